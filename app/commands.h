@@ -1,0 +1,27 @@
+// The `ponder` commands; each takes its arguments after the command name and returns the
+// exit status (design.md §9: 0 success, 2 bad usage, 1 any other error).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ponder::app {
+
+using Arguments = std::vector<std::string>;
+
+struct Command {
+    const char* name;
+    const char* summary;
+    const char* usage;  // printed by --help
+    int (*run)(const Arguments& args);
+};
+
+const std::vector<Command>& commands();
+
+int runInfo(const Arguments& args);
+int runTokenize(const Arguments& args);
+int runMakeTestModel(const Arguments& args);
+int runTrainTokenizer(const Arguments& args);
+int runBench(const Arguments& args);
+
+}  // namespace ponder::app

@@ -1,0 +1,99 @@
+// `ponder`: command dispatch and the one place where errors become messages and exit codes.
+#include <iostream>
+#include <string>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "core/errors.h"
+
+namespace ponder::app {
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> all = {
+        {"info", "LibTorch, threads, BLAS and GEMM speed; with --model, the model's summary",
+         "ponder info [--model DIR] [--threads N] [--no-gemm]\n"
+         "  Prints LibTorch version, devices, threads, the BLAS in use and a measured GEMM\n"
+         "  GFLOP/s (warns when the slow reference BLAS is active). With --model, loads and\n"
+         "  validates the model directory and prints its configuration.",
+         runInfo},
+        {"tokenize", "token ids (or their count) of a file with a model's tokenizer",
+         "ponder tokenize --model DIR FILE [--count] [--special]\n"
+         "  Prints the ids on one line separated by spaces (--count: only the count).\n"
+         "  DIR may hold only tokenizer files. --special maps literal <|endoftext|> to its id.",
+         runTokenize},
+        {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
+         "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
+         "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"
+         "                       [--tokenizer-from DIR]\n"
+         "  Tokenizer: copied with --tokenizer-from, else trained on --corpus files to --vocab\n"
+         "  tokens, else bytes only (257 tokens).",
+         runMakeTestModel},
+        {"train-tokenizer", "learn a byte-level BPE vocabulary from a corpus",
+         "ponder train-tokenizer CORPUS... --out DIR [--vocab 8192] [--min-count 2] [--ext py]...\n"
+         "  CORPUS is a file or a folder (searched recursively; --ext filters by extension).\n"
+         "  Binary and non-UTF-8 files are skipped and counted. Writes DIR/vocab.json and\n"
+         "  DIR/merges.txt (Hugging Face format).",
+         runTrainTokenizer},
+        {"bench", "throughput benchmarks (GEMM, tokenizer, GPT-2 forward)",
+         "ponder bench [--threads N] [--tokenizer DIR] [--corpus PATH] [--seconds S]\n"
+         "             [--shape small|medium|large|xl] [--length 1024] [--device cpu|cuda]\n"
+         "  Prints rates measured in this run: GEMM GFLOP/s, tokenizer tokens/s (cold and warm\n"
+         "  BPE cache, when a tokenizer is given) and GPT-2 forward tokens/s with the fraction\n"
+         "  of the GEMM rate it reaches.",
+         runBench},
+    };
+    return all;
+}
+
+namespace {
+
+void printOverview() {
+    std::cout << "ponder: PonderTTT Studio command line\n\nusage: ponder COMMAND [options]\n\n";
+    for (const auto& command : commands())
+        std::cout << "  " << command.name << std::string(18 - std::string(command.name).size(), ' ')
+                  << command.summary << "\n";
+    std::cout << "\nRun `ponder COMMAND --help` for a command's options.\n";
+}
+
+// c10 errors carry a multi-line backtrace: the first line is the reason.
+std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+int dispatch(int argc, char** argv) {
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+        printOverview();
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string name = argv[1];
+    const Arguments args(argv + 2, argv + argc);
+    for (const auto& command : commands()) {
+        if (name != command.name) continue;
+        for (const auto& arg : args)
+            if (arg == "--help" || arg == "-h") {
+                std::cout << "usage: " << command.usage << "\n";
+                return 0;
+            }
+        try {
+            return command.run(args);
+        } catch (const UsageError& error) {
+            std::cerr << "error: " << error.what() << "\nhint: run `ponder " << name
+                      << " --help` for the options\n";
+            return 2;
+        } catch (const core::PonderError& error) {
+            std::cerr << "error: " << error.what() << "\nhint: " << error.hint() << "\n";
+            return 1;
+        } catch (const std::exception& error) {
+            std::cerr << "error: " << firstLine(error.what())
+                      << "\nhint: this looks like a bug or an unusual input; please report it "
+                         "with the command line\n";
+            return 1;
+        }
+    }
+    std::cerr << "error: unknown command '" << name << "'\nhint: run `ponder --help` for the list\n";
+    return 2;
+}
+
+}  // namespace ponder::app
+
+int main(int argc, char** argv) { return ponder::app::dispatch(argc, argv); }

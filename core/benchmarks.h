@@ -1,0 +1,42 @@
+// Throughput measurements behind `ponder bench`: each prints rates measured in one run,
+// never compared against fixed times (machines are noisy).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/gpt2_config.h"
+
+namespace ponder::core {
+
+// Matmul FLOPs (2 per multiply-add) of one GPT-2 forward over `length` tokens: the
+// backbone, and the LM head separately. Attention counts the full T x T products computed.
+double gpt2BackboneFlops(const Gpt2Config& config, std::int64_t length);
+double gpt2LmHeadFlops(const Gpt2Config& config, std::int64_t length);
+
+struct ForwardBenchmark {
+    std::int64_t tokensPerRun = 0;
+    int runs = 0;
+    double seconds = 0.0;
+    double tokensPerSecond = 0.0;
+    double gflops = 0.0;  // achieved, from the FLOP count
+};
+
+// Random-weight GPT-2 with `config` shapes; times hidden-state + logits forwards of
+// [batch, length] tokens, without autograd, for at least `minSeconds` after one warm-up.
+ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t batch,
+                                      std::int64_t length, double minSeconds,
+                                      const std::string& device = "cpu");
+
+struct TokenizerBenchmark {
+    std::uint64_t bytes = 0;
+    std::uint64_t tokens = 0;
+    double coldTokensPerSecond = 0.0;  // first pass: BPE cache empty
+    double warmTokensPerSecond = 0.0;  // second pass over the same text
+};
+TokenizerBenchmark benchmarkTokenizer(const std::filesystem::path& tokenizerDir,
+                                      const std::vector<std::filesystem::path>& files);
+
+}  // namespace ponder::core

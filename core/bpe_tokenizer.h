@@ -1,0 +1,56 @@
+// Byte-level BPE tokenizer (GPT-2 scheme): loads HF or OpenAI tokenizer files, encodes any
+// byte string and decodes back to the identical bytes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ponder::core {
+
+inline constexpr std::string_view kEndOfText = "<|endoftext|>";
+
+// GPT-2's bytes_to_unicode(): printable stand-in (UTF-8 encoded) for each of the 256 bytes.
+const std::array<std::string, 256>& byteToUnicode();
+
+// True if `dir` holds vocab.json+merges.txt or encoder.json+vocab.bpe.
+bool hasTokenizerFiles(const std::filesystem::path& dir);
+
+class BpeTokenizer {
+public:
+    // Loads vocab.json+merges.txt (preferred) or encoder.json+vocab.bpe from `dir`.
+    // Throws TokenizerError naming the file and the problem.
+    static BpeTokenizer load(const std::filesystem::path& dir);
+    static BpeTokenizer fromFiles(const std::filesystem::path& vocabJson,
+                                  const std::filesystem::path& mergesTxt);
+
+    BpeTokenizer(BpeTokenizer&&) noexcept;
+    BpeTokenizer& operator=(BpeTokenizer&&) noexcept;
+    ~BpeTokenizer();
+
+    // Plain text: "<|endoftext|>" inside the text is encoded as ordinary characters,
+    // as GPT-2's reference encoder does.
+    std::vector<std::int32_t> encode(std::string_view text) const;
+    // Like encode(), but each literal "<|endoftext|>" becomes the special token's id.
+    std::vector<std::int32_t> encodeWithSpecialTokens(std::string_view text) const;
+    // Exact inverse of encode() for any byte string. Throws TokenizerError on an unknown id.
+    std::string decode(const std::vector<std::int32_t>& ids) const;
+
+    std::size_t vocabSize() const;  // largest id + 1
+    std::size_t mergeCount() const;
+    std::optional<std::int32_t> endOfTextId() const;
+    // The token's vocabulary string (byte-level unicode form); throws on an unknown id.
+    const std::string& tokenString(std::int32_t id) const;
+
+private:
+    struct Impl;
+    explicit BpeTokenizer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ponder::core

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Fresh-machine entry point (Debian bookworm): installs what the project needs (idempotent,
+# fast when everything is present), builds, then runs the demo (`demo`) or the tests (`test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-demo}"
+build_dir="${PONDER_BUILD_DIR:-build}"
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev libopenblas0-openmp libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev
+  libutf8proc-dev catch2
+  libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev
+  xvfb xauth libgl1-mesa-dri
+  golang-1.19-src
+)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build_dir" -j "$(nproc)"
+ponder="$build_dir/app/ponder"
+
+case "$mode" in
+  demo)
+    sample=/usr/lib/python3.11/json/decoder.py
+    "$ponder" info
+    "$ponder" make-test-model "$build_dir/demo-model" --corpus /usr/lib/python3.11/json --vocab 512
+    "$ponder" info --model "$build_dir/demo-model" --no-gemm
+    echo "tokens in $sample: $("$ponder" tokenize --model "$build_dir/demo-model" --count "$sample")"
+    ;;
+  test)
+    cd "$build_dir"
+    ctest --output-on-failure -j 2
+    ;;
+  build) ;;
+  *)
+    echo "usage: scripts/setup.sh [demo|test|build]" >&2
+    exit 2
+    ;;
+esac

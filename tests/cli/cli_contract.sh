@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Black-box checks of the `ponder` command line (design.md §9): exit codes 0/1/2 and exactly
+# one "error:" line plus one "hint:" line on stderr for bad input, never a crash.
+set -uo pipefail
+ponder="$1"
+work="$2"
+rm -rf "$work"; mkdir -p "$work"
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+# expect NAME STATUS COMMAND...: exit status and, for errors, the two-line stderr shape.
+expect() {
+  local name="$1" want="$2"; shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    fail "$name: exit $got, expected $want; stderr: $(head -c 300 "$work/err")"; return
+  fi
+  if [ "$want" != 0 ]; then
+    if [ "$(grep -c '^error: ' "$work/err")" != 1 ] || [ "$(grep -c '^hint: ' "$work/err")" != 1 ] \
+       || [ "$(wc -l <"$work/err")" != 2 ]; then
+      fail "$name: stderr is not one error line and one hint line: $(head -c 300 "$work/err")"; return
+    fi
+  fi
+  pass "$name"
+}
+
+model="$work/model"
+expect "make-test-model" 0 "$ponder" make-test-model "$model" --layers 2 --embd 32 --heads 2 --seed 3
+expect "info --model on a valid model" 0 "$ponder" info --model "$model" --no-gemm
+grep -q "parameters:" "$work/out" && pass "info prints the parameter count" || fail "info output lacks parameters"
+grep -q "ttt:        absent" "$work/out" && pass "info reports the missing TTT checkpoint" || fail "info lacks ttt line"
+
+sample="$work/sample.py"
+printf 'def add(a, b):\n    return a + b  # héllo\n' >"$sample"
+expect "tokenize a file" 0 "$ponder" tokenize --model "$model" "$sample"
+ids=$(cat "$work/out")
+expect "tokenize --count" 0 "$ponder" tokenize --model "$model" --count "$sample"
+[ "$(cat "$work/out")" = "$(echo "$ids" | wc -w)" ] && pass "--count equals the number of ids" \
+  || fail "--count $(cat "$work/out") differs from $(echo "$ids" | wc -w) ids"
+# A bytes-only tokenizer has one id per byte.
+[ "$(echo "$ids" | wc -w)" = "$(wc -c <"$sample")" ] && pass "byte-level ids cover every byte" \
+  || fail "byte-level tokenizer gave $(echo "$ids" | wc -w) ids for $(wc -c <"$sample") bytes"
+
+# Usage errors: exit 2.
+expect "unknown command" 2 "$ponder" frobnicate
+expect "unknown option" 2 "$ponder" info --modle "$model"
+expect "missing value" 2 "$ponder" tokenize --model
+expect "tokenize without --model" 2 "$ponder" tokenize "$sample"
+expect "bad integer" 2 "$ponder" info --threads many
+
+# Bad input: exit 1.
+expect "missing model dir" 1 "$ponder" info --model "$work/nope" --no-gemm
+: >"$work/empty.py"
+expect "empty file" 1 "$ponder" tokenize --model "$model" "$work/empty.py"
+printf 'abc\000def' >"$work/binary.bin"
+expect "binary file" 1 "$ponder" tokenize --model "$model" "$work/binary.bin"
+printf 'caf\351\n' >"$work/latin1.py"
+expect "non-UTF-8 file" 1 "$ponder" tokenize --model "$model" "$work/latin1.py"
+expect "directory as file" 1 "$ponder" tokenize --model "$model" "$work"
+
+cp -r "$model" "$work/truncated"
+size=$(stat -c %s "$model/model.safetensors")
+truncate -s $((size - 1000)) "$work/truncated/model.safetensors"
+expect "truncated weights" 1 "$ponder" info --model "$work/truncated" --no-gemm
+grep -q "truncated" "$work/err" && pass "truncated weights are called truncated" || fail "message: $(cat "$work/err")"
+
+cp -r "$model" "$work/badheader"
+printf '\377\377\377\377\377\377\377\377' | dd of="$work/badheader/model.safetensors" bs=1 seek=0 conv=notrunc status=none
+expect "bad header length" 1 "$ponder" info --model "$work/badheader" --no-gemm
+
+cp -r "$model" "$work/garbage"
+head -c 4096 /dev/urandom >"$work/garbage/model.safetensors"
+expect "random bytes as weights" 1 "$ponder" info --model "$work/garbage" --no-gemm
+
+cp -r "$model" "$work/wrongshape"
+sed -i 's/"n_embd": 32/"n_embd": 48/' "$work/wrongshape/config.json"
+expect "shapes that disagree with config.json" 1 "$ponder" info --model "$work/wrongshape" --no-gemm
+grep -q "shape" "$work/err" && pass "the shape error names a shape" || fail "message: $(cat "$work/err")"
+
+cp -r "$model" "$work/badconfig"
+echo '{"n_layer": 2' >"$work/badconfig/config.json"
+expect "malformed config.json" 1 "$ponder" info --model "$work/badconfig" --no-gemm
+
+mkdir -p "$work/notok"
+expect "tokenizer dir without files" 1 "$ponder" tokenize --model "$work/notok" "$sample"
+
+echo
+if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; exit 0; fi
+echo "cli contract: $failures check(s) failed"; exit 1

@@ -1,0 +1,104 @@
+// Tests for whole-file reads and atomic writes: typed errors, replacement, no leftovers.
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/errors.h"
+#include "core/file_io.h"
+
+namespace fs = std::filesystem;
+using ponder::core::InputError;
+using ponder::core::OutputError;
+using ponder::core::readFileBytes;
+using ponder::core::writeFileAtomic;
+
+namespace {
+
+struct IoTempDir {
+    fs::path path;
+    IoTempDir() {
+        static int counter = 0;
+        path = fs::temp_directory_path() / ("ponder_file_io_test_" + std::to_string(::getpid()) +
+                                            "_" + std::to_string(++counter));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~IoTempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+std::size_t entryCount(const fs::path& dir) {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir))
+        ++count;
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("readFileBytes rejects a missing file and a directory with InputError", "[file_io]") {
+    IoTempDir dir;
+    CHECK_THROWS_AS(readFileBytes(dir.path / "missing.txt"), InputError);
+    CHECK_THROWS_WITH(readFileBytes(dir.path / "missing.txt"), Catch::Contains("missing.txt"));
+    CHECK_THROWS_AS(readFileBytes(dir.path), InputError);
+    CHECK_THROWS_WITH(readFileBytes(dir.path), Catch::Contains("directory"));
+    try {
+        readFileBytes(dir.path / "missing.txt");
+    } catch (const InputError& e) {
+        CHECK_FALSE(e.hint().empty());
+    }
+}
+
+TEST_CASE("readFileBytes returns the exact bytes, NUL and invalid UTF-8 included", "[file_io]") {
+    IoTempDir dir;
+    const std::string bytes("a\0b\xff\r\n", 6);
+    std::ofstream(dir.path / "data.bin", std::ios::binary) << bytes;
+    CHECK(readFileBytes(dir.path / "data.bin") == bytes);
+    std::ofstream(dir.path / "empty.bin", std::ios::binary).close();
+    CHECK(readFileBytes(dir.path / "empty.bin").empty());
+}
+
+TEST_CASE("writeFileAtomic writes a new file and replaces an old one", "[file_io]") {
+    IoTempDir dir;
+    const fs::path target = dir.path / "out.txt";
+    writeFileAtomic(target, std::string_view("first version, longer than the second"));
+    CHECK(readFileBytes(target) == "first version, longer than the second");
+    writeFileAtomic(target, [](std::ostream& out) { out << "second"; });
+    CHECK(readFileBytes(target) == "second");
+    CHECK(entryCount(dir.path) == 1);  // no temp file left behind
+}
+
+TEST_CASE("writeFileAtomic into a missing folder throws OutputError and leaves nothing",
+          "[file_io]") {
+    IoTempDir dir;
+    const fs::path target = dir.path / "no_such_folder" / "out.txt";
+    CHECK_THROWS_AS(writeFileAtomic(target, std::string_view("data")), OutputError);
+    try {
+        writeFileAtomic(target, std::string_view("data"));
+    } catch (const OutputError& e) {
+        CHECK(std::string(e.what()).find("out.txt") != std::string::npos);
+        CHECK_FALSE(e.hint().empty());
+    }
+    CHECK_FALSE(fs::exists(dir.path / "no_such_folder"));
+    CHECK(entryCount(dir.path) == 0);
+}
+
+TEST_CASE("a writer that throws leaves the old file intact and no temp file behind",
+          "[file_io]") {
+    IoTempDir dir;
+    const fs::path target = dir.path / "keep.txt";
+    writeFileAtomic(target, std::string_view("old content"));
+    CHECK_THROWS_AS(writeFileAtomic(target,
+                                    [](std::ostream& out) {
+                                        out << "partial";
+                                        throw std::runtime_error("disk on fire");
+                                    }),
+                    std::runtime_error);
+    CHECK(readFileBytes(target) == "old content");
+    CHECK(entryCount(dir.path) == 1);
+}

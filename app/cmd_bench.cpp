@@ -33,7 +33,8 @@ std::string fixed(double value, int decimals = 1) {
 int runBench(const Arguments& rawArgs) {
     const ParsedArgs args(rawArgs, {{"--threads", true}, {"--tokenizer", true},
                                     {"--corpus", true, true}, {"--seconds", true},
-                                    {"--shape", true}, {"--length", true}, {"--device", true}});
+                                    {"--shape", true}, {"--length", true}, {"--device", true},
+                                    {"--unit-length", true}, {"--unit-batch", true}});
     const int threads = applyThreads(args);
     const double seconds = args.numberOr("--seconds", 3.0);
     const auto length = args.integerOr("--length", 1024);
@@ -67,6 +68,24 @@ int runBench(const Arguments& rawArgs) {
               << "1x" << length << " tokens, " << forward.runs << " runs, hidden+logits)\n";
     std::cout << "                " << fixed(forward.gflops) << " GFLOP/s achieved = "
               << fixed(100.0 * forward.gflops / gemm) << "% of the GEMM rate above\n";
+
+    const auto unitLength = args.integerOr("--unit-length", 512);
+    const auto unitBatch = args.integerOr("--unit-batch", 1);
+    if (unitLength < 16 || unitLength % 16 != 0 || unitLength > config.nPositions)
+        throw UsageError("--unit-length must be a multiple of 16 within the model's positions");
+    if (unitBatch < 1) throw UsageError("--unit-batch must be positive");
+    const auto unit = core::benchmarkEvalUnit(config, unitBatch, unitLength, seconds, device);
+    const std::string shapeText = std::to_string(unitBatch) + "x" + std::to_string(unitLength);
+    std::cout << "backbone        " << fixed(unit.backboneTokensPerSecond, 0)
+              << " tokens/s  (hidden states only, " << shapeText << ")\n";
+    std::cout << "unit, shared    " << fixed(unit.sharedTokensPerSecond, 0)
+              << " tokens/s  (SKIP + UPDATE from one backbone pass: ours)\n";
+    std::cout << "unit, 2 passes  " << fixed(unit.twoForwardTokensPerSecond, 0)
+              << " tokens/s  (a backbone pass per path: the published way)\n";
+    std::cout << "                shared / 2 passes = "
+              << fixed(unit.sharedTokensPerSecond / unit.twoForwardTokensPerSecond, 2)
+              << "x; shared unit " << fixed(unit.sharedGflops) << " GFLOP/s = "
+              << fixed(100.0 * unit.sharedGflops / gemm) << "% of the GEMM rate\n";
     return 0;
 }
 

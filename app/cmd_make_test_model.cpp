@@ -12,7 +12,8 @@ int runMakeTestModel(const Arguments& rawArgs) {
     const ParsedArgs args(rawArgs, {{"--layers", true}, {"--embd", true}, {"--heads", true},
                                     {"--positions", true}, {"--seed", true},
                                     {"--corpus", true, true}, {"--vocab", true},
-                                    {"--tokenizer-from", true}, {"--threads", true}});
+                                    {"--tokenizer-from", true}, {"--threads", true},
+                                    {"--ttt", false}});
     if (args.positionals().size() != 1) throw UsageError("expected exactly one output DIR");
     applyThreads(args);
     core::TestModelOptions options;
@@ -27,6 +28,7 @@ int runMakeTestModel(const Arguments& rawArgs) {
     options.seed = static_cast<std::uint64_t>(seed);
     options.vocab = static_cast<std::size_t>(vocab);
     if (const auto from = args.value("--tokenizer-from")) options.tokenizerFrom = *from;
+    options.withTtt = args.flag("--ttt");
     const auto corpus = selectCorpusFiles(args.values("--corpus"), {});
     options.corpus = corpus.files;
     const auto summary = core::makeTestModel(args.positionals().front(), options);
@@ -36,6 +38,8 @@ int runMakeTestModel(const Arguments& rawArgs) {
     if (!options.corpus.empty())
         std::cout << " (tokenizer trained on " << options.corpus.size() << " files"
                   << (corpus.skipped ? ", " + std::to_string(corpus.skipped) + " non-text skipped" : "") << ")";
+    if (options.withTtt)
+        std::cout << "; random TTT layer with " << summary.tttParameterCount << " parameters";
     std::cout << "\n";
     return 0;
 }

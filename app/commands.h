@@ -23,5 +23,6 @@ int runTokenize(const Arguments& args);
 int runMakeTestModel(const Arguments& args);
 int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
+int runEval(const Arguments& args);
 
 }  // namespace ponder::app

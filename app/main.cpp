@@ -21,12 +21,22 @@ const std::vector<Command>& commands() {
          "  Prints the ids on one line separated by spaces (--count: only the count).\n"
          "  DIR may hold only tokenizer files. --special maps literal <|endoftext|> to its id.",
          runTokenize},
+        {"eval", "SKIP/UPDATE evaluation of code files with a model and its TTT layer",
+         "ponder eval --model DIR FILE|DIR... [--mode file|paper] [--chunk 512] [--rate 0.5]\n"
+         "            [--json OUT.json] [--device auto|cpu|cuda] [--threads N] [--ext py]...\n"
+         "            [--quiet] [--force-checkpoint]\n"
+         "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
+         "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
+         "  windows, 16 windows per unit. Prints SKIP/UPDATE/Random/Oracle loss, rate and\n"
+         "  Oracle Recovery; --json writes per-unit records and policy decisions.",
+         runEval},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
          "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"
-         "                       [--tokenizer-from DIR]\n"
+         "                       [--tokenizer-from DIR] [--ttt]\n"
          "  Tokenizer: copied with --tokenizer-from, else trained on --corpus files to --vocab\n"
-         "  tokens, else bytes only (257 tokens).",
+         "  tokens, else bytes only (257 tokens). --ttt adds a random TTT checkpoint with\n"
+         "  non-zero wo, so UPDATE differs from SKIP.",
          runMakeTestModel},
         {"train-tokenizer", "learn a byte-level BPE vocabulary from a corpus",
          "ponder train-tokenizer CORPUS... --out DIR [--vocab 8192] [--min-count 2] [--ext py]...\n"
@@ -37,9 +47,11 @@ const std::vector<Command>& commands() {
         {"bench", "throughput benchmarks (GEMM, tokenizer, GPT-2 forward)",
          "ponder bench [--threads N] [--tokenizer DIR] [--corpus PATH] [--seconds S]\n"
          "             [--shape small|medium|large|xl] [--length 1024] [--device cpu|cuda]\n"
+         "             [--unit-length 512] [--unit-batch 1]\n"
          "  Prints rates measured in this run: GEMM GFLOP/s, tokenizer tokens/s (cold and warm\n"
          "  BPE cache, when a tokenizer is given) and GPT-2 forward tokens/s with the fraction\n"
-         "  of the GEMM rate it reaches.",
+         "  of the GEMM rate it reaches; then SKIP+UPDATE evaluation units with one shared\n"
+         "  backbone pass (ours) against a backbone pass per path (the published code).",
          runBench},
     };
     return all;

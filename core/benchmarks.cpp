@@ -8,6 +8,8 @@
 #include "core/bpe_tokenizer.h"
 #include "core/file_io.h"
 #include "core/gpt2_model.h"
+#include "core/ttt_layer.h"
+#include "core/unit_compute.h"
 
 namespace ponder::core {
 
@@ -58,6 +60,76 @@ ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t bat
     const double flopsPerRun =
         double(batch) * (gpt2BackboneFlops(config, length) + gpt2LmHeadFlops(config, length));
     result.gflops = flopsPerRun * result.runs / result.seconds / 1e9;
+    return result;
+}
+
+double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headDim,
+                     std::int64_t miniBatch, std::int64_t length) {
+    const double t = double(length), d = double(headDim), inner = double(heads * headDim);
+    const double projections = 2.0 * t * double(hidden) * inner * 4;  // wq, wv, wg, wo
+    // Per head and token: K W0-row products and output/carry products with d x d weights
+    // (3 of them) and the K x K attention-like products (2 of them), 2 FLOPs each.
+    const double dualForm = double(heads) * t * (2.0 * 3 * d * d + 2.0 * 2 * double(miniBatch) * d);
+    return projections + dualForm;
+}
+
+namespace {
+// Calls `run` until `minSeconds` have passed (after one warm-up); returns runs per second.
+template <typename Run>
+double runsPerSecond(Run&& run, double minSeconds, const torch::Device& device) {
+    const auto sync = [&] {
+        if (device.is_cuda()) torch::cuda::synchronize();
+    };
+    run();
+    sync();
+    int runs = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    do {
+        run();
+        sync();
+        ++runs;
+        elapsed = secondsSince(start);
+    } while (elapsed < minSeconds);
+    return runs / elapsed;
+}
+}  // namespace
+
+UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, std::int64_t length,
+                                double minSeconds, const std::string& device) {
+    torch::InferenceMode inference;
+    const torch::Device dev(device);
+    Gpt2Model gpt2(config);
+    gpt2->initialiseWeights(0);
+    gpt2->to(dev);
+    gpt2->eval();
+    const auto tttConfig = TttConfig::forBackbone(config.nEmbd);
+    TttModel ttt(tttConfig);
+    ttt->initialiseWeights(1);
+    ttt->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.02);
+    ttt->to(dev);
+    ttt->eval();
+    const auto options = torch::TensorOptions().dtype(torch::kInt64).device(dev);
+    const auto ids = torch::randint(config.vocabSize, {batch, length}, options);
+    const auto positions = torch::arange(length, options);
+
+    UnitBenchmark result;
+    result.tokensPerUnit = batch * length;
+    const double tokens = double(result.tokensPerUnit);
+    result.backboneTokensPerSecond =
+        tokens * runsPerSecond([&] { gpt2->hidden(ids, positions); }, minSeconds, dev);
+    const double sharedRate =
+        runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, true); }, minSeconds, dev);
+    result.sharedTokensPerSecond = tokens * sharedRate;
+    result.twoForwardTokensPerSecond =
+        tokens * runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, false); }, minSeconds, dev);
+    const double predicted = double(length - 1) / double(length);
+    const double unitFlops =
+        double(batch) * (gpt2BackboneFlops(config, length) +
+                         2.0 * predicted * gpt2LmHeadFlops(config, length) +
+                         tttLayerFlops(config.nEmbd, tttConfig.heads, tttConfig.headDim,
+                                       tttConfig.miniBatch, length));
+    result.sharedGflops = unitFlops * sharedRate / 1e9;
     return result;
 }
 

@@ -30,6 +30,23 @@ ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t bat
                                       std::int64_t length, double minSeconds,
                                       const std::string& device = "cpu");
 
+// Matmul FLOPs of the TTT layer over `length` tokens (projections and the dual form).
+double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headDim,
+                     std::int64_t miniBatch, std::int64_t length);
+
+struct UnitBenchmark {
+    std::int64_t tokensPerUnit = 0;
+    double backboneTokensPerSecond = 0;   // frozen GPT-2 hidden states only
+    double sharedTokensPerSecond = 0;     // a whole SKIP+UPDATE unit, one backbone pass (ours)
+    double twoForwardTokensPerSecond = 0; // the same unit with a backbone pass per path
+    double sharedGflops = 0;              // achieved by the shared unit, from the FLOP count
+};
+
+// GPT-2 with `config` shapes plus a TTT layer of the published defaults for its width, random
+// weights (non-zero wo); units of [batch, length] tokens timed for >= minSeconds each.
+UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, std::int64_t length,
+                                double minSeconds, const std::string& device = "cpu");
+
 struct TokenizerBenchmark {
     std::uint64_t bytes = 0;
     std::uint64_t tokens = 0;

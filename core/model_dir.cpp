@@ -10,6 +10,8 @@
 #include "core/errors.h"
 #include "core/file_io.h"
 #include "core/gpt2_model.h"
+#include "core/sha256.h"
+#include "core/ttt_layer.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -124,6 +126,17 @@ TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& opti
 
     TestModelSummary summary;
     for (const auto& p : model->parameters()) summary.parameterCount += p.numel();
+    if (options.withTtt) {
+        auto tttConfig = TttConfig::forBackbone(config.nEmbd);
+        tttConfig.backboneSha256 = sha256FileHex(dir / "model.safetensors");
+        TttModel ttt(tttConfig);
+        ttt->initialiseWeights(options.seed + 1);
+        torch::NoGradGuard noGrad;
+        // The published init zeroes wo (UPDATE == SKIP); a test model needs a visible effect.
+        ttt->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.05);
+        saveTttCheckpoint(ttt, dir);
+        for (const auto& p : ttt->parameters()) summary.tttParameterCount += p.numel();
+    }
     summary.vocabSize = tokenizer.vocabSize();
     return summary;
 }

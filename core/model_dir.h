@@ -42,10 +42,14 @@ struct TestModelOptions {
     std::optional<std::filesystem::path> tokenizerFrom;
     std::vector<std::filesystem::path> corpus;
     std::size_t vocab = 1024;
+    // Adds a random TTT checkpoint (ttt.safetensors + ttt.json, published defaults for the
+    // width) whose wo is non-zero, so UPDATE differs from SKIP in tests.
+    bool withTtt = false;
 };
 
 struct TestModelSummary {
     std::int64_t parameterCount = 0;
+    std::int64_t tttParameterCount = 0;  // 0 without --ttt
     std::size_t vocabSize = 0;
 };
 

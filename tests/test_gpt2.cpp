@@ -1,8 +1,6 @@
 // GPT-2 in LibTorch: agreement with an independent float64 reference written here with plain
 // per-position loops, causality, batch invariance, determinism, and HF-layout weight I/O
 // with named errors for every mismatch.
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +14,11 @@
 #include "core/gpt2_model.h"
 #include "core/model_dir.h"
 #include "core/tensor_convert.h"
+
+// LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
+// replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
+#undef CHECK
+#include <catch2/catch.hpp>
 
 using namespace ponder::core;
 namespace fs = std::filesystem;

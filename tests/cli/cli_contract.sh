@@ -86,6 +86,40 @@ expect "malformed config.json" 1 "$ponder" info --model "$work/badconfig" --no-g
 mkdir -p "$work/notok"
 expect "tokenizer dir without files" 1 "$ponder" tokenize --model "$work/notok" "$sample"
 
+# Evaluation (design.md §4, §9) on a real Python file with a TTT test model.
+tmodel="$work/tmodel"
+expect "make-test-model --ttt" 0 "$ponder" make-test-model "$tmodel" --layers 2 --embd 32 --heads 2 --seed 4 --ttt
+real=/usr/lib/python3.11/json/decoder.py
+expect "eval --json on a real file" 0 "$ponder" eval --model "$tmodel" "$real" --json "$work/eval.json" --quiet
+python3 - "$work/eval.json" <<'PY' && pass "eval JSON follows the contract" || fail "eval JSON contract"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert list(d) == ["run", "units", "policies"], list(d)
+keys = {"file", "unit", "token_start", "n_tokens", "loss_skip", "loss_update", "advantage",
+        "recon_step0", "recon_init", "recon_step1", "entropy", "confidence"}
+assert d["units"] and all(keys <= set(u) for u in d["units"])
+assert all(abs(u["advantage"] - (u["loss_skip"] - u["loss_update"])) < 1e-9 for u in d["units"])
+assert {"skip", "update", "random", "oracle"} <= set(d["policies"])
+for p in d["policies"].values():
+    assert len(p["decisions"]) == len(d["units"])
+assert d["policies"]["oracle"]["recovery"] == 1.0
+assert d["run"]["tokens"] > 0 and d["run"]["backbone_sha256"]
+PY
+expect "eval --mode paper" 0 "$ponder" eval --model "$tmodel" --mode paper --chunk 64 "$real" --quiet
+expect "eval without a TTT checkpoint" 1 "$ponder" eval --model "$model" "$real"
+grep -q "ttt" "$work/err" && pass "missing TTT error names it" || fail "message: $(cat "$work/err")"
+cp -r "$tmodel" "$work/mismatch"
+cp "$model/model.safetensors" "$work/mismatch/model.safetensors"
+cp "$model/config.json" "$work/mismatch/config.json"
+expect "eval with a checkpoint for another backbone" 1 "$ponder" eval --model "$work/mismatch" "$real"
+grep -q "force-checkpoint" "$work/err" && pass "mismatch hint names --force-checkpoint" || fail "message: $(cat "$work/err")"
+expect "eval of an empty file" 1 "$ponder" eval --model "$tmodel" "$work/empty.py"
+expect "eval of a binary file" 1 "$ponder" eval --model "$tmodel" "$work/binary.bin"
+expect "eval of a file shorter than 64 tokens" 1 "$ponder" eval --model "$tmodel" "$sample"
+expect "eval --chunk not a multiple of 16" 1 "$ponder" eval --model "$tmodel" --chunk 100 "$real"
+expect "eval --mode bogus" 2 "$ponder" eval --model "$tmodel" --mode bogus "$real"
+expect "eval to an unwritable JSON path" 1 "$ponder" eval --model "$tmodel" "$real" --quiet --json "$work/no/such/dir/out.json"
+
 echo
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; exit 0; fi
 echo "cli contract: $failures check(s) failed"; exit 1

@@ -1,0 +1,91 @@
+// Serialising a run for other tools; field names are the design.md §9 contract.
+#include "core/eval_json.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+namespace ponder::core {
+using json = nlohmann::ordered_json;
+
+namespace {
+json number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+}  // namespace
+
+std::vector<PolicyOutcome> basicPolicies(const std::vector<UnitRecord>& units, double rate,
+                                         std::uint64_t seed) {
+    UnitLosses losses;
+    std::vector<double> advantages;
+    for (const auto& unit : units) {
+        losses.lossSkip.push_back(unit.lossSkip);
+        losses.lossUpdate.push_back(unit.lossUpdate);
+        advantages.push_back(unit.advantage);
+    }
+    const auto oracle = decideOracle(advantages, rate);
+    return {summarisePolicy("skip", decideSkip(units.size()), losses, oracle),
+            summarisePolicy("update", decideUpdate(units.size()), losses, oracle),
+            summarisePolicy("random", decideRandom(units.size(), rate, seed), losses, oracle),
+            summarisePolicy("oracle", oracle, losses, oracle)};
+}
+
+std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& units,
+                     const std::vector<PolicyOutcome>& policies) {
+    json root;
+    json ttt = run.tttConfigJson.empty() ? json(nullptr) : json::parse(run.tttConfigJson);
+    root["run"] = {{"model", run.modelDir},
+                   {"mode", run.mode},
+                   {"chunk", run.chunk},
+                   {"device", run.device},
+                   {"threads", run.threads},
+                   {"inputs", run.inputs},
+                   {"files", run.files},
+                   {"tokens", run.tokens},
+                   {"dropped_tokens", run.droppedTokens},
+                   {"skipped_files", run.skippedFiles},
+                   {"units", units.size()},
+                   {"seconds", number(run.seconds)},
+                   {"tokens_per_second", number(run.tokensPerSecond)},
+                   {"rate", run.rate},
+                   {"backbone_sha256", run.backboneSha256},
+                   {"ttt", ttt},
+                   {"started_at", run.startedAt},
+                   {"cancelled", run.cancelled}};
+    json unitArray = json::array();
+    for (const auto& unit : units) {
+        unitArray.push_back({{"file", unit.file},
+                             {"unit", unit.unit},
+                             {"batch_idx", unit.batchIndex},
+                             {"chunk_idx", unit.chunkIndex},
+                             {"n_seqs", unit.sequences},
+                             {"token_start", unit.tokenStart},
+                             {"n_tokens", unit.tokens},
+                             {"line_start", unit.lineStart},
+                             {"line_end", unit.lineEnd},
+                             {"loss_skip", number(unit.lossSkip)},
+                             {"loss_update", number(unit.lossUpdate)},
+                             {"advantage", number(unit.advantage)},
+                             {"recon_step0", number(unit.reconStep0)},
+                             {"recon_init", number(unit.reconInit)},
+                             {"recon_step1", number(unit.reconStep1)},
+                             {"improvement", number(unit.improvement)},
+                             {"entropy", number(unit.entropy)},
+                             {"confidence", number(unit.confidence)},
+                             {"seconds", number(unit.seconds)}});
+    }
+    root["units"] = std::move(unitArray);
+    json policyMap = json::object();
+    for (const auto& policy : policies) {
+        json thresholds = json::array();
+        for (double value : policy.threshold) thresholds.push_back(number(value));
+        policyMap[policy.name] = {{"decisions", policy.decisions},
+                                  {"threshold", thresholds},
+                                  {"loss", number(policy.loss)},
+                                  {"rate", number(policy.rate)},
+                                  {"cost", number(policy.cost)},
+                                  {"recovery", number(policy.recovery)}};
+    }
+    root["policies"] = std::move(policyMap);
+    return root.dump() + "\n";
+}
+
+}  // namespace ponder::core

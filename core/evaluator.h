@@ -1,0 +1,82 @@
+// The SKIP/UPDATE evaluation engine (design.md §4): one frozen-backbone pass per unit, both
+// paths derived from it, records streamed to a callback. Torch-free public API; the CLI and
+// the GUI are both clients.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/eval_plan.h"
+#include "core/gpt2_config.h"
+#include "core/ttt_config.h"
+
+namespace ponder::core {
+
+class BpeTokenizer;
+
+struct UnitRecord {
+    std::int64_t unit = 0;
+    std::int64_t fileIndex = -1;  // file mode; -1 in paper mode
+    std::string file;
+    std::int64_t batchIndex = 0, chunkIndex = 0;
+    std::int64_t tokenStart = 0, tokens = 0, sequences = 1;
+    std::int64_t lineStart = 0, lineEnd = 0;  // file mode, 1-based, inclusive
+    double lossSkip = 0, lossUpdate = 0, advantage = 0;  // mean next-token CE (nats)
+    double reconStep0 = 0;  // the paper's gating signal (algorithm.md §3)
+    double reconInit = 0;   // same with the chunk-initial W0: known before any update
+    double reconStep1 = 0;
+    double improvement = 0;  // reconStep0 - reconStep1
+    double entropy = 0;      // SKIP distribution: mean entropy (nats) over predicted positions
+    double confidence = 0;   // SKIP distribution: mean top-1 probability
+    // File mode: CE of predicting token t+1 (t = 0 .. tokens-2) on each path.
+    std::vector<float> tokenLossSkip, tokenLossUpdate;
+    double seconds = 0;
+};
+
+struct EvalProgress {
+    std::size_t done = 0, total = 0;
+    double elapsedSeconds = 0, tokensPerSecond = 0, etaSeconds = 0;
+};
+
+struct EvalOptions {
+    std::string device = "cpu";    // auto | cpu | cuda[:N]
+    bool forceCheckpoint = false;  // accept a TTT checkpoint made for another backbone
+    bool keepTokenLosses = true;   // per-token CE in file mode (for the source heat map)
+};
+
+class Evaluator {
+public:
+    // Loads the backbone, tokenizer and TTT checkpoint of `modelDir`. Throws ModelLoadError
+    // (missing TTT checkpoint, mismatched backbone, ...) with a hint.
+    Evaluator(const std::filesystem::path& modelDir, const EvalOptions& options);
+    ~Evaluator();
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+
+    const BpeTokenizer& tokenizer() const;
+    const Gpt2Config& backboneConfig() const;
+    const TttConfig& tttConfig() const;
+    const std::string& backboneSha256() const;
+    const std::string& device() const;
+    // Plan options that fit this model (mini-batch from ttt.json); checks chunk <= n_positions.
+    PlanOptions planOptions(EvalMode mode, std::int64_t chunk) const;
+
+    UnitRecord evaluateUnit(const EvalPlan& plan, const PlanUnit& unit);
+    // Evaluates every unit in order, calling onUnit after each and onProgress with timing;
+    // checks `cancel` between units. Returns false when cancelled. Runs in the calling thread
+    // (inference guards are created there), so the GUI calls it from its worker.
+    bool run(const EvalPlan& plan, const std::function<void(const UnitRecord&)>& onUnit,
+             const std::function<void(const EvalProgress&)>& onProgress = {},
+             const std::atomic<bool>* cancel = nullptr);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ponder::core

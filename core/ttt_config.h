@@ -1,0 +1,35 @@
+// TTT-Linear layer configuration: the ttt.json of design.md §3.1 (a contract other tools read).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace ponder::core {
+
+struct TttConfig {
+    std::int64_t hidden = 768;   // D, the backbone width
+    std::int64_t heads = 12;     // H
+    std::int64_t headDim = 64;   // d (H * d need not equal D)
+    std::int64_t miniBatch = 16; // K
+    double baseLr = 1.0;
+    double etaDecay = 0.0;             // λ in exp(λ (j - (K-1))), algorithm.md §2.4
+    std::string etaForm = "ponderttt"; // "ponderttt" | "ttt-lm" (algorithm.md §2.4-2.5)
+    std::int64_t convWidth = 4;        // W
+    std::int64_t convLag = 1;          // 1: excludes token t (published code), 0: TTT-LM
+    double ropeTheta = 10000.0;
+    std::int64_t causalK = 0;          // 0, or -1 for the diagonal ablation
+    double lnEps = 1e-5;
+    std::string backboneSha256;        // sha256 of the backbone's model.safetensors
+
+    // The published defaults for a GPT-2 width (algorithm.md §2.1): H = D / 64, d = 64,
+    // λ = 0 for small (D = 768) and 0.3 above.
+    static TttConfig forBackbone(std::int64_t hidden);
+};
+
+// Reads and validates ttt.json; throws ModelLoadError naming the bad field.
+TttConfig loadTttConfig(const std::filesystem::path& path);
+std::string tttConfigJson(const TttConfig& config);
+void saveTttConfig(const TttConfig& config, const std::filesystem::path& path);
+
+}  // namespace ponder::core

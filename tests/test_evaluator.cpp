@@ -1,0 +1,169 @@
+// The evaluation engine (design.md §4): each unit's SKIP and UPDATE losses, signals and SKIP
+// distribution statistics equal a direct recomputation from the model's parts; streaming,
+// cancellation, paper-mode batching and the refusal of missing or mismatched checkpoints.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "core/bpe_tokenizer.h"
+#include "core/errors.h"
+#include "core/evaluator.h"
+#include "core/gpt2_model.h"
+#include "core/model_dir.h"
+#include "core/sha256.h"
+#include "core/ttt_config.h"
+#include "core/ttt_layer.h"
+
+// LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
+// replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
+#undef CHECK
+#include <catch2/catch.hpp>
+
+using namespace ponder::core;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ModelFixture {
+    fs::path dir = fs::temp_directory_path() / ("ponder_eval_" + std::to_string(::getpid()));
+    fs::path model = dir / "model";
+    fs::path source = dir / "sample.py";
+    ModelFixture() {
+        fs::remove_all(dir);
+        TestModelOptions options;
+        options.layers = 2;
+        options.embd = 32;
+        options.heads = 2;
+        options.positions = 256;
+        options.seed = 5;
+        options.withTtt = true;
+        makeTestModel(model, options);
+        std::ofstream out(source);
+        for (int i = 0; i < 30; ++i)
+            out << "def f" << i << "(x):\n    return x * " << i << " + len('héllo')\n";
+    }
+    ~ModelFixture() { fs::remove_all(dir); }
+};
+
+// Mean next-token CE of logits [S, T, V] against ids [S, T], per sequence then over sequences.
+double directLoss(const torch::Tensor& logits, const torch::Tensor& ids) {
+    const auto logProbs = torch::log_softmax(logits.slice(1, 0, -1).to(torch::kFloat64), -1);
+    const auto picked = logProbs.gather(2, ids.slice(1, 1).unsqueeze(2)).squeeze(2);
+    return (-picked).mean(1).mean().item<double>();
+}
+
+}  // namespace
+
+TEST_CASE("unit losses, signals and SKIP statistics equal a direct recomputation", "[eval]") {
+    ModelFixture fixture;
+    EvalOptions options;
+    Evaluator evaluator(fixture.model, options);
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
+                                    evaluator.planOptions(EvalMode::File, 128));
+    REQUIRE(plan.units.size() >= 3);
+
+    torch::InferenceMode inference;
+    auto gpt2 = loadGpt2(fixture.model);
+    auto ttt = loadTttCheckpoint(fixture.model, 32, sha256FileHex(fixture.model / "model.safetensors"),
+                                 false);
+    for (const auto& unit : plan.units) {
+        const auto record = evaluator.evaluateUnit(plan, unit);
+        const auto ids = torch::tensor(plan.unitIds(unit), torch::kInt64).view({1, unit.tokens});
+        const auto positions = torch::arange(unit.tokens, torch::kInt64);
+        const auto hidden = gpt2->hidden(ids, positions);
+        const auto skipLogits = gpt2->logits(hidden);
+        const auto updated = ttt->forward(hidden, positions);
+        INFO("unit " << unit.index);
+        CHECK(record.lossSkip == Approx(directLoss(skipLogits, ids)).epsilon(1e-5));
+        CHECK(record.lossUpdate == Approx(directLoss(gpt2->logits(updated.hidden), ids)).epsilon(1e-5));
+        CHECK(record.advantage == Approx(record.lossSkip - record.lossUpdate));
+        CHECK(record.lossUpdate != Approx(record.lossSkip));  // the test model's wo is non-zero
+        CHECK(record.reconStep0 == Approx(updated.stats.step0.mean().item<double>()).epsilon(1e-5));
+        CHECK(record.reconInit == Approx(updated.stats.init.mean().item<double>()).epsilon(1e-5));
+        CHECK(record.improvement == Approx(record.reconStep0 - record.reconStep1));
+        const auto probs = torch::softmax(skipLogits.slice(1, 0, -1).to(torch::kFloat64), -1);
+        const double entropy = (-(probs * probs.log()).sum(-1)).mean().item<double>();
+        const double confidence = std::get<0>(probs.max(-1)).mean().item<double>();
+        CHECK(record.entropy == Approx(entropy).epsilon(1e-5));
+        CHECK(record.confidence == Approx(confidence).epsilon(1e-5));
+        REQUIRE(record.tokenLossSkip.size() == std::size_t(unit.tokens - 1));
+        double sum = 0;
+        for (float v : record.tokenLossSkip) sum += v;
+        CHECK(sum / record.tokenLossSkip.size() == Approx(record.lossSkip).epsilon(1e-4));
+        CHECK(record.lineStart >= 1);
+        CHECK(record.lineEnd >= record.lineStart);
+    }
+}
+
+TEST_CASE("run streams every unit in order with progress, and stops when cancelled", "[eval]") {
+    ModelFixture fixture;
+    Evaluator evaluator(fixture.model, {});
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
+                                    evaluator.planOptions(EvalMode::File, 64));
+    std::vector<std::int64_t> seen;
+    std::size_t lastDone = 0;
+    CHECK(evaluator.run(plan, [&](const UnitRecord& r) { seen.push_back(r.unit); },
+                        [&](const EvalProgress& p) {
+                            CHECK(p.done == lastDone + 1);
+                            CHECK(p.total == plan.units.size());
+                            lastDone = p.done;
+                        }));
+    REQUIRE(seen.size() == plan.units.size());
+    for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == std::int64_t(i));
+
+    std::atomic<bool> cancel{false};
+    std::size_t done = 0;
+    const bool finished = evaluator.run(
+        plan, [&](const UnitRecord&) {
+            if (++done == 2) cancel = true;
+        },
+        {}, &cancel);
+    CHECK_FALSE(finished);
+    CHECK(done == 2);
+}
+
+TEST_CASE("a paper-mode unit averages per-sequence losses over its batch of windows", "[eval]") {
+    ModelFixture fixture;
+    Evaluator evaluator(fixture.model, {});
+    auto options = evaluator.planOptions(EvalMode::Paper, 64);
+    options.paperBatch = 2;
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source, fixture.source}, options);
+    REQUIRE(plan.units[0].sequences == 2);
+    const auto whole = evaluator.evaluateUnit(plan, plan.units[0]);
+    double perSequence = 0;
+    for (std::int64_t row = 0; row < 2; ++row) {
+        auto single = plan.units[0];
+        single.sequences = 1;
+        single.tokenStart += row * options.paperWindow();
+        perSequence += evaluator.evaluateUnit(plan, single).lossSkip / 2;
+    }
+    CHECK(whole.lossSkip == Approx(perSequence).epsilon(1e-5));
+    CHECK(whole.file == "<packed corpus>");
+}
+
+TEST_CASE("a missing or mismatched TTT checkpoint is refused with a hint", "[eval]") {
+    ModelFixture fixture;
+    const auto bare = fixture.dir / "bare";
+    fs::create_directories(bare);
+    for (const char* name : {"config.json", "model.safetensors", "vocab.json", "merges.txt"})
+        fs::copy_file(fixture.model / name, bare / name);
+    CHECK_THROWS_AS(Evaluator(bare, {}), ModelLoadError);
+
+    // Same TTT files next to a different backbone: the sha256 no longer matches.
+    const auto other = fixture.dir / "other";
+    TestModelOptions options;
+    options.layers = 2;
+    options.embd = 32;
+    options.heads = 2;
+    options.positions = 256;
+    options.seed = 99;
+    makeTestModel(other, options);
+    fs::copy_file(fixture.model / "ttt.safetensors", other / "ttt.safetensors");
+    fs::copy_file(fixture.model / "ttt.json", other / "ttt.json");
+    CHECK_THROWS_WITH(Evaluator(other, {}), Catch::Contains("backbone"));
+    EvalOptions forced;
+    forced.forceCheckpoint = true;
+    CHECK_NOTHROW(Evaluator(other, forced));
+}

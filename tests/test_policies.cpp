@@ -1,0 +1,50 @@
+// The fixed, random and oracle policies and their summary metrics, on hand-computed cases.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "core/policies.h"
+
+using namespace ponder::core;
+using Decisions = std::vector<std::uint8_t>;
+
+TEST_CASE("the oracle updates the top floor(N*rate) units by advantage, ties in data order",
+          "[policies]") {
+    const std::vector<double> advantages{0.1, 0.5, 0.5, -0.2, 0.3, 0.5};
+    CHECK(decideOracle(advantages, 0.5) == Decisions{0, 1, 1, 0, 0, 1});
+    CHECK(decideOracle(advantages, 0.34) == Decisions{0, 1, 1, 0, 0, 0});  // floor(2.04) = 2
+    CHECK(decideOracle(advantages, 0.0) == Decisions{0, 1, 0, 0, 0, 0});   // at least one
+    CHECK(decideOracle(advantages, 1.0) == Decisions{1, 1, 1, 1, 1, 1});
+    CHECK(decideOracle({}, 0.5).empty());
+}
+
+TEST_CASE("random decisions are seeded and hit the rate on average", "[policies]") {
+    CHECK(decideRandom(100, 0.5, 7) == decideRandom(100, 0.5, 7));
+    CHECK(decideRandom(100, 0.5, 7) != decideRandom(100, 0.5, 8));
+    const auto many = decideRandom(20000, 0.3, 1);
+    double rate = 0;
+    for (auto d : many) rate += d;
+    CHECK(std::abs(rate / many.size() - 0.3) < 0.02);
+    CHECK(decideRandom(50, 0.0, 3) == decideSkip(50));
+    CHECK(decideRandom(50, 1.0, 3) == decideUpdate(50));
+}
+
+TEST_CASE("policy loss, rate, cost and Oracle Recovery match hand-computed values",
+          "[policies]") {
+    UnitLosses losses{{2.0, 3.0, 4.0, 1.0}, {1.5, 2.0, 4.5, 0.5}};  // advantages .5 1 -.5 .5
+    const auto oracle = decideOracle({0.5, 1.0, -0.5, 0.5}, 0.5);
+    REQUIRE(oracle == Decisions{1, 1, 0, 0});
+    const auto skip = summarisePolicy("skip", decideSkip(4), losses, oracle);
+    const auto best = summarisePolicy("oracle", oracle, losses, oracle);
+    const auto ours = summarisePolicy("ours", {0, 1, 1, 0}, losses, oracle);
+    CHECK(skip.loss == Approx(2.5));
+    CHECK(best.loss == Approx((1.5 + 2.0 + 4.0 + 1.0) / 4));  // 2.125
+    CHECK(ours.loss == Approx((2.0 + 2.0 + 4.5 + 1.0) / 4));  // 2.375
+    CHECK(ours.rate == Approx(0.5));
+    CHECK(ours.cost == Approx(2.0));
+    CHECK(ours.recovery == Approx((2.5 - 2.375) / (2.5 - 2.125)));
+    CHECK(best.recovery == Approx(1.0));
+    CHECK(skip.recovery == Approx(0.0));
+    UnitLosses flat{{1.0, 1.0}, {1.0, 1.0}};
+    CHECK(std::isnan(summarisePolicy("x", {1, 0}, flat, {1, 0}).recovery));
+}

@@ -122,14 +122,17 @@ UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, st
         runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, true); }, minSeconds, dev);
     result.sharedTokensPerSecond = tokens * sharedRate;
     result.twoForwardTokensPerSecond =
-        tokens * runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, false); }, minSeconds, dev);
+        tokens *
+        runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, false); }, minSeconds, dev);
     const double predicted = double(length - 1) / double(length);
     const double unitFlops =
-        double(batch) * (gpt2BackboneFlops(config, length) +
-                         2.0 * predicted * gpt2LmHeadFlops(config, length) +
-                         tttLayerFlops(config.nEmbd, tttConfig.heads, tttConfig.headDim,
-                                       tttConfig.miniBatch, length));
+        double(batch) *
+        (gpt2BackboneFlops(config, length) + 2.0 * predicted * gpt2LmHeadFlops(config, length) +
+         tttLayerFlops(config.nEmbd, tttConfig.heads, tttConfig.headDim, tttConfig.miniBatch,
+                       length));
     result.sharedGflops = unitFlops * sharedRate / 1e9;
+    result.flopBoundSpeedup =
+        (unitFlops + double(batch) * gpt2BackboneFlops(config, length)) / unitFlops;
     return result;
 }
 
@@ -145,7 +148,8 @@ TokenizerBenchmark benchmarkTokenizer(const std::filesystem::path& tokenizerDir,
     const auto pass = [&] {
         std::uint64_t tokens = 0;
         const auto start = Clock::now();
-        for (const auto& text : texts) tokens += tokenizer.encode(text).size();
+        for (const auto& text : texts)
+            tokens += tokenizer.encode(text).size();
         return std::make_pair(tokens, secondsSince(start));
     };
     const auto [coldTokens, coldSeconds] = pass();

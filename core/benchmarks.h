@@ -36,10 +36,13 @@ double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headD
 
 struct UnitBenchmark {
     std::int64_t tokensPerUnit = 0;
-    double backboneTokensPerSecond = 0;   // frozen GPT-2 hidden states only
-    double sharedTokensPerSecond = 0;     // a whole SKIP+UPDATE unit, one backbone pass (ours)
-    double twoForwardTokensPerSecond = 0; // the same unit with a backbone pass per path
-    double sharedGflops = 0;              // achieved by the shared unit, from the FLOP count
+    double backboneTokensPerSecond = 0;    // frozen GPT-2 hidden states only
+    double sharedTokensPerSecond = 0;      // a whole SKIP+UPDATE unit, one backbone pass (ours)
+    double twoForwardTokensPerSecond = 0;  // the same unit with a backbone pass per path
+    double sharedGflops = 0;               // achieved by the shared unit, from the FLOP count
+    // FLOPs of the two-pass unit over the shared one: the speed-up sharing can give at equal
+    // efficiency. The two LM heads (vocab x width each) bound it well below 2x for small widths.
+    double flopBoundSpeedup = 0;
 };
 
 // GPT-2 with `config` shapes plus a TTT layer of the published defaults for its width, random

@@ -9,14 +9,19 @@
 
 namespace ponder::core {
 
-std::vector<std::uint8_t> decideSkip(std::size_t units) { return std::vector<std::uint8_t>(units, 0); }
-std::vector<std::uint8_t> decideUpdate(std::size_t units) { return std::vector<std::uint8_t>(units, 1); }
+std::vector<std::uint8_t> decideSkip(std::size_t units) {
+    return std::vector<std::uint8_t>(units, 0);
+}
+std::vector<std::uint8_t> decideUpdate(std::size_t units) {
+    return std::vector<std::uint8_t>(units, 1);
+}
 
 std::vector<std::uint8_t> decideRandom(std::size_t units, double rate, std::uint64_t seed) {
     std::mt19937_64 generator(seed);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     std::vector<std::uint8_t> decisions(units);
-    for (auto& decision : decisions) decision = uniform(generator) < rate ? 1 : 0;
+    for (auto& decision : decisions)
+        decision = uniform(generator) < rate ? 1 : 0;
     return decisions;
 }
 
@@ -29,7 +34,8 @@ std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, do
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return advantages[a] > advantages[b]; });
-    for (std::size_t i = 0; i < std::min(k, n); ++i) decisions[order[i]] = 1;
+    for (std::size_t i = 0; i < std::min(k, n); ++i)
+        decisions[order[i]] = 1;
     return decisions;
 }
 
@@ -54,8 +60,10 @@ PolicyOutcome summarisePolicy(std::string name, std::vector<std::uint8_t> decisi
     outcome.cost = 1.0 + 2.0 * outcome.rate;
     const double skipLoss = meanLoss(decideSkip(losses.size()), losses);
     const double oracleLoss = meanLoss(oracleDecisions, losses);
-    outcome.recovery = skipLoss == oracleLoss ? std::numeric_limits<double>::quiet_NaN()
-                                              : (skipLoss - outcome.loss) / (skipLoss - oracleLoss);
+    outcome.recovery = skipLoss == oracleLoss
+                           ? std::numeric_limits<double>::quiet_NaN()
+                           : (skipLoss - outcome.loss) / (skipLoss - oracleLoss) +
+                                 0.0;  // + 0.0 turns -0 into 0 (SKIP itself)
     outcome.decisions = std::move(decisions);
     return outcome;
 }

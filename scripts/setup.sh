@@ -38,9 +38,10 @@ case "$mode" in
   demo)
     sample=/usr/lib/python3.11/json/decoder.py
     "$ponder" info
-    "$ponder" make-test-model "$build_dir/demo-model" --corpus /usr/lib/python3.11/json --vocab 512
+    "$ponder" make-test-model "$build_dir/demo-model" --corpus /usr/lib/python3.11/json --vocab 512 --ttt
     "$ponder" info --model "$build_dir/demo-model" --no-gemm
     echo "tokens in $sample: $("$ponder" tokenize --model "$build_dir/demo-model" --count "$sample")"
+    "$ponder" eval --model "$build_dir/demo-model" "$sample" --json "$build_dir/demo-eval.json"
     ;;
   test)
     cd "$build_dir"

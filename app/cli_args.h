@@ -16,8 +16,8 @@ public:
 };
 
 struct OptionSpec {
-    std::string name;   // "--model"
-    bool takesValue;    // false: a flag
+    std::string name;  // "--model"
+    bool takesValue;   // false: a flag
     bool repeatable = false;
 };
 

@@ -1,123 +1,114 @@
-// `ponder eval`: SKIP/UPDATE evaluation of files or folders, streamed unit by unit, with the
-// basic policies summarised and the JSON contract of design.md §9 written on request.
+// `ponder eval`: SKIP/UPDATE evaluation of files or folders, streamed unit by unit into the
+// run store (--db), then every requested policy replayed and summarised, and the JSON contract
+// of design.md §9 written on request.
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
+#include <optional>
 
-#include "app/cli_args.h"
 #include "app/commands.h"
+#include "app/eval_runner.h"
+#include "app/policy_args.h"
 #include "core/errors.h"
 #include "core/eval_json.h"
-#include "core/evaluator.h"
 #include "core/file_io.h"
-#include "core/ttt_config.h"
+#include "core/run_store.h"
 
 namespace ponder::app {
 
 namespace {
 
-std::string utcNow() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
 std::string formatted(const char* format, double value) {
+    if (!std::isfinite(value)) return "n/a";
     char text[64];
     std::snprintf(text, sizeof text, format, value);
     return text;
 }
 
-void printSummary(const std::vector<core::PolicyOutcome>& policies, std::size_t units) {
-    std::cout << "\npolicy     loss     rate   cost   recovery   (" << units << " units)\n";
-    for (const auto& policy : policies)
-        std::cout << policy.name
-                  << std::string(11 - policy.name.size(), ' ') << formatted("%.4f", policy.loss)
-                  << "   " << formatted("%.2f", policy.rate) << "   "
-                  << formatted("%.2f", policy.cost) << "   "
-                  << (std::isfinite(policy.recovery) ? formatted("%.1f%%", 100 * policy.recovery)
-                                                     : std::string("n/a"))
-                  << "\n";
+void printSummary(const core::RunAnalysis& analysis) {
+    std::cout << "\nmethod            loss     rate   cost   recovery  agreement   ("
+              << analysis.table.size() << " units)\n";
+    for (const auto& policy : analysis.policies) {
+        const auto& s = policy.summary;
+        std::string name = policy.method;
+        if (policy.method == "Ours") name += " (" + policy.spec.name + ")";
+        name.resize(std::max<std::size_t>(name.size(), 16), ' ');
+        std::cout << name << "  " << formatted("%.4f", s.loss) << "   " << formatted("%.2f", s.rate)
+                  << "   " << formatted("%.2f", s.cost) << "   "
+                  << formatted("%6.1f%%", 100 * s.recovery) << "   "
+                  << formatted("%6.1f%%", 100 * s.agreement) << "\n";
+    }
+}
+
+std::vector<core::StoredPolicy> storedPolicies(const core::RunAnalysis& analysis,
+                                               const core::AnalysisSettings& settings) {
+    std::vector<core::StoredPolicy> stored;
+    for (const auto& policy : analysis.policies) {
+        core::AnalysisSettings one = settings;
+        one.ours = policy.spec;
+        one.extraPolicies.clear();
+        stored.push_back({policy.spec.name, core::analysisSettingsJson(one), policy.run.decisions,
+                          policy.run.threshold, policy.run.rateEma});
+    }
+    return stored;
 }
 
 }  // namespace
 
 int runEval(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--model", true}, {"--mode", true}, {"--chunk", true},
-                                    {"--json", true}, {"--device", true}, {"--threads", true},
-                                    {"--rate", true}, {"--ext", true, true}, {"--quiet", false},
-                                    {"--force-checkpoint", false}});
+    auto specs = evaluationOptionSpecs();
+    for (const auto& spec : policyOptionSpecs())
+        specs.push_back(spec);
+    specs.push_back({"--json", true});
+    specs.push_back({"--db", true});
+    specs.push_back({"--label", true});
+    specs.push_back({"--token-losses", false});
+    const ParsedArgs args(rawArgs, specs);
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
-    if (args.positionals().empty()) throw UsageError("expected at least one FILE or DIR");
-    const auto modeName = args.valueOr("--mode", "file");
-    if (modeName != "file" && modeName != "paper") throw UsageError("--mode must be file or paper");
-    const auto chunk = args.integerOr("--chunk", 512);
-    const double rate = args.numberOr("--rate", 0.5);
-    if (!(rate >= 0.0 && rate <= 1.0)) throw UsageError("--rate must be in [0, 1]");
-    const bool quiet = args.flag("--quiet");
+    // Settings are checked before any model work, so a typo costs nothing.
+    const auto settings = analysisSettingsFrom(args, {}, *modelDir);
     const auto jsonPath = args.value("--json");
-    std::vector<std::string> extensions;
-    for (auto ext : args.values("--ext")) extensions.push_back(ext[0] == '.' ? ext : "." + ext);
-    const int threads = applyThreads(args);
+    const bool quiet = args.flag("--quiet");
 
-    core::EvalOptions options;
-    options.device = args.valueOr("--device", "cpu");
-    options.forceCheckpoint = args.flag("--force-checkpoint");
-    options.keepTokenLosses = false;  // the CLI reports unit-level results only
-    core::Evaluator evaluator(*modelDir, options);
-
-    const auto mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
-    std::vector<std::filesystem::path> inputs(args.positionals().begin(), args.positionals().end());
-    const auto plan = core::buildEvalPlan(evaluator.tokenizer(), inputs,
-                                          evaluator.planOptions(mode, chunk), extensions);
-    if (!quiet) {
-        for (const auto& skipped : plan.skipped) std::cerr << "skipped " << skipped << "\n";
-        std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
-                  << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk
-                  << ", " << plan.droppedTokens << " tokens in no unit), device "
-                  << evaluator.device() << ", " << threads << " threads\n";
+    std::optional<core::RunStore> store;
+    std::int64_t runId = -1;
+    if (const auto db = args.value("--db")) store.emplace(*db);
+    EvaluationHooks hooks;
+    hooks.keepTokenLosses = args.flag("--token-losses");
+    if (store) {
+        hooks.onStart = [&](const core::RunDescription& run, const core::EvalPlan& plan) {
+            auto description = run;
+            description.rate = settings.ours.rate;
+            runId = store->beginRun(description, core::analysisSettingsJson(settings),
+                                    settings.ours.seed, core::storedInputFiles(plan));
+            if (const auto label = args.value("--label")) store->setLabel(runId, *label);
+        };
+        hooks.onBatch = [&](const std::vector<core::UnitRecord>& units) {
+            store->appendUnits(runId, units);
+        };
     }
+    auto result = runEvaluation(args, hooks);
+    auto& run = result.run;
+    run.rate = settings.ours.rate;
 
-    core::RunDescription run;
-    run.startedAt = utcNow();
-    std::vector<core::UnitRecord> units;
-    core::EvalProgress last;
-    double lastPrinted = -10.0;
-    evaluator.run(
-        plan, [&](const core::UnitRecord& record) { units.push_back(record); },
-        [&](const core::EvalProgress& progress) {
-            last = progress;
-            const bool finished = progress.done == progress.total;
-            if (quiet || (!finished && progress.elapsedSeconds - lastPrinted < 2.0)) return;
-            lastPrinted = progress.elapsedSeconds;
-            std::cerr << "  " << progress.done << "/" << progress.total << " units, "
-                      << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
-                      << formatted("%.0f", progress.etaSeconds) << " s\n";
-        });
-
-    const auto policies = core::basicPolicies(units, rate);
-    printSummary(policies, units.size());
+    const auto analysis = core::analyseUnits(core::unitTableFrom(result.units), settings);
+    if (store) {
+        store->savePolicies(runId, storedPolicies(analysis, settings));
+        store->finishRun(runId,
+                         result.cancelled ? core::RunStatus::Cancelled : core::RunStatus::Complete,
+                         run.seconds, run.tokensPerSecond);
+        if (!quiet) std::cerr << "stored as run " << runId << " in " << *args.value("--db") << "\n";
+    }
+    if (!result.units.empty()) printSummary(analysis);
     if (jsonPath) {
-        run.modelDir = *modelDir;
-        run.mode = modeName;
-        run.chunk = chunk;
-        run.device = evaluator.device();
-        run.threads = threads;
-        run.inputs = args.positionals();
-        run.files = plan.files.size();
-        run.tokens = plan.totalTokens;
-        run.droppedTokens = plan.droppedTokens;
-        run.skippedFiles = plan.skipped;
-        run.seconds = last.elapsedSeconds;
-        run.tokensPerSecond = last.tokensPerSecond;
-        run.rate = rate;
-        run.backboneSha256 = evaluator.backboneSha256();
-        run.tttConfigJson = core::tttConfigJson(evaluator.tttConfig());
-        core::writeFileAtomic(*jsonPath, core::evalJson(run, units, policies));
+        core::writeFileAtomic(*jsonPath, core::evalJson(run, result.units, analysis));
         if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
+    }
+    if (result.cancelled) {
+        std::cerr << "error: cancelled after " << result.units.size() << " units"
+                  << (store ? " (they are stored)" : "") << "\nhint: run it again to finish\n";
+        return 1;
     }
     return 0;
 }

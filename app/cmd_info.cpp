@@ -18,7 +18,8 @@ int runInfo(const Arguments& rawArgs) {
     const auto runtime = core::runtimeInfo();
     std::cout << "libtorch:   " << runtime.torchVersion << "\n";
     std::cout << "devices:   ";
-    for (const auto& device : runtime.devices) std::cout << " " << device;
+    for (const auto& device : runtime.devices)
+        std::cout << " " << device;
     std::cout << (runtime.cudaAvailable ? "" : "  (no CUDA in this build)") << "\n";
     std::cout << "threads:    " << runtime.threads << "\n";
     if (!args.flag("--no-gemm")) {

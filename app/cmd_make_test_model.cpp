@@ -9,10 +9,15 @@
 namespace ponder::app {
 
 int runMakeTestModel(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--layers", true}, {"--embd", true}, {"--heads", true},
-                                    {"--positions", true}, {"--seed", true},
-                                    {"--corpus", true, true}, {"--vocab", true},
-                                    {"--tokenizer-from", true}, {"--threads", true},
+    const ParsedArgs args(rawArgs, {{"--layers", true},
+                                    {"--embd", true},
+                                    {"--heads", true},
+                                    {"--positions", true},
+                                    {"--seed", true},
+                                    {"--corpus", true, true},
+                                    {"--vocab", true},
+                                    {"--tokenizer-from", true},
+                                    {"--threads", true},
                                     {"--ttt", false}});
     if (args.positionals().size() != 1) throw UsageError("expected exactly one output DIR");
     applyThreads(args);
@@ -37,7 +42,9 @@ int runMakeTestModel(const Arguments& rawArgs) {
               << summary.vocabSize;
     if (!options.corpus.empty())
         std::cout << " (tokenizer trained on " << options.corpus.size() << " files"
-                  << (corpus.skipped ? ", " + std::to_string(corpus.skipped) + " non-text skipped" : "") << ")";
+                  << (corpus.skipped ? ", " + std::to_string(corpus.skipped) + " non-text skipped"
+                                     : "")
+                  << ")";
     if (options.withTtt)
         std::cout << "; random TTT layer with " << summary.tttParameterCount << " parameters";
     std::cout << "\n";

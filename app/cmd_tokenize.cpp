@@ -15,8 +15,8 @@ int runTokenize(const Arguments& rawArgs) {
     if (args.positionals().size() != 1) throw UsageError("expected exactly one FILE");
     const auto tokenizer = core::BpeTokenizer::load(*dir);
     const std::string text = core::readCodeFile(args.positionals().front());
-    const auto ids = args.flag("--special") ? tokenizer.encodeWithSpecialTokens(text)
-                                            : tokenizer.encode(text);
+    const auto ids =
+        args.flag("--special") ? tokenizer.encodeWithSpecialTokens(text) : tokenizer.encode(text);
     if (args.flag("--count")) {
         std::cout << ids.size() << "\n";
         return 0;

@@ -12,8 +12,9 @@
 namespace ponder::app {
 
 int runTrainTokenizer(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--out", true}, {"--vocab", true}, {"--min-count", true},
-                                    {"--ext", true, true}});
+    const ParsedArgs args(
+        rawArgs,
+        {{"--out", true}, {"--vocab", true}, {"--min-count", true}, {"--ext", true, true}});
     const auto out = args.value("--out");
     if (!out) throw UsageError("--out DIR is required");
     if (args.positionals().empty()) throw UsageError("expected at least one CORPUS file or folder");
@@ -22,14 +23,17 @@ int runTrainTokenizer(const Arguments& rawArgs) {
     if (vocab < 257) throw UsageError("--vocab must be at least 257 (256 bytes + <|endoftext|>)");
     if (minCount < 1) throw UsageError("--min-count must be at least 1");
     std::vector<std::string> extensions;
-    for (auto ext : args.values("--ext")) extensions.push_back(ext[0] == '.' ? ext : "." + ext);
+    for (auto ext : args.values("--ext"))
+        extensions.push_back(ext[0] == '.' ? ext : "." + ext);
 
     const auto corpus = selectCorpusFiles(args.positionals(), extensions);
     if (corpus.files.empty())
         throw core::InputError("no usable text files in the corpus",
                                "check the paths and --ext; binary and non-UTF-8 files are skipped");
-    core::BpeTrainer trainer({static_cast<std::size_t>(vocab), static_cast<std::uint64_t>(minCount)});
-    for (const auto& file : corpus.files) trainer.addText(core::readFileBytes(file));
+    core::BpeTrainer trainer(
+        {static_cast<std::size_t>(vocab), static_cast<std::uint64_t>(minCount)});
+    for (const auto& file : corpus.files)
+        trainer.addText(core::readFileBytes(file));
     std::error_code ec;
     std::filesystem::create_directories(*out, ec);
     const auto summary = trainer.trainAndWrite(*out);

@@ -24,5 +24,9 @@ int runMakeTestModel(const Arguments& args);
 int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
 int runEval(const Arguments& args);
+int runRuns(const Arguments& args);
+int runExport(const Arguments& args);
+int runSweep(const Arguments& args);
+int runCalibrate(const Arguments& args);
 
 }  // namespace ponder::app

@@ -9,7 +9,7 @@ namespace ponder::app {
 
 struct CorpusSelection {
     std::vector<std::filesystem::path> files;  // readable UTF-8 text files, sorted per root
-    std::size_t skipped = 0;                    // binary, empty or non-UTF-8 files left out
+    std::size_t skipped = 0;                   // binary, empty or non-UTF-8 files left out
     std::uint64_t bytes = 0;
 };
 

@@ -21,15 +21,51 @@ const std::vector<Command>& commands() {
          "  Prints the ids on one line separated by spaces (--count: only the count).\n"
          "  DIR may hold only tokenizer files. --special maps literal <|endoftext|> to its id.",
          runTokenize},
-        {"eval", "SKIP/UPDATE evaluation of code files with a model and its TTT layer",
-         "ponder eval --model DIR FILE|DIR... [--mode file|paper] [--chunk 512] [--rate 0.5]\n"
-         "            [--json OUT.json] [--device auto|cpu|cuda] [--threads N] [--ext py]...\n"
-         "            [--quiet] [--force-checkpoint]\n"
+        {"eval", "SKIP/UPDATE evaluation of code files, gated by the chosen policies",
+         "ponder eval --model DIR FILE|DIR... [--mode file|paper] [--chunk 512] [--ext py]...\n"
+         "            [--policy NAME]... [--rate 0.5] [--alpha 0.1] [--signal recon_step0]\n"
+         "            [--calibration paper|profile] [--calibration-file F] [--threshold T]\n"
+         "            [--seed 42] [--db runs.sqlite] [--label TEXT] [--json OUT.json]\n"
+         "            [--shuffle] [--causal-k 0|-1] [--token-losses] [--device auto|cpu|cuda]\n"
+         "            [--threads N] [--quiet] [--force-checkpoint]\n"
          "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
-         "  windows, 16 windows per unit. Prints SKIP/UPDATE/Random/Oracle loss, rate and\n"
-         "  Oracle Recovery; --json writes per-unit records and policy decisions.",
+         "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
+         "  first --policy, default recon-ema) with loss, rate, cost, Oracle Recovery and\n"
+         "  agreement. Policies: skip update random oracle recon-ema recon-ema-paper threshold\n"
+         "  improvement-topk improvement-threshold multi-signal. --db stores the run (one\n"
+         "  transaction per batch of units); --json writes the design.md section 9 contract.\n"
+         "  --shuffle and --causal-k -1 are the paper's sanity ablations. Ctrl-C cancels.",
          runEval},
+        {"runs", "list the runs stored in a database",
+         "ponder runs --db FILE\n"
+         "  One run per line: id, start time, status, mode, units, files, tokens, seconds,\n"
+         "  model directory and label.",
+         runRuns},
+        {"export", "result files and paper tables (CSV, Markdown, LaTeX) from stored runs",
+         "ponder export --db FILE [--run ID|latest]... --out DIR [--policy NAME]... [--rate R]\n"
+         "              [--alpha A] [--signal S] [--calibration paper|profile] [--seed N]\n"
+         "  Writes the published detailed_results.csv, summary.csv, summary.json and\n"
+         "  correlation.json, units.csv (per unit, with indices and every decision), and\n"
+         "  table1_main, table2_languages, table3_correlation, table5_agreement,\n"
+         "  table8_random, table9_update1 and table10_11_ablations as .csv, .md and .tex.\n"
+         "  Policy options default to those stored with the (first) run. Several --run give\n"
+         "  one table row per run and per-run files in run-ID/ folders.",
+         runExport},
+        {"sweep", "loss against target update rate for Ours, Random and Oracle",
+         "ponder sweep (--db FILE [--run ID] | --model DIR FILE|DIR...) [--rates 0.1:0.9:0.1]\n"
+         "             [--out sweep.csv] [policy options as in eval]\n"
+         "  Replays the policies at each rate over a stored run's units (no model work) or\n"
+         "  over a fresh evaluation. CSV columns: target_rate, ours_loss, ours_rate,\n"
+         "  ours_recovery, random_loss (seeded), random_expected_loss, oracle_loss.",
+         runSweep},
+        {"calibrate", "measure signal quantiles on held-out code (calibration.json)",
+         "ponder calibrate --model DIR CODE|DIR... [--mode file|paper] [--chunk 512] [--ext py]\n"
+         "                 [--out DIR/calibration.json] [--device] [--threads N] [--quiet]\n"
+         "  Evaluates the held-out code and stores 101 quantiles of every signal, so\n"
+         "  `--calibration profile` can start recon-ema at the (1 - rate) quantile instead of\n"
+         "  forcing 16 calibration UPDATEs. Calibrate with the units (mode, chunk) you gate.",
+         runCalibrate},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
          "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"
@@ -51,7 +87,8 @@ const std::vector<Command>& commands() {
          "  Prints rates measured in this run: GEMM GFLOP/s, tokenizer tokens/s (cold and warm\n"
          "  BPE cache, when a tokenizer is given) and GPT-2 forward tokens/s with the fraction\n"
          "  of the GEMM rate it reaches; then SKIP+UPDATE evaluation units with one shared\n"
-         "  backbone pass (ours) against a backbone pass per path (the published code).",
+         "  backbone pass (ours) against a backbone pass per path (the published code), and\n"
+         "  the time to replay recon-ema over 100,000 units for a new target rate.",
          runBench},
     };
     return all;
@@ -68,7 +105,9 @@ void printOverview() {
 }
 
 // c10 errors carry a multi-line backtrace: the first line is the reason.
-std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string firstLine(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 
@@ -102,10 +141,13 @@ int dispatch(int argc, char** argv) {
             return 1;
         }
     }
-    std::cerr << "error: unknown command '" << name << "'\nhint: run `ponder --help` for the list\n";
+    std::cerr << "error: unknown command '" << name
+              << "'\nhint: run `ponder --help` for the list\n";
     return 2;
 }
 
 }  // namespace ponder::app
 
-int main(int argc, char** argv) { return ponder::app::dispatch(argc, argv); }
+int main(int argc, char** argv) {
+    return ponder::app::dispatch(argc, argv);
+}

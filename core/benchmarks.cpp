@@ -1,12 +1,15 @@
-// Benchmarks for `ponder bench`: GPT-2 forward and tokenizer throughput.
+// Benchmarks for `ponder bench`: GPT-2 forward, tokenizer throughput and policy replay.
 #include "core/benchmarks.h"
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 
 #include <torch/torch.h>
 
 #include "core/bpe_tokenizer.h"
 #include "core/file_io.h"
+#include "core/gating.h"
 #include "core/gpt2_model.h"
 #include "core/ttt_layer.h"
 #include "core/unit_compute.h"
@@ -158,6 +161,37 @@ TokenizerBenchmark benchmarkTokenizer(const std::filesystem::path& tokenizerDir,
     result.coldTokensPerSecond = double(coldTokens) / coldSeconds;
     result.warmTokensPerSecond = double(warmTokens) / warmSeconds;
     return result;
+}
+
+double benchmarkPolicyReplayMs(std::size_t units, int runs, std::uint64_t seed) {
+    // Signals shaped like real runs: positive, skewed, loosely tied to the advantage.
+    std::mt19937_64 generator(seed);
+    std::lognormal_distribution<double> recon(-3.0, 0.5);
+    std::normal_distribution<double> noise(0.0, 0.05);
+    UnitTable table;
+    table.reconStep0.resize(units);
+    table.lossSkip.resize(units);
+    table.advantage.resize(units);
+    table.lossUpdate.resize(units);
+    for (std::size_t u = 0; u < units; ++u) {
+        table.reconStep0[u] = recon(generator);
+        table.lossSkip[u] = 2.0 + noise(generator);
+        table.advantage[u] = 2.0 * table.reconStep0[u] + noise(generator);
+        table.lossUpdate[u] = table.lossSkip[u] - table.advantage[u];
+    }
+    PolicySpec spec;
+    spec.name = "recon-ema";
+    PolicyRun run;
+    runPolicyInto(spec, table, run);  // warm-up: sizes the reused buffers, as a slider would
+    std::vector<double> times;
+    for (int i = 0; i < std::max(1, runs); ++i) {
+        spec.rate = 0.1 + 0.8 * double(i) / double(std::max(1, runs));
+        const auto start = Clock::now();
+        runPolicyInto(spec, table, run);
+        times.push_back(secondsSince(start) * 1e3);
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
 }
 
 }  // namespace ponder::core

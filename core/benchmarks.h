@@ -59,4 +59,10 @@ struct TokenizerBenchmark {
 TokenizerBenchmark benchmarkTokenizer(const std::filesystem::path& tokenizerDir,
                                       const std::vector<std::filesystem::path>& files);
 
+// Milliseconds to replay `recon-ema` over a synthetic table of `units` units (seeded
+// log-normal signals) for a new target rate: the cost behind the GUI's rate slider
+// (design.md §5), which reuses its PolicyRun (runPolicyInto). Median of `runs` replays, each
+// at a different rate, after one warm-up.
+double benchmarkPolicyReplayMs(std::size_t units = 100000, int runs = 9, std::uint64_t seed = 42);
+
 }  // namespace ponder::core

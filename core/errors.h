@@ -47,4 +47,11 @@ public:
     using PonderError::PonderError;
 };
 
+// A run database that cannot be used: not SQLite, corrupted, written by a newer ponder,
+// locked by another writer for too long, or an unknown run id.
+class StoreError : public PonderError {
+public:
+    using PonderError::PonderError;
+};
+
 }  // namespace ponder::core

@@ -9,27 +9,13 @@ namespace ponder::core {
 using json = nlohmann::ordered_json;
 
 namespace {
-json number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+json number(double value) {
+    return std::isfinite(value) ? json(value) : json(nullptr);
+}
 }  // namespace
 
-std::vector<PolicyOutcome> basicPolicies(const std::vector<UnitRecord>& units, double rate,
-                                         std::uint64_t seed) {
-    UnitLosses losses;
-    std::vector<double> advantages;
-    for (const auto& unit : units) {
-        losses.lossSkip.push_back(unit.lossSkip);
-        losses.lossUpdate.push_back(unit.lossUpdate);
-        advantages.push_back(unit.advantage);
-    }
-    const auto oracle = decideOracle(advantages, rate);
-    return {summarisePolicy("skip", decideSkip(units.size()), losses, oracle),
-            summarisePolicy("update", decideUpdate(units.size()), losses, oracle),
-            summarisePolicy("random", decideRandom(units.size(), rate, seed), losses, oracle),
-            summarisePolicy("oracle", oracle, losses, oracle)};
-}
-
 std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& units,
-                     const std::vector<PolicyOutcome>& policies) {
+                     const RunAnalysis& analysis) {
     json root;
     json ttt = run.tttConfigJson.empty() ? json(nullptr) : json::parse(run.tttConfigJson);
     root["run"] = {{"model", run.modelDir},
@@ -49,7 +35,9 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                    {"backbone_sha256", run.backboneSha256},
                    {"ttt", ttt},
                    {"started_at", run.startedAt},
-                   {"cancelled", run.cancelled}};
+                   {"cancelled", run.cancelled},
+                   {"shuffle", run.shuffle},
+                   {"causal_k", run.causalK}};
     json unitArray = json::array();
     for (const auto& unit : units) {
         unitArray.push_back({{"file", unit.file},
@@ -74,15 +62,22 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
     }
     root["units"] = std::move(unitArray);
     json policyMap = json::object();
-    for (const auto& policy : policies) {
-        json thresholds = json::array();
-        for (double value : policy.threshold) thresholds.push_back(number(value));
-        policyMap[policy.name] = {{"decisions", policy.decisions},
-                                  {"threshold", thresholds},
-                                  {"loss", number(policy.loss)},
-                                  {"rate", number(policy.rate)},
-                                  {"cost", number(policy.cost)},
-                                  {"recovery", number(policy.recovery)}};
+    const auto numbers = [](const std::vector<double>& values) {
+        json array = json::array();
+        for (double value : values)
+            array.push_back(number(value));
+        return array;
+    };
+    for (const auto& policy : analysis.policies) {
+        const auto& summary = policy.summary;
+        policyMap[policy.spec.name] = {{"decisions", policy.run.decisions},
+                                       {"threshold", numbers(policy.run.threshold)},
+                                       {"rate_ema", numbers(policy.run.rateEma)},
+                                       {"loss", number(summary.loss)},
+                                       {"rate", number(summary.rate)},
+                                       {"cost", number(summary.cost)},
+                                       {"recovery", number(summary.recovery)},
+                                       {"agreement", number(summary.agreement)}};
     }
     root["policies"] = std::move(policyMap);
     return root.dump() + "\n";

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/evaluator.h"
-#include "core/policies.h"
+#include "core/run_analysis.h"
 
 namespace ponder::core {
 
@@ -26,14 +26,14 @@ struct RunDescription {
     std::string tttConfigJson;
     std::string startedAt;  // ISO 8601 UTC
     bool cancelled = false;
+    bool shuffle = false;                // the shuffle ablation (algorithm.md §4)
+    std::int64_t causalK = 0;            // -1: the diagonal ablation
+    std::vector<std::string> filePaths;  // the files actually evaluated, by file index
 };
 
-// Pretty-printed JSON text; non-finite numbers become null.
+// Compact JSON text; non-finite numbers become null. `policies` is keyed by policy name
+// (skip, update, random, oracle, then Ours' policy and the extras; design.md §9).
 std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& units,
-                     const std::vector<PolicyOutcome>& policies);
-
-// The four policies `policies` always holds: skip, update, random (seed), oracle.
-std::vector<PolicyOutcome> basicPolicies(const std::vector<UnitRecord>& units, double rate,
-                                         std::uint64_t seed = 42);
+                     const RunAnalysis& analysis);
 
 }  // namespace ponder::core

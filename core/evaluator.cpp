@@ -2,7 +2,9 @@
 // into plain records: losses, signals, SKIP statistics, line ranges, timing.
 #include "core/evaluator.h"
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 
 #include <torch/torch.h>
 
@@ -22,6 +24,17 @@ namespace {
 // Per sequence mean over its targets, then mean over sequences (algorithm.md §4 step 3).
 double sequenceMean(const torch::Tensor& perToken) {
     return perToken.to(torch::kFloat64).mean(1).mean().item<double>();
+}
+
+// Permutes each row of ids [S, T] in place (EvalOptions::shuffle): row r gets the r-th
+// permutation drawn from a generator seeded with seed + chunk index.
+void shuffleRows(std::vector<std::int64_t>& ids, std::int64_t rows, std::int64_t tokens,
+                 std::uint64_t seed) {
+    std::mt19937_64 generator(seed);
+    for (std::int64_t row = 0; row < rows; ++row) {
+        const auto begin = ids.begin() + row * tokens;
+        std::shuffle(begin, begin + tokens, generator);
+    }
 }
 
 std::vector<float> toVector(const torch::Tensor& tensor) {
@@ -59,6 +72,13 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
     impl.ttt = loadTttCheckpoint(modelDir, impl.gpt2->config().nEmbd, impl.backboneSha,
                                  options.forceCheckpoint, impl.torchDevice);
     impl.ttt->eval();
+    if (options.causalK) {
+        if (*options.causalK != 0 && *options.causalK != -1)
+            throw InputError("causal_k must be 0 or -1, not " + std::to_string(*options.causalK),
+                             "use --causal-k -1 for the diagonal ablation");
+        impl.ttt->setCausalK(*options.causalK);
+    }
+    if (options.shuffle) impl.options.keepTokenLosses = false;
     if (impl.tokenizer->vocabSize() > static_cast<std::size_t>(impl.gpt2->config().vocabSize))
         throw ModelLoadError("tokenizer has more tokens than the model's vocab_size",
                              "the tokenizer files belong to another model");
@@ -88,7 +108,11 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
     auto& impl = *m_impl;
     torch::InferenceMode inference;
     const auto start = std::chrono::steady_clock::now();
-    const auto ids = torch::tensor(plan.unitIds(unit), torch::kInt64)
+    auto unitIds = plan.unitIds(unit);
+    if (impl.options.shuffle)
+        shuffleRows(unitIds, unit.sequences, unit.tokens,
+                    impl.options.shuffleSeed + std::uint64_t(unit.chunkIndex));
+    const auto ids = torch::tensor(unitIds, torch::kInt64)
                          .view({unit.sequences, unit.tokens})
                          .to(impl.torchDevice);
     // Local positions 0..T-1 for every chunk (algorithm.md §1, §9.4).

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,16 @@ struct EvalOptions {
     std::string device = "cpu";    // auto | cpu | cuda[:N]
     bool forceCheckpoint = false;  // accept a TTT checkpoint made for another backbone
     bool keepTokenLosses = true;   // per-token CE in file mode (for the source heat map)
+    // Sanity ablations (algorithm.md §4, paper Tables 10 and 11).
+    // shuffle: tokens permuted within each chunk row before both paths; the permutation of
+    // row r depends only on (shuffleSeed + chunk index, r), so every batch at a given chunk
+    // index gets the same ones, as in the published code (whose JAX draws we cannot repeat).
+    // Per-token losses are not kept then: they would not line up with the source.
+    bool shuffle = false;
+    std::uint64_t shuffleSeed = 42;
+    // causalK: -1 evaluates the diagonal ablation on a model trained with 0; unset keeps
+    // ttt.json's value.
+    std::optional<std::int64_t> causalK;
 };
 
 class Evaluator {

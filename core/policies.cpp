@@ -1,9 +1,8 @@
-// The fixed, random and oracle policies and their summary metrics (algorithm.md §5).
+// The fixed, random and oracle decision rules (algorithm.md §5).
 #include "core/policies.h"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <numeric>
 #include <random>
 
@@ -37,35 +36,6 @@ std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, do
     for (std::size_t i = 0; i < std::min(k, n); ++i)
         decisions[order[i]] = 1;
     return decisions;
-}
-
-namespace {
-double meanLoss(const std::vector<std::uint8_t>& decisions, const UnitLosses& losses) {
-    if (decisions.empty()) return std::numeric_limits<double>::quiet_NaN();
-    double total = 0;
-    for (std::size_t i = 0; i < decisions.size(); ++i)
-        total += decisions[i] ? losses.lossUpdate[i] : losses.lossSkip[i];
-    return total / double(decisions.size());
-}
-}  // namespace
-
-PolicyOutcome summarisePolicy(std::string name, std::vector<std::uint8_t> decisions,
-                              const UnitLosses& losses,
-                              const std::vector<std::uint8_t>& oracleDecisions) {
-    PolicyOutcome outcome;
-    outcome.name = std::move(name);
-    outcome.loss = meanLoss(decisions, losses);
-    const auto updates = std::count(decisions.begin(), decisions.end(), std::uint8_t(1));
-    outcome.rate = decisions.empty() ? 0.0 : double(updates) / double(decisions.size());
-    outcome.cost = 1.0 + 2.0 * outcome.rate;
-    const double skipLoss = meanLoss(decideSkip(losses.size()), losses);
-    const double oracleLoss = meanLoss(oracleDecisions, losses);
-    outcome.recovery = skipLoss == oracleLoss
-                           ? std::numeric_limits<double>::quiet_NaN()
-                           : (skipLoss - outcome.loss) / (skipLoss - oracleLoss) +
-                                 0.0;  // + 0.0 turns -0 into 0 (SKIP itself)
-    outcome.decisions = std::move(decisions);
-    return outcome;
 }
 
 }  // namespace ponder::core

@@ -301,6 +301,12 @@ void TttModelImpl::initialiseWeights(std::uint64_t seed) {
     m_layer->resetParameters();
 }
 
+void TttLayerImpl::setCausalK(std::int64_t k) {
+    if (k != 0 && k != -1)
+        throw std::invalid_argument("causal_k must be 0 or -1, not " + std::to_string(k));
+    m_config.causalK = k;
+}
+
 const TttConfig& TttModelImpl::config() const {
     return m_layer->config();
 }

@@ -60,6 +60,9 @@ public:
     // The published initialisation (algorithm.md §2.2) drawn from the current global generator.
     void resetParameters();
     const TttConfig& config() const { return m_config; }
+    // The diagonal ablation (algorithm.md §4): an eval-time causal_k of -1 for a model
+    // trained with 0. Only the mask offset changes, not the weights. k must be 0 or -1.
+    void setCausalK(std::int64_t k);
 
 private:
     TttConfig m_config;
@@ -87,6 +90,7 @@ public:
     void initialiseWeights(std::uint64_t seed);
     const TttConfig& config() const;
     TttLayer layer() const;
+    void setCausalK(std::int64_t k) { m_layer->setCausalK(k); }
 
 private:
     torch::nn::LayerNorm m_fastNorm{nullptr};

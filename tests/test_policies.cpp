@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/metrics.h"
 #include "core/policies.h"
 
 using namespace ponder::core;
@@ -31,12 +32,15 @@ TEST_CASE("random decisions are seeded and hit the rate on average", "[policies]
 
 TEST_CASE("policy loss, rate, cost and Oracle Recovery match hand-computed values",
           "[policies]") {
-    UnitLosses losses{{2.0, 3.0, 4.0, 1.0}, {1.5, 2.0, 4.5, 0.5}};  // advantages .5 1 -.5 .5
-    const auto oracle = decideOracle({0.5, 1.0, -0.5, 0.5}, 0.5);
-    REQUIRE(oracle == Decisions{1, 1, 0, 0});
-    const auto skip = summarisePolicy("skip", decideSkip(4), losses, oracle);
-    const auto best = summarisePolicy("oracle", oracle, losses, oracle);
-    const auto ours = summarisePolicy("ours", {0, 1, 1, 0}, losses, oracle);
+    UnitTable table;
+    table.lossSkip = {2.0, 3.0, 4.0, 1.0};
+    table.lossUpdate = {1.5, 2.0, 4.5, 0.5};
+    table.advantage = {0.5, 1.0, -0.5, 0.5};
+    const PolicyRun oracle{"oracle", decideOracle(table.advantage, 0.5), {}, {}};
+    REQUIRE(oracle.decisions == Decisions{1, 1, 0, 0});
+    const auto skip = summarise({"skip", decideSkip(4), {}, {}}, table, oracle);
+    const auto best = summarise(oracle, table, oracle);
+    const auto ours = summarise({"ours", {0, 1, 1, 0}, {}, {}}, table, oracle);
     CHECK(skip.loss == Approx(2.5));
     CHECK(best.loss == Approx((1.5 + 2.0 + 4.0 + 1.0) / 4));  // 2.125
     CHECK(ours.loss == Approx((2.0 + 2.0 + 4.5 + 1.0) / 4));  // 2.375
@@ -45,6 +49,10 @@ TEST_CASE("policy loss, rate, cost and Oracle Recovery match hand-computed value
     CHECK(ours.recovery == Approx((2.5 - 2.375) / (2.5 - 2.125)));
     CHECK(best.recovery == Approx(1.0));
     CHECK(skip.recovery == Approx(0.0));
-    UnitLosses flat{{1.0, 1.0}, {1.0, 1.0}};
-    CHECK(std::isnan(summarisePolicy("x", {1, 0}, flat, {1, 0}).recovery));
+    CHECK(ours.agreement == Approx(0.5));
+    UnitTable flat;
+    flat.lossSkip = flat.lossUpdate = {1.0, 1.0};
+    flat.advantage = {0.0, 0.0};
+    const PolicyRun flatOracle{"oracle", {1, 0}, {}, {}};
+    CHECK(std::isnan(summarise({"x", {1, 0}, {}, {}}, flat, flatOracle).recovery));
 }

@@ -119,6 +119,87 @@ expect "eval of a file shorter than 64 tokens" 1 "$ponder" eval --model "$tmodel
 expect "eval --chunk not a multiple of 16" 1 "$ponder" eval --model "$tmodel" --chunk 100 "$real"
 expect "eval --mode bogus" 2 "$ponder" eval --model "$tmodel" --mode bogus "$real"
 expect "eval to an unwritable JSON path" 1 "$ponder" eval --model "$tmodel" "$real" --quiet --json "$work/no/such/dir/out.json"
+expect "eval --policy bogus" 2 "$ponder" eval --model "$tmodel" "$real" --policy bogus
+expect "eval --rate 1.5" 2 "$ponder" eval --model "$tmodel" "$real" --rate 1.5
+expect "eval --causal-k 2" 2 "$ponder" eval --model "$tmodel" "$real" --causal-k 2
+expect "eval --calibration profile without calibration.json" 1 "$ponder" eval --model "$tmodel" "$real" --calibration profile
+
+# Policies, the run store, exports, sweep and calibration (design.md §5-§9) on real folders.
+corpus=/usr/lib/python3.11/json
+db="$work/runs.sqlite"
+expect "eval --db with extra policies" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 \
+  --policy recon-ema --policy recon-ema-paper --policy improvement-topk --db "$db" --label json-pkg \
+  --json "$work/policies.json" --quiet
+python3 - "$work/policies.json" <<'PY' && pass "eval JSON holds every requested policy with trajectories" || fail "policies JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["policies"]
+assert {"skip", "update", "random", "oracle", "recon-ema", "recon-ema-paper", "improvement-topk"} <= set(p), list(p)
+n = len(d["units"])
+assert n > 16
+for name in ("recon-ema", "recon-ema-paper"):
+    assert len(p[name]["threshold"]) == n and len(p[name]["rate_ema"]) == n
+    assert all(x == 1 for x in p[name]["decisions"][:16])   # forced calibration UPDATEs
+assert abs(p["recon-ema"]["rate"] - sum(p["recon-ema"]["decisions"]) / n) < 1e-12
+assert p["skip"]["recovery"] == 0.0
+PY
+expect "eval --db --shuffle" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 --shuffle --db "$db" --quiet
+expect "eval --db --causal-k -1" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 --causal-k -1 --db "$db" --quiet
+expect "runs lists the stored runs" 0 "$ponder" runs --db "$db"
+[ "$(wc -l <"$work/out")" = 3 ] && grep -q "json-pkg" "$work/out" && grep -q "complete" "$work/out" \
+  && pass "three complete runs, labelled" || fail "runs output: $(cat "$work/out")"
+expect "export latest" 0 "$ponder" export --db "$db" --out "$work/export"
+for f in detailed_results.csv summary.csv summary.json correlation.json units.csv \
+         table1_main.{csv,md,tex} table2_languages.{csv,md,tex} table3_correlation.{csv,md,tex} \
+         table5_agreement.{csv,md,tex} table8_random.{csv,md,tex} table9_update1.{csv,md,tex} \
+         table10_11_ablations.{csv,md,tex}; do
+  [ -s "$work/export/$f" ] || fail "export lacks $f"
+done
+pass "export wrote every file"
+expect "export three runs side by side" 0 "$ponder" export --db "$db" --run 1 --run 2 --run 3 --out "$work/export3"
+python3 - "$work/export3" <<'PY' && pass "ablation table holds standard, shuffled and diagonal runs" || fail "ablation table"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/table10_11_ablations.csv")))
+assert [(r["Shuffle"], r["causal_k"]) for r in rows] == [("no", "0"), ("yes", "0"), ("no", "-1")], rows
+assert all(open(sys.argv[1] + f"/run-{i}/summary.csv").readline().strip() == "method,loss,cost" for i in (1, 2, 3))
+PY
+python3 - "$work/export3/run-1/detailed_results.csv" "$work/policies.json" <<'PY' && pass "detailed_results agrees with the eval JSON" || fail "detailed_results vs JSON"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+d = json.load(open(sys.argv[2]))
+n = len(d["units"])
+ours = [r for r in rows if r["method"] == "Ours"]
+assert len(ours) == n
+assert [1 if r["decision"] == "UPDATE" else 0 for r in ours] == d["policies"]["recon-ema"]["decisions"]
+assert abs(sum(float(r["loss"]) for r in ours) / n - d["policies"]["recon-ema"]["loss"]) < 1e-9
+PY
+expect "export of an unknown run" 1 "$ponder" export --db "$db" --run 99 --out "$work/x"
+expect "export into an unwritable folder" 1 "$ponder" export --db "$db" --out "$work/export/summary.csv/sub"
+expect "runs on a missing database" 1 "$ponder" runs --db "$work/none.sqlite"
+printf 'not a database at all, just text that is long enough to look like a header....' >"$work/text.sqlite"
+expect "runs on a file that is not a database" 1 "$ponder" runs --db "$work/text.sqlite"
+expect "sweep a stored run" 0 "$ponder" sweep --db "$db" --run 1 --rates 0.1:0.9:0.2
+python3 - "$work/out" <<'PY' && pass "sweep: oracle <= ours-independent random; rates rise" || fail "sweep output: $(cat "$work/out")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["target_rate"] for r in rows] == ["0.1000", "0.3000", "0.5000", "0.7000", "0.9000"]
+for r in rows:
+    assert float(r["oracle_loss"]) <= float(r["random_expected_loss"]) + 1e-12
+PY
+expect "sweep --rates nonsense" 2 "$ponder" sweep --db "$db" --rates 0.9:0.1:0.1
+expect "calibrate on held-out code" 0 "$ponder" calibrate --model "$tmodel" /usr/lib/python3.11/email --chunk 128 --quiet
+[ -s "$tmodel/calibration.json" ] && pass "calibration.json written" || fail "no calibration.json"
+expect "eval --calibration profile" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 \
+  --calibration profile --json "$work/profile.json" --quiet
+python3 - "$work/profile.json" "$tmodel/calibration.json" <<'PY' && pass "profile calibration starts at the median of calibration.json" || fail "profile JSON"
+import json, sys
+p = json.load(open(sys.argv[1]))["policies"]["recon-ema"]
+c = json.load(open(sys.argv[2]))
+assert c["levels"][50] == 0.5
+# τ0 for rate 0.5 is the 0.5 quantile, used for the very first unit (no forced phase).
+assert abs(p["threshold"][0] - c["quantiles"]["recon_step0"][50]) < 1e-12, (p["threshold"][0], c["quantiles"]["recon_step0"][50])
+assert p["decisions"][0] == (1 if json.load(open(sys.argv[1]))["units"][0]["recon_step0"] > p["threshold"][0] else 0)
+PY
 
 echo
 if [ "$failures" -eq 0 ]; then echo "cli contract: all checks passed"; exit 0; fi

@@ -1,0 +1,46 @@
+// `ponder export`: result files and paper tables from stored runs (design.md §8).
+#include <iostream>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "app/policy_args.h"
+#include "core/exports.h"
+#include "core/run_store.h"
+
+namespace ponder::app {
+
+int runExport(const Arguments& rawArgs) {
+    auto specs = policyOptionSpecs();
+    specs.push_back({"--db", true});
+    specs.push_back({"--run", true, true});
+    specs.push_back({"--out", true});
+    const ParsedArgs args(rawArgs, specs);
+    const auto db = args.value("--db");
+    const auto out = args.value("--out");
+    if (!db) throw UsageError("--db FILE is required");
+    if (!out) throw UsageError("--out DIR is required");
+    auto runIds = args.values("--run");
+    if (runIds.empty()) runIds.push_back("latest");
+
+    core::StoreOptions options;
+    options.create = false;
+    const core::RunStore store(*db, options);
+    std::vector<core::StoredRun> runs;
+    for (const auto& id : runIds)
+        runs.push_back(store.loadRun(store.resolveRunId(id)));
+    // Each run's stored settings, with the flags given here applied on top; one settings
+    // object for all runs so their tables compare like with like (the first run's base).
+    const auto settings =
+        analysisSettingsFrom(args, core::analysisSettingsFromJson(runs.front().settingsJson),
+                             runs.front().description.modelDir);
+    const auto written = core::exportRuns(runs, settings, *out);
+    for (const auto& run : runs)
+        if (run.summary.status != core::RunStatus::Complete)
+            std::cerr << "note: run " << run.summary.id << " is "
+                      << core::runStatusName(run.summary.status) << " (" << run.units.size()
+                      << " units stored)\n";
+    std::cout << "wrote " << written.size() << " files to " << *out << "\n";
+    return 0;
+}
+
+}  // namespace ponder::app

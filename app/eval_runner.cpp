@@ -1,0 +1,162 @@
+// Runs an evaluation for a CLI command: options, plan, progress, Ctrl-C, batching.
+#include "app/eval_runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "core/ttt_config.h"
+
+namespace ponder::app {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int) {
+    g_interrupted.store(true);
+}
+
+// Ctrl-C during a run cancels it between units (the partial run stays consistent); a second
+// Ctrl-C falls back to the default handler and ends the process.
+class InterruptGuard {
+public:
+    InterruptGuard() {
+        g_interrupted.store(false);
+        m_previous = std::signal(SIGINT, [](int signal) {
+            onInterrupt(signal);
+            std::signal(SIGINT, SIG_DFL);
+        });
+    }
+    ~InterruptGuard() { std::signal(SIGINT, m_previous); }
+
+private:
+    void (*m_previous)(int) = SIG_DFL;
+};
+
+std::string formatted(const char* format, double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+}  // namespace
+
+std::string utcNow() {
+    const std::time_t now = std::time(nullptr);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return text;
+}
+
+std::vector<OptionSpec> evaluationOptionSpecs() {
+    return {{"--model", true},    {"--mode", true},
+            {"--chunk", true},    {"--device", true},
+            {"--threads", true},  {"--ext", true, true},
+            {"--quiet", false},   {"--force-checkpoint", false},
+            {"--shuffle", false}, {"--causal-k", true}};
+}
+
+EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
+    const auto modelDir = args.value("--model");
+    if (!modelDir) throw UsageError("--model DIR is required");
+    if (args.positionals().empty()) throw UsageError("expected at least one FILE or DIR");
+    const auto modeName = args.valueOr("--mode", "file");
+    if (modeName != "file" && modeName != "paper") throw UsageError("--mode must be file or paper");
+    const auto chunk = args.integerOr("--chunk", 512);
+    if (chunk <= 0) throw UsageError("--chunk must be a positive number of tokens");
+    const bool quiet = args.flag("--quiet");
+    std::vector<std::string> extensions;
+    for (auto ext : args.values("--ext"))
+        extensions.push_back(ext[0] == '.' ? ext : "." + ext);
+    const int threads = applyThreads(args);
+
+    core::EvalOptions options;
+    options.device = args.valueOr("--device", "cpu");
+    options.forceCheckpoint = args.flag("--force-checkpoint");
+    options.keepTokenLosses = hooks.keepTokenLosses;
+    options.shuffle = args.flag("--shuffle");
+    if (const auto causalK = args.value("--causal-k")) {
+        if (*causalK != "0" && *causalK != "-1") throw UsageError("--causal-k must be 0 or -1");
+        options.causalK = std::stoll(*causalK);
+    }
+    core::Evaluator evaluator(*modelDir, options);
+
+    const auto mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
+    std::vector<std::filesystem::path> inputs(args.positionals().begin(), args.positionals().end());
+    const auto plan = core::buildEvalPlan(evaluator.tokenizer(), inputs,
+                                          evaluator.planOptions(mode, chunk), extensions);
+    if (!quiet) {
+        for (const auto& skipped : plan.skipped)
+            std::cerr << "skipped " << skipped << "\n";
+        std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
+                  << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk << ", "
+                  << plan.droppedTokens << " tokens in no unit), device " << evaluator.device()
+                  << ", " << threads << " threads\n";
+    }
+
+    EvaluationResult result;
+    auto& run = result.run;
+    run.startedAt = utcNow();
+    run.modelDir = *modelDir;
+    run.mode = modeName;
+    run.chunk = chunk;
+    run.device = evaluator.device();
+    run.threads = threads;
+    run.inputs = args.positionals();
+    run.files = plan.files.size();
+    run.tokens = plan.totalTokens;
+    run.droppedTokens = plan.droppedTokens;
+    run.skippedFiles = plan.skipped;
+    run.backboneSha256 = evaluator.backboneSha256();
+    run.tttConfigJson = core::tttConfigJson(evaluator.tttConfig());
+    run.shuffle = options.shuffle;
+    run.causalK = evaluator.tttConfig().causalK;
+    for (const auto& file : plan.files)
+        run.filePaths.push_back(file.path.string());
+    if (hooks.onStart) hooks.onStart(run, plan);
+
+    InterruptGuard interruptGuard;
+    std::vector<core::UnitRecord> pending;
+    auto lastFlush = std::chrono::steady_clock::now();
+    const auto flush = [&] {
+        if (hooks.onBatch && !pending.empty()) hooks.onBatch(pending);
+        pending.clear();
+        lastFlush = std::chrono::steady_clock::now();
+    };
+    core::EvalProgress last;
+    double lastPrinted = -10.0;
+    const bool finished = evaluator.run(
+        plan,
+        [&](const core::UnitRecord& record) {
+            result.units.push_back(record);
+            pending.push_back(record);
+            if (pending.size() >= 32 ||
+                std::chrono::steady_clock::now() - lastFlush >= std::chrono::seconds(1))
+                flush();
+        },
+        [&](const core::EvalProgress& progress) {
+            last = progress;
+            const bool done = progress.done == progress.total;
+            if (quiet || (!done && progress.elapsedSeconds - lastPrinted < 2.0)) return;
+            lastPrinted = progress.elapsedSeconds;
+            std::cerr << "  " << progress.done << "/" << progress.total << " units, "
+                      << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
+                      << formatted("%.0f", progress.etaSeconds) << " s\n";
+        },
+        &g_interrupted);
+    flush();
+    result.cancelled = !finished;
+    run.cancelled = result.cancelled;
+    run.seconds = last.elapsedSeconds;
+    run.tokensPerSecond = last.tokensPerSecond;
+    if (result.cancelled && !quiet)
+        std::cerr << "cancelled after " << result.units.size() << " of " << plan.units.size()
+                  << " units\n";
+    return result;
+}
+
+}  // namespace ponder::app

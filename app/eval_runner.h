@@ -1,0 +1,40 @@
+// The evaluation part shared by `ponder eval`, `calibrate` and `sweep`: model and input
+// options, the plan, progress on stderr, Ctrl-C as a clean cancel, and units handed to the
+// caller in batches (so a run store can commit one transaction per batch).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "app/cli_args.h"
+#include "core/eval_json.h"
+#include "core/evaluator.h"
+
+namespace ponder::app {
+
+// --model --mode --chunk --device --threads --ext --quiet --force-checkpoint --shuffle
+// --causal-k; commands append their own options.
+std::vector<OptionSpec> evaluationOptionSpecs();
+
+struct EvaluationResult {
+    core::RunDescription run;  // filled except policies' rate
+    std::vector<core::UnitRecord> units;
+    bool cancelled = false;
+};
+
+struct EvaluationHooks {
+    // Called before the first unit, with the run description (for a store's run row).
+    std::function<void(const core::RunDescription&, const core::EvalPlan&)> onStart;
+    // Called with units in order, a batch at a time (at most every second or 32 units,
+    // and once at the end).
+    std::function<void(const std::vector<core::UnitRecord>&)> onBatch;
+    bool keepTokenLosses = false;
+};
+
+// Parses the shared options, builds the plan and evaluates every unit. Throws UsageError or
+// core errors; Ctrl-C stops between units and returns with cancelled = true.
+EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
+
+std::string utcNow();  // ISO 8601, seconds, "Z"
+
+}  // namespace ponder::app

@@ -1,0 +1,125 @@
+// Replays the report's policies over a unit table.
+#include "core/run_analysis.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace ponder::core {
+
+std::string methodName(const std::string& policyName) {
+    if (policyName == "skip") return "SKIP";
+    if (policyName == "update") return "UPDATE_1";
+    if (policyName == "random") return "Random Skip";
+    if (policyName == "oracle") return "Oracle";
+    if (policyName == "improvement-topk") return "TTT Improvement";
+    return policyName;
+}
+
+const PolicyResult& RunAnalysis::find(const std::string& name) const {
+    for (const auto& policy : policies)
+        if (policy.method == name || policy.spec.name == name) return policy;
+    throw std::out_of_range("no policy '" + name + "' in this analysis");
+}
+
+RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {
+    RunAnalysis analysis;
+    analysis.table = table;
+    const auto add = [&](const std::string& method, const std::string& policy) {
+        PolicyResult result;
+        result.method = method;
+        result.spec = settings.ours;
+        result.spec.name = policy;
+        result.run = runPolicy(result.spec, table);
+        result.run.name = method;
+        analysis.policies.push_back(std::move(result));
+    };
+    add("SKIP", "skip");
+    add("UPDATE_1", "update");
+    add("Random Skip", "random");
+    add("Oracle", "oracle");
+    add("Ours", settings.ours.name);
+    for (const auto& extra : settings.extraPolicies)
+        if (extra != settings.ours.name) add(methodName(extra), extra);
+    const auto& oracle = analysis.policies[3].run;
+    for (auto& policy : analysis.policies) {
+        policy.summary = summarise(policy.run, table, oracle);
+        policy.summary.name = policy.method;
+    }
+    return analysis;
+}
+
+std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSettings& settings,
+                                   const std::vector<double>& rates) {
+    std::vector<SweepPoint> points;
+    for (double rate : rates) {
+        AnalysisSettings atRate = settings;
+        atRate.ours.rate = rate;
+        atRate.extraPolicies.clear();
+        const auto analysis = analyseUnits(table, atRate);
+        SweepPoint point;
+        point.targetRate = rate;
+        const auto& ours = analysis.find("Ours").summary;
+        point.oursLoss = ours.loss;
+        point.oursRate = ours.rate;
+        point.oursRecovery = ours.recovery;
+        point.randomLoss = analysis.find("Random Skip").summary.loss;
+        point.randomExpectedLoss = expectedRandomLoss(table, rate);
+        point.oracleLoss = analysis.find("Oracle").summary.loss;
+        points.push_back(point);
+    }
+    return points;
+}
+
+std::string analysisSettingsJson(const AnalysisSettings& settings) {
+    const auto& ours = settings.ours;
+    const auto number = [](double value) {
+        return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+    };
+    nlohmann::ordered_json root = {{"policy", ours.name},
+                                   {"rate", ours.rate},
+                                   {"alpha", ours.alpha},
+                                   {"signal", signalName(ours.signal)},
+                                   {"calibration", ours.calibration},
+                                   {"profile_tau0", number(ours.profileTau0)},
+                                   {"threshold", number(ours.threshold)},
+                                   {"calibration_units", ours.calibrationUnits},
+                                   {"seed", ours.seed},
+                                   {"extra_policies", settings.extraPolicies}};
+    return root.dump();
+}
+
+AnalysisSettings analysisSettingsFromJson(const std::string& text) {
+    AnalysisSettings settings;
+    const auto root = nlohmann::json::parse(text.empty() ? "{}" : text, nullptr, false);
+    if (!root.is_object()) return settings;
+    auto& ours = settings.ours;
+    const auto numberOr = [&](const char* key, double fallback) {
+        const auto found = root.find(key);
+        return found != root.end() && found->is_number() ? found->get<double>() : fallback;
+    };
+    ours.name = root.value("policy", ours.name);
+    ours.rate = numberOr("rate", ours.rate);
+    ours.alpha = numberOr("alpha", ours.alpha);
+    ours.signal = parseSignal(root.value("signal", signalName(ours.signal)));
+    ours.calibration = root.value("calibration", ours.calibration);
+    ours.profileTau0 = numberOr("profile_tau0", kNaN);
+    ours.threshold = numberOr("threshold", kNaN);
+    ours.calibrationUnits = int(numberOr("calibration_units", ours.calibrationUnits));
+    ours.seed = std::uint64_t(numberOr("seed", double(ours.seed)));
+    settings.extraPolicies = root.value("extra_policies", std::vector<std::string>{});
+    return settings;
+}
+
+double expectedRandomLoss(const UnitTable& table, double rate) {
+    if (table.size() == 0) return kNaN;
+    double skip = 0, advantage = 0;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        skip += table.lossSkip[i];
+        advantage += table.advantage[i];
+    }
+    return (skip - rate * advantage) / double(table.size());
+}
+
+}  // namespace ponder::core

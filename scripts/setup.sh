@@ -41,7 +41,9 @@ case "$mode" in
     "$ponder" make-test-model "$build_dir/demo-model" --corpus /usr/lib/python3.11/json --vocab 512 --ttt
     "$ponder" info --model "$build_dir/demo-model" --no-gemm
     echo "tokens in $sample: $("$ponder" tokenize --model "$build_dir/demo-model" --count "$sample")"
-    "$ponder" eval --model "$build_dir/demo-model" "$sample" --json "$build_dir/demo-eval.json"
+    "$ponder" eval --model "$build_dir/demo-model" "$sample" --json "$build_dir/demo-eval.json" \
+      --db "$build_dir/demo-runs.sqlite" --label demo
+    "$ponder" export --db "$build_dir/demo-runs.sqlite" --run latest --out "$build_dir/demo-export"
     ;;
   test)
     cd "$build_dir"

@@ -14,36 +14,17 @@
 #include "core/bpe_tokenizer.h"
 #include "core/bpe_trainer.h"
 #include "core/errors.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using ponder::core::BpeTokenizer;
 using ponder::core::BpeTrainer;
 using ponder::core::BpeTrainOptions;
 using ponder::core::byteToUnicode;
+using ponder::testing::readText;
+using ponder::testing::TempDir;
 
 namespace {
-
-struct TrainerTempDir {
-    fs::path path;
-    TrainerTempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() / ("ponder_bpe_train_test_" + std::to_string(::getpid()) +
-                                            "_" + std::to_string(++counter));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TrainerTempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string readText(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 void writeBlocker(const fs::path& path) {
     std::ofstream(path) << "not a folder";
@@ -76,7 +57,7 @@ std::string syntheticCorpus(unsigned seed) {
 }  // namespace
 
 TEST_CASE("trainer learns the most frequent pairs first, ties by token strings", "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{1000, 2});
     // Pieces "abc", " abc", " abc", " abd": (a,b) occurs 4 times; then (ab,c) and (Ġ,ab) both
     // 3 times, and "ab" sorts before "Ġ"; then (Ġ,abc) twice; every other pair once.
@@ -103,7 +84,7 @@ TEST_CASE("trainer learns the most frequent pairs first, ties by token strings",
 
 TEST_CASE("trained ids put the 256 bytes first in GPT-2 order and <|endoftext|> last",
           "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{300, 2});
     trainer.addText(syntheticCorpus(1));
     const auto summary = trainer.trainAndWrite(dir.path);
@@ -127,7 +108,7 @@ TEST_CASE("trained ids put the 256 bytes first in GPT-2 order and <|endoftext|> 
 }
 
 TEST_CASE("trainer stops at the vocabulary size or below the minimum pair count", "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     SECTION("vocabulary size") {
         BpeTrainer trainer(BpeTrainOptions{258, 1});
         trainer.addText("abc abc abc abd");
@@ -144,7 +125,7 @@ TEST_CASE("trainer stops at the vocabulary size or below the minimum pair count"
 }
 
 TEST_CASE("trained tokenizer loads and round-trips text and random bytes", "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{340, 2});
     trainer.addText(syntheticCorpus(2));
     trainer.addText("second file\r\nwith CRLF\r\n");
@@ -171,8 +152,8 @@ TEST_CASE("trained tokenizer loads and round-trips text and random bytes", "[tra
 }
 
 TEST_CASE("two trainings on the same corpus write identical files", "[trainer]") {
-    TrainerTempDir first;
-    TrainerTempDir second;
+    TempDir first("ponder_bpe_train_test");
+    TempDir second("ponder_bpe_train_test");
     for (const auto* dir : {&first, &second}) {
         BpeTrainer trainer(BpeTrainOptions{500, 2});
         trainer.addText(syntheticCorpus(4));
@@ -185,7 +166,7 @@ TEST_CASE("two trainings on the same corpus write identical files", "[trainer]")
 }
 
 TEST_CASE("trainer without text writes the 256 byte tokens and <|endoftext|> only", "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     const auto summary = BpeTrainer(BpeTrainOptions{}).trainAndWrite(dir.path);
     CHECK(summary.vocabSize == 257);
     CHECK(summary.merges == 0);
@@ -197,7 +178,7 @@ TEST_CASE("trainer without text writes the 256 byte tokens and <|endoftext|> onl
 }
 
 TEST_CASE("trainer rejects a vocabulary too small for the byte tokens", "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     BpeTrainer tiny(BpeTrainOptions{256, 2});
     tiny.addText("abc");
     CHECK_THROWS_AS(tiny.trainAndWrite(dir.path), ponder::core::InputError);
@@ -205,7 +186,7 @@ TEST_CASE("trainer rejects a vocabulary too small for the byte tokens", "[traine
 }
 
 TEST_CASE("trainer reports an output folder it cannot create", "[trainer]") {
-    TrainerTempDir dir;
+    TempDir dir("ponder_bpe_train_test");
     writeBlocker(dir.path / "file");
     BpeTrainer trainer(BpeTrainOptions{300, 2});
     trainer.addText("abc abc");

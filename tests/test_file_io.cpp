@@ -8,29 +8,17 @@
 
 #include "core/errors.h"
 #include "core/file_io.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using ponder::core::InputError;
 using ponder::core::OutputError;
 using ponder::core::readFileBytes;
 using ponder::core::writeFileAtomic;
+using ponder::testing::readText;
+using ponder::testing::TempDir;
 
 namespace {
-
-struct IoTempDir {
-    fs::path path;
-    IoTempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() / ("ponder_file_io_test_" + std::to_string(::getpid()) +
-                                            "_" + std::to_string(++counter));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~IoTempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 std::size_t entryCount(const fs::path& dir) {
     std::size_t count = 0;
@@ -42,7 +30,7 @@ std::size_t entryCount(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("readFileBytes rejects a missing file and a directory with InputError", "[file_io]") {
-    IoTempDir dir;
+    TempDir dir("ponder_file_io_test");
     CHECK_THROWS_AS(readFileBytes(dir.path / "missing.txt"), InputError);
     CHECK_THROWS_WITH(readFileBytes(dir.path / "missing.txt"), Catch::Contains("missing.txt"));
     CHECK_THROWS_AS(readFileBytes(dir.path), InputError);
@@ -55,7 +43,7 @@ TEST_CASE("readFileBytes rejects a missing file and a directory with InputError"
 }
 
 TEST_CASE("readFileBytes returns the exact bytes, NUL and invalid UTF-8 included", "[file_io]") {
-    IoTempDir dir;
+    TempDir dir("ponder_file_io_test");
     const std::string bytes("a\0b\xff\r\n", 6);
     std::ofstream(dir.path / "data.bin", std::ios::binary) << bytes;
     CHECK(readFileBytes(dir.path / "data.bin") == bytes);
@@ -64,7 +52,7 @@ TEST_CASE("readFileBytes returns the exact bytes, NUL and invalid UTF-8 included
 }
 
 TEST_CASE("writeFileAtomic writes a new file and replaces an old one", "[file_io]") {
-    IoTempDir dir;
+    TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "out.txt";
     writeFileAtomic(target, std::string_view("first version, longer than the second"));
     CHECK(readFileBytes(target) == "first version, longer than the second");
@@ -75,7 +63,7 @@ TEST_CASE("writeFileAtomic writes a new file and replaces an old one", "[file_io
 
 TEST_CASE("writeFileAtomic into a missing folder throws OutputError and leaves nothing",
           "[file_io]") {
-    IoTempDir dir;
+    TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "no_such_folder" / "out.txt";
     CHECK_THROWS_AS(writeFileAtomic(target, std::string_view("data")), OutputError);
     try {
@@ -88,9 +76,8 @@ TEST_CASE("writeFileAtomic into a missing folder throws OutputError and leaves n
     CHECK(entryCount(dir.path) == 0);
 }
 
-TEST_CASE("a writer that throws leaves the old file intact and no temp file behind",
-          "[file_io]") {
-    IoTempDir dir;
+TEST_CASE("a writer that throws leaves the old file intact and no temp file behind", "[file_io]") {
+    TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "keep.txt";
     writeFileAtomic(target, std::string_view("old content"));
     CHECK_THROWS_AS(writeFileAtomic(target,

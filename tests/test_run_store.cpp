@@ -17,33 +17,14 @@
 
 #include "core/errors.h"
 #include "core/run_store.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
+using ponder::testing::readText;
+using ponder::testing::TempDir;
 using namespace ponder::core;
 
 namespace {
-
-struct StoreTempDir {
-    fs::path path;
-    StoreTempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() / ("ponder_store_test_" + std::to_string(::getpid()) +
-                                            "_" + std::to_string(++counter));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~StoreTempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-std::string fileBytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 RunDescription sampleRun() {
     RunDescription run;
@@ -153,7 +134,7 @@ StoreError storeErrorOf(F&& f) {
 
 TEST_CASE("run store: a new database is created at the current schema version in WAL mode",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     {
         RunStore store(path);
@@ -174,7 +155,7 @@ TEST_CASE("run store: a new database is created at the current schema version in
 }
 
 TEST_CASE("run store: a run round-trips with units, token losses, files and policies", "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const std::vector<StoredInputFile> files = {{0, "a.py", 1000, 300, std::string(64, 'b')},
                                                 {1, "src/b.py", 2000, 600, ""}};
@@ -258,7 +239,7 @@ TEST_CASE("run store: a run round-trips with units, token losses, files and poli
 }
 
 TEST_CASE("run store: listRuns summarises runs; finishRun and setLabel update them", "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const std::int64_t first = store.beginRun(sampleRun(), "", 1);
     store.appendUnits(first, sampleUnits(0, 4));
@@ -294,7 +275,7 @@ TEST_CASE("run store: listRuns summarises runs; finishRun and setLabel update th
 
 TEST_CASE("run store: resolveRunId takes latest or an id and refuses unknown ones with a hint",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     RunStore store(path);
     const StoreError empty = storeErrorOf([&] { store.resolveRunId("latest"); });
@@ -313,7 +294,7 @@ TEST_CASE("run store: resolveRunId takes latest or an id and refuses unknown one
 
 TEST_CASE("run store: a v1 database is upgraded with its data kept and v2 tables usable",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "old.sqlite";
     createStoreAtVersion(path, 1);
     {
@@ -364,7 +345,7 @@ TEST_CASE("run store: a v1 database is upgraded with its data kept and v2 tables
 }
 
 TEST_CASE("run store: a migration step that fails is rolled back whole", "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "odd.sqlite";
     createStoreAtVersion(path, 1);
     {
@@ -382,23 +363,23 @@ TEST_CASE("run store: a migration step that fails is rolled back whole", "[store
 
 TEST_CASE("run store: a database from a newer ponder is refused with a hint, untouched",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "future.sqlite";
     { RunStore store(path); }
     {
         SQLite::Database raw(path, SQLite::OPEN_READWRITE);
         raw.exec("INSERT INTO schema_version VALUES (99, '2030-01-01T00:00:00Z', 'future')");
     }
-    const std::string before = fileBytes(path);
+    const std::string before = readText(path);
     const StoreError e = storeErrorOf([&] { RunStore store(path); });
     CHECK_THAT(e.what(), Catch::Contains("99"));
     CHECK_THAT(e.hint(), Catch::Contains("newer ponder"));
-    CHECK(fileBytes(path) == before);
+    CHECK(readText(path) == before);
 }
 
 TEST_CASE("run store: non-SQLite, corrupted and foreign files are refused and left untouched",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     SECTION("a text file") {
         const fs::path path = dir.path / "notes.txt";
         const std::string text = "these are my notes, not a database\n" + std::string(5000, 'x');
@@ -406,7 +387,7 @@ TEST_CASE("run store: non-SQLite, corrupted and foreign files are refused and le
         const StoreError e = storeErrorOf([&] { RunStore store(path); });
         CHECK_THAT(e.what(), Catch::Contains("not a SQLite database or is corrupted"));
         CHECK_THAT(e.hint(), Catch::Contains("untouched"));
-        CHECK(fileBytes(path) == text);
+        CHECK(readText(path) == text);
     }
     SECTION("a database with a damaged first page") {
         const fs::path path = dir.path / "damaged.sqlite";
@@ -414,13 +395,13 @@ TEST_CASE("run store: non-SQLite, corrupted and foreign files are refused and le
             RunStore store(path);
             store.appendUnits(store.beginRun(sampleRun(), "", 1), sampleUnits(0, 20));
         }
-        std::string bytes = fileBytes(path);
+        std::string bytes = readText(path);
         REQUIRE(bytes.size() > 4096);
         for (std::size_t i = 100; i < 4096; ++i)
             bytes[i] = static_cast<char>(0xA5);
         std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
         CHECK_THROWS_AS(RunStore(path), StoreError);
-        CHECK(fileBytes(path) == bytes);
+        CHECK(readText(path) == bytes);
     }
     SECTION("another program's SQLite database") {
         const fs::path path = dir.path / "other.sqlite";
@@ -428,17 +409,17 @@ TEST_CASE("run store: non-SQLite, corrupted and foreign files are refused and le
             SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
             raw.exec("CREATE TABLE contacts (name TEXT)");
         }
-        const std::string before = fileBytes(path);
+        const std::string before = readText(path);
         const StoreError e = storeErrorOf([&] { RunStore store(path); });
         CHECK_THAT(e.what(), Catch::Contains("another program"));
-        CHECK(fileBytes(path) == before);
+        CHECK(readText(path) == before);
         SQLite::Database raw(path);
         CHECK_FALSE(raw.tableExists("schema_version"));
     }
 }
 
 TEST_CASE("run store: missing, unwritable and directory paths give a clear StoreError", "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const StoreError missing =
         storeErrorOf([&] { RunStore store(dir.path / "none.sqlite", StoreOptions{false}); });
     CHECK_THAT(missing.what(), Catch::Contains("no run database"));
@@ -456,7 +437,7 @@ TEST_CASE("run store: missing, unwritable and directory paths give a clear Store
 }
 
 TEST_CASE("run store: bad writes are refused whole and leave earlier batches intact", "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const std::int64_t id = store.beginRun(sampleRun(), "", 1);
     store.appendUnits(id, sampleUnits(0, 3));
@@ -484,7 +465,7 @@ TEST_CASE("run store: bad writes are refused whole and leave earlier batches int
 
 TEST_CASE("run store: readers list and load runs while another connection appends units",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     RunStore writer(path);
     const std::int64_t id = writer.beginRun(sampleRun(), "", 1);
@@ -533,7 +514,7 @@ TEST_CASE("run store: readers list and load runs while another connection append
 
 TEST_CASE("run store: a write lock held beyond the busy timeout is a 'locked' StoreError",
           "[store]") {
-    StoreTempDir dir;
+    TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     RunStore store(path, StoreOptions{true, 300});
     const std::int64_t id = store.beginRun(sampleRun(), "", 1);

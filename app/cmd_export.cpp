@@ -4,6 +4,7 @@
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "app/policy_args.h"
+#include "app/run_figure_data.h"
 #include "core/exports.h"
 #include "core/run_store.h"
 
@@ -14,11 +15,17 @@ int runExport(const Arguments& rawArgs) {
     specs.push_back({"--db", true});
     specs.push_back({"--run", true, true});
     specs.push_back({"--out", true});
+    specs.push_back({"--figures", true});
+    specs.push_back({"--dpi", true});
     const ParsedArgs args(rawArgs, specs);
     const auto db = args.value("--db");
     const auto out = args.value("--out");
     if (!db) throw UsageError("--db FILE is required");
     if (!out) throw UsageError("--out DIR is required");
+    const auto figures = args.value("--figures");
+    const auto formats = figures ? parseFigureFormats(*figures) : FigureFormats{};
+    const double dpi = args.numberOr("--dpi", 200);
+    if (!(dpi >= 10 && dpi <= 1200)) throw UsageError("--dpi must be between 10 and 1200");
     auto runIds = args.values("--run");
     if (runIds.empty()) runIds.push_back("latest");
 
@@ -33,7 +40,17 @@ int runExport(const Arguments& rawArgs) {
     const auto settings =
         analysisSettingsFrom(args, core::analysisSettingsFromJson(runs.front().settingsJson),
                              runs.front().description.modelDir);
-    const auto written = core::exportRuns(runs, settings, *out);
+    auto written = core::exportRuns(runs, settings, *out);
+    // Figures beside each run's files (run-ID/ folders when there are several runs).
+    for (const auto& run : runs) {
+        if (formats.empty()) break;
+        const auto dir = runs.size() == 1 ? std::filesystem::path(*out)
+                                          : std::filesystem::path(*out) /
+                                                ("run-" + std::to_string(run.summary.id));
+        const auto paths =
+            writeRunFigures(core::analyseStoredRun(run, settings), settings, formats, dir, dpi);
+        written.insert(written.end(), paths.begin(), paths.end());
+    }
     for (const auto& run : runs)
         if (run.summary.status != core::RunStatus::Complete)
             std::cerr << "note: run " << run.summary.id << " is "

@@ -28,5 +28,8 @@ int runRuns(const Arguments& args);
 int runExport(const Arguments& args);
 int runSweep(const Arguments& args);
 int runCalibrate(const Arguments& args);
+int runTrainBase(const Arguments& args);
+int runTrainTtt(const Arguments& args);
+int runCorpus(const Arguments& args);
 
 }  // namespace ponder::app

@@ -20,23 +20,6 @@ extern "C" void onInterrupt(int) {
     g_interrupted.store(true);
 }
 
-// Ctrl-C during a run cancels it between units (the partial run stays consistent); a second
-// Ctrl-C falls back to the default handler and ends the process.
-class InterruptGuard {
-public:
-    InterruptGuard() {
-        g_interrupted.store(false);
-        m_previous = std::signal(SIGINT, [](int signal) {
-            onInterrupt(signal);
-            std::signal(SIGINT, SIG_DFL);
-        });
-    }
-    ~InterruptGuard() { std::signal(SIGINT, m_previous); }
-
-private:
-    void (*m_previous)(int) = SIG_DFL;
-};
-
 std::string formatted(const char* format, double value) {
     char text[64];
     std::snprintf(text, sizeof text, format, value);
@@ -44,6 +27,22 @@ std::string formatted(const char* format, double value) {
 }
 
 }  // namespace
+
+InterruptGuard::InterruptGuard() {
+    g_interrupted.store(false);
+    m_previous = std::signal(SIGINT, [](int signal) {
+        onInterrupt(signal);
+        std::signal(SIGINT, SIG_DFL);
+    });
+}
+
+InterruptGuard::~InterruptGuard() {
+    std::signal(SIGINT, m_previous);
+}
+
+const std::atomic<bool>* InterruptGuard::flag() {
+    return &g_interrupted;
+}
 
 std::string utcNow() {
     const std::time_t now = std::time(nullptr);
@@ -57,7 +56,8 @@ std::vector<OptionSpec> evaluationOptionSpecs() {
             {"--chunk", true},    {"--device", true},
             {"--threads", true},  {"--ext", true, true},
             {"--quiet", false},   {"--force-checkpoint", false},
-            {"--shuffle", false}, {"--causal-k", true}};
+            {"--shuffle", false}, {"--causal-k", true},
+            {"--max-units", true}};
 }
 
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
@@ -87,8 +87,19 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
 
     const auto mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
     std::vector<std::filesystem::path> inputs(args.positionals().begin(), args.positionals().end());
-    const auto plan = core::buildEvalPlan(evaluator.tokenizer(), inputs,
-                                          evaluator.planOptions(mode, chunk), extensions);
+    auto plan = core::buildEvalPlan(evaluator.tokenizer(), inputs,
+                                    evaluator.planOptions(mode, chunk), extensions);
+    // The published evaluation takes the first N batches (algorithm.md §7); --max-units
+    // keeps the first N units in data order.
+    if (args.value("--max-units")) {
+        const auto limit = args.integerOr("--max-units", 0);
+        if (limit < 1) throw UsageError("--max-units must be positive");
+        if (std::size_t(limit) < plan.units.size()) {
+            plan.units.resize(std::size_t(limit));
+            plan.totalTokens = 0;  // the tokens actually evaluated
+            for (const auto& unit : plan.units) plan.totalTokens += unit.tokens * unit.sequences;
+        }
+    }
     if (!quiet) {
         for (const auto& skipped : plan.skipped)
             std::cerr << "skipped " << skipped << "\n";
@@ -147,7 +158,7 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
                       << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
                       << formatted("%.0f", progress.etaSeconds) << " s\n";
         },
-        &g_interrupted);
+        InterruptGuard::flag());
     flush();
     result.cancelled = !finished;
     run.cancelled = result.cancelled;

@@ -3,6 +3,7 @@
 // caller in batches (so a run store can commit one transaction per batch).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <vector>
 
@@ -35,6 +36,20 @@ struct EvaluationHooks {
 // core errors; Ctrl-C stops between units and returns with cancelled = true.
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
 
-std::string utcNow();  // ISO 8601, seconds, "Z"
+std::string utcNow();
+
+// While alive, Ctrl-C sets flag() (checked between units or steps, so the work stops in a
+// consistent state); a second Ctrl-C falls back to the default handler and ends the process.
+class InterruptGuard {
+public:
+    InterruptGuard();
+    ~InterruptGuard();
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
+    static const std::atomic<bool>* flag();
+
+private:
+    void (*m_previous)(int) = nullptr;
+};  // ISO 8601, seconds, "Z"
 
 }  // namespace ponder::app

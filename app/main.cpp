@@ -26,7 +26,8 @@ const std::vector<Command>& commands() {
          "            [--policy NAME]... [--rate 0.5] [--alpha 0.1] [--signal recon_step0]\n"
          "            [--calibration paper|profile] [--calibration-file F] [--threshold T]\n"
          "            [--seed 42] [--db runs.sqlite] [--label TEXT] [--json OUT.json]\n"
-         "            [--shuffle] [--causal-k 0|-1] [--token-losses] [--device auto|cpu|cuda]\n"
+         "            [--shuffle] [--causal-k 0|-1] [--max-units N] [--token-losses]\n"
+         "            [--device auto|cpu|cuda]\n"
          "            [--threads N] [--quiet] [--force-checkpoint]\n"
          "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
@@ -45,12 +46,15 @@ const std::vector<Command>& commands() {
         {"export", "result files and paper tables (CSV, Markdown, LaTeX) from stored runs",
          "ponder export --db FILE [--run ID|latest]... --out DIR [--policy NAME]... [--rate R]\n"
          "              [--alpha A] [--signal S] [--calibration paper|profile] [--seed N]\n"
+         "              [--figures png,svg,pdf,csv] [--dpi 200]\n"
          "  Writes the published detailed_results.csv, summary.csv, summary.json and\n"
          "  correlation.json, units.csv (per unit, with indices and every decision), and\n"
          "  table1_main, table2_languages, table3_correlation, table5_agreement,\n"
          "  table8_random, table9_update1 and table10_11_ablations as .csv, .md and .tex.\n"
          "  Policy options default to those stored with the (first) run. Several --run give\n"
-         "  one table row per run and per-run files in run-ID/ folders.",
+         "  one table row per run and per-run files in run-ID/ folders. --figures also writes\n"
+         "  fig_signal, fig_advantage, fig_scatter, fig_sweep and a 2x2 fig_overview in each\n"
+         "  format (csv: each figure's series).",
          runExport},
         {"sweep", "loss against target update rate for Ours, Random and Oracle",
          "ponder sweep (--db FILE [--run ID] | --model DIR FILE|DIR...) [--rates 0.1:0.9:0.1]\n"
@@ -66,6 +70,43 @@ const std::vector<Command>& commands() {
          "  `--calibration profile` can start recon-ema at the (1 - rate) quantile instead of\n"
          "  forcing 16 calibration UPDATEs. Calibrate with the units (mode, chunk) you gate.",
          runCalibrate},
+        {"corpus", "build corpora of real code from recipes (split, dedup, manifest)",
+         "ponder corpus build RECIPE.json (--out DIR | --manifest-out FILE) [--tokenizer DIR]\n"
+         "                    [--threads N] [--quiet]\n"
+         "ponder corpus list [RECIPE_DIR]\n"
+         "  build: selects files by the recipe (roots, extensions, exclude globs, size bounds,\n"
+         "  generated-file markers), skips binary and non-UTF-8 files, keeps the first path of\n"
+         "  each exact (SHA-256) or near duplicate (line-set Jaccard) and splits per file.\n"
+         "  Writes DIR/<split>/<path> copies, DIR/manifest.tsv (path, sha256, language, split,\n"
+         "  bytes, tokens), skipped.tsv and recipe.json; --manifest-out also writes the manifest\n"
+         "  elsewhere (e.g. datasets/manifests/). --tokenizer (a model or tokenizer folder)\n"
+         "  fills the tokens column. list: the recipes in RECIPE_DIR (default datasets/recipes)\n"
+         "  and whether their sources are present. Recipe format: datasets/README.md.",
+         runCorpus},
+        {"train-base", "train a GPT-2-architecture model from scratch on a code corpus",
+         "ponder train-base CORPUS... --tokenizer DIR --out DIR [--ext py]... [--layers 4]\n"
+         "                  [--embd 256] [--heads 4] [--positions 1024] [--sequence 256]\n"
+         "                  [--batch 16] [--steps 2000] [--warmup 100] [--lr 1e-3]\n"
+         "                  [--min-lr-ratio 0.1] [--weight-decay 0.1] [--clip 1.0] [--seed 42]\n"
+         "                  [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
+         "  AdamW, linear warmup then cosine decay, global-norm clipping, dropout 0.1; random\n"
+         "  windows of the <|endoftext|>-packed corpus. Writes a Hugging Face GPT-2 directory\n"
+         "  (config.json, model.safetensors, tokenizer) and OUT/checkpoint-base each checkpoint;\n"
+         "  running the same command again resumes. Ctrl-C stops after a checkpoint.",
+         runTrainBase},
+        {"train-ttt", "train the TTT layer on a frozen GPT-2 (the published recipe)",
+         "ponder train-ttt --model DIR CORPUS... [--out DIR] [--ext py]... [--chunk 512]\n"
+         "                 [--batch 16] [--steps 10000] [--lr 3e-4] [--ssl-weight 0.1] [--clip "
+         "1.0]\n"
+         "                 [--no-dropout] [--eta-form ponderttt|ttt-lm] [--conv-lag 1|0] [--seed "
+         "42]\n"
+         "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
+         "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
+         "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
+         "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
+         "  Writes ttt.safetensors + ttt.json into --out (default: the model directory) and a\n"
+         "  resumable OUT/checkpoint-ttt. Works for any GPT-2 directory, real GPT-2 small-xl too.",
+         runTrainTtt},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
          "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"

@@ -47,14 +47,16 @@ ModelDirSummary inspectModelDir(const fs::path& dir) {
                              "convert the weights to safetensors first");
     const auto weights = SafetensorsFile::open(weightsPath);
     std::set<std::string> dtypes;
-    for (const auto& tensor : weights.tensors()) dtypes.insert(std::string(dtypeName(tensor.dtype)));
+    for (const auto& tensor : weights.tensors())
+        dtypes.insert(std::string(dtypeName(tensor.dtype)));
     for (const auto& name : dtypes)
         summary.storedDtypes += (summary.storedDtypes.empty() ? "" : "+") + name;
     summary.weightsBytes = fs::file_size(weightsPath);
 
     auto model = loadGpt2(summary.config, weights);
     summary.tiedLmHead = model->tiedLmHead();
-    for (const auto& p : model->parameters()) summary.parameterCount += p.numel();
+    for (const auto& p : model->parameters())
+        summary.parameterCount += p.numel();
 
     if (hasTokenizerFiles(dir)) {
         const auto tokenizer = BpeTokenizer::load(dir);
@@ -75,8 +77,6 @@ ModelDirSummary inspectModelDir(const fs::path& dir) {
     return summary;
 }
 
-namespace {
-
 void copyTokenizerFiles(const fs::path& from, const fs::path& to) {
     if (!hasTokenizerFiles(from))
         throw TokenizerError("'" + from.string() + "' holds no tokenizer files",
@@ -84,8 +84,6 @@ void copyTokenizerFiles(const fs::path& from, const fs::path& to) {
     for (const char* name : {"vocab.json", "merges.txt", "encoder.json", "vocab.bpe"})
         if (fs::exists(from / name)) writeFileAtomic(to / name, readFileBytes(from / name));
 }
-
-}  // namespace
 
 TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& options) {
     if (options.layers <= 0 || options.embd <= 0 || options.heads <= 0 || options.positions <= 0 ||
@@ -104,9 +102,10 @@ TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& opti
         copyTokenizerFiles(*options.tokenizerFrom, dir);
     } else {
         // Without a corpus the vocabulary is the 256 bytes plus <|endoftext|> (no merges).
-        BpeTrainer trainer({options.corpus.empty() ? 257 : std::max<std::size_t>(options.vocab, 257),
-                            2});
-        for (const auto& file : options.corpus) trainer.addText(readFileBytes(file));
+        BpeTrainer trainer(
+            {options.corpus.empty() ? 257 : std::max<std::size_t>(options.vocab, 257), 2});
+        for (const auto& file : options.corpus)
+            trainer.addText(readFileBytes(file));
         trainer.trainAndWrite(dir);
     }
     const auto tokenizer = BpeTokenizer::load(dir);
@@ -125,7 +124,8 @@ TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& opti
     saveGpt2Weights(model, dir / "model.safetensors");
 
     TestModelSummary summary;
-    for (const auto& p : model->parameters()) summary.parameterCount += p.numel();
+    for (const auto& p : model->parameters())
+        summary.parameterCount += p.numel();
     if (options.withTtt) {
         auto tttConfig = TttConfig::forBackbone(config.nEmbd);
         tttConfig.backboneSha256 = sha256FileHex(dir / "model.safetensors");
@@ -135,7 +135,8 @@ TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& opti
         // The published init zeroes wo (UPDATE == SKIP); a test model needs a visible effect.
         ttt->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.05);
         saveTttCheckpoint(ttt, dir);
-        for (const auto& p : ttt->parameters()) summary.tttParameterCount += p.numel();
+        for (const auto& p : ttt->parameters())
+            summary.tttParameterCount += p.numel();
     }
     summary.vocabSize = tokenizer.vocabSize();
     return summary;

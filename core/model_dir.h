@@ -54,6 +54,10 @@ struct TestModelSummary {
 };
 
 // Writes config.json, model.safetensors (random, seeded, reproducible) and tokenizer files.
+// Copies vocab.json + merges.txt and/or encoder.json + vocab.bpe; TokenizerError when `from`
+// holds neither pair.
+void copyTokenizerFiles(const std::filesystem::path& from, const std::filesystem::path& to);
+
 TestModelSummary makeTestModel(const std::filesystem::path& dir, const TestModelOptions& options);
 
 // Files of a corpus argument: a file, or every regular file under a folder (sorted).

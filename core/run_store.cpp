@@ -124,9 +124,35 @@ CREATE TABLE unit_token_loss (
     PRIMARY KEY (run_id, unit)
 );
 )sql"},
+    {3, "training runs and their loss curves", R"sql(
+-- One row per `ponder train-base|train-ttt` invocation; a resumed training is a new row
+-- with the same out_dir, its points continuing the step count.
+CREATE TABLE training (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('base', 'ttt')),
+    out_dir TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    device TEXT NOT NULL,
+    threads INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'cancelled', 'failed'))
+);
+CREATE TABLE training_point (
+    training_id INTEGER NOT NULL REFERENCES training(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    loss REAL,
+    ce REAL,
+    lr REAL,
+    grad_norm REAL,
+    tokens_per_second REAL,
+    seconds REAL,
+    PRIMARY KEY (training_id, step)
+);
+)sql"},
 };
 
-constexpr int kCurrentVersion = 2;
+constexpr int kCurrentVersion = 3;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kCurrentVersion,
               "one migration step per schema version");
 
@@ -521,6 +547,101 @@ void RunStore::savePolicies(std::int64_t runId, const std::vector<StoredPolicy>&
     } catch (const SQLite::Exception& e) {
         throwStoreError(e, m_impl->path, "save the policies of run " + std::to_string(runId));
     }
+}
+
+std::int64_t RunStore::beginTraining(const std::string& kind, const std::string& outDir,
+                                     const std::string& settingsJson, const std::string& device,
+                                     int threads) {
+    auto& db = *m_impl->db;
+    try {
+        SQLite::Statement insert(db,
+                                 "INSERT INTO training (kind, out_dir, settings_json, device, "
+                                 "threads, started_at, status) VALUES (?, ?, ?, ?, ?, ?, "
+                                 "'running')");
+        insert.bind(1, kind);
+        insert.bind(2, outDir);
+        insert.bind(3, settingsJson.empty() ? std::string("{}") : settingsJson);
+        insert.bind(4, device);
+        insert.bind(5, threads);
+        insert.bind(6, nowIso8601());
+        insert.exec();
+        return db.getLastInsertRowid();
+    } catch (const SQLite::Exception& e) {
+        throwStoreError(e, m_impl->path, "record a " + kind + " training");
+    }
+}
+
+void RunStore::appendTrainingPoints(std::int64_t trainingId,
+                                    const std::vector<TrainingPoint>& points) {
+    auto& db = *m_impl->db;
+    try {
+        SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement insert(db,
+                                 "INSERT OR REPLACE INTO training_point VALUES "
+                                 "(?, ?, ?, ?, ?, ?, ?, ?)");
+        for (const auto& point : points) {
+            insert.bind(1, trainingId);
+            insert.bind(2, static_cast<std::int64_t>(point.step));
+            insert.bind(3, point.loss);
+            insert.bind(4, point.ce);
+            insert.bind(5, point.lr);
+            insert.bind(6, point.gradNorm);
+            insert.bind(7, point.tokensPerSecond);
+            insert.bind(8, point.seconds);
+            insert.exec();
+            insert.reset();
+        }
+        transaction.commit();
+    } catch (const SQLite::Exception& e) {
+        throwStoreError(e, m_impl->path, "append points to training " + std::to_string(trainingId));
+    }
+}
+
+void RunStore::finishTraining(std::int64_t trainingId, RunStatus status) {
+    auto& db = *m_impl->db;
+    try {
+        SQLite::Statement update(db,
+                                 "UPDATE training SET status = ?, finished_at = ? WHERE id = ?");
+        update.bind(1, runStatusName(status));
+        update.bind(2, nowIso8601());
+        update.bind(3, trainingId);
+        update.exec();
+    } catch (const SQLite::Exception& e) {
+        throwStoreError(e, m_impl->path, "finish training " + std::to_string(trainingId));
+    }
+}
+
+std::vector<TrainingPoint> RunStore::trainingCurve(const std::string& kind,
+                                                   const std::string& outDir) const {
+    auto& db = *m_impl->db;
+    std::vector<TrainingPoint> points;
+    try {
+        // Every invocation's points for this output, the latest value of a repeated step.
+        SQLite::Statement query(db,
+                                "SELECT p.step, p.loss, p.ce, p.lr, p.grad_norm, "
+                                "p.tokens_per_second, p.seconds FROM training_point p JOIN "
+                                "training t ON t.id = p.training_id WHERE t.kind = ? AND "
+                                "t.out_dir = ? ORDER BY p.step, t.id");
+        query.bind(1, kind);
+        query.bind(2, outDir);
+        while (query.executeStep()) {
+            TrainingPoint point;
+            point.step = query.getColumn(0).getInt64();
+            point.loss = realOrNan(query.getColumn(1));
+            point.ce = realOrNan(query.getColumn(2));
+            point.lr = realOrNan(query.getColumn(3));
+            point.gradNorm = realOrNan(query.getColumn(4));
+            point.tokensPerSecond = realOrNan(query.getColumn(5));
+            point.seconds = realOrNan(query.getColumn(6));
+            if (!points.empty() && points.back().step == point.step)
+                points.back() = point;
+            else
+                points.push_back(point);
+        }
+    } catch (const SQLite::Exception& e) {
+        throwStoreError(e, m_impl->path, "read the curve of " + outDir);
+    }
+    return points;
 }
 
 void RunStore::finishRun(std::int64_t runId, RunStatus status, double seconds,

@@ -57,6 +57,12 @@ struct StoredRun {
     std::vector<StoredPolicy> policies;  // in the order they were saved
 };
 
+// One logged training step (train-base / train-ttt), for loss curves and the model card.
+struct TrainingPoint {
+    std::int64_t step = 0;
+    double loss = 0, ce = 0, lr = 0, gradNorm = 0, tokensPerSecond = 0, seconds = 0;
+};
+
 struct StoreOptions {
     bool create = true;  // false: a missing file is a StoreError instead of a new database
     // How long a statement waits for another connection's write lock before StoreError
@@ -90,6 +96,17 @@ public:
     void savePolicies(std::int64_t runId, const std::vector<StoredPolicy>& policies);
     void finishRun(std::int64_t runId, RunStatus status, double seconds, double tokensPerSecond);
     void setLabel(std::int64_t runId, const std::string& label);
+
+    // Training curves: one row per train-base/train-ttt invocation ("base" | "ttt"), points
+    // appended in one transaction per call (at each checkpoint).
+    std::int64_t beginTraining(const std::string& kind, const std::string& outDir,
+                               const std::string& settingsJson, const std::string& device,
+                               int threads);
+    void appendTrainingPoints(std::int64_t trainingId, const std::vector<TrainingPoint>& points);
+    void finishTraining(std::int64_t trainingId, RunStatus status);
+    // All points logged for `outDir` by trainings of `kind`, by step (resumed runs joined).
+    std::vector<TrainingPoint> trainingCurve(const std::string& kind,
+                                             const std::string& outDir) const;
 
     // Reader.
     std::vector<RunSummary> listRuns() const;  // oldest first

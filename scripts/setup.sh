@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-openmp libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev
   libutf8proc-dev catch2
-  libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev
+  libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri
   golang-1.19-src
 )
@@ -43,7 +43,8 @@ case "$mode" in
     echo "tokens in $sample: $("$ponder" tokenize --model "$build_dir/demo-model" --count "$sample")"
     "$ponder" eval --model "$build_dir/demo-model" "$sample" --json "$build_dir/demo-eval.json" \
       --db "$build_dir/demo-runs.sqlite" --label demo
-    "$ponder" export --db "$build_dir/demo-runs.sqlite" --run latest --out "$build_dir/demo-export"
+    "$ponder" export --db "$build_dir/demo-runs.sqlite" --run latest --out "$build_dir/demo-export" \
+      --figures png
     ;;
   test)
     cd "$build_dir"

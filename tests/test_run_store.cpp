@@ -148,7 +148,7 @@ TEST_CASE("run store: a new database is created at the current schema version in
     std::vector<int> applied;
     while (versions.executeStep())
         applied.push_back(versions.getColumn(0).getInt());
-    CHECK(applied == std::vector<int>{1, 2});
+    CHECK(applied == std::vector<int>{1, 2, 3});
     // Reopening an up-to-date database changes nothing.
     RunStore again(path);
     CHECK(again.schemaVersion() == currentSchemaVersion());
@@ -341,7 +341,7 @@ TEST_CASE("run store: a v1 database is upgraded with its data kept and v2 tables
     checkSameUnit(store.loadRun(fresh).units[1], sampleUnit(1));
 
     SQLite::Database raw(path);
-    CHECK(raw.execAndGet("SELECT COUNT(*) FROM schema_version").getInt() == 2);
+    CHECK(raw.execAndGet("SELECT COUNT(*) FROM schema_version").getInt() == currentSchemaVersion());
 }
 
 TEST_CASE("run store: a migration step that fails is rolled back whole", "[store]") {
@@ -533,4 +533,25 @@ TEST_CASE("run store: a write lock held beyond the busy timeout is a 'locked' St
     }  // the other connection rolls back and lets go
     store.appendUnits(id, sampleUnits(0, 2));
     CHECK(store.loadRun(id).units.size() == 2);
+}
+
+TEST_CASE("run store: training curves join resumed invocations by step", "[store]") {
+    TempDir dir("ponder_store_test");
+    RunStore store(dir.path / "runs.sqlite");
+    const auto first = store.beginTraining("base", "/out/m", R"({"lr": 0.001})", "cpu", 2);
+    store.appendTrainingPoints(
+        first, {{1, 9.0, 9.0, 1e-4, 2.0, 100, 1}, {2, 8.0, 8.0, 2e-4, 1.5, 100, 2}});
+    store.finishTraining(first, RunStatus::Cancelled);
+    // Resumed from the step-1 checkpoint: step 2 is done again and replaces the first value.
+    const auto second = store.beginTraining("base", "/out/m", "{}", "cpu", 2);
+    store.appendTrainingPoints(second,
+                               {{2, 7.5, 7.5, 2e-4, 1.0, 90, 1}, {3, 7.0, 7.0, 3e-4, 1.0, 90, 2}});
+    store.beginTraining("ttt", "/out/m", "{}", "cpu", 2);  // another kind: not in the curve
+    const auto curve = store.trainingCurve("base", "/out/m");
+    REQUIRE(curve.size() == 3);
+    CHECK(curve[0].loss == 9.0);
+    CHECK(curve[1].loss == 7.5);
+    CHECK(curve[2].step == 3);
+    CHECK(store.trainingCurve("base", "/other").empty());
+    CHECK_THROWS_AS(store.beginTraining("bogus", "/out/m", "{}", "cpu", 1), StoreError);
 }

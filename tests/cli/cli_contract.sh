@@ -143,6 +143,9 @@ for name in ("recon-ema", "recon-ema-paper"):
 assert abs(p["recon-ema"]["rate"] - sum(p["recon-ema"]["decisions"]) / n) < 1e-12
 assert p["skip"]["recovery"] == 0.0
 PY
+expect "eval --max-units 3" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 --max-units 3 --json "$work/three.json" --quiet
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [u["unit"] for u in d["units"]] == [0, 1, 2]' "$work/three.json" \
+  && pass "--max-units keeps the first units" || fail "--max-units"
 expect "eval --db --shuffle" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 --shuffle --db "$db" --quiet
 expect "eval --db --causal-k -1" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 --causal-k -1 --db "$db" --quiet
 expect "runs lists the stored runs" 0 "$ponder" runs --db "$db"

@@ -1,0 +1,203 @@
+// Training (algorithm.md §6): the learning-rate schedule, loss going down on real code,
+// exact resumption from a checkpoint, a frozen backbone under train-ttt, the published loss
+// (CE + 0.1 x mean of the three statistics) and refusal of a checkpoint started differently.
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+
+#include "core/bpe_tokenizer.h"
+#include "core/errors.h"
+#include "core/gpt2_model.h"
+#include "core/model_dir.h"
+#include "core/safetensors.h"
+#include "core/sha256.h"
+#include "core/tensor_convert.h"
+#include "core/train_common.h"
+#include "core/training.h"
+#include "core/ttt_layer.h"
+#include "tests/test_support.h"
+
+// LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
+// replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
+#undef CHECK
+#include <catch2/catch.hpp>
+
+using namespace ponder::core;
+using ponder::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kCorpus = "/usr/lib/python3.11/json";
+
+BaseTrainOptions tinyBase(const fs::path& out, const fs::path& tokenizer, std::int64_t steps) {
+    BaseTrainOptions options;
+    options.corpus.inputs = {kCorpus};
+    options.tokenizerDir = tokenizer;
+    options.outDir = out;
+    options.config.nLayer = 2;
+    options.config.nEmbd = 32;
+    options.config.nHead = 2;
+    options.config.nPositions = 128;
+    options.sequence = 32;
+    options.batch = 4;
+    options.steps = steps;
+    options.warmup = 4;
+    options.lr = 3e-3;
+    options.checkpointEvery = 5;
+    return options;
+}
+
+// A tiny GPT-2 with a tokenizer trained on the corpus, made by make-test-model.
+fs::path tinyModel(const fs::path& dir) {
+    TestModelOptions model;
+    model.layers = 2;
+    model.embd = 32;
+    model.heads = 2;
+    model.positions = 256;
+    model.vocab = 400;
+    for (const auto& entry : fs::directory_iterator(kCorpus))
+        if (entry.path().extension() == ".py") model.corpus.push_back(entry.path());
+    makeTestModel(dir, model);
+    return dir;
+}
+
+TttTrainOptions tinyTtt(const fs::path& model, const fs::path& out, std::int64_t steps) {
+    TttTrainOptions options;
+    options.modelDir = model;
+    options.outDir = out;
+    options.corpus.inputs = {kCorpus};
+    options.chunk = 64;
+    options.batch = 2;
+    options.steps = steps;
+    options.checkpointEvery = 3;
+    return options;
+}
+
+double maxDifference(const fs::path& a, const fs::path& b, const char* file) {
+    const auto left = SafetensorsFile::open(a / file), right = SafetensorsFile::open(b / file);
+    double worst = 0;
+    for (const auto& info : left.tensors()) {
+        const auto* other = right.find(info.name);
+        REQUIRE(other != nullptr);
+        worst = std::max(
+            worst, (loadTensor(left, info) - loadTensor(right, *other)).abs().max().item<double>());
+    }
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("train-base's learning rate warms up linearly, then decays by cosine to the floor",
+          "[training]") {
+    BaseTrainOptions options;
+    options.lr = 1e-3;
+    options.warmup = 10;
+    options.steps = 110;
+    options.minLrRatio = 0.1;
+    CHECK(warmupCosineLr(options, 0) == Approx(1e-4));
+    CHECK(warmupCosineLr(options, 9) == Approx(1e-3));
+    CHECK(warmupCosineLr(options, 10) == Approx(1e-3));
+    CHECK(warmupCosineLr(options, 60) == Approx(1e-4 + 0.5 * 9e-4));  // halfway: cos = 0
+    CHECK(warmupCosineLr(options, 110) == Approx(1e-4));
+}
+
+TEST_CASE("train-base lowers the loss on real code and resumes exactly from a checkpoint",
+          "[training]") {
+    TempDir dir("ponder_training_test");
+    const auto tokenizerDir = tinyModel(dir.path / "tok");
+    std::vector<double> losses;
+    TrainCallbacks record;
+    record.onStep = [&](const TrainProgress& p) { losses.push_back(p.ce); };
+    const auto straight = trainBase(tinyBase(dir.path / "straight", tokenizerDir, 30), record);
+    CHECK(straight.finished);
+    REQUIRE(losses.size() == 30);
+    const double first = (losses[0] + losses[1] + losses[2]) / 3,
+                 last = (losses[27] + losses[28] + losses[29]) / 3;
+    INFO("first steps " << first << ", last steps " << last);
+    CHECK(last < first - 0.3);
+    CHECK(inspectModelDir(dir.path / "straight").config.nLayer == 2);  // a loadable HF dir
+
+    // Stop after step 10 (cancel between steps), then run the same command again.
+    std::atomic<bool> cancel{false};
+    TrainCallbacks stopAtTen;
+    stopAtTen.onStep = [&](const TrainProgress& p) { cancel = p.step >= 10; };
+    stopAtTen.cancel = &cancel;
+    const auto part = trainBase(tinyBase(dir.path / "resumed", tokenizerDir, 30), stopAtTen);
+    CHECK_FALSE(part.finished);
+    CHECK(part.steps == 10);
+    const auto rest = trainBase(tinyBase(dir.path / "resumed", tokenizerDir, 30));
+    CHECK(rest.startStep == 10);
+    CHECK(rest.finished);
+    const double difference =
+        maxDifference(dir.path / "straight", dir.path / "resumed", "model.safetensors");
+    INFO("largest weight difference, straight vs resumed: " << difference);
+    CHECK(difference < 1e-5);
+
+    auto changed = tinyBase(dir.path / "resumed", tokenizerDir, 30);
+    changed.lr = 1e-2;
+    CHECK_THROWS_AS(trainBase(changed), InputError);
+}
+
+TEST_CASE("train-ttt keeps the backbone frozen, optimises CE + 0.1 x the statistics, resumes",
+          "[training]") {
+    TempDir dir("ponder_training_test");
+    const auto model = tinyModel(dir.path / "model");
+    const auto backboneSha = sha256FileHex(model / "model.safetensors");
+
+    auto options = tinyTtt(model, dir.path / "ttt-a", 6);
+    options.backboneDropout = false;
+    std::vector<TrainProgress> steps;
+    TrainCallbacks record;
+    record.onStep = [&](const TrainProgress& p) { steps.push_back(p); };
+    const auto result = trainTtt(options, record);
+    CHECK(result.finished);
+    CHECK(sha256FileHex(model / "model.safetensors") == backboneSha);
+    REQUIRE(steps.size() == 6);
+
+    // Step 1's loss recomputed from its parts before any update: the first unit (chunk 0 of
+    // the first batch of packed windows), the backbone's hidden state, the initial TTT layer,
+    // token-weighted CE of the UPDATE path plus 0.1 x the mean of the three statistics.
+    {
+        torch::NoGradGuard noGrad;  // only for this recomputation: training below needs grads
+        const auto tokenizer = BpeTokenizer::load(model);
+        const auto plan = trainingPlan(tokenizer, options.corpus, options.chunk, 16, options.batch);
+        const auto& unit = plan.units.front();
+        const auto ids =
+            torch::tensor(plan.unitIds(unit), torch::kInt64).view({unit.sequences, unit.tokens});
+        const auto positions = torch::arange(unit.tokens, torch::kInt64);
+        auto gpt2 = loadGpt2(model);
+        gpt2->eval();
+        TttModel initial(TttConfig::forBackbone(32));
+        initial->initialiseWeights(options.seed);
+        const auto out = initial->forward(gpt2->hidden(ids, positions), positions);
+        const auto logits = gpt2->logits(out.hidden).slice(1, 0, unit.tokens - 1);
+        const double ce = torch::nn::functional::cross_entropy(
+                              logits.reshape({-1, logits.size(-1)}), ids.slice(1, 1).reshape({-1}))
+                              .item<double>();
+        const double ssl = (out.stats.init.mean() + out.stats.step0.mean() + out.stats.step1.mean())
+                               .item<double>() /
+                           3;
+        INFO("step 1: reported loss " << steps[0].loss << " ce " << steps[0].ce
+                                      << "; recomputed ce " << ce << " ssl " << ssl);
+        CHECK(steps[0].ce == Approx(ce).epsilon(1e-5));
+        CHECK(steps[0].loss == Approx(ce + 0.1 * ssl).epsilon(1e-5));
+        CHECK(loadTttCheckpoint(dir.path / "ttt-a", 32, backboneSha, false)
+                  ->config()
+                  .backboneSha256 == backboneSha);
+    }
+
+    // Cancel after 3 steps, resume, and compare with the uninterrupted run.
+    std::atomic<bool> cancel{false};
+    TrainCallbacks stopAtThree;
+    stopAtThree.onStep = [&](const TrainProgress& p) { cancel = p.step >= 3; };
+    stopAtThree.cancel = &cancel;
+    auto resumed = tinyTtt(model, dir.path / "ttt-b", 6);
+    resumed.backboneDropout = false;
+    CHECK(trainTtt(resumed, stopAtThree).steps == 3);
+    CHECK(trainTtt(resumed).startStep == 3);
+    const double difference =
+        maxDifference(dir.path / "ttt-a", dir.path / "ttt-b", "ttt.safetensors");
+    INFO("largest TTT weight difference, straight vs resumed: " << difference);
+    CHECK(difference < 1e-5);
+}

@@ -1,0 +1,414 @@
+// viz plot widget driven headless: an ImGui context without a backend, mouse and wheel set in
+// io, frames run with NewFrame/Render; the tests assert ranges, selection and hidden series.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include "viz/plot_widget.h"
+
+using namespace ponder::viz;
+
+namespace {
+
+// One ImGui context with a built font atlas and no renderer: enough to run frames.
+class Harness {
+public:
+    Harness() {
+        m_context = ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(900, 700);
+        io.IniFilename = nullptr;
+        io.DeltaTime = 1.0f / 60.0f;
+        io.BackendFlags |= ImGuiBackendFlags_RendererHasVtxOffset;
+        unsigned char* pixels = nullptr;
+        int w = 0, h = 0;
+        io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
+        ImGui::StyleColorsLight();
+    }
+    ~Harness() { ImGui::DestroyContext(m_context); }
+
+    void frame(const std::function<void()>& body) {
+        ImGuiIO& io = ImGui::GetIO();
+        ImGui::NewFrame();
+        ImGui::SetNextWindowPos(ImVec2(0, 0));
+        ImGui::SetNextWindowSize(io.DisplaySize);
+        ImGui::Begin("plots", nullptr,
+                     ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                         ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoScrollWithMouse);
+        body();
+        ImGui::End();
+        ImGui::Render();
+        io.MouseWheel = 0;
+    }
+
+    // ImGui floors the mouse position, so tests place it on whole pixels too.
+    void mouse(double x, double y) {
+        ImGui::GetIO().MousePos = ImVec2(std::floor(float(x)), std::floor(float(y)));
+    }
+    Point mousePoint() const { return {ImGui::GetIO().MousePos.x, ImGui::GetIO().MousePos.y}; }
+    // Lets more than the double-click time pass, so the next press is a fresh click.
+    void wait(const std::function<void()>& body) {
+        ImGui::GetIO().DeltaTime = 1.0f;
+        frame(body);
+        ImGui::GetIO().DeltaTime = 1.0f / 60.0f;
+    }
+    void button(int b, bool down) { ImGui::GetIO().MouseDown[b] = down; }
+    void wheel(float notches) { ImGui::GetIO().MouseWheel = notches; }
+
+private:
+    ImGuiContext* m_context;
+};
+
+Figure chunkFigure(std::size_t n, double scale = 1.0) {
+    Figure f;
+    f.title = "signal";
+    f.x.label = "chunk";
+    f.x.integerTicks = true;
+    f.y.label = "value";
+    Series a, b;
+    a.name = "signal";
+    b.name = "threshold";
+    b.kind = SeriesKind::Step;
+    b.colour = Colour::series(kOrange);
+    for (std::size_t i = 0; i < n; ++i) {
+        a.y.push_back(scale * std::sin(0.1 * i));
+        b.y.push_back(scale * 0.5);
+    }
+    f.series = {a, b};
+    return f;
+}
+
+// Whole pixels, as ImGui sees the mouse.
+Point plotPoint(const PlotWidget& w, double fx, double fy) {
+    const Rect& r = w.layout().plot;
+    return {std::floor(r.x0 + fx * r.width()), std::floor(r.y0 + fy * r.height())};
+}
+
+Point pixelOf(const PlotWidget& w, double x, double y) {
+    const Point p = w.layout().transform(w.view()).toPixel(x, y);
+    return {std::floor(p.x), std::floor(p.y)};
+}
+
+}  // namespace
+
+TEST_CASE("widget: the first frame fits the data, then wheel zooms x about the cursor",
+          "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    const Figure f = chunkFigure(100);
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().x.min == Approx(-0.5));
+    CHECK(plot.view().x.max == Approx(99.5));
+    CHECK(plot.yFollowsData());
+
+    const Point at = plotPoint(plot, 0.25, 0.5);
+    const double anchor = plot.layout().transform(plot.view()).pixelToX(at.x);
+    h.mouse(at.x, at.y);
+    h.wheel(2);
+    PlotEvents events;
+    h.frame([&] { events = plot.draw(f); });
+    CHECK(events.viewChanged);
+    CHECK(plot.view().x.span() == Approx(100 * 0.8 * 0.8).epsilon(1e-6));
+    // The value under the cursor stays under the cursor.
+    CHECK(plot.layout().transform(plot.view()).pixelToX(at.x) == Approx(anchor).margin(1e-6));
+
+    // Zooming out far is clamped to the data.
+    h.wheel(-30);
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().x.min == Approx(-0.5));
+    CHECK(plot.view().x.max == Approx(99.5));
+    // Zooming in far stops at four chunks.
+    h.wheel(60);
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().x.span() == Approx(4.0));
+}
+
+TEST_CASE("widget: shift+wheel zooms y and stops y following the data", "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    const Figure f = chunkFigure(50);
+    h.frame([&] { plot.draw(f); });
+    const double span = plot.view().y.span();
+    const Point at = plotPoint(plot, 0.5, 0.5);
+    h.mouse(at.x, at.y);
+    ImGui::GetIO().KeyShift = true;
+    h.wheel(1);
+    h.frame([&] { plot.draw(f); });
+    ImGui::GetIO().KeyShift = false;
+    CHECK(plot.view().y.span() == Approx(span * 0.8));
+    CHECK_FALSE(plot.yFollowsData());
+    CHECK(plot.view().x.span() == Approx(50.0));
+}
+
+TEST_CASE("widget: x-linked plots share the range, the crosshair and the left gutter",
+          "[viz][widget]") {
+    Harness h;
+    PlotWidget top("top"), bottom("bottom");
+    LinkedXAxis axis;
+    const Figure small = chunkFigure(200, 0.1);
+    const Figure large = chunkFigure(200, 123456.0);  // wider y labels
+    PlotOptions options;
+    options.size = ImVec2(0, 250);
+    const auto both = [&] {
+        top.draw(small, axis, options);
+        bottom.draw(large, axis, options);
+    };
+    h.frame(both);
+    h.frame(both);
+    CHECK(top.layout().plot.x0 == Approx(bottom.layout().plot.x0));
+    CHECK(top.layout().plot.x1 == Approx(bottom.layout().plot.x1));
+
+    // Zoom the bottom plot: the top one follows.
+    const Point at = plotPoint(bottom, 0.5, 0.5);
+    h.mouse(at.x, at.y);
+    h.wheel(3);
+    h.frame(both);
+    h.frame(both);
+    CHECK(bottom.view().x.span() < 150);
+    CHECK(top.view().x.min == Approx(bottom.view().x.min));
+    CHECK(top.view().x.max == Approx(bottom.view().x.max));
+    CHECK_FALSE(axis.followsData());
+
+    // Hover the bottom plot over chunk 60: the shared crosshair is at 60.
+    const Point over = pixelOf(bottom, 60.2, 0);
+    h.mouse(over.x, plotPoint(bottom, 0, 0.5).y);
+    h.frame(both);
+    REQUIRE(axis.hoverX());
+    CHECK(*axis.hoverX() == 60.0);
+    CHECK_FALSE(top.hoverX());  // the top plot is not under the mouse, but draws the crosshair
+    h.frame(both);
+    REQUIRE(axis.hoverX());
+    CHECK(*axis.hoverX() == 60.0);
+    // A tooltip lists the hovered chunk's values.
+    ImGuiWindow* tooltip = ImGui::FindWindowByName("##Tooltip_00");
+    REQUIRE(tooltip != nullptr);
+    CHECK(tooltip->Active);
+
+    // Leaving the plots clears the crosshair.
+    h.mouse(-100, -100);
+    h.frame(both);
+    h.frame(both);
+    CHECK_FALSE(axis.hoverX());
+}
+
+TEST_CASE("widget: a click selects the chunk under the mouse, then a drag pans", "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    const Figure f = chunkFigure(100);
+    h.frame([&] { plot.draw(f); });
+    const Point at = pixelOf(plot, 42.3, 0.0);
+    h.mouse(at.x, plotPoint(plot, 0, 0.5).y);
+    PlotEvents events;
+    h.button(0, true);
+    h.frame([&] { events = plot.draw(f); });
+    CHECK_FALSE(events.clickedUnit);
+    h.button(0, false);
+    h.frame([&] { events = plot.draw(f); });
+    REQUIRE(events.clickedUnit);
+    CHECK(*events.clickedUnit == 42);
+
+    // Zoom in, then drag 100 px to the left: the view moves right by 100 px worth of x.
+    h.wheel(4);
+    h.wait([&] { plot.draw(f); });
+    const Range before = plot.view().x;
+    const double perPixel = before.span() / plot.layout().plot.width();
+    h.button(0, true);
+    h.frame([&] { plot.draw(f); });
+    h.mouse(at.x - 100, plotPoint(plot, 0, 0.5).y);
+    h.frame([&] { events = plot.draw(f); });
+    h.button(0, false);
+    h.frame([&] { events = plot.draw(f); });
+    CHECK_FALSE(events.clickedUnit);  // a drag is not a click
+    CHECK(plot.view().x.min == Approx(before.min + 100 * perPixel));
+    CHECK(plot.view().x.span() == Approx(before.span()));
+
+    // A long drag stops at the end of the data.
+    h.wait([&] { plot.draw(f); });
+    h.button(0, true);
+    h.frame([&] { plot.draw(f); });
+    h.mouse(at.x - 2000, plotPoint(plot, 0, 0.5).y);
+    h.frame([&] { plot.draw(f); });
+    h.button(0, false);
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().x.max == Approx(99.5));
+}
+
+TEST_CASE("widget: double-click fits x and y to the data again", "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    const Figure f = chunkFigure(100);
+    h.frame([&] { plot.draw(f); });
+    const Point at = plotPoint(plot, 0.3, 0.5);
+    h.mouse(at.x, at.y);
+    h.wheel(5);
+    ImGui::GetIO().KeyShift = true;
+    h.frame([&] { plot.draw(f); });
+    ImGui::GetIO().KeyShift = false;
+    h.wheel(5);
+    h.frame([&] { plot.draw(f); });
+    REQUIRE(plot.view().x.span() < 50);
+    REQUIRE_FALSE(plot.yFollowsData());
+    for (bool down : {true, false, true, false}) {
+        h.button(0, down);
+        h.frame([&] { plot.draw(f); });
+    }
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().x.min == Approx(-0.5));
+    CHECK(plot.view().x.max == Approx(99.5));
+    CHECK(plot.yFollowsData());
+}
+
+TEST_CASE("widget: right-drag zooms to the box, then right-click opens the menu", "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    const Figure f = chunkFigure(100);
+    h.frame([&] { plot.draw(f); });
+    const Transform t = plot.layout().transform(plot.view());
+    const Point a = plotPoint(plot, 0.25, 0.25), b = plotPoint(plot, 0.75, 0.75);
+    const Range expectX{t.pixelToX(a.x), t.pixelToX(b.x)};
+    const Range expectY{t.pixelToY(b.y), t.pixelToY(a.y)};
+    h.mouse(a.x, a.y);
+    h.button(1, true);
+    h.frame([&] { plot.draw(f); });
+    h.mouse(b.x, b.y);
+    h.frame([&] { plot.draw(f); });
+    h.button(1, false);
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().x.min == Approx(expectX.min));
+    CHECK(plot.view().x.max == Approx(expectX.max));
+    CHECK(plot.view().y.min == Approx(expectY.min));
+    CHECK(plot.view().y.max == Approx(expectY.max));
+    CHECK_FALSE(plot.yFollowsData());
+
+    // Right-click in place: the context menu opens; its last item copies the CSV.
+    h.button(1, true);
+    h.frame([&] { plot.draw(f); });
+    h.button(1, false);
+    h.frame([&] { plot.draw(f); });
+    h.frame([&] { plot.draw(f); });
+    REQUIRE(ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId));
+    ImGuiWindow* menu = GImGui->OpenPopupStack.back().Window;
+    REQUIRE(menu != nullptr);
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float lastItemY =
+        menu->Pos.y + menu->Size.y - style.WindowPadding.y - 0.5f * ImGui::GetFontSize();
+    h.mouse(menu->Pos.x + 0.5f * menu->Size.x, lastItemY);
+    h.frame([&] { plot.draw(f); });
+    PlotEvents events;
+    h.button(0, true);
+    h.frame([&] { events = plot.draw(f); });
+    h.button(0, false);
+    h.frame([&] { events = plot.draw(f); });
+    CHECK(events.csvCopied);
+    const std::string clipboard = ImGui::GetClipboardText();
+    CHECK(clipboard.rfind("chunk,signal,threshold\n0,0,0.5\n", 0) == 0);
+}
+
+TEST_CASE("widget: a legend click hides and shows a series", "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    Figure f = chunkFigure(60);
+    f.series[1].y.assign(60, 50.0);  // the threshold sets the y range while it is shown
+    h.frame([&] { plot.draw(f); });
+    REQUIRE(plot.layout().legend.size() == 2);
+    CHECK(plot.view().y.max > 50);
+    const Rect box = plot.layout().legend[1].box;
+    const auto click = [&] {
+        PlotEvents events;
+        h.mouse(0.5 * (box.x0 + box.x1), 0.5 * (box.y0 + box.y1));
+        h.button(0, true);
+        h.frame([&] { events = plot.draw(f); });
+        h.button(0, false);
+        h.frame([&] { events = plot.draw(f); });
+        return events;
+    };
+    auto events = click();
+    REQUIRE(events.toggledSeries);
+    CHECK(*events.toggledSeries == 1);
+    CHECK(plot.isHidden("threshold"));
+    CHECK_FALSE(events.clickedUnit);
+    h.frame([&] { plot.draw(f); });
+    CHECK(plot.view().y.max < 2);  // y refits to what is visible
+    const Figure shown = plot.snapshot(f);
+    CHECK_FALSE(shown.series[1].visible);
+    CHECK(figureCsv(shown).rfind("chunk,signal\n", 0) == 0);
+    click();
+    CHECK_FALSE(plot.isHidden("threshold"));
+}
+
+TEST_CASE("widget: clicking a scatter point reports its id", "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("s");
+    Figure f;
+    Series s;
+    s.kind = SeriesKind::Scatter;
+    s.name = "units";
+    s.x = {0.1, 0.5, 0.9};
+    s.y = {1.0, 3.0, 2.0};
+    s.ids = {7, 11, 13};
+    f.series = {s};
+    h.frame([&] { plot.draw(f); });
+    const Point p = pixelOf(plot, 0.5, 3.0);
+    h.mouse(p.x + 2, p.y - 1);
+    PlotEvents events;
+    h.button(0, true);
+    h.frame([&] { plot.draw(f); });
+    h.button(0, false);
+    h.frame([&] { events = plot.draw(f); });
+    REQUIRE(events.clickedUnit);
+    CHECK(*events.clickedUnit == 11);
+}
+
+TEST_CASE("widget: the DPI scale widens lines, padding and the default height", "[viz][widget]") {
+    Harness h;
+    PlotWidget one("one"), two("two");
+    const Figure f = chunkFigure(10);
+    h.frame([&] {
+        PlotOptions a;
+        a.size = ImVec2(400, 0);
+        one.draw(f, a);
+        PlotOptions b = a;
+        b.dpiScale = 2.0f;
+        two.draw(f, b);
+    });
+    CHECK(two.layout().outer.height() == Approx(2 * one.layout().outer.height()));
+    CHECK(two.layout().plot.y0 - two.layout().outer.y0 >
+          one.layout().plot.y0 - one.layout().outer.y0);
+}
+
+TEST_CASE("widget: theme follows ImGui's style colours", "[viz][widget]") {
+    Harness h;
+    ImGui::StyleColorsDark();
+    CHECK(themeFromImGui().dark);
+    ImGui::StyleColorsLight();
+    CHECK_FALSE(themeFromImGui().dark);
+}
+
+TEST_CASE("widget: a frame with 100,000 points stays well under a frame budget",
+          "[viz][widget][perf]") {
+    Harness h;
+    PlotWidget plot("big");
+    const Figure f = chunkFigure(100000);
+    h.frame([&] { plot.draw(f); });
+    const Point at = plotPoint(plot, 0.5, 0.5);
+    h.mouse(at.x, at.y);  // hovered: tooltip and crosshair too
+    double best = 1e9;
+    for (int i = 0; i < 5; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        h.frame([&] { plot.draw(f); });
+        best = std::min(best, std::chrono::duration<double, std::milli>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count());
+    }
+    INFO("one frame with two 100k-point series: " << best << " ms");
+    CHECK(best < 8.0);
+    ImDrawData* data = ImGui::GetDrawData();
+    REQUIRE(data != nullptr);
+    CHECK(data->TotalVtxCount < 200000);
+}

@@ -1,0 +1,89 @@
+// Lays out and draws a Figure on an abstract Canvas. The ImGui widget (ImDrawList) and the
+// exporter (Cairo) each implement Canvas, so screen and file share one drawing routine.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "viz/figure.h"
+#include "viz/palette.h"
+#include "viz/plot_math.h"
+
+namespace ponder::viz {
+
+// Drawing primitives in pixels (or points, for vector output), y down.
+class Canvas {
+public:
+    virtual ~Canvas() = default;
+    // An open polyline without NaN points.
+    virtual void polyline(const Point* points, std::size_t count, Rgba colour, double width) = 0;
+    virtual void fillRect(const Rect& rect, Rgba colour) = 0;
+    // A convex polygon.
+    virtual void fillPolygon(const Point* points, std::size_t count, Rgba colour) = 0;
+    virtual void fillCircle(Point centre, double radius, Rgba colour) = 0;
+    virtual void strokeCircle(Point centre, double radius, Rgba colour, double width) = 0;
+    // Width and height of one line of UTF-8 text at `size` pixels.
+    virtual Point textSize(const std::string& text, double size) = 0;
+    virtual void text(Point topLeft, const std::string& text, double size, Rgba colour) = 0;
+    virtual void pushClip(const Rect& rect) = 0;
+    virtual void popClip() = 0;
+};
+
+struct RenderStyle {
+    double scale = 1.0;        // pixels per point: DPI / 72 on paper, the monitor's scale on screen
+    double fontSize = 9.0;     // points, tick labels and legend; the title is 1.2x
+    double padding = 6.0;      // points
+    double tickLength = 4.0;   // points
+    double minLeftGutter = 0;  // pixels: stacked, x-linked plots pass the widest so axes align
+
+    double px(double points) const { return points * scale; }
+};
+
+// The current view: what part of plot space the axes show.
+struct View {
+    Range x, y;
+};
+
+struct LegendEntry {
+    std::size_t series = 0;
+    Rect box;  // swatch and name: the click target
+};
+
+struct FigureLayout {
+    Rect outer, plot;
+    Ticks xTicks, yTicks;
+    std::vector<std::string> xLabels, yLabels;  // empty string: pruned
+    std::vector<LegendEntry> legend;
+    Point titleAt, yTitleAt, xTitleAt;  // top-left corners
+    double fontPx = 12, titlePx = 14;
+    double leftGutter = 0;  // what this figure's y labels needed (before minLeftGutter)
+
+    Transform transform(const View& view) const { return {view.x, view.y, plot}; }
+};
+
+// Reused buffers, so redrawing a 100k-point figure every frame allocates nothing.
+struct RenderScratch {
+    std::vector<Point> points, dashed;
+    std::vector<Rect> rects;
+};
+
+// Every legend entry is laid out, hidden series too (drawFigure greys them), so a legend click
+// can bring a series back.
+FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view, const Rect& outer,
+                          const RenderStyle& style);
+
+// `visible` per series.
+
+void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& visible,
+                const View& view, const FigureLayout& layout, const Theme& theme,
+                const RenderStyle& style, RenderScratch& scratch);
+
+// One symbol of `sizePx` across, centred on `centre`.
+void drawMarker(Canvas& canvas, MarkerShape shape, Point centre, double sizePx, Rgba colour,
+                double lineWidthPx);
+
+// The view a figure opens with: its fixed ranges, else fitted to the visible series.
+View defaultView(const Figure& figure, const std::vector<bool>& visible);
+
+}  // namespace ponder::viz

@@ -1,0 +1,112 @@
+// ImGui plot widget drawing a Figure with ImDrawList: x-linked stacked plots with a shared
+// crosshair, hover tooltips, click-to-select, legend toggles, wheel/box zoom, pan, fit and a
+// context menu (fit, export, copy CSV). Interaction state lives here; the figure stays plain.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <imgui.h>
+
+#include "viz/figure.h"
+#include "viz/figure_export.h"
+#include "viz/figure_render.h"
+
+namespace ponder::viz {
+
+// One x range, crosshair and left gutter shared by stacked plots (chunk axes): zooming or
+// panning one moves all, hovering one shows the crosshair in all, and their axes line up.
+// Until the user zooms or pans, the range follows the union of the plots' data, so a live run
+// streaming in stays in view.
+class LinkedXAxis {
+public:
+    // The range the plots show (what they showed last frame while following the data).
+    Range range() const;
+    // Fixes the range (clamped to the data when drawn) and stops following the data.
+    void setRange(const Range& range);
+    // Back to following the data, as after a double-click.
+    void fit();
+    bool followsData() const { return m_follow; }
+    // Crosshair position in plot units, when some linked plot is hovered.
+    std::optional<double> hoverX() const;
+    // Union of the linked plots' data extents.
+    Range limits() const;
+
+private:
+    friend class PlotWidget;
+    void beginFrame(int frame);
+
+    Range m_range{kNaN, kNaN};
+    bool m_follow = true;
+    int m_frame = -1;
+    Range m_limits{kNaN, kNaN}, m_limitsNext = kEmptyRange;
+    std::optional<double> m_hover, m_hoverNext;
+    double m_gutter = 0, m_gutterNext = 0;
+};
+
+struct PlotOptions {
+    ImVec2 size{0, 0};           // 0: the available width / 260 px (times dpiScale) high
+    float dpiScale = 1.0f;       // line widths, markers and padding (the monitor's content scale)
+    std::optional<Theme> theme;  // default: follows ImGui's style colours (dark or light)
+    std::optional<std::int64_t> selectedUnit;  // drawn as the selection
+};
+
+struct PlotEvents {
+    std::optional<std::int64_t> clickedUnit;  // chunk (or clicked point's id) to jump to
+    std::optional<std::int64_t> hoveredUnit;  // chunk under the mouse (chunk axes)
+    std::optional<ImageFormat> exportRequested;
+    bool csvCopied = false;
+    std::optional<std::size_t> toggledSeries;
+    bool viewChanged = false;
+};
+
+class PlotWidget {
+public:
+    explicit PlotWidget(std::string id);
+
+    // Draws at the cursor with an own x axis, or one shared with other plots.
+    PlotEvents draw(const Figure& figure, const PlotOptions& options = {});
+    PlotEvents draw(const Figure& figure, LinkedXAxis& xAxis, const PlotOptions& options = {});
+
+    // Series hidden from the legend or menu, by name (kept while the figure is rebuilt).
+    bool isHidden(const std::string& seriesName) const { return m_hidden.count(seriesName) > 0; }
+    void setHidden(const std::string& seriesName, bool hidden);
+
+    bool yFollowsData() const { return m_yAuto; }
+    // What the last draw showed and where (for callers and tests).
+    const View& view() const { return m_view; }
+    const FigureLayout& layout() const { return m_layout; }
+    std::optional<double> hoverX() const { return m_hoverX; }
+
+    // The figure as shown: hidden series marked, axes fixed to the current view, so an export
+    // from the context menu matches the screen.
+    Figure snapshot(const Figure& figure) const;
+
+private:
+    std::vector<bool> visibility(const Figure& figure) const;
+    View resolveView(const Figure& figure, const std::vector<bool>& visible, LinkedXAxis& link);
+
+    std::string m_id;
+    LinkedXAxis m_ownAxis;
+    std::set<std::string> m_hidden;
+    bool m_yAuto = true;
+    Range m_y{kNaN, kNaN};
+    View m_view;
+    FigureLayout m_layout;
+    RenderScratch m_scratch;
+    std::optional<double> m_hoverX;
+    std::optional<ImVec2> m_leftPress, m_rightPress;
+    bool m_leftOnLegend = false;
+};
+
+// The theme matching ImGui's current style colours (dark when the window background is).
+Theme themeFromImGui();
+
+// Adds the figure font (figureFontPath()) at `sizePx` with Latin-1, Greek and the punctuation
+// figures use (ρ, τ, −, —) to the atlas; nullptr when no font file was found.
+ImFont* addPlotFont(ImFontAtlas& atlas, float sizePx);
+
+}  // namespace ponder::viz

@@ -1,0 +1,225 @@
+// Builders of a run's four figures. Colours keep one meaning across them: the policy's UPDATEs
+// vermillion, the oracle bluish green, the signal blue, the threshold orange, Random black.
+#include "viz/run_figures.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace ponder::viz {
+
+namespace {
+
+std::string withRun(const std::string& what, const RunFigureData& data) {
+    return data.title.empty() ? what : what + " \u2014 " + data.title;
+}
+
+std::string fixed(double value, int decimals) {
+    if (!std::isfinite(value)) return "n/a";
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+    return buffer;
+}
+
+bool at(const std::vector<std::uint8_t>& v, std::size_t i) {
+    return i < v.size() && v[i] != 0;
+}
+
+Axis chunkAxis() {
+    Axis axis;
+    axis.label = "chunk";
+    axis.integerTicks = true;
+    return axis;
+}
+
+}  // namespace
+
+Figure signalFigure(const RunFigureData& data) {
+    Figure f;
+    f.title = withRun("Gating signal, threshold and decisions", data);
+    f.x = chunkAxis();
+    f.y.label = data.signalName;
+    const std::size_t n = data.signal.size();
+    if (data.calibrationUnits > 0)
+        f.regions.push_back({-0.5, static_cast<double>(std::min(data.calibrationUnits, n)) - 0.5,
+                             "calibration", Colour::muted(0.14f)});
+
+    Series signal;
+    signal.name = data.signalName;
+    signal.y = data.signal;
+    signal.colour = Colour::series(kBlue);
+    signal.lineWidth = 1.4f;
+    f.series.push_back(std::move(signal));
+
+    Series threshold;
+    threshold.name = "threshold \u03c4";
+    threshold.kind = SeriesKind::Step;
+    threshold.y = data.threshold;
+    threshold.y.resize(n, kNaN);
+    threshold.colour = Colour::series(kOrange);
+    threshold.lineWidth = 1.4f;
+    f.series.push_back(std::move(threshold));
+
+    // Decisions sit on the signal: a triangle inside a ring is a unit both chose to update.
+    Series oracle;
+    oracle.name = "Oracle UPDATE";
+    oracle.kind = SeriesKind::Markers;
+    oracle.marker = MarkerShape::Ring;
+    oracle.markerSize = 8.0f;
+    oracle.colour = Colour::series(kBluishGreen);
+    Series ours;
+    ours.name = data.policyName + " UPDATE";
+    ours.kind = SeriesKind::Markers;
+    ours.marker = MarkerShape::TriangleUp;
+    ours.markerSize = 5.0f;
+    ours.colour = Colour::series(kVermillion);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (at(data.oracleDecisions, i)) {
+            oracle.x.push_back(static_cast<double>(i));
+            oracle.y.push_back(data.signal[i]);
+        }
+        if (at(data.decisions, i)) {
+            ours.x.push_back(static_cast<double>(i));
+            ours.y.push_back(data.signal[i]);
+        }
+    }
+    f.series.push_back(std::move(oracle));
+    f.series.push_back(std::move(ours));
+    return f;
+}
+
+Figure advantageFigure(const RunFigureData& data) {
+    Figure f;
+    const std::size_t n = data.advantage.size();
+    std::size_t agree = 0;
+    Series same, differ;
+    same.name = "agrees with Oracle";
+    same.kind = SeriesKind::Bars;
+    same.colour = Colour::series(kBluishGreen);
+    differ.name = "disagrees";
+    differ.kind = SeriesKind::Bars;
+    differ.colour = Colour::series(kVermillion);
+    double cutoff = kNaN;  // the smallest advantage the oracle still updates
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool agrees = at(data.decisions, i) == at(data.oracleDecisions, i);
+        agree += agrees ? 1 : 0;
+        same.y.push_back(agrees ? data.advantage[i] : kNaN);
+        differ.y.push_back(agrees ? kNaN : data.advantage[i]);
+        if (at(data.oracleDecisions, i) && std::isfinite(data.advantage[i]))
+            cutoff = std::isnan(cutoff) ? data.advantage[i] : std::min(cutoff, data.advantage[i]);
+    }
+    const std::string agreement =
+        n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
+    f.title = withRun(
+        "Oracle advantage by chunk (" + data.policyName + " agrees on " + agreement + ")", data);
+    f.x = chunkAxis();
+    f.y.label = "advantage = loss SKIP \u2212 loss UPDATE";
+    f.y.unit = "nats";
+    f.y.includeZero = true;
+    f.series.push_back(std::move(same));
+    f.series.push_back(std::move(differ));
+    f.lines.push_back({false, 0.0, "", Colour::foreground(0.6f), LineStyle::Solid, 0.8f});
+    if (std::isfinite(cutoff))
+        f.lines.push_back({false, cutoff, "Oracle cutoff", Colour::series(kBluishGreen),
+                           LineStyle::Dashed, 1.0f});
+    return f;
+}
+
+Figure scatterFigure(const RunFigureData& data) {
+    Figure f;
+    f.title = withRun("Signal vs advantage: Pearson r = " + fixed(data.pearson, 3) +
+                          ", Spearman \u03c1 = " + fixed(data.spearman, 3) +
+                          " (n = " + std::to_string(data.correlationUnits) + ")",
+                      data);
+    f.x.label = data.signalName;
+    f.y.label = "advantage";
+    f.y.unit = "nats";
+    Series skip, update;
+    skip.name = data.policyName + " SKIP";
+    skip.kind = SeriesKind::Scatter;
+    skip.marker = MarkerShape::Circle;
+    skip.markerSize = 4.5f;
+    skip.colour = Colour::series(kBlue, 0.8f);
+    update.name = data.policyName + " UPDATE";
+    update.kind = SeriesKind::Scatter;
+    update.marker = MarkerShape::TriangleUp;
+    update.markerSize = 5.5f;
+    update.colour = Colour::series(kVermillion, 0.9f);
+    const std::size_t n = std::min(data.signal.size(), data.advantage.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        Series& s = at(data.decisions, i) ? update : skip;
+        s.x.push_back(data.signal[i]);
+        s.y.push_back(data.advantage[i]);
+        s.ids.push_back(static_cast<std::int64_t>(i));
+    }
+    f.lines.push_back({false, 0.0, "", Colour::foreground(0.6f), LineStyle::Solid, 0.8f});
+    f.series.push_back(std::move(skip));
+    f.series.push_back(std::move(update));
+    return f;
+}
+
+Figure sweepFigure(const RunFigureData& data) {
+    Figure f;
+    f.title = withRun("Loss vs update rate", data);
+    f.x.label = "target update rate \u03c1";
+    f.y.label = "loss";
+    f.y.unit = "nats";
+    const auto column = [&](double SweepRow::*field) {
+        std::vector<double> out;
+        for (const auto& row : data.sweep)
+            out.push_back(row.*field);
+        return out;
+    };
+    const auto rates = column(&SweepRow::rate);
+    const auto addLine = [&](const std::string& name, std::vector<double> y, Colour colour,
+                             MarkerShape marker, LineStyle style) {
+        Series s;
+        s.name = name;
+        s.x = rates;
+        s.y = std::move(y);
+        s.colour = colour;
+        s.marker = marker;
+        s.markerSize = 5.0f;
+        s.lineStyle = style;
+        s.lineWidth = 1.5f;
+        if (std::any_of(s.y.begin(), s.y.end(), [](double v) { return std::isfinite(v); }))
+            f.series.push_back(std::move(s));
+    };
+    addLine("Random (expected)", column(&SweepRow::randomExpected), Colour::series(kBlack, 0.7f),
+            MarkerShape::None, LineStyle::Dashed);
+    {
+        Series random;
+        random.name = "Random (seeded)";
+        random.kind = SeriesKind::Markers;
+        random.marker = MarkerShape::Cross;
+        random.markerSize = 5.0f;
+        random.colour = Colour::series(kBlack, 0.7f);
+        random.x = rates;
+        random.y = column(&SweepRow::random);
+        if (std::any_of(random.y.begin(), random.y.end(),
+                        [](double v) { return std::isfinite(v); }))
+            f.series.push_back(std::move(random));
+    }
+    addLine("Oracle", column(&SweepRow::oracle), Colour::series(kBluishGreen), MarkerShape::Circle,
+            LineStyle::Solid);
+    addLine(data.policyName, column(&SweepRow::ours), Colour::series(kVermillion),
+            MarkerShape::TriangleUp, LineStyle::Solid);
+    if (std::isfinite(data.lossSkip))
+        f.lines.push_back({false, data.lossSkip, "SKIP", Colour::muted(), LineStyle::Dotted, 1.0f});
+    if (std::isfinite(data.lossUpdate))
+        f.lines.push_back(
+            {false, data.lossUpdate, "UPDATE_1", Colour::muted(), LineStyle::Dotted, 1.0f});
+    if (std::isfinite(data.currentRate))
+        f.lines.push_back({true, data.currentRate, "\u03c1 = " + fixed(data.currentRate, 2),
+                           Colour::foreground(0.8f), LineStyle::Dashed, 1.0f});
+    return f;
+}
+
+std::vector<NamedFigure> runFigures(const RunFigureData& data) {
+    return {{"fig_signal", signalFigure(data)},
+            {"fig_advantage", advantageFigure(data)},
+            {"fig_scatter", scatterFigure(data)},
+            {"fig_sweep", sweepFigure(data)}};
+}
+
+}  // namespace ponder::viz

@@ -1,0 +1,48 @@
+// The four figures of one run (design.md §10): signal with threshold trajectory and decisions,
+// oracle advantage coloured by agreement, signal-vs-advantage scatter, loss-vs-rate sweep.
+// Inputs are plain per-unit vectors, so the studio, the CLI and tests build them alike.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "viz/figure.h"
+
+namespace ponder::viz {
+
+// One target rate of the sweep; NaN where a method was not replayed.
+struct SweepRow {
+    double rate = 0;
+    double ours = kNaN, random = kNaN, randomExpected = kNaN, oracle = kNaN;
+};
+
+struct RunFigureData {
+    std::string title;                       // the run's name; figure titles end with it
+    std::string signalName = "recon_step0";  // what the policy gates on
+    std::string policyName = "Ours";         // the policy whose decisions are shown
+    // Per unit, in data order (all the same length; threshold NaN where the policy has none).
+    std::vector<double> signal, threshold, advantage;
+    std::vector<std::uint8_t> decisions, oracleDecisions;  // 1 = UPDATE
+    std::size_t calibrationUnits = 0;  // leading units forced to UPDATE (shaded)
+    // Signal vs advantage over the units the correlation used (computed by the caller).
+    double pearson = kNaN, spearman = kNaN;
+    std::size_t correlationUnits = 0;
+    std::vector<SweepRow> sweep;  // ascending rates
+    double currentRate = kNaN;    // the target rate the run was gated at (marked on the sweep)
+    double lossSkip = kNaN, lossUpdate = kNaN;  // SKIP and UPDATE_1 (sweep reference lines)
+};
+
+Figure signalFigure(const RunFigureData& data);
+Figure advantageFigure(const RunFigureData& data);
+Figure scatterFigure(const RunFigureData& data);
+Figure sweepFigure(const RunFigureData& data);
+
+struct NamedFigure {
+    std::string stem;  // file name without extension: fig_signal, fig_advantage, ...
+    Figure figure;
+};
+// fig_signal, fig_advantage, fig_scatter and fig_sweep, in that order.
+std::vector<NamedFigure> runFigures(const RunFigureData& data);
+
+}  // namespace ponder::viz

@@ -105,7 +105,8 @@ const std::vector<Command>& commands() {
          "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
          "  Writes ttt.safetensors + ttt.json into --out (default: the model directory) and a\n"
-         "  resumable OUT/checkpoint-ttt. Works for any GPT-2 directory, real GPT-2 small-xl too.",
+         "  resumable OUT/checkpoint-ttt (run again with a larger --steps to train on). Works for\n"
+         "  any GPT-2 directory, real GPT-2 small-xl too.",
          runTrainTtt},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"

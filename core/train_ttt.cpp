@@ -60,10 +60,11 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     if (error)
         throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
                           "choose a writable --out folder");
+    // What a resumed run must share with the checkpoint. Not `steps`: the learning rate is
+    // constant, so a finished training can be continued to more steps.
     const nlohmann::json identity = {{"backbone_sha256", config.backboneSha256},
                                      {"chunk", options.chunk},
                                      {"batch", options.batch},
-                                     {"steps", options.steps},
                                      {"lr", options.lr},
                                      {"ssl_weight", options.sslWeight},
                                      {"eta_form", options.etaForm},

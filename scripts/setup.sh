@@ -12,7 +12,7 @@ packages=(
   libutf8proc-dev catch2
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri
-  golang-1.19-src
+  golang-1.19-src python3-distutils python3-lib2to3 python3.11-venv
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
@@ -36,15 +36,22 @@ ponder="$build_dir/app/ponder"
 
 case "$mode" in
   demo)
+    # The main job: the studio on the bundled default model and a real Python file, after
+    # the same evaluation on the command line (stored, exported with figures).
+    model=assets/default-model
     sample=/usr/lib/python3.11/json/decoder.py
     "$ponder" info
-    "$ponder" make-test-model "$build_dir/demo-model" --corpus /usr/lib/python3.11/json --vocab 512 --ttt
-    "$ponder" info --model "$build_dir/demo-model" --no-gemm
-    echo "tokens in $sample: $("$ponder" tokenize --model "$build_dir/demo-model" --count "$sample")"
-    "$ponder" eval --model "$build_dir/demo-model" "$sample" --json "$build_dir/demo-eval.json" \
+    "$ponder" info --model "$model" --no-gemm
+    "$ponder" eval --model "$model" "$sample" --calibration profile --json "$build_dir/demo-eval.json" \
       --db "$build_dir/demo-runs.sqlite" --label demo
     "$ponder" export --db "$build_dir/demo-runs.sqlite" --run latest --out "$build_dir/demo-export" \
       --figures png
+    studio=("$build_dir/app/ponder-studio" "$model" "$sample" --rate 0.5)
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      exec "${studio[@]}"
+    fi
+    echo "no display: rendering the studio under Xvfb into $build_dir/demo-studio.png"
+    xvfb-run -a -s "-screen 0 1280x800x24" "${studio[@]}" --screenshot "$build_dir/demo-studio.png"
     ;;
   test)
     cd "$build_dir"

@@ -22,10 +22,11 @@ mkdir -p "$work"
   --checkpoint-every 50 --threads "$threads" --db "$work/train.sqlite"
 
 "$ponder" train-ttt --model "$work/model" "$corpus/train" --chunk 512 --batch 16 \
-  --steps "${TTT_STEPS:-400}" --lr 3e-4 --ssl-weight 0.1 --seed 42 --checkpoint-every 25 \
+  --steps "${TTT_STEPS:-150}" --lr 3e-4 --ssl-weight 0.1 --seed 42 --checkpoint-every 25 \
   --threads "$threads" --db "$work/train.sqlite"
 
-"$ponder" calibrate --model "$work/model" "$corpus/test" --mode paper --threads "$threads" --quiet
+# File-mode units: the studio's and `ponder eval`'s default, so `--calibration profile` fits them.
+"$ponder" calibrate --model "$work/model" "$corpus/test" --mode file --threads "$threads" --quiet
 
 # The shipped directory: model files only (no training checkpoints).
 mkdir -p assets/default-model

@@ -1,0 +1,69 @@
+// ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R]
+// [--screenshot OUT.png --frames N]: the desktop workbench (design.md §10).
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "app/studio/studio_app.h"
+
+namespace {
+
+int usage(const std::string& reason) {
+    std::cerr << "error: " << reason
+              << "\nhint: ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] "
+                 "[--rate R] [--screenshot OUT.png --frames N]\n";
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ponder::studio::StudioOptions options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+        if (arg == "--help" || arg == "-h") {
+            std::cout
+                << "ponder-studio [MODEL_DIR] [FILE|DIR...]: the PonderTTT desktop workbench.\n"
+                   "  --model DIR        model directory (default: assets/default-model)\n"
+                   "  --open FILE        a file or folder to evaluate (repeatable)\n"
+                   "  --rate R           initial target update rate (0..1)\n"
+                   "  --screenshot PNG   render, save the window after the run, and exit\n"
+                   "  --frames N         frames to render before the screenshot (30)\n"
+                   "  --size WxH         window size (1280x800)\n";
+            return 0;
+        }
+        if (arg == "--model" || arg == "--open" || arg == "--rate" || arg == "--screenshot" ||
+            arg == "--frames" || arg == "--size") {
+            const char* value = next();
+            if (!value) return usage(arg + " needs a value");
+            try {
+                if (arg == "--model") options.modelDir = value;
+                if (arg == "--open") options.inputs.push_back(value);
+                if (arg == "--rate") options.rate = std::stod(value);
+                if (arg == "--screenshot") options.screenshot = value;
+                if (arg == "--frames") options.frames = std::max(1, std::stoi(value));
+                if (arg == "--size") {
+                    const std::string text = value;
+                    const auto x = text.find('x');
+                    if (x == std::string::npos) return usage("--size must be WxH");
+                    options.width = std::stoi(text.substr(0, x));
+                    options.height = std::stoi(text.substr(x + 1));
+                }
+            } catch (const std::exception&) {
+                return usage("bad value for " + arg + ": '" + value + "'");
+            }
+        } else if (!arg.empty() && arg[0] == '-') {
+            return usage("unknown option " + arg);
+        } else if (options.modelDir.empty() && options.inputs.empty() &&
+                   std::filesystem::exists(std::filesystem::path(arg) / "config.json")) {
+            options.modelDir = arg;  // the first positional that looks like a model directory
+        } else {
+            options.inputs.push_back(arg);
+        }
+    }
+    ponder::studio::Studio studio(std::move(options));
+    return studio.run();
+}

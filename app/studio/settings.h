@@ -1,0 +1,33 @@
+// Where the studio keeps user state (style.md habit 10): settings.json, imgui.ini and the run
+// database under $XDG_CONFIG_HOME/ponder-studio (runs.sqlite under $XDG_DATA_HOME when set),
+// never in the working directory.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ponder::studio {
+
+// $XDG_CONFIG_HOME/ponder-studio, else $HOME/.config/ponder-studio (created on demand).
+std::filesystem::path configDir();
+// $XDG_DATA_HOME/ponder-studio/runs.sqlite, else configDir()/runs.sqlite.
+std::filesystem::path databasePath();
+
+struct Settings {
+    bool darkTheme = true;
+    float fontScale = 1.0f;
+    std::string modelDir;
+    std::vector<std::string> recent;  // most recent first, at most 10
+    float leftRatio = 0.22f;          // files/tune column width over the window width
+    float sourceRatio = 0.36f;        // source pane width over the rest
+    int threads = 0;                  // 0: all cores
+
+    void addRecent(const std::string& path);
+    void resetLayout();
+};
+
+// Missing or malformed files give the defaults (a broken settings file must not stop the app).
+Settings loadSettings(const std::filesystem::path& file);
+void saveSettings(const Settings& settings, const std::filesystem::path& file);
+
+}  // namespace ponder::studio

@@ -1,0 +1,121 @@
+// The desktop workbench (design.md §10): one full-window ImGui layout of resizable panes
+// (files + tune + history | source | plots + summary), menus, status bar, log and toasts.
+// Each pane's drawing lives in its own pane_*.cpp; this header is the shared state.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/studio/eval_worker.h"
+#include "app/studio/settings.h"
+#include "app/studio/studio_state.h"
+#include "core/run_store.h"
+#include "viz/plot_widget.h"
+
+struct GLFWwindow;
+struct ImFont;
+
+namespace ponder::studio {
+
+struct StudioOptions {
+    std::string modelDir;             // empty: settings, else assets/default-model
+    std::vector<std::string> inputs;  // empty: the default Python file
+    std::optional<double> rate;       // initial target rate
+    std::string screenshot;           // write the window as PNG after `frames` frames, exit
+    int frames = 30;
+    double screenshotTimeout = 300;  // seconds to wait for a run before the screenshot
+    int width = 1280, height = 800;
+};
+
+class Studio {
+public:
+    explicit Studio(StudioOptions options);
+    ~Studio();
+    // Opens the window and runs until closed; returns the process exit status.
+    int run();
+    // Files dropped onto the window (GLFW's drop callback): opened and run.
+    void onDrop(std::vector<std::string> paths);
+
+private:
+    struct Toast {
+        std::string text;
+        bool error = false;
+        std::chrono::steady_clock::time_point until;
+    };
+
+    // Actions.
+    void startRun();
+    void openInputs(std::vector<std::string> inputs, bool run);
+    void reopenRun(std::int64_t id);
+    void refreshHistory();
+    void exportCurrent(const std::filesystem::path& dir);
+    void report(LogLine line);
+    void pollWorker();
+    void applyTheme();
+    void handleShortcuts();
+
+    // Panes (pane_*.cpp).
+    void drawFrame();
+    void drawMenuBar();
+    void drawFilesPane();
+    void drawTunePane();
+    void drawHistoryPane();
+    void drawSourcePane();
+    void drawPlotsPane();
+    void drawSummaryTable();
+    void drawStatusBar();
+    void drawFileBrowser();
+    void drawHelpWindow();
+    void drawLogWindow();
+    void drawExportWindow();
+    void drawToasts();
+    bool splitter(const char* id, float& ratio, float total, float height);
+
+    StudioOptions m_options;
+    std::filesystem::path m_configDir;
+    Settings m_settings;
+    std::string m_iniPath;
+    GLFWwindow* m_window = nullptr;
+    ImFont* m_plotFont = nullptr;
+    bool m_fontReload = false;
+
+    std::vector<std::string> m_inputs;
+    StudioState m_state;
+    EvalWorker m_worker;
+    std::optional<std::int64_t> m_runId;
+    bool m_modelMissing = false;
+
+    std::vector<LogLine> m_log;
+    std::vector<Toast> m_toasts;
+    bool m_showLog = false, m_showHelp = false, m_showExport = false;
+
+    // Files pane / browser.
+    bool m_showBrowser = false;
+    std::filesystem::path m_browseDir;
+    std::string m_browserTarget = "input";  // input | model | export
+    char m_exportDir[512] = {};
+
+    // History.
+    std::vector<core::RunSummary> m_history;
+    bool m_historyDirty = true;
+
+    // Plots.
+    viz::LinkedXAxis m_xAxis;
+    std::vector<viz::PlotWidget> m_plots;
+    std::optional<std::int64_t> m_scrollToUnit;
+    std::size_t m_sourceFile = 0;
+    // Per line of the shown file: the unit it belongs to (-1: none), rebuilt on replay.
+    std::vector<std::int64_t> m_lineUnit;
+    std::uint64_t m_lineUnitVersion = ~0ull;
+    std::size_t m_lineUnitFile = ~std::size_t(0);
+    float m_heatScale = 1.0f;  // largest |CE_skip - CE_update| of the shown file's tokens
+
+    int m_activeFrames = 3;  // frames still to draw before idling (events need a few)
+    int m_screenshotFrames = 0;
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+};
+
+}  // namespace ponder::studio

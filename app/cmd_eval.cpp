@@ -40,19 +40,6 @@ void printSummary(const core::RunAnalysis& analysis) {
     }
 }
 
-std::vector<core::StoredPolicy> storedPolicies(const core::RunAnalysis& analysis,
-                                               const core::AnalysisSettings& settings) {
-    std::vector<core::StoredPolicy> stored;
-    for (const auto& policy : analysis.policies) {
-        core::AnalysisSettings one = settings;
-        one.ours = policy.spec;
-        one.extraPolicies.clear();
-        stored.push_back({policy.spec.name, core::analysisSettingsJson(one), policy.run.decisions,
-                          policy.run.threshold, policy.run.rateEma});
-    }
-    return stored;
-}
-
 }  // namespace
 
 int runEval(const Arguments& rawArgs) {
@@ -94,7 +81,7 @@ int runEval(const Arguments& rawArgs) {
 
     const auto analysis = core::analyseUnits(core::unitTableFrom(result.units), settings);
     if (store) {
-        store->savePolicies(runId, storedPolicies(analysis, settings));
+        store->savePolicies(runId, core::storedPolicies(analysis, settings));
         store->finishRun(runId,
                          result.cancelled ? core::RunStatus::Cancelled : core::RunStatus::Complete,
                          run.seconds, run.tokensPerSecond);

@@ -12,17 +12,6 @@
 
 namespace ponder::app {
 
-namespace {
-
-// Policies that force their first units to UPDATE under paper calibration (algorithm.md §5).
-bool calibrates(const core::PolicySpec& spec) {
-    return spec.calibration == "paper" &&
-           (spec.name == "recon-ema" || spec.name == "recon-ema-paper" ||
-            spec.name == "multi-signal");
-}
-
-}  // namespace
-
 viz::RunFigureData runFigureData(const core::AnalysedRun& run,
                                  const core::AnalysisSettings& settings) {
     const auto& analysis = run.analysis;
@@ -38,7 +27,7 @@ viz::RunFigureData runFigureData(const core::AnalysedRun& run,
     data.advantage = table.advantage;
     data.decisions = ours.run.decisions;
     data.oracleDecisions = oracle.run.decisions;
-    if (calibrates(ours.spec))
+    if (core::forcesCalibrationUnits(ours.spec))
         data.calibrationUnits = std::min<std::size_t>(
             static_cast<std::size_t>(std::max(0, ours.spec.calibrationUnits)), table.size());
     const auto correlation = core::signalCorrelation(ours.spec.signal, table);

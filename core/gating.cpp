@@ -267,4 +267,10 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
     }
 }
 
+bool forcesCalibrationUnits(const PolicySpec& spec) {
+    return spec.calibration == "paper" &&
+           (spec.name == "recon-ema" || spec.name == "recon-ema-paper" ||
+            spec.name == "multi-signal");
+}
+
 }  // namespace ponder::core

@@ -95,6 +95,10 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
 
 std::vector<std::string> policyNames();
 
+// True for the EMA policies whose paper calibration forces the first calibrationUnits units
+// to UPDATE (algorithm.md §5): recon-ema, recon-ema-paper and multi-signal.
+bool forcesCalibrationUnits(const PolicySpec& spec);
+
 // recon-ema's calibration rule on any sample: sorted[min(int((1-ρ)·n), n-1)] (NaN last; NaN for
 // an empty sample). With ρ = 0.5 and 16 values it is the 9th smallest.
 double empiricalThreshold(std::vector<double> values, double rate);

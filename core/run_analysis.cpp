@@ -1,6 +1,8 @@
 // Replays the report's policies over a unit table.
 #include "core/run_analysis.h"
 
+#include "core/run_store.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -70,6 +72,19 @@ std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSetting
         points.push_back(point);
     }
     return points;
+}
+
+std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,
+                                         const AnalysisSettings& settings) {
+    std::vector<StoredPolicy> stored;
+    for (const auto& policy : analysis.policies) {
+        AnalysisSettings one = settings;
+        one.ours = policy.spec;
+        one.extraPolicies.clear();
+        stored.push_back({policy.spec.name, analysisSettingsJson(one), policy.run.decisions,
+                          policy.run.threshold, policy.run.rateEma});
+    }
+    return stored;
 }
 
 std::string analysisSettingsJson(const AnalysisSettings& settings) {

@@ -11,6 +11,8 @@
 
 namespace ponder::core {
 
+struct StoredPolicy;  // core/run_store.h
+
 struct AnalysisSettings {
     PolicySpec ours;                         // rate, α, signal, calibration, seed of "Ours"
     std::vector<std::string> extraPolicies;  // more policy names, run with ours' parameters
@@ -42,6 +44,10 @@ struct SweepPoint {
 };
 std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSettings& settings,
                                    const std::vector<double>& rates);
+
+// Every policy of `analysis` as the run store keeps it, each with its own settings JSON.
+std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,
+                                         const AnalysisSettings& settings);
 
 // The settings as stored with a run ({"policy", "rate", "alpha", "signal", "calibration",
 // "profile_tau0", "threshold", "seed", "extra_policies"}), so an export replays what the run

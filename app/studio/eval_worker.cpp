@@ -21,19 +21,6 @@ std::string utcNow() {
     return text;
 }
 
-std::vector<core::StoredPolicy> storedPolicies(const core::RunAnalysis& analysis,
-                                               const core::AnalysisSettings& settings) {
-    std::vector<core::StoredPolicy> stored;
-    for (const auto& policy : analysis.policies) {
-        core::AnalysisSettings one = settings;
-        one.ours = policy.spec;
-        one.extraPolicies.clear();
-        stored.push_back({policy.spec.name, core::analysisSettingsJson(one), policy.run.decisions,
-                          policy.run.threshold, policy.run.rateEma});
-    }
-    return stored;
-}
-
 }  // namespace
 
 EvalWorker::~EvalWorker() {
@@ -184,7 +171,7 @@ void EvalWorker::work(RunRequest request) {
                 if (!all.empty()) {
                     const auto analysis =
                         core::analyseUnits(core::unitTableFrom(all), request.settings);
-                    store->savePolicies(runId, storedPolicies(analysis, request.settings));
+                    store->savePolicies(runId, core::storedPolicies(analysis, request.settings));
                 }
                 store->finishRun(runId,
                                  finished ? core::RunStatus::Complete : core::RunStatus::Cancelled,

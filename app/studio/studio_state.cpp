@@ -10,16 +10,6 @@
 
 namespace ponder::studio {
 
-namespace {
-
-bool calibrates(const core::PolicySpec& spec) {
-    return spec.calibration == "paper" &&
-           (spec.name == "recon-ema" || spec.name == "recon-ema-paper" ||
-            spec.name == "multi-signal");
-}
-
-}  // namespace
-
 std::string decisionReason(double signal, double threshold, bool update, bool calibrating) {
     if (calibrating) return "UPDATE: calibration unit (paper calibration forces it)";
     char text[160];
@@ -155,7 +145,7 @@ void StudioState::replay() {
         data.advantage = m_table.advantage;
         data.decisions = m_ours.decisions;
         data.oracleDecisions = m_oracle.decisions;
-        if (calibrates(spec))
+        if (core::forcesCalibrationUnits(spec))
             data.calibrationUnits = std::min<std::size_t>(
                 std::size_t(std::max(0, spec.calibrationUnits)), m_table.size());
         const auto correlation = core::signalCorrelation(spec.signal, m_table);

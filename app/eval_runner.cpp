@@ -5,7 +5,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 
 #include "core/ttt_config.h"
@@ -42,13 +41,6 @@ InterruptGuard::~InterruptGuard() {
 
 const std::atomic<bool>* InterruptGuard::flag() {
     return &g_interrupted;
-}
-
-std::string utcNow() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
 }
 
 std::vector<OptionSpec> evaluationOptionSpecs() {
@@ -97,7 +89,8 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
         if (std::size_t(limit) < plan.units.size()) {
             plan.units.resize(std::size_t(limit));
             plan.totalTokens = 0;  // the tokens actually evaluated
-            for (const auto& unit : plan.units) plan.totalTokens += unit.tokens * unit.sequences;
+            for (const auto& unit : plan.units)
+                plan.totalTokens += unit.tokens * unit.sequences;
         }
     }
     if (!quiet) {
@@ -111,23 +104,10 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
 
     EvaluationResult result;
     auto& run = result.run;
-    run.startedAt = utcNow();
-    run.modelDir = *modelDir;
-    run.mode = modeName;
-    run.chunk = chunk;
-    run.device = evaluator.device();
+    run = core::describeRun(evaluator, plan, *modelDir);
     run.threads = threads;
     run.inputs = args.positionals();
-    run.files = plan.files.size();
-    run.tokens = plan.totalTokens;
-    run.droppedTokens = plan.droppedTokens;
-    run.skippedFiles = plan.skipped;
-    run.backboneSha256 = evaluator.backboneSha256();
-    run.tttConfigJson = core::tttConfigJson(evaluator.tttConfig());
     run.shuffle = options.shuffle;
-    run.causalK = evaluator.tttConfig().causalK;
-    for (const auto& file : plan.files)
-        run.filePaths.push_back(file.path.string());
     if (hooks.onStart) hooks.onStart(run, plan);
 
     InterruptGuard interruptGuard;

@@ -36,8 +36,6 @@ struct EvaluationHooks {
 // core errors; Ctrl-C stops between units and returns with cancelled = true.
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
 
-std::string utcNow();
-
 // While alive, Ctrl-C sets flag() (checked between units or steps, so the work stops in a
 // consistent state); a second Ctrl-C falls back to the default handler and ends the process.
 class InterruptGuard {

@@ -31,6 +31,12 @@ struct RunDescription {
     std::vector<std::string> filePaths;  // the files actually evaluated, by file index
 };
 
+// What the evaluator and the plan say about a run about to start: model facts (device, backbone
+// hash, ttt.json, causal_k), the plan's mode, chunk, files, tokens and skipped files, and the
+// start time (UTC). The caller adds what only it knows (inputs as typed, threads, rate, shuffle).
+RunDescription describeRun(const Evaluator& evaluator, const EvalPlan& plan,
+                           const std::string& modelDir);
+
 // Compact JSON text; non-finite numbers become null. `policies` is keyed by policy name
 // (skip, update, random, oracle, then Ours' policy and the extras; design.md §9).
 std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& units,

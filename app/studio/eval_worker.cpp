@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "core/errors.h"
 #include "core/run_store.h"
@@ -11,17 +10,6 @@
 #include "core/ttt_config.h"
 
 namespace ponder::studio {
-
-namespace {
-
-std::string utcNow() {
-    const std::time_t now = std::time(nullptr);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return text;
-}
-
-}  // namespace
 
 EvalWorker::~EvalWorker() {
     cancel();
@@ -94,25 +82,11 @@ void EvalWorker::work(RunRequest request) {
             m_inbox.calibration = calibration;
         }
 
-        core::RunDescription run;
-        run.startedAt = utcNow();
-        run.modelDir = request.modelDir.string();
-        run.mode = "file";
-        run.chunk = request.chunk;
-        run.device = evaluator.device();
+        auto run = core::describeRun(evaluator, plan, request.modelDir.string());
         run.threads = threads;
         for (const auto& input : request.inputs)
             run.inputs.push_back(input.string());
-        run.files = plan.files.size();
-        run.tokens = plan.totalTokens;
-        run.droppedTokens = plan.droppedTokens;
-        run.skippedFiles = plan.skipped;
-        run.backboneSha256 = evaluator.backboneSha256();
-        run.tttConfigJson = core::tttConfigJson(evaluator.tttConfig());
-        run.causalK = evaluator.tttConfig().causalK;
         run.rate = request.settings.ours.rate;
-        for (const auto& file : plan.files)
-            run.filePaths.push_back(file.path.string());
         log(LogLine::Level::Info,
             "run: " + std::to_string(plan.files.size()) + " files, " +
                 std::to_string(plan.totalTokens) + " tokens, " + std::to_string(plan.units.size()) +

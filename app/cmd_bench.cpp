@@ -35,6 +35,8 @@ std::string fixed(double value, int decimals = 1) {
 }  // namespace
 
 int runBench(const Arguments& rawArgs) {
+    for (const auto& arg : rawArgs)
+        if (arg == "--gated") return runBenchFastPath(rawArgs);
     const ParsedArgs args(rawArgs, {{"--threads", true},
                                     {"--tokenizer", true},
                                     {"--corpus", true, true},

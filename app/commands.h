@@ -23,6 +23,7 @@ int runTokenize(const Arguments& args);
 int runMakeTestModel(const Arguments& args);
 int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
+int runBenchFastPath(const Arguments& args);  // bench --gated
 int runEval(const Arguments& args);
 int runRuns(const Arguments& args);
 int runExport(const Arguments& args);

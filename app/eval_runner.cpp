@@ -52,7 +52,7 @@ std::vector<OptionSpec> evaluationOptionSpecs() {
             {"--max-units", true}};
 }
 
-EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses) {
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
     if (args.positionals().empty()) throw UsageError("expected at least one FILE or DIR");
@@ -60,27 +60,32 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
     if (modeName != "file" && modeName != "paper") throw UsageError("--mode must be file or paper");
     const auto chunk = args.integerOr("--chunk", 512);
     if (chunk <= 0) throw UsageError("--chunk must be a positive number of tokens");
-    const bool quiet = args.flag("--quiet");
     std::vector<std::string> extensions;
     for (auto ext : args.values("--ext"))
         extensions.push_back(ext[0] == '.' ? ext : "." + ext);
-    const int threads = applyThreads(args);
 
-    core::EvalOptions options;
+    PreparedEvaluation prepared;
+    prepared.modelDir = *modelDir;
+    prepared.modeName = modeName;
+    prepared.chunk = chunk;
+    prepared.threads = applyThreads(args);
+    core::EvalOptions& options = prepared.options;
     options.device = args.valueOr("--device", "cpu");
     options.forceCheckpoint = args.flag("--force-checkpoint");
-    options.keepTokenLosses = hooks.keepTokenLosses;
+    options.keepTokenLosses = keepTokenLosses;
     options.shuffle = args.flag("--shuffle");
     if (const auto causalK = args.value("--causal-k")) {
         if (*causalK != "0" && *causalK != "-1") throw UsageError("--causal-k must be 0 or -1");
         options.causalK = std::stoll(*causalK);
     }
-    core::Evaluator evaluator(*modelDir, options);
+    prepared.evaluator = std::make_unique<core::Evaluator>(*modelDir, options);
+    auto& evaluator = *prepared.evaluator;
 
     const auto mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
     std::vector<std::filesystem::path> inputs(args.positionals().begin(), args.positionals().end());
-    auto plan = core::buildEvalPlan(evaluator.tokenizer(), inputs,
-                                    evaluator.planOptions(mode, chunk), extensions);
+    auto& plan = prepared.plan;
+    plan = core::buildEvalPlan(evaluator.tokenizer(), inputs, evaluator.planOptions(mode, chunk),
+                               extensions);
     // The published evaluation takes the first N batches (algorithm.md §7); --max-units
     // keeps the first N units in data order.
     if (args.value("--max-units")) {
@@ -93,21 +98,29 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
                 plan.totalTokens += unit.tokens * unit.sequences;
         }
     }
-    if (!quiet) {
+    if (!args.flag("--quiet")) {
         for (const auto& skipped : plan.skipped)
             std::cerr << "skipped " << skipped << "\n";
         std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
                   << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk << ", "
                   << plan.droppedTokens << " tokens in no unit), device " << evaluator.device()
-                  << ", " << threads << " threads\n";
+                  << ", " << prepared.threads << " threads\n";
     }
+    return prepared;
+}
+
+EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
+    auto prepared = prepareEvaluation(args, hooks.keepTokenLosses);
+    auto& evaluator = *prepared.evaluator;
+    const auto& plan = prepared.plan;
+    const bool quiet = args.flag("--quiet");
 
     EvaluationResult result;
     auto& run = result.run;
-    run = core::describeRun(evaluator, plan, *modelDir);
-    run.threads = threads;
+    run = core::describeRun(evaluator, plan, prepared.modelDir);
+    run.threads = prepared.threads;
     run.inputs = args.positionals();
-    run.shuffle = options.shuffle;
+    run.shuffle = prepared.options.shuffle;
     if (hooks.onStart) hooks.onStart(run, plan);
 
     InterruptGuard interruptGuard;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "app/cli_args.h"
@@ -31,6 +32,18 @@ struct EvaluationHooks {
     std::function<void(const std::vector<core::UnitRecord>&)> onBatch;
     bool keepTokenLosses = false;
 };
+
+// The evaluator and plan the shared options describe (threads applied; the plan summary
+// printed on stderr unless --quiet), for commands that drive the evaluator themselves.
+struct PreparedEvaluation {
+    std::string modelDir, modeName;
+    std::int64_t chunk = 0;
+    int threads = 0;
+    core::EvalOptions options;
+    std::unique_ptr<core::Evaluator> evaluator;
+    core::EvalPlan plan;
+};
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses);
 
 // Parses the shared options, builds the plan and evaluates every unit. Throws UsageError or
 // core errors; Ctrl-C stops between units and returns with cancelled = true.

@@ -53,8 +53,8 @@ const std::vector<Command>& commands() {
          "  table8_random, table9_update1 and table10_11_ablations as .csv, .md and .tex.\n"
          "  Policy options default to those stored with the (first) run. Several --run give\n"
          "  one table row per run and per-run files in run-ID/ folders. --figures also writes\n"
-         "  fig_signal, fig_advantage, fig_scatter, fig_sweep and a 2x2 fig_overview in each\n"
-         "  format (csv: each figure's series).",
+         "  fig_signal, fig_advantage, fig_decisions, fig_scatter, fig_sweep and a 2x2\n"
+         "  fig_overview in each format (csv: each figure's series).",
          runExport},
         {"sweep", "loss against target update rate for Ours, Random and Oracle",
          "ponder sweep (--db FILE [--run ID] | --model DIR FILE|DIR...) [--rates 0.1:0.9:0.1]\n"
@@ -130,7 +130,14 @@ const std::vector<Command>& commands() {
          "  BPE cache, when a tokenizer is given) and GPT-2 forward tokens/s with the fraction\n"
          "  of the GEMM rate it reaches; then SKIP+UPDATE evaluation units with one shared\n"
          "  backbone pass (ours) against a backbone pass per path (the published code), and\n"
-         "  the time to replay recon-ema over 100,000 units for a new target rate.",
+         "  the time to replay recon-ema over 100,000 units for a new target rate.\n"
+         "ponder bench --gated --model DIR FILE|DIR... [--rates 0.3,0.5,0.7] [--signal recon_init]\n"
+         "             [--policy recon-ema] [--calibration paper|profile] [--chunk 512] [--max-units N]\n"
+         "  The gated fast path: deciding from a signal known before the update (recon_init,\n"
+         "  entropy, confidence or loss_skip) so a SKIP unit never runs the TTT layer or the\n"
+         "  second LM head. Times SKIP, UPDATE_1, both paths (the published way) and the gated\n"
+         "  path at each rate, interleaved unit by unit, and compares its loss and Oracle\n"
+         "  Recovery with the published recon_step0 gate replayed over the both-paths run.",
          runBench},
     };
     return all;

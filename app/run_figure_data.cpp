@@ -82,11 +82,13 @@ std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
     options.dpi = dpi;
     std::vector<std::filesystem::path> written;
     const auto render = [&](const std::string& stem, const std::vector<const viz::Figure*>& panels,
-                            viz::ImageFormat format) {
+                            viz::ImageFormat format, double heightScale = 1.0) {
         const auto path = dir / (stem + "." + viz::extensionOf(format));
         std::string bytes;
         try {
-            bytes = viz::renderFigureGrid(panels, 2, format, options);
+            auto scaled = options;
+            scaled.heightPt *= heightScale;
+            bytes = viz::renderFigureGrid(panels, 2, format, scaled);
         } catch (const viz::FigureExportError& error) {
             throw core::OutputError(error.what() + std::string(" (") + path.string() + ")",
                                     "try another --figures format or report the run");
@@ -97,16 +99,16 @@ std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
     const auto figures = viz::runFigures(runFigureData(run, settings));
     std::vector<const viz::Figure*> all;
     for (const auto& figure : figures) {
-        all.push_back(&figure.figure);
+        if (figure.inOverview) all.push_back(&figure.figure);
         if (formats.csv) {
             const auto path = dir / (figure.stem + ".csv");
             core::writeFileAtomic(path, viz::figureCsv(figure.figure));
             written.push_back(path);
         }
         for (const auto format : formats.images)
-            render(figure.stem, {&figure.figure}, format);
+            render(figure.stem, {&figure.figure}, format, figure.heightScale);
     }
-    // All four as one 2 x 2 overview (the README's figure).
+    // The four main panels as one 2 x 2 overview (the README's figure).
     for (const auto format : formats.images)
         render("fig_overview", all, format);
     return written;

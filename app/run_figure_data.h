@@ -29,8 +29,9 @@ struct FigureFormats {
 // one.
 FigureFormats parseFigureFormats(const std::string& list);
 
-// fig_signal, fig_advantage, fig_scatter and fig_sweep in each format into `dir`, plus
-// fig_overview with all four as 2 x 2 panels, written atomically; returns the paths. Throws
+// fig_signal, fig_advantage, fig_decisions, fig_scatter and fig_sweep in each format into
+// `dir`, plus fig_overview with the four main ones as 2 x 2 panels (the thin decision strip
+// left out), written atomically; returns the paths. Throws
 // core::OutputError when a file cannot be written.
 std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
                                                    const core::AnalysisSettings& settings,

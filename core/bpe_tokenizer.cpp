@@ -147,8 +147,15 @@ struct BpeScratch {
     std::vector<std::uint8_t> isNew;
 };
 
-std::string lineRef(const fs::path& file, std::size_t line) {
-    return "'" + file.string() + "' line " + std::to_string(line);
+// A token or line as a JSON string for error messages. merges.txt is raw bytes, so invalid
+// UTF-8 becomes U+FFFD instead of making dump() throw json::type_error (found by fuzzing).
+std::string jsonQuoted(std::string_view text) {
+    return nlohmann::json(std::string(text)).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace);
+}
+
+std::string lineRef(const std::string& file, std::size_t line) {
+    return "'" + file + "' line " + std::to_string(line);
 }
 
 }  // namespace
@@ -311,8 +318,13 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
                                  "encoder.json + vocab.bpe");
         }
     };
-    const std::string vocabText = readOrThrow(vocabJson);
+    const std::string vocabText = readOrThrow(vocabJson);  // vocab first: its error wins
     const std::string mergesText = readOrThrow(mergesTxt);
+    return fromText(vocabText, mergesText, vocabJson.string(), mergesTxt.string());
+}
+
+BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view mergesText,
+                                    const std::string& vocabLabel, const std::string& mergesLabel) {
     const std::string sameTokenizerHint =
         "use the vocabulary and merges files that were written together for one tokenizer";
 
@@ -320,12 +332,12 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
     nlohmann::json vocab;
     try {
         vocab = nlohmann::json::parse(vocabText);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw TokenizerError("'" + vocabJson.string() + "' is not valid JSON: " + e.what(),
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
+        throw TokenizerError("'" + vocabLabel + "' is not valid JSON: " + e.what(),
                              "re-download or re-train the tokenizer");
     }
     if (!vocab.is_object() || vocab.empty())
-        throw TokenizerError("'" + vocabJson.string() + "' is not a JSON object of token -> id",
+        throw TokenizerError("'" + vocabLabel + "' is not a JSON object of token -> id",
                              "pass a GPT-2 style vocab.json / encoder.json");
 
     std::unordered_map<std::string, std::int32_t> tokenIds;
@@ -334,8 +346,8 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
     for (const auto& [token, value] : vocab.items()) {
         if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
             value.get<std::int64_t>() > kMaxTokenId)
-            throw TokenizerError("'" + vocabJson.string() + "': token " +
-                                     nlohmann::json(token).dump() + " has id " + value.dump() +
+            throw TokenizerError("'" + vocabLabel + "': token " +
+                                     jsonQuoted(token) + " has id " + value.dump() +
                                      ", expected an integer in 0.." + std::to_string(kMaxTokenId),
                                  "pass a GPT-2 style vocab.json / encoder.json");
         const auto id = value.get<std::int32_t>();
@@ -348,13 +360,13 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
     impl->present.assign(size, 0);
     for (const auto& [token, id] : tokenIds) {
         if (impl->present[id])
-            throw TokenizerError("'" + vocabJson.string() + "': id " + std::to_string(id) +
-                                     " is used by both " + nlohmann::json(token).dump() + " and " +
-                                     nlohmann::json(impl->tokens[id]).dump(),
+            throw TokenizerError("'" + vocabLabel + "': id " + std::to_string(id) +
+                                     " is used by both " + jsonQuoted(token) + " and " +
+                                     jsonQuoted(impl->tokens[id]),
                                  "each token needs its own id; re-train the tokenizer");
         if (!tokenStringToBytes(token, impl->tokenBytes[id]))
-            throw TokenizerError("'" + vocabJson.string() + "': token " +
-                                     nlohmann::json(token).dump() +
+            throw TokenizerError("'" + vocabLabel + "': token " +
+                                     jsonQuoted(token) +
                                      " has characters that stand for no byte",
                                  "this is not a byte-level (GPT-2 style) BPE vocabulary");
         impl->tokens[id] = token;
@@ -363,9 +375,9 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
     for (int b = 0; b < 256; ++b) {
         const auto it = tokenIds.find(byteToUnicode()[b]);
         if (it == tokenIds.end())
-            throw TokenizerError("'" + vocabJson.string() + "' has no token for byte " +
+            throw TokenizerError("'" + vocabLabel + "' has no token for byte " +
                                      std::to_string(b) + " (" +
-                                     nlohmann::json(byteToUnicode()[b]).dump() + ")",
+                                     jsonQuoted(byteToUnicode()[b]) + ")",
                                  "a byte-level vocabulary needs all 256 byte tokens");
         impl->byteIds[b] = it->second;
     }
@@ -388,20 +400,20 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
         const std::size_t space = line.find(' ');
         if (space == 0 || space == std::string_view::npos || space + 1 == line.size() ||
             line.find(' ', space + 1) != std::string_view::npos)
-            throw TokenizerError(lineRef(mergesTxt, lineNumber) +
+            throw TokenizerError(lineRef(mergesLabel, lineNumber) +
                                      ": expected two tokens "
                                      "separated by one space, got " +
-                                     nlohmann::json(std::string(line)).dump(),
+                                     jsonQuoted(line),
                                  "pass a GPT-2 style merges.txt / vocab.bpe");
         const std::string left(line.substr(0, space));
         const std::string right(line.substr(space + 1));
         const auto findId = [&](const std::string& token) {
             const auto it = tokenIds.find(token);
             if (it == tokenIds.end())
-                throw TokenizerError(lineRef(mergesTxt, lineNumber) + ": merge " +
-                                         nlohmann::json(std::string(line)).dump() +
-                                         " needs token " + nlohmann::json(token).dump() +
-                                         ", which is not in '" + vocabJson.string() + "'",
+                throw TokenizerError(lineRef(mergesLabel, lineNumber) + ": merge " +
+                                         jsonQuoted(line) +
+                                         " needs token " + jsonQuoted(token) +
+                                         ", which is not in '" + vocabLabel + "'",
                                      sameTokenizerHint);
             return it->second;
         };

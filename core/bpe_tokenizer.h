@@ -28,6 +28,11 @@ public:
     static BpeTokenizer load(const std::filesystem::path& dir);
     static BpeTokenizer fromFiles(const std::filesystem::path& vocabJson,
                                   const std::filesystem::path& mergesTxt);
+    // The same parsing and checks on file contents already in memory (tests, fuzzing); the
+    // labels name the two files in errors.
+    static BpeTokenizer fromText(std::string_view vocabJson, std::string_view mergesTxt,
+                                 const std::string& vocabLabel = "vocab.json",
+                                 const std::string& mergesLabel = "merges.txt");
 
     BpeTokenizer(BpeTokenizer&&) noexcept;
     BpeTokenizer& operator=(BpeTokenizer&&) noexcept;

@@ -24,8 +24,8 @@ double quantileSorted(const std::vector<double>& sorted, double level) {
     return sorted[below] + (position - double(below)) * (sorted[above] - sorted[below]);
 }
 
-[[noreturn]] void badFile(const std::filesystem::path& path, const std::string& what) {
-    throw InputError("calibration file '" + path.string() + "': " + what,
+[[noreturn]] void badFile(const std::string& label, const std::string& what) {
+    throw InputError("calibration file '" + label + "': " + what,
                      "re-create it with `ponder calibrate --model DIR CORPUS`");
 }
 
@@ -112,14 +112,19 @@ void saveCalibration(const Calibration& calibration, const std::filesystem::path
 }
 
 Calibration loadCalibration(const std::filesystem::path& path) {
+    return parseCalibration(readFileBytes(path), path.string());
+}
+
+Calibration parseCalibration(std::string_view text, const std::string& label) {
     json root;
     try {
-        root = json::parse(readFileBytes(path));
+        root = json::parse(text);
     } catch (const json::exception& error) {
-        badFile(path, std::string("not valid JSON (") + error.what() + ")");
+        badFile(label, std::string("not valid JSON (") + error.what() + ")");
     }
-    if (!root.is_object() || root.value("format", "") != Calibration::kFormat)
-        badFile(path, std::string("\"format\" is not \"") + Calibration::kFormat + "\"");
+    const auto format = root.is_object() ? root.find("format") : root.end();
+    if (format == root.end() || *format != Calibration::kFormat)
+        badFile(label, std::string("\"format\" is not \"") + Calibration::kFormat + "\"");
     Calibration calibration;
     try {
         calibration.backboneSha256 = root.at("backbone_sha256").get<std::string>();
@@ -134,16 +139,16 @@ Calibration loadCalibration(const std::filesystem::path& path) {
             for (const auto& value : column)
                 values.push_back(value.is_null() ? std::nan("") : value.get<double>());
             if (values.size() != calibration.levels.size())
-                badFile(path, "quantiles of '" + name + "' do not match \"levels\"");
+                badFile(label, "quantiles of '" + name + "' do not match \"levels\"");
             calibration.quantiles[name] = std::move(values);
         }
     } catch (const json::exception& error) {
-        badFile(path, std::string("missing or mistyped field (") + error.what() + ")");
+        badFile(label, std::string("missing or mistyped field (") + error.what() + ")");
     }
     if (!std::is_sorted(calibration.levels.begin(), calibration.levels.end()) ||
         calibration.levels.size() < 2 || calibration.levels.front() < 0 ||
         calibration.levels.back() > 1)
-        badFile(path, "\"levels\" must rise from 0 to 1");
+        badFile(label, "\"levels\" must rise from 0 to 1");
     return calibration;
 }
 

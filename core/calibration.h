@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/evaluator.h"
@@ -41,5 +42,7 @@ double signalValue(const UnitRecord& record, const std::string& name);
 void saveCalibration(const Calibration& calibration, const std::filesystem::path& path);
 // Throws InputError naming the file and the field for a missing, malformed or foreign file.
 Calibration loadCalibration(const std::filesystem::path& path);
+// The same checks on calibration.json text already in memory; `label` names it in errors.
+Calibration parseCalibration(std::string_view text, const std::string& label);
 
 }  // namespace ponder::core

@@ -371,7 +371,7 @@ CorpusRecipe parseCorpusRecipe(std::string_view text, const fs::path& baseDir,
     json root;
     try {
         root = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& error) {
+    } catch (const json::exception& error) {  // parse_error, or out_of_range for 1e999
         std::string what = error.what();
         if (const auto close = what.find("] "); close != std::string::npos)
             what = what.substr(close + 2);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include <torch/torch.h>
@@ -53,6 +54,11 @@ struct Evaluator::Impl {
     Gpt2Model gpt2{nullptr};
     TttModel ttt{nullptr};
     std::string backboneSha;
+
+    torch::Tensor unitIds(const EvalPlan& plan, const PlanUnit& unit) const;  // [S, T]
+    torch::Tensor unitPositions(const PlanUnit& unit) const;
+    // A record with the unit's indices, file and line range filled in.
+    UnitRecord placedRecord(const EvalPlan& plan, const PlanUnit& unit) const;
 };
 
 Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
@@ -104,25 +110,53 @@ PlanOptions Evaluator::planOptions(EvalMode mode, std::int64_t chunk) const {
     return options;
 }
 
-UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
-    auto& impl = *m_impl;
-    torch::InferenceMode inference;
-    const auto start = std::chrono::steady_clock::now();
-    auto unitIds = plan.unitIds(unit);
-    if (impl.options.shuffle)
-        shuffleRows(unitIds, unit.sequences, unit.tokens,
-                    impl.options.shuffleSeed + std::uint64_t(unit.chunkIndex));
-    const auto ids = torch::tensor(unitIds, torch::kInt64)
-                         .view({unit.sequences, unit.tokens})
-                         .to(impl.torchDevice);
-    // Local positions 0..T-1 for every chunk (algorithm.md §1, §9.4).
-    const auto positions = torch::arange(unit.tokens, torch::TensorOptions()
-                                                          .dtype(torch::kInt64)
-                                                          .device(impl.torchDevice));
-    const auto result = computeUnit(impl.gpt2, impl.ttt, ids, positions);
-    const auto& skip = result.skip;
-    const auto& update = result.update;
+namespace {
 
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The SKIP-side fields: known before any update (what the gated fast path decides on).
+void fillSkipSide(UnitRecord& record, const PathLosses& skip, const torch::Tensor& init,
+                  bool keepTokenLosses) {
+    if (keepTokenLosses) record.tokenLossSkip = toVector(skip.ce);
+    record.lossSkip = sequenceMean(skip.ce);
+    // Signals: means over sequences, heads and mini-batches (algorithm.md §3).
+    record.reconInit = init.to(torch::kFloat64).mean().item<double>();
+    const bool withStats = skip.entropy.defined();
+    record.entropy = withStats ? sequenceMean(skip.entropy) : kNaN;
+    record.confidence = withStats ? sequenceMean(skip.confidence) : kNaN;
+}
+
+void fillUpdateSide(UnitRecord& record, const PathLosses& update, const TttStats& stats,
+                    bool keepTokenLosses) {
+    if (keepTokenLosses) record.tokenLossUpdate = toVector(update.ce);
+    record.lossUpdate = sequenceMean(update.ce);
+    record.advantage = record.lossSkip - record.lossUpdate;
+    record.reconStep0 = stats.step0.to(torch::kFloat64).mean().item<double>();
+    record.reconStep1 = stats.step1.to(torch::kFloat64).mean().item<double>();
+    record.improvement = record.reconStep0 - record.reconStep1;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+torch::Tensor Evaluator::Impl::unitIds(const EvalPlan& plan, const PlanUnit& unit) const {
+    auto ids = plan.unitIds(unit);
+    if (options.shuffle)
+        shuffleRows(ids, unit.sequences, unit.tokens,
+                    options.shuffleSeed + std::uint64_t(unit.chunkIndex));
+    return torch::tensor(ids, torch::kInt64).view({unit.sequences, unit.tokens}).to(torchDevice);
+}
+
+torch::Tensor Evaluator::Impl::unitPositions(const PlanUnit& unit) const {
+    // Local positions 0..T-1 for every chunk (algorithm.md §1, §9.4).
+    return torch::arange(unit.tokens,
+                         torch::TensorOptions().dtype(torch::kInt64).device(torchDevice));
+}
+
+UnitRecord Evaluator::Impl::placedRecord(const EvalPlan& plan, const PlanUnit& unit) const {
     UnitRecord record;
     record.unit = unit.index;
     record.fileIndex = unit.fileIndex;
@@ -136,43 +170,94 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
         record.file = file.path.string();
         record.lineStart = file.lineOf(file.tokenByteStart[unit.tokenStart]);
         record.lineEnd = file.lineOf(file.tokenByteStart[unit.tokenStart + unit.tokens - 1]);
-        if (impl.options.keepTokenLosses) {
-            record.tokenLossSkip = toVector(skip.ce);
-            record.tokenLossUpdate = toVector(update.ce);
-        }
     } else {
         record.file = "<packed corpus>";
     }
-    record.lossSkip = sequenceMean(skip.ce);
-    record.lossUpdate = sequenceMean(update.ce);
-    record.advantage = record.lossSkip - record.lossUpdate;
-    // Signals: means over sequences, heads and mini-batches (algorithm.md §3).
-    record.reconStep0 = result.stats.step0.to(torch::kFloat64).mean().item<double>();
-    record.reconInit = result.stats.init.to(torch::kFloat64).mean().item<double>();
-    record.reconStep1 = result.stats.step1.to(torch::kFloat64).mean().item<double>();
-    record.improvement = record.reconStep0 - record.reconStep1;
-    record.entropy = sequenceMean(skip.entropy);
-    record.confidence = sequenceMean(skip.confidence);
-    record.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return record;
+}
+
+UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
+    auto& impl = *m_impl;
+    torch::InferenceMode inference;
+    const auto start = std::chrono::steady_clock::now();
+    const auto ids = impl.unitIds(plan, unit);
+    const auto result = computeUnit(impl.gpt2, impl.ttt, ids, impl.unitPositions(unit));
+    auto record = impl.placedRecord(plan, unit);
+    const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
+    fillSkipSide(record, result.skip, result.stats.init, keepTokens);
+    fillUpdateSide(record, result.update, result.stats, keepTokens);
+    record.seconds = secondsSince(start);
+    return record;
+}
+
+UnitRecord Evaluator::evaluateUnitGated(const EvalPlan& plan, const PlanUnit& unit,
+                                        const GateDecision& decide, bool skipStatistics) {
+    auto& impl = *m_impl;
+    torch::InferenceMode inference;
+    const auto start = std::chrono::steady_clock::now();
+    const auto ids = impl.unitIds(plan, unit);
+    const auto positions = impl.unitPositions(unit);
+    const auto pass = computeSkipPass(impl.gpt2, impl.ttt, ids, positions, skipStatistics);
+    auto record = impl.placedRecord(plan, unit);
+    const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
+    fillSkipSide(record, pass.skip, pass.init, keepTokens);
+    record.lossUpdate = record.advantage = record.reconStep0 = record.reconStep1 =
+        record.improvement = kNaN;
+    if (decide(record)) {
+        UnitTensors updated;
+        computeUpdatePath(impl.gpt2, impl.ttt, pass.hidden, ids, positions, updated);
+        fillUpdateSide(record, updated.update, updated.stats, keepTokens);
+    }
+    record.seconds = secondsSince(start);
+    return record;
+}
+
+double Evaluator::timePath(const EvalPlan& plan, const PlanUnit& unit, Path path) {
+    auto& impl = *m_impl;
+    torch::InferenceMode inference;
+    const auto start = std::chrono::steady_clock::now();
+    const auto ids = impl.unitIds(plan, unit);
+    const auto positions = impl.unitPositions(unit);
+    auto hidden = impl.gpt2->hidden(ids, positions);
+    if (path == Path::Update) hidden = impl.ttt->forward(hidden, positions).hidden;
+    const auto losses = nextTokenLosses(impl.gpt2, hidden, ids, false);
+    if (losses.ce.is_cuda()) torch::cuda::synchronize();
+    return secondsSince(start);
 }
 
 bool Evaluator::run(const EvalPlan& plan, const std::function<void(const UnitRecord&)>& onUnit,
                     const std::function<void(const EvalProgress&)>& onProgress,
                     const std::atomic<bool>* cancel) {
+    return runUnits(plan, [&](const PlanUnit& unit) { return evaluateUnit(plan, unit); }, onUnit,
+                    onProgress, cancel);
+}
+
+bool Evaluator::runGated(const EvalPlan& plan, const GateDecision& decide, bool skipStatistics,
+                         const std::function<void(const UnitRecord&)>& onUnit,
+                         const std::function<void(const EvalProgress&)>& onProgress,
+                         const std::atomic<bool>* cancel) {
+    const auto evaluate = [&](const PlanUnit& unit) {
+        return evaluateUnitGated(plan, unit, decide, skipStatistics);
+    };
+    return runUnits(plan, evaluate, onUnit, onProgress, cancel);
+}
+
+bool Evaluator::runUnits(const EvalPlan& plan,
+                         const std::function<UnitRecord(const PlanUnit&)>& evaluate,
+                         const std::function<void(const UnitRecord&)>& onUnit,
+                         const std::function<void(const EvalProgress&)>& onProgress,
+                         const std::atomic<bool>* cancel) {
     const auto start = std::chrono::steady_clock::now();
     std::int64_t tokensDone = 0;
     EvalProgress progress;
     progress.total = plan.units.size();
     for (const auto& unit : plan.units) {
         if (cancel && cancel->load()) return false;
-        const auto record = evaluateUnit(plan, unit);
+        const auto record = evaluate(unit);
         tokensDone += unit.tokens * unit.sequences;
         if (onUnit) onUnit(record);
         ++progress.done;
-        progress.elapsedSeconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        progress.elapsedSeconds = secondsSince(start);
         progress.tokensPerSecond = double(tokensDone) / std::max(progress.elapsedSeconds, 1e-9);
         progress.etaSeconds = progress.elapsedSeconds / double(progress.done) *
                               double(progress.total - progress.done);

@@ -78,14 +78,36 @@ public:
     PlanOptions planOptions(EvalMode mode, std::int64_t chunk) const;
 
     UnitRecord evaluateUnit(const EvalPlan& plan, const PlanUnit& unit);
+    // The gated fast path: the SKIP path, its entropy/confidence and recon_init first, then
+    // `decide` (given that partial record) chooses; only an UPDATE runs the TTT dual form and
+    // the second LM head. A SKIP unit's UPDATE-side fields (lossUpdate, advantage,
+    // reconStep0/1, improvement, tokenLossUpdate) are NaN or empty. skipStatistics false
+    // leaves entropy and confidence NaN and saves their softmax over the vocabulary.
+    using GateDecision = std::function<bool(const UnitRecord&)>;
+    UnitRecord evaluateUnitGated(const EvalPlan& plan, const PlanUnit& unit,
+                                 const GateDecision& decide, bool skipStatistics = true);
     // Evaluates every unit in order, calling onUnit after each and onProgress with timing;
     // checks `cancel` between units. Returns false when cancelled. Runs in the calling thread
     // (inference guards are created there), so the GUI calls it from its worker.
     bool run(const EvalPlan& plan, const std::function<void(const UnitRecord&)>& onUnit,
              const std::function<void(const EvalProgress&)>& onProgress = {},
              const std::atomic<bool>* cancel = nullptr);
+    // Seconds to compute one path alone for the unit, for the fast-path benchmark: Skip is the
+    // backbone and one LM head (plain GPT-2); Update is the backbone, the TTT layer and one LM
+    // head (UPDATE_1 without the SKIP comparison). Nothing is recorded.
+    enum class Path { Skip, Update };
+    double timePath(const EvalPlan& plan, const PlanUnit& unit, Path path);
+    // run() over evaluateUnitGated.
+    bool runGated(const EvalPlan& plan, const GateDecision& decide, bool skipStatistics,
+                  const std::function<void(const UnitRecord&)>& onUnit,
+                  const std::function<void(const EvalProgress&)>& onProgress = {},
+                  const std::atomic<bool>* cancel = nullptr);
 
 private:
+    bool runUnits(const EvalPlan& plan, const std::function<UnitRecord(const PlanUnit&)>& evaluate,
+                  const std::function<void(const UnitRecord&)>& onUnit,
+                  const std::function<void(const EvalProgress&)>& onProgress,
+                  const std::atomic<bool>* cancel);
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

@@ -30,50 +30,14 @@ std::string joined(const std::vector<std::string>& items) {
     return text;
 }
 
-// How an EMA policy moves τ after each decision (algorithm.md §5 vs the paper, §9 item 2).
-struct EmaRule {
-    bool preUpdateRate;  // paper: τ moves with r̂_t before r̂ absorbs d_t
-    double scaleFloor;   // step scale max(scaleFloor, |τ|); 0 gives the paper's |τ|
-    double tauFloor;     // τ = max(tauFloor, τ)
-};
-
 void runEma(const std::vector<double>& score, const PolicySpec& spec, const EmaRule& rule,
             PolicyRun& run) {
-    const double rho = spec.rate, alpha = spec.alpha;
-    const auto calibrationUnits = static_cast<std::size_t>(spec.calibrationUnits);
-    bool calibrated = false;
-    double tau = kNaN, r = kNaN;
-    std::vector<double> calibration;
-    if (spec.calibration == "profile") {
-        tau = spec.profileTau0;
-        r = rho;
-        calibrated = true;
-    }
+    EmaGate gate(spec, rule);
     for (std::size_t u = 0; u < score.size(); ++u) {
-        std::uint8_t decision = 1;
-        if (!calibrated) {
-            calibration.push_back(score[u]);
-            if (calibration.size() >= calibrationUnits) {
-                tau = empiricalThreshold(calibration, rho);
-                r = rho;
-                calibrated = true;
-            }
-        } else {
-            decision = score[u] > tau ? 1 : 0;
-        }
-        run.decisions[u] = decision;
-        run.threshold[u] = tau;
-        run.rateEma[u] = r;
-        if (!calibrated) continue;
-        const double d = decision;
-        if (rule.preUpdateRate) {
-            tau += alpha * (r - rho) * std::max(rule.scaleFloor, std::abs(tau));
-            r = (1 - alpha) * r + alpha * d;
-        } else {
-            r = (1 - alpha) * r + alpha * d;
-            tau += alpha * (r - rho) * std::max(rule.scaleFloor, std::abs(tau));
-        }
-        tau = std::max(rule.tauFloor, tau);
+        const auto step = gate.decide(score[u]);
+        run.decisions[u] = step.decision;
+        run.threshold[u] = step.threshold;
+        run.rateEma[u] = step.rateEma;
     }
 }
 
@@ -259,11 +223,11 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
         aboveThreshold(values, tau, run.decisions);
         run.threshold.assign(n, tau);
     } else if (name == "recon-ema") {
-        runEma(table.signal(spec.signal), spec, {false, 0.1, 0.01}, run);
+        runEma(table.signal(spec.signal), spec, EmaRule::published(), run);
     } else if (name == "recon-ema-paper") {
-        runEma(table.signal(spec.signal), spec, {true, 0.0, -HUGE_VAL}, run);
+        runEma(table.signal(spec.signal), spec, EmaRule::printedEquation(), run);
     } else if (name == "multi-signal") {
-        runEma(multiSignalScore(table), spec, {false, 0.1, -HUGE_VAL}, run);
+        runEma(multiSignalScore(table), spec, EmaRule::zScores(), run);
     }
 }
 
@@ -271,6 +235,51 @@ bool forcesCalibrationUnits(const PolicySpec& spec) {
     return spec.calibration == "paper" &&
            (spec.name == "recon-ema" || spec.name == "recon-ema-paper" ||
             spec.name == "multi-signal");
+}
+
+EmaGate::EmaGate(const PolicySpec& spec) : EmaGate(spec, EmaRule::published()) {
+    if (spec.name == "recon-ema-paper")
+        m_rule = EmaRule::printedEquation();
+    else if (spec.name != "recon-ema")
+        throw InputError("policy '" + spec.name + "' cannot decide one unit at a time",
+                         "use recon-ema or recon-ema-paper");
+}
+
+EmaGate::EmaGate(const PolicySpec& spec, const EmaRule& rule) : m_spec(spec), m_rule(rule) {
+    validate(spec);
+    if (spec.calibration == "profile") {
+        m_tau = spec.profileTau0;
+        m_rate = spec.rate;
+        m_calibrated = true;
+    }
+}
+
+EmaGate::Step EmaGate::decide(double score) {
+    const double rho = m_spec.rate, alpha = m_spec.alpha;
+    Step step;
+    if (!m_calibrated) {
+        m_calibration.push_back(score);
+        if (m_calibration.size() >= static_cast<std::size_t>(m_spec.calibrationUnits)) {
+            m_tau = empiricalThreshold(m_calibration, rho);
+            m_rate = rho;
+            m_calibrated = true;
+        }
+    } else {
+        step.decision = score > m_tau ? 1 : 0;
+    }
+    step.threshold = m_tau;
+    step.rateEma = m_rate;
+    if (!m_calibrated) return step;
+    const double d = step.decision;
+    if (m_rule.preUpdateRate) {
+        m_tau += alpha * (m_rate - rho) * std::max(m_rule.scaleFloor, std::abs(m_tau));
+        m_rate = (1 - alpha) * m_rate + alpha * d;
+    } else {
+        m_rate = (1 - alpha) * m_rate + alpha * d;
+        m_tau += alpha * (m_rate - rho) * std::max(m_rule.scaleFloor, std::abs(m_tau));
+    }
+    m_tau = std::max(m_rule.tauFloor, m_tau);
+    return step;
 }
 
 }  // namespace ponder::core

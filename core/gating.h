@@ -2,6 +2,7 @@
 // algorithm.md §5): pure, Torch-free functions that re-decide 100k units in milliseconds.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -92,6 +93,40 @@ PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table);
 // The same into `run`, reusing its buffers: a slider that replays on every move allocates
 // (and page-faults) nothing for recon-ema, recon-ema-paper and the fixed thresholds.
 void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& run);
+
+// How an EMA policy moves τ after each decision (algorithm.md §5 vs the paper, §9 item 2).
+struct EmaRule {
+    bool preUpdateRate;  // paper: τ moves with r̂_t before r̂ absorbs d_t
+    double scaleFloor;   // step scale max(scaleFloor, |τ|); 0 gives the paper's |τ|
+    double tauFloor;     // τ = max(tauFloor, τ)
+    static EmaRule published() { return {false, 0.1, 0.01}; }                     // recon-ema
+    static EmaRule printedEquation() { return {true, 0.0, -HUGE_VAL}; }          // recon-ema-paper
+    static EmaRule zScores() { return {false, 0.1, -HUGE_VAL}; }                 // multi-signal
+};
+
+// The EMA policies one unit at a time, for a caller that must decide before it computes the
+// unit's UPDATE path (the gated fast path). runPolicy replays recon-ema, recon-ema-paper and
+// multi-signal through this same class, so an online run and a replay decide identically.
+class EmaGate {
+public:
+    // recon-ema or recon-ema-paper (InputError otherwise, or for an invalid spec).
+    explicit EmaGate(const PolicySpec& spec);
+    EmaGate(const PolicySpec& spec, const EmaRule& rule);
+    struct Step {
+        std::uint8_t decision = 1;  // calibration units are UPDATE
+        double threshold = kNaN;    // τ and r in effect when deciding (PolicyRun's meaning)
+        double rateEma = kNaN;
+    };
+    // Decides the next unit from its score, then updates τ and r with that decision.
+    Step decide(double score);
+
+private:
+    PolicySpec m_spec;
+    EmaRule m_rule;
+    bool m_calibrated = false;
+    double m_tau = kNaN, m_rate = kNaN;
+    std::vector<double> m_calibration;
+};
 
 std::vector<std::string> policyNames();
 

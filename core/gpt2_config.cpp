@@ -21,17 +21,25 @@ std::int64_t Gpt2Config::parameterCount() const {
 }
 
 Gpt2Config loadGpt2Config(const fs::path& path) {
-    const auto fail = [&](const std::string& why) {
-        return ModelLoadError("bad model config '" + path.string() + "': " + why,
-                              "config.json must be a Hugging Face GPT-2 config");
-    };
-    json root;
+    std::string text;
     try {
-        root = json::parse(readFileBytes(path));
+        text = readFileBytes(path);
     } catch (const InputError&) {
         throw ModelLoadError("model directory has no readable config.json ('" + path.string() + "')",
                              "pass a Hugging Face GPT-2 directory, or make one with "
                              "`ponder make-test-model DIR`");
+    }
+    return parseGpt2Config(text, path.string());
+}
+
+Gpt2Config parseGpt2Config(std::string_view text, const std::string& label) {
+    const auto fail = [&](const std::string& why) {
+        return ModelLoadError("bad model config '" + label + "': " + why,
+                              "config.json must be a Hugging Face GPT-2 config");
+    };
+    json root;
+    try {
+        root = json::parse(text);
     } catch (const json::exception& error) {
         throw fail(std::string("not valid JSON (") + error.what() + ")");
     }
@@ -39,7 +47,11 @@ Gpt2Config loadGpt2Config(const fs::path& path) {
     if (root.contains("model_type") && root["model_type"] != "gpt2")
         throw fail("model_type is " + root["model_type"].dump() + ", expected \"gpt2\"");
 
-    const auto positive = [&](const char* key, std::int64_t fallback, bool required) {
+    // Upper bounds far above any GPT-2 (XL: 50257, 1024, 1600, 48) keep sizes such as
+    // parameterCount() inside int64 (fuzzing found the signed overflow) and refuse configs
+    // that could only end in an absurd allocation.
+    const auto positive = [&](const char* key, std::int64_t fallback, bool required,
+                              std::int64_t limit) {
         if (!root.contains(key) || root[key].is_null()) {
             if (required) throw fail(std::string("missing field ") + key);
             return fallback;
@@ -47,6 +59,9 @@ Gpt2Config loadGpt2Config(const fs::path& path) {
         const auto& value = root[key];
         if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
             throw fail(std::string(key) + " must be a positive integer, got " + value.dump());
+        if (value.get<std::int64_t>() > limit)
+            throw fail(std::string(key) + " is " + value.dump() + ", above the limit " +
+                       std::to_string(limit));
         return value.get<std::int64_t>();
     };
     const auto real = [&](const char* key, double fallback) {
@@ -60,14 +75,16 @@ Gpt2Config loadGpt2Config(const fs::path& path) {
     };
 
     Gpt2Config config;
-    config.vocabSize = positive("vocab_size", 0, true);
+    config.vocabSize = positive("vocab_size", 0, true, std::int64_t{1} << 24);
     // Older GPT-2 configs name the context n_ctx.
-    config.nPositions = positive("n_positions", positive("n_ctx", 0, false), !root.contains("n_ctx"));
-    config.nEmbd = positive("n_embd", 0, true);
-    config.nLayer = positive("n_layer", 0, true);
-    config.nHead = positive("n_head", 0, true);
+    constexpr std::int64_t kMaxPositions = std::int64_t{1} << 20;
+    config.nPositions = positive("n_positions", positive("n_ctx", 0, false, kMaxPositions),
+                                 !root.contains("n_ctx"), kMaxPositions);
+    config.nEmbd = positive("n_embd", 0, true, std::int64_t{1} << 16);
+    config.nLayer = positive("n_layer", 0, true, std::int64_t{1} << 12);
+    config.nHead = positive("n_head", 0, true, std::int64_t{1} << 16);
     config.nInner = root.contains("n_inner") && !root["n_inner"].is_null()
-                        ? positive("n_inner", 0, false) : 0;
+                        ? positive("n_inner", 0, false, std::int64_t{1} << 18) : 0;
     config.layerNormEpsilon = real("layer_norm_epsilon", 1e-5);
     config.residDropout = real("resid_pdrop", 0.1);
     config.embdDropout = real("embd_pdrop", 0.1);
@@ -83,6 +100,13 @@ Gpt2Config loadGpt2Config(const fs::path& path) {
         throw fail("n_embd " + std::to_string(config.nEmbd) + " is not divisible by n_head " +
                    std::to_string(config.nHead));
     if (!(config.layerNormEpsilon > 0.0)) throw fail("layer_norm_epsilon must be positive");
+    // LibTorch's dropout throws an untyped c10::Error for these only once train-base runs.
+    for (const auto& [key, p] : {std::pair{"resid_pdrop", config.residDropout},
+                                 std::pair{"embd_pdrop", config.embdDropout},
+                                 std::pair{"attn_pdrop", config.attnDropout}})
+        if (!(p >= 0.0 && p <= 1.0))
+            throw fail(std::string(key) + " must be a probability in [0, 1], got " +
+                       std::to_string(p));
     config.bosTokenId = optionalId("bos_token_id");
     config.eosTokenId = optionalId("eos_token_id");
     return config;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ponder::core {
 
@@ -31,6 +32,8 @@ struct Gpt2Config {
 
 // Reads and validates `path` (config.json). Throws ModelLoadError naming the bad field.
 Gpt2Config loadGpt2Config(const std::filesystem::path& path);
+// The same validation on config.json text already in memory; `label` names it in errors.
+Gpt2Config parseGpt2Config(std::string_view text, const std::string& label);
 // HF-compatible JSON text (model_type gpt2, architectures GPT2LMHeadModel).
 std::string gpt2ConfigJson(const Gpt2Config& config);
 void saveGpt2Config(const Gpt2Config& config, const std::filesystem::path& path);

@@ -4,6 +4,7 @@
 #include "core/run_store.h"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -110,20 +111,37 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
     const auto root = nlohmann::json::parse(text.empty() ? "{}" : text, nullptr, false);
     if (!root.is_object()) return settings;
     auto& ours = settings.ours;
+    // A field of the wrong type keeps its default, like a missing one (json::value() would
+    // throw type_error instead; fuzzing found it). Integers are read as integers: a seed above
+    // 2^53 does not survive a trip through double, and a double outside int's range cannot be
+    // cast (undefined behaviour).
     const auto numberOr = [&](const char* key, double fallback) {
         const auto found = root.find(key);
         return found != root.end() && found->is_number() ? found->get<double>() : fallback;
     };
-    ours.name = root.value("policy", ours.name);
+    const auto textOr = [&](const char* key, const std::string& fallback) {
+        const auto found = root.find(key);
+        return found != root.end() && found->is_string() ? found->get<std::string>() : fallback;
+    };
+    ours.name = textOr("policy", ours.name);
     ours.rate = numberOr("rate", ours.rate);
     ours.alpha = numberOr("alpha", ours.alpha);
-    ours.signal = parseSignal(root.value("signal", signalName(ours.signal)));
-    ours.calibration = root.value("calibration", ours.calibration);
+    ours.signal = parseSignal(textOr("signal", signalName(ours.signal)));
+    ours.calibration = textOr("calibration", ours.calibration);
     ours.profileTau0 = numberOr("profile_tau0", kNaN);
     ours.threshold = numberOr("threshold", kNaN);
-    ours.calibrationUnits = int(numberOr("calibration_units", ours.calibrationUnits));
-    ours.seed = std::uint64_t(numberOr("seed", double(ours.seed)));
-    settings.extraPolicies = root.value("extra_policies", std::vector<std::string>{});
+    if (const auto units = root.find("calibration_units");
+        units != root.end() && units->is_number_integer() &&
+        units->get<std::int64_t>() >= std::numeric_limits<int>::min() &&
+        units->get<std::int64_t>() <= std::numeric_limits<int>::max())
+        ours.calibrationUnits = int(units->get<std::int64_t>());
+    if (const auto seed = root.find("seed"); seed != root.end() && seed->is_number_unsigned())
+        ours.seed = seed->get<std::uint64_t>();
+    if (const auto extra = root.find("extra_policies"); extra != root.end() && extra->is_array()) {
+        settings.extraPolicies.clear();
+        for (const auto& name : *extra)
+            if (name.is_string()) settings.extraPolicies.push_back(name.get<std::string>());
+    }
     return settings;
 }
 

@@ -343,6 +343,19 @@ std::unique_ptr<SQLite::Database> openDatabase(const fs::path& path, const Store
                                  "' is a SQLite database of another program (it has no "
                                  "ponder schema_version table)",
                              "the file was left untouched; pass another --db file");
+        // A damaged page surfaces only when a query reaches it, possibly after we have written
+        // to the file; quick_check reads every page first (O(size), a few ms per MB) so a
+        // damaged database is refused untouched instead of half-read or extended.
+        if (tableCount > 0) {
+            std::string check = db->execAndGet("PRAGMA quick_check(1)").getString();
+            for (auto& c : check)
+                if (c == '\n') c = ' ';  // one-line errors (design.md §9)
+            if (check != "ok")
+                throw StoreError("run database '" + path.string() + "' is corrupted (" + check +
+                                     ")",
+                                 "the file was left untouched; restore it from a copy, or try "
+                                 "`sqlite3 FILE .recover`");
+        }
         version = readVersion(*db);
         if (version > kCurrentVersion)
             throw StoreError("run database '" + path.string() + "' has schema version " +

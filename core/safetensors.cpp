@@ -172,8 +172,10 @@ void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
             }
             continue;
         }
+        // A named copy: C++17 lambdas cannot capture structured bindings (clang refuses).
+        const std::string& tensorName = name;
         const auto tensorFail = [&](const std::string& why) {
-            return fail("tensor '" + name + "': " + why);
+            return fail("tensor '" + tensorName + "': " + why);
         };
         if (!entry.is_object()) throw tensorFail("entry is not an object");
         if (!entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
@@ -186,12 +188,16 @@ void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
         tensor.dtype = *parsed;
         const auto& shape = entry["shape"];
         if (!shape.is_array()) throw tensorFail("shape is not an array");
-        std::uint64_t elements = 1;
+        // The bound applies to the product of the non-zero dimensions too, so an empty tensor
+        // cannot carry dimensions whose product (or a single one) overflows int64 later in
+        // numel() or LibTorch (fuzzing found [0, 2^64-1] stored as shape [0, -1]).
+        std::uint64_t elements = 1, nonZero = 1;
         for (const auto& dim : shape) {
             const auto count = asCount(dim);
             if (!count) throw tensorFail("shape " + shape.dump() + " has a non-integer entry");
-            if (*count != 0 && elements > std::numeric_limits<std::uint64_t>::max() / 16 / *count)
+            if (*count != 0 && nonZero > std::numeric_limits<std::uint64_t>::max() / 16 / *count)
                 throw tensorFail("shape " + shape.dump() + " is too large");
+            if (*count != 0) nonZero *= *count;
             elements *= *count;
             tensor.shape.push_back(static_cast<std::int64_t>(*count));
         }

@@ -44,8 +44,17 @@ std::size_t findInvalidUtf8(std::string_view text) {
 }
 
 std::string readCodeFile(const std::filesystem::path& path) {
-    std::string text = readFileBytes(path);
     const std::string name = "'" + path.string() + "'";
+    // Refused before reading: a log or data dump named like code would take hours to evaluate
+    // and gigabytes of token ids.
+    std::error_code error;
+    if (const auto bytes = std::filesystem::file_size(path, error);
+        !error && bytes > kMaxCodeFileBytes)
+        throw InputError(name + " is " + std::to_string(bytes >> 20) +
+                             " MiB; code files are read up to " +
+                             std::to_string(kMaxCodeFileBytes >> 20) + " MiB",
+                         "split it into smaller files, or pass the folder of its sources");
+    std::string text = readFileBytes(path);
     if (text.empty()) throw InputError(name + " is empty", "pass a file with source code in it");
     if (text.find('\0', 0) != std::string::npos)
         throw InputError(name + " looks binary (it contains NUL bytes)",

@@ -37,17 +37,25 @@ TttConfig TttConfig::forBackbone(std::int64_t hidden) {
 }
 
 TttConfig loadTttConfig(const fs::path& path) {
+    std::string text;
+    try {
+        text = readFileBytes(path);
+    } catch (const InputError&) {
+        throw ModelLoadError("no readable ttt.json ('" + path.string() + "')",
+                             "train one with `ponder train-ttt` or make a test model with --ttt");
+    }
+    return parseTttConfig(text, path.string());
+}
+
+TttConfig parseTttConfig(std::string_view content, const std::string& label) {
     const auto fail = [&](const std::string& why) {
-        return ModelLoadError("bad TTT checkpoint config '" + path.string() + "': " + why,
+        return ModelLoadError("bad TTT checkpoint config '" + label + "': " + why,
                               "ttt.json is written by `ponder train-ttt`; fix the field or train "
                               "the checkpoint again");
     };
     json root;
     try {
-        root = json::parse(readFileBytes(path));
-    } catch (const InputError&) {
-        throw ModelLoadError("no readable ttt.json ('" + path.string() + "')",
-                             "train one with `ponder train-ttt` or make a test model with --ttt");
+        root = json::parse(content);
     } catch (const json::exception& error) {
         throw fail(std::string("not valid JSON (") + error.what() + ")");
     }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace ponder::core {
 
@@ -29,6 +30,8 @@ struct TttConfig {
 
 // Reads and validates ttt.json; throws ModelLoadError naming the bad field.
 TttConfig loadTttConfig(const std::filesystem::path& path);
+// The same validation on ttt.json text already in memory; `label` names it in errors.
+TttConfig parseTttConfig(std::string_view text, const std::string& label);
 std::string tttConfigJson(const TttConfig& config);
 void saveTttConfig(const TttConfig& config, const std::filesystem::path& path);
 

@@ -72,6 +72,25 @@ torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cosines,
     return torch::stack({a * cosines - b * sines, a * sines + b * cosines}, -1).reshape(x.sizes());
 }
 
+// RoPE tables for x [B, T, D] (algorithm.md §2.3 step 4): angles pos·θ^(−2p/d) with pos mod
+// K, since positions only matter inside a mini-batch. [T, 1, d/2] or [B, T, 1, d/2] each.
+std::pair<torch::Tensor, torch::Tensor> ropeTables(const TttConfig& c, const torch::Tensor& x,
+                                                   const torch::Tensor& positions) {
+    const auto length = x.size(1);
+    const auto pos =
+        positions.defined()
+            ? positions.to(x.device())
+            : torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
+    if (pos.size(-1) != length || pos.dim() > 2)
+        throw std::invalid_argument("TTT positions must be shaped [T] or [B, T] with T = " +
+                                    std::to_string(length));
+    const auto invFreq = torch::exp(torch::arange(c.headDim / 2, x.options()) *
+                                    (-2.0 / double(c.headDim) * std::log(c.ropeTheta)));
+    const auto angles =
+        torch::remainder(pos, c.miniBatch).to(x.options().dtype()).unsqueeze(-1) * invFreq;
+    return {angles.cos().unsqueeze(-2), angles.sin().unsqueeze(-2)};
+}
+
 // Flax's lecun_normal: a normal truncated at ±2 std, rescaled (÷ 0.8796…, the std of a unit
 // normal truncated at ±2) so the variance is 1/fan_in (algorithm.md §2.2). Drawn in float64 on
 // the CPU by inverse CDF so a seed gives the same weights on every device and dtype.
@@ -183,19 +202,7 @@ TttInner TttLayerImpl::prepareInner(const torch::Tensor& x, const torch::Tensor&
     inner.convQ = causalConv(xqk, m_convQ, c.convLag);
     inner.convK = causalConv(xqk, m_convK, c.convLag);
 
-    // RoPE angles pos·θ^(−2p/d) with pos mod K: positions only matter inside a mini-batch.
-    auto pos =
-        positions.defined()
-            ? positions.to(x.device())
-            : torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
-    if (pos.size(-1) != length || pos.dim() > 2)
-        throw std::invalid_argument("TTT positions must be shaped [T] or [B, T] with T = " +
-                                    std::to_string(length));
-    const auto invFreq = torch::exp(torch::arange(headDim / 2, options) *
-                                    (-2.0 / double(headDim) * std::log(c.ropeTheta)));
-    const auto angles = torch::remainder(pos, k).to(options.dtype()).unsqueeze(-1) * invFreq;
-    const auto cosines = angles.cos().unsqueeze(-2), sines = angles.sin().unsqueeze(-2);
-
+    const auto [cosines, sines] = ropeTables(c, x, positions);
     // [B, T, H*d] -> heads (head-major split) -> [B, H, n, K, d]: token t = m·K + j.
     const auto toMiniBatches = [&](const torch::Tensor& t) {
         return t.reshape({batch, n, k, heads, headDim}).permute({0, 3, 1, 2, 4});
@@ -225,6 +232,32 @@ TttInner TttLayerImpl::prepareInner(const torch::Tensor& x, const torch::Tensor&
     return inner;
 }
 
+torch::Tensor TttLayerImpl::initLoss(const torch::Tensor& x, const torch::Tensor& positions) {
+    const auto& c = m_config;
+    checkInput(x, c);
+    const auto batch = x.size(0), length = x.size(1), k = c.miniBatch, n = length / k;
+    const auto toHeads = [&](const torch::Tensor& t) {  // [B, n, H*d] -> [B, H, n, d]
+        return t.reshape({batch, n, c.heads, c.headDim}).permute({0, 2, 1, 3});
+    };
+    // Only each mini-batch's last token enters §3's statistic. Its key needs the conv over the
+    // tokens before it, so all of x·Wq; x·Wv is projected whole too (a small cost next to the
+    // backbone) so that every product has forward's shapes and the values match it bit for
+    // bit: an online gate then decides exactly as a replay of the both-paths run.
+    const auto convK = causalConv(m_wq(x), m_convK, c.convLag);
+    const auto [cosines, sines] = ropeTables(c, x, positions);
+    const auto keys = rotate(convK.reshape({batch, length, c.heads, c.headDim}), cosines, sines);
+    const auto lastRows = [&](const torch::Tensor& t) { return t.slice(1, k - 1, length, k); };
+    return initStatistic(toHeads(lastRows(keys)), toHeads(lastRows(m_wv(x))));
+}
+
+torch::Tensor TttLayerImpl::initStatistic(const torch::Tensor& lastK,
+                                          const torch::Tensor& lastV) const {
+    const auto heads = m_config.heads, headDim = m_config.headDim;
+    return lastTokenLoss(lastK.matmul(m_w0.unsqueeze(0)) + m_b0.view({1, heads, 1, headDim}),
+                         lastV - lastK, m_tttNorm->weight.view({1, heads, 1, headDim}),
+                         m_tttNorm->bias.view({1, heads, 1, headDim}), m_config.lnEps);
+}
+
 TttOutput TttLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& positions) {
     const auto& c = m_config;
     const auto inner = prepareInner(x, positions);
@@ -236,9 +269,8 @@ TttOutput TttLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos
     const auto mask = torch::ones({k, k}, x.options()).tril(c.causalK);
 
     // §3 ttt_loss_init: every mini-batch's last token against the chunk-initial (W0, b0).
-    const auto lastK = inner.xk.select(3, k - 1), lastV = inner.xv.select(3, k - 1);
     TttStats stats;
-    stats.init = lastTokenLoss(lastK.matmul(w0) + b0, lastV - lastK, gamma, beta, c.lnEps);
+    stats.init = initStatistic(inner.xk.select(3, k - 1), inner.xv.select(3, k - 1));
 
     // The scan over mini-batches (algorithm.md §2.5), vectorised over batch and heads. No
     // in-place updates, so outer training can differentiate through every step.
@@ -285,6 +317,10 @@ TttModelImpl::TttModelImpl(const TttConfig& config) {
         "fast_norm",
         torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden}).eps(config.lnEps)));
     m_layer = register_module("ttt", TttLayer(config));
+}
+
+torch::Tensor TttModelImpl::initLoss(const torch::Tensor& h, const torch::Tensor& positions) {
+    return m_layer->initLoss(m_fastNorm(h), positions);
 }
 
 TttModelImpl::Result TttModelImpl::forward(const torch::Tensor& h, const torch::Tensor& positions) {

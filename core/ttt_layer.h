@@ -55,6 +55,9 @@ public:
     // clear message). `positions` [T] or [B, T] (int64) are the token positions; RoPE uses
     // pos mod K. Defaults to 0..T-1. Every call starts from (W0, b0): no state across calls.
     TttOutput forward(const torch::Tensor& x, const torch::Tensor& positions = {});
+    // §3's ttt_loss_init alone, [B, H, n]: the same values as forward's stats.init, without the
+    // dual-form scan, Q, η or the output (what the gated fast path decides on).
+    torch::Tensor initLoss(const torch::Tensor& x, const torch::Tensor& positions = {});
     // Steps 1-6 of algorithm.md §2.3: projections, convs, heads, RoPE, mini-batches, η.
     TttInner prepareInner(const torch::Tensor& x, const torch::Tensor& positions = {});
     // The published initialisation (algorithm.md §2.2) drawn from the current global generator.
@@ -65,6 +68,8 @@ public:
     void setCausalK(std::int64_t k);
 
 private:
+    // ttt_loss_init from each mini-batch's last key and value, [B, H, n, d] each.
+    torch::Tensor initStatistic(const torch::Tensor& lastK, const torch::Tensor& lastV) const;
     TttConfig m_config;
     torch::nn::Linear m_wq{nullptr}, m_wv{nullptr}, m_wg{nullptr}, m_wo{nullptr};
     WeightBias m_convQ{nullptr}, m_convK{nullptr};
@@ -85,6 +90,8 @@ public:
         TttStats stats;
     };
     Result forward(const torch::Tensor& h, const torch::Tensor& positions = {});
+    // ttt_loss_init [B, H, n] of fast_norm(h) (TttLayerImpl::initLoss).
+    torch::Tensor initLoss(const torch::Tensor& h, const torch::Tensor& positions = {});
     // Published initialisation (algorithm.md §2.2): LeCun-normal projections, zero wo (so
     // UPDATE == SKIP before training), W0 ~ N(0, 0.02), norms 1/0.
     void initialiseWeights(std::uint64_t seed);

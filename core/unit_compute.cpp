@@ -33,15 +33,29 @@ PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const t
     return out;
 }
 
+void computeUpdatePath(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& hidden,
+                       const torch::Tensor& ids, const torch::Tensor& positions, UnitTensors& out) {
+    const auto updated = ttt->forward(hidden, positions);
+    out.update = nextTokenLosses(gpt2, updated.hidden, ids, false);
+    out.stats = updated.stats;
+}
+
 UnitTensors computeUnit(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone) {
     UnitTensors out;
     const auto hidden = gpt2->hidden(ids, positions);
     out.skip = nextTokenLosses(gpt2, hidden, ids, true);
-    const auto updateInput = shareBackbone ? hidden : gpt2->hidden(ids, positions);
-    const auto updated = ttt->forward(updateInput, positions);
-    out.update = nextTokenLosses(gpt2, updated.hidden, ids, false);
-    out.stats = updated.stats;
+    computeUpdatePath(gpt2, ttt, shareBackbone ? hidden : gpt2->hidden(ids, positions), ids,
+                      positions, out);
+    return out;
+}
+
+SkipPass computeSkipPass(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
+                         const torch::Tensor& positions, bool withDistributionStats) {
+    SkipPass out;
+    out.hidden = gpt2->hidden(ids, positions);
+    out.skip = nextTokenLosses(gpt2, out.hidden, ids, withDistributionStats);
+    out.init = ttt->initLoss(out.hidden, positions);
     return out;
 }
 

@@ -28,7 +28,23 @@ struct UnitTensors {
 // SKIP and UPDATE for ids [S, T] at `positions`. `shareBackbone` runs the frozen backbone
 // once and derives both paths from it (ours); false runs it once per path, as the published
 // code does, for the benchmark's comparison.
+// The UPDATE path from the backbone's hidden states: TTT layer (fast_norm, dual form,
+// residual), the second LM head and the layer's statistics.
+void computeUpdatePath(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& hidden,
+                       const torch::Tensor& ids, const torch::Tensor& positions, UnitTensors& out);
+
 UnitTensors computeUnit(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone = true);
+
+// The gated fast path's first half: the backbone, the SKIP path (with its entropy and
+// confidence) and ttt_loss_init, all known before any update; `hidden` is kept so an UPDATE
+// decision can continue with computeUpdatePath.
+struct SkipPass {
+    torch::Tensor hidden;
+    PathLosses skip;
+    torch::Tensor init;  // [S, H, n]
+};
+SkipPass computeSkipPass(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
+                         const torch::Tensor& positions, bool withDistributionStats);
 
 }  // namespace ponder::core

@@ -11,9 +11,12 @@ packages=(
   libtorch-dev libopenblas0-openmp libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev
   libutf8proc-dev catch2
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev fonts-dejavu-core
-  xvfb xauth libgl1-mesa-dri
+  xvfb xauth libgl1-mesa-dri sqlite3 util-linux
   golang-1.19-src python3-distutils python3-lib2to3 python3.11-venv
 )
+# scripts/fuzz.sh adds clang and libFuzzer this way (word-split on purpose).
+# shellcheck disable=SC2206
+packages+=(${PONDER_EXTRA_PACKAGES:-})
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
@@ -29,6 +32,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+[ "$mode" = packages ] && exit 0  # scripts/sanitize.sh and fuzz.sh configure their own builds
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j "$(nproc)"
@@ -59,7 +64,7 @@ case "$mode" in
     ;;
   build) ;;
   *)
-    echo "usage: scripts/setup.sh [demo|test|build]" >&2
+    echo "usage: scripts/setup.sh [demo|test|build|packages]" >&2
     exit 2
     ;;
 esac

@@ -2,6 +2,7 @@
 // distribution statistics equal a direct recomputation from the model's parts; streaming,
 // cancellation, paper-mode batching and the refusal of missing or mismatched checkpoints.
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -10,6 +11,8 @@
 #include "core/bpe_tokenizer.h"
 #include "core/errors.h"
 #include "core/evaluator.h"
+#include "core/fast_path.h"
+#include "core/gating.h"
 #include "core/gpt2_model.h"
 #include "core/model_dir.h"
 #include "core/sha256.h"
@@ -166,4 +169,85 @@ TEST_CASE("a missing or mismatched TTT checkpoint is refused with a hint", "[eva
     EvalOptions forced;
     forced.forceCheckpoint = true;
     CHECK_NOTHROW(Evaluator(other, forced));
+}
+
+TEST_CASE("the gated fast path equals the both-paths unit when it updates and skips the rest",
+          "[eval][fast-path]") {
+    ModelFixture fixture;
+    Evaluator evaluator(fixture.model, EvalOptions{});
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
+                                    evaluator.planOptions(EvalMode::File, 64));
+    REQUIRE(plan.units.size() >= 6);
+    for (const auto& unit : plan.units) {
+        const auto full = evaluator.evaluateUnit(plan, unit);
+        double seenSignal = kNaN, seenLossUpdate = 0;
+        const auto updated = evaluator.evaluateUnitGated(plan, unit, [&](const UnitRecord& r) {
+            seenSignal = r.reconInit;
+            seenLossUpdate = r.lossUpdate;
+            return true;
+        });
+        INFO("unit " << unit.index);
+        // The decision sees the pre-update signal, and nothing of the UPDATE path yet.
+        CHECK(seenSignal == Approx(full.reconInit).epsilon(1e-12));
+        CHECK(std::isnan(seenLossUpdate));
+        CHECK(updated.lossSkip == Approx(full.lossSkip).epsilon(1e-12));
+        CHECK(updated.lossUpdate == Approx(full.lossUpdate).epsilon(1e-12));
+        CHECK(updated.reconStep0 == Approx(full.reconStep0).epsilon(1e-12));
+        CHECK(updated.reconStep1 == Approx(full.reconStep1).epsilon(1e-12));
+        CHECK(updated.entropy == Approx(full.entropy).epsilon(1e-12));
+        CHECK(updated.tokenLossUpdate.size() == full.tokenLossUpdate.size());
+
+        const auto skipped =
+            evaluator.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return false; }, false);
+        CHECK(skipped.lossSkip == Approx(full.lossSkip).epsilon(1e-12));
+        CHECK(skipped.reconInit == Approx(full.reconInit).epsilon(1e-12));
+        CHECK(std::isnan(skipped.lossUpdate));
+        CHECK(std::isnan(skipped.reconStep0));
+        CHECK(std::isnan(skipped.entropy));  // statistics not asked for
+        CHECK(skipped.tokenLossUpdate.empty());
+    }
+}
+
+TEST_CASE("an online recon_init gate decides as its replay over both-path records",
+          "[eval][fast-path]") {
+    ModelFixture fixture;
+    Evaluator evaluator(fixture.model, EvalOptions{});
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
+                                    evaluator.planOptions(EvalMode::File, 32));
+    REQUIRE(plan.units.size() >= 12);
+    PolicySpec spec;
+    spec.signal = Signal::ReconInit;
+    spec.rate = 0.4;
+    spec.calibrationUnits = 4;  // so most units are gated, not forced
+    std::vector<UnitRecord> full, gated;
+    evaluator.run(plan, [&](const UnitRecord& r) { full.push_back(r); });
+    evaluator.runGated(plan, onlineGate(spec), false, [&](const UnitRecord& r) { gated.push_back(r); });
+    const auto replay = runPolicy(spec, unitTableFrom(full));
+    REQUIRE(gated.size() == full.size());
+    std::size_t skips = 0;
+    for (std::size_t u = 0; u < full.size(); ++u) {
+        INFO("unit " << u);
+        const bool updated = !std::isnan(gated[u].lossUpdate);
+        CHECK(updated == (replay.decisions[u] == 1));
+        skips += !updated;
+    }
+    CHECK(skips > 0);
+    CHECK(skips < full.size() - 4);
+
+    FastPathOptions options;
+    options.gate = spec;
+    options.rates = {0.3, 0.7};
+    const auto bench = benchmarkFastPath(evaluator, plan, options);
+    REQUIRE(bench.timings.size() == 5);
+    REQUIRE(bench.rates.size() == 2);
+    for (const auto& row : bench.rates) {
+        CHECK(row.decisionMismatches == 0);
+        CHECK(row.maxLossDifference < 1e-9);
+        CHECK(row.gated.loss == Approx(row.replayed.loss).epsilon(1e-9));
+        CHECK(row.oracleLoss <= row.randomLoss + 1e-12);
+    }
+    CHECK(bench.rates[0].gated.rate < bench.rates[1].gated.rate);
+
+    spec.signal = Signal::ReconStep0;  // only known after the update
+    CHECK_THROWS_AS(onlineGate(spec), InputError);
 }

@@ -406,6 +406,32 @@ TEST_CASE("stats: init == step0 on the first mini-batch and a small step lowers 
     }
 }
 
+TEST_CASE("initLoss equals the stats.init of a full forward for every config and positions",
+          "[ttt][fast-path]") {
+    torch::NoGradGuard noGrad;
+    for (const std::string etaForm : {"ponderttt", "ttt-lm"})
+        for (std::int64_t lag : {0, 1}) {
+            TttModel model(smallConfig(etaForm, lag));
+            model->initialiseWeights(29);
+            model->to(torch::kFloat64);
+            torch::manual_seed(8);
+            const auto h = torch::randn({3, 64, 32}, torch::kFloat64);
+            // Shifted positions move RoPE's pos mod K: both paths must use the same ones.
+            const auto positions = torch::arange(64, torch::kInt64) + 5;
+            const auto full = model->forward(h, positions).stats.init;
+            const auto early = model->initLoss(h, positions);
+            INFO("eta_form " << etaForm << ", conv lag " << lag);
+            CHECK(early.sizes() == full.sizes());
+            CHECK(maxAbsDiff(early, full) < 1e-13);
+            // The key's conv reads earlier tokens: changing them must change the statistic
+            // (by a non-constant vector: fast_norm would remove a constant shift).
+            auto changed = h.clone();
+            changed.slice(1, 12, 14).add_(torch::randn({3, 2, 32}, torch::kFloat64));
+            CHECK(maxAbsDiff(model->initLoss(changed, positions).select(2, 0),
+                             early.select(2, 0)) > 1e-8);
+        }
+}
+
 TEST_CASE("gradients reach every TTT parameter and float32, float64 and inference mode agree",
           "[ttt]") {
     const auto config = smallConfig();

@@ -1,10 +1,11 @@
-// viz run figures: the four figures of a run are built from plain per-unit vectors and export.
+// viz run figures: the five figures of a run are built from plain per-unit vectors and export.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <filesystem>
 
 #include "viz/figure_export.h"
+#include "viz/figure_render.h"
 #include "viz/run_figures.h"
 
 using namespace ponder::viz;
@@ -114,14 +115,96 @@ TEST_CASE("run figures: sweep has Ours, Random and Oracle and marks the current 
     CHECK(marked);
 }
 
-TEST_CASE("run figures: all four export, also for an empty run", "[viz][figures]") {
+namespace {
+
+// Measures text as fixed-width characters and draws nothing: enough to lay a figure out.
+class NullCanvas final : public Canvas {
+public:
+    void polyline(const Point*, std::size_t, Rgba, double) override {}
+    void fillRect(const Rect&, Rgba) override {}
+    void fillPolygon(const Point*, std::size_t, Rgba) override {}
+    void fillCircle(Point, double, Rgba) override {}
+    void strokeCircle(Point, double, Rgba, double) override {}
+    Point textSize(const std::string& text, double size) override {
+        return {0.6 * size * static_cast<double>(text.size()), size};
+    }
+    void text(Point, const std::string&, double, Rgba) override {}
+    void pushClip(const Rect&) override {}
+    void popClip() override {}
+};
+
+}  // namespace
+
+TEST_CASE("run figures: the decision strip has a row of cells for Ours and for Oracle",
+          "[viz][figures]") {
+    const auto d = sampleRun(30);
+    const Figure f = decisionStripFigure(d);
+    CHECK(f.x.integerTicks);
+    REQUIRE(named(f, "Ours UPDATE"));
+    REQUIRE(named(f, "Oracle UPDATE"));
+    REQUIRE(named(f, "SKIP"));
+    REQUIRE(named(f, "Oracle SKIP"));
+    const auto cells = [](const Series& s) {
+        std::size_t n = 0;
+        for (double y : s.y)
+            n += std::isfinite(y) ? 1 : 0;
+        return n;
+    };
+    std::size_t ours = 0, oracle = 0;
+    for (std::size_t i = 0; i < d.decisions.size(); ++i) {
+        ours += d.decisions[i];
+        oracle += d.oracleDecisions[i];
+    }
+    // Every chunk has exactly one cell per row, coloured by that row's decision.
+    CHECK(cells(*named(f, "Ours UPDATE")) == ours);
+    CHECK(cells(*named(f, "SKIP")) == d.decisions.size() - ours);
+    CHECK(cells(*named(f, "Oracle UPDATE")) == oracle);
+    CHECK(cells(*named(f, "Oracle SKIP")) == d.decisions.size() - oracle);
+    CHECK(named(f, "Ours UPDATE")->barBase > named(f, "Oracle UPDATE")->barBase);  // Ours above
+    CHECK(named(f, "Ours UPDATE")->barWidth == 1.0);
+    CHECK(f.title.find("agree on") != std::string::npos);
+
+    // The rows are named on the y axis instead of numeric ticks.
+    NullCanvas canvas;
+    const View view{{-0.5, 29.5}, *f.y.range};
+    const auto layout = layoutFigure(canvas, f, view, {0, 0, 600, 120}, RenderStyle{});
+    REQUIRE(layout.yLabels.size() == 2);
+    CHECK(layout.yLabels[0] == "Oracle");
+    CHECK(layout.yLabels[1] == "Ours");
+}
+
+TEST_CASE("run figures: all five export, also for an empty run", "[viz][figures]") {
     const auto figures = runFigures(sampleRun(25));
-    REQUIRE(figures.size() == 4);
+    REQUIRE(figures.size() == 5);
     CHECK(figures[0].stem == "fig_signal");
-    CHECK(figures[3].stem == "fig_sweep");
+    CHECK(figures[2].stem == "fig_decisions");
+    CHECK_FALSE(figures[2].inOverview);
+    CHECK(figures[4].stem == "fig_sweep");
     for (const auto& named : figures)
         for (auto format : {ImageFormat::Png, ImageFormat::Svg, ImageFormat::Pdf})
             CHECK(renderFigure(named.figure, format).size() > 500);
     for (const auto& named : runFigures(RunFigureData{}))
         CHECK_NOTHROW(renderFigure(named.figure, ImageFormat::Png));
+}
+
+TEST_CASE("run figures: a compared run is overlaid dashed on the signal and the sweep",
+          "[viz][figures]") {
+    auto d = sampleRun(20);
+    const auto plain = signalFigure(d).series.size();
+    d.compareName = "run 7";
+    d.compareSignal.assign(25, 1.5);
+    d.compareThreshold.assign(25, 1.2);
+    d.compareSweep = d.sweep;
+    const Figure signal = signalFigure(d);
+    REQUIRE(signal.series.size() == plain + 2);
+    const auto& other = signal.series[plain];
+    CHECK(other.name.find("run 7") != std::string::npos);
+    CHECK(other.lineStyle == LineStyle::Dashed);
+    CHECK(other.size() == 25);
+    CHECK(signal.series[plain + 1].kind == SeriesKind::Step);
+    const Figure sweep = sweepFigure(d);
+    REQUIRE(named(sweep, "Ours \u2014 run 7"));
+    REQUIRE(named(sweep, "Oracle \u2014 run 7"));
+    CHECK(named(sweep, "Ours \u2014 run 7")->lineStyle == LineStyle::Dashed);
+    CHECK(named(sweep, "Ours \u2014 run 7")->size() == d.sweep.size());
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "viz/palette.h"
@@ -60,6 +61,9 @@ struct Axis {
     bool integerTicks = false;   // chunk axes: ticks on whole numbers only, x is the unit index
     std::optional<Range> range;  // fixed; otherwise fitted to the data
     bool includeZero = false;    // the fit keeps 0 in view (bars, advantages)
+    // Named rows instead of numeric ticks (a decision strip's "Ours" and "Oracle"): a tick and
+    // its name at each value inside the view.
+    std::vector<std::pair<double, std::string>> categories;
 
     std::string title() const { return unit.empty() ? label : label + " (" + unit + ")"; }
 };

@@ -175,10 +175,19 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
     // y ticks, now that the height is known; their labels set the left gutter.
     const double plotH = std::max(1.0, bottom - top);
     layout.yTicks = axisTicks(figure.y, view.y, tickBudget(plotH, lineH * 2.6));
+    if (!figure.y.categories.empty()) {
+        layout.yTicks = {};
+        for (const auto& category : figure.y.categories)
+            if (view.y.contains(category.first)) {
+                layout.yTicks.values.push_back(category.first);
+                layout.yLabels.push_back(category.second);
+            }
+    }
     double labelW = 0;
-    for (double v : layout.yTicks.values) {
-        layout.yLabels.push_back(formatTick(v, layout.yTicks.step));
-        labelW = std::max(labelW, canvas.textSize(layout.yLabels.back(), font).x);
+    for (std::size_t i = 0; i < layout.yTicks.values.size(); ++i) {
+        if (figure.y.categories.empty())
+            layout.yLabels.push_back(formatTick(layout.yTicks.values[i], layout.yTicks.step));
+        labelW = std::max(labelW, canvas.textSize(layout.yLabels[i], font).x);
     }
     layout.leftGutter = pad + labelW + tick + 0.4 * font;
     const double left = outer.x0 + std::max(layout.leftGutter, style.minLeftGutter);

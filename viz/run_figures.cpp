@@ -1,4 +1,4 @@
-// Builders of a run's four figures. Colours keep one meaning across them: the policy's UPDATEs
+// Builders of a run's figures. Colours keep one meaning across them: the policy's UPDATEs
 // vermillion, the oracle bluish green, the signal blue, the threshold orange, Random black.
 #include "viz/run_figures.h"
 
@@ -85,6 +85,24 @@ Figure signalFigure(const RunFigureData& data) {
     }
     f.series.push_back(std::move(oracle));
     f.series.push_back(std::move(ours));
+    if (!data.compareSignal.empty()) {
+        Series other;
+        other.name = data.signalName + " \u2014 " + data.compareName;
+        other.y = data.compareSignal;
+        other.colour = Colour::series(kSkyBlue, 0.75f);
+        other.lineStyle = LineStyle::Dashed;
+        other.lineWidth = 1.2f;
+        f.series.push_back(std::move(other));
+        Series threshold;
+        threshold.name = "\u03c4 \u2014 " + data.compareName;
+        threshold.kind = SeriesKind::Step;
+        threshold.y = data.compareThreshold;
+        threshold.y.resize(data.compareSignal.size(), kNaN);
+        threshold.colour = Colour::series(kOrange, 0.55f);
+        threshold.lineStyle = LineStyle::Dashed;
+        threshold.lineWidth = 1.2f;
+        f.series.push_back(std::move(threshold));
+    }
     return f;
 }
 
@@ -122,6 +140,44 @@ Figure advantageFigure(const RunFigureData& data) {
     if (std::isfinite(cutoff))
         f.lines.push_back({false, cutoff, "Oracle cutoff", Colour::series(kBluishGreen),
                            LineStyle::Dashed, 1.0f});
+    return f;
+}
+
+Figure decisionStripFigure(const RunFigureData& data) {
+    Figure f;
+    const std::size_t n = std::max(data.decisions.size(), data.oracleDecisions.size());
+    // Cells are bars one chunk wide on two fixed rows, so the strip zooms and pans with the
+    // x-linked chunk plots and a click selects the chunk like anywhere else.
+    const auto row = [&](const std::string& name, double centre, Colour colour, bool legend) {
+        Series s;
+        s.name = name;
+        s.kind = SeriesKind::Bars;
+        s.colour = colour;
+        s.barWidth = 1.0;
+        s.barBase = centre - 0.4;
+        s.inLegend = legend;
+        s.y.assign(n, kNaN);
+        return s;
+    };
+    Series ours = row(data.policyName + " UPDATE", 1.0, Colour::series(kVermillion), true);
+    Series oursSkip = row("SKIP", 1.0, Colour::muted(0.35f), true);
+    Series oracle = row("Oracle UPDATE", 0.0, Colour::series(kBluishGreen), true);
+    Series oracleSkip = row("Oracle SKIP", 0.0, Colour::muted(0.35f), false);
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        (at(data.decisions, i) ? ours : oursSkip).y[i] = 1.4;
+        (at(data.oracleDecisions, i) ? oracle : oracleSkip).y[i] = 0.4;
+        agree += at(data.decisions, i) == at(data.oracleDecisions, i) ? 1 : 0;
+    }
+    const std::string agreement =
+        n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
+    f.title =
+        withRun("Decisions: " + data.policyName + " vs Oracle (agree on " + agreement + ")", data);
+    f.x = chunkAxis();
+    f.y.range = Range{-0.55, 1.55};
+    f.y.categories = {{0.0, "Oracle"}, {1.0, data.policyName}};
+    for (auto* s : {&ours, &oursSkip, &oracle, &oracleSkip})
+        f.series.push_back(std::move(*s));
     return f;
 }
 
@@ -204,6 +260,19 @@ Figure sweepFigure(const RunFigureData& data) {
             LineStyle::Solid);
     addLine(data.policyName, column(&SweepRow::ours), Colour::series(kVermillion),
             MarkerShape::TriangleUp, LineStyle::Solid);
+    if (!data.compareSweep.empty()) {
+        // The compared run's curves share the rate grid; muted and dashed, no markers.
+        const auto other = [&](double SweepRow::*field) {
+            std::vector<double> out;
+            for (std::size_t i = 0; i < data.sweep.size(); ++i)
+                out.push_back(i < data.compareSweep.size() ? data.compareSweep[i].*field : kNaN);
+            return out;
+        };
+        addLine("Oracle \u2014 " + data.compareName, other(&SweepRow::oracle),
+                Colour::series(kBluishGreen, 0.5f), MarkerShape::None, LineStyle::Dashed);
+        addLine(data.policyName + " \u2014 " + data.compareName, other(&SweepRow::ours),
+                Colour::series(kVermillion, 0.55f), MarkerShape::None, LineStyle::Dashed);
+    }
     if (std::isfinite(data.lossSkip))
         f.lines.push_back({false, data.lossSkip, "SKIP", Colour::muted(), LineStyle::Dotted, 1.0f});
     if (std::isfinite(data.lossUpdate))
@@ -218,6 +287,7 @@ Figure sweepFigure(const RunFigureData& data) {
 std::vector<NamedFigure> runFigures(const RunFigureData& data) {
     return {{"fig_signal", signalFigure(data)},
             {"fig_advantage", advantageFigure(data)},
+            {"fig_decisions", decisionStripFigure(data), 0.4, false},
             {"fig_scatter", scatterFigure(data)},
             {"fig_sweep", sweepFigure(data)}};
 }

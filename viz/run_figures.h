@@ -1,5 +1,6 @@
-// The four figures of one run (design.md §10): signal with threshold trajectory and decisions,
-// oracle advantage coloured by agreement, signal-vs-advantage scatter, loss-vs-rate sweep.
+// The figures of one run (design.md §10): signal with threshold trajectory and decisions,
+// oracle advantage coloured by agreement, the decision strip (policy vs Oracle per chunk),
+// signal-vs-advantage scatter, loss-vs-rate sweep.
 // Inputs are plain per-unit vectors, so the studio, the CLI and tests build them alike.
 #pragma once
 
@@ -31,18 +32,26 @@ struct RunFigureData {
     std::vector<SweepRow> sweep;  // ascending rates
     double currentRate = kNaN;    // the target rate the run was gated at (marked on the sweep)
     double lossSkip = kNaN, lossUpdate = kNaN;  // SKIP and UPDATE_1 (sweep reference lines)
+    // A second run overlaid in muted, dashed lines (the studio's compare); empty: none.
+    std::string compareName;
+    std::vector<double> compareSignal, compareThreshold;
+    std::vector<SweepRow> compareSweep;
 };
 
 Figure signalFigure(const RunFigureData& data);
 Figure advantageFigure(const RunFigureData& data);
+// Two rows of cells on the chunk axis: the policy's decisions above, Oracle's below.
+Figure decisionStripFigure(const RunFigureData& data);
 Figure scatterFigure(const RunFigureData& data);
 Figure sweepFigure(const RunFigureData& data);
 
 struct NamedFigure {
     std::string stem;  // file name without extension: fig_signal, fig_advantage, ...
     Figure figure;
+    double heightScale = 1.0;  // of the export height: the decision strip is a thin figure
+    bool inOverview = true;    // one of the 2 x 2 overview's panels
 };
-// fig_signal, fig_advantage, fig_scatter and fig_sweep, in that order.
+// fig_signal, fig_advantage, fig_decisions, fig_scatter and fig_sweep, in that order.
 std::vector<NamedFigure> runFigures(const RunFigureData& data);
 
 }  // namespace ponder::viz

@@ -33,6 +33,14 @@ void EvalWorker::start(RunRequest request) {
         std::thread([this, request = std::move(request)]() mutable { work(std::move(request)); });
 }
 
+bool applyInbox(WorkerInbox& inbox, StudioState& state) {
+    // Files first: they reset the state, and the units that follow belong to them.
+    if (inbox.files) state.reset(std::move(*inbox.files));
+    if (inbox.calibration) state.setCalibration(std::move(inbox.calibration));
+    if (!inbox.units.empty()) state.appendUnits(inbox.units);
+    return inbox.files || inbox.calibration || !inbox.units.empty();
+}
+
 WorkerInbox EvalWorker::take() {
     std::lock_guard<std::mutex> lock(m_mutex);
     WorkerInbox out = std::move(m_inbox);

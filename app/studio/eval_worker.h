@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/studio/studio_state.h"
 #include "core/calibration.h"
 #include "core/eval_plan.h"
 #include "core/evaluator.h"
@@ -41,6 +42,10 @@ struct WorkerInbox {
     std::vector<LogLine> log;
     std::optional<std::int64_t> runId;
 };
+
+// The state's part of taking the inbox (plan files, calibration, streamed units), shared by
+// the UI's frame loop and the headless tests. True when something changed.
+bool applyInbox(WorkerInbox& inbox, StudioState& state);
 
 class EvalWorker {
 public:

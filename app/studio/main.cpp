@@ -1,5 +1,6 @@
 // ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R]
-// [--screenshot OUT.png --frames N]: the desktop workbench (design.md §10).
+// [--compare RUN] [--screenshot OUT.png --frames N] [--frame-stats]: the desktop workbench
+// (design.md §10).
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -13,7 +14,7 @@ namespace {
 int usage(const std::string& reason) {
     std::cerr << "error: " << reason
               << "\nhint: ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] "
-                 "[--rate R] [--screenshot OUT.png --frames N]\n";
+                 "[--rate R] [--compare RUN] [--screenshot OUT.png --frames N] [--frame-stats]\n";
     return 2;
 }
 
@@ -30,19 +31,26 @@ int main(int argc, char** argv) {
                    "  --model DIR        model directory (default: assets/default-model)\n"
                    "  --open FILE        a file or folder to evaluate (repeatable)\n"
                    "  --rate R           initial target update rate (0..1)\n"
+                   "  --compare RUN      overlay this stored run (an id from the history)\n"
                    "  --screenshot PNG   render, save the window after the run, and exit\n"
                    "  --frames N         frames to render before the screenshot (30)\n"
-                   "  --size WxH         window size (1280x800)\n";
+                   "  --size WxH         window size (1280x800)\n"
+                   "  --frame-stats      print p50/p95/max frame time during runs at exit\n";
             return 0;
         }
+        if (arg == "--frame-stats") {
+            options.frameStats = true;
+            continue;
+        }
         if (arg == "--model" || arg == "--open" || arg == "--rate" || arg == "--screenshot" ||
-            arg == "--frames" || arg == "--size") {
+            arg == "--frames" || arg == "--size" || arg == "--compare") {
             const char* value = next();
             if (!value) return usage(arg + " needs a value");
             try {
                 if (arg == "--model") options.modelDir = value;
                 if (arg == "--open") options.inputs.push_back(value);
                 if (arg == "--rate") options.rate = std::stod(value);
+                if (arg == "--compare") options.compare = std::stoll(value);
                 if (arg == "--screenshot") options.screenshot = value;
                 if (arg == "--frames") options.frames = std::max(1, std::stoi(value));
                 if (arg == "--size") {

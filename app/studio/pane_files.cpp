@@ -1,6 +1,7 @@
 // Files pane (inputs, model, recent), the std::filesystem file browser, and the run history.
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include <imgui.h>
 
@@ -23,6 +24,7 @@ void Studio::drawFilesPane() {
         m_browserTarget = "model";
         m_showBrowser = true;
     }
+    drawRunSettings();
     ImGui::TextDisabled("INPUTS");
     for (const auto& input : m_inputs)
         ImGui::TextWrapped("%s", input.c_str());
@@ -30,6 +32,8 @@ void Studio::drawFilesPane() {
         m_browserTarget = "input";
         m_showBrowser = true;
     }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Datasets...")) m_showDatasets = true;
     ImGui::SameLine();
     if (ImGui::SmallButton(m_worker.busy() ? "Cancel" : "Run")) {
         if (m_worker.busy())
@@ -44,6 +48,25 @@ void Studio::drawFilesPane() {
             if (ImGui::Selectable(files[i].path.filename().string().c_str(), m_sourceFile == i))
                 m_sourceFile = i;
     }
+}
+
+void Studio::drawRunSettings() {
+    // Applied to the next run (a run in progress keeps what it started with).
+    ImGui::PushItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::BeginCombo("device", m_settings.device.c_str())) {
+        for (const auto& device : m_devices)
+            if (ImGui::Selectable(device.c_str(), device == m_settings.device))
+                m_settings.device = device;
+        ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("device of the next run (CUDA devices appear when LibTorch has CUDA)");
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    ImGui::SliderInt("threads", &m_settings.threads, 0, cores,
+                     m_settings.threads == 0 ? "all" : "%d");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("LibTorch threads of the next run (0: all cores)");
+    ImGui::PopItemWidth();
 }
 
 void Studio::drawFileBrowser() {
@@ -114,9 +137,19 @@ void Studio::drawHistoryPane() {
                       core::runStatusName(run.status), (long long)run.units,
                       run.label.empty() ? run.startedAt.c_str() : run.label.c_str(),
                       (long long)run.id);
-        if (ImGui::Selectable(text, m_runId && *m_runId == run.id)) reopenRun(run.id);
+        const bool compared = m_state.compare() && m_state.compare()->id == run.id;
+        if (ImGui::Selectable(text, (m_runId && *m_runId == run.id) || compared)) reopenRun(run.id);
         if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("%s\n%s", run.modelDir.c_str(), run.startedAt.c_str());
+            ImGui::SetTooltip("%s\n%s\nclick: open   right-click: compare", run.modelDir.c_str(),
+                              run.startedAt.c_str());
+        if (ImGui::BeginPopupContextItem()) {
+            if (ImGui::MenuItem("Open")) reopenRun(run.id);
+            if (ImGui::MenuItem("Compare with the current run", nullptr, compared))
+                reopenRun(run.id, true);
+            if (ImGui::MenuItem("Stop comparing", nullptr, false, m_state.compare().has_value()))
+                m_state.setCompare(std::nullopt);
+            ImGui::EndPopup();
+        }
     }
     ImGui::EndChild();
 }

@@ -69,6 +69,8 @@ void Studio::drawFrame() {
     drawHelpWindow();
     drawLogWindow();
     drawExportWindow();
+    drawBatchWindow();
+    drawDatasetsWindow();
     drawToasts();
 }
 
@@ -83,12 +85,14 @@ void Studio::drawMenuBar() {
             m_browserTarget = "model";
             m_showBrowser = true;
         }
+        if (ImGui::MenuItem("Datasets...")) m_showDatasets = true;
         if (ImGui::BeginMenu("Recent", !m_settings.recent.empty())) {
             for (const auto& recent : m_settings.recent)
                 if (ImGui::MenuItem(recent.c_str())) openInputs({recent}, !m_worker.busy());
             ImGui::EndMenu();
         }
         if (ImGui::MenuItem("Export...", "Ctrl+E")) m_showExport = true;
+        if (ImGui::MenuItem("Batch export...")) m_showBatch = true;
         ImGui::Separator();
         if (ImGui::MenuItem("Quit")) glfwSetWindowShouldClose(glfwGetCurrentContext(), GLFW_TRUE);
         ImGui::EndMenu();
@@ -96,6 +100,8 @@ void Studio::drawMenuBar() {
     if (ImGui::BeginMenu("Run")) {
         if (ImGui::MenuItem("Run", "Ctrl+R", false, !m_worker.busy())) startRun();
         if (ImGui::MenuItem("Cancel", "Esc", false, m_worker.busy())) m_worker.cancel();
+        ImGui::Separator();
+        drawRunSettings();
         ImGui::EndMenu();
     }
     if (ImGui::BeginMenu("View")) {
@@ -105,6 +111,10 @@ void Studio::drawMenuBar() {
         }
         if (ImGui::SliderFloat("Font scale", &m_settings.fontScale, 0.75f, 2.0f, "%.2f"))
             applyTheme();
+        // 0 follows the monitor's content scale; applied on release (it rescales the style).
+        ImGui::SliderFloat("DPI scale", &m_settings.dpiScale, 0.0f, 3.0f,
+                           m_settings.dpiScale > 0 ? "%.2f" : "auto");
+        if (ImGui::IsItemDeactivatedAfterEdit()) applyTheme();
         if (ImGui::MenuItem("Log window", nullptr, m_showLog)) m_showLog = !m_showLog;
         if (ImGui::MenuItem("Reset layout")) {
             m_settings.resetLayout();
@@ -176,9 +186,13 @@ void Studio::drawHelpWindow() {
             "  Signal: the gating signal per chunk, the threshold trajectory and the decisions\n"
             "  Advantage: loss_skip - loss_update per chunk, coloured by agreement with Oracle\n"
             "  Scatter: signal against advantage, with Pearson and Spearman correlation\n"
+            "  Decisions: one cell per chunk, Ours above and Oracle below (coloured: UPDATE)\n"
             "  Sweep: mean loss against the target update rate for Ours, Random and Oracle;\n"
-            "         the current rate is marked\n\n"
-            "Tune: every change replays the policy over the cached chunks (no recomputation).");
+            "         the current rate is marked\n"
+            "  Compare (right-click a run in the history): its signal, threshold and sweep\n"
+            "         dashed in the plots, its loss and recovery as B columns\n\n"
+            "Tune: every change replays the policy over the cached chunks (no recomputation).\n"
+            "Summary: [low, high] is a 95%% block-bootstrap CI over files (several files).");
     }
     ImGui::End();
 }

@@ -48,18 +48,32 @@ void Studio::drawPlotsPane() {
                                             : "No chunks yet: run an evaluation (Ctrl+R).");
     }
     if (m_plotFont) ImGui::PushFont(m_plotFont);
-    const float avail = ImGui::GetContentRegionAvail().y;
-    const float height = std::max(140.0f, (avail - 3 * ImGui::GetStyle().ItemSpacing.y) / 4.0f);
+    // Rows: signal, advantage, the decision strip (two rows of cells need little height), and
+    // the scatter beside the sweep, so the chunk plots keep their height with five figures.
+    const float dpi = dpiScale();
+    const float stripHeight = 100.0f * dpi;
+    const float spacing = ImGui::GetStyle().ItemSpacing.y;
+    const float avail = ImGui::GetContentRegionAvail().y - stripHeight - 3 * spacing;
+    // The half-width pair gets the most height: its legends wrap onto more rows.
+    const float chunkHeight = std::max(110.0f * dpi, avail * 0.3f);
+    const float pairHeight = std::max(140.0f * dpi, avail - 2 * chunkHeight);
+    const float halfWidth =
+        (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2.0f;
     for (std::size_t i = 0; i < figures.size() && i < m_plots.size(); ++i) {
-        viz::PlotOptions options;
-        options.size = ImVec2(0, height);
-        options.selectedUnit = m_state.selected;
+        const auto& stem = figures[i].stem;
         // The scatter and the sweep have their own x axes; the chunk plots share one.
         const bool chunkAxis =
-            figures[i].stem == "fig_signal" || figures[i].stem == "fig_advantage";
+            stem == "fig_signal" || stem == "fig_advantage" || stem == "fig_decisions";
+        viz::PlotOptions options;
+        options.size = ImVec2(chunkAxis ? 0 : halfWidth, stem == "fig_decisions" ? stripHeight
+                                                         : chunkAxis             ? chunkHeight
+                                                                                 : pairHeight);
+        options.dpiScale = dpi;
+        options.selectedUnit = m_state.selected;
+        if (stem == "fig_sweep") ImGui::SameLine();
         const auto events = chunkAxis ? m_plots[i].draw(figures[i].figure, m_xAxis, options)
                                       : m_plots[i].draw(figures[i].figure, options);
-        if (events.clickedUnit && figures[i].stem != "fig_sweep") {
+        if (events.clickedUnit && stem != "fig_sweep") {
             m_state.selected = events.clickedUnit;
             m_scrollToUnit = events.clickedUnit;
         }
@@ -67,10 +81,11 @@ void Studio::drawPlotsPane() {
             std::filesystem::path dir(m_exportDir);
             try {
                 std::filesystem::create_directories(dir);
-                const auto path =
-                    dir / (figures[i].stem + "." + viz::extensionOf(*events.exportRequested));
+                const auto path = dir / (stem + "." + viz::extensionOf(*events.exportRequested));
+                viz::ExportOptions exportOptions;
+                exportOptions.heightPt *= figures[i].heightScale;
                 viz::exportFigure(m_plots[i].snapshot(figures[i].figure), *events.exportRequested,
-                                  path);
+                                  path, exportOptions);
                 report({LogLine::Level::Info, "wrote " + path.string(), {}});
             } catch (const core::PonderError& error) {
                 report({LogLine::Level::Error, error.what(), error.hint()});
@@ -85,11 +100,34 @@ void Studio::drawPlotsPane() {
 void Studio::drawSummaryTable() {
     const auto& rows = m_state.summary();
     if (rows.empty()) return;
+    const auto& compare = m_state.compare();
+    if (compare) {
+        const std::string name = "run " + std::to_string(compare->id);
+        ImGui::TextDisabled("B: comparing with %s%s%s (dashed in the plots)", name.c_str(),
+                            compare->title == name ? "" : ": ",
+                            compare->title == name ? "" : compare->title.c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Stop comparing")) m_state.setCompare(std::nullopt);
+    }
+    const bool withCompare = compare.has_value();
+    // Columns fit their text (CIs make cells wide); a narrow pane scrolls the table sideways.
+    const bool withCi = rows.front().lossCi.has_value();
     const ImGuiTableFlags flags =
-        ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
-    if (!ImGui::BeginTable("summary", 6, flags)) return;
+        ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
+        (withCi || withCompare ? ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX
+                               : ImGuiTableFlags_SizingStretchProp);
+    // A scrolling table needs its height; a plain one sizes itself.
+    const float tableHeight =
+        withCi || withCompare
+            ? ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize
+            : 0.0f;
+    if (!ImGui::BeginTable("summary", withCompare ? 8 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
         ImGui::TableSetupColumn(header);
+    if (withCompare) {
+        ImGui::TableSetupColumn("loss B");
+        ImGui::TableSetupColumn("recovery B");
+    }
     ImGui::TableHeadersRow();
     const auto cell = [](const char* format, double value) {
         ImGui::TableNextColumn();
@@ -98,15 +136,31 @@ void Studio::drawSummaryTable() {
         else
             ImGui::Text(format, value);
     };
+    // A value with its bootstrap CI: the interval in muted text, the detail on hover.
+    const auto cellCi = [&](const char* format, double value,
+                            const std::optional<core::BootstrapInterval>& ci, double scale) {
+        cell(format, value);
+        if (!ci || std::isnan(ci->low)) return;
+        ImGui::SameLine(0, 4);
+        const int decimals = scale > 1 ? 1 : 4;
+        ImGui::TextDisabled("[%.*f, %.*f]", decimals, scale * ci->low, decimals, scale * ci->high);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("95%% percentile block bootstrap over %zu files (%zu resamples)",
+                              ci->blocks, ci->resamples);
+    };
     for (const auto& row : rows) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(row.method.c_str());
-        cell("%.4f", row.summary.loss);
+        cellCi("%.4f", row.summary.loss, row.lossCi, 1);
         cell("%.2f", row.summary.rate);
         cell("%.2f", row.summary.cost);
-        cell("%.1f%%", 100 * row.summary.recovery);
+        cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
         cell("%.1f%%", 100 * row.summary.agreement);
+        if (withCompare) {
+            cell("%.4f", row.compare ? row.compare->loss : core::kNaN);
+            cell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
+        }
     }
     ImGui::EndTable();
 }

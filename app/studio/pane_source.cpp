@@ -56,6 +56,8 @@ void Studio::drawSourcePane() {
     }
 
     ImGui::TextDisabled("%s", file.path.c_str());
+    if (m_sourceFile < m_sourceNotes.size() && !m_sourceNotes[m_sourceFile].empty())
+        ImGui::TextColored(ImVec4(0.9f, 0.7f, 0.3f, 1), "%s", m_sourceNotes[m_sourceFile].c_str());
     ImGui::Separator();
     ImGui::BeginChild("text", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
     const float lineHeight = ImGui::GetTextLineHeight();

@@ -65,6 +65,8 @@ Settings loadSettings(const fs::path& file) {
         settings.leftRatio = json.value("left_ratio", settings.leftRatio);
         settings.sourceRatio = json.value("source_ratio", settings.sourceRatio);
         settings.threads = json.value("threads", settings.threads);
+        settings.device = json.value("device", settings.device);
+        settings.dpiScale = json.value("dpi_scale", settings.dpiScale);
     } catch (const std::exception&) {
         return Settings{};
     }
@@ -80,6 +82,8 @@ void saveSettings(const Settings& settings, const fs::path& file) {
     json["left_ratio"] = settings.leftRatio;
     json["source_ratio"] = settings.sourceRatio;
     json["threads"] = settings.threads;
+    json["device"] = settings.device;
+    json["dpi_scale"] = settings.dpiScale;
     core::writeFileAtomic(file, json.dump(2) + "\n");
 }
 

@@ -21,6 +21,8 @@ struct Settings {
     float leftRatio = 0.22f;          // files/tune column width over the window width
     float sourceRatio = 0.36f;        // source pane width over the rest
     int threads = 0;                  // 0: all cores
+    std::string device = "cpu";       // "cpu" or "cuda:N", applied to the next run
+    float dpiScale = 0.0f;            // plots' line and marker scale; 0: the monitor's own
 
     void addRecent(const std::string& path);
     void resetLayout();

@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
 #define GL_SILENCE_DEPRECATION
 #include <GLFW/glfw3.h>
@@ -17,6 +15,7 @@
 
 #include "core/errors.h"
 #include "core/exports.h"
+#include "core/runtime.h"
 #include "viz/figure_export.h"
 
 namespace ponder::studio {
@@ -68,13 +67,18 @@ Studio::Studio(StudioOptions options) : m_options(std::move(options)) {
     m_browseDir = fs::path(m_inputs.front()).parent_path();
     if (m_browseDir.empty()) m_browseDir = fs::current_path();
     std::snprintf(m_exportDir, sizeof m_exportDir, "%s", (m_configDir / "export").c_str());
-    for (const char* id : {"signal", "advantage", "scatter", "sweep"})
+    std::snprintf(m_batchDir, sizeof m_batchDir, "%s", (m_configDir / "batch-export").c_str());
+    m_datasetsRoot = findDatasetsRoot();
+    // One widget per figure of viz::runFigures, in its order.
+    for (const char* id : {"signal", "advantage", "decisions", "scatter", "sweep"})
         m_plots.emplace_back(id);
 }
 
 Studio::~Studio() {
     m_worker.cancel();
     m_worker.join();
+    m_batch.cancel();
+    m_batch.join();
     try {
         saveSettings(m_settings, m_configDir / "settings.json");
     } catch (const std::exception& error) {
@@ -101,16 +105,27 @@ void Studio::startRun() {
                 "choose one with File > Open model... (a folder with config.json)"});
         return;
     }
+    if (m_batch.busy()) {
+        report({LogLine::Level::Warning, "a batch export is running",
+                "wait for it or cancel it in File > Batch export..."});
+        return;
+    }
     m_modelMissing = false;
     RunRequest request;
     request.modelDir = m_settings.modelDir;
     for (const auto& input : m_inputs)
         request.inputs.emplace_back(input);
     request.threads = m_settings.threads;
+    request.device = m_settings.device;
     request.settings.ours = m_state.oursSpecOr();
     request.database = databasePath();
+    ++m_runGeneration;  // a reopen still in flight must not replace this run
+    m_sourceNotes.clear();
+    m_frameStats.clear();
+    m_uiWorkStats.clear();
     m_runId.reset();
     m_state.title = fs::path(m_inputs.front()).filename().string();
+    if (m_inputs.size() > 1) m_state.title += " + " + std::to_string(m_inputs.size() - 1) + " more";
     m_state.reset({});
     m_sourceFile = 0;
     m_xAxis.fit();
@@ -143,39 +158,67 @@ void Studio::refreshHistory() {
     }
 }
 
-void Studio::reopenRun(std::int64_t id) {
-    if (m_worker.busy()) {
+void Studio::reopenRun(std::int64_t id, bool compare) {
+    if (!compare && m_worker.busy()) {
         report({LogLine::Level::Warning, "a run is in progress", "cancel it first (Esc)"});
         return;
     }
-    try {
-        core::RunStore store(databasePath());
-        auto stored = store.loadRun(id);
-        std::vector<core::PlanFile> files;
-        for (const auto& input : stored.inputFiles) {
-            // The source pane needs the text; a file changed since the run is shown as it is
-            // now (token offsets are recomputed only by a new run).
-            core::PlanFile file;
-            file.path = input.path;
-            std::ifstream in(input.path, std::ios::binary);
-            file.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-            file.lineStarts.push_back(0);
-            for (std::size_t i = 0; i < file.text.size(); ++i)
-                if (file.text[i] == '\n' && i + 1 < file.text.size())
-                    file.lineStarts.push_back(i + 1);
-            files.push_back(std::move(file));
-        }
-        m_state.title =
-            stored.summary.label.empty() ? "run " + std::to_string(id) : stored.summary.label;
-        m_state.reset(std::move(files));
-        m_state.setUnits(std::move(stored.units));
-        m_runId = id;
-        m_sourceFile = 0;
-        m_xAxis.fit();
-        report({LogLine::Level::Info, "reopened run " + std::to_string(id), {}});
-    } catch (const core::PonderError& error) {
-        report({LogLine::Level::Error, error.what(), error.hint()});
+    if (m_reopening.valid()) {
+        report({LogLine::Level::Warning, "still opening a run", "try again in a moment"});
+        return;
     }
+    // Loading and re-tokenizing (for the heat map) may take a while: off the UI thread.
+    m_reopening = std::async(
+        std::launch::async, [db = databasePath(), id, compare, generation = m_runGeneration] {
+            Reopened out;
+            out.id = id;
+            out.compare = compare;
+            out.generation = generation;
+            try {
+                core::RunStore store(db);
+                auto stored = store.loadRun(id);
+                out.title = stored.summary.label.empty() ? "run " + std::to_string(id)
+                                                         : stored.summary.label;
+                if (!compare) out.files = reopenFiles(stored);
+                out.units = std::move(stored.units);
+            } catch (const core::PonderError& error) {
+                out.error = error.what();
+                out.hint = error.hint();
+            } catch (const std::exception& error) {
+                out.error = error.what();
+            }
+            return out;
+        });
+}
+
+void Studio::pollReopen() {
+    using namespace std::chrono_literals;
+    if (!m_reopening.valid() || m_reopening.wait_for(0s) != std::future_status::ready) return;
+    Reopened run = m_reopening.get();
+    m_activeFrames = 3;
+    if (!run.error.empty()) {
+        report({LogLine::Level::Error, run.error, run.hint});
+        return;
+    }
+    if (run.compare) {
+        m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units)});
+        report({LogLine::Level::Info, "comparing with run " + std::to_string(run.id), {}});
+        return;
+    }
+    if (run.generation != m_runGeneration || m_worker.busy()) return;  // a run started since
+    std::vector<core::PlanFile> files;
+    m_sourceNotes.clear();
+    for (auto& file : run.files) {
+        files.push_back(std::move(file.file));
+        m_sourceNotes.push_back(std::move(file.note));
+    }
+    m_state.title = run.title;
+    m_state.reset(std::move(files));
+    m_state.setUnits(std::move(run.units));
+    m_runId = run.id;
+    m_sourceFile = 0;
+    m_xAxis.fit();
+    report({LogLine::Level::Info, "reopened run " + std::to_string(run.id), {}});
 }
 
 void Studio::exportCurrent(const fs::path& dir) {
@@ -191,8 +234,10 @@ void Studio::exportCurrent(const fs::path& dir) {
         for (const auto& figure : m_state.figures())
             for (auto format :
                  {viz::ImageFormat::Png, viz::ImageFormat::Svg, viz::ImageFormat::Pdf}) {
+                viz::ExportOptions options;
+                options.heightPt *= figure.heightScale;
                 viz::exportFigure(figure.figure, format,
-                                  dir / (figure.stem + "." + viz::extensionOf(format)));
+                                  dir / (figure.stem + "." + viz::extensionOf(format)), options);
                 ++written;
             }
         report({LogLine::Level::Info,
@@ -210,25 +255,61 @@ void Studio::exportCurrent(const fs::path& dir) {
 
 void Studio::pollWorker() {
     auto inbox = m_worker.take();
-    if (inbox.files) m_state.reset(std::move(*inbox.files));
-    if (inbox.calibration) m_state.setCalibration(std::move(inbox.calibration));
     if (inbox.runId) m_runId = inbox.runId;
-    if (!inbox.units.empty()) m_state.appendUnits(inbox.units);
+    const bool changed = applyInbox(inbox, m_state);
     for (auto& line : inbox.log) {
         if (line.level == LogLine::Level::Error && line.text.find("model") != std::string::npos)
             m_modelMissing = true;
         report(std::move(line));
         m_historyDirty = true;
     }
-    if (inbox.files || !inbox.units.empty() || !inbox.log.empty()) m_activeFrames = 3;
+    if (changed || !inbox.log.empty()) m_activeFrames = 3;
+}
+
+void Studio::pollBatch() {
+    for (auto& line : m_batch.takeLog()) {
+        report(std::move(line));
+        m_historyDirty = true;
+        m_activeFrames = 3;
+    }
+}
+
+void Studio::startBatch() {
+    if (m_worker.busy()) {
+        report({LogLine::Level::Warning, "a run is in progress", "cancel it first (Esc)"});
+        return;
+    }
+    BatchRequest request;
+    try {
+        request.rates = parseRates(m_batchRates);
+    } catch (const core::PonderError& error) {
+        report({LogLine::Level::Error, error.what(), error.hint()});
+        return;
+    }
+    request.run.modelDir = m_settings.modelDir;
+    for (const auto& input : m_inputs)
+        request.run.inputs.emplace_back(input);
+    request.run.threads = m_settings.threads;
+    request.run.device = m_settings.device;
+    request.run.settings.ours = m_state.oursSpecOr();
+    request.run.database = databasePath();
+    request.outDir = m_batchDir;
+    m_batch.start(std::move(request));
+}
+
+float Studio::dpiScale() const {
+    return m_settings.dpiScale > 0 ? m_settings.dpiScale : m_monitorScale;
 }
 
 void Studio::applyTheme() {
+    // From a fresh style each time: ScaleAllSizes multiplies, so it must not compound.
+    ImGui::GetStyle() = ImGuiStyle();
     if (m_settings.darkTheme)
         ImGui::StyleColorsDark();
     else
         ImGui::StyleColorsLight();
-    ImGui::GetIO().FontGlobalScale = m_settings.fontScale;
+    ImGui::GetStyle().ScaleAllSizes(dpiScale());
+    ImGui::GetIO().FontGlobalScale = m_settings.fontScale * dpiScale();
 }
 
 void Studio::handleShortcuts() {
@@ -239,8 +320,10 @@ void Studio::handleShortcuts() {
         m_showBrowser = true;
     }
     if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_E, false)) m_showExport = true;
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false) && m_worker.busy())
-        m_worker.cancel();
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
+        if (m_worker.busy()) m_worker.cancel();
+        if (m_batch.busy()) m_batch.cancel();
+    }
 }
 
 int Studio::run() {
@@ -264,6 +347,9 @@ int Studio::run() {
         return 1;
     }
     glfwMakeContextCurrent(m_window);
+    float scaleX = 1.0f, scaleY = 1.0f;
+    glfwGetWindowContentScale(m_window, &scaleX, &scaleY);
+    m_monitorScale = std::clamp(scaleY, 0.5f, 4.0f);
     glfwSwapInterval(m_options.screenshot.empty() ? 1 : 0);
     glfwSetWindowUserPointer(m_window, this);
     glfwSetDropCallback(m_window, [](GLFWwindow* window, int count, const char** paths) {
@@ -282,8 +368,16 @@ int Studio::run() {
     ImGui_ImplGlfw_InitForOpenGL(m_window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
+    try {
+        m_devices.clear();
+        for (const auto& device : core::runtimeInfo().devices)
+            m_devices.push_back(device.substr(0, device.find(' ')));
+    } catch (const std::exception&) {
+        m_devices = {"cpu"};
+    }
     refreshHistory();
     startRun();
+    if (m_options.compare) reopenRun(*m_options.compare, true);
     int status = 0;
     while (!glfwWindowShouldClose(m_window)) {
         const bool screenshot = !m_options.screenshot.empty();
@@ -291,14 +385,19 @@ int Studio::run() {
             glfwPollEvents();
         else
             // Idle: wake for input, or a few times a second for the worker's units and toasts.
-            glfwWaitEventsTimeout(m_worker.busy() ? 0.1 : 0.5);
+            glfwWaitEventsTimeout(m_worker.busy() || m_batch.busy() || m_reopening.valid() ? 0.1
+                                                                                           : 0.5);
+        const auto frameStart = std::chrono::steady_clock::now();
         pollWorker();
+        pollReopen();
+        pollBatch();
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
         handleShortcuts();
         drawFrame();
         ImGui::Render();
+        const auto built = std::chrono::steady_clock::now();
         int width = 0, height = 0;
         glfwGetFramebufferSize(m_window, &width, &height);
         glViewport(0, 0, width, height);
@@ -315,7 +414,8 @@ int Studio::run() {
             const double waited =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
             // Frames count once the run is over, so the image shows its plots.
-            if (!m_worker.busy() || waited > m_options.screenshotTimeout) ++m_screenshotFrames;
+            if ((!m_worker.busy() && !m_reopening.valid()) || waited > m_options.screenshotTimeout)
+                ++m_screenshotFrames;
             if (m_screenshotFrames >= m_options.frames) {
                 if (!saveFramebuffer(m_options.screenshot, width, height)) {
                     std::cerr << "error: cannot write " << m_options.screenshot
@@ -329,9 +429,34 @@ int Studio::run() {
             }
         }
         glfwSwapBuffers(m_window);
+        // The frame's own work (not the idle wait) while a run streams in: the 60 fps budget.
+        // Split into the UI thread's own work (inbox, replay, layout) and GL drawing plus the
+        // swap, which under Xvfb is Mesa's software rasterizer on the same cores.
+        const bool live = m_worker.busy();
+        const auto ms = [](auto a, auto b) {
+            return std::chrono::duration<double, std::milli>(b - a).count();
+        };
+        (live ? m_frameStats : m_quietFrameStats)
+            .add(ms(frameStart, std::chrono::steady_clock::now()));
+        if (live) m_uiWorkStats.add(ms(frameStart, built));
+        if (m_recordedRun && !live && m_frameStats.size() > 0)
+            report({LogLine::Level::Info, m_frameStats.text(), {}});
+        m_recordedRun = live;
+    }
+    if (m_options.frameStats) {
+        std::cerr << m_frameStats.text() << "\n";
+        auto work = m_uiWorkStats.text();
+        work.replace(0, work.find(':'), "  of which UI work before GL (inbox, replay, layout)");
+        std::cerr << work << "\n";
+        // The same frames' cost without a run: what rendering alone takes on this machine.
+        auto quiet = m_quietFrameStats.text();
+        quiet.replace(0, quiet.find(':'), "frame time without a run");
+        std::cerr << quiet << "\n";
     }
     m_worker.cancel();
     m_worker.join();
+    m_batch.cancel();
+    m_batch.join();
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();

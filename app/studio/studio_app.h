@@ -5,11 +5,17 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "app/studio/batch_export.h"
+#include "app/studio/datasets.h"
 #include "app/studio/eval_worker.h"
+#include "app/studio/frame_stats.h"
+#include "app/studio/reopen.h"
 #include "app/studio/settings.h"
 #include "app/studio/studio_state.h"
 #include "core/run_store.h"
@@ -26,7 +32,9 @@ struct StudioOptions {
     std::optional<double> rate;       // initial target rate
     std::string screenshot;           // write the window as PNG after `frames` frames, exit
     int frames = 30;
-    double screenshotTimeout = 300;  // seconds to wait for a run before the screenshot
+    double screenshotTimeout = 300;       // seconds to wait for a run before the screenshot
+    bool frameStats = false;              // print p50/p95/max frame time of live runs at exit
+    std::optional<std::int64_t> compare;  // a stored run to overlay from the start
     int width = 1280, height = 800;
 };
 
@@ -46,10 +54,25 @@ private:
         std::chrono::steady_clock::time_point until;
     };
 
+    // A stored run read off the UI thread (its files re-tokenized for the heat map).
+    struct Reopened {
+        std::int64_t id = 0;
+        bool compare = false;          // load as the compared run, not the current one
+        std::uint64_t generation = 0;  // m_runGeneration when asked
+        std::string title;
+        std::vector<ReopenedFile> files;
+        std::vector<core::UnitRecord> units;
+        std::string error, hint;
+    };
+
     // Actions.
     void startRun();
     void openInputs(std::vector<std::string> inputs, bool run);
-    void reopenRun(std::int64_t id);
+    void reopenRun(std::int64_t id, bool compare = false);
+    void pollReopen();
+    void pollBatch();
+    void startBatch();
+    float dpiScale() const;
     void refreshHistory();
     void exportCurrent(const std::filesystem::path& dir);
     void report(LogLine line);
@@ -71,6 +94,9 @@ private:
     void drawHelpWindow();
     void drawLogWindow();
     void drawExportWindow();
+    void drawBatchWindow();
+    void drawDatasetsWindow();
+    void drawRunSettings();
     void drawToasts();
     bool splitter(const char* id, float& ratio, float total, float height);
 
@@ -87,10 +113,32 @@ private:
     EvalWorker m_worker;
     std::optional<std::int64_t> m_runId;
     bool m_modelMissing = false;
+    std::future<Reopened> m_reopening;
+    std::uint64_t m_runGeneration = 0;       // bumped by each new live run
+    std::vector<std::string> m_sourceNotes;  // per file: why its heat map is not shown
+    std::vector<std::string> m_devices;      // core::runtimeInfo(): "cpu", "cuda:0", ...
+    float m_monitorScale = 1.0f;             // the window's content scale (DPI / 96)
 
     std::vector<LogLine> m_log;
     std::vector<Toast> m_toasts;
-    bool m_showLog = false, m_showHelp = false, m_showExport = false;
+    bool m_showLog = false, m_showHelp = false, m_showExport = false, m_showBatch = false;
+    bool m_showDatasets = false;
+
+    // Batch export.
+    BatchExporter m_batch;
+    char m_batchRates[128] = "0.25, 0.5, 0.75";
+    char m_batchDir[512] = {};
+
+    // Dataset browser.
+    std::filesystem::path m_datasetsRoot;
+    std::vector<Dataset> m_datasets;
+    bool m_datasetsScanned = false;
+    std::set<std::string> m_datasetSelection;  // on-disk paths
+
+    // Frame times of live runs (style: 60 fps while a run streams in).
+    FrameStats m_frameStats, m_quietFrameStats;  // frames during a live run, and the others
+    FrameStats m_uiWorkStats;                    // live frames up to ImGui::Render()
+    bool m_recordedRun = false;                  // the last frame had a run in progress
 
     // Files pane / browser.
     bool m_showBrowser = false;

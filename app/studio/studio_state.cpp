@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "core/errors.h"
 #include "core/run_analysis.h"
@@ -53,7 +54,12 @@ void StudioState::setCalibration(std::optional<core::Calibration> calibration) {
     replay();
 }
 
-core::PolicySpec StudioState::oursSpec() const {
+void StudioState::setCompare(std::optional<CompareRun> compare) {
+    m_compare = std::move(compare);
+    replay();
+}
+
+core::PolicySpec StudioState::specFor(const core::UnitTable& table) const {
     core::PolicySpec spec;
     spec.name = m_tune.policy;
     spec.rate = m_tune.rate;
@@ -71,7 +77,7 @@ core::PolicySpec StudioState::oursSpec() const {
     }
     // `threshold` needs a fixed τ: the run's own (1-ρ) quantile is the natural default here.
     if (spec.name == "threshold")
-        spec.threshold = core::empiricalThreshold(m_table.signal(spec.signal), spec.rate);
+        spec.threshold = core::empiricalThreshold(table.signal(spec.signal), spec.rate);
     return spec;
 }
 
@@ -105,6 +111,59 @@ std::optional<std::int64_t> StudioState::unitAtByte(std::int64_t fileIndex,
     return std::nullopt;
 }
 
+namespace {
+
+// The summary table's methods replayed over one table, in display order.
+struct Replayed {
+    core::PolicyRun ours, oracle;
+    std::vector<SummaryRow> rows;
+    std::vector<core::PolicyRun> runs;  // of each row
+};
+
+Replayed replayMethods(const core::PolicySpec& spec, const core::UnitTable& table) {
+    Replayed out;
+    core::runPolicyInto(spec, table, out.ours);
+    core::PolicySpec oracleSpec = spec;
+    oracleSpec.name = "oracle";
+    core::runPolicyInto(oracleSpec, table, out.oracle);
+    for (const auto& [method, name] : {std::pair<const char*, const char*>{"SKIP", "skip"},
+                                       {"UPDATE_1", "update"},
+                                       {"Random", "random"}}) {
+        core::PolicySpec one = spec;
+        one.name = name;
+        out.runs.push_back(core::runPolicy(one, table));
+        out.rows.push_back(
+            {method, core::summarise(out.runs.back(), table, out.oracle), {}, {}, {}});
+    }
+    out.runs.push_back(out.oracle);
+    out.rows.push_back({"Oracle", core::summarise(out.oracle, table, out.oracle), {}, {}, {}});
+    out.runs.push_back(out.ours);
+    out.rows.push_back(
+        {"Ours (" + spec.name + ")", core::summarise(out.ours, table, out.oracle), {}, {}, {}});
+    return out;
+}
+
+std::vector<viz::SweepRow> sweepOf(const core::UnitTable& table, const core::PolicySpec& spec) {
+    core::AnalysisSettings settings;
+    settings.ours = spec;
+    std::vector<double> rates;
+    for (int i = 0; i <= 20; ++i)
+        rates.push_back(i / 20.0);
+    std::vector<viz::SweepRow> rows;
+    for (const auto& p : core::sweepRates(table, settings, rates))
+        rows.push_back(
+            {p.targetRate, p.oursLoss, p.randomLoss, p.randomExpectedLoss, p.oracleLoss});
+    return rows;
+}
+
+std::size_t distinctBlocks(const std::vector<std::int64_t>& block) {
+    std::vector<std::int64_t> sorted = block;
+    std::sort(sorted.begin(), sorted.end());
+    return std::size_t(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
+}
+
+}  // namespace
+
 void StudioState::replay() {
     ++m_version;
     m_replayError.clear();
@@ -114,28 +173,31 @@ void StudioState::replay() {
     m_figureData.title = title;
     m_ours = core::PolicyRun{};
     m_oracle = core::PolicyRun{};
-    if (m_units.empty()) {
-        m_figures = viz::runFigures(m_figureData);
-        return;
-    }
+    if (!m_units.empty()) replayUnits();
+    m_figures = viz::runFigures(m_figureData);
+    // Stacked and x-linked in the studio, the chunk plots share one axis whose ticks say
+    // "chunk" plainly enough: without the axis title row each keeps more of its height.
+    for (auto& figure : m_figures)
+        if (figure.stem == "fig_signal" || figure.stem == "fig_advantage" ||
+            figure.stem == "fig_decisions")
+            figure.figure.x.label.clear();
+}
+
+void StudioState::replayUnits() {
     try {
         const auto spec = oursSpec();
-        core::runPolicyInto(spec, m_table, m_ours);
-        core::PolicySpec oracleSpec = spec;
-        oracleSpec.name = "oracle";
-        core::runPolicyInto(oracleSpec, m_table, m_oracle);
-        const auto row = [&](const std::string& method, const std::string& name) {
-            core::PolicySpec one = spec;
-            one.name = name;
-            const auto run = core::runPolicy(one, m_table);
-            m_summary.push_back({method, core::summarise(run, m_table, m_oracle)});
-        };
-        row("SKIP", "skip");
-        row("UPDATE_1", "update");
-        row("Random", "random");
-        m_summary.push_back({"Oracle", core::summarise(m_oracle, m_table, m_oracle)});
-        m_summary.push_back(
-            {"Ours (" + spec.name + ")", core::summarise(m_ours, m_table, m_oracle)});
+        auto replayed = replayMethods(spec, m_table);
+        // One file is one block, and a CI over a single block would be a point: CIs only for
+        // several files. Decisions stay fixed; which files enter the mean is resampled.
+        if (distinctBlocks(m_table.block) > 1)
+            for (std::size_t i = 0; i < replayed.rows.size(); ++i) {
+                replayed.rows[i].lossCi = core::bootstrapMeanLoss(replayed.runs[i], m_table);
+                replayed.rows[i].recoveryCi =
+                    core::bootstrapRecovery(replayed.runs[i], replayed.oracle, m_table);
+            }
+        m_ours = std::move(replayed.ours);
+        m_oracle = std::move(replayed.oracle);
+        m_summary = std::move(replayed.rows);
 
         auto& data = m_figureData;
         data.signalName = core::signalName(spec.signal);
@@ -152,22 +214,26 @@ void StudioState::replay() {
         data.pearson = correlation.pearson;
         data.spearman = correlation.spearman;
         data.correlationUnits = correlation.n;
-        core::AnalysisSettings settings;
-        settings.ours = spec;
-        std::vector<double> rates;
-        for (int i = 0; i <= 20; ++i)
-            rates.push_back(i / 20.0);
-        for (const auto& p : core::sweepRates(m_table, settings, rates))
-            data.sweep.push_back(
-                {p.targetRate, p.oursLoss, p.randomLoss, p.randomExpectedLoss, p.oracleLoss});
+        data.sweep = sweepOf(m_table, spec);
         data.currentRate = spec.rate;
         data.lossSkip = m_summary[0].summary.loss;
         data.lossUpdate = m_summary[1].summary.loss;
+
+        if (m_compare && !m_compare->units.empty()) {
+            const auto table = core::unitTableFrom(m_compare->units);
+            const auto compareSpec = specFor(table);
+            const auto other = replayMethods(compareSpec, table);
+            for (std::size_t i = 0; i < m_summary.size() && i < other.rows.size(); ++i)
+                m_summary[i].compare = other.rows[i].summary;
+            data.compareName = m_compare->title;
+            data.compareSignal = table.signal(compareSpec.signal);
+            data.compareThreshold = other.ours.threshold;
+            data.compareSweep = sweepOf(table, compareSpec);
+        }
     } catch (const std::exception& error) {
         m_replayError = error.what();
         m_summary.clear();
     }
-    m_figures = viz::runFigures(m_figureData);
 }
 
 }  // namespace ponder::studio

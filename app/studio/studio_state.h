@@ -33,6 +33,17 @@ struct TuneSettings {
 struct SummaryRow {
     std::string method;
     core::PolicySummary summary;
+    // Percentile block-bootstrap CIs (files are the blocks), when the run has several files.
+    std::optional<core::BootstrapInterval> lossCi, recoveryCi;
+    std::optional<core::PolicySummary> compare;  // the same method on the compared run
+};
+
+// A second stored run overlaid on the plots and summarised beside the current one; it is
+// replayed with the current tune settings, so both columns compare like with like.
+struct CompareRun {
+    std::int64_t id = 0;
+    std::string title;
+    std::vector<core::UnitRecord> units;
 };
 
 // Why a chunk was decided as it was, for tooltips.
@@ -47,6 +58,8 @@ public:
     void setUnits(std::vector<core::UnitRecord> units);
     void setTune(const TuneSettings& tune);
     void setCalibration(std::optional<core::Calibration> calibration);
+    void setCompare(std::optional<CompareRun> compare);
+    const std::optional<CompareRun>& compare() const { return m_compare; }
 
     const TuneSettings& tune() const { return m_tune; }
     const std::vector<core::UnitRecord>& units() const { return m_units; }
@@ -67,7 +80,7 @@ public:
     std::string title = "no run";
 
     // The spec "Ours" uses for the current settings (profile τ0 filled in when available).
-    core::PolicySpec oursSpec() const;
+    core::PolicySpec oursSpec() const { return specFor(m_table); }
     // The same, falling back to paper calibration when profile cannot be used (to store).
     core::PolicySpec oursSpecOr() const;
     // The unit containing byte `offset` of file `fileIndex`, if any.
@@ -75,11 +88,15 @@ public:
 
 private:
     void replay();
+    void replayUnits();  // policies, CIs, the compared run and figure data of m_units
+    // The tune settings as a spec for `table` (a fixed-threshold policy takes its τ from it).
+    core::PolicySpec specFor(const core::UnitTable& table) const;
 
     std::vector<core::PlanFile> m_files;
     std::vector<core::UnitRecord> m_units;
     TuneSettings m_tune;
     std::optional<core::Calibration> m_calibration;
+    std::optional<CompareRun> m_compare;
     core::UnitTable m_table;
     core::PolicyRun m_ours, m_oracle;
     std::vector<SummaryRow> m_summary;

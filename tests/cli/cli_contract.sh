@@ -5,26 +5,7 @@ set -uo pipefail
 ponder="$1"
 work="$2"
 rm -rf "$work"; mkdir -p "$work"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-# expect NAME STATUS COMMAND...: exit status and, for errors, the two-line stderr shape.
-expect() {
-  local name="$1" want="$2"; shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  if [ "$got" != "$want" ]; then
-    fail "$name: exit $got, expected $want; stderr: $(head -c 300 "$work/err")"; return
-  fi
-  if [ "$want" != 0 ]; then
-    if [ "$(grep -c '^error: ' "$work/err")" != 1 ] || [ "$(grep -c '^hint: ' "$work/err")" != 1 ] \
-       || [ "$(wc -l <"$work/err")" != 2 ]; then
-      fail "$name: stderr is not one error line and one hint line: $(head -c 300 "$work/err")"; return
-    fi
-  fi
-  pass "$name"
-}
+source "$(dirname "$0")/expect.sh"
 
 model="$work/model"
 expect "make-test-model" 0 "$ponder" make-test-model "$model" --layers 2 --embd 32 --heads 2 --seed 3

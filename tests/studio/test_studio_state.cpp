@@ -1,13 +1,19 @@
 // The studio's state layer without a window: the tune settings replay over cached units
-// (slider → decisions change), bad settings become an error state, settings round trip.
+// (slider → decisions change), bootstrap CIs and a compared run in the summary, bad settings
+// become an error state, settings round trip, frame statistics, datasets and batch rates.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "app/studio/batch_export.h"
+#include "app/studio/datasets.h"
+#include "app/studio/frame_stats.h"
 #include "app/studio/settings.h"
 #include "app/studio/studio_state.h"
+#include "core/errors.h"
+#include "tests/test_support.h"
 
 using namespace ponder;
 using namespace ponder::studio;
@@ -69,7 +75,8 @@ TEST_CASE("studio: moving the rate slider replays the decisions", "[studio]") {
     REQUIRE(state.summary().size() == 5);
     CHECK(state.summary()[0].method == "SKIP");
     CHECK(state.summary()[3].summary.recovery == Approx(1.0));
-    CHECK(state.figures().size() == 4);
+    REQUIRE(state.figures().size() == 5);
+    CHECK(state.figures()[2].stem == "fig_decisions");
     CHECK(state.figureData().currentRate == 0.75);
     CHECK(state.figureData().sweep.size() == 21);
 }
@@ -143,6 +150,9 @@ TEST_CASE("studio: settings live under XDG_CONFIG_HOME and round trip", "[studio
     CHECK(settings.recent.size() == 10);
     CHECK(settings.recent.front() == "/f5");
     settings.leftRatio = 0.5f;
+    settings.device = "cuda:1";
+    settings.threads = 3;
+    settings.dpiScale = 1.75f;
     saveSettings(settings, configDir() / "settings.json");
     const auto loaded = loadSettings(configDir() / "settings.json");
     CHECK_FALSE(loaded.darkTheme);
@@ -150,6 +160,9 @@ TEST_CASE("studio: settings live under XDG_CONFIG_HOME and round trip", "[studio
     CHECK(loaded.modelDir == "/models/x");
     CHECK(loaded.recent == settings.recent);
     CHECK(loaded.leftRatio == 0.5f);
+    CHECK(loaded.device == "cuda:1");
+    CHECK(loaded.threads == 3);
+    CHECK(loaded.dpiScale == 1.75f);
     auto reset = loaded;
     reset.resetLayout();
     CHECK(reset.leftRatio == Settings{}.leftRatio);
@@ -158,4 +171,150 @@ TEST_CASE("studio: settings live under XDG_CONFIG_HOME and round trip", "[studio
     { std::ofstream(configDir() / "bad.json") << "{not json"; }
     CHECK(loadSettings(configDir() / "bad.json").darkTheme == Settings{}.darkTheme);
     std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Units spread over `files` files (contiguous blocks), so the bootstrap has blocks to draw.
+std::vector<core::UnitRecord> unitsInFiles(int n, int files) {
+    auto units = syntheticUnits(n);
+    for (int i = 0; i < n; ++i)
+        units[std::size_t(i)].fileIndex = i * files / n;
+    return units;
+}
+
+}  // namespace
+
+TEST_CASE("studio: the summary has bootstrap CIs over files only when there are several",
+          "[studio]") {
+    StudioState state;
+    state.setUnits(syntheticUnits(40));  // one file
+    REQUIRE(state.summary().size() == 5);
+    for (const auto& row : state.summary()) {
+        CHECK_FALSE(row.lossCi);
+        CHECK_FALSE(row.recoveryCi);
+    }
+    state.setUnits(unitsInFiles(40, 4));
+    REQUIRE(state.summary().size() == 5);
+    for (const auto& row : state.summary()) {
+        INFO(row.method);
+        REQUIRE(row.lossCi);
+        REQUIRE(row.recoveryCi);
+        CHECK(row.lossCi->blocks == 4);
+        CHECK(row.lossCi->estimate == Approx(row.summary.loss));
+        CHECK(row.lossCi->low <= row.summary.loss + 1e-12);
+        CHECK(row.lossCi->high >= row.summary.loss - 1e-12);
+    }
+    // Oracle's recovery is 1 in every resample; SKIP's loss CI has width 0 (constant loss).
+    CHECK(state.summary()[3].recoveryCi->low == Approx(1.0));
+    CHECK(state.summary()[0].lossCi->high - state.summary()[0].lossCi->low == Approx(0.0));
+    CHECK(state.summary()[4].lossCi->high > state.summary()[4].lossCi->low);
+}
+
+TEST_CASE("studio: a compared run gets a summary column and dashed series, replayed alike",
+          "[studio]") {
+    StudioState state;
+    state.setUnits(syntheticUnits(40));
+    auto tune = state.tune();
+    tune.policy = "oracle";
+    tune.rate = 0.25;
+    state.setTune(tune);
+    const auto plainSignal = state.figures()[0].figure.series.size();
+
+    auto other = syntheticUnits(24);
+    for (auto& u : other) {
+        u.advantage *= 2;
+        u.lossUpdate = u.lossSkip - u.advantage;
+    }
+    state.setCompare(CompareRun{7, "run 7", other});
+    REQUIRE(state.compare());
+    REQUIRE(state.summary().size() == 5);
+    for (const auto& row : state.summary())
+        REQUIRE(row.compare);
+    CHECK(state.summary()[0].compare->loss == Approx(3.0));      // SKIP
+    CHECK(state.summary()[4].compare->rate == Approx(0.25));     // Ours, at the current rate
+    CHECK(state.summary()[3].compare->recovery == Approx(1.0));  // Oracle
+    CHECK(state.figureData().compareName == "run 7");
+    CHECK(state.figureData().compareSignal.size() == 24);
+    CHECK(state.figureData().compareSweep.size() == 21);
+    CHECK(state.figures()[0].figure.series.size() == plainSignal + 2);
+
+    // The compared run follows the tune settings.
+    tune.rate = 0.5;
+    state.setTune(tune);
+    CHECK(state.summary()[4].compare->rate == Approx(0.5));
+    // A new current run keeps the comparison; clearing it removes the column and the series.
+    state.setUnits(syntheticUnits(30));
+    CHECK(state.summary()[0].compare);
+    state.setCompare(std::nullopt);
+    CHECK_FALSE(state.summary()[0].compare);
+    CHECK(state.figureData().compareSignal.empty());
+    CHECK(state.figures()[0].figure.series.size() == plainSignal);
+}
+
+TEST_CASE("studio: frame statistics report nearest-rank percentiles", "[studio]") {
+    FrameStats stats;
+    CHECK(stats.summary().frames == 0);
+    for (int i = 1; i <= 100; ++i)
+        stats.add(double(i) / 2);  // 0.5 .. 50 ms
+    const auto s = stats.summary();
+    CHECK(s.frames == 100);
+    CHECK(s.p50 == 25.0);
+    CHECK(s.p95 == 47.5);
+    CHECK(s.max == 50.0);
+    CHECK(s.overBudget == 67);  // 17 ms and up
+    CHECK(stats.text().find("p95 47.5 ms") != std::string::npos);
+}
+
+TEST_CASE("studio: batch rates parse from a list and reject bad values", "[studio]") {
+    CHECK(parseRates("0.25, 0.5 0.75") == std::vector<double>{0.25, 0.5, 0.75});
+    CHECK(parseRates("1;0") == std::vector<double>{1.0, 0.0});
+    CHECK_THROWS_AS(parseRates(""), core::InputError);
+    CHECK_THROWS_AS(parseRates("0.5, 1.5"), core::InputError);
+    CHECK_THROWS_AS(parseRates("0.5x"), core::InputError);
+}
+
+TEST_CASE("studio: the dataset browser lists recipes, manifests and built corpora", "[studio]") {
+    testing::TempDir dir("ponder_studio_datasets");
+    const auto root = dir.path / "datasets";
+    std::filesystem::create_directories(root / "recipes");
+    std::filesystem::create_directories(root / "manifests");
+    std::filesystem::create_directories(root / "build/tiny/train/pkg");
+    std::filesystem::create_directories(root / "build/tiny/test");
+    std::ofstream(root / "recipes/tiny.json") << R"({"name": "tiny", "description": "a tiny corpus",
+        "language": "Python", "extensions": [".py"], "sources": [{"root": "src"}],
+        "split": {"method": "single", "name": "ood"}})";
+    std::ofstream(root / "recipes/broken.json") << "{";
+    const std::string manifest =
+        "path\tsha256\tlanguage\tsplit\tbytes\ttokens\n"
+        "a.py\t00\tPython\ttrain\t10\t4\n"
+        "pkg/b.py\t11\tPython\ttrain\t20\t8\n"
+        "c.js\t22\tJavaScript\ttrain\t5\t2\n"
+        "d.py\t33\tPython\ttest\t7\t3\n"
+        "gone.py\t44\tPython\ttest\t7\t3\n";
+    std::ofstream(root / "manifests/tiny.tsv") << manifest;
+    std::ofstream(root / "build/tiny/manifest.tsv") << manifest;
+    for (const char* file : {"train/a.py", "train/pkg/b.py", "train/c.js", "test/d.py"})
+        std::ofstream(root / "build/tiny" / file) << "x = 1\n";
+
+    const auto datasets = scanDatasets(root);
+    REQUIRE(datasets.size() == 2);
+    const auto& broken = datasets[0];
+    CHECK(broken.name == "broken");
+    CHECK_FALSE(broken.error.empty());
+    const auto& tiny = datasets[1];
+    CHECK(tiny.name == "tiny");
+    INFO(tiny.error);
+    CHECK(tiny.error.empty());
+    CHECK(tiny.description == "a tiny corpus");
+    CHECK(tiny.language == "Python");
+    CHECK(tiny.manifestFiles == 5);
+    CHECK(tiny.built == root / "build/tiny");
+    CHECK(tiny.files.size() == 4);
+    CHECK(tiny.missingFiles == 1);
+    CHECK(tiny.splits() == std::vector<std::string>{"train", "test"});
+    CHECK(tiny.languages("train") == std::vector<std::string>{"Python", "JavaScript"});
+    CHECK(tiny.files[1].onDisk == root / "build/tiny/train/pkg/b.py");
+    CHECK(tiny.files[1].tokens == 8);
+    CHECK(scanDatasets(dir.path / "nowhere").empty());
 }

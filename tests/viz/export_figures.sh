@@ -21,7 +21,7 @@ if "$ponder" export --db "$work/runs.sqlite" --out "$work/out" --figures png,svg
 else
   fail "export --figures: $(cat "$work/stderr")"
 fi
-for stem in fig_signal fig_advantage fig_scatter fig_sweep; do
+for stem in fig_signal fig_advantage fig_decisions fig_scatter fig_sweep; do
   for ext in png svg pdf csv; do
     [ -s "$work/out/$stem.$ext" ] || fail "missing $stem.$ext"
   done
@@ -32,7 +32,7 @@ for stem in fig_signal fig_advantage fig_scatter fig_sweep; do
   head -c 5 "$work/out/$stem.pdf" | grep -q '%PDF-' || fail "$stem.pdf is not a PDF"
   grep -aq '/FontFile' "$work/out/$stem.pdf" || fail "$stem.pdf has no embedded font"
 done
-[ "$failures" = 0 ] && pass "four figures in every format"
+[ "$failures" = 0 ] && pass "five figures in every format"
 for ext in png svg pdf; do
   [ -s "$work/out/fig_overview.$ext" ] || fail "missing fig_overview.$ext"
 done
@@ -41,6 +41,9 @@ done
 # 504 x 288 pt at 100 dpi is 700 x 400 pixels (PNG IHDR width and height, big-endian).
 size=$(od -An -tu1 -j16 -N8 "$work/out/fig_signal.png" | awk '{print $3*256+$4 "x" $7*256+$8}')
 [ "$size" = "700x400" ] && pass "PNG size follows --dpi" || fail "PNG is $size, expected 700x400"
+# The decision strip is a thin figure: 504 x 115.2 pt (0.4 of the height) at 100 dpi.
+size=$(od -An -tu1 -j16 -N8 "$work/out/fig_decisions.png" | awk '{print $3*256+$4 "x" $7*256+$8}')
+[ "$size" = "700x160" ] && pass "decision strip is thin" || fail "fig_decisions.png is $size, expected 700x160"
 size=$(od -An -tu1 -j16 -N8 "$work/out/fig_overview.png" | awk '{print $3*256+$4 "x" $7*256+$8}')
 [ "$size" = "1400x800" ] && pass "overview is 2 x 2 panels" || fail "overview is $size, expected 1400x800"
 head -1 "$work/out/fig_signal.csv" | grep -q '^series,chunk,recon_step0$' \

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole project under AddressSanitizer + UndefinedBehaviorSanitizer (GCC) in build-asan/,
+# then the whole ctest suite there. Sanitizer options and suppressions reach every test through
+# CTest (tests/sanitizers/). Usage: scripts/sanitize.sh [ctest args...]
+#   PONDER_SANITIZE=address,undefined  which sanitizers (any -fsanitize= list GCC accepts)
+#   PONDER_ASAN_DIR=build-asan         the build folder
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir="${PONDER_ASAN_DIR:-build-asan}"
+sanitizers="${PONDER_SANITIZE:-address,undefined}"
+
+bash scripts/setup.sh packages  # GCC's libasan and libubsan come with build-essential
+# Spin-waiting OpenMP threads under CPU contention slow LibTorch down 10-50x.
+export OMP_WAIT_POLICY=PASSIVE
+
+start=$SECONDS
+# RelWithDebInfo: optimised enough to keep the LibTorch tests bearable, with line numbers in
+# sanitizer reports.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPONDER_SANITIZE="$sanitizers"
+cmake --build "$build_dir" -j "$(nproc)"
+built=$SECONDS
+(cd "$build_dir" && ctest --output-on-failure -j 2 "$@")
+echo "sanitize: build $((built - start)) s, ctest $((SECONDS - built)) s ($sanitizers)"

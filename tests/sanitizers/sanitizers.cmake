@@ -1,0 +1,34 @@
+# PONDER_SANITIZE: hands every test the sanitizer options and our suppression files (absolute
+# paths, so tests that cd elsewhere or run children still find them). Included at the end of
+# tests/CMakeLists.txt, after every add_test and catch_discover_tests.
+set(_supp "${CMAKE_CURRENT_LIST_DIR}")
+set(PONDER_SANITIZER_ENV
+    # Leak checking stays on (the Linux default); exit code 23 marks a sanitizer failure.
+    "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=23:suppressions=${_supp}/asan.supp"
+    "LSAN_OPTIONS=suppressions=${_supp}/lsan.supp:print_suppressions=0"
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${_supp}/ubsan.supp")
+
+# Tests added with add_test in this directory take the property now.
+get_property(_plain_tests DIRECTORY PROPERTY TESTS)
+if(_plain_tests)
+  set_tests_properties(${_plain_tests} PROPERTIES ENVIRONMENT "${PONDER_SANITIZER_ENV}")
+endif()
+
+# Catch2 tests are only known when ctest reads the files catch_discover_tests wrote at build
+# time. Each one sets <target>_TESTS; an include file appended after theirs applies the same
+# environment to those lists (ctest reads this directory's includes in order, in one scope).
+get_property(_includes DIRECTORY PROPERTY TEST_INCLUDE_FILES)
+set(_lists "")
+foreach(_file IN LISTS _includes)
+  if(_file MATCHES "/([^/]+)_include-[0-9a-f]+\\.cmake$")
+    list(APPEND _lists "${CMAKE_MATCH_1}_TESTS")
+  endif()
+endforeach()
+set(_env_file "${CMAKE_CURRENT_BINARY_DIR}/ponder_sanitizer_env.cmake")
+file(WRITE "${_env_file}"
+     "# Written by tests/sanitizers/sanitizers.cmake (PONDER_SANITIZE=${PONDER_SANITIZE}).\n"
+     "foreach(_t IN LISTS ${_lists})\n"
+     "  set_tests_properties(\"\${_t}\" PROPERTIES ENVIRONMENT [==[${PONDER_SANITIZER_ENV}]==])\n"
+     "endforeach()\n")
+set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_env_file}")
+message(STATUS "Sanitizer environment for ${_lists} and the script tests: ${PONDER_SANITIZER_ENV}")

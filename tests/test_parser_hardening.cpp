@@ -1,0 +1,103 @@
+// Regressions for what fuzzing (tests/fuzz) and the sanitizer build found in our readers: bad
+// input must end in our typed errors, never in nlohmann's exceptions or undefined behaviour.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bpe_tokenizer.h"
+#include "core/calibration.h"
+#include "core/corpus.h"
+#include "core/errors.h"
+#include "core/gpt2_config.h"
+#include "core/run_analysis.h"
+#include "core/safetensors.h"
+
+using namespace ponder::core;
+
+namespace {
+
+// vocab.json with the 256 byte tokens only (GPT-2's byte stand-ins).
+std::string byteVocab() {
+    nlohmann::json vocab = nlohmann::json::object();
+    for (int b = 0; b < 256; ++b) vocab[byteToUnicode()[b]] = b;
+    return vocab.dump();
+}
+
+std::string safetensorsWithHeader(const std::string& header) {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i) bytes[i] = char((header.size() >> (8 * i)) & 0xff);
+    return bytes + header;
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer files with invalid UTF-8 or huge numbers throw TokenizerError", "[hardening]") {
+    // A bad merges line is quoted in the message; invalid UTF-8 used to make dump() throw.
+    CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "#version: 0.2\n\xc4\n"), TokenizerError);
+    CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "a \xff\xfe\n"), TokenizerError);
+    // json::parse throws out_of_range (not parse_error) for a number it cannot hold.
+    CHECK_THROWS_AS(BpeTokenizer::fromText(R"({"a": 1e999})", ""), TokenizerError);
+    const auto tokenizer = BpeTokenizer::fromText(byteVocab(), "");
+    CHECK(tokenizer.decode(tokenizer.encode("x \xff y")) == "x \xff y");
+}
+
+TEST_CASE("safetensors refuses dimensions that overflow even in an empty tensor", "[hardening]") {
+    for (const char* shape : {"[0, 18446744073709551615]", "[0, 9223372036854775808]",
+                              "[0, 4294967296, 4294967296]"}) {
+        const std::string header = std::string(R"({"t": {"dtype": "F32", "shape": )") + shape +
+                                   R"(, "data_offsets": [0, 0]}})";
+        CHECK_THROWS_AS(SafetensorsFile::fromBytes(safetensorsWithHeader(header)),
+                        WeightsFormatError);
+    }
+    const auto empty = SafetensorsFile::fromBytes(safetensorsWithHeader(
+        R"({"t": {"dtype": "F32", "shape": [0, 1024, 1024], "data_offsets": [0, 0]}})"));
+    CHECK(empty.tensors().at(0).numel() == 0);
+}
+
+TEST_CASE("config.json sizes have upper bounds and dropouts are probabilities", "[hardening]") {
+    const std::string base = R"("n_positions": 64, "n_layer": 1, "n_head": 1)";
+    const auto load = [&](const std::string& fields) {
+        return parseGpt2Config("{" + base + ", " + fields + "}", "config.json");
+    };
+    CHECK(load(R"("vocab_size": 50257, "n_embd": 1600)").parameterCount() > 0);
+    // parameterCount() overflowed int64 with these (UBSan: signed integer overflow).
+    CHECK_THROWS_AS(load(R"("vocab_size": 9223372036854775807, "n_embd": 8)"), ModelLoadError);
+    CHECK_THROWS_AS(load(R"("vocab_size": 5, "n_embd": 4611686018427387904)"), ModelLoadError);
+    CHECK_THROWS_AS(load(R"("vocab_size": 5, "n_embd": 8, "resid_pdrop": -5)"), ModelLoadError);
+    CHECK_THROWS_AS(load(R"("vocab_size": 5, "n_embd": 8, "attn_pdrop": 1.5)"), ModelLoadError);
+}
+
+TEST_CASE("calibration.json with a non-string format throws InputError", "[hardening]") {
+    CHECK_THROWS_AS(parseCalibration(R"({"format": 1})", "c.json"), InputError);
+    CHECK_THROWS_AS(parseCalibration(R"([1, 2])", "c.json"), InputError);
+    CHECK_THROWS_AS(parseCalibration(R"({"format": "ponderttt-calibration/1", "chunk": "x"})",
+                                     "c.json"),
+                    InputError);
+}
+
+TEST_CASE("stored analysis settings of the wrong type keep their defaults", "[hardening]") {
+    const AnalysisSettings defaults;
+    // json::value() threw type_error; a double out of int's range was cast (UB).
+    const auto settings = analysisSettingsFromJson(
+        R"({"policy": 1, "signal": [], "calibration": 2, "calibration_units": 1e300,
+            "seed": -3, "extra_policies": "oracle", "rate": 0.25})");
+    CHECK(settings.ours.name == defaults.ours.name);
+    CHECK(settings.ours.signal == defaults.ours.signal);
+    CHECK(settings.ours.calibration == defaults.ours.calibration);
+    CHECK(settings.ours.calibrationUnits == defaults.ours.calibrationUnits);
+    CHECK(settings.ours.seed == defaults.ours.seed);
+    CHECK(settings.extraPolicies.empty());
+    CHECK(settings.ours.rate == 0.25);
+    // Seeds above 2^53 survive the round trip (they used to pass through a double).
+    AnalysisSettings big;
+    big.ours.seed = 18446744073709551557ull;
+    CHECK(analysisSettingsFromJson(analysisSettingsJson(big)).ours.seed == big.ours.seed);
+}
+
+TEST_CASE("a recipe with a number out of range throws InputError", "[hardening]") {
+    CHECK_THROWS_AS(parseCorpusRecipe(R"({"name": "x", "min_bytes": 1e999})", "/", "r.json"),
+                    InputError);
+}

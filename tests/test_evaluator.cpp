@@ -251,3 +251,28 @@ TEST_CASE("an online recon_init gate decides as its replay over both-path record
     spec.signal = Signal::ReconStep0;  // only known after the update
     CHECK_THROWS_AS(onlineGate(spec), InputError);
 }
+
+// The CUDA variant (issue "Hardening", GPU): on a machine whose LibTorch has CUDA, every path
+// must give the CPU's numbers. Without CUDA there is nothing to compare, which it says.
+TEST_CASE("cuda: the evaluation and the gated fast path on the GPU equal the CPU's", "[eval][cuda]") {
+    if (!torch::cuda::is_available()) {
+        WARN("no CUDA device in this LibTorch build: the CPU/GPU comparison did not run");
+        return;
+    }
+    ModelFixture fixture;
+    EvalOptions cpuOptions, gpuOptions;
+    gpuOptions.device = "cuda";
+    Evaluator cpu(fixture.model, cpuOptions), gpu(fixture.model, gpuOptions);
+    const auto plan = buildEvalPlan(cpu.tokenizer(), {fixture.source},
+                                    cpu.planOptions(EvalMode::File, 64));
+    for (const auto& unit : plan.units) {
+        const auto a = cpu.evaluateUnit(plan, unit), b = gpu.evaluateUnit(plan, unit);
+        INFO("unit " << unit.index);
+        CHECK(b.lossSkip == Approx(a.lossSkip).epsilon(1e-4));
+        CHECK(b.lossUpdate == Approx(a.lossUpdate).epsilon(1e-4));
+        CHECK(b.reconStep0 == Approx(a.reconStep0).epsilon(1e-3));
+        CHECK(b.reconInit == Approx(a.reconInit).epsilon(1e-3));
+        const auto gated = gpu.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return true; });
+        CHECK(gated.lossUpdate == Approx(b.lossUpdate).epsilon(1e-6));
+    }
+}

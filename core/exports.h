@@ -21,6 +21,8 @@ struct AnalysedRun {
 };
 
 AnalysedRun analyseStoredRun(const StoredRun& run, const AnalysisSettings& settings);
+// The result points at `run`: a temporary would dangle (ASan found one in the tests).
+AnalysedRun analyseStoredRun(StoredRun&& run, const AnalysisSettings& settings) = delete;
 
 // Language of a source path from its extension ("Python", "JavaScript", "Go", "Java", ...;
 // otherwise the extension itself).

@@ -35,8 +35,10 @@ DType toDType(torch::ScalarType type) {
 
 torch::Tensor loadTensor(const SafetensorsFile& file, const TensorInfo& info) {
     auto tensor = torch::empty(info.shape, torch::TensorOptions().dtype(toScalarType(info.dtype)));
-    // memcpy rather than from_blob: mapped data need not be aligned for the dtype.
-    std::memcpy(tensor.data_ptr(), file.data(info), info.end - info.begin);
+    // memcpy rather than from_blob: mapped data need not be aligned for the dtype. An empty
+    // tensor's data_ptr() is null, and memcpy from/to null is undefined even for 0 bytes.
+    if (info.end > info.begin)
+        std::memcpy(tensor.data_ptr(), file.data(info), info.end - info.begin);
     return tensor;
 }
 

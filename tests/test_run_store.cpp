@@ -91,7 +91,9 @@ bool sameDouble(double a, double b) {
 }
 
 bool sameBits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    // data() of an empty vector may be null, and memcmp on null is undefined even for 0 bytes.
+    return a.size() == b.size() &&
+           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 void checkSameUnit(const UnitRecord& a, const UnitRecord& b) {

@@ -407,7 +407,11 @@ TEST_CASE("widget: a frame with 100,000 points stays well under a frame budget",
                                   .count());
     }
     INFO("one frame with two 100k-point series: " << best << " ms");
+#ifdef PONDER_SANITIZED
+    CHECK(best < 8.0 * 4);  // ASan/UBSan instrumentation: the budget is for real builds
+#else
     CHECK(best < 8.0);
+#endif
     ImDrawData* data = ImGui::GetDrawData();
     REQUIRE(data != nullptr);
     CHECK(data->TotalVtxCount < 200000);

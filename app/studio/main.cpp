@@ -1,4 +1,4 @@
-// ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R]
+// ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R] [--calibration C]
 // [--compare RUN] [--screenshot OUT.png --frames N] [--frame-stats]: the desktop workbench
 // (design.md §10).
 #include <algorithm>
@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
                    "  --model DIR        model directory (default: assets/default-model)\n"
                    "  --open FILE        a file or folder to evaluate (repeatable)\n"
                    "  --rate R           initial target update rate (0..1)\n"
+                   "  --calibration C    paper | profile (default: profile when the model has\n"
+                   "                     a calibration.json, else paper)\n"
                    "  --compare RUN      overlay this stored run (an id from the history)\n"
                    "  --screenshot PNG   render, save the window after the run, and exit\n"
                    "  --frames N         frames to render before the screenshot (30)\n"
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
             continue;
         }
         if (arg == "--model" || arg == "--open" || arg == "--rate" || arg == "--screenshot" ||
-            arg == "--frames" || arg == "--size" || arg == "--compare") {
+            arg == "--frames" || arg == "--size" || arg == "--compare" || arg == "--calibration") {
             const char* value = next();
             if (!value) return usage(arg + " needs a value");
             try {
@@ -51,6 +53,11 @@ int main(int argc, char** argv) {
                 if (arg == "--open") options.inputs.push_back(value);
                 if (arg == "--rate") options.rate = std::stod(value);
                 if (arg == "--compare") options.compare = std::stoll(value);
+                if (arg == "--calibration") {
+                    if (std::string(value) != "paper" && std::string(value) != "profile")
+                        return usage("--calibration must be paper or profile");
+                    options.calibration = value;
+                }
                 if (arg == "--screenshot") options.screenshot = value;
                 if (arg == "--frames") options.frames = std::max(1, std::stoi(value));
                 if (arg == "--size") {

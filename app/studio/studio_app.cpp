@@ -59,11 +59,11 @@ Studio::Studio(StudioOptions options) : m_options(std::move(options)) {
         m_settings.modelDir = defaultModelDir();
     m_inputs = m_options.inputs;
     if (m_inputs.empty()) m_inputs = {kDefaultFile};
-    if (m_options.rate) {
-        auto tune = m_state.tune();
-        tune.rate = std::clamp(*m_options.rate, 0.0, 1.0);
-        m_state.setTune(tune);
-    }
+    auto tune = m_state.tune();
+    if (m_options.rate) tune.rate = std::clamp(*m_options.rate, 0.0, 1.0);
+    const bool calibrated = fs::exists(fs::path(m_settings.modelDir) / "calibration.json");
+    tune.calibration = m_options.calibration.value_or(calibrated ? "profile" : "paper");
+    m_state.setTune(tune);
     m_browseDir = fs::path(m_inputs.front()).parent_path();
     if (m_browseDir.empty()) m_browseDir = fs::current_path();
     std::snprintf(m_exportDir, sizeof m_exportDir, "%s", (m_configDir / "export").c_str());

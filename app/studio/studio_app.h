@@ -30,6 +30,9 @@ struct StudioOptions {
     std::string modelDir;             // empty: settings, else assets/default-model
     std::vector<std::string> inputs;  // empty: the default Python file
     std::optional<double> rate;       // initial target rate
+    // paper | profile; unset: profile when the model has a calibration.json (a single file has
+    // fewer than the 16 units paper calibration forces to UPDATE), else paper.
+    std::optional<std::string> calibration;
     std::string screenshot;           // write the window as PNG after `frames` frames, exit
     int frames = 30;
     double screenshotTimeout = 300;       // seconds to wait for a run before the screenshot

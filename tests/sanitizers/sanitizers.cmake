@@ -6,12 +6,27 @@ set(PONDER_SANITIZER_ENV
     # Leak checking stays on (the Linux default); exit code 23 marks a sanitizer failure.
     "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=23:suppressions=${_supp}/asan.supp"
     "LSAN_OPTIONS=suppressions=${_supp}/lsan.supp:print_suppressions=0"
-    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${_supp}/ubsan.supp")
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=${_supp}/ubsan.supp"
+    # tests/cli/expect.sh fails a command slower than this as a hang; instrumented code is
+    # several times slower than a release build (its default is 120 s).
+    "EXPECT_TIMEOUT=600")
 
 # Tests added with add_test in this directory take the property now.
 get_property(_plain_tests DIRECTORY PROPERTY TESTS)
 if(_plain_tests)
   set_tests_properties(${_plain_tests} PROPERTIES ENVIRONMENT "${PONDER_SANITIZER_ENV}")
+endif()
+
+# The studio under Xvfb: see keep_loaded.cpp. An LD_PRELOADed library comes before libasan,
+# hence verify_asan_link_order=0 (the shim intercepts nothing ASan does).
+if(TEST studio_screenshot)
+  add_library(ponder_keep_loaded SHARED ${_supp}/keep_loaded.cpp)
+  set_target_properties(ponder_keep_loaded PROPERTIES COMPILE_OPTIONS "" LINK_OPTIONS "")
+  add_dependencies(studio_png_check ponder_keep_loaded)
+  set(_studio_env ${PONDER_SANITIZER_ENV})
+  list(TRANSFORM _studio_env REPLACE "^ASAN_OPTIONS=" "ASAN_OPTIONS=verify_asan_link_order=0:")
+  set_tests_properties(studio_screenshot PROPERTIES ENVIRONMENT
+                       "${_studio_env};LD_PRELOAD=$<TARGET_FILE:ponder_keep_loaded>")
 endif()
 
 # Catch2 tests are only known when ctest reads the files catch_discover_tests wrote at build

@@ -354,6 +354,15 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
         tokenIds.emplace(token, id);
         largest = std::max(largest, id);
     }
+    // Id-indexed tables cost about 70 bytes per id up to the largest, so a few bytes of JSON
+    // naming id 2^24 - 1 used to allocate over 1 GB (found by fuzzing). Real vocabularies are
+    // dense (ids 0..N-1); some slack is allowed for gaps.
+    if (static_cast<std::size_t>(largest) >= 2 * tokenIds.size() + 1024)
+        throw TokenizerError("'" + vocabLabel + "': the largest id is " + std::to_string(largest) +
+                                 " but there are only " + std::to_string(tokenIds.size()) +
+                                 " tokens",
+                             "token ids should run from 0 without large gaps; re-train the "
+                             "tokenizer");
     const auto size = static_cast<std::size_t>(largest) + 1;
     impl->tokens.resize(size);
     impl->tokenBytes.resize(size);

@@ -108,7 +108,8 @@ void saveCalibration(const Calibration& calibration, const std::filesystem::path
         quantiles[name] = column;
     }
     root["quantiles"] = quantiles;
-    writeFileAtomic(path, root.dump(2) + "\n");
+    // Input paths need not be UTF-8; dump() would throw json::type_error on them.
+    writeFileAtomic(path, root.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 Calibration loadCalibration(const std::filesystem::path& path) {

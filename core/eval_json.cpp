@@ -106,7 +106,9 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                                        {"agreement", number(summary.agreement)}};
     }
     root["policies"] = std::move(policyMap);
-    return root.dump() + "\n";
+    // File names need not be UTF-8 (Linux paths are bytes): such bytes become U+FFFD instead of
+    // dump() throwing json::type_error after the whole evaluation has run.
+    return root.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace ponder::core

@@ -456,8 +456,12 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
         insert.bind(8, run.rate);
         insert.bind(9, run.device);
         insert.bind(10, run.threads);
-        insert.bind(11, json(run.inputs).dump());
-        insert.bind(12, json(run.skippedFiles).dump());
+        // Paths need not be UTF-8; dump() would throw json::type_error on them.
+        const auto listJson = [](const std::vector<std::string>& items) {
+            return json(items).dump(-1, ' ', false, json::error_handler_t::replace);
+        };
+        insert.bind(11, listJson(run.inputs));
+        insert.bind(12, listJson(run.skippedFiles));
         insert.bind(13, static_cast<std::int64_t>(run.files));
         insert.bind(14, static_cast<std::int64_t>(run.tokens));
         insert.bind(15, static_cast<std::int64_t>(run.droppedTokens));

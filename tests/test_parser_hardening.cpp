@@ -10,6 +10,7 @@
 #include "core/bpe_tokenizer.h"
 #include "core/calibration.h"
 #include "core/corpus.h"
+#include "core/eval_json.h"
 #include "core/errors.h"
 #include "core/gpt2_config.h"
 #include "core/run_analysis.h"
@@ -40,6 +41,12 @@ TEST_CASE("tokenizer files with invalid UTF-8 or huge numbers throw TokenizerErr
     CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "a \xff\xfe\n"), TokenizerError);
     // json::parse throws out_of_range (not parse_error) for a number it cannot hold.
     CHECK_THROWS_AS(BpeTokenizer::fromText(R"({"a": 1e999})", ""), TokenizerError);
+    // One id at 2^24 - 1 in a few bytes of JSON used to allocate over 1 GB of id tables.
+    auto sparse = nlohmann::json::parse(byteVocab());
+    sparse["xyz"] = (1 << 24) - 1;
+    CHECK_THROWS_AS(BpeTokenizer::fromText(sparse.dump(), ""), TokenizerError);
+    sparse["xyz"] = 1000;  // a gap is fine
+    CHECK(BpeTokenizer::fromText(sparse.dump(), "").vocabSize() == 1001);
     const auto tokenizer = BpeTokenizer::fromText(byteVocab(), "");
     CHECK(tokenizer.decode(tokenizer.encode("x \xff y")) == "x \xff y");
 }
@@ -100,4 +107,13 @@ TEST_CASE("stored analysis settings of the wrong type keep their defaults", "[ha
 TEST_CASE("a recipe with a number out of range throws InputError", "[hardening]") {
     CHECK_THROWS_AS(parseCorpusRecipe(R"({"name": "x", "min_bytes": 1e999})", "/", "r.json"),
                     InputError);
+}
+
+TEST_CASE("eval JSON names a file whose path is not UTF-8 instead of throwing", "[hardening]") {
+    // ponder eval on such a file evaluated it, then died on json::type_error.316 in dump().
+    RunDescription run;
+    run.inputs = {"dir/caf\xe9.py"};
+    run.filePaths = run.inputs;
+    const std::string text = evalJson(run, {}, RunAnalysis{});
+    CHECK(text.find("caf\xef\xbf\xbd.py") != std::string::npos);  // U+FFFD for the byte
 }

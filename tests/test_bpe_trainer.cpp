@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "core/bpe_tokenizer.h"
-#include "core/bpe_trainer.h"
-#include "core/errors.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/text/bpe_trainer.h"
+#include "core/util/errors.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;

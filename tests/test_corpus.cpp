@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "core/corpus.h"
-#include "core/errors.h"
+#include "core/data/corpus.h"
+#include "core/util/errors.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;

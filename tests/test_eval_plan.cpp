@@ -7,10 +7,10 @@
 
 #include <unistd.h>
 
-#include "core/bpe_tokenizer.h"
-#include "core/bpe_trainer.h"
-#include "core/errors.h"
-#include "core/eval_plan.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/text/bpe_trainer.h"
+#include "core/util/errors.h"
+#include "core/eval/eval_plan.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;

@@ -8,16 +8,16 @@
 
 #include <unistd.h>
 
-#include "core/bpe_tokenizer.h"
-#include "core/errors.h"
-#include "core/evaluator.h"
-#include "core/fast_path.h"
-#include "core/gating.h"
-#include "core/gpt2_model.h"
-#include "core/model_dir.h"
-#include "core/sha256.h"
-#include "core/ttt_config.h"
-#include "core/ttt_layer.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
+#include "core/eval/evaluator.h"
+#include "core/eval/fast_path.h"
+#include "core/gating/gating.h"
+#include "core/model/gpt2_model.h"
+#include "core/model/model_dir.h"
+#include "core/util/sha256.h"
+#include "core/model/ttt_config.h"
+#include "core/model/ttt_layer.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.

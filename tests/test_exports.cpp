@@ -11,11 +11,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/calibration.h"
-#include "core/errors.h"
-#include "core/exports.h"
-#include "core/file_io.h"
-#include "core/table_format.h"
+#include "core/gating/calibration.h"
+#include "core/util/errors.h"
+#include "core/report/exports.h"
+#include "core/util/file_io.h"
+#include "core/report/table_format.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;

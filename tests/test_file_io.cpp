@@ -6,8 +6,8 @@
 #include <fstream>
 #include <string>
 
-#include "core/errors.h"
-#include "core/file_io.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;

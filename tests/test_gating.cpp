@@ -1,13 +1,13 @@
-// Replayable gating policies (core/gating.h) on small hand-worked cases: the published EMA
+// Replayable gating policies (core/gating/gating.h) on small hand-worked cases: the published EMA
 // rule step by step, the paper's printed equation, calibration edge cases and fixed rules.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
-#include "core/errors.h"
-#include "core/evaluator.h"
-#include "core/gating.h"
-#include "core/policies.h"
+#include "core/util/errors.h"
+#include "core/eval/evaluator.h"
+#include "core/gating/gating.h"
+#include "core/gating/policies.h"
 
 using namespace ponder::core;
 using Decisions = std::vector<std::uint8_t>;

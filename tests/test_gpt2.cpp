@@ -9,11 +9,11 @@
 
 #include <unistd.h>
 
-#include "core/cpu_allocator.h"
-#include "core/errors.h"
-#include "core/gpt2_model.h"
-#include "core/model_dir.h"
-#include "core/tensor_convert.h"
+#include "core/runtime/cpu_allocator.h"
+#include "core/util/errors.h"
+#include "core/model/gpt2_model.h"
+#include "core/model/model_dir.h"
+#include "core/model/tensor_convert.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.

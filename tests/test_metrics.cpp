@@ -1,11 +1,11 @@
-// Policy metrics (core/metrics.h) against hand-computed values: summaries, correlations with
+// Policy metrics (core/gating/metrics.h) against hand-computed values: summaries, correlations with
 // ties, McNemar's test on a known table and the block bootstrap.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
-#include "core/gating.h"
-#include "core/metrics.h"
+#include "core/gating/gating.h"
+#include "core/gating/metrics.h"
 
 using namespace ponder::core;
 using Decisions = std::vector<std::uint8_t>;

@@ -7,14 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/bpe_tokenizer.h"
-#include "core/calibration.h"
-#include "core/corpus.h"
-#include "core/eval_json.h"
-#include "core/errors.h"
-#include "core/gpt2_config.h"
-#include "core/run_analysis.h"
-#include "core/safetensors.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/gating/calibration.h"
+#include "core/data/corpus.h"
+#include "core/report/eval_json.h"
+#include "core/util/errors.h"
+#include "core/model/gpt2_config.h"
+#include "core/gating/run_analysis.h"
+#include "core/model/safetensors.h"
 
 using namespace ponder::core;
 

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "core/metrics.h"
-#include "core/policies.h"
+#include "core/gating/metrics.h"
+#include "core/gating/policies.h"
 
 using namespace ponder::core;
 using Decisions = std::vector<std::uint8_t>;

@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/util/errors.h"
+#include "core/store/run_store.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;

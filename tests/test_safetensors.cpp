@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/errors.h"
-#include "core/safetensors.h"
+#include "core/util/errors.h"
+#include "core/model/safetensors.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;

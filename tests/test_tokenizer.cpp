@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/bpe_tokenizer.h"
-#include "core/errors.h"
-#include "core/pretokenizer.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
+#include "core/text/pretokenizer.h"
 
 namespace fs = std::filesystem;
 using ponder::core::BpeTokenizer;

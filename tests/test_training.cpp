@@ -5,16 +5,16 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/bpe_tokenizer.h"
-#include "core/errors.h"
-#include "core/gpt2_model.h"
-#include "core/model_dir.h"
-#include "core/safetensors.h"
-#include "core/sha256.h"
-#include "core/tensor_convert.h"
-#include "core/train_common.h"
-#include "core/training.h"
-#include "core/ttt_layer.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
+#include "core/model/gpt2_model.h"
+#include "core/model/model_dir.h"
+#include "core/model/safetensors.h"
+#include "core/util/sha256.h"
+#include "core/model/tensor_convert.h"
+#include "core/train/train_common.h"
+#include "core/train/training.h"
+#include "core/model/ttt_layer.h"
 #include "tests/test_support.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/errors.h"
-#include "core/sha256.h"
-#include "core/tensor_convert.h"
-#include "core/ttt_layer.h"
+#include "core/util/errors.h"
+#include "core/util/sha256.h"
+#include "core/model/tensor_convert.h"
+#include "core/model/ttt_layer.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.

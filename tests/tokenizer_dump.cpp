@@ -5,9 +5,9 @@
 #include <iostream>
 #include <string>
 
-#include "core/bpe_tokenizer.h"
-#include "core/errors.h"
-#include "core/file_io.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
 
 int main(int argc, char** argv) {
     if (argc != 3) {

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/gpt2_config.h"
-#include "core/ttt_config.h"
+#include "core/model/gpt2_config.h"
+#include "core/model/ttt_config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace ponder;

@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "core/calibration.h"
-#include "core/corpus.h"
-#include "core/gating.h"
-#include "core/run_analysis.h"
+#include "core/gating/calibration.h"
+#include "core/data/corpus.h"
+#include "core/gating/gating.h"
+#include "core/gating/run_analysis.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace ponder;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/safetensors.h"
+#include "core/model/safetensors.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace ponder;

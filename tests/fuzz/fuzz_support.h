@@ -1,5 +1,5 @@
 // Shared by the libFuzzer targets: invalid input may only ever throw our typed errors
-// (core/errors.h). Anything else (std::out_of_range, nlohmann::json::type_error, ...) is a
+// (core/util/errors.h). Anything else (std::out_of_range, nlohmann::json::type_error, ...) is a
 // finding, so it aborts with its type and message for libFuzzer to save the input.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <typeinfo>
 
-#include "core/errors.h"
+#include "core/util/errors.h"
 
 namespace ponder::fuzz {
 

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/bpe_tokenizer.h"
-#include "core/pretokenizer.h"
-#include "core/text_input.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/text/pretokenizer.h"
+#include "core/text/text_input.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace ponder;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/bpe_tokenizer.h"
+#include "core/text/bpe_tokenizer.h"
 #include "tests/fuzz/fuzz_support.h"
 
 using namespace ponder;

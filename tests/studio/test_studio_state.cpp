@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app/studio/batch_export.h"
-#include "app/studio/datasets.h"
-#include "app/studio/frame_stats.h"
-#include "app/studio/settings.h"
-#include "app/studio/studio_state.h"
-#include "core/errors.h"
+#include "app/studio/state/batch_export.h"
+#include "app/studio/state/datasets.h"
+#include "app/studio/ui/frame_stats.h"
+#include "app/studio/state/settings.h"
+#include "app/studio/state/studio_state.h"
+#include "core/util/errors.h"
 #include "tests/test_support.h"
 
 using namespace ponder;

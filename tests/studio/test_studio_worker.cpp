@@ -9,11 +9,11 @@
 #include <fstream>
 #include <thread>
 
-#include "app/studio/batch_export.h"
-#include "app/studio/eval_worker.h"
-#include "app/studio/reopen.h"
-#include "core/model_dir.h"
-#include "core/run_store.h"
+#include "app/studio/state/batch_export.h"
+#include "app/studio/state/eval_worker.h"
+#include "app/studio/state/reopen.h"
+#include "core/model/model_dir.h"
+#include "core/store/run_store.h"
 #include "tests/test_support.h"
 
 using namespace ponder;

@@ -1,0 +1,92 @@
+// Command-line parsing for `ponder`.
+#include "app/cli/cli_args.h"
+
+#include <algorithm>
+
+#include "core/runtime/runtime.h"
+
+namespace ponder::app {
+
+ParsedArgs::ParsedArgs(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs) {
+    bool optionsEnded = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (optionsEnded || arg.size() < 2 || arg.rfind("--", 0) != 0) {
+            if (!optionsEnded && arg.size() > 1 && arg[0] == '-' && arg != "-")
+                throw UsageError("unknown option '" + arg + "'");
+            m_positionals.push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            optionsEnded = true;
+            continue;
+        }
+        const auto equals = arg.find('=');
+        const std::string name = arg.substr(0, equals);
+        const auto spec = std::find_if(specs.begin(), specs.end(),
+                                       [&](const OptionSpec& s) { return s.name == name; });
+        if (spec == specs.end()) throw UsageError("unknown option '" + name + "'");
+        if (!spec->takesValue) {
+            if (equals != std::string::npos) throw UsageError(name + " takes no value");
+            m_flags[name] = true;
+            continue;
+        }
+        std::string value;
+        if (equals != std::string::npos) {
+            value = arg.substr(equals + 1);
+        } else {
+            if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
+            value = args[++i];
+        }
+        auto& slot = m_values[name];
+        if (!slot.empty() && !spec->repeatable) throw UsageError(name + " given twice");
+        slot.push_back(value);
+    }
+}
+
+std::optional<std::string> ParsedArgs::value(const std::string& name) const {
+    const auto it = m_values.find(name);
+    if (it == m_values.end()) return std::nullopt;
+    return it->second.front();
+}
+
+std::vector<std::string> ParsedArgs::values(const std::string& name) const {
+    const auto it = m_values.find(name);
+    return it == m_values.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::string ParsedArgs::valueOr(const std::string& name, const std::string& fallback) const {
+    return value(name).value_or(fallback);
+}
+
+long long ParsedArgs::integerOr(const std::string& name, long long fallback) const {
+    const auto text = value(name);
+    if (!text) return fallback;
+    try {
+        std::size_t used = 0;
+        const long long parsed = std::stoll(*text, &used);
+        if (used == text->size()) return parsed;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(name + " expects an integer, got '" + *text + "'");
+}
+
+double ParsedArgs::numberOr(const std::string& name, double fallback) const {
+    const auto text = value(name);
+    if (!text) return fallback;
+    try {
+        std::size_t used = 0;
+        const double parsed = std::stod(*text, &used);
+        if (used == text->size()) return parsed;
+    } catch (const std::exception&) {
+    }
+    throw UsageError(name + " expects a number, got '" + *text + "'");
+}
+
+int applyThreads(const ParsedArgs& args) {
+    const long long threads = args.integerOr("--threads", 0);
+    if (threads < 0) throw UsageError("--threads must be 0 (all cores) or positive");
+    return core::configureThreads(static_cast<int>(threads));
+}
+
+}  // namespace ponder::app

@@ -1,0 +1,43 @@
+// `ponder calibrate`: measures every gating signal's quantiles on held-out unlabeled code and
+// writes calibration.json (design.md §6) next to the model, for `--calibration profile`.
+#include <iostream>
+
+#include "app/cli/commands.h"
+#include "app/cli/eval_runner.h"
+#include "core/gating/calibration.h"
+#include "core/util/errors.h"
+
+namespace ponder::app {
+
+int runCalibrate(const Arguments& rawArgs) {
+    auto specs = evaluationOptionSpecs();
+    specs.push_back({"--out", true});
+    const ParsedArgs args(rawArgs, specs);
+    if (args.flag("--shuffle") || args.value("--causal-k"))
+        throw UsageError("calibrate measures the model as it is used; drop --shuffle/--causal-k");
+    const auto result = runEvaluation(args);
+    if (result.cancelled)
+        throw core::PonderError("calibration cancelled; nothing written",
+                                "run it again and let it finish");
+
+    auto calibration = core::calibrationFromRecords(result.units);
+    calibration.backboneSha256 = result.run.backboneSha256;
+    calibration.mode = result.run.mode;
+    calibration.chunk = result.run.chunk;
+    calibration.inputs = result.run.inputs;
+    calibration.createdAt = result.run.startedAt;
+    const std::filesystem::path out = args.valueOr(
+        "--out", (std::filesystem::path(*args.value("--model")) / "calibration.json").string());
+    core::saveCalibration(calibration, out);
+
+    std::cout << "calibrated on " << calibration.units << " units (" << calibration.mode
+              << " mode, chunk " << calibration.chunk << ")\n";
+    std::cout << "recon_step0 thresholds: ";
+    for (double rate : {0.3, 0.5, 0.7})
+        std::cout << "rate " << rate << " -> " << calibration.thresholdForRate("recon_step0", rate)
+                  << (rate < 0.7 ? ", " : "\n");
+    std::cout << "wrote " << out.string() << "\n";
+    return 0;
+}
+
+}  // namespace ponder::app

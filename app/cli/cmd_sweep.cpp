@@ -1,0 +1,93 @@
+// `ponder sweep`: loss against target update rate for Ours, Random and Oracle, replayed over
+// a stored run's units (--db) or over a fresh evaluation (--model FILE...).
+#include <iostream>
+#include <sstream>
+
+#include "app/cli/commands.h"
+#include "app/cli/eval_runner.h"
+#include "app/cli/policy_args.h"
+#include "core/util/file_io.h"
+#include "core/store/run_store.h"
+#include "core/report/table_format.h"
+
+namespace ponder::app {
+
+namespace {
+
+// "0.1:0.9:0.1" -> 0.1, 0.2, ..., 0.9 (end inclusive, to within rounding); "0.3,0.5" -> both.
+std::vector<double> parseRates(const std::string& text) {
+    std::vector<double> rates;
+    try {
+        if (text.find(':') != std::string::npos) {
+            std::vector<double> parts;
+            std::stringstream stream(text);
+            for (std::string part; std::getline(stream, part, ':');)
+                parts.push_back(std::stod(part));
+            if (parts.size() != 3 || parts[2] <= 0 || parts[1] < parts[0])
+                throw std::invalid_argument("");
+            for (int i = 0; parts[0] + i * parts[2] <= parts[1] + 1e-9; ++i)
+                rates.push_back(parts[0] + i * parts[2]);
+        } else {
+            std::stringstream stream(text);
+            for (std::string part; std::getline(stream, part, ',');)
+                rates.push_back(std::stod(part));
+        }
+    } catch (const std::exception&) {
+        throw UsageError("--rates must be START:STOP:STEP (e.g. 0.1:0.9:0.1) or a list 0.3,0.5");
+    }
+    for (double rate : rates)
+        if (!(rate >= 0 && rate <= 1)) throw UsageError("--rates must lie in [0, 1]");
+    if (rates.empty()) throw UsageError("--rates gave no rate");
+    return rates;
+}
+
+}  // namespace
+
+int runSweep(const Arguments& rawArgs) {
+    auto specs = evaluationOptionSpecs();
+    for (const auto& spec : policyOptionSpecs())
+        specs.push_back(spec);
+    specs.push_back({"--db", true});
+    specs.push_back({"--run", true});
+    specs.push_back({"--rates", true});
+    specs.push_back({"--out", true});
+    const ParsedArgs args(rawArgs, specs);
+    const auto rates = parseRates(args.valueOr("--rates", "0.1:0.9:0.1"));
+
+    core::UnitTable table;
+    core::AnalysisSettings settings;
+    if (const auto db = args.value("--db")) {
+        if (!args.positionals().empty()) throw UsageError("give --db or FILEs, not both");
+        core::StoreOptions options;
+        options.create = false;
+        const core::RunStore store(*db, options);
+        const auto run = store.loadRun(store.resolveRunId(args.valueOr("--run", "latest")));
+        settings = analysisSettingsFrom(args, core::analysisSettingsFromJson(run.settingsJson),
+                                        run.description.modelDir);
+        table = core::unitTableFrom(run.units);
+    } else {
+        settings = analysisSettingsFrom(args, {}, args.valueOr("--model", ""));
+        table = core::unitTableFrom(runEvaluation(args).units);
+    }
+
+    core::TextTable out;
+    out.columns = {"target_rate",   "ours_loss",   "ours_rate",
+                   "ours_recovery", "random_loss", "random_expected_loss",
+                   "oracle_loss"};
+    for (const auto& point : core::sweepRates(table, settings, rates))
+        out.addRow({core::fixedCell(point.targetRate, 4), core::fixedCell(point.oursLoss, 6),
+                    core::fixedCell(point.oursRate, 4), core::fixedCell(point.oursRecovery, 4),
+                    core::fixedCell(point.randomLoss, 6),
+                    core::fixedCell(point.randomExpectedLoss, 6),
+                    core::fixedCell(point.oracleLoss, 6)});
+    const auto csv = core::toCsv(out);
+    if (const auto path = args.value("--out")) {
+        core::writeFileAtomic(*path, csv);
+        std::cerr << "wrote " << *path << "\n";
+    } else {
+        std::cout << csv;
+    }
+    return 0;
+}
+
+}  // namespace ponder::app

@@ -1,0 +1,34 @@
+// `ponder tokenize`: a file's token ids (or count) with a model directory's tokenizer.
+#include <iostream>
+
+#include "app/cli/cli_args.h"
+#include "app/cli/commands.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/text/text_input.h"
+
+namespace ponder::app {
+
+int runTokenize(const Arguments& rawArgs) {
+    const ParsedArgs args(rawArgs, {{"--model", true}, {"--count", false}, {"--special", false}});
+    const auto dir = args.value("--model");
+    if (!dir) throw UsageError("--model DIR is required");
+    if (args.positionals().size() != 1) throw UsageError("expected exactly one FILE");
+    const auto tokenizer = core::BpeTokenizer::load(*dir);
+    const std::string text = core::readCodeFile(args.positionals().front());
+    const auto ids =
+        args.flag("--special") ? tokenizer.encodeWithSpecialTokens(text) : tokenizer.encode(text);
+    if (args.flag("--count")) {
+        std::cout << ids.size() << "\n";
+        return 0;
+    }
+    std::string line;
+    line.reserve(ids.size() * 6);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i) line += ' ';
+        line += std::to_string(ids[i]);
+    }
+    std::cout << line << "\n";
+    return 0;
+}
+
+}  // namespace ponder::app

@@ -1,0 +1,219 @@
+// `ponder train-base` and `ponder train-ttt`: option parsing, progress on stderr, Ctrl-C as a
+// clean stop (a checkpoint is written), and loss curves stored in the run database (--db).
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/cli_args.h"
+#include "app/cli/commands.h"
+#include "app/cli/eval_runner.h"
+#include "core/store/run_store.h"
+#include "core/train/training.h"
+
+namespace ponder::app {
+
+namespace {
+
+std::vector<OptionSpec> commonTrainOptions() {
+    return {{"--ext", true, true},
+            {"--steps", true},
+            {"--batch", true},
+            {"--lr", true},
+            {"--clip", true},
+            {"--seed", true},
+            {"--checkpoint-every", true},
+            {"--device", true},
+            {"--threads", true},
+            {"--db", true},
+            {"--quiet", false}};
+}
+
+core::CorpusSelection corpusFrom(const ParsedArgs& args) {
+    if (args.positionals().empty()) throw UsageError("expected at least one CORPUS file or folder");
+    core::CorpusSelection corpus;
+    corpus.inputs.assign(args.positionals().begin(), args.positionals().end());
+    for (auto ext : args.values("--ext"))
+        corpus.extensions.push_back(ext[0] == '.' ? ext : "." + ext);
+    return corpus;
+}
+
+std::string duration(double seconds) {
+    char text[32];
+    if (seconds >= 3600)
+        std::snprintf(text, sizeof text, "%.0fh%02.0fm", std::floor(seconds / 3600),
+                      std::fmod(seconds, 3600) / 60);
+    else
+        std::snprintf(text, sizeof text, "%.0fm%02.0fs", std::floor(seconds / 60),
+                      std::fmod(seconds, 60));
+    return text;
+}
+
+// Progress lines every ~2 s, curve points buffered and committed at each checkpoint.
+class TrainReporter {
+public:
+    TrainReporter(const ParsedArgs& args, const std::string& kind, const std::string& outDir,
+                  const nlohmann::json& settings, const std::string& device, int threads)
+        : m_quiet(args.flag("--quiet")) {
+        if (const auto db = args.value("--db")) {
+            m_store.emplace(*db);
+            m_trainingId = m_store->beginTraining(kind, outDir, settings.dump(), device, threads);
+        }
+    }
+
+    core::TrainCallbacks callbacks() {
+        core::TrainCallbacks callbacks;
+        callbacks.cancel = InterruptGuard::flag();
+        callbacks.onStep = [this](const core::TrainProgress& progress) { onStep(progress); };
+        callbacks.onCheckpoint = [this](std::int64_t step) {
+            flush();
+            if (!m_quiet) std::cerr << "  checkpoint at step " << step << "\n";
+        };
+        return callbacks;
+    }
+
+    void finish(const core::TrainResult& result) {
+        flush();
+        if (m_store)
+            m_store->finishTraining(m_trainingId, result.finished ? core::RunStatus::Complete
+                                                                  : core::RunStatus::Cancelled);
+    }
+
+private:
+    void onStep(const core::TrainProgress& p) {
+        m_pending.push_back(
+            {p.step, p.loss, p.ce, p.lr, p.gradNorm, p.tokensPerSecond, p.elapsedSeconds});
+        const bool last = p.step == p.steps;
+        if (m_quiet || (!last && p.elapsedSeconds - m_lastPrinted < 2.0 && m_printed)) return;
+        m_printed = true;
+        m_lastPrinted = p.elapsedSeconds;
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "  step %lld/%lld  loss %.4f  ce %.4f  lr %.2e  |g| %.2f  %.0f tok/s  ETA %s",
+                      (long long)p.step, (long long)p.steps, p.loss, p.ce, p.lr, p.gradNorm,
+                      p.tokensPerSecond, duration(p.etaSeconds).c_str());
+        std::cerr << line << "\n";
+    }
+
+    void flush() {
+        if (m_store && !m_pending.empty()) m_store->appendTrainingPoints(m_trainingId, m_pending);
+        m_pending.clear();
+    }
+
+    bool m_quiet;
+    bool m_printed = false;
+    double m_lastPrinted = 0;
+    std::optional<core::RunStore> m_store;
+    std::int64_t m_trainingId = -1;
+    std::vector<core::TrainingPoint> m_pending;
+};
+
+void printResult(const core::TrainResult& result, const std::string& outDir) {
+    if (result.startStep > 0) std::cerr << "resumed from step " << result.startStep << "\n";
+    std::cout << (result.finished ? "finished" : "stopped") << " at step " << result.steps
+              << " after " << duration(result.seconds) << "; " << result.trainTokens
+              << " tokens in the training stream; wrote " << outDir << "\n";
+}
+
+}  // namespace
+
+int runTrainBase(const Arguments& rawArgs) {
+    auto specs = commonTrainOptions();
+    for (const char* name : {"--tokenizer", "--out", "--layers", "--embd", "--heads", "--positions",
+                             "--sequence", "--warmup", "--min-lr-ratio", "--weight-decay"})
+        specs.push_back({name, true});
+    const ParsedArgs args(rawArgs, specs);
+    core::BaseTrainOptions options;
+    options.corpus = corpusFrom(args);
+    const auto tokenizer = args.value("--tokenizer");
+    const auto out = args.value("--out");
+    if (!tokenizer || !out) throw UsageError("--tokenizer DIR and --out DIR are required");
+    options.tokenizerDir = *tokenizer;
+    options.outDir = *out;
+    options.config.nLayer = args.integerOr("--layers", 4);
+    options.config.nEmbd = args.integerOr("--embd", 256);
+    options.config.nHead = args.integerOr("--heads", 4);
+    options.config.nPositions = args.integerOr("--positions", 1024);
+    options.sequence = args.integerOr("--sequence", 256);
+    options.batch = args.integerOr("--batch", 16);
+    options.steps = args.integerOr("--steps", 2000);
+    options.warmup = args.integerOr("--warmup", 100);
+    options.lr = args.numberOr("--lr", 1e-3);
+    options.minLrRatio = args.numberOr("--min-lr-ratio", 0.1);
+    options.weightDecay = args.numberOr("--weight-decay", 0.1);
+    options.gradClip = args.numberOr("--clip", 1.0);
+    options.seed = std::uint64_t(args.integerOr("--seed", 42));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
+    options.device = args.valueOr("--device", "cpu");
+    if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
+    const int threads = applyThreads(args);
+
+    const nlohmann::json settings = {{"layers", options.config.nLayer},
+                                     {"embd", options.config.nEmbd},
+                                     {"heads", options.config.nHead},
+                                     {"sequence", options.sequence},
+                                     {"batch", options.batch},
+                                     {"steps", options.steps},
+                                     {"warmup", options.warmup},
+                                     {"lr", options.lr},
+                                     {"seed", options.seed},
+                                     {"corpus", args.positionals()}};
+    TrainReporter reporter(args, "base", options.outDir.string(), settings, options.device,
+                           threads);
+    InterruptGuard interrupt;
+    const auto result = core::trainBase(options, reporter.callbacks());
+    reporter.finish(result);
+    printResult(result, options.outDir.string());
+    return 0;
+}
+
+int runTrainTtt(const Arguments& rawArgs) {
+    auto specs = commonTrainOptions();
+    for (const char* name :
+         {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form", "--conv-lag"})
+        specs.push_back({name, true});
+    specs.push_back({"--no-dropout", false});
+    const ParsedArgs args(rawArgs, specs);
+    core::TttTrainOptions options;
+    const auto model = args.value("--model");
+    if (!model) throw UsageError("--model DIR (the frozen backbone) is required");
+    options.modelDir = *model;
+    options.outDir = args.valueOr("--out", *model);
+    options.corpus = corpusFrom(args);
+    options.chunk = args.integerOr("--chunk", 512);
+    options.batch = args.integerOr("--batch", 16);
+    options.steps = args.integerOr("--steps", 10000);
+    options.lr = args.numberOr("--lr", 3e-4);
+    options.gradClip = args.numberOr("--clip", 1.0);
+    options.sslWeight = args.numberOr("--ssl-weight", 0.1);
+    options.backboneDropout = !args.flag("--no-dropout");
+    options.etaForm = args.valueOr("--eta-form", "ponderttt");
+    options.convLag = args.integerOr("--conv-lag", 1);
+    options.seed = std::uint64_t(args.integerOr("--seed", 42));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
+    options.device = args.valueOr("--device", "cpu");
+    if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
+    const int threads = applyThreads(args);
+
+    const nlohmann::json settings = {{"model", options.modelDir.string()},
+                                     {"chunk", options.chunk},
+                                     {"batch", options.batch},
+                                     {"steps", options.steps},
+                                     {"lr", options.lr},
+                                     {"ssl_weight", options.sslWeight},
+                                     {"backbone_dropout", options.backboneDropout},
+                                     {"eta_form", options.etaForm},
+                                     {"conv_lag", options.convLag},
+                                     {"seed", options.seed},
+                                     {"corpus", args.positionals()}};
+    TrainReporter reporter(args, "ttt", options.outDir.string(), settings, options.device, threads);
+    InterruptGuard interrupt;
+    const auto result = core::trainTtt(options, reporter.callbacks());
+    reporter.finish(result);
+    printResult(result, options.outDir.string());
+    return 0;
+}
+
+}  // namespace ponder::app

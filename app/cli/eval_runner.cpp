@@ -1,0 +1,166 @@
+// Runs an evaluation for a CLI command: options, plan, progress, Ctrl-C, batching.
+#include "app/cli/eval_runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "core/model/ttt_config.h"
+
+namespace ponder::app {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int) {
+    g_interrupted.store(true);
+}
+
+std::string formatted(const char* format, double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, format, value);
+    return text;
+}
+
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+    g_interrupted.store(false);
+    m_previous = std::signal(SIGINT, [](int signal) {
+        onInterrupt(signal);
+        std::signal(SIGINT, SIG_DFL);
+    });
+}
+
+InterruptGuard::~InterruptGuard() {
+    std::signal(SIGINT, m_previous);
+}
+
+const std::atomic<bool>* InterruptGuard::flag() {
+    return &g_interrupted;
+}
+
+std::vector<OptionSpec> evaluationOptionSpecs() {
+    return {{"--model", true},    {"--mode", true},
+            {"--chunk", true},    {"--device", true},
+            {"--threads", true},  {"--ext", true, true},
+            {"--quiet", false},   {"--force-checkpoint", false},
+            {"--shuffle", false}, {"--causal-k", true},
+            {"--max-units", true}};
+}
+
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses) {
+    const auto modelDir = args.value("--model");
+    if (!modelDir) throw UsageError("--model DIR is required");
+    if (args.positionals().empty()) throw UsageError("expected at least one FILE or DIR");
+    const auto modeName = args.valueOr("--mode", "file");
+    if (modeName != "file" && modeName != "paper") throw UsageError("--mode must be file or paper");
+    const auto chunk = args.integerOr("--chunk", 512);
+    if (chunk <= 0) throw UsageError("--chunk must be a positive number of tokens");
+    std::vector<std::string> extensions;
+    for (auto ext : args.values("--ext"))
+        extensions.push_back(ext[0] == '.' ? ext : "." + ext);
+
+    PreparedEvaluation prepared;
+    prepared.modelDir = *modelDir;
+    prepared.modeName = modeName;
+    prepared.chunk = chunk;
+    prepared.threads = applyThreads(args);
+    core::EvalOptions& options = prepared.options;
+    options.device = args.valueOr("--device", "cpu");
+    options.forceCheckpoint = args.flag("--force-checkpoint");
+    options.keepTokenLosses = keepTokenLosses;
+    options.shuffle = args.flag("--shuffle");
+    if (const auto causalK = args.value("--causal-k")) {
+        if (*causalK != "0" && *causalK != "-1") throw UsageError("--causal-k must be 0 or -1");
+        options.causalK = std::stoll(*causalK);
+    }
+    prepared.evaluator = std::make_unique<core::Evaluator>(*modelDir, options);
+    auto& evaluator = *prepared.evaluator;
+
+    const auto mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
+    std::vector<std::filesystem::path> inputs(args.positionals().begin(), args.positionals().end());
+    auto& plan = prepared.plan;
+    plan = core::buildEvalPlan(evaluator.tokenizer(), inputs, evaluator.planOptions(mode, chunk),
+                               extensions);
+    // The published evaluation takes the first N batches (algorithm.md §7); --max-units
+    // keeps the first N units in data order.
+    if (args.value("--max-units")) {
+        const auto limit = args.integerOr("--max-units", 0);
+        if (limit < 1) throw UsageError("--max-units must be positive");
+        if (std::size_t(limit) < plan.units.size()) {
+            plan.units.resize(std::size_t(limit));
+            plan.totalTokens = 0;  // the tokens actually evaluated
+            for (const auto& unit : plan.units)
+                plan.totalTokens += unit.tokens * unit.sequences;
+        }
+    }
+    if (!args.flag("--quiet")) {
+        for (const auto& skipped : plan.skipped)
+            std::cerr << "skipped " << skipped << "\n";
+        std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
+                  << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk << ", "
+                  << plan.droppedTokens << " tokens in no unit), device " << evaluator.device()
+                  << ", " << prepared.threads << " threads\n";
+    }
+    return prepared;
+}
+
+EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
+    auto prepared = prepareEvaluation(args, hooks.keepTokenLosses);
+    auto& evaluator = *prepared.evaluator;
+    const auto& plan = prepared.plan;
+    const bool quiet = args.flag("--quiet");
+
+    EvaluationResult result;
+    auto& run = result.run;
+    run = core::describeRun(evaluator, plan, prepared.modelDir);
+    run.threads = prepared.threads;
+    run.inputs = args.positionals();
+    run.shuffle = prepared.options.shuffle;
+    if (hooks.onStart) hooks.onStart(run, plan);
+
+    InterruptGuard interruptGuard;
+    std::vector<core::UnitRecord> pending;
+    auto lastFlush = std::chrono::steady_clock::now();
+    const auto flush = [&] {
+        if (hooks.onBatch && !pending.empty()) hooks.onBatch(pending);
+        pending.clear();
+        lastFlush = std::chrono::steady_clock::now();
+    };
+    core::EvalProgress last;
+    double lastPrinted = -10.0;
+    const bool finished = evaluator.run(
+        plan,
+        [&](const core::UnitRecord& record) {
+            result.units.push_back(record);
+            pending.push_back(record);
+            if (pending.size() >= 32 ||
+                std::chrono::steady_clock::now() - lastFlush >= std::chrono::seconds(1))
+                flush();
+        },
+        [&](const core::EvalProgress& progress) {
+            last = progress;
+            const bool done = progress.done == progress.total;
+            if (quiet || (!done && progress.elapsedSeconds - lastPrinted < 2.0)) return;
+            lastPrinted = progress.elapsedSeconds;
+            std::cerr << "  " << progress.done << "/" << progress.total << " units, "
+                      << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
+                      << formatted("%.0f", progress.etaSeconds) << " s\n";
+        },
+        InterruptGuard::flag());
+    flush();
+    result.cancelled = !finished;
+    run.cancelled = result.cancelled;
+    run.seconds = last.elapsedSeconds;
+    run.tokensPerSecond = last.tokensPerSecond;
+    if (result.cancelled && !quiet)
+        std::cerr << "cancelled after " << result.units.size() << " of " << plan.units.size()
+                  << " units\n";
+    return result;
+}
+
+}  // namespace ponder::app

@@ -1,0 +1,66 @@
+// The evaluation part shared by `ponder eval`, `calibrate` and `sweep`: model and input
+// options, the plan, progress on stderr, Ctrl-C as a clean cancel, and units handed to the
+// caller in batches (so a run store can commit one transaction per batch).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "app/cli/cli_args.h"
+#include "core/report/eval_json.h"
+#include "core/eval/evaluator.h"
+
+namespace ponder::app {
+
+// --model --mode --chunk --device --threads --ext --quiet --force-checkpoint --shuffle
+// --causal-k; commands append their own options.
+std::vector<OptionSpec> evaluationOptionSpecs();
+
+struct EvaluationResult {
+    core::RunDescription run;  // filled except policies' rate
+    std::vector<core::UnitRecord> units;
+    bool cancelled = false;
+};
+
+struct EvaluationHooks {
+    // Called before the first unit, with the run description (for a store's run row).
+    std::function<void(const core::RunDescription&, const core::EvalPlan&)> onStart;
+    // Called with units in order, a batch at a time (at most every second or 32 units,
+    // and once at the end).
+    std::function<void(const std::vector<core::UnitRecord>&)> onBatch;
+    bool keepTokenLosses = false;
+};
+
+// The evaluator and plan the shared options describe (threads applied; the plan summary
+// printed on stderr unless --quiet), for commands that drive the evaluator themselves.
+struct PreparedEvaluation {
+    std::string modelDir, modeName;
+    std::int64_t chunk = 0;
+    int threads = 0;
+    core::EvalOptions options;
+    std::unique_ptr<core::Evaluator> evaluator;
+    core::EvalPlan plan;
+};
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses);
+
+// Parses the shared options, builds the plan and evaluates every unit. Throws UsageError or
+// core errors; Ctrl-C stops between units and returns with cancelled = true.
+EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
+
+// While alive, Ctrl-C sets flag() (checked between units or steps, so the work stops in a
+// consistent state); a second Ctrl-C falls back to the default handler and ends the process.
+class InterruptGuard {
+public:
+    InterruptGuard();
+    ~InterruptGuard();
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
+    static const std::atomic<bool>* flag();
+
+private:
+    void (*m_previous)(int) = nullptr;
+};  // ISO 8601, seconds, "Z"
+
+}  // namespace ponder::app

@@ -1,0 +1,202 @@
+// `ponder`: command dispatch and the one place where errors become messages and exit codes.
+#include <iostream>
+#include <string>
+
+#include "app/cli/cli_args.h"
+#include "app/cli/commands.h"
+#include "core/util/errors.h"
+
+namespace ponder::app {
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> all = {
+        {"info", "LibTorch, threads, BLAS and GEMM speed; with --model, the model's summary",
+         "ponder info [--model DIR] [--threads N] [--no-gemm]\n"
+         "  Prints LibTorch version, devices, threads, the BLAS in use and a measured GEMM\n"
+         "  GFLOP/s (warns when the slow reference BLAS is active). With --model, loads and\n"
+         "  validates the model directory and prints its configuration.",
+         runInfo},
+        {"tokenize", "token ids (or their count) of a file with a model's tokenizer",
+         "ponder tokenize --model DIR FILE [--count] [--special]\n"
+         "  Prints the ids on one line separated by spaces (--count: only the count).\n"
+         "  DIR may hold only tokenizer files. --special maps literal <|endoftext|> to its id.",
+         runTokenize},
+        {"eval", "SKIP/UPDATE evaluation of code files, gated by the chosen policies",
+         "ponder eval --model DIR FILE|DIR... [--mode file|paper] [--chunk 512] [--ext py]...\n"
+         "            [--policy NAME]... [--rate 0.5] [--alpha 0.1] [--signal recon_step0]\n"
+         "            [--calibration paper|profile] [--calibration-file F] [--threshold T]\n"
+         "            [--seed 42] [--db runs.sqlite] [--label TEXT] [--json OUT.json]\n"
+         "            [--shuffle] [--causal-k 0|-1] [--max-units N] [--token-losses]\n"
+         "            [--device auto|cpu|cuda]\n"
+         "            [--threads N] [--quiet] [--force-checkpoint]\n"
+         "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
+         "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
+         "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
+         "  first --policy, default recon-ema) with loss, rate, cost, Oracle Recovery and\n"
+         "  agreement. Policies: skip update random oracle recon-ema recon-ema-paper threshold\n"
+         "  improvement-topk improvement-threshold multi-signal. --db stores the run (one\n"
+         "  transaction per batch of units); --json writes the design.md section 9 contract.\n"
+         "  --shuffle and --causal-k -1 are the paper's sanity ablations. Ctrl-C cancels.",
+         runEval},
+        {"runs", "list the runs stored in a database",
+         "ponder runs --db FILE\n"
+         "  One run per line: id, start time, status, mode, units, files, tokens, seconds,\n"
+         "  model directory and label.",
+         runRuns},
+        {"export", "result files and paper tables (CSV, Markdown, LaTeX) from stored runs",
+         "ponder export --db FILE [--run ID|latest]... --out DIR [--policy NAME]... [--rate R]\n"
+         "              [--alpha A] [--signal S] [--calibration paper|profile] [--seed N]\n"
+         "              [--figures png,svg,pdf,csv] [--dpi 200]\n"
+         "  Writes the published detailed_results.csv, summary.csv, summary.json and\n"
+         "  correlation.json, units.csv (per unit, with indices and every decision), and\n"
+         "  table1_main, table2_languages, table3_correlation, table5_agreement,\n"
+         "  table8_random, table9_update1 and table10_11_ablations as .csv, .md and .tex.\n"
+         "  Policy options default to those stored with the (first) run. Several --run give\n"
+         "  one table row per run and per-run files in run-ID/ folders. --figures also writes\n"
+         "  fig_signal, fig_advantage, fig_decisions, fig_scatter, fig_sweep and a 2x2\n"
+         "  fig_overview in each format (csv: each figure's series).",
+         runExport},
+        {"sweep", "loss against target update rate for Ours, Random and Oracle",
+         "ponder sweep (--db FILE [--run ID] | --model DIR FILE|DIR...) [--rates 0.1:0.9:0.1]\n"
+         "             [--out sweep.csv] [policy options as in eval]\n"
+         "  Replays the policies at each rate over a stored run's units (no model work) or\n"
+         "  over a fresh evaluation. CSV columns: target_rate, ours_loss, ours_rate,\n"
+         "  ours_recovery, random_loss (seeded), random_expected_loss, oracle_loss.",
+         runSweep},
+        {"calibrate", "measure signal quantiles on held-out code (calibration.json)",
+         "ponder calibrate --model DIR CODE|DIR... [--mode file|paper] [--chunk 512] [--ext py]\n"
+         "                 [--out DIR/calibration.json] [--device] [--threads N] [--quiet]\n"
+         "  Evaluates the held-out code and stores 101 quantiles of every signal, so\n"
+         "  `--calibration profile` can start recon-ema at the (1 - rate) quantile instead of\n"
+         "  forcing 16 calibration UPDATEs. Calibrate with the units (mode, chunk) you gate.",
+         runCalibrate},
+        {"corpus", "build corpora of real code from recipes (split, dedup, manifest)",
+         "ponder corpus build RECIPE.json (--out DIR | --manifest-out FILE) [--tokenizer DIR]\n"
+         "                    [--threads N] [--quiet]\n"
+         "ponder corpus list [RECIPE_DIR]\n"
+         "  build: selects files by the recipe (roots, extensions, exclude globs, size bounds,\n"
+         "  generated-file markers), skips binary and non-UTF-8 files, keeps the first path of\n"
+         "  each exact (SHA-256) or near duplicate (line-set Jaccard) and splits per file.\n"
+         "  Writes DIR/<split>/<path> copies, DIR/manifest.tsv (path, sha256, language, split,\n"
+         "  bytes, tokens), skipped.tsv and recipe.json; --manifest-out also writes the manifest\n"
+         "  elsewhere (e.g. datasets/manifests/). --tokenizer (a model or tokenizer folder)\n"
+         "  fills the tokens column. list: the recipes in RECIPE_DIR (default datasets/recipes)\n"
+         "  and whether their sources are present. Recipe format: datasets/README.md.",
+         runCorpus},
+        {"train-base", "train a GPT-2-architecture model from scratch on a code corpus",
+         "ponder train-base CORPUS... --tokenizer DIR --out DIR [--ext py]... [--layers 4]\n"
+         "                  [--embd 256] [--heads 4] [--positions 1024] [--sequence 256]\n"
+         "                  [--batch 16] [--steps 2000] [--warmup 100] [--lr 1e-3]\n"
+         "                  [--min-lr-ratio 0.1] [--weight-decay 0.1] [--clip 1.0] [--seed 42]\n"
+         "                  [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
+         "  AdamW, linear warmup then cosine decay, global-norm clipping, dropout 0.1; random\n"
+         "  windows of the <|endoftext|>-packed corpus. Writes a Hugging Face GPT-2 directory\n"
+         "  (config.json, model.safetensors, tokenizer) and OUT/checkpoint-base each checkpoint;\n"
+         "  running the same command again resumes. Ctrl-C stops after a checkpoint.",
+         runTrainBase},
+        {"train-ttt", "train the TTT layer on a frozen GPT-2 (the published recipe)",
+         "ponder train-ttt --model DIR CORPUS... [--out DIR] [--ext py]... [--chunk 512]\n"
+         "                 [--batch 16] [--steps 10000] [--lr 3e-4] [--ssl-weight 0.1] [--clip "
+         "1.0]\n"
+         "                 [--no-dropout] [--eta-form ponderttt|ttt-lm] [--conv-lag 1|0] [--seed "
+         "42]\n"
+         "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
+         "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
+         "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
+         "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
+         "  Writes ttt.safetensors + ttt.json into --out (default: the model directory) and a\n"
+         "  resumable OUT/checkpoint-ttt (run again with a larger --steps to train on). Works for\n"
+         "  any GPT-2 directory, real GPT-2 small-xl too.",
+         runTrainTtt},
+        {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
+         "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
+         "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"
+         "                       [--tokenizer-from DIR] [--ttt]\n"
+         "  Tokenizer: copied with --tokenizer-from, else trained on --corpus files to --vocab\n"
+         "  tokens, else bytes only (257 tokens). --ttt adds a random TTT checkpoint with\n"
+         "  non-zero wo, so UPDATE differs from SKIP.",
+         runMakeTestModel},
+        {"train-tokenizer", "learn a byte-level BPE vocabulary from a corpus",
+         "ponder train-tokenizer CORPUS... --out DIR [--vocab 8192] [--min-count 2] [--ext py]...\n"
+         "  CORPUS is a file or a folder (searched recursively; --ext filters by extension).\n"
+         "  Binary and non-UTF-8 files are skipped and counted. Writes DIR/vocab.json and\n"
+         "  DIR/merges.txt (Hugging Face format).",
+         runTrainTokenizer},
+        {"bench", "throughput benchmarks (GEMM, tokenizer, GPT-2 forward)",
+         "ponder bench [--threads N] [--tokenizer DIR] [--corpus PATH] [--seconds S]\n"
+         "             [--shape small|medium|large|xl] [--length 1024] [--device cpu|cuda]\n"
+         "             [--unit-length 512] [--unit-batch 1]\n"
+         "  Prints rates measured in this run: GEMM GFLOP/s, tokenizer tokens/s (cold and warm\n"
+         "  BPE cache, when a tokenizer is given) and GPT-2 forward tokens/s with the fraction\n"
+         "  of the GEMM rate it reaches; then SKIP+UPDATE evaluation units with one shared\n"
+         "  backbone pass (ours) against a backbone pass per path (the published code), and\n"
+         "  the time to replay recon-ema over 100,000 units for a new target rate.\n"
+         "ponder bench --gated --model DIR FILE|DIR... [--rates 0.3,0.5,0.7] [--signal recon_init]\n"
+         "             [--policy recon-ema] [--calibration paper|profile] [--chunk 512] [--max-units N]\n"
+         "  The gated fast path: deciding from a signal known before the update (recon_init,\n"
+         "  entropy, confidence or loss_skip) so a SKIP unit never runs the TTT layer or the\n"
+         "  second LM head. Times SKIP, UPDATE_1, both paths (the published way) and the gated\n"
+         "  path at each rate, interleaved unit by unit, and compares its loss and Oracle\n"
+         "  Recovery with the published recon_step0 gate replayed over the both-paths run.",
+         runBench},
+    };
+    return all;
+}
+
+namespace {
+
+void printOverview() {
+    std::cout << "ponder: PonderTTT Studio command line\n\nusage: ponder COMMAND [options]\n\n";
+    for (const auto& command : commands())
+        std::cout << "  " << command.name << std::string(18 - std::string(command.name).size(), ' ')
+                  << command.summary << "\n";
+    std::cout << "\nRun `ponder COMMAND --help` for a command's options.\n";
+}
+
+// c10 errors carry a multi-line backtrace: the first line is the reason.
+std::string firstLine(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
+
+}  // namespace
+
+int dispatch(int argc, char** argv) {
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+        printOverview();
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string name = argv[1];
+    const Arguments args(argv + 2, argv + argc);
+    for (const auto& command : commands()) {
+        if (name != command.name) continue;
+        for (const auto& arg : args)
+            if (arg == "--help" || arg == "-h") {
+                std::cout << "usage: " << command.usage << "\n";
+                return 0;
+            }
+        try {
+            return command.run(args);
+        } catch (const UsageError& error) {
+            std::cerr << "error: " << error.what() << "\nhint: run `ponder " << name
+                      << " --help` for the options\n";
+            return 2;
+        } catch (const core::PonderError& error) {
+            std::cerr << "error: " << error.what() << "\nhint: " << error.hint() << "\n";
+            return 1;
+        } catch (const std::exception& error) {
+            std::cerr << "error: " << firstLine(error.what())
+                      << "\nhint: this looks like a bug or an unusual input; please report it "
+                         "with the command line\n";
+            return 1;
+        }
+    }
+    std::cerr << "error: unknown command '" << name
+              << "'\nhint: run `ponder --help` for the list\n";
+    return 2;
+}
+
+}  // namespace ponder::app
+
+int main(int argc, char** argv) {
+    return ponder::app::dispatch(argc, argv);
+}

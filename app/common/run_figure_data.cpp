@@ -1,0 +1,117 @@
+// Fills viz::RunFigureData from core's analysis of a stored run and writes the run figures.
+#include "app/common/run_figure_data.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "app/cli/cli_args.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
+#include "core/gating/metrics.h"
+
+namespace ponder::app {
+
+viz::RunFigureData runFigureData(const core::AnalysedRun& run,
+                                 const core::AnalysisSettings& settings) {
+    const auto& analysis = run.analysis;
+    const auto& table = analysis.table;
+    const auto& ours = analysis.find("Ours");
+    const auto& oracle = analysis.find("Oracle");
+    viz::RunFigureData data;
+    data.title = run.name;
+    data.signalName = core::signalName(ours.spec.signal);
+    data.policyName = ours.method;
+    data.signal = table.signal(ours.spec.signal);
+    data.threshold = ours.run.threshold;
+    data.advantage = table.advantage;
+    data.decisions = ours.run.decisions;
+    data.oracleDecisions = oracle.run.decisions;
+    if (core::forcesCalibrationUnits(ours.spec))
+        data.calibrationUnits = std::min<std::size_t>(
+            static_cast<std::size_t>(std::max(0, ours.spec.calibrationUnits)), table.size());
+    const auto correlation = core::signalCorrelation(ours.spec.signal, table);
+    data.pearson = correlation.pearson;
+    data.spearman = correlation.spearman;
+    data.correlationUnits = correlation.n;
+    std::vector<double> rates;
+    for (int i = 0; i <= 20; ++i)
+        rates.push_back(i / 20.0);
+    for (const auto& point : core::sweepRates(table, settings, rates))
+        data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
+                              point.randomExpectedLoss, point.oracleLoss});
+    data.currentRate = settings.ours.rate;
+    data.lossSkip = analysis.find("SKIP").summary.loss;
+    data.lossUpdate = analysis.find("UPDATE_1").summary.loss;
+    return data;
+}
+
+FigureFormats parseFigureFormats(const std::string& list) {
+    FigureFormats formats;
+    std::stringstream stream(list);
+    std::string name;
+    while (std::getline(stream, name, ',')) {
+        name.erase(std::remove_if(name.begin(), name.end(),
+                                  [](unsigned char c) { return std::isspace(c); }),
+                   name.end());
+        if (name.empty()) continue;
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lower == "csv") {
+            formats.csv = true;
+            continue;
+        }
+        const auto format = viz::parseImageFormat(name);
+        if (!format)
+            throw UsageError("--figures: unknown format '" + name +
+                             "' (use png, svg, pdf and/or csv)");
+        if (std::find(formats.images.begin(), formats.images.end(), *format) ==
+            formats.images.end())
+            formats.images.push_back(*format);
+    }
+    if (formats.empty()) throw UsageError("--figures needs png, svg, pdf and/or csv");
+    return formats;
+}
+
+std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
+                                                   const core::AnalysisSettings& settings,
+                                                   const FigureFormats& formats,
+                                                   const std::filesystem::path& dir, double dpi) {
+    viz::ExportOptions options;
+    options.dpi = dpi;
+    std::vector<std::filesystem::path> written;
+    const auto render = [&](const std::string& stem, const std::vector<const viz::Figure*>& panels,
+                            viz::ImageFormat format, double heightScale = 1.0) {
+        const auto path = dir / (stem + "." + viz::extensionOf(format));
+        std::string bytes;
+        try {
+            auto scaled = options;
+            scaled.heightPt *= heightScale;
+            bytes = viz::renderFigureGrid(panels, 2, format, scaled);
+        } catch (const viz::FigureExportError& error) {
+            throw core::OutputError(error.what() + std::string(" (") + path.string() + ")",
+                                    "try another --figures format or report the run");
+        }
+        core::writeFileAtomic(path, bytes);
+        written.push_back(path);
+    };
+    const auto figures = viz::runFigures(runFigureData(run, settings));
+    std::vector<const viz::Figure*> all;
+    for (const auto& figure : figures) {
+        if (figure.inOverview) all.push_back(&figure.figure);
+        if (formats.csv) {
+            const auto path = dir / (figure.stem + ".csv");
+            core::writeFileAtomic(path, viz::figureCsv(figure.figure));
+            written.push_back(path);
+        }
+        for (const auto format : formats.images)
+            render(figure.stem, {&figure.figure}, format, figure.heightScale);
+    }
+    // The four main panels as one 2 x 2 overview (the README's figure).
+    for (const auto format : formats.images)
+        render("fig_overview", all, format);
+    return written;
+}
+
+}  // namespace ponder::app

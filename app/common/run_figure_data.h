@@ -1,0 +1,42 @@
+// `ponder export --figures`: a stored run's analysis (core) turned into the plain inputs of the
+// run figures (viz), and the four figures written next to the run's tables.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/report/exports.h"
+#include "core/gating/run_analysis.h"
+#include "viz/figure_export.h"
+#include "viz/run_figures.h"
+
+namespace ponder::app {
+
+// Ours (the chosen policy), Oracle, its signal, correlation and a sweep over rates 0, 0.05,
+// ..., 1 with the run's other settings.
+viz::RunFigureData runFigureData(const core::AnalysedRun& run,
+                                 const core::AnalysisSettings& settings);
+
+struct FigureFormats {
+    std::vector<viz::ImageFormat> images;
+    bool csv = false;  // each figure's series as CSV beside it
+
+    bool empty() const { return images.empty() && !csv; }
+};
+
+// "png,svg,pdf,csv" (any subset, any order, case-insensitive); throws UsageError naming a bad
+// one.
+FigureFormats parseFigureFormats(const std::string& list);
+
+// fig_signal, fig_advantage, fig_decisions, fig_scatter and fig_sweep in each format into
+// `dir`, plus fig_overview with the four main ones as 2 x 2 panels (the thin decision strip
+// left out), written atomically; returns the paths. Throws
+// core::OutputError when a file cannot be written.
+std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
+                                                   const core::AnalysisSettings& settings,
+                                                   const FigureFormats& formats,
+                                                   const std::filesystem::path& dir,
+                                                   double dpi = 200);
+
+}  // namespace ponder::app

@@ -1,0 +1,157 @@
+// Files pane (inputs, model, recent), the std::filesystem file browser, and the run history.
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include <imgui.h>
+
+#include "app/studio/ui/studio_app.h"
+
+namespace ponder::studio {
+
+namespace fs = std::filesystem;
+
+void Studio::drawFilesPane() {
+    ImGui::TextDisabled("MODEL");
+    if (m_settings.modelDir.empty() || m_modelMissing)
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s",
+                           m_settings.modelDir.empty()
+                               ? "No model: File > Open model... (or make one with\n"
+                                 "`ponder make-test-model DIR --ttt`)"
+                               : "The model could not be loaded (see Log).");
+    ImGui::TextWrapped("%s", m_settings.modelDir.empty() ? "(none)" : m_settings.modelDir.c_str());
+    if (ImGui::SmallButton("Choose model...")) {
+        m_browserTarget = "model";
+        m_showBrowser = true;
+    }
+    drawRunSettings();
+    ImGui::TextDisabled("INPUTS");
+    for (const auto& input : m_inputs)
+        ImGui::TextWrapped("%s", input.c_str());
+    if (ImGui::SmallButton("Open...")) {
+        m_browserTarget = "input";
+        m_showBrowser = true;
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Datasets...")) m_showDatasets = true;
+    ImGui::SameLine();
+    if (ImGui::SmallButton(m_worker.busy() ? "Cancel" : "Run")) {
+        if (m_worker.busy())
+            m_worker.cancel();
+        else
+            startRun();
+    }
+    const auto& files = m_state.files();
+    if (files.size() > 1) {
+        ImGui::TextDisabled("FILES IN RUN");
+        for (std::size_t i = 0; i < files.size(); ++i)
+            if (ImGui::Selectable(files[i].path.filename().string().c_str(), m_sourceFile == i))
+                m_sourceFile = i;
+    }
+}
+
+void Studio::drawRunSettings() {
+    // Applied to the next run (a run in progress keeps what it started with).
+    ImGui::PushItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::BeginCombo("device", m_settings.device.c_str())) {
+        for (const auto& device : m_devices)
+            if (ImGui::Selectable(device.c_str(), device == m_settings.device))
+                m_settings.device = device;
+        ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("device of the next run (CUDA devices appear when LibTorch has CUDA)");
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    ImGui::SliderInt("threads", &m_settings.threads, 0, cores,
+                     m_settings.threads == 0 ? "all" : "%d");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("LibTorch threads of the next run (0: all cores)");
+    ImGui::PopItemWidth();
+}
+
+void Studio::drawFileBrowser() {
+    if (!m_showBrowser) return;
+    ImGui::SetNextWindowSize(ImVec2(560, 440), ImGuiCond_FirstUseEver);
+    const char* title = m_browserTarget == "model" ? "Open model folder###browser"
+                                                   : "Open file or folder###browser";
+    if (ImGui::Begin(title, &m_showBrowser)) {
+        ImGui::TextWrapped("%s", m_browseDir.c_str());
+        if (ImGui::Button("Up") && m_browseDir.has_parent_path())
+            m_browseDir = m_browseDir.parent_path();
+        ImGui::SameLine();
+        const bool isModel = fs::exists(m_browseDir / "config.json");
+        if (ImGui::Button(m_browserTarget == "model" ? "Use this folder as the model"
+                                                     : "Evaluate this folder")) {
+            if (m_browserTarget == "model") {
+                m_settings.modelDir = m_browseDir.string();
+                m_modelMissing = false;
+            } else {
+                openInputs({m_browseDir.string()}, !m_worker.busy());
+            }
+            m_showBrowser = false;
+        }
+        if (m_browserTarget == "model" && !isModel)
+            ImGui::TextDisabled("(no config.json here: not a model directory)");
+        ImGui::Separator();
+        ImGui::BeginChild("entries");
+        std::vector<fs::directory_entry> entries;
+        std::error_code error;
+        for (const auto& entry : fs::directory_iterator(m_browseDir, error))
+            entries.push_back(entry);
+        if (error) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", error.message().c_str());
+        std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+            if (a.is_directory() != b.is_directory()) return a.is_directory();
+            return a.path().filename() < b.path().filename();
+        });
+        for (const auto& entry : entries) {
+            const auto name = entry.path().filename().string();
+            if (!name.empty() && name[0] == '.') continue;
+            if (entry.is_directory()) {
+                if (ImGui::Selectable((name + "/").c_str(), false,
+                                      ImGuiSelectableFlags_AllowDoubleClick))
+                    m_browseDir = entry.path();
+            } else if (m_browserTarget == "input") {
+                if (ImGui::Selectable(name.c_str())) {
+                    openInputs({entry.path().string()}, !m_worker.busy());
+                    m_showBrowser = false;
+                }
+            } else {
+                ImGui::TextDisabled("%s", name.c_str());
+            }
+        }
+        ImGui::EndChild();
+    }
+    ImGui::End();
+}
+
+void Studio::drawHistoryPane() {
+    ImGui::TextDisabled("RUN HISTORY");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Refresh") || m_historyDirty) {
+        if (!m_worker.busy()) refreshHistory();
+    }
+    ImGui::BeginChild("history", ImVec2(0, 0));
+    for (const auto& run : m_history) {
+        char text[256];
+        std::snprintf(text, sizeof text, "#%lld %s  %lld units  %s##run%lld", (long long)run.id,
+                      core::runStatusName(run.status), (long long)run.units,
+                      run.label.empty() ? run.startedAt.c_str() : run.label.c_str(),
+                      (long long)run.id);
+        const bool compared = m_state.compare() && m_state.compare()->id == run.id;
+        if (ImGui::Selectable(text, (m_runId && *m_runId == run.id) || compared)) reopenRun(run.id);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("%s\n%s\nclick: open   right-click: compare", run.modelDir.c_str(),
+                              run.startedAt.c_str());
+        if (ImGui::BeginPopupContextItem()) {
+            if (ImGui::MenuItem("Open")) reopenRun(run.id);
+            if (ImGui::MenuItem("Compare with the current run", nullptr, compared))
+                reopenRun(run.id, true);
+            if (ImGui::MenuItem("Stop comparing", nullptr, false, m_state.compare().has_value()))
+                m_state.setCompare(std::nullopt);
+            ImGui::EndPopup();
+        }
+    }
+    ImGui::EndChild();
+}
+
+}  // namespace ponder::studio

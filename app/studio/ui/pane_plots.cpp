@@ -1,0 +1,168 @@
+// Tune pane (rate, policy, signal, α, calibration → instant replay), the four x-linked plots
+// and the summary table.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <imgui.h>
+
+#include "app/studio/ui/studio_app.h"
+#include "core/util/errors.h"
+#include "viz/figure_export.h"
+
+namespace ponder::studio {
+
+void Studio::drawTunePane() {
+    ImGui::TextDisabled("TUNE");
+    TuneSettings tune = m_state.tune();
+    float rate = float(tune.rate);
+    if (ImGui::SliderFloat("rate", &rate, 0.0f, 1.0f, "%.2f")) tune.rate = double(rate);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("target update rate ρ");
+    const auto policies = core::policyNames();
+    if (ImGui::BeginCombo("policy", tune.policy.c_str())) {
+        for (const auto& name : policies)
+            if (ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
+        ImGui::EndCombo();
+    }
+    const std::string signal = core::signalName(tune.signal);
+    if (ImGui::BeginCombo("signal", signal.c_str())) {
+        for (auto s : core::allSignals())
+            if (ImGui::Selectable(core::signalName(s).c_str(), s == tune.signal)) tune.signal = s;
+        ImGui::EndCombo();
+    }
+    float alpha = float(tune.alpha);
+    if (ImGui::SliderFloat("alpha", &alpha, 0.01f, 1.0f, "%.2f")) tune.alpha = double(alpha);
+    int calibration = tune.calibration == "profile" ? 1 : 0;
+    if (ImGui::Combo("calibration", &calibration, "paper\0profile\0"))
+        tune.calibration = calibration ? "profile" : "paper";
+    m_state.setTune(tune);  // replays only when something changed
+    if (!m_state.replayError().empty())
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", m_state.replayError().c_str());
+}
+
+void Studio::drawPlotsPane() {
+    drawSummaryTable();
+    const auto& figures = m_state.figures();
+    if (m_state.units().empty()) {
+        ImGui::TextDisabled(m_worker.busy() ? "Waiting for the first chunk..."
+                                            : "No chunks yet: run an evaluation (Ctrl+R).");
+    }
+    if (m_plotFont) ImGui::PushFont(m_plotFont);
+    // Rows: signal, advantage, the decision strip (two rows of cells need little height), and
+    // the scatter beside the sweep, so the chunk plots keep their height with five figures.
+    const float dpi = dpiScale();
+    const float stripHeight = 100.0f * dpi;
+    const float spacing = ImGui::GetStyle().ItemSpacing.y;
+    const float avail = ImGui::GetContentRegionAvail().y - stripHeight - 3 * spacing;
+    // The half-width pair gets the most height: its legends wrap onto more rows.
+    const float chunkHeight = std::max(110.0f * dpi, avail * 0.3f);
+    const float pairHeight = std::max(140.0f * dpi, avail - 2 * chunkHeight);
+    const float halfWidth =
+        (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2.0f;
+    for (std::size_t i = 0; i < figures.size() && i < m_plots.size(); ++i) {
+        const auto& stem = figures[i].stem;
+        // The scatter and the sweep have their own x axes; the chunk plots share one.
+        const bool chunkAxis =
+            stem == "fig_signal" || stem == "fig_advantage" || stem == "fig_decisions";
+        viz::PlotOptions options;
+        options.size = ImVec2(chunkAxis ? 0 : halfWidth, stem == "fig_decisions" ? stripHeight
+                                                         : chunkAxis             ? chunkHeight
+                                                                                 : pairHeight);
+        options.dpiScale = dpi;
+        options.selectedUnit = m_state.selected;
+        if (stem == "fig_sweep") ImGui::SameLine();
+        const auto events = chunkAxis ? m_plots[i].draw(figures[i].figure, m_xAxis, options)
+                                      : m_plots[i].draw(figures[i].figure, options);
+        if (events.clickedUnit && stem != "fig_sweep") {
+            m_state.selected = events.clickedUnit;
+            m_scrollToUnit = events.clickedUnit;
+        }
+        if (events.exportRequested) {
+            std::filesystem::path dir(m_exportDir);
+            try {
+                std::filesystem::create_directories(dir);
+                const auto path = dir / (stem + "." + viz::extensionOf(*events.exportRequested));
+                viz::ExportOptions exportOptions;
+                exportOptions.heightPt *= figures[i].heightScale;
+                viz::exportFigure(m_plots[i].snapshot(figures[i].figure), *events.exportRequested,
+                                  path, exportOptions);
+                report({LogLine::Level::Info, "wrote " + path.string(), {}});
+            } catch (const core::PonderError& error) {
+                report({LogLine::Level::Error, error.what(), error.hint()});
+            } catch (const std::exception& error) {
+                report({LogLine::Level::Error, error.what(), "choose a writable export folder"});
+            }
+        }
+    }
+    if (m_plotFont) ImGui::PopFont();
+}
+
+void Studio::drawSummaryTable() {
+    const auto& rows = m_state.summary();
+    if (rows.empty()) return;
+    const auto& compare = m_state.compare();
+    if (compare) {
+        const std::string name = "run " + std::to_string(compare->id);
+        ImGui::TextDisabled("B: comparing with %s%s%s (dashed in the plots)", name.c_str(),
+                            compare->title == name ? "" : ": ",
+                            compare->title == name ? "" : compare->title.c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Stop comparing")) m_state.setCompare(std::nullopt);
+    }
+    const bool withCompare = compare.has_value();
+    // Columns fit their text (CIs make cells wide); a narrow pane scrolls the table sideways.
+    const bool withCi = rows.front().lossCi.has_value();
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
+        (withCi || withCompare ? ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX
+                               : ImGuiTableFlags_SizingStretchProp);
+    // A scrolling table needs its height; a plain one sizes itself.
+    const float tableHeight =
+        withCi || withCompare
+            ? ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize
+            : 0.0f;
+    if (!ImGui::BeginTable("summary", withCompare ? 8 : 6, flags, ImVec2(0, tableHeight))) return;
+    for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
+        ImGui::TableSetupColumn(header);
+    if (withCompare) {
+        ImGui::TableSetupColumn("loss B");
+        ImGui::TableSetupColumn("recovery B");
+    }
+    ImGui::TableHeadersRow();
+    const auto cell = [](const char* format, double value) {
+        ImGui::TableNextColumn();
+        if (std::isnan(value))
+            ImGui::TextDisabled("-");
+        else
+            ImGui::Text(format, value);
+    };
+    // A value with its bootstrap CI: the interval in muted text, the detail on hover.
+    const auto cellCi = [&](const char* format, double value,
+                            const std::optional<core::BootstrapInterval>& ci, double scale) {
+        cell(format, value);
+        if (!ci || std::isnan(ci->low)) return;
+        ImGui::SameLine(0, 4);
+        const int decimals = scale > 1 ? 1 : 4;
+        ImGui::TextDisabled("[%.*f, %.*f]", decimals, scale * ci->low, decimals, scale * ci->high);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("95%% percentile block bootstrap over %zu files (%zu resamples)",
+                              ci->blocks, ci->resamples);
+    };
+    for (const auto& row : rows) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(row.method.c_str());
+        cellCi("%.4f", row.summary.loss, row.lossCi, 1);
+        cell("%.2f", row.summary.rate);
+        cell("%.2f", row.summary.cost);
+        cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
+        cell("%.1f%%", 100 * row.summary.agreement);
+        if (withCompare) {
+            cell("%.4f", row.compare ? row.compare->loss : core::kNaN);
+            cell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
+        }
+    }
+    ImGui::EndTable();
+}
+
+}  // namespace ponder::studio

@@ -1,0 +1,176 @@
+// Source pane: the shown file with a decision strip per chunk (UPDATE/SKIP, Oracle
+// disagreement), a per-token heat map of CE_skip - CE_update, hover tooltips and click-to-select.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <imgui.h>
+
+#include "app/studio/ui/studio_app.h"
+
+namespace ponder::studio {
+
+namespace {
+
+ImU32 rgba(int r, int g, int b, float a) {
+    return IM_COL32(r, g, b, int(std::clamp(a, 0.0f, 1.0f) * 255));
+}
+
+}  // namespace
+
+void Studio::drawSourcePane() {
+    const auto& files = m_state.files();
+    const auto& units = m_state.units();
+    if (m_scrollToUnit && std::size_t(*m_scrollToUnit) < units.size()) {
+        const auto fileIndex = units[std::size_t(*m_scrollToUnit)].fileIndex;
+        if (fileIndex >= 0) m_sourceFile = std::size_t(fileIndex);
+    }
+    if (files.empty() || m_sourceFile >= files.size()) {
+        ImGui::TextDisabled(m_worker.busy() ? "Loading..."
+                                            : "No source: open a file and run (Ctrl+R).");
+        m_scrollToUnit.reset();
+        return;
+    }
+    const auto& file = files[m_sourceFile];
+    const auto& lineStarts = file.lineStarts;
+    const std::size_t lines = lineStarts.size();
+    const auto& ours = m_state.ours().decisions;
+    const auto& oracle = m_state.oracle().decisions;
+
+    if (m_lineUnitVersion != m_state.version() || m_lineUnitFile != m_sourceFile) {
+        m_lineUnitVersion = m_state.version();
+        m_lineUnitFile = m_sourceFile;
+        m_lineUnit.assign(lines, -1);
+        m_heatScale = 1e-6f;
+        for (std::size_t i = 0; i < units.size(); ++i) {
+            const auto& u = units[i];
+            if (u.fileIndex != std::int64_t(m_sourceFile)) continue;
+            for (std::size_t t = 0; t < u.tokenLossSkip.size() && t < u.tokenLossUpdate.size(); ++t)
+                m_heatScale =
+                    std::max(m_heatScale, std::fabs(u.tokenLossSkip[t] - u.tokenLossUpdate[t]));
+            for (auto line = std::max<std::int64_t>(u.lineStart, 1);
+                 line <= u.lineEnd && std::size_t(line) <= lines; ++line)
+                if (m_lineUnit[std::size_t(line - 1)] < 0)
+                    m_lineUnit[std::size_t(line - 1)] = std::int64_t(i);
+        }
+    }
+
+    ImGui::TextDisabled("%s", file.path.c_str());
+    if (m_sourceFile < m_sourceNotes.size() && !m_sourceNotes[m_sourceFile].empty())
+        ImGui::TextColored(ImVec4(0.9f, 0.7f, 0.3f, 1), "%s", m_sourceNotes[m_sourceFile].c_str());
+    ImGui::Separator();
+    ImGui::BeginChild("text", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar);
+    const float lineHeight = ImGui::GetTextLineHeight();
+    const float charWidth = ImGui::CalcTextSize("0").x;
+    const float gutter = charWidth * 6 + 12;
+    if (m_scrollToUnit && std::size_t(*m_scrollToUnit) < units.size()) {
+        const auto line = units[std::size_t(*m_scrollToUnit)].lineStart;
+        ImGui::SetScrollY(std::max(0.0f, (float(line) - 4) * lineHeight));
+        m_scrollToUnit.reset();
+    }
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    const bool hoveredPane = ImGui::IsWindowHovered();
+    const ImU32 textColour = ImGui::GetColorU32(ImGuiCol_Text);
+    const ImU32 mutedColour = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    const auto& byteStarts = file.tokenByteStart;
+    std::optional<std::int64_t> hoveredUnit;
+
+    // Lines are exactly lineHeight apart, so the clipper and the drawn rows agree.
+    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(0, 0));
+    ImGuiListClipper clipper;
+    clipper.Begin(int(lines), lineHeight);
+    while (clipper.Step()) {
+        for (int line = clipper.DisplayStart; line < clipper.DisplayEnd; ++line) {
+            const float y = origin.y + float(line) * lineHeight;
+            const std::size_t begin = lineStarts[std::size_t(line)];
+            std::size_t end = std::size_t(line) + 1 < lines ? lineStarts[std::size_t(line) + 1]
+                                                            : file.text.size();
+            while (end > begin && (file.text[end - 1] == '\n' || file.text[end - 1] == '\r'))
+                --end;
+            const std::int64_t unit = m_lineUnit[std::size_t(line)];
+            const float textX = origin.x + gutter;
+            if (unit >= 0) {
+                const auto u = std::size_t(unit);
+                const bool update = u < ours.size() && ours[u];
+                const bool disagree = u < oracle.size() && u < ours.size() && ours[u] != oracle[u];
+                draw->AddRectFilled(ImVec2(origin.x, y), ImVec2(origin.x + 6, y + lineHeight),
+                                    update ? rgba(0, 158, 115, 1) : rgba(128, 128, 128, 0.7f));
+                if (disagree)
+                    draw->AddRectFilled(ImVec2(origin.x + 7, y),
+                                        ImVec2(origin.x + 10, y + lineHeight), rgba(213, 94, 0, 1));
+                if (m_state.selected && *m_state.selected == unit)
+                    draw->AddRectFilled(ImVec2(textX - 2, y), ImVec2(textX + 4000, y + lineHeight),
+                                        rgba(86, 180, 233, 0.12f));
+            }
+            char number[16];
+            std::snprintf(number, sizeof number, "%5d", line + 1);
+            draw->AddText(ImVec2(origin.x + 12, y), mutedColour, number);
+            // Token heat map: each token coloured by how much the update changed predicting it.
+            if (unit >= 0 && !byteStarts.empty()) {
+                auto first = std::lower_bound(byteStarts.begin(), byteStarts.end(), begin);
+                for (auto it = first; it != byteStarts.end() && *it < end; ++it) {
+                    const std::size_t token = std::size_t(it - byteStarts.begin());
+                    const std::size_t tokenEnd = std::min<std::size_t>(
+                        end, token + 1 < byteStarts.size() ? byteStarts[token + 1] : end);
+                    if (token == 0) continue;
+                    // Loss at position token-1 predicts `token`; find the unit holding it.
+                    const core::UnitRecord* owner = nullptr;
+                    for (std::int64_t k = std::max<std::int64_t>(0, unit - 1);
+                         k <= unit + 1 && std::size_t(k) < units.size(); ++k) {
+                        const auto& u = units[std::size_t(k)];
+                        const auto pos = std::int64_t(token) - 1 - u.tokenStart;
+                        if (u.fileIndex == std::int64_t(m_sourceFile) && pos >= 0 &&
+                            std::size_t(pos) < u.tokenLossSkip.size() &&
+                            std::size_t(pos) < u.tokenLossUpdate.size())
+                            owner = &u;
+                    }
+                    if (!owner) continue;
+                    const auto pos = std::size_t(std::int64_t(token) - 1 - owner->tokenStart);
+                    const float skip = owner->tokenLossSkip[pos], upd = owner->tokenLossUpdate[pos];
+                    const float diff = skip - upd;
+                    const float x0 =
+                        textX +
+                        ImGui::CalcTextSize(file.text.data() + begin, file.text.data() + *it).x;
+                    const float x1 = textX + ImGui::CalcTextSize(file.text.data() + begin,
+                                                                 file.text.data() + tokenEnd)
+                                                 .x;
+                    const float alpha = std::min(1.0f, std::fabs(diff) / m_heatScale) * 0.6f;
+                    draw->AddRectFilled(
+                        ImVec2(x0, y), ImVec2(x1, y + lineHeight),
+                        diff >= 0 ? rgba(0, 114, 178, alpha) : rgba(213, 94, 0, alpha));
+                    if (hoveredPane && mouse.y >= y && mouse.y < y + lineHeight && mouse.x >= x0 &&
+                        mouse.x < x1) {
+                        const auto ownerIndex = std::size_t(owner - units.data());
+                        std::string text(file.text.data() + *it, file.text.data() + tokenEnd);
+                        const auto& threshold = m_state.ours().threshold;
+                        const auto& signal = m_state.table().signal(m_state.tune().signal);
+                        const bool update = ownerIndex < ours.size() && ours[ownerIndex];
+                        ImGui::SetTooltip(
+                            "token %zu: \"%s\"\nCE skip %.3f   CE update %.3f   diff %+.3f\n"
+                            "chunk %zu: loss skip %.4f, update %.4f, advantage %+.4f\n%s",
+                            token, text.c_str(), skip, upd, diff, ownerIndex, owner->lossSkip,
+                            owner->lossUpdate, owner->advantage,
+                            decisionReason(
+                                ownerIndex < signal.size() ? signal[ownerIndex] : core::kNaN,
+                                ownerIndex < threshold.size() ? threshold[ownerIndex] : core::kNaN,
+                                update, ownerIndex < m_state.calibrationUnits())
+                                .c_str());
+                    }
+                }
+            }
+            draw->AddText(nullptr, 0, ImVec2(textX, y), textColour, file.text.data() + begin,
+                          file.text.data() + end);
+            if (hoveredPane && mouse.y >= y && mouse.y < y + lineHeight && unit >= 0)
+                hoveredUnit = unit;
+            ImGui::Dummy(ImVec2(gutter + charWidth * 120, lineHeight));
+        }
+    }
+    clipper.End();
+    ImGui::PopStyleVar();
+    if (hoveredUnit && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) m_state.selected = hoveredUnit;
+    ImGui::EndChild();
+}
+
+}  // namespace ponder::studio

@@ -1,0 +1,468 @@
+// The studio's window, main loop (idle when nothing changes, style.md habit 11), actions,
+// shortcuts, toasts and the --screenshot path used by the tests.
+#include "app/studio/ui/studio_app.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#define GL_SILENCE_DEPRECATION
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+#include <stb_image_write.h>
+
+#include "core/util/errors.h"
+#include "core/report/exports.h"
+#include "core/runtime/runtime.h"
+#include "viz/figure_export.h"
+
+namespace ponder::studio {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kDefaultFile = "/usr/lib/python3.11/json/decoder.py";
+
+std::string defaultModelDir() {
+    for (const fs::path& candidate :
+         {fs::path("assets/default-model"), fs::path(PONDER_SOURCE_DIR) / "assets/default-model"})
+        if (fs::exists(candidate / "config.json")) return candidate.string();
+    return {};
+}
+
+// Reads the back buffer (before the swap) and writes it top row first as PNG.
+bool saveFramebuffer(const std::string& path, int width, int height) {
+    std::vector<unsigned char> pixels(std::size_t(width) * height * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+    std::vector<unsigned char> flipped(pixels.size());
+    const std::size_t row = std::size_t(width) * 4;
+    for (int y = 0; y < height; ++y)
+        std::copy_n(&pixels[std::size_t(height - 1 - y) * row], row,
+                    &flipped[std::size_t(y) * row]);
+    return stbi_write_png(path.c_str(), width, height, 4, flipped.data(), int(row)) != 0;
+}
+
+}  // namespace
+
+Studio::Studio(StudioOptions options) : m_options(std::move(options)) {
+    m_configDir = configDir();
+    m_settings = loadSettings(m_configDir / "settings.json");
+    m_iniPath = (m_configDir / "imgui.ini").string();
+    if (!m_options.modelDir.empty())
+        m_settings.modelDir = m_options.modelDir;
+    else if (m_settings.modelDir.empty() || !fs::exists(m_settings.modelDir))
+        m_settings.modelDir = defaultModelDir();
+    m_inputs = m_options.inputs;
+    if (m_inputs.empty()) m_inputs = {kDefaultFile};
+    auto tune = m_state.tune();
+    if (m_options.rate) tune.rate = std::clamp(*m_options.rate, 0.0, 1.0);
+    const bool calibrated = fs::exists(fs::path(m_settings.modelDir) / "calibration.json");
+    tune.calibration = m_options.calibration.value_or(calibrated ? "profile" : "paper");
+    m_state.setTune(tune);
+    m_browseDir = fs::path(m_inputs.front()).parent_path();
+    if (m_browseDir.empty()) m_browseDir = fs::current_path();
+    std::snprintf(m_exportDir, sizeof m_exportDir, "%s", (m_configDir / "export").c_str());
+    std::snprintf(m_batchDir, sizeof m_batchDir, "%s", (m_configDir / "batch-export").c_str());
+    m_datasetsRoot = findDatasetsRoot();
+    // One widget per figure of viz::runFigures, in its order.
+    for (const char* id : {"signal", "advantage", "decisions", "scatter", "sweep"})
+        m_plots.emplace_back(id);
+}
+
+Studio::~Studio() {
+    m_worker.cancel();
+    m_worker.join();
+    m_batch.cancel();
+    m_batch.join();
+    try {
+        saveSettings(m_settings, m_configDir / "settings.json");
+    } catch (const std::exception& error) {
+        std::cerr << "warning: settings not saved: " << error.what() << "\n";
+    }
+}
+
+void Studio::report(LogLine line) {
+    if (line.level != LogLine::Level::Info) {
+        Toast toast;
+        toast.text = line.text + (line.hint.empty() ? "" : "\n" + line.hint);
+        toast.error = line.level == LogLine::Level::Error;
+        toast.until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+        m_toasts.push_back(toast);
+        std::cerr << (toast.error ? "error: " : "warning: ") << line.text << "\n";
+    }
+    m_log.push_back(std::move(line));
+}
+
+void Studio::startRun() {
+    if (m_settings.modelDir.empty() || !fs::exists(m_settings.modelDir)) {
+        m_modelMissing = true;
+        report({LogLine::Level::Error, "no model directory",
+                "choose one with File > Open model... (a folder with config.json)"});
+        return;
+    }
+    if (m_batch.busy()) {
+        report({LogLine::Level::Warning, "a batch export is running",
+                "wait for it or cancel it in File > Batch export..."});
+        return;
+    }
+    m_modelMissing = false;
+    RunRequest request;
+    request.modelDir = m_settings.modelDir;
+    for (const auto& input : m_inputs)
+        request.inputs.emplace_back(input);
+    request.threads = m_settings.threads;
+    request.device = m_settings.device;
+    request.settings.ours = m_state.oursSpecOr();
+    request.database = databasePath();
+    ++m_runGeneration;  // a reopen still in flight must not replace this run
+    m_sourceNotes.clear();
+    m_frameStats.clear();
+    m_uiWorkStats.clear();
+    m_runId.reset();
+    m_state.title = fs::path(m_inputs.front()).filename().string();
+    if (m_inputs.size() > 1) m_state.title += " + " + std::to_string(m_inputs.size() - 1) + " more";
+    m_state.reset({});
+    m_sourceFile = 0;
+    m_xAxis.fit();
+    m_worker.start(std::move(request));
+    m_screenshotFrames = 0;
+    m_historyDirty = true;
+}
+
+void Studio::openInputs(std::vector<std::string> inputs, bool run) {
+    if (inputs.empty()) return;
+    for (const auto& input : inputs)
+        m_settings.addRecent(input);
+    m_inputs = std::move(inputs);
+    if (run) startRun();
+}
+
+void Studio::onDrop(std::vector<std::string> paths) {
+    openInputs(std::move(paths), true);
+}
+
+void Studio::refreshHistory() {
+    m_historyDirty = false;
+    try {
+        if (!fs::exists(databasePath())) return;
+        core::RunStore store(databasePath());
+        m_history = store.listRuns();
+        std::reverse(m_history.begin(), m_history.end());  // newest first
+    } catch (const core::PonderError& error) {
+        report({LogLine::Level::Warning, error.what(), error.hint()});
+    }
+}
+
+void Studio::reopenRun(std::int64_t id, bool compare) {
+    if (!compare && m_worker.busy()) {
+        report({LogLine::Level::Warning, "a run is in progress", "cancel it first (Esc)"});
+        return;
+    }
+    if (m_reopening.valid()) {
+        report({LogLine::Level::Warning, "still opening a run", "try again in a moment"});
+        return;
+    }
+    // Loading and re-tokenizing (for the heat map) may take a while: off the UI thread.
+    m_reopening = std::async(
+        std::launch::async, [db = databasePath(), id, compare, generation = m_runGeneration] {
+            Reopened out;
+            out.id = id;
+            out.compare = compare;
+            out.generation = generation;
+            try {
+                core::RunStore store(db);
+                auto stored = store.loadRun(id);
+                out.title = stored.summary.label.empty() ? "run " + std::to_string(id)
+                                                         : stored.summary.label;
+                if (!compare) out.files = reopenFiles(stored);
+                out.units = std::move(stored.units);
+            } catch (const core::PonderError& error) {
+                out.error = error.what();
+                out.hint = error.hint();
+            } catch (const std::exception& error) {
+                out.error = error.what();
+            }
+            return out;
+        });
+}
+
+void Studio::pollReopen() {
+    using namespace std::chrono_literals;
+    if (!m_reopening.valid() || m_reopening.wait_for(0s) != std::future_status::ready) return;
+    Reopened run = m_reopening.get();
+    m_activeFrames = 3;
+    if (!run.error.empty()) {
+        report({LogLine::Level::Error, run.error, run.hint});
+        return;
+    }
+    if (run.compare) {
+        m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units)});
+        report({LogLine::Level::Info, "comparing with run " + std::to_string(run.id), {}});
+        return;
+    }
+    if (run.generation != m_runGeneration || m_worker.busy()) return;  // a run started since
+    std::vector<core::PlanFile> files;
+    m_sourceNotes.clear();
+    for (auto& file : run.files) {
+        files.push_back(std::move(file.file));
+        m_sourceNotes.push_back(std::move(file.note));
+    }
+    m_state.title = run.title;
+    m_state.reset(std::move(files));
+    m_state.setUnits(std::move(run.units));
+    m_runId = run.id;
+    m_sourceFile = 0;
+    m_xAxis.fit();
+    report({LogLine::Level::Info, "reopened run " + std::to_string(run.id), {}});
+}
+
+void Studio::exportCurrent(const fs::path& dir) {
+    try {
+        std::size_t written = 0;
+        if (m_runId) {
+            core::RunStore store(databasePath());
+            core::AnalysisSettings settings;
+            settings.ours = m_state.oursSpecOr();
+            written += core::exportRuns({store.loadRun(*m_runId)}, settings, dir).size();
+        }
+        fs::create_directories(dir);
+        for (const auto& figure : m_state.figures())
+            for (auto format :
+                 {viz::ImageFormat::Png, viz::ImageFormat::Svg, viz::ImageFormat::Pdf}) {
+                viz::ExportOptions options;
+                options.heightPt *= figure.heightScale;
+                viz::exportFigure(figure.figure, format,
+                                  dir / (figure.stem + "." + viz::extensionOf(format)), options);
+                ++written;
+            }
+        report({LogLine::Level::Info,
+                "exported " + std::to_string(written) + " files to " + dir.string(),
+                {}});
+        Toast toast{"exported to " + dir.string(), false,
+                    std::chrono::steady_clock::now() + std::chrono::seconds(4)};
+        m_toasts.push_back(toast);
+    } catch (const core::PonderError& error) {
+        report({LogLine::Level::Error, error.what(), error.hint()});
+    } catch (const std::exception& error) {
+        report({LogLine::Level::Error, error.what(), "choose a writable folder"});
+    }
+}
+
+void Studio::pollWorker() {
+    auto inbox = m_worker.take();
+    if (inbox.runId) m_runId = inbox.runId;
+    const bool changed = applyInbox(inbox, m_state);
+    for (auto& line : inbox.log) {
+        if (line.level == LogLine::Level::Error && line.text.find("model") != std::string::npos)
+            m_modelMissing = true;
+        report(std::move(line));
+        m_historyDirty = true;
+    }
+    if (changed || !inbox.log.empty()) m_activeFrames = 3;
+}
+
+void Studio::pollBatch() {
+    for (auto& line : m_batch.takeLog()) {
+        report(std::move(line));
+        m_historyDirty = true;
+        m_activeFrames = 3;
+    }
+}
+
+void Studio::startBatch() {
+    if (m_worker.busy()) {
+        report({LogLine::Level::Warning, "a run is in progress", "cancel it first (Esc)"});
+        return;
+    }
+    BatchRequest request;
+    try {
+        request.rates = parseRates(m_batchRates);
+    } catch (const core::PonderError& error) {
+        report({LogLine::Level::Error, error.what(), error.hint()});
+        return;
+    }
+    request.run.modelDir = m_settings.modelDir;
+    for (const auto& input : m_inputs)
+        request.run.inputs.emplace_back(input);
+    request.run.threads = m_settings.threads;
+    request.run.device = m_settings.device;
+    request.run.settings.ours = m_state.oursSpecOr();
+    request.run.database = databasePath();
+    request.outDir = m_batchDir;
+    m_batch.start(std::move(request));
+}
+
+float Studio::dpiScale() const {
+    return m_settings.dpiScale > 0 ? m_settings.dpiScale : m_monitorScale;
+}
+
+void Studio::applyTheme() {
+    // From a fresh style each time: ScaleAllSizes multiplies, so it must not compound.
+    ImGui::GetStyle() = ImGuiStyle();
+    if (m_settings.darkTheme)
+        ImGui::StyleColorsDark();
+    else
+        ImGui::StyleColorsLight();
+    ImGui::GetStyle().ScaleAllSizes(dpiScale());
+    ImGui::GetIO().FontGlobalScale = m_settings.fontScale * dpiScale();
+}
+
+void Studio::handleShortcuts() {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_R, false) && !m_worker.busy()) startRun();
+    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) {
+        m_browserTarget = "input";
+        m_showBrowser = true;
+    }
+    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_E, false)) m_showExport = true;
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
+        if (m_worker.busy()) m_worker.cancel();
+        if (m_batch.busy()) m_batch.cancel();
+    }
+}
+
+int Studio::run() {
+    glfwSetErrorCallback([](int code, const char* text) {
+        std::cerr << "glfw error " << code << ": " << text << "\n";
+    });
+    if (!glfwInit()) {
+        std::cerr << "error: cannot open a window (no display?)\n"
+                     "hint: run it on a desktop, or under `xvfb-run -a`\n";
+        return 1;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    m_window =
+        glfwCreateWindow(m_options.width, m_options.height, "PonderTTT Studio", nullptr, nullptr);
+    if (!m_window) {
+        std::cerr << "error: cannot create an OpenGL 3.3 window\nhint: check the GL driver\n";
+        glfwTerminate();
+        return 1;
+    }
+    glfwMakeContextCurrent(m_window);
+    float scaleX = 1.0f, scaleY = 1.0f;
+    glfwGetWindowContentScale(m_window, &scaleX, &scaleY);
+    m_monitorScale = std::clamp(scaleY, 0.5f, 4.0f);
+    glfwSwapInterval(m_options.screenshot.empty() ? 1 : 0);
+    glfwSetWindowUserPointer(m_window, this);
+    glfwSetDropCallback(m_window, [](GLFWwindow* window, int count, const char** paths) {
+        std::vector<std::string> list(paths, paths + count);
+        static_cast<Studio*>(glfwGetWindowUserPointer(window))->onDrop(std::move(list));
+    });
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    // Screenshots must not depend on (or change) the user's saved layout.
+    io.IniFilename = m_options.screenshot.empty() ? m_iniPath.c_str() : nullptr;
+    io.Fonts->AddFontDefault();
+    m_plotFont = viz::addPlotFont(*io.Fonts, 15.0f);
+    applyTheme();
+    ImGui_ImplGlfw_InitForOpenGL(m_window, true);
+    ImGui_ImplOpenGL3_Init("#version 330 core");
+
+    try {
+        m_devices.clear();
+        for (const auto& device : core::runtimeInfo().devices)
+            m_devices.push_back(device.substr(0, device.find(' ')));
+    } catch (const std::exception&) {
+        m_devices = {"cpu"};
+    }
+    refreshHistory();
+    startRun();
+    if (m_options.compare) reopenRun(*m_options.compare, true);
+    int status = 0;
+    while (!glfwWindowShouldClose(m_window)) {
+        const bool screenshot = !m_options.screenshot.empty();
+        if (screenshot || m_activeFrames > 0)
+            glfwPollEvents();
+        else
+            // Idle: wake for input, or a few times a second for the worker's units and toasts.
+            glfwWaitEventsTimeout(m_worker.busy() || m_batch.busy() || m_reopening.valid() ? 0.1
+                                                                                           : 0.5);
+        const auto frameStart = std::chrono::steady_clock::now();
+        pollWorker();
+        pollReopen();
+        pollBatch();
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGui::NewFrame();
+        handleShortcuts();
+        drawFrame();
+        ImGui::Render();
+        const auto built = std::chrono::steady_clock::now();
+        int width = 0, height = 0;
+        glfwGetFramebufferSize(m_window, &width, &height);
+        glViewport(0, 0, width, height);
+        const ImVec4 clear = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+        glClearColor(clear.x, clear.y, clear.z, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        if (io.WantTextInput || ImGui::IsAnyItemActive() || io.MouseDelta.x != 0 ||
+            io.MouseDelta.y != 0 || !m_toasts.empty())
+            m_activeFrames = 3;
+        else if (m_activeFrames > 0)
+            --m_activeFrames;
+        if (screenshot) {
+            const double waited =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+            // Frames count once the run is over, so the image shows its plots.
+            if ((!m_worker.busy() && !m_reopening.valid()) || waited > m_options.screenshotTimeout)
+                ++m_screenshotFrames;
+            if (m_screenshotFrames >= m_options.frames) {
+                if (!saveFramebuffer(m_options.screenshot, width, height)) {
+                    std::cerr << "error: cannot write " << m_options.screenshot
+                              << "\nhint: check the folder exists and is writable\n";
+                    status = 1;
+                } else {
+                    std::cerr << "wrote " << m_options.screenshot << " (" << width << "x" << height
+                              << ")\n";
+                }
+                glfwSetWindowShouldClose(m_window, GLFW_TRUE);
+            }
+        }
+        glfwSwapBuffers(m_window);
+        // The frame's own work (not the idle wait) while a run streams in: the 60 fps budget.
+        // Split into the UI thread's own work (inbox, replay, layout) and GL drawing plus the
+        // swap, which under Xvfb is Mesa's software rasterizer on the same cores.
+        const bool live = m_worker.busy();
+        const auto ms = [](auto a, auto b) {
+            return std::chrono::duration<double, std::milli>(b - a).count();
+        };
+        (live ? m_frameStats : m_quietFrameStats)
+            .add(ms(frameStart, std::chrono::steady_clock::now()));
+        if (live) m_uiWorkStats.add(ms(frameStart, built));
+        if (m_recordedRun && !live && m_frameStats.size() > 0)
+            report({LogLine::Level::Info, m_frameStats.text(), {}});
+        m_recordedRun = live;
+    }
+    if (m_options.frameStats) {
+        std::cerr << m_frameStats.text() << "\n";
+        auto work = m_uiWorkStats.text();
+        work.replace(0, work.find(':'), "  of which UI work before GL (inbox, replay, layout)");
+        std::cerr << work << "\n";
+        // The same frames' cost without a run: what rendering alone takes on this machine.
+        auto quiet = m_quietFrameStats.text();
+        quiet.replace(0, quiet.find(':'), "frame time without a run");
+        std::cerr << quiet << "\n";
+    }
+    m_worker.cancel();
+    m_worker.join();
+    m_batch.cancel();
+    m_batch.join();
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(m_window);
+    glfwTerminate();
+    return status;
+}
+
+}  // namespace ponder::studio

@@ -1,0 +1,172 @@
+// The desktop workbench (design.md §10): one full-window ImGui layout of resizable panes
+// (files + tune + history | source | plots + summary), menus, status bar, log and toasts.
+// Each pane's drawing lives in its own pane_*.cpp; this header is the shared state.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <future>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "app/studio/state/batch_export.h"
+#include "app/studio/state/datasets.h"
+#include "app/studio/state/eval_worker.h"
+#include "app/studio/ui/frame_stats.h"
+#include "app/studio/state/reopen.h"
+#include "app/studio/state/settings.h"
+#include "app/studio/state/studio_state.h"
+#include "core/store/run_store.h"
+#include "viz/plot_widget.h"
+
+struct GLFWwindow;
+struct ImFont;
+
+namespace ponder::studio {
+
+struct StudioOptions {
+    std::string modelDir;             // empty: settings, else assets/default-model
+    std::vector<std::string> inputs;  // empty: the default Python file
+    std::optional<double> rate;       // initial target rate
+    // paper | profile; unset: profile when the model has a calibration.json (a single file has
+    // fewer than the 16 units paper calibration forces to UPDATE), else paper.
+    std::optional<std::string> calibration;
+    std::string screenshot;           // write the window as PNG after `frames` frames, exit
+    int frames = 30;
+    double screenshotTimeout = 300;       // seconds to wait for a run before the screenshot
+    bool frameStats = false;              // print p50/p95/max frame time of live runs at exit
+    std::optional<std::int64_t> compare;  // a stored run to overlay from the start
+    int width = 1280, height = 800;
+};
+
+class Studio {
+public:
+    explicit Studio(StudioOptions options);
+    ~Studio();
+    // Opens the window and runs until closed; returns the process exit status.
+    int run();
+    // Files dropped onto the window (GLFW's drop callback): opened and run.
+    void onDrop(std::vector<std::string> paths);
+
+private:
+    struct Toast {
+        std::string text;
+        bool error = false;
+        std::chrono::steady_clock::time_point until;
+    };
+
+    // A stored run read off the UI thread (its files re-tokenized for the heat map).
+    struct Reopened {
+        std::int64_t id = 0;
+        bool compare = false;          // load as the compared run, not the current one
+        std::uint64_t generation = 0;  // m_runGeneration when asked
+        std::string title;
+        std::vector<ReopenedFile> files;
+        std::vector<core::UnitRecord> units;
+        std::string error, hint;
+    };
+
+    // Actions.
+    void startRun();
+    void openInputs(std::vector<std::string> inputs, bool run);
+    void reopenRun(std::int64_t id, bool compare = false);
+    void pollReopen();
+    void pollBatch();
+    void startBatch();
+    float dpiScale() const;
+    void refreshHistory();
+    void exportCurrent(const std::filesystem::path& dir);
+    void report(LogLine line);
+    void pollWorker();
+    void applyTheme();
+    void handleShortcuts();
+
+    // Panes (pane_*.cpp).
+    void drawFrame();
+    void drawMenuBar();
+    void drawFilesPane();
+    void drawTunePane();
+    void drawHistoryPane();
+    void drawSourcePane();
+    void drawPlotsPane();
+    void drawSummaryTable();
+    void drawStatusBar();
+    void drawFileBrowser();
+    void drawHelpWindow();
+    void drawLogWindow();
+    void drawExportWindow();
+    void drawBatchWindow();
+    void drawDatasetsWindow();
+    void drawRunSettings();
+    void drawToasts();
+    bool splitter(const char* id, float& ratio, float total, float height);
+
+    StudioOptions m_options;
+    std::filesystem::path m_configDir;
+    Settings m_settings;
+    std::string m_iniPath;
+    GLFWwindow* m_window = nullptr;
+    ImFont* m_plotFont = nullptr;
+    bool m_fontReload = false;
+
+    std::vector<std::string> m_inputs;
+    StudioState m_state;
+    EvalWorker m_worker;
+    std::optional<std::int64_t> m_runId;
+    bool m_modelMissing = false;
+    std::future<Reopened> m_reopening;
+    std::uint64_t m_runGeneration = 0;       // bumped by each new live run
+    std::vector<std::string> m_sourceNotes;  // per file: why its heat map is not shown
+    std::vector<std::string> m_devices;      // core::runtimeInfo(): "cpu", "cuda:0", ...
+    float m_monitorScale = 1.0f;             // the window's content scale (DPI / 96)
+
+    std::vector<LogLine> m_log;
+    std::vector<Toast> m_toasts;
+    bool m_showLog = false, m_showHelp = false, m_showExport = false, m_showBatch = false;
+    bool m_showDatasets = false;
+
+    // Batch export.
+    BatchExporter m_batch;
+    char m_batchRates[128] = "0.25, 0.5, 0.75";
+    char m_batchDir[512] = {};
+
+    // Dataset browser.
+    std::filesystem::path m_datasetsRoot;
+    std::vector<Dataset> m_datasets;
+    bool m_datasetsScanned = false;
+    std::set<std::string> m_datasetSelection;  // on-disk paths
+
+    // Frame times of live runs (style: 60 fps while a run streams in).
+    FrameStats m_frameStats, m_quietFrameStats;  // frames during a live run, and the others
+    FrameStats m_uiWorkStats;                    // live frames up to ImGui::Render()
+    bool m_recordedRun = false;                  // the last frame had a run in progress
+
+    // Files pane / browser.
+    bool m_showBrowser = false;
+    std::filesystem::path m_browseDir;
+    std::string m_browserTarget = "input";  // input | model | export
+    char m_exportDir[512] = {};
+
+    // History.
+    std::vector<core::RunSummary> m_history;
+    bool m_historyDirty = true;
+
+    // Plots.
+    viz::LinkedXAxis m_xAxis;
+    std::vector<viz::PlotWidget> m_plots;
+    std::optional<std::int64_t> m_scrollToUnit;
+    std::size_t m_sourceFile = 0;
+    // Per line of the shown file: the unit it belongs to (-1: none), rebuilt on replay.
+    std::vector<std::int64_t> m_lineUnit;
+    std::uint64_t m_lineUnitVersion = ~0ull;
+    std::size_t m_lineUnitFile = ~std::size_t(0);
+    float m_heatScale = 1.0f;  // largest |CE_skip - CE_update| of the shown file's tokens
+
+    int m_activeFrames = 3;  // frames still to draw before idling (events need a few)
+    int m_screenshotFrames = 0;
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+};
+
+}  // namespace ponder::studio

@@ -1,0 +1,115 @@
+// The SKIP/UPDATE evaluation engine (design.md §4): one frozen-backbone pass per unit, both
+// paths derived from it, records streamed to a callback. Torch-free public API; the CLI and
+// the GUI are both clients.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/eval/eval_plan.h"
+#include "core/model/gpt2_config.h"
+#include "core/model/ttt_config.h"
+
+namespace ponder::core {
+
+class BpeTokenizer;
+
+struct UnitRecord {
+    std::int64_t unit = 0;
+    std::int64_t fileIndex = -1;  // file mode; -1 in paper mode
+    std::string file;
+    std::int64_t batchIndex = 0, chunkIndex = 0;
+    std::int64_t tokenStart = 0, tokens = 0, sequences = 1;
+    std::int64_t lineStart = 0, lineEnd = 0;  // file mode, 1-based, inclusive
+    double lossSkip = 0, lossUpdate = 0, advantage = 0;  // mean next-token CE (nats)
+    double reconStep0 = 0;  // the paper's gating signal (algorithm.md §3)
+    double reconInit = 0;   // same with the chunk-initial W0: known before any update
+    double reconStep1 = 0;
+    double improvement = 0;  // reconStep0 - reconStep1
+    double entropy = 0;      // SKIP distribution: mean entropy (nats) over predicted positions
+    double confidence = 0;   // SKIP distribution: mean top-1 probability
+    // File mode: CE of predicting token t+1 (t = 0 .. tokens-2) on each path.
+    std::vector<float> tokenLossSkip, tokenLossUpdate;
+    double seconds = 0;
+};
+
+struct EvalProgress {
+    std::size_t done = 0, total = 0;
+    double elapsedSeconds = 0, tokensPerSecond = 0, etaSeconds = 0;
+};
+
+struct EvalOptions {
+    std::string device = "cpu";    // auto | cpu | cuda[:N]
+    bool forceCheckpoint = false;  // accept a TTT checkpoint made for another backbone
+    bool keepTokenLosses = true;   // per-token CE in file mode (for the source heat map)
+    // Sanity ablations (algorithm.md §4, paper Tables 10 and 11).
+    // shuffle: tokens permuted within each chunk row before both paths; the permutation of
+    // row r depends only on (shuffleSeed + chunk index, r), so every batch at a given chunk
+    // index gets the same ones, as in the published code (whose JAX draws we cannot repeat).
+    // Per-token losses are not kept then: they would not line up with the source.
+    bool shuffle = false;
+    std::uint64_t shuffleSeed = 42;
+    // causalK: -1 evaluates the diagonal ablation on a model trained with 0; unset keeps
+    // ttt.json's value.
+    std::optional<std::int64_t> causalK;
+};
+
+class Evaluator {
+public:
+    // Loads the backbone, tokenizer and TTT checkpoint of `modelDir`. Throws ModelLoadError
+    // (missing TTT checkpoint, mismatched backbone, ...) with a hint.
+    Evaluator(const std::filesystem::path& modelDir, const EvalOptions& options);
+    ~Evaluator();
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+
+    const BpeTokenizer& tokenizer() const;
+    const Gpt2Config& backboneConfig() const;
+    const TttConfig& tttConfig() const;
+    const std::string& backboneSha256() const;
+    const std::string& device() const;
+    // Plan options that fit this model (mini-batch from ttt.json); checks chunk <= n_positions.
+    PlanOptions planOptions(EvalMode mode, std::int64_t chunk) const;
+
+    UnitRecord evaluateUnit(const EvalPlan& plan, const PlanUnit& unit);
+    // The gated fast path: the SKIP path, its entropy/confidence and recon_init first, then
+    // `decide` (given that partial record) chooses; only an UPDATE runs the TTT dual form and
+    // the second LM head. A SKIP unit's UPDATE-side fields (lossUpdate, advantage,
+    // reconStep0/1, improvement, tokenLossUpdate) are NaN or empty. skipStatistics false
+    // leaves entropy and confidence NaN and saves their softmax over the vocabulary.
+    using GateDecision = std::function<bool(const UnitRecord&)>;
+    UnitRecord evaluateUnitGated(const EvalPlan& plan, const PlanUnit& unit,
+                                 const GateDecision& decide, bool skipStatistics = true);
+    // Evaluates every unit in order, calling onUnit after each and onProgress with timing;
+    // checks `cancel` between units. Returns false when cancelled. Runs in the calling thread
+    // (inference guards are created there), so the GUI calls it from its worker.
+    bool run(const EvalPlan& plan, const std::function<void(const UnitRecord&)>& onUnit,
+             const std::function<void(const EvalProgress&)>& onProgress = {},
+             const std::atomic<bool>* cancel = nullptr);
+    // Seconds to compute one path alone for the unit, for the fast-path benchmark: Skip is the
+    // backbone and one LM head (plain GPT-2); Update is the backbone, the TTT layer and one LM
+    // head (UPDATE_1 without the SKIP comparison). Nothing is recorded.
+    enum class Path { Skip, Update };
+    double timePath(const EvalPlan& plan, const PlanUnit& unit, Path path);
+    // run() over evaluateUnitGated.
+    bool runGated(const EvalPlan& plan, const GateDecision& decide, bool skipStatistics,
+                  const std::function<void(const UnitRecord&)>& onUnit,
+                  const std::function<void(const EvalProgress&)>& onProgress = {},
+                  const std::atomic<bool>* cancel = nullptr);
+
+private:
+    bool runUnits(const EvalPlan& plan, const std::function<UnitRecord(const PlanUnit&)>& evaluate,
+                  const std::function<void(const UnitRecord&)>& onUnit,
+                  const std::function<void(const EvalProgress&)>& onProgress,
+                  const std::atomic<bool>* cancel);
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ponder::core

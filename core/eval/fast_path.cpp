@@ -1,0 +1,133 @@
+// The gated fast path: an online gate on a pre-update signal, and its benchmark against SKIP,
+// UPDATE_1 and the published both-paths evaluation.
+#include "core/eval/fast_path.h"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "core/gating/calibration.h"
+#include "core/util/errors.h"
+#include "core/gating/policies.h"
+#include "core/gating/run_analysis.h"
+
+namespace ponder::core {
+
+bool knownBeforeUpdate(Signal signal) {
+    return signal == Signal::ReconInit || signal == Signal::Entropy ||
+           signal == Signal::Confidence || signal == Signal::LossSkip;
+}
+
+Evaluator::GateDecision onlineGate(const PolicySpec& spec) {
+    if (!knownBeforeUpdate(spec.signal))
+        throw InputError("signal " + signalName(spec.signal) +
+                             " is only known after the update, so it cannot gate the fast path",
+                         "use recon_init (or entropy, confidence, loss_skip)");
+    auto gate = std::make_shared<EmaGate>(spec);
+    const auto signal = signalName(spec.signal);
+    return [gate, signal](const UnitRecord& record) {
+        return gate->decide(signalValue(record, signal)).decision != 0;
+    };
+}
+
+namespace {
+
+PolicySpec specForRate(const FastPathOptions& options, Signal signal, double rate) {
+    PolicySpec spec = options.gate;
+    spec.signal = signal;
+    spec.rate = rate;
+    if (spec.calibration == "profile") {
+        if (!options.calibration)
+            throw InputError("profile calibration needs the model's calibration.json",
+                             "run `ponder calibrate`, or use the paper calibration");
+        spec.profileTau0 = options.calibration->thresholdForRate(signalName(signal), rate);
+    }
+    return spec;
+}
+
+double chosenLoss(const UnitRecord& record, bool updated) {
+    return updated ? record.lossUpdate : record.lossSkip;
+}
+
+}  // namespace
+
+FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
+                                    const FastPathOptions& options) {
+    using Clock = std::chrono::steady_clock;
+    const bool needsStatistics = options.gate.signal == Signal::Entropy ||
+                                 options.gate.signal == Signal::Confidence;
+    FastPathBenchmark out;
+    out.units = plan.units.size();
+    out.timings = {{"SKIP"}, {"UPDATE_1"}, {"both paths"}};
+    std::vector<Evaluator::GateDecision> gates;
+    std::vector<std::vector<std::uint8_t>> gatedDecisions(options.rates.size());
+    std::vector<std::vector<double>> gatedLosses(options.rates.size());
+    for (double rate : options.rates) {
+        gates.push_back(onlineGate(specForRate(options, options.gate.signal, rate)));
+        out.timings.push_back({"gated", rate});
+    }
+    std::vector<UnitRecord> records;
+    for (const auto& unit : plan.units) {
+        out.tokens += unit.tokens * unit.sequences;
+        out.timings[0].seconds += evaluator.timePath(plan, unit, Evaluator::Path::Skip);
+        out.timings[1].seconds += evaluator.timePath(plan, unit, Evaluator::Path::Update);
+        const auto start = Clock::now();
+        records.push_back(evaluator.evaluateUnit(plan, unit));
+        out.timings[2].seconds += std::chrono::duration<double>(Clock::now() - start).count();
+        for (std::size_t r = 0; r < gates.size(); ++r) {
+            bool updated = false;
+            const auto decide = [&](const UnitRecord& partial) {
+                return updated = gates[r](partial);
+            };
+            const auto gated = evaluator.evaluateUnitGated(plan, unit, decide, needsStatistics);
+            out.timings[3 + r].seconds += gated.seconds;
+            gatedDecisions[r].push_back(updated ? 1 : 0);
+            gatedLosses[r].push_back(chosenLoss(gated, updated));
+        }
+    }
+    for (auto& timing : out.timings)
+        timing.tokensPerSecond = double(out.tokens) / std::max(timing.seconds, 1e-12);
+
+    const auto table = unitTableFrom(records);
+    for (std::size_t r = 0; r < options.rates.size(); ++r) {
+        RateComparison comparison;
+        comparison.rate = options.rates[r];
+        PolicySpec oracleSpec;
+        oracleSpec.name = "oracle";
+        oracleSpec.rate = comparison.rate;
+        const auto oracle = runPolicy(oracleSpec, table);
+        const auto replayed =
+            runPolicy(specForRate(options, options.gate.signal, comparison.rate), table);
+        const auto published =
+            runPolicy(specForRate(options, options.publishedSignal, comparison.rate), table);
+        comparison.replayed = summarise(replayed, table, oracle);
+        comparison.published = summarise(published, table, oracle);
+        comparison.oracleLoss = summarise(oracle, table, oracle).loss;
+        comparison.randomLoss = expectedRandomLoss(table, comparison.rate);
+
+        PolicyRun gated;
+        gated.name = "gated";
+        gated.decisions = gatedDecisions[r];
+        gated.threshold.assign(records.size(), kNaN);
+        gated.rateEma.assign(records.size(), kNaN);
+        comparison.gated = summarise(gated, table, oracle);
+        // Its loss as the fast path itself measured it, not the both-path records' values.
+        double sum = 0;
+        for (std::size_t u = 0; u < records.size(); ++u) {
+            sum += gatedLosses[r][u];
+            comparison.decisionMismatches += gated.decisions[u] != replayed.decisions[u];
+            comparison.maxLossDifference =
+                std::max(comparison.maxLossDifference,
+                         std::abs(gatedLosses[r][u] - chosenLoss(records[u], replayed.decisions[u])));
+        }
+        const double skipLoss = meanChosenLoss(decideSkip(records.size()), table);
+        comparison.gated.loss = records.empty() ? kNaN : sum / double(records.size());
+        if (skipLoss != comparison.oracleLoss)
+            comparison.gated.recovery =
+                (skipLoss - comparison.gated.loss) / (skipLoss - comparison.oracleLoss);
+        out.rates.push_back(comparison);
+    }
+    return out;
+}
+
+}  // namespace ponder::core

@@ -1,0 +1,158 @@
+// Replays the report's policies over a unit table.
+#include "core/gating/run_analysis.h"
+
+#include "core/store/run_store.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace ponder::core {
+
+std::string methodName(const std::string& policyName) {
+    if (policyName == "skip") return "SKIP";
+    if (policyName == "update") return "UPDATE_1";
+    if (policyName == "random") return "Random Skip";
+    if (policyName == "oracle") return "Oracle";
+    if (policyName == "improvement-topk") return "TTT Improvement";
+    return policyName;
+}
+
+const PolicyResult& RunAnalysis::find(const std::string& name) const {
+    for (const auto& policy : policies)
+        if (policy.method == name || policy.spec.name == name) return policy;
+    throw std::out_of_range("no policy '" + name + "' in this analysis");
+}
+
+RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {
+    RunAnalysis analysis;
+    analysis.table = table;
+    const auto add = [&](const std::string& method, const std::string& policy) {
+        PolicyResult result;
+        result.method = method;
+        result.spec = settings.ours;
+        result.spec.name = policy;
+        result.run = runPolicy(result.spec, table);
+        result.run.name = method;
+        analysis.policies.push_back(std::move(result));
+    };
+    add("SKIP", "skip");
+    add("UPDATE_1", "update");
+    add("Random Skip", "random");
+    add("Oracle", "oracle");
+    add("Ours", settings.ours.name);
+    for (const auto& extra : settings.extraPolicies)
+        if (extra != settings.ours.name) add(methodName(extra), extra);
+    const auto& oracle = analysis.policies[3].run;
+    for (auto& policy : analysis.policies) {
+        policy.summary = summarise(policy.run, table, oracle);
+        policy.summary.name = policy.method;
+    }
+    return analysis;
+}
+
+std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSettings& settings,
+                                   const std::vector<double>& rates) {
+    std::vector<SweepPoint> points;
+    for (double rate : rates) {
+        AnalysisSettings atRate = settings;
+        atRate.ours.rate = rate;
+        atRate.extraPolicies.clear();
+        const auto analysis = analyseUnits(table, atRate);
+        SweepPoint point;
+        point.targetRate = rate;
+        const auto& ours = analysis.find("Ours").summary;
+        point.oursLoss = ours.loss;
+        point.oursRate = ours.rate;
+        point.oursRecovery = ours.recovery;
+        point.randomLoss = analysis.find("Random Skip").summary.loss;
+        point.randomExpectedLoss = expectedRandomLoss(table, rate);
+        point.oracleLoss = analysis.find("Oracle").summary.loss;
+        points.push_back(point);
+    }
+    return points;
+}
+
+std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,
+                                         const AnalysisSettings& settings) {
+    std::vector<StoredPolicy> stored;
+    for (const auto& policy : analysis.policies) {
+        AnalysisSettings one = settings;
+        one.ours = policy.spec;
+        one.extraPolicies.clear();
+        stored.push_back({policy.spec.name, analysisSettingsJson(one), policy.run.decisions,
+                          policy.run.threshold, policy.run.rateEma});
+    }
+    return stored;
+}
+
+std::string analysisSettingsJson(const AnalysisSettings& settings) {
+    const auto& ours = settings.ours;
+    const auto number = [](double value) {
+        return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+    };
+    nlohmann::ordered_json root = {{"policy", ours.name},
+                                   {"rate", ours.rate},
+                                   {"alpha", ours.alpha},
+                                   {"signal", signalName(ours.signal)},
+                                   {"calibration", ours.calibration},
+                                   {"profile_tau0", number(ours.profileTau0)},
+                                   {"threshold", number(ours.threshold)},
+                                   {"calibration_units", ours.calibrationUnits},
+                                   {"seed", ours.seed},
+                                   {"extra_policies", settings.extraPolicies}};
+    return root.dump();
+}
+
+AnalysisSettings analysisSettingsFromJson(const std::string& text) {
+    AnalysisSettings settings;
+    const auto root = nlohmann::json::parse(text.empty() ? "{}" : text, nullptr, false);
+    if (!root.is_object()) return settings;
+    auto& ours = settings.ours;
+    // A field of the wrong type keeps its default, like a missing one (json::value() would
+    // throw type_error instead; fuzzing found it). Integers are read as integers: a seed above
+    // 2^53 does not survive a trip through double, and a double outside int's range cannot be
+    // cast (undefined behaviour).
+    const auto numberOr = [&](const char* key, double fallback) {
+        const auto found = root.find(key);
+        return found != root.end() && found->is_number() ? found->get<double>() : fallback;
+    };
+    const auto textOr = [&](const char* key, const std::string& fallback) {
+        const auto found = root.find(key);
+        return found != root.end() && found->is_string() ? found->get<std::string>() : fallback;
+    };
+    ours.name = textOr("policy", ours.name);
+    ours.rate = numberOr("rate", ours.rate);
+    ours.alpha = numberOr("alpha", ours.alpha);
+    ours.signal = parseSignal(textOr("signal", signalName(ours.signal)));
+    ours.calibration = textOr("calibration", ours.calibration);
+    ours.profileTau0 = numberOr("profile_tau0", kNaN);
+    ours.threshold = numberOr("threshold", kNaN);
+    if (const auto units = root.find("calibration_units");
+        units != root.end() && units->is_number_integer() &&
+        units->get<std::int64_t>() >= std::numeric_limits<int>::min() &&
+        units->get<std::int64_t>() <= std::numeric_limits<int>::max())
+        ours.calibrationUnits = int(units->get<std::int64_t>());
+    if (const auto seed = root.find("seed"); seed != root.end() && seed->is_number_unsigned())
+        ours.seed = seed->get<std::uint64_t>();
+    if (const auto extra = root.find("extra_policies"); extra != root.end() && extra->is_array()) {
+        settings.extraPolicies.clear();
+        for (const auto& name : *extra)
+            if (name.is_string()) settings.extraPolicies.push_back(name.get<std::string>());
+    }
+    return settings;
+}
+
+double expectedRandomLoss(const UnitTable& table, double rate) {
+    if (table.size() == 0) return kNaN;
+    double skip = 0, advantage = 0;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        skip += table.lossSkip[i];
+        advantage += table.advantage[i];
+    }
+    return (skip - rate * advantage) / double(table.size());
+}
+
+}  // namespace ponder::core

@@ -1,0 +1,158 @@
+// ttt.json (design.md §3.1) parsing with field-level validation, and the published per-width
+// defaults (algorithm.md §2.1).
+#include "core/model/ttt_config.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
+
+namespace ponder::core {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+constexpr const char* kFormat = "ponderttt-ttt/1";
+}
+
+TttConfig TttConfig::forBackbone(std::int64_t hidden) {
+    TttConfig config;
+    config.hidden = hidden;
+    config.heads = std::max<std::int64_t>(1, hidden / 64);
+    config.headDim = 64;
+    config.miniBatch = 16;
+    config.baseLr = 1.0;
+    // Only GPT-2 small (D = 768) trains without the exponential decay (algorithm.md §2.1).
+    config.etaDecay = hidden == 768 ? 0.0 : 0.3;
+    config.etaForm = "ponderttt";
+    config.convWidth = 4;
+    config.convLag = 1;
+    config.ropeTheta = 10000.0;
+    config.causalK = 0;
+    config.lnEps = 1e-5;
+    return config;
+}
+
+TttConfig loadTttConfig(const fs::path& path) {
+    std::string text;
+    try {
+        text = readFileBytes(path);
+    } catch (const InputError&) {
+        throw ModelLoadError("no readable ttt.json ('" + path.string() + "')",
+                             "train one with `ponder train-ttt` or make a test model with --ttt");
+    }
+    return parseTttConfig(text, path.string());
+}
+
+TttConfig parseTttConfig(std::string_view content, const std::string& label) {
+    const auto fail = [&](const std::string& why) {
+        return ModelLoadError("bad TTT checkpoint config '" + label + "': " + why,
+                              "ttt.json is written by `ponder train-ttt`; fix the field or train "
+                              "the checkpoint again");
+    };
+    json root;
+    try {
+        root = json::parse(content);
+    } catch (const json::exception& error) {
+        throw fail(std::string("not valid JSON (") + error.what() + ")");
+    }
+    if (!root.is_object()) throw fail("not a JSON object");
+
+    const auto field = [&](const char* key) -> const json& {
+        if (!root.contains(key) || root[key].is_null())
+            throw fail(std::string("missing field ") + key);
+        return root[key];
+    };
+    const auto positive = [&](const char* key) {
+        const auto& value = field(key);
+        if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
+            throw fail(std::string(key) + " must be a positive integer, got " + value.dump());
+        return value.get<std::int64_t>();
+    };
+    const auto integer = [&](const char* key) {
+        const auto& value = field(key);
+        if (!value.is_number_integer())
+            throw fail(std::string(key) + " must be an integer, got " + value.dump());
+        return value.get<std::int64_t>();
+    };
+    const auto real = [&](const char* key) {
+        const auto& value = field(key);
+        if (!value.is_number() || !std::isfinite(value.get<double>()))
+            throw fail(std::string(key) + " must be a finite number, got " + value.dump());
+        return value.get<double>();
+    };
+    const auto text = [&](const char* key) {
+        const auto& value = field(key);
+        if (!value.is_string())
+            throw fail(std::string(key) + " must be a string, got " + value.dump());
+        return value.get<std::string>();
+    };
+
+    const auto format = text("format");
+    if (format != kFormat)
+        throw fail("format is \"" + format + "\", expected \"" + std::string(kFormat) + "\"");
+    TttConfig config;
+    config.hidden = positive("hidden");
+    config.heads = positive("heads");
+    config.headDim = positive("head_dim");
+    config.miniBatch = positive("mini_batch");
+    config.baseLr = real("base_lr");
+    config.etaDecay = real("eta_decay");
+    config.etaForm = text("eta_form");
+    config.convWidth = positive("conv_width");
+    config.convLag = integer("conv_lag");
+    config.ropeTheta = real("rope_theta");
+    config.causalK = integer("causal_k");
+    config.lnEps = real("ln_eps");
+    config.backboneSha256 = text("backbone_sha256");
+
+    if (config.headDim % 2 != 0)
+        throw fail("head_dim must be even (RoPE rotates pairs of features), got " +
+                   std::to_string(config.headDim));
+    if (config.etaForm != "ponderttt" && config.etaForm != "ttt-lm")
+        throw fail("eta_form is \"" + config.etaForm + "\", expected \"ponderttt\" or \"ttt-lm\"");
+    if (config.convLag != 0 && config.convLag != 1)
+        throw fail("conv_lag must be 0 or 1, got " + std::to_string(config.convLag));
+    if (config.causalK != 0 && config.causalK != -1)
+        throw fail("causal_k must be 0 or -1, got " + std::to_string(config.causalK));
+    if (!(config.lnEps > 0.0)) throw fail("ln_eps must be positive, got " + field("ln_eps").dump());
+    if (!(config.ropeTheta > 0.0))
+        throw fail("rope_theta must be positive, got " + field("rope_theta").dump());
+    const auto& sha = config.backboneSha256;
+    const bool hexDigest = sha.size() == 64 && std::all_of(sha.begin(), sha.end(), [](char c) {
+                               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                           });
+    if (!sha.empty() && !hexDigest)
+        throw fail("backbone_sha256 must be 64 lowercase hex digits, got \"" + sha + "\"");
+    return config;
+}
+
+std::string tttConfigJson(const TttConfig& config) {
+    // ordered_json keeps the fields in design.md's order for people reading the file.
+    const nlohmann::ordered_json root = {
+        {"format", kFormat},
+        {"hidden", config.hidden},
+        {"heads", config.heads},
+        {"head_dim", config.headDim},
+        {"mini_batch", config.miniBatch},
+        {"base_lr", config.baseLr},
+        {"eta_decay", config.etaDecay},
+        {"eta_form", config.etaForm},
+        {"conv_width", config.convWidth},
+        {"conv_lag", config.convLag},
+        {"rope_theta", config.ropeTheta},
+        {"causal_k", config.causalK},
+        {"ln_eps", config.lnEps},
+        {"backbone_sha256", config.backboneSha256},
+    };
+    return root.dump(2) + "\n";
+}
+
+void saveTttConfig(const TttConfig& config, const fs::path& path) {
+    writeFileAtomic(path, tttConfigJson(config));
+}
+
+}  // namespace ponder::core

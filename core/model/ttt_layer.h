@@ -1,0 +1,116 @@
+// Private (includes LibTorch): the TTT-Linear layer of the published PonderTTT code
+// (algorithm.md §2) plus the model-level wrapper fast_norm -> TTT -> residual (§1), with the
+// parameter names of design.md §3.1 ("fast_norm.*", "ttt.*").
+#pragma once
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "core/model/ttt_config.h"
+
+namespace ponder::core {
+
+// Last-token reconstruction statistics of algorithm.md §3, per sequence, head and
+// mini-batch: each [B, H, n] with n = T / K.
+struct TttStats {
+    torch::Tensor init;   // ttt_loss_init: chunk-initial weights W0
+    torch::Tensor step0;  // ttt_loss_step_0: weights at the start of mini-batch m
+    torch::Tensor step1;  // ttt_loss_step_1: after mini-batch m's own update
+};
+
+struct TttOutput {
+    torch::Tensor y;  // the layer's output [B, T, D] (before the model's residual)
+    TttStats stats;
+};
+
+// The inner problem's inputs, exposed so tests can check the dual form against a primal one.
+struct TttInner {
+    torch::Tensor convQ, convK;  // causal conv outputs before RoPE, [B, T, H*d]
+    torch::Tensor xq, xk, xv;    // after head split and RoPE (not V), [B, H, n, K, d]
+    // Inner learning rates as a matrix over (output row i, source token j), [B, H, n, K, K]:
+    // "ponderttt" repeats its per-source vector η_j on every row (algorithm.md §2.4), "ttt-lm"
+    // is R/J's η[i, j]. The W/b carry uses row K-1 in both cases (§2.5 step 6).
+    torch::Tensor eta;
+};
+
+// A bare weight/bias pair, so nested names like "conv_q.weight" come out of named_parameters().
+class WeightBiasImpl : public torch::nn::Module {
+public:
+    WeightBiasImpl(torch::IntArrayRef weightShape, torch::IntArrayRef biasShape);
+    torch::Tensor weight, bias;
+};
+TORCH_MODULE(WeightBias);
+
+// Gradient w.r.t. each row z of ½‖LN(z) − target‖², LN(z) = γ ⊙ (z − μ)/√(var + eps) + β over
+// the last dim, in the closed form of algorithm.md §2.5 step 2. Shapes broadcast (γ, β like z's
+// trailing dims). Differentiable, so outer training can back-propagate through it.
+torch::Tensor innerLayerNormGrad(const torch::Tensor& z, const torch::Tensor& target,
+                                 const torch::Tensor& gamma, const torch::Tensor& beta, double eps);
+
+class TttLayerImpl : public torch::nn::Module {
+public:
+    explicit TttLayerImpl(const TttConfig& config);
+    // x = fast_norm(h), [B, T, D] with T a multiple of K (else std::invalid_argument with a
+    // clear message). `positions` [T] or [B, T] (int64) are the token positions; RoPE uses
+    // pos mod K. Defaults to 0..T-1. Every call starts from (W0, b0): no state across calls.
+    TttOutput forward(const torch::Tensor& x, const torch::Tensor& positions = {});
+    // §3's ttt_loss_init alone, [B, H, n]: the same values as forward's stats.init, without the
+    // dual-form scan, Q, η or the output (what the gated fast path decides on).
+    torch::Tensor initLoss(const torch::Tensor& x, const torch::Tensor& positions = {});
+    // Steps 1-6 of algorithm.md §2.3: projections, convs, heads, RoPE, mini-batches, η.
+    TttInner prepareInner(const torch::Tensor& x, const torch::Tensor& positions = {});
+    // The published initialisation (algorithm.md §2.2) drawn from the current global generator.
+    void resetParameters();
+    const TttConfig& config() const { return m_config; }
+    // The diagonal ablation (algorithm.md §4): an eval-time causal_k of -1 for a model
+    // trained with 0. Only the mask offset changes, not the weights. k must be 0 or -1.
+    void setCausalK(std::int64_t k);
+
+private:
+    // ttt_loss_init from each mini-batch's last key and value, [B, H, n, d] each.
+    torch::Tensor initStatistic(const torch::Tensor& lastK, const torch::Tensor& lastV) const;
+    TttConfig m_config;
+    torch::nn::Linear m_wq{nullptr}, m_wv{nullptr}, m_wg{nullptr}, m_wo{nullptr};
+    WeightBias m_convQ{nullptr}, m_convK{nullptr};
+    torch::nn::Linear m_lrGate{nullptr};  // H gates D -> 1, stacked as one [H, D] Linear
+    torch::Tensor m_tokenIdxOffset;       // τ, [K]
+    WeightBias m_tttNorm{nullptr};        // per-head inner LayerNorm γ, β, [H, d]
+    torch::nn::LayerNorm m_postNorm{nullptr};
+    torch::Tensor m_w0, m_b0;  // [H, d, d], [H, d]
+};
+TORCH_MODULE(TttLayer);
+
+// fast_norm + TTT layer; UPDATE hidden = h + ttt(fast_norm(h)) (algorithm.md §1).
+class TttModelImpl : public torch::nn::Module {
+public:
+    explicit TttModelImpl(const TttConfig& config);
+    struct Result {
+        torch::Tensor hidden;  // h + y, [B, T, D]
+        TttStats stats;
+    };
+    Result forward(const torch::Tensor& h, const torch::Tensor& positions = {});
+    // ttt_loss_init [B, H, n] of fast_norm(h) (TttLayerImpl::initLoss).
+    torch::Tensor initLoss(const torch::Tensor& h, const torch::Tensor& positions = {});
+    // Published initialisation (algorithm.md §2.2): LeCun-normal projections, zero wo (so
+    // UPDATE == SKIP before training), W0 ~ N(0, 0.02), norms 1/0.
+    void initialiseWeights(std::uint64_t seed);
+    const TttConfig& config() const;
+    TttLayer layer() const;
+    void setCausalK(std::int64_t k) { m_layer->setCausalK(k); }
+
+private:
+    torch::nn::LayerNorm m_fastNorm{nullptr};
+    TttLayer m_layer{nullptr};
+};
+TORCH_MODULE(TttModel);
+
+// ttt.safetensors + ttt.json in `dir`. Loading refuses a checkpoint whose backbone_sha256
+// differs from `backboneSha256` unless `force`; throws ModelLoadError naming the problem
+// (missing/misshapen/non-finite tensor, bad ttt.json, hidden size != backbone width).
+TttModel loadTttCheckpoint(const std::filesystem::path& dir, std::int64_t backboneHidden,
+                           const std::string& backboneSha256, bool force,
+                           torch::Device device = torch::kCPU);
+void saveTttCheckpoint(TttModel& model, const std::filesystem::path& dir);
+
+}  // namespace ponder::core

@@ -1,0 +1,197 @@
+// Benchmarks for `ponder bench`: GPT-2 forward, tokenizer throughput and policy replay.
+#include "core/runtime/benchmarks.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include <torch/torch.h>
+
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/file_io.h"
+#include "core/gating/gating.h"
+#include "core/model/gpt2_model.h"
+#include "core/model/ttt_layer.h"
+#include "core/eval/unit_compute.h"
+
+namespace ponder::core {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+}  // namespace
+
+double gpt2BackboneFlops(const Gpt2Config& config, std::int64_t length) {
+    const double t = double(length), d = double(config.nEmbd), inner = double(config.innerSize());
+    const double projections = 2.0 * t * d * (3 * d + d) + 2.0 * t * d * inner * 2;
+    const double attention = 2.0 * 2.0 * t * t * d;  // QK^T and AV over all heads
+    return double(config.nLayer) * (projections + attention);
+}
+
+double gpt2LmHeadFlops(const Gpt2Config& config, std::int64_t length) {
+    return 2.0 * double(length) * double(config.nEmbd) * double(config.vocabSize);
+}
+
+ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t batch,
+                                      std::int64_t length, double minSeconds,
+                                      const std::string& device) {
+    torch::InferenceMode inference;
+    const torch::Device dev(device);
+    Gpt2Model model(config);
+    model->initialiseWeights(0);
+    model->to(dev);
+    model->eval();
+    const auto ids = torch::randint(config.vocabSize, {batch, length},
+                                    torch::TensorOptions().dtype(torch::kInt64).device(dev));
+    const auto sync = [&] {
+        if (dev.is_cuda()) torch::cuda::synchronize();
+    };
+    model->logits(model->hidden(ids));  // warm-up
+    sync();
+    ForwardBenchmark result;
+    result.tokensPerRun = batch * length;
+    const auto start = Clock::now();
+    do {
+        auto logits = model->logits(model->hidden(ids));
+        sync();
+        ++result.runs;
+        result.seconds = secondsSince(start);
+    } while (result.seconds < minSeconds);
+    result.tokensPerSecond = double(result.tokensPerRun) * result.runs / result.seconds;
+    const double flopsPerRun =
+        double(batch) * (gpt2BackboneFlops(config, length) + gpt2LmHeadFlops(config, length));
+    result.gflops = flopsPerRun * result.runs / result.seconds / 1e9;
+    return result;
+}
+
+double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headDim,
+                     std::int64_t miniBatch, std::int64_t length) {
+    const double t = double(length), d = double(headDim), inner = double(heads * headDim);
+    const double projections = 2.0 * t * double(hidden) * inner * 4;  // wq, wv, wg, wo
+    // Per head and token: K W0-row products and output/carry products with d x d weights
+    // (3 of them) and the K x K attention-like products (2 of them), 2 FLOPs each.
+    const double dualForm = double(heads) * t * (2.0 * 3 * d * d + 2.0 * 2 * double(miniBatch) * d);
+    return projections + dualForm;
+}
+
+namespace {
+// Calls `run` until `minSeconds` have passed (after one warm-up); returns runs per second.
+template <typename Run>
+double runsPerSecond(Run&& run, double minSeconds, const torch::Device& device) {
+    const auto sync = [&] {
+        if (device.is_cuda()) torch::cuda::synchronize();
+    };
+    run();
+    sync();
+    int runs = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    do {
+        run();
+        sync();
+        ++runs;
+        elapsed = secondsSince(start);
+    } while (elapsed < minSeconds);
+    return runs / elapsed;
+}
+}  // namespace
+
+UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, std::int64_t length,
+                                double minSeconds, const std::string& device) {
+    torch::InferenceMode inference;
+    const torch::Device dev(device);
+    Gpt2Model gpt2(config);
+    gpt2->initialiseWeights(0);
+    gpt2->to(dev);
+    gpt2->eval();
+    const auto tttConfig = TttConfig::forBackbone(config.nEmbd);
+    TttModel ttt(tttConfig);
+    ttt->initialiseWeights(1);
+    ttt->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.02);
+    ttt->to(dev);
+    ttt->eval();
+    const auto options = torch::TensorOptions().dtype(torch::kInt64).device(dev);
+    const auto ids = torch::randint(config.vocabSize, {batch, length}, options);
+    const auto positions = torch::arange(length, options);
+
+    UnitBenchmark result;
+    result.tokensPerUnit = batch * length;
+    const double tokens = double(result.tokensPerUnit);
+    result.backboneTokensPerSecond =
+        tokens * runsPerSecond([&] { gpt2->hidden(ids, positions); }, minSeconds, dev);
+    const double sharedRate =
+        runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, true); }, minSeconds, dev);
+    result.sharedTokensPerSecond = tokens * sharedRate;
+    result.twoForwardTokensPerSecond =
+        tokens *
+        runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, false); }, minSeconds, dev);
+    const double predicted = double(length - 1) / double(length);
+    const double unitFlops =
+        double(batch) *
+        (gpt2BackboneFlops(config, length) + 2.0 * predicted * gpt2LmHeadFlops(config, length) +
+         tttLayerFlops(config.nEmbd, tttConfig.heads, tttConfig.headDim, tttConfig.miniBatch,
+                       length));
+    result.sharedGflops = unitFlops * sharedRate / 1e9;
+    result.flopBoundSpeedup =
+        (unitFlops + double(batch) * gpt2BackboneFlops(config, length)) / unitFlops;
+    return result;
+}
+
+TokenizerBenchmark benchmarkTokenizer(const std::filesystem::path& tokenizerDir,
+                                      const std::vector<std::filesystem::path>& files) {
+    const auto tokenizer = BpeTokenizer::load(tokenizerDir);
+    std::vector<std::string> texts;
+    TokenizerBenchmark result;
+    for (const auto& file : files) {
+        texts.push_back(readFileBytes(file));
+        result.bytes += texts.back().size();
+    }
+    const auto pass = [&] {
+        std::uint64_t tokens = 0;
+        const auto start = Clock::now();
+        for (const auto& text : texts)
+            tokens += tokenizer.encode(text).size();
+        return std::make_pair(tokens, secondsSince(start));
+    };
+    const auto [coldTokens, coldSeconds] = pass();
+    const auto [warmTokens, warmSeconds] = pass();
+    result.tokens = coldTokens;
+    result.coldTokensPerSecond = double(coldTokens) / coldSeconds;
+    result.warmTokensPerSecond = double(warmTokens) / warmSeconds;
+    return result;
+}
+
+double benchmarkPolicyReplayMs(std::size_t units, int runs, std::uint64_t seed) {
+    // Signals shaped like real runs: positive, skewed, loosely tied to the advantage.
+    std::mt19937_64 generator(seed);
+    std::lognormal_distribution<double> recon(-3.0, 0.5);
+    std::normal_distribution<double> noise(0.0, 0.05);
+    UnitTable table;
+    table.reconStep0.resize(units);
+    table.lossSkip.resize(units);
+    table.advantage.resize(units);
+    table.lossUpdate.resize(units);
+    for (std::size_t u = 0; u < units; ++u) {
+        table.reconStep0[u] = recon(generator);
+        table.lossSkip[u] = 2.0 + noise(generator);
+        table.advantage[u] = 2.0 * table.reconStep0[u] + noise(generator);
+        table.lossUpdate[u] = table.lossSkip[u] - table.advantage[u];
+    }
+    PolicySpec spec;
+    spec.name = "recon-ema";
+    PolicyRun run;
+    runPolicyInto(spec, table, run);  // warm-up: sizes the reused buffers, as a slider would
+    std::vector<double> times;
+    for (int i = 0; i < std::max(1, runs); ++i) {
+        spec.rate = 0.1 + 0.8 * double(i) / double(std::max(1, runs));
+        const auto start = Clock::now();
+        runPolicyInto(spec, table, run);
+        times.push_back(secondsSince(start) * 1e3);
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
+}  // namespace ponder::core

@@ -1,0 +1,169 @@
+// `train-base`: a GPT-2-architecture model from scratch on a code corpus, written as a
+// Hugging Face model directory (the bundled default model's backbone).
+#include <cmath>
+#include <random>
+
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
+#include "core/model/gpt2_model.h"
+#include "core/model/model_dir.h"
+#include "core/runtime/runtime.h"
+#include "core/train/train_checkpoint.h"
+#include "core/train/train_common.h"
+#include "core/train/training.h"
+
+namespace ponder::core {
+namespace fs = std::filesystem;
+
+double warmupCosineLr(const BaseTrainOptions& options, std::int64_t step) {
+    if (step < options.warmup) return options.lr * double(step + 1) / double(options.warmup);
+    const double span = double(std::max<std::int64_t>(1, options.steps - options.warmup));
+    const double progress = std::min(1.0, double(step - options.warmup) / span);
+    const double floor = options.lr * options.minLrRatio;
+    return floor + 0.5 * (options.lr - floor) * (1.0 + std::cos(M_PI * progress));
+}
+
+namespace {
+
+void checkOptions(const BaseTrainOptions& o) {
+    const auto bad = [](const std::string& what) {
+        throw InputError("train-base: " + what, "see `ponder train-base --help`");
+    };
+    if (o.sequence < 2 || o.sequence > o.config.nPositions)
+        bad("sequence must be in [2, n_positions]");
+    if (o.batch < 1 || o.steps < 1 || o.warmup < 0) bad("batch and steps must be positive");
+    if (!(o.lr > 0) || !(o.gradClip > 0) || o.minLrRatio < 0 || o.minLrRatio > 1)
+        bad("lr and grad clip must be positive, min-lr-ratio in [0, 1]");
+    if (o.config.nEmbd % o.config.nHead != 0) bad("n_embd must be divisible by n_head");
+}
+
+// Saves the model directory: config.json, model.safetensors and the tokenizer files.
+void writeModelDir(Gpt2Model& model, const BaseTrainOptions& options) {
+    saveGpt2Config(model->config(), options.outDir / "config.json");
+    saveGpt2Weights(model, options.outDir / "model.safetensors");
+    copyTokenizerFiles(options.tokenizerDir, options.outDir);
+}
+
+}  // namespace
+
+TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& callbacks) {
+    auto options = requested;
+    const auto tokenizer = BpeTokenizer::load(options.tokenizerDir);
+    const auto eot = tokenizer.endOfTextId();
+    if (!eot)
+        throw TokenizerError(
+            "the tokenizer in '" + options.tokenizerDir.string() + "' has no <|endoftext|>",
+            "train it with `ponder train-tokenizer`, which adds it");
+    options.config.vocabSize = std::int64_t(tokenizer.vocabSize());
+    options.config.bosTokenId = options.config.eosTokenId = *eot;
+    checkOptions(options);
+    const auto plan = trainingPlan(tokenizer, options.corpus, 16, 16, 1);
+    const auto& stream = plan.stream;
+    if (std::int64_t(stream.size()) <= options.sequence)
+        throw InputError("the corpus has " + std::to_string(stream.size()) +
+                             " tokens, fewer than one training sequence",
+                         "add files or lower --sequence");
+
+    const torch::Device device(resolveDevice(options.device));
+    torch::manual_seed(options.seed);
+    Gpt2Model model(options.config);
+    model->initialiseWeights(options.seed);
+    model->to(device);
+    model->train();
+
+    // Weight decay on matrices only (embeddings and Conv1D weights), as GPT-2 recipes do.
+    std::vector<torch::Tensor> decay, noDecay;
+    for (const auto& item : model->named_parameters())
+        (item.value().dim() >= 2 ? decay : noDecay).push_back(item.value());
+    auto defaults = torch::optim::AdamWOptions(options.lr)
+                        .betas({options.beta1, options.beta2})
+                        .weight_decay(options.weightDecay);
+    auto noDecayOptions = std::make_unique<torch::optim::AdamWOptions>(defaults);
+    noDecayOptions->weight_decay(0.0);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(defaults));
+    groups.emplace_back(noDecay, std::move(noDecayOptions));
+    torch::optim::AdamW optimizer(std::move(groups), defaults);
+
+    std::error_code error;
+    fs::create_directories(options.outDir, error);
+    if (error)
+        throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
+                          "choose a writable --out folder");
+    const nlohmann::json identity = {{"n_layer", options.config.nLayer},
+                                     {"n_embd", options.config.nEmbd},
+                                     {"n_head", options.config.nHead},
+                                     {"n_positions", options.config.nPositions},
+                                     {"vocab_size", options.config.vocabSize},
+                                     {"sequence", options.sequence},
+                                     {"batch", options.batch},
+                                     {"steps", options.steps},
+                                     {"warmup", options.warmup},
+                                     {"lr", options.lr},
+                                     {"seed", options.seed},
+                                     {"train_tokens", stream.size()}};
+    TrainResult result;
+    result.trainTokens = std::int64_t(stream.size());
+    if (const auto state = loadTrainCheckpoint(options.outDir, "base", identity, *model, optimizer))
+        result.startStep = state->step;
+
+    StepClock clock(result.startStep, options.steps);
+    const auto limit = std::int64_t(stream.size()) - options.sequence - 1;
+    std::vector<std::int64_t> window(std::size_t(options.batch * (options.sequence + 1)));
+    std::int64_t step = result.startStep;
+    for (; step < options.steps; ++step) {
+        if (callbacks.cancel && callbacks.cancel->load()) break;
+        std::mt19937_64 draw(stepSeed(options.seed, step));
+        std::uniform_int_distribution<std::int64_t> offset(0, std::max<std::int64_t>(0, limit));
+        for (std::int64_t row = 0; row < options.batch; ++row) {
+            const auto start = offset(draw);
+            for (std::int64_t i = 0; i <= options.sequence; ++i)
+                window[std::size_t(row * (options.sequence + 1) + i)] =
+                    stream[std::size_t(start + i)];
+        }
+        const auto ids = torch::tensor(window, torch::kInt64)
+                             .view({options.batch, options.sequence + 1})
+                             .to(device);
+        torch::manual_seed(stepSeed(options.seed ^ 0xD0D0, step));  // dropout masks
+        const double lr = warmupCosineLr(options, step);
+        for (auto& group : optimizer.param_groups())
+            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+        const auto logits = model->forward(ids.slice(1, 0, options.sequence));
+        const auto loss = torch::nn::functional::cross_entropy(
+            logits.reshape({-1, logits.size(-1)}), ids.slice(1, 1).reshape({-1}));
+        optimizer.zero_grad();
+        loss.backward();
+        const double gradNorm =
+            torch::nn::utils::clip_grad_norm_(model->parameters(), options.gradClip);
+        optimizer.step();
+
+        TrainProgress progress;
+        progress.step = step + 1;
+        progress.loss = progress.ce = loss.item<double>();
+        progress.lr = lr;
+        progress.gradNorm = gradNorm;
+        clock.tick(progress, options.batch * options.sequence);
+        if (!std::isfinite(progress.loss))
+            throw PonderError(
+                "train-base diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
+                "lower --lr or raise --warmup; the last checkpoint is kept");
+        if (callbacks.onStep) callbacks.onStep(progress);
+        if ((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) {
+            saveTrainCheckpoint(options.outDir, {"base", step + 1, identity}, *model, optimizer);
+            writeModelDir(model, options);
+            if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
+        }
+    }
+    result.steps = step;
+    result.finished = step >= options.steps;
+    if (!result.finished && step > result.startStep) {
+        saveTrainCheckpoint(options.outDir, {"base", step, identity}, *model, optimizer);
+        writeModelDir(model, options);
+        if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
+    }
+    result.seconds = clock.seconds();
+    return result;
+}
+
+}  // namespace ponder::core

@@ -1,0 +1,48 @@
+// Shared training helpers: the packed stream, seeds, timing.
+#include "core/train/train_common.h"
+
+namespace ponder::core {
+
+EvalPlan trainingPlan(const BpeTokenizer& tokenizer, const CorpusSelection& corpus,
+                      std::int64_t chunk, std::int64_t miniBatch, std::int64_t batch) {
+    PlanOptions options;
+    options.mode = EvalMode::Paper;
+    options.chunk = chunk;
+    options.miniBatch = miniBatch;
+    options.paperBatch = batch;
+    return buildEvalPlan(tokenizer, corpus.inputs, options, corpus.extensions);
+}
+
+std::uint64_t stepSeed(std::uint64_t seed, std::int64_t step) {
+    // splitmix64 of (seed, step): well-mixed, so nearby steps get unrelated seeds.
+    std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + std::uint64_t(step) + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFFull;
+}
+
+StepClock::StepClock(std::int64_t startStep, std::int64_t steps)
+    : m_start(std::chrono::steady_clock::now()), m_startStep(startStep), m_steps(steps) {}
+
+double StepClock::seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+}
+
+void StepClock::tick(TrainProgress& progress, std::int64_t tokens) {
+    m_tokens += tokens;
+    progress.steps = m_steps;
+    progress.elapsedSeconds = seconds();
+    progress.tokensPerSecond = double(m_tokens) / std::max(progress.elapsedSeconds, 1e-9);
+    const auto done = progress.step - m_startStep;
+    progress.etaSeconds =
+        done > 0 ? progress.elapsedSeconds / double(done) * double(m_steps - progress.step) : 0.0;
+}
+
+std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module) {
+    std::vector<torch::Tensor> out;
+    for (const auto& parameter : module.parameters())
+        if (parameter.requires_grad()) out.push_back(parameter);
+    return out;
+}
+
+}  // namespace ponder::core

@@ -1,0 +1,42 @@
+// Private (includes LibTorch): pieces shared by train-base and train-ttt — the packed training
+// stream, step timing and progress, and the per-step seeding that makes resuming exact.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/eval/eval_plan.h"
+#include "core/train/training.h"
+
+namespace ponder::core {
+
+class BpeTokenizer;
+
+// Files of `corpus` tokenized and joined by <|endoftext|> in path order (algorithm.md §7),
+// as a paper-mode plan with `chunk`-token chunks and `batch` windows per unit. InputError
+// when the corpus yields no unit.
+EvalPlan trainingPlan(const BpeTokenizer& tokenizer, const CorpusSelection& corpus,
+                      std::int64_t chunk, std::int64_t miniBatch, std::int64_t batch);
+
+// A distinct, reproducible seed for (seed, step): dropout masks and batch draws of a resumed
+// run equal those of an uninterrupted one.
+std::uint64_t stepSeed(std::uint64_t seed, std::int64_t step);
+
+class StepClock {
+public:
+    StepClock(std::int64_t startStep, std::int64_t steps);
+    // Fills timing fields of `progress` after step `progress.step` with `tokens` this step.
+    void tick(TrainProgress& progress, std::int64_t tokens);
+    double seconds() const;
+
+private:
+    std::chrono::steady_clock::time_point m_start;
+    std::int64_t m_startStep, m_steps, m_tokens = 0;
+};
+
+std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module);
+
+}  // namespace ponder::core

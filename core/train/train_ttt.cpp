@@ -1,0 +1,139 @@
+// `train-ttt`: the TTT layer on a frozen GPT-2, exactly the published recipe (algorithm.md §6).
+#include <cmath>
+
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
+#include "core/model/gpt2_model.h"
+#include "core/runtime/runtime.h"
+#include "core/util/sha256.h"
+#include "core/train/train_checkpoint.h"
+#include "core/train/train_common.h"
+#include "core/train/training.h"
+#include "core/model/ttt_layer.h"
+
+namespace ponder::core {
+namespace fs = std::filesystem;
+
+namespace {
+
+void checkOptions(const TttTrainOptions& o, const Gpt2Config& backbone) {
+    const auto bad = [](const std::string& what) {
+        throw InputError("train-ttt: " + what, "see `ponder train-ttt --help`");
+    };
+    if (o.chunk < 16 || o.chunk % 16 != 0 || o.chunk > backbone.nPositions)
+        bad("chunk must be a multiple of 16 within the backbone's n_positions");
+    if (o.batch < 1 || o.steps < 1) bad("batch and steps must be positive");
+    if (!(o.lr > 0) || !(o.gradClip > 0) || o.sslWeight < 0)
+        bad("lr and grad clip must be positive, ssl weight >= 0");
+    if (o.etaForm != "ponderttt" && o.etaForm != "ttt-lm")
+        bad("eta form must be ponderttt or ttt-lm");
+    if (o.convLag != 0 && o.convLag != 1) bad("conv lag must be 0 or 1");
+}
+
+}  // namespace
+
+TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callbacks) {
+    const auto tokenizer = BpeTokenizer::load(options.modelDir);
+    const torch::Device device(resolveDevice(options.device));
+    auto backbone = loadGpt2(options.modelDir, device);
+    checkOptions(options, backbone->config());
+    // The backbone is frozen: no parameter of it learns (algorithm.md §6), but its dropout
+    // stays on during training as in the published code.
+    for (auto& parameter : backbone->parameters())
+        parameter.set_requires_grad(false);
+    backbone->train(options.backboneDropout);
+
+    auto config = TttConfig::forBackbone(backbone->config().nEmbd);
+    config.etaForm = options.etaForm;
+    config.convLag = options.convLag;
+    config.backboneSha256 = sha256FileHex(options.modelDir / "model.safetensors");
+    TttModel ttt(config);
+    ttt->initialiseWeights(options.seed);
+    ttt->to(device);
+    ttt->train();
+    torch::optim::Adam optimizer(ttt->parameters(), torch::optim::AdamOptions(options.lr));
+
+    const auto plan =
+        trainingPlan(tokenizer, options.corpus, options.chunk, config.miniBatch, options.batch);
+    std::error_code error;
+    fs::create_directories(options.outDir, error);
+    if (error)
+        throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
+                          "choose a writable --out folder");
+    // What a resumed run must share with the checkpoint. Not `steps`: the learning rate is
+    // constant, so a finished training can be continued to more steps.
+    const nlohmann::json identity = {{"backbone_sha256", config.backboneSha256},
+                                     {"chunk", options.chunk},
+                                     {"batch", options.batch},
+                                     {"lr", options.lr},
+                                     {"ssl_weight", options.sslWeight},
+                                     {"eta_form", options.etaForm},
+                                     {"conv_lag", options.convLag},
+                                     {"seed", options.seed},
+                                     {"train_tokens", plan.stream.size()}};
+    TrainResult result;
+    result.trainTokens = std::int64_t(plan.stream.size());
+    if (const auto state = loadTrainCheckpoint(options.outDir, "ttt", identity, *ttt, optimizer))
+        result.startStep = state->step;
+
+    const auto positions =
+        torch::arange(options.chunk, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    StepClock clock(result.startStep, options.steps);
+    std::int64_t step = result.startStep;
+    for (; step < options.steps; ++step) {
+        if (callbacks.cancel && callbacks.cancel->load()) break;
+        // Units in data order (batch, then chunk 0 and 1), cycling over the corpus.
+        const auto& unit = plan.units[std::size_t(step) % plan.units.size()];
+        const auto ids = torch::tensor(plan.unitIds(unit), torch::kInt64)
+                             .view({unit.sequences, unit.tokens})
+                             .to(device);
+        torch::manual_seed(stepSeed(options.seed, step));  // backbone dropout masks
+        torch::Tensor hidden;
+        {
+            torch::NoGradGuard frozen;  // no autograd graph through the frozen backbone
+            hidden = backbone->hidden(ids, positions);
+        }
+        const auto updated = ttt->forward(hidden, positions);
+        const auto logits = backbone->logits(updated.hidden.slice(1, 0, unit.tokens - 1));
+        // Token-weighted CE over the batch (algorithm.md §6, §9 item 9).
+        const auto ce = torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
+                                                             ids.slice(1, 1).reshape({-1}));
+        const auto& stats = updated.stats;
+        const auto ssl = (stats.init.mean() + stats.step0.mean() + stats.step1.mean()) / 3.0;
+        const auto loss = ce + options.sslWeight * ssl;
+        optimizer.zero_grad();
+        loss.backward();
+        const double gradNorm =
+            torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
+        optimizer.step();
+
+        TrainProgress progress;
+        progress.step = step + 1;
+        progress.loss = loss.item<double>();
+        progress.ce = ce.item<double>();
+        progress.lr = options.lr;
+        progress.gradNorm = gradNorm;
+        clock.tick(progress, unit.sequences * unit.tokens);
+        if (!std::isfinite(progress.loss))
+            throw PonderError(
+                "train-ttt diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
+                "lower --lr; the last checkpoint is kept");
+        if (callbacks.onStep) callbacks.onStep(progress);
+        if ((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) {
+            saveTrainCheckpoint(options.outDir, {"ttt", step + 1, identity}, *ttt, optimizer);
+            saveTttCheckpoint(ttt, options.outDir);
+            if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
+        }
+    }
+    result.steps = step;
+    result.finished = step >= options.steps;
+    if (!result.finished && step > result.startStep) {
+        saveTrainCheckpoint(options.outDir, {"ttt", step, identity}, *ttt, optimizer);
+        saveTttCheckpoint(ttt, options.outDir);
+        if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
+    }
+    result.seconds = clock.seconds();
+    return result;
+}
+
+}  // namespace ponder::core

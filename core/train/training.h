@@ -1,0 +1,88 @@
+// Training (algorithm.md §6, design.md §1): a GPT-2 backbone from scratch (`train-base`) and
+// the TTT layer on a frozen backbone exactly as the published recipe (`train-ttt`). Both keep
+// a resumable checkpoint in OUT/checkpoint-base or OUT/checkpoint-ttt (replaced atomically) and report progress per step.
+// Torch-free public API.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/model/gpt2_config.h"
+
+namespace ponder::core {
+
+struct TrainProgress {
+    std::int64_t step = 0, steps = 0;  // steps done (1-based after the first), planned
+    double loss = 0;                   // the optimised loss of this step
+    double ce = 0;                     // its next-token cross-entropy part
+    double lr = 0;
+    double gradNorm = 0;  // before clipping
+    double tokensPerSecond = 0, elapsedSeconds = 0, etaSeconds = 0;
+};
+
+struct TrainCallbacks {
+    std::function<void(const TrainProgress&)> onStep;
+    // Called after each checkpoint is in place (e.g. to commit the curve to a database).
+    std::function<void(std::int64_t step)> onCheckpoint;
+    const std::atomic<bool>* cancel = nullptr;  // checked between steps
+};
+
+struct TrainResult {
+    std::int64_t startStep = 0;    // > 0 when resumed from a checkpoint
+    std::int64_t steps = 0;        // steps done in total
+    bool finished = false;         // false when cancelled
+    double seconds = 0;            // this invocation
+    std::int64_t trainTokens = 0;  // tokens in the training stream
+};
+
+struct CorpusSelection {
+    std::vector<std::filesystem::path> inputs;  // files or folders
+    std::vector<std::string> extensions;        // e.g. {".py"}; empty = all
+};
+
+struct BaseTrainOptions {
+    CorpusSelection corpus;
+    std::filesystem::path tokenizerDir;  // vocab.json + merges.txt (train-tokenizer's output)
+    std::filesystem::path outDir;        // becomes a Hugging Face GPT-2 model directory
+    Gpt2Config config;                   // vocab_size is taken from the tokenizer
+    std::int64_t sequence = 256, batch = 16, steps = 2000, warmup = 100;
+    double lr = 1e-3, minLrRatio = 0.1, weightDecay = 0.1, gradClip = 1.0;
+    double beta1 = 0.9, beta2 = 0.95;
+    std::uint64_t seed = 42;
+    std::int64_t checkpointEvery = 100;
+    std::string device = "cpu";
+};
+
+// AdamW with linear warmup then cosine decay to lr·minLrRatio, global-norm clipping, GPT-2
+// dropout on; batches are random windows of the <|endoftext|>-packed corpus drawn from a
+// generator seeded by (seed, step), so a resumed run continues exactly.
+TrainResult trainBase(const BaseTrainOptions& options, const TrainCallbacks& callbacks = {});
+
+struct TttTrainOptions {
+    std::filesystem::path modelDir;  // the frozen backbone (any GPT-2 directory)
+    std::filesystem::path outDir;    // receives ttt.safetensors + ttt.json (may be modelDir)
+    CorpusSelection corpus;
+    std::int64_t chunk = 512, batch = 16, steps = 10000;
+    double lr = 3e-4, gradClip = 1.0, sslWeight = 0.1;
+    bool backboneDropout = true;  // published: dropout 0.1 stays on in the frozen backbone
+    std::string etaForm = "ponderttt";
+    std::int64_t convLag = 1;
+    std::uint64_t seed = 42;
+    std::int64_t checkpointEvery = 100;
+    std::string device = "cpu";
+};
+
+// algorithm.md §6: packed 2-chunk windows, 16 per batch, one Adam step per (batch, chunk)
+// with local positions; loss = token-weighted CE of the UPDATE path + sslWeight · mean of the
+// three last-token statistics; Adam(lr) after global-norm clipping; only fast_norm and the
+// TTT layer learn. The corpus is cycled when steps exceed one pass.
+TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callbacks = {});
+
+// The learning rate of step `step` (0-based) for trainBase's schedule.
+double warmupCosineLr(const BaseTrainOptions& options, std::int64_t step);
+
+}  // namespace ponder::core

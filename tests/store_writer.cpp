@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/util/errors.h"
 #include "core/store/run_store.h"
+#include "core/util/errors.h"
 
 using namespace ponder::core;
 

@@ -56,7 +56,7 @@ std::string syntheticCorpus(unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("trainer learns the most frequent pairs first, ties by token strings", "[trainer]") {
+TEST_CASE("text: trainer learns the most frequent pairs first, ties by token strings", "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{1000, 2});
     // Pieces "abc", " abc", " abc", " abd": (a,b) occurs 4 times; then (ab,c) and (Ġ,ab) both
@@ -82,7 +82,7 @@ TEST_CASE("trainer learns the most frequent pairs first, ties by token strings",
     CHECK(tok.endOfTextId() == 259);
 }
 
-TEST_CASE("trained ids put the 256 bytes first in GPT-2 order and <|endoftext|> last",
+TEST_CASE("text: trained ids put the 256 bytes first in GPT-2 order and <|endoftext|> last",
           "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{300, 2});
@@ -107,7 +107,7 @@ TEST_CASE("trained ids put the 256 bytes first in GPT-2 order and <|endoftext|> 
     CHECK(text.find("\"!\": 0,") < text.find("\"\\\"\": 1,"));
 }
 
-TEST_CASE("trainer stops at the vocabulary size or below the minimum pair count", "[trainer]") {
+TEST_CASE("text: trainer stops at the vocabulary size or below the minimum pair count", "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     SECTION("vocabulary size") {
         BpeTrainer trainer(BpeTrainOptions{258, 1});
@@ -124,7 +124,7 @@ TEST_CASE("trainer stops at the vocabulary size or below the minimum pair count"
     }
 }
 
-TEST_CASE("trained tokenizer loads and round-trips text and random bytes", "[trainer]") {
+TEST_CASE("text: trained tokenizer loads and round-trips text and random bytes", "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{340, 2});
     trainer.addText(syntheticCorpus(2));
@@ -151,7 +151,7 @@ TEST_CASE("trained tokenizer loads and round-trips text and random bytes", "[tra
     }
 }
 
-TEST_CASE("two trainings on the same corpus write identical files", "[trainer]") {
+TEST_CASE("text: two trainings on the same corpus write identical files", "[trainer]") {
     TempDir first("ponder_bpe_train_test");
     TempDir second("ponder_bpe_train_test");
     for (const auto* dir : {&first, &second}) {
@@ -165,7 +165,7 @@ TEST_CASE("two trainings on the same corpus write identical files", "[trainer]")
     CHECK_FALSE(readText(first.path / "merges.txt").empty());
 }
 
-TEST_CASE("trainer without text writes the 256 byte tokens and <|endoftext|> only", "[trainer]") {
+TEST_CASE("text: trainer without text writes the 256 byte tokens and <|endoftext|> only", "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     const auto summary = BpeTrainer(BpeTrainOptions{}).trainAndWrite(dir.path);
     CHECK(summary.vocabSize == 257);
@@ -177,7 +177,7 @@ TEST_CASE("trainer without text writes the 256 byte tokens and <|endoftext|> onl
     CHECK(tok.decode(tok.encode("any text")) == "any text");
 }
 
-TEST_CASE("trainer rejects a vocabulary too small for the byte tokens", "[trainer]") {
+TEST_CASE("text: trainer rejects a vocabulary too small for the byte tokens", "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     BpeTrainer tiny(BpeTrainOptions{256, 2});
     tiny.addText("abc");
@@ -185,7 +185,7 @@ TEST_CASE("trainer rejects a vocabulary too small for the byte tokens", "[traine
     CHECK_FALSE(fs::exists(dir.path / "vocab.json"));
 }
 
-TEST_CASE("trainer reports an output folder it cannot create", "[trainer]") {
+TEST_CASE("text: trainer reports an output folder it cannot create", "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     writeBlocker(dir.path / "file");
     BpeTrainer trainer(BpeTrainOptions{300, 2});

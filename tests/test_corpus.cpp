@@ -110,7 +110,7 @@ struct Tree {
 
 }  // namespace
 
-TEST_CASE("corpus: path and line globs", "[corpus]") {
+TEST_CASE("data: corpus: path and line globs", "[corpus]") {
     CHECK(globMatchPath("*_test.go", "x_test.go"));
     CHECK_FALSE(globMatchPath("*_test.go", "a/x_test.go"));
     CHECK(globMatchPath("encodings/cp*.py", "encodings/cp037.py"));
@@ -137,7 +137,7 @@ TEST_CASE("corpus: path and line globs", "[corpus]") {
     CHECK_FALSE(findGeneratedMarker({"# gen*"}, "a\n #generated\n").has_value());
 }
 
-TEST_CASE("corpus: a recipe over a tree keeps exactly the usable, distinct files", "[corpus]") {
+TEST_CASE("data: corpus: a recipe over a tree keeps exactly the usable, distinct files", "[corpus]") {
     const Tree tree;
     const auto build = selectCorpus(tree.recipe());
     CHECK(keptPaths(build) == std::set<std::string>{"a.py", "near_a.py", "near_c.py", "pkg/c.py",
@@ -175,7 +175,7 @@ TEST_CASE("corpus: a recipe over a tree keeps exactly the usable, distinct files
     CHECK(cancelled.files.empty());
 }
 
-TEST_CASE("corpus: the manifest is byte-identical across rebuilds and thread counts", "[corpus]") {
+TEST_CASE("data: corpus: the manifest is byte-identical across rebuilds and thread counts", "[corpus]") {
     const Tree tree;
     const auto recipe = tree.recipe(R"({"method": "hash", "seed": 42, "test_fraction": 0.5})");
     CorpusBuildOptions one, three;
@@ -214,7 +214,7 @@ TEST_CASE("corpus: the manifest is byte-identical across rebuilds and thread cou
     CHECK_FALSE(fs::exists(tree.dir.path / "out.partial"));
 }
 
-TEST_CASE("corpus: line sets and Jaccard similarity", "[corpus]") {
+TEST_CASE("data: corpus: line sets and Jaccard similarity", "[corpus]") {
     const auto a = corpusLineSet("x = 1\n  y = 2\r\n\n\t\nx = 1\n");
     CHECK(a.size() == 2);  // trimmed, blank lines and repeats left out
     CHECK(a == corpusLineSet("y = 2\nx = 1"));
@@ -224,7 +224,7 @@ TEST_CASE("corpus: line sets and Jaccard similarity", "[corpus]") {
     CHECK(corpusJaccard({}, {}) == 0.0);
 }
 
-TEST_CASE("corpus: the hash split is deterministic and stable when files are added", "[corpus]") {
+TEST_CASE("data: corpus: the hash split is deterministic and stable when files are added", "[corpus]") {
     // The key is reproducible outside ponder: int(sha256("42:a.py")[:13], 16) / 16**13.
     CHECK(corpusSplitKey(42, "a.py") == Approx(0.5915167846772893).epsilon(1e-15));
     CHECK(corpusSplitKey(42, "json/decoder.py") == Approx(0.5289696968082032).epsilon(1e-15));
@@ -269,7 +269,7 @@ TEST_CASE("corpus: the hash split is deterministic and stable when files are add
     CHECK(corpusManifestTsv(selectCorpus(other)) != corpusManifestTsv(after));
 }
 
-TEST_CASE("corpus: bad recipes and missing roots give one-line errors with hints", "[corpus]") {
+TEST_CASE("data: corpus: bad recipes and missing roots give one-line errors with hints", "[corpus]") {
     const Tree tree;
     const auto message = [&](const std::string& json) -> std::string {
         try {
@@ -333,7 +333,7 @@ TEST_CASE("corpus: bad recipes and missing roots give one-line errors with hints
     CHECK(readText(foreign / "keep.txt") == "mine");
 }
 
-TEST_CASE("corpus: the recipes in datasets/recipes parse", "[corpus]") {
+TEST_CASE("data: corpus: the recipes in datasets/recipes parse", "[corpus]") {
     const fs::path dir = fs::path(PONDER_SOURCE_DIR) / "datasets" / "recipes";
     std::size_t count = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {

@@ -7,10 +7,10 @@
 
 #include <unistd.h>
 
+#include "core/eval/eval_plan.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/text/bpe_trainer.h"
 #include "core/util/errors.h"
-#include "core/eval/eval_plan.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;
@@ -42,7 +42,7 @@ std::string lines(int count, int width) {  // `count` lines of `width` bytes inc
 
 }  // namespace
 
-TEST_CASE("file mode cuts full chunks and keeps a tail of >= 64 tokens trimmed to 16s",
+TEST_CASE("eval: file mode cuts full chunks and keeps a tail of >= 64 tokens trimmed to 16s",
           "[plan]") {
     Fixture fixture;
     const auto tokenizer = fixture.tokenizer();
@@ -64,7 +64,7 @@ TEST_CASE("file mode cuts full chunks and keeps a tail of >= 64 tokens trimmed t
     CHECK(ids.size() == 64);
 }
 
-TEST_CASE("a unit knows the source lines its tokens span", "[plan]") {
+TEST_CASE("eval: a unit knows the source lines its tokens span", "[plan]") {
     Fixture fixture;
     const auto file = fixture.write("lines.py", lines(40, 32));  // 1280 bytes, 32 per line
     PlanOptions options;
@@ -78,7 +78,7 @@ TEST_CASE("a unit knows the source lines its tokens span", "[plan]") {
     CHECK(f.lineOf(f.tokenByteStart[1279]) == 40);
 }
 
-TEST_CASE("named inputs that cannot form a unit are errors, but inside a folder they are skipped",
+TEST_CASE("eval: named inputs that cannot form a unit are errors, but inside a folder they are skipped",
           "[plan]") {
     Fixture fixture;
     const auto tokenizer = fixture.tokenizer();
@@ -95,13 +95,20 @@ TEST_CASE("named inputs that cannot form a unit are errors, but inside a folder 
     CHECK(plan.files.size() == 1);
     CHECK(plan.skipped.size() == 2);
     CHECK(plan.units.size() == 2);  // 512 + 188 -> 176
+    // The binary file is counted in one line (a __pycache__ gives dozens), the short one named.
+    REQUIRE(plan.skippedBinary.size() == 1);
+    CHECK(plan.skipped[plan.skippedBinary[0]].find("blob.py") != std::string::npos);
+    const auto report = skippedReport(plan);
+    REQUIRE(report.size() == 2);
+    CHECK(report[0].find("tiny.py") != std::string::npos);
+    CHECK(report[1] == "skipped 1 binary file (e.g. " + binary.string() + ")");
     const auto all = buildEvalPlan(tokenizer, {fixture.dir / "corpus"}, options);
     CHECK(all.files.size() == 2);  // the .txt joins without an extension filter
     options.chunk = 100;
     CHECK_THROWS_WITH(buildEvalPlan(tokenizer, {tiny}, options), Catch::Contains("multiple"));
 }
 
-TEST_CASE("paper mode packs files with <|endoftext|> into 2-chunk windows, batched", "[plan]") {
+TEST_CASE("eval: paper mode packs files with <|endoftext|> into 2-chunk windows, batched", "[plan]") {
     Fixture fixture;
     const auto a = fixture.write("a.py", std::string(300, 'a'));
     const auto b = fixture.write("b.py", std::string(200, 'b'));

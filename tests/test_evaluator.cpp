@@ -8,16 +8,20 @@
 
 #include <unistd.h>
 
+#include "core/eval/evaluator.h"
+#include "core/eval/online_gate.h"
+#include "core/gating/policies.h"
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/model_dir.h"
+#include "core/model/ttt_config.h"
+#include "core/model/ttt_layer_impl.h"
+#include "core/runtime/fast_path_bench.h"
+#include "core/store/run_recorder.h"
+#include "core/store/run_store.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/util/errors.h"
-#include "core/eval/evaluator.h"
-#include "core/eval/fast_path.h"
-#include "core/gating/gating.h"
-#include "core/model/gpt2_model.h"
-#include "core/model/model_dir.h"
 #include "core/util/sha256.h"
-#include "core/model/ttt_config.h"
-#include "core/model/ttt_layer.h"
+#include "tests/test_support.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
@@ -29,25 +33,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The tests' tiny model with a random TTT layer, and 30 small functions of code.
 struct ModelFixture {
-    fs::path dir = fs::temp_directory_path() / ("ponder_eval_" + std::to_string(::getpid()));
-    fs::path model = dir / "model";
+    ponder::testing::TinyModel tiny{ponder::testing::tinyModelOptions(), "ponder_eval"};
+    fs::path dir = tiny.dir.path;
+    fs::path model = tiny.model;
     fs::path source = dir / "sample.py";
     ModelFixture() {
-        fs::remove_all(dir);
-        TestModelOptions options;
-        options.layers = 2;
-        options.embd = 32;
-        options.heads = 2;
-        options.positions = 256;
-        options.seed = 5;
-        options.withTtt = true;
-        makeTestModel(model, options);
         std::ofstream out(source);
         for (int i = 0; i < 30; ++i)
             out << "def f" << i << "(x):\n    return x * " << i << " + len('héllo')\n";
     }
-    ~ModelFixture() { fs::remove_all(dir); }
 };
 
 // Mean next-token CE of logits [S, T, V] against ids [S, T], per sequence then over sequences.
@@ -59,7 +55,7 @@ double directLoss(const torch::Tensor& logits, const torch::Tensor& ids) {
 
 }  // namespace
 
-TEST_CASE("unit losses, signals and SKIP statistics equal a direct recomputation", "[eval]") {
+TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recomputation", "[eval]") {
     ModelFixture fixture;
     EvalOptions options;
     Evaluator evaluator(fixture.model, options);
@@ -100,7 +96,7 @@ TEST_CASE("unit losses, signals and SKIP statistics equal a direct recomputation
     }
 }
 
-TEST_CASE("run streams every unit in order with progress, and stops when cancelled", "[eval]") {
+TEST_CASE("eval: run streams every unit in order with progress, and stops when cancelled", "[eval]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, {});
     const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
@@ -127,7 +123,7 @@ TEST_CASE("run streams every unit in order with progress, and stops when cancell
     CHECK(done == 2);
 }
 
-TEST_CASE("a paper-mode unit averages per-sequence losses over its batch of windows", "[eval]") {
+TEST_CASE("eval: a paper-mode unit averages per-sequence losses over its batch of windows", "[eval]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, {});
     auto options = evaluator.planOptions(EvalMode::Paper, 64);
@@ -146,7 +142,7 @@ TEST_CASE("a paper-mode unit averages per-sequence losses over its batch of wind
     CHECK(whole.file == "<packed corpus>");
 }
 
-TEST_CASE("a missing or mismatched TTT checkpoint is refused with a hint", "[eval]") {
+TEST_CASE("eval: a missing or mismatched TTT checkpoint is refused with a hint", "[eval]") {
     ModelFixture fixture;
     const auto bare = fixture.dir / "bare";
     fs::create_directories(bare);
@@ -156,11 +152,7 @@ TEST_CASE("a missing or mismatched TTT checkpoint is refused with a hint", "[eva
 
     // Same TTT files next to a different backbone: the sha256 no longer matches.
     const auto other = fixture.dir / "other";
-    TestModelOptions options;
-    options.layers = 2;
-    options.embd = 32;
-    options.heads = 2;
-    options.positions = 256;
+    auto options = ponder::testing::tinyModelOptions(false);
     options.seed = 99;
     makeTestModel(other, options);
     fs::copy_file(fixture.model / "ttt.safetensors", other / "ttt.safetensors");
@@ -171,7 +163,7 @@ TEST_CASE("a missing or mismatched TTT checkpoint is refused with a hint", "[eva
     CHECK_NOTHROW(Evaluator(other, forced));
 }
 
-TEST_CASE("the gated fast path equals the both-paths unit when it updates and skips the rest",
+TEST_CASE("eval: the gated fast path equals the both-paths unit when it updates and skips the rest",
           "[eval][fast-path]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, EvalOptions{});
@@ -208,7 +200,7 @@ TEST_CASE("the gated fast path equals the both-paths unit when it updates and sk
     }
 }
 
-TEST_CASE("an online recon_init gate decides as its replay over both-path records",
+TEST_CASE("eval: an online recon_init gate decides as its replay over both-path records",
           "[eval][fast-path]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, EvalOptions{});
@@ -252,9 +244,42 @@ TEST_CASE("an online recon_init gate decides as its replay over both-path record
     CHECK_THROWS_AS(onlineGate(spec), InputError);
 }
 
-// The CUDA variant (issue "Hardening", GPU): on a machine whose LibTorch has CUDA, every path
-// must give the CPU's numbers. Without CUDA there is nothing to compare, which it says.
-TEST_CASE("cuda: the evaluation and the gated fast path on the GPU equal the CPU's", "[eval][cuda]") {
+TEST_CASE("eval: a LibTorch error thrown mid-run leaves the stored run failed with the units before it",
+          "[eval][recorder]") {
+    ModelFixture fixture;
+    Evaluator evaluator(fixture.model, {});
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
+                                    evaluator.planOptions(EvalMode::File, 64));
+    REQUIRE(plan.units.size() >= 4);
+    const auto db = fixture.dir / "runs.sqlite";
+    RecorderOptions recording;
+    recording.database = db;
+    ErrorReport report;
+    try {
+        RunRecorder recorder(AnalysisSettings{}, recording);
+        recorder.begin(describeRun(evaluator, plan, fixture.model.string()), plan);
+        evaluator.run(plan, [&](const UnitRecord& unit) {
+            recorder.add(unit);
+            if (recorder.units().size() == 2)
+                (void)torch::zeros({2}).view({3});  // c10::Error: shape '[3]' is invalid
+        });
+        recorder.finish(false, 1, 1);
+        FAIL("the view should have thrown");
+    } catch (...) {
+        report = describeError(std::current_exception());
+    }
+    CHECK(report.kind == ErrorKind::Internal);
+    CHECK(report.what.find('\n') == std::string::npos);  // first line only, no backtrace
+    CHECK(report.what.find("invalid") != std::string::npos);
+    const auto runs = RunStore(db).listRuns();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].status == RunStatus::Failed);
+    CHECK(runs[0].units == 2);
+}
+
+// The CUDA variant: on a machine whose LibTorch has CUDA, every path must give the CPU's
+// numbers. Without CUDA there is nothing to compare, which it says.
+TEST_CASE("eval: cuda: the evaluation and the gated fast path on the GPU equal the CPU's", "[eval][cuda]") {
     if (!torch::cuda::is_available()) {
         WARN("no CUDA device in this LibTorch build: the CPU/GPU comparison did not run");
         return;

@@ -12,10 +12,10 @@
 #include <catch2/catch.hpp>
 
 #include "core/gating/calibration.h"
-#include "core/util/errors.h"
 #include "core/report/exports.h"
-#include "core/util/file_io.h"
 #include "core/report/table_format.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;
@@ -80,7 +80,7 @@ AnalysisSettings halfRate(const std::string& ours = "threshold") {
 
 }  // namespace
 
-TEST_CASE("CSV quotes only fields that need it, doubling quotes", "[tables]") {
+TEST_CASE("report: CSV quotes only fields that need it, doubling quotes", "[tables]") {
     TextTable table;
     table.columns = {"name", "value"};
     table.addRow({"plain", "1.5"});
@@ -89,7 +89,7 @@ TEST_CASE("CSV quotes only fields that need it, doubling quotes", "[tables]") {
     CHECK_THROWS_AS(table.addRow({"one cell"}), std::invalid_argument);
 }
 
-TEST_CASE("Markdown and LaTeX escape their special characters and align numbers right",
+TEST_CASE("report: Markdown and LaTeX escape their special characters and align numbers right",
           "[tables]") {
     TextTable table;
     table.caption = "Loss & rate_50%";
@@ -105,7 +105,7 @@ TEST_CASE("Markdown and LaTeX escape their special characters and align numbers 
     CHECK(latex.find("\\toprule") < latex.find("\\midrule"));
 }
 
-TEST_CASE("number cells: fixed decimals, no negative zero, n/a for NaN; shortest repr",
+TEST_CASE("report: number cells: fixed decimals, no negative zero, n/a for NaN, shortest repr",
           "[tables]") {
     CHECK(fixedCell(2.32414, 4) == "2.3241");
     CHECK(fixedCell(-0.00001, 2) == "0.00");
@@ -119,7 +119,7 @@ TEST_CASE("number cells: fixed decimals, no negative zero, n/a for NaN; shortest
     CHECK(std::stod(shortestDouble(M_PI)) == M_PI);
 }
 
-TEST_CASE("calibration quantiles interpolate and give the (1 - rate) threshold", "[calibration]") {
+TEST_CASE("report: calibration quantiles interpolate and give the (1 - rate) threshold", "[calibration]") {
     std::vector<UnitRecord> records;
     for (int i = 0; i <= 100; ++i)
         records.push_back(unit(i, 0, "a.py", 1, 1, 0.01 * i));
@@ -149,7 +149,7 @@ TEST_CASE("calibration quantiles interpolate and give the (1 - rate) threshold",
     CHECK_THROWS_AS(calibrationFromRecords({}), InputError);
 }
 
-TEST_CASE("detailed_results.csv repeats each unit per sequence in published column order",
+TEST_CASE("report: detailed_results.csv repeats each unit per sequence in published column order",
           "[exports]") {
     auto run = fourUnitRun();
     run.units[1].sequences = 3;  // a paper-mode unit of 3 sequences is written 3 times
@@ -169,7 +169,7 @@ TEST_CASE("detailed_results.csv repeats each unit per sequence in published colu
     CHECK(*oracleFirst == "Oracle,1.5,2.0,1.5,0.5,UPDATE,0.3,,3.0");
 }
 
-TEST_CASE("summary.csv is alphabetical, rounded to 4 decimals, weighted like the published rows",
+TEST_CASE("report: summary.csv is alphabetical, rounded to 4 decimals, weighted like the published rows",
           "[exports]") {
     const auto run = fourUnitRun();  // analysed points at it (AnalysedRun::stored)
     const auto analysed = analyseStoredRun(run, halfRate());
@@ -192,7 +192,7 @@ TEST_CASE("summary.csv is alphabetical, rounded to 4 decimals, weighted like the
     CHECK(correlation["ttt_improvement"]["spearman_rho"].is_null());  // constant improvement
 }
 
-TEST_CASE("tables: recovery, per-language rows replayed on their own units, agreement",
+TEST_CASE("report: tables: recovery, per-language rows replayed on their own units, agreement",
           "[exports]") {
     const auto settings = halfRate();
     const auto run = fourUnitRun();
@@ -202,6 +202,14 @@ TEST_CASE("tables: recovery, per-language rows replayed on their own units, agre
     CHECK(main.rows[0][2] == "2.5000");  // SKIP
     CHECK(main.rows[0][4] == "2.1250");  // Ours
     CHECK(main.rows[0][6] == "100.0%");  // Ours equals Oracle here
+    CHECK(main.rows[0][5].front() == '[');  // two files: a bootstrap interval
+    // One file is one bootstrap block: the "interval" would be the point estimate twice.
+    auto oneFile = run;
+    for (auto& u : oneFile.units)
+        u.fileIndex = 0;
+    const auto single = table1({analyseStoredRun(oneFile, settings)});
+    CHECK(single.rows[0][5] == "n/a (needs 2+ files)");
+    CHECK(single.rows[0][7] == "n/a (needs 2+ files)");
     const auto languages = table2(runs, settings);
     REQUIRE(languages.rows.size() == 2);
     CHECK(languages.rows[0][1] == "Go");
@@ -216,7 +224,7 @@ TEST_CASE("tables: recovery, per-language rows replayed on their own units, agre
     CHECK((*skipRow)[2] == "50.0%");  // SKIP agrees with the oracle's two SKIPs
 }
 
-TEST_CASE("exportRuns writes every file atomically and names an unwritable folder", "[exports]") {
+TEST_CASE("report: exportRuns writes every file atomically and names an unwritable folder", "[exports]") {
     const auto dir = freshDir("out");
     const std::vector<StoredRun> runs = {fourUnitRun()};
     const auto written = exportRuns(runs, halfRate(), dir / "tables");

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <new>
+#include <stdexcept>
 #include <string>
 
 #include "core/util/errors.h"
@@ -29,7 +31,7 @@ std::size_t entryCount(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("readFileBytes rejects a missing file and a directory with InputError", "[file_io]") {
+TEST_CASE("util: readFileBytes rejects a missing file and a directory with InputError", "[file_io]") {
     TempDir dir("ponder_file_io_test");
     CHECK_THROWS_AS(readFileBytes(dir.path / "missing.txt"), InputError);
     CHECK_THROWS_WITH(readFileBytes(dir.path / "missing.txt"), Catch::Contains("missing.txt"));
@@ -42,7 +44,7 @@ TEST_CASE("readFileBytes rejects a missing file and a directory with InputError"
     }
 }
 
-TEST_CASE("readFileBytes returns the exact bytes, NUL and invalid UTF-8 included", "[file_io]") {
+TEST_CASE("util: readFileBytes returns the exact bytes, NUL and invalid UTF-8 included", "[file_io]") {
     TempDir dir("ponder_file_io_test");
     const std::string bytes("a\0b\xff\r\n", 6);
     std::ofstream(dir.path / "data.bin", std::ios::binary) << bytes;
@@ -51,7 +53,7 @@ TEST_CASE("readFileBytes returns the exact bytes, NUL and invalid UTF-8 included
     CHECK(readFileBytes(dir.path / "empty.bin").empty());
 }
 
-TEST_CASE("writeFileAtomic writes a new file and replaces an old one", "[file_io]") {
+TEST_CASE("util: writeFileAtomic writes a new file and replaces an old one", "[file_io]") {
     TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "out.txt";
     writeFileAtomic(target, std::string_view("first version, longer than the second"));
@@ -61,7 +63,7 @@ TEST_CASE("writeFileAtomic writes a new file and replaces an old one", "[file_io
     CHECK(entryCount(dir.path) == 1);  // no temp file left behind
 }
 
-TEST_CASE("writeFileAtomic into a missing folder throws OutputError and leaves nothing",
+TEST_CASE("util: writeFileAtomic into a missing folder throws OutputError and leaves nothing",
           "[file_io]") {
     TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "no_such_folder" / "out.txt";
@@ -76,7 +78,7 @@ TEST_CASE("writeFileAtomic into a missing folder throws OutputError and leaves n
     CHECK(entryCount(dir.path) == 0);
 }
 
-TEST_CASE("a writer that throws leaves the old file intact and no temp file behind", "[file_io]") {
+TEST_CASE("util: a writer that throws leaves the old file intact and no temp file behind", "[file_io]") {
     TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "keep.txt";
     writeFileAtomic(target, std::string_view("old content"));
@@ -88,4 +90,35 @@ TEST_CASE("a writer that throws leaves the old file intact and no temp file behi
                     std::runtime_error);
     CHECK(readFileBytes(target) == "old content");
     CHECK(entryCount(dir.path) == 1);
+}
+
+TEST_CASE("util: every error carries its kind, and foreign exceptions are internal", "[errors]") {
+    using namespace ponder::core;
+    const auto kindOf = [](auto&& thrown) {
+        try {
+            throw thrown;
+        } catch (...) {
+            return describeError(std::current_exception());
+        }
+    };
+    CHECK(kindOf(WeightsFormatError("w", "h")).kind == ErrorKind::Weights);
+    CHECK(kindOf(ModelLoadError("m", "h")).kind == ErrorKind::Model);
+    CHECK(kindOf(TokenizerError("t", "h")).kind == ErrorKind::Tokenizer);
+    CHECK(kindOf(InputError("i", "h")).kind == ErrorKind::Input);
+    CHECK(kindOf(OutputError("o", "h")).kind == ErrorKind::Output);
+    CHECK(kindOf(StoreError("s", "h")).kind == ErrorKind::Store);
+    CHECK(kindOf(TrainingError("d", "h")).kind == ErrorKind::Training);
+    CHECK(kindOf(CancelledError("c", "h")).kind == ErrorKind::Cancelled);
+    const auto ours = kindOf(StoreError("database is locked", "close the other writer"));
+    CHECK(ours.what == "database is locked");
+    CHECK(ours.hint == "close the other writer");
+    // A LibTorch error's what() is its reason, then a backtrace: only the reason is shown.
+    const auto foreign = kindOf(std::runtime_error("shape '[3]' is invalid\nException raised from"));
+    CHECK(foreign.kind == ErrorKind::Internal);
+    CHECK(foreign.what == "shape '[3]' is invalid");
+    CHECK(foreign.hint.find("report") != std::string::npos);
+    CHECK(kindOf(std::bad_alloc()).what == "out of memory");
+    CHECK(kindOf(42).what == "unknown error");
+    CHECK(std::string(errorKindName(ErrorKind::Store)) == "store");
+    CHECK(std::string(errorKindName(ErrorKind::Internal)) == "internal");
 }

@@ -9,11 +9,11 @@
 
 #include <unistd.h>
 
-#include "core/runtime/cpu_allocator.h"
-#include "core/util/errors.h"
-#include "core/model/gpt2_model.h"
+#include "core/model/gpt2_model_impl.h"
 #include "core/model/model_dir.h"
-#include "core/model/tensor_convert.h"
+#include "core/model/tensor_convert_impl.h"
+#include "core/runtime/cpu_allocator_impl.h"
+#include "core/util/errors.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
@@ -116,7 +116,7 @@ torch::Tensor randomIds(std::int64_t batch, std::int64_t length, std::uint64_t s
 
 }  // namespace
 
-TEST_CASE("GPT-2 hidden states and logits match an independent float64 reference", "[gpt2]") {
+TEST_CASE("model: GPT-2 hidden states and logits match an independent float64 reference", "[gpt2]") {
     torch::NoGradGuard noGrad;
     auto model = tinyModel();
     const Reference reference(model);
@@ -131,7 +131,7 @@ TEST_CASE("GPT-2 hidden states and logits match an independent float64 reference
     CHECK(logitDiff < 1e-4);
 }
 
-TEST_CASE("changing tokens after position t never changes outputs at positions <= t", "[gpt2]") {
+TEST_CASE("model: changing tokens after position t never changes outputs at positions <= t", "[gpt2]") {
     torch::NoGradGuard noGrad;
     auto model = tinyModel();
     const auto ids = randomIds(1, 48, 4);
@@ -146,7 +146,7 @@ TEST_CASE("changing tokens after position t never changes outputs at positions <
     }
 }
 
-TEST_CASE("each sequence's output is independent of its batch and runs are deterministic",
+TEST_CASE("model: each sequence's output is independent of its batch and runs are deterministic",
           "[gpt2]") {
     torch::NoGradGuard noGrad;
     auto model = tinyModel();
@@ -157,7 +157,7 @@ TEST_CASE("each sequence's output is independent of its batch and runs are deter
     CHECK(torch::equal(batched, model->forward(ids)));
 }
 
-TEST_CASE("explicit position ids select rows of wpe (local positions per chunk)", "[gpt2]") {
+TEST_CASE("model: explicit position ids select rows of wpe (local positions per chunk)", "[gpt2]") {
     torch::NoGradGuard noGrad;
     auto model = tinyModel();
     const auto ids = randomIds(1, 16, 6);
@@ -166,7 +166,7 @@ TEST_CASE("explicit position ids select rows of wpe (local positions per chunk)"
     CHECK(maxAbsDiff(model->hidden(ids), model->hidden(ids, local + 16)) > 1e-3);
 }
 
-TEST_CASE("weights are saved in HF layout and load back to identical outputs", "[gpt2][io]") {
+TEST_CASE("model: weights are saved in HF layout and load back to identical outputs", "[gpt2][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("roundtrip");
     auto model = tinyModel();
@@ -192,7 +192,7 @@ TEST_CASE("weights are saved in HF layout and load back to identical outputs", "
     fs::remove_all(dir);
 }
 
-TEST_CASE("the loader accepts the transformer. prefix, F16 storage and explicit or copied heads",
+TEST_CASE("model: the loader accepts the transformer. prefix, F16 storage and explicit or copied heads",
           "[gpt2][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("variants");
@@ -229,7 +229,7 @@ TEST_CASE("the loader accepts the transformer. prefix, F16 storage and explicit 
     fs::remove_all(dir);
 }
 
-TEST_CASE("missing, misshapen, unexpected, non-float or non-finite tensors are named", "[gpt2][io]") {
+TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite tensors are named", "[gpt2][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("errors");
     auto model = tinyModel();
@@ -273,7 +273,7 @@ TEST_CASE("missing, misshapen, unexpected, non-float or non-finite tensors are n
     fs::remove_all(dir);
 }
 
-TEST_CASE("make-test-model writes a loadable, seeded, reproducible model directory", "[gpt2][io]") {
+TEST_CASE("model: make-test-model writes a loadable, seeded, reproducible model directory", "[gpt2][io]") {
     const auto a = tempDir("make_a"), b = tempDir("make_b");
     TestModelOptions options;
     options.layers = 2;
@@ -302,7 +302,7 @@ TEST_CASE("make-test-model writes a loadable, seeded, reproducible model directo
     fs::remove_all(b);
 }
 
-TEST_CASE("the caching CPU allocator hands a freed large block to the next same-size tensor",
+TEST_CASE("model: the caching CPU allocator hands a freed large block to the next same-size tensor",
           "[runtime]") {
     installCachingCpuAllocator();
     const auto before = cachedCpuBytes();

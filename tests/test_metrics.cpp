@@ -4,8 +4,9 @@
 
 #include <cmath>
 
-#include "core/gating/gating.h"
 #include "core/gating/metrics.h"
+#include "core/gating/policies.h"
+#include "core/gating/run_analysis.h"
 
 using namespace ponder::core;
 using Decisions = std::vector<std::uint8_t>;
@@ -45,7 +46,7 @@ UnitTable lossTable(const std::vector<double>& values, const std::vector<std::in
 
 }  // namespace
 
-TEST_CASE("summaries: loss, rate, cost, recovery and agreement by hand", "[metrics]") {
+TEST_CASE("gating: summaries: loss, rate, cost, recovery and agreement by hand", "[metrics]") {
     const auto table = fourUnits();
     PolicySpec oracleSpec;
     oracleSpec.name = "oracle";
@@ -76,7 +77,7 @@ TEST_CASE("summaries: loss, rate, cost, recovery and agreement by hand", "[metri
     CHECK(empty.units == 0);
 }
 
-TEST_CASE("pearson and spearman against hand-computed values", "[metrics]") {
+TEST_CASE("gating: pearson and spearman against hand-computed values", "[metrics]") {
     // x = 1..5, y = 2 4 5 4 5: sxy = 6, sxx = 10, syy = 6 → r = 6/sqrt(60) = .7745967
     const std::vector<double> x{1, 2, 3, 4, 5}, y{2, 4, 5, 4, 5};
     CHECK(pearson(x, y) == Approx(6.0 / std::sqrt(60.0)));
@@ -95,7 +96,7 @@ TEST_CASE("pearson and spearman against hand-computed values", "[metrics]") {
     CHECK(std::isnan(pearson({1, 2}, {1, 2, 3})));
 }
 
-TEST_CASE("signal correlations filter like the published code and report n", "[metrics]") {
+TEST_CASE("gating: signal correlations filter like the published code and report n", "[metrics]") {
     UnitTable table;
     table.reconStep0 = {0.1, 0.2, -0.1, 0.0, std::nan(""), 0.3, 0.4};
     table.advantage = {1, 2, 5, 5, 5, 3, std::nan("")};
@@ -117,7 +118,7 @@ TEST_CASE("signal correlations filter like the published code and report n", "[m
     CHECK(std::isnan(signalCorrelation(Signal::ReconStep0, table).spearman));
 }
 
-TEST_CASE("McNemar on a known table: b = 10, c = 2", "[metrics]") {
+TEST_CASE("gating: McNemar on a known table: b = 10, c = 2", "[metrics]") {
     // Oracle updates everything; A right / B wrong on 10 units, the reverse on 2, both right
     // on 3 and both wrong on 4.
     Decisions oracle(19, 1), a, b;
@@ -154,7 +155,7 @@ TEST_CASE("McNemar on a known table: b = 10, c = 2", "[metrics]") {
     CHECK_THROWS(mcnemar(a, Decisions{1}, oracle));
 }
 
-TEST_CASE("block bootstrap: hand-checkable intervals", "[metrics]") {
+TEST_CASE("gating: block bootstrap: hand-checkable intervals", "[metrics]") {
     const auto update = [](std::size_t n) { return runOf("update", Decisions(n, 1)); };
     // Two equal blocks with means 1 and 3: a resample's mean is 1, 2 or 3 with probability
     // 1/4, 1/2, 1/4, so the 2.5% and 97.5% points are exactly 1 and 3.
@@ -183,7 +184,7 @@ TEST_CASE("block bootstrap: hand-checkable intervals", "[metrics]") {
     CHECK(none.blocks == 0);
 }
 
-TEST_CASE("block bootstrap is seeded, reproducible and brackets the estimate", "[metrics]") {
+TEST_CASE("gating: block bootstrap is seeded, reproducible and brackets the estimate", "[metrics]") {
     std::vector<double> values;
     std::vector<std::int64_t> blocks;
     for (int u = 0; u < 200; ++u) {
@@ -216,7 +217,7 @@ TEST_CASE("block bootstrap is seeded, reproducible and brackets the estimate", "
     CHECK(narrow.high - narrow.low < other.high - other.low);
 }
 
-TEST_CASE("bootstrapped recovery and loss difference agree with the point values", "[metrics]") {
+TEST_CASE("gating: bootstrapped recovery and loss difference agree with the point values", "[metrics]") {
     const auto table = fourUnits();
     const auto oracle = runOf("oracle", {1, 1, 0, 0});
     const auto ours = runOf("ours", {0, 1, 1, 0});
@@ -234,4 +235,21 @@ TEST_CASE("bootstrapped recovery and loss difference agree with the point values
     // block 1 (units 2, 3): (4.5 - 4) + 0 = .5 → .25. Every resample gives .25.
     CHECK(difference.low == Approx(0.25));
     CHECK(difference.high == Approx(0.25));
+}
+
+TEST_CASE("gating: Random's expectation at rho is what summary tables show beside its draw",
+          "[metrics]") {
+    AnalysisSettings settings;
+    settings.ours.rate = 0.25;
+    const auto analysis = analyseUnits(fourUnits(), settings);
+    const auto expected = expectedRandomSummary(analysis);
+    // L_skip 2.5, mean advantage 0.375: 2.5 - 0.25 * 0.375. The oracle updates unit 1 only
+    // (k = floor(4 * .25) = 1), so L_oracle = (2 + 2 + 4 + 1) / 4 = 2.25.
+    CHECK(expected.loss == Approx(2.40625));
+    CHECK(expected.rate == 0.25);
+    CHECK(expected.cost == Approx(1.5));
+    CHECK(expected.recovery == Approx((2.5 - 2.40625) / (2.5 - 2.25)));
+    CHECK(expected.agreement == Approx(0.25 * 0.25 + 0.75 * 0.75));
+    CHECK(displayName(analysis.find("Ours")) == "Ours (recon-ema)");
+    CHECK(displayName(analysis.find("random")) == "Random Skip");
 }

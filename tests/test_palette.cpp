@@ -8,7 +8,7 @@
 
 using ponder::viz::seriesColour;
 
-TEST_CASE("series colours are eight distinct Okabe-Ito colours that then repeat", "[viz]") {
+TEST_CASE("viz: series colours are eight distinct Okabe-Ito colours that then repeat", "[viz]") {
     std::set<std::tuple<int, int, int>> seen;
     for (std::size_t i = 0; i < 8; ++i) {
         const auto c = seriesColour(i);

@@ -7,14 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/text/bpe_tokenizer.h"
-#include "core/gating/calibration.h"
 #include "core/data/corpus.h"
-#include "core/report/eval_json.h"
-#include "core/util/errors.h"
-#include "core/model/gpt2_config.h"
+#include "core/gating/calibration.h"
 #include "core/gating/run_analysis.h"
+#include "core/model/gpt2_config.h"
 #include "core/model/safetensors.h"
+#include "core/report/eval_json.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
 
 using namespace ponder::core;
 
@@ -35,7 +35,7 @@ std::string safetensorsWithHeader(const std::string& header) {
 
 }  // namespace
 
-TEST_CASE("tokenizer files with invalid UTF-8 or huge numbers throw TokenizerError", "[hardening]") {
+TEST_CASE("hardening: tokenizer files with invalid UTF-8 or huge numbers throw TokenizerError", "[hardening]") {
     // A bad merges line is quoted in the message; invalid UTF-8 used to make dump() throw.
     CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "#version: 0.2\n\xc4\n"), TokenizerError);
     CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "a \xff\xfe\n"), TokenizerError);
@@ -51,7 +51,7 @@ TEST_CASE("tokenizer files with invalid UTF-8 or huge numbers throw TokenizerErr
     CHECK(tokenizer.decode(tokenizer.encode("x \xff y")) == "x \xff y");
 }
 
-TEST_CASE("safetensors refuses dimensions that overflow even in an empty tensor", "[hardening]") {
+TEST_CASE("hardening: safetensors refuses dimensions that overflow even in an empty tensor", "[hardening]") {
     for (const char* shape : {"[0, 18446744073709551615]", "[0, 9223372036854775808]",
                               "[0, 4294967296, 4294967296]"}) {
         const std::string header = std::string(R"({"t": {"dtype": "F32", "shape": )") + shape +
@@ -64,7 +64,7 @@ TEST_CASE("safetensors refuses dimensions that overflow even in an empty tensor"
     CHECK(empty.tensors().at(0).numel() == 0);
 }
 
-TEST_CASE("config.json sizes have upper bounds and dropouts are probabilities", "[hardening]") {
+TEST_CASE("hardening: config.json sizes have upper bounds and dropouts are probabilities", "[hardening]") {
     const std::string base = R"("n_positions": 64, "n_layer": 1, "n_head": 1)";
     const auto load = [&](const std::string& fields) {
         return parseGpt2Config("{" + base + ", " + fields + "}", "config.json");
@@ -77,7 +77,7 @@ TEST_CASE("config.json sizes have upper bounds and dropouts are probabilities", 
     CHECK_THROWS_AS(load(R"("vocab_size": 5, "n_embd": 8, "attn_pdrop": 1.5)"), ModelLoadError);
 }
 
-TEST_CASE("calibration.json with a non-string format throws InputError", "[hardening]") {
+TEST_CASE("hardening: calibration.json with a non-string format throws InputError", "[hardening]") {
     CHECK_THROWS_AS(parseCalibration(R"({"format": 1})", "c.json"), InputError);
     CHECK_THROWS_AS(parseCalibration(R"([1, 2])", "c.json"), InputError);
     CHECK_THROWS_AS(parseCalibration(R"({"format": "ponderttt-calibration/1", "chunk": "x"})",
@@ -85,7 +85,7 @@ TEST_CASE("calibration.json with a non-string format throws InputError", "[harde
                     InputError);
 }
 
-TEST_CASE("stored analysis settings of the wrong type keep their defaults", "[hardening]") {
+TEST_CASE("hardening: stored analysis settings of the wrong type keep their defaults", "[hardening]") {
     const AnalysisSettings defaults;
     // json::value() threw type_error; a double out of int's range was cast (UB).
     const auto settings = analysisSettingsFromJson(
@@ -104,12 +104,12 @@ TEST_CASE("stored analysis settings of the wrong type keep their defaults", "[ha
     CHECK(analysisSettingsFromJson(analysisSettingsJson(big)).ours.seed == big.ours.seed);
 }
 
-TEST_CASE("a recipe with a number out of range throws InputError", "[hardening]") {
+TEST_CASE("hardening: a recipe with a number out of range throws InputError", "[hardening]") {
     CHECK_THROWS_AS(parseCorpusRecipe(R"({"name": "x", "min_bytes": 1e999})", "/", "r.json"),
                     InputError);
 }
 
-TEST_CASE("eval JSON names a file whose path is not UTF-8 instead of throwing", "[hardening]") {
+TEST_CASE("hardening: eval JSON names a file whose path is not UTF-8 instead of throwing", "[hardening]") {
     // ponder eval on such a file evaluated it, then died on json::type_error.316 in dump().
     RunDescription run;
     run.inputs = {"dir/caf\xe9.py"};

@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "core/util/errors.h"
 #include "core/store/run_store.h"
+#include "core/util/errors.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;
@@ -134,7 +134,7 @@ StoreError storeErrorOf(F&& f) {
 
 }  // namespace
 
-TEST_CASE("run store: a new database is created at the current schema version in WAL mode",
+TEST_CASE("store: a new database is created at the current schema version in WAL mode",
           "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
@@ -156,7 +156,7 @@ TEST_CASE("run store: a new database is created at the current schema version in
     CHECK(again.schemaVersion() == currentSchemaVersion());
 }
 
-TEST_CASE("run store: a run round-trips with units, token losses, files and policies", "[store]") {
+TEST_CASE("store: a run round-trips with units, token losses, files and policies", "[store]") {
     TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const std::vector<StoredInputFile> files = {{0, "a.py", 1000, 300, std::string(64, 'b')},
@@ -240,7 +240,7 @@ TEST_CASE("run store: a run round-trips with units, token losses, files and poli
     CHECK(run.policies[1].rateEma == policies[1].rateEma);
 }
 
-TEST_CASE("run store: listRuns summarises runs; finishRun and setLabel update them", "[store]") {
+TEST_CASE("store: listRuns summarises runs, finishRun and setLabel update them", "[store]") {
     TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const std::int64_t first = store.beginRun(sampleRun(), "", 1);
@@ -275,7 +275,7 @@ TEST_CASE("run store: listRuns summarises runs; finishRun and setLabel update th
     CHECK(std::string(runStatusName(RunStatus::Failed)) == "failed");
 }
 
-TEST_CASE("run store: resolveRunId takes latest or an id and refuses unknown ones with a hint",
+TEST_CASE("store: resolveRunId takes latest or an id and refuses unknown ones with a hint",
           "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
@@ -294,7 +294,7 @@ TEST_CASE("run store: resolveRunId takes latest or an id and refuses unknown one
     CHECK_THROWS_AS(store.loadRun(99), StoreError);
 }
 
-TEST_CASE("run store: a v1 database is upgraded with its data kept and v2 tables usable",
+TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usable",
           "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "old.sqlite";
@@ -346,7 +346,7 @@ TEST_CASE("run store: a v1 database is upgraded with its data kept and v2 tables
     CHECK(raw.execAndGet("SELECT COUNT(*) FROM schema_version").getInt() == currentSchemaVersion());
 }
 
-TEST_CASE("run store: a migration step that fails is rolled back whole", "[store]") {
+TEST_CASE("store: a migration step that fails is rolled back whole", "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "odd.sqlite";
     createStoreAtVersion(path, 1);
@@ -363,7 +363,7 @@ TEST_CASE("run store: a migration step that fails is rolled back whole", "[store
               .getInt() == 0);
 }
 
-TEST_CASE("run store: a database from a newer ponder is refused with a hint, untouched",
+TEST_CASE("store: a database from a newer ponder is refused with a hint, untouched",
           "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "future.sqlite";
@@ -379,7 +379,7 @@ TEST_CASE("run store: a database from a newer ponder is refused with a hint, unt
     CHECK(readText(path) == before);
 }
 
-TEST_CASE("run store: non-SQLite, corrupted and foreign files are refused and left untouched",
+TEST_CASE("store: non-SQLite, corrupted and foreign files are refused and left untouched",
           "[store]") {
     TempDir dir("ponder_store_test");
     SECTION("a text file") {
@@ -420,7 +420,7 @@ TEST_CASE("run store: non-SQLite, corrupted and foreign files are refused and le
     }
 }
 
-TEST_CASE("run store: missing, unwritable and directory paths give a clear StoreError", "[store]") {
+TEST_CASE("store: missing, unwritable and directory paths give a clear StoreError", "[store]") {
     TempDir dir("ponder_store_test");
     const StoreError missing =
         storeErrorOf([&] { RunStore store(dir.path / "none.sqlite", StoreOptions{false}); });
@@ -438,7 +438,7 @@ TEST_CASE("run store: missing, unwritable and directory paths give a clear Store
     CHECK_THAT(folder.what(), Catch::Contains("directory"));
 }
 
-TEST_CASE("run store: bad writes are refused whole and leave earlier batches intact", "[store]") {
+TEST_CASE("store: bad writes are refused whole and leave earlier batches intact", "[store]") {
     TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const std::int64_t id = store.beginRun(sampleRun(), "", 1);
@@ -465,7 +465,7 @@ TEST_CASE("run store: bad writes are refused whole and leave earlier batches int
     CHECK(store.loadRun(id).policies[0].name == "skip");
 }
 
-TEST_CASE("run store: readers list and load runs while another connection appends units",
+TEST_CASE("store: readers list and load runs while another connection appends units",
           "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
@@ -514,7 +514,7 @@ TEST_CASE("run store: readers list and load runs while another connection append
     }
 }
 
-TEST_CASE("run store: a write lock held beyond the busy timeout is a 'locked' StoreError",
+TEST_CASE("store: a write lock held beyond the busy timeout is a 'locked' StoreError",
           "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
@@ -537,7 +537,7 @@ TEST_CASE("run store: a write lock held beyond the busy timeout is a 'locked' St
     CHECK(store.loadRun(id).units.size() == 2);
 }
 
-TEST_CASE("run store: training curves join resumed invocations by step", "[store]") {
+TEST_CASE("store: training curves join resumed invocations by step", "[store]") {
     TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
     const auto first = store.beginTraining("base", "/out/m", R"({"lr": 0.001})", "cpu", 2);

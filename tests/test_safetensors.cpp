@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/util/errors.h"
 #include "core/model/safetensors.h"
+#include "core/util/errors.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;
@@ -49,7 +49,7 @@ fs::path tempDir() {
 
 }  // namespace
 
-TEST_CASE("serialized tensors read back with identical names, dtypes, shapes and bytes",
+TEST_CASE("model: serialized tensors read back with identical names, dtypes, shapes and bytes",
           "[safetensors]") {
     const auto a = floatBytes({1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f});
     const std::string b = std::string("\x01\x00\x02\x00", 4);  // two F16/BF16 values
@@ -78,7 +78,7 @@ TEST_CASE("serialized tensors read back with identical names, dtypes, shapes and
     CHECK(file.metadata().at("format") == "pt");
 }
 
-TEST_CASE("a written file is memory-mapped back intact and writing replaces atomically",
+TEST_CASE("model: a written file is memory-mapped back intact and writing replaces atomically",
           "[safetensors]") {
     const auto dir = tempDir();
     const auto path = dir / "w.safetensors";
@@ -94,14 +94,14 @@ TEST_CASE("a written file is memory-mapped back intact and writing replaces atom
     fs::remove_all(dir);
 }
 
-TEST_CASE("the writer refuses byte counts that disagree with dtype and shape", "[safetensors]") {
+TEST_CASE("model: the writer refuses byte counts that disagree with dtype and shape", "[safetensors]") {
     const auto a = floatBytes({1, 2, 3});
     CHECK_THROWS_AS(serializeSafetensors({{"x", DType::F32, {4}, a}}), std::invalid_argument);
     CHECK_THROWS_AS(serializeSafetensors({{"x", DType::F32, {3}, a}, {"x", DType::F32, {3}, a}}),
                     std::invalid_argument);
 }
 
-TEST_CASE("damaged headers give one-line errors that say what is wrong", "[safetensors]") {
+TEST_CASE("model: damaged headers give one-line errors that say what is wrong", "[safetensors]") {
     const auto eight = floatBytes({1, 2});
     const std::string entry = R"("t": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})";
     REQUIRE(errorOf(rawFile("{" + entry + "}", eight)).empty());
@@ -132,7 +132,7 @@ TEST_CASE("damaged headers give one-line errors that say what is wrong", "[safet
     CHECK_THAT(errorOf(rawFile(R"({"__metadata__": []})", "")), Catch::Contains("__metadata__"));
 }
 
-TEST_CASE("tensors must cover the buffer exactly once: no overlap, hole or trailing bytes",
+TEST_CASE("model: tensors must cover the buffer exactly once: no overlap, hole or trailing bytes",
           "[safetensors]") {
     const auto sixteen = floatBytes({1, 2, 3, 4});
     CHECK_THAT(errorOf(rawFile(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
@@ -147,7 +147,7 @@ TEST_CASE("tensors must cover the buffer exactly once: no overlap, hole or trail
                Catch::Contains("after the last tensor"));
 }
 
-TEST_CASE("every truncation of a valid file is refused with a WeightsFormatError",
+TEST_CASE("model: every truncation of a valid file is refused with a WeightsFormatError",
           "[safetensors]") {
     const auto a = floatBytes({1, 2, 3, 4, 5, 6});
     const auto bytes = serializeSafetensors({{"w", DType::F32, {2, 3}, a}, {"b", DType::F32, {0}, ""}},
@@ -159,7 +159,7 @@ TEST_CASE("every truncation of a valid file is refused with a WeightsFormatError
     CHECK_NOTHROW(SafetensorsFile::fromBytes(bytes));
 }
 
-TEST_CASE("opening a missing, empty or directory path names the path", "[safetensors]") {
+TEST_CASE("model: opening a missing, empty or directory path names the path", "[safetensors]") {
     const auto dir = tempDir();
     std::ofstream(dir / "empty.safetensors").close();
     CHECK_THROWS_WITH(SafetensorsFile::open(dir / "nope.safetensors"), Catch::Contains("no such file"));
@@ -168,7 +168,7 @@ TEST_CASE("opening a missing, empty or directory path names the path", "[safeten
     fs::remove_all(dir);
 }
 
-TEST_CASE("dtype names and sizes follow the safetensors spelling", "[safetensors]") {
+TEST_CASE("model: dtype names and sizes follow the safetensors spelling", "[safetensors]") {
     CHECK(parseDType("BF16") == DType::BF16);
     CHECK(parseDType("BOOL") == DType::Bool);
     CHECK_FALSE(parseDType("f32").has_value());

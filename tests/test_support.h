@@ -1,5 +1,5 @@
-// Helpers shared by the Catch2 tests: a per-process scratch folder removed on exit, and a
-// whole-file read that does not go through the code under test.
+// Helpers shared by the Catch2 tests: a per-process scratch folder removed on exit, a
+// whole-file read that does not go through the code under test, and the tests' tiny model.
 #pragma once
 
 #include <unistd.h>
@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+
+#include "core/model/model_dir.h"
 
 namespace ponder::testing {
 
@@ -36,5 +38,29 @@ inline std::string readText(const std::filesystem::path& path) {
     text << in.rdbuf();
     return text.str();
 }
+
+// The tests' tiny GPT-2 (2 layers, 32 wide, 2 heads, 256 positions, seeded, bytes-only
+// tokenizer unless `corpus` is set): fast to make and to run. Callers change fields first.
+inline core::TestModelOptions tinyModelOptions(bool withTtt = true) {
+    core::TestModelOptions options;
+    options.layers = 2;
+    options.embd = 32;
+    options.heads = 2;
+    options.positions = 256;
+    options.seed = 5;
+    options.withTtt = withTtt;
+    return options;
+}
+
+// A tiny model directory (`model`) in a scratch folder of its own (`dir`, removed with it).
+struct TinyModel {
+    TempDir dir;
+    std::filesystem::path model = dir.path / "model";
+    explicit TinyModel(const core::TestModelOptions& options = tinyModelOptions(),
+                       const std::string& prefix = "ponder_tiny")
+        : dir(prefix) {
+        core::makeTestModel(model, options);
+    }
+};
 
 }  // namespace ponder::testing

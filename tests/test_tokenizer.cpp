@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "core/text/bpe_tokenizer.h"
-#include "core/util/errors.h"
 #include "core/text/pretokenizer.h"
+#include "core/util/errors.h"
 
 namespace fs = std::filesystem;
 using ponder::core::BpeTokenizer;
@@ -115,7 +115,7 @@ std::string randomBytes(std::mt19937& rng, std::size_t maxLength) {
 
 }  // namespace
 
-TEST_CASE("pre-tokenizer splits words with their leading space", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer splits words with their leading space", "[pretokenizer]") {
     CHECK(split("Hello world") == Pieces{"Hello", " world"});
     CHECK(split("").empty());
     CHECK(split("x") == Pieces{"x"});
@@ -123,7 +123,7 @@ TEST_CASE("pre-tokenizer splits words with their leading space", "[pretokenizer]
     CHECK(split("f(x) = y;") == Pieces{"f", "(", "x", ")", " =", " y", ";"});
 }
 
-TEST_CASE("pre-tokenizer splits off the seven case-sensitive contractions", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer splits off the seven case-sensitive contractions", "[pretokenizer]") {
     CHECK(split("I'm don't we'll they're I've she'd it's") ==
           Pieces{"I", "'m", " don", "'t", " we", "'ll", " they", "'re", " I", "'ve", " she", "'d",
                  " it", "'s"});
@@ -135,7 +135,7 @@ TEST_CASE("pre-tokenizer splits off the seven case-sensitive contractions", "[pr
     CHECK(split("'l") == Pieces{"'", "l"});
 }
 
-TEST_CASE("pre-tokenizer leaves a whitespace run's last space for the next word",
+TEST_CASE("text: pre-tokenizer leaves a whitespace run's last space for the next word",
           "[pretokenizer]") {
     CHECK(split("a   b") == Pieces{"a", "  ", " b"});
     CHECK(split("  x") == Pieces{" ", " x"});
@@ -146,14 +146,14 @@ TEST_CASE("pre-tokenizer leaves a whitespace run's last space for the next word"
     CHECK(split("a \tb") == Pieces{"a", " ", "\t", "b"});
 }
 
-TEST_CASE("pre-tokenizer keeps trailing whitespace in one piece", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer keeps trailing whitespace in one piece", "[pretokenizer]") {
     CHECK(split("x  ") == Pieces{"x", "  "});
     CHECK(split("x \n") == Pieces{"x", " \n"});
     CHECK(split("   ") == Pieces{"   "});
     CHECK(split("x\n") == Pieces{"x", "\n"});
 }
 
-TEST_CASE("pre-tokenizer classes Unicode letters, digits and symbols", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer classes Unicode letters, digits and symbols", "[pretokenizer]") {
     CHECK(split("héllo wörld") == Pieces{"héllo", " wörld"});
     CHECK(split("你好世界") == Pieces{"你好世界"});
     CHECK(split("日本語 テキスト") == Pieces{"日本語", " テキスト"});
@@ -165,7 +165,7 @@ TEST_CASE("pre-tokenizer classes Unicode letters, digits and symbols", "[pretoke
     CHECK(split("hi 👋🏽!") == Pieces{"hi", " 👋🏽!"});
 }
 
-TEST_CASE("pre-tokenizer uses JavaScript's whitespace set", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer uses JavaScript's whitespace set", "[pretokenizer]") {
     // U+00A0 is \s but not the optional leading ' '.
     CHECK(split("a\u00a0b") == Pieces{"a", "\u00a0", "b"});
     CHECK(split("a \u00a0b") == Pieces{"a", " ", "\u00a0", "b"});
@@ -177,7 +177,7 @@ TEST_CASE("pre-tokenizer uses JavaScript's whitespace set", "[pretokenizer]") {
     CHECK(split(" \u0085") == Pieces{" \u0085"});
 }
 
-TEST_CASE("pre-tokenizer keeps invalid UTF-8 bytes as symbol characters", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer keeps invalid UTF-8 bytes as symbol characters", "[pretokenizer]") {
     CHECK(split("a\xff\xfe"
                 "b") == Pieces{"a", "\xff\xfe", "b"});
     CHECK(split(" \xff") == Pieces{" \xff"});
@@ -189,7 +189,7 @@ TEST_CASE("pre-tokenizer keeps invalid UTF-8 bytes as symbol characters", "[pret
           Pieces{"a", std::string(1, '\0'), "b"});  // NUL is "other"
 }
 
-TEST_CASE("pre-tokenizer pieces always concatenate to the input", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer pieces always concatenate to the input", "[pretokenizer]") {
     std::mt19937 rng(1234);
     for (int i = 0; i < 2000; ++i) {
         const std::string text = randomBytes(rng, 64);
@@ -202,7 +202,7 @@ TEST_CASE("pre-tokenizer pieces always concatenate to the input", "[pretokenizer
     }
 }
 
-TEST_CASE("byte table is GPT-2's bytes_to_unicode", "[tokenizer]") {
+TEST_CASE("text: byte table is GPT-2's bytes_to_unicode", "[tokenizer]") {
     const auto& table = byteToUnicode();
     std::set<std::string> distinct(table.begin(), table.end());
     CHECK(distinct.size() == 256);
@@ -218,7 +218,7 @@ TEST_CASE("byte table is GPT-2's bytes_to_unicode", "[tokenizer]") {
     CHECK(table[0xAD] == "\u0143");  // the last of the 68 remapped bytes
 }
 
-TEST_CASE("fixture tokenizer applies merges by rank, not by position", "[tokenizer]") {
+TEST_CASE("text: fixture tokenizer applies merges by rank, not by position", "[tokenizer]") {
     TempDir dir;
     const BpeTokenizer tok = makeFixture(dir);
     CHECK(tok.vocabSize() == 262);
@@ -241,7 +241,7 @@ TEST_CASE("fixture tokenizer applies merges by rank, not by position", "[tokeniz
     CHECK(tok.decode({kSpaceAb, 'c', kAa}) == " abcaa");
 }
 
-TEST_CASE("encodeWithSpecialTokens turns <|endoftext|> into its id", "[tokenizer]") {
+TEST_CASE("text: encodeWithSpecialTokens turns <|endoftext|> into its id", "[tokenizer]") {
     TempDir dir;
     const BpeTokenizer tok = makeFixture(dir);
     using Ids = std::vector<std::int32_t>;
@@ -255,7 +255,7 @@ TEST_CASE("encodeWithSpecialTokens turns <|endoftext|> into its id", "[tokenizer
     CHECK(tok.decode({kEot}) == "<|endoftext|>");
 }
 
-TEST_CASE("encode then decode gives back any byte string", "[tokenizer]") {
+TEST_CASE("text: encode then decode gives back any byte string", "[tokenizer]") {
     TempDir dir;
     const BpeTokenizer tok = makeFixture(dir);
     std::mt19937 rng(42);
@@ -266,7 +266,7 @@ TEST_CASE("encode then decode gives back any byte string", "[tokenizer]") {
     }
 }
 
-TEST_CASE("tokenizer gives identical results from several threads", "[tokenizer]") {
+TEST_CASE("text: tokenizer gives identical results from several threads", "[tokenizer]") {
     TempDir dir;
     const BpeTokenizer tok = makeFixture(dir);
     std::mt19937 rng(7);
@@ -296,7 +296,7 @@ TEST_CASE("tokenizer gives identical results from several threads", "[tokenizer]
     CHECK(failures == std::vector<int>(4, 0));
 }
 
-TEST_CASE("loading reports missing and inconsistent tokenizer files", "[tokenizer]") {
+TEST_CASE("text: loading reports missing and inconsistent tokenizer files", "[tokenizer]") {
     TempDir dir;
     SECTION("a folder without tokenizer files") {
         CHECK_FALSE(ponder::core::hasTokenizerFiles(dir.path));
@@ -356,7 +356,7 @@ TEST_CASE("loading reports missing and inconsistent tokenizer files", "[tokenize
     }
 }
 
-TEST_CASE("decoding an id outside the vocabulary throws", "[tokenizer]") {
+TEST_CASE("text: decoding an id outside the vocabulary throws", "[tokenizer]") {
     TempDir dir;
     const BpeTokenizer tok = makeFixture(dir);
     CHECK_THROWS_AS(tok.decode({kAb, 9999}), TokenizerError);
@@ -364,7 +364,7 @@ TEST_CASE("decoding an id outside the vocabulary throws", "[tokenizer]") {
     CHECK_THROWS_AS(tok.tokenString(262), TokenizerError);
 }
 
-TEST_CASE("real GPT-2 files give GPT-2's known ids", "[tokenizer][gpt2]") {
+TEST_CASE("text: real GPT-2 files give GPT-2's known ids", "[tokenizer][gpt2]") {
     const char* dirEnv = std::getenv("PONDER_GPT2_TOKENIZER_DIR");
     if (!dirEnv || !ponder::core::hasTokenizerFiles(dirEnv)) {
         WARN("skipped: set PONDER_GPT2_TOKENIZER_DIR to a folder with encoder.json + vocab.bpe");

@@ -5,16 +5,16 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/text/bpe_tokenizer.h"
-#include "core/util/errors.h"
-#include "core/model/gpt2_model.h"
+#include "core/model/gpt2_model_impl.h"
 #include "core/model/model_dir.h"
 #include "core/model/safetensors.h"
-#include "core/util/sha256.h"
-#include "core/model/tensor_convert.h"
-#include "core/train/train_common.h"
+#include "core/model/tensor_convert_impl.h"
+#include "core/model/ttt_layer_impl.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/train/train_common_impl.h"
 #include "core/train/training.h"
-#include "core/model/ttt_layer.h"
+#include "core/util/errors.h"
+#include "core/util/sha256.h"
 #include "tests/test_support.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
@@ -50,11 +50,8 @@ BaseTrainOptions tinyBase(const fs::path& out, const fs::path& tokenizer, std::i
 
 // A tiny GPT-2 with a tokenizer trained on the corpus, made by make-test-model.
 fs::path tinyModel(const fs::path& dir) {
-    TestModelOptions model;
-    model.layers = 2;
-    model.embd = 32;
-    model.heads = 2;
-    model.positions = 256;
+    auto model = ponder::testing::tinyModelOptions(false);
+    model.seed = 0;
     model.vocab = 400;
     for (const auto& entry : fs::directory_iterator(kCorpus))
         if (entry.path().extension() == ".py") model.corpus.push_back(entry.path());
@@ -88,7 +85,7 @@ double maxDifference(const fs::path& a, const fs::path& b, const char* file) {
 
 }  // namespace
 
-TEST_CASE("train-base's learning rate warms up linearly, then decays by cosine to the floor",
+TEST_CASE("train: train-base's learning rate warms up linearly, then decays by cosine to the floor",
           "[training]") {
     BaseTrainOptions options;
     options.lr = 1e-3;
@@ -102,7 +99,7 @@ TEST_CASE("train-base's learning rate warms up linearly, then decays by cosine t
     CHECK(warmupCosineLr(options, 110) == Approx(1e-4));
 }
 
-TEST_CASE("train-base lowers the loss on real code and resumes exactly from a checkpoint",
+TEST_CASE("train: train-base lowers the loss on real code and resumes exactly from a checkpoint",
           "[training]") {
     TempDir dir("ponder_training_test");
     const auto tokenizerDir = tinyModel(dir.path / "tok");
@@ -139,7 +136,7 @@ TEST_CASE("train-base lowers the loss on real code and resumes exactly from a ch
     CHECK_THROWS_AS(trainBase(changed), InputError);
 }
 
-TEST_CASE("train-ttt keeps the backbone frozen, optimises CE + 0.1 x the statistics, resumes",
+TEST_CASE("train: train-ttt keeps the backbone frozen, optimises CE + 0.1 x the statistics, resumes",
           "[training]") {
     TempDir dir("ponder_training_test");
     const auto model = tinyModel(dir.path / "model");

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/tensor_convert_impl.h"
+#include "core/model/ttt_layer_impl.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
-#include "core/model/tensor_convert.h"
-#include "core/model/ttt_layer.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
@@ -175,7 +175,7 @@ LoadFailure loadFailure(F&& load) {
 
 }  // namespace
 
-TEST_CASE("the dual form equals a primal per-token implementation", "[ttt]") {
+TEST_CASE("model: the dual form equals a primal per-token implementation", "[ttt]") {
     for (const std::string etaForm : {"ponderttt", "ttt-lm"}) {
         for (std::int64_t lag : {0, 1}) {
             for (std::int64_t causalK : {0, -1}) {
@@ -209,7 +209,7 @@ TEST_CASE("the dual form equals a primal per-token implementation", "[ttt]") {
     }
 }
 
-TEST_CASE("causal convs, RoPE and η match loops written from the formulas", "[ttt]") {
+TEST_CASE("model: causal convs, RoPE and η match loops written from the formulas", "[ttt]") {
     torch::NoGradGuard noGrad;
     for (const std::string etaForm : {"ponderttt", "ttt-lm"}) {
         for (std::int64_t lag : {0, 1}) {
@@ -287,7 +287,7 @@ TEST_CASE("causal convs, RoPE and η match loops written from the formulas", "[t
     }
 }
 
-TEST_CASE("the closed-form inner LayerNorm gradient equals autograd's", "[ttt]") {
+TEST_CASE("model: the closed-form inner LayerNorm gradient equals autograd's", "[ttt]") {
     torch::manual_seed(3);
     const auto z = torch::randn({5, 7, 16}, torch::kFloat64) * 3.0;
     const auto target = torch::randn({5, 7, 16}, torch::kFloat64);
@@ -303,7 +303,7 @@ TEST_CASE("the closed-form inner LayerNorm gradient equals autograd's", "[ttt]")
     CHECK(diff < 1e-10);
 }
 
-TEST_CASE("TTT model outputs at t never depend on tokens after t", "[ttt]") {
+TEST_CASE("model: TTT model outputs at t never depend on tokens after t", "[ttt]") {
     torch::NoGradGuard noGrad;
     for (const std::string etaForm : {"ponderttt", "ttt-lm"}) {
         for (std::int64_t lag : {0, 1}) {
@@ -329,7 +329,7 @@ TEST_CASE("TTT model outputs at t never depend on tokens after t", "[ttt]") {
     }
 }
 
-TEST_CASE("a chunk that is not a multiple of K is refused with a clear message", "[ttt]") {
+TEST_CASE("model: a chunk that is not a multiple of K is refused with a clear message", "[ttt]") {
     torch::NoGradGuard noGrad;
     auto model = randomModel(smallConfig());
     const auto h = torch::randn({1, 40, 32}, torch::kFloat64);
@@ -342,7 +342,7 @@ TEST_CASE("a chunk that is not a multiple of K is refused with a clear message",
                       Catch::Contains("[batch, tokens, 32]"));
 }
 
-TEST_CASE("published init: zero wo makes UPDATE equal SKIP, with LeCun scales and a seed", "[ttt]") {
+TEST_CASE("model: published init: zero wo makes UPDATE equal SKIP, with LeCun scales and a seed", "[ttt]") {
     torch::NoGradGuard noGrad;
     TttConfig config = smallConfig();
     config.hidden = 64;
@@ -380,7 +380,7 @@ TEST_CASE("published init: zero wo makes UPDATE equal SKIP, with LeCun scales an
     CHECK_FALSE(torch::equal(r.at("ttt.wq.weight"), p.at("ttt.wq.weight")));
 }
 
-TEST_CASE("stats: init == step0 on the first mini-batch and a small step lowers the loss", "[ttt]") {
+TEST_CASE("model: stats: init == step0 on the first mini-batch and a small step lowers the loss", "[ttt]") {
     torch::NoGradGuard noGrad;
     for (const std::string etaForm : {"ponderttt", "ttt-lm"}) {
         auto config = smallConfig(etaForm);
@@ -406,7 +406,7 @@ TEST_CASE("stats: init == step0 on the first mini-batch and a small step lowers 
     }
 }
 
-TEST_CASE("initLoss equals the stats.init of a full forward for every config and positions",
+TEST_CASE("model: initLoss equals the stats.init of a full forward for every config and positions",
           "[ttt][fast-path]") {
     torch::NoGradGuard noGrad;
     for (const std::string etaForm : {"ponderttt", "ttt-lm"})
@@ -432,7 +432,7 @@ TEST_CASE("initLoss equals the stats.init of a full forward for every config and
         }
 }
 
-TEST_CASE("gradients reach every TTT parameter and float32, float64 and inference mode agree",
+TEST_CASE("model: gradients reach every TTT parameter and float32, float64 and inference mode agree",
           "[ttt]") {
     const auto config = smallConfig();
     auto model = randomModel(config, 31);
@@ -462,7 +462,7 @@ TEST_CASE("gradients reach every TTT parameter and float32, float64 and inferenc
     CHECK(maxAbsDiff(single32, out.hidden) < 1e-4);
 }
 
-TEST_CASE("TTT checkpoints round-trip and refuse a wrong backbone unless forced", "[ttt][io]") {
+TEST_CASE("model: TTT checkpoints round-trip and refuse a wrong backbone unless forced", "[ttt][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("roundtrip");
     auto config = smallConfig();
@@ -523,7 +523,7 @@ TEST_CASE("TTT checkpoints round-trip and refuse a wrong backbone unless forced"
     fs::remove_all(dir);
 }
 
-TEST_CASE("missing, misshapen, unexpected, non-float or non-finite TTT tensors are named",
+TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite TTT tensors are named",
           "[ttt][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("errors");
@@ -560,7 +560,7 @@ TEST_CASE("missing, misshapen, unexpected, non-float or non-finite TTT tensors a
     fs::remove_all(dir);
 }
 
-TEST_CASE("ttt.json: exact field names, round trip and named validation errors", "[ttt][io]") {
+TEST_CASE("model: ttt.json: exact field names, round trip and named validation errors", "[ttt][io]") {
     const auto dir = tempDir("json");
     auto config = TttConfig::forBackbone(1024);
     CHECK(config.heads == 16);
@@ -614,7 +614,7 @@ TEST_CASE("ttt.json: exact field names, round trip and named validation errors",
     fs::remove_all(dir);
 }
 
-TEST_CASE("SHA-256 matches the FIPS 180-4 vectors, in memory and streamed from a file",
+TEST_CASE("model: SHA-256 matches the FIPS 180-4 vectors, in memory and streamed from a file",
           "[ttt][sha256]") {
     CHECK(sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     CHECK(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -100,7 +100,7 @@ fs::path scratchDir(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("export: PNG has the chosen size and ink where the data is", "[viz][export]") {
+TEST_CASE("viz: export: PNG has the chosen size and ink where the data is", "[viz][export]") {
     ExportOptions options;
     options.widthPt = 360;
     options.heightPt = 216;
@@ -166,7 +166,7 @@ TEST_CASE("export: PNG has the chosen size and ink where the data is", "[viz][ex
     CHECK(barMaxY > bandBottom);  // and it stands on y = 0, below the line
 }
 
-TEST_CASE("export: the dark theme paints a dark background", "[viz][export]") {
+TEST_CASE("viz: export: the dark theme paints a dark background", "[viz][export]") {
     ExportOptions options;
     options.widthPt = 200;
     options.heightPt = 120;
@@ -178,7 +178,7 @@ TEST_CASE("export: the dark theme paints a dark background", "[viz][export]") {
     CHECK(image.g(1, 1) < 60);
 }
 
-TEST_CASE("export: SVG is an SVG document with paths and glyphs", "[viz][export]") {
+TEST_CASE("viz: export: SVG is an SVG document with paths and glyphs", "[viz][export]") {
     const std::string svg = renderFigure(knownFigure(), ImageFormat::Svg);
     CHECK(svg.rfind("<?xml", 0) == 0);
     CHECK(svg.find("<svg") != std::string::npos);
@@ -189,7 +189,7 @@ TEST_CASE("export: SVG is an SVG document with paths and glyphs", "[viz][export]
     CHECK(svg.find("</svg>") != std::string::npos);
 }
 
-TEST_CASE("export: PDF is a PDF with the TrueType font embedded", "[viz][export]") {
+TEST_CASE("viz: export: PDF is a PDF with the TrueType font embedded", "[viz][export]") {
     const std::string pdf = renderFigure(knownFigure(), ImageFormat::Pdf);
     CHECK(pdf.rfind("%PDF-", 0) == 0);
     CHECK(pdf.find("%%EOF") != std::string::npos);
@@ -204,7 +204,7 @@ TEST_CASE("export: PDF is a PDF with the TrueType font embedded", "[viz][export]
     CHECK(pdf.find("/Title") != std::string::npos);  // the figure title as metadata
 }
 
-TEST_CASE("export: files are written whole and a bad folder is an error naming it",
+TEST_CASE("viz: export: files are written whole and a bad folder is an error naming it",
           "[viz][export]") {
     const fs::path dir = scratchDir("files");
     for (auto format : {ImageFormat::Png, ImageFormat::Svg, ImageFormat::Pdf}) {
@@ -225,7 +225,7 @@ TEST_CASE("export: files are written whole and a bad folder is an error naming i
     fs::remove_all(dir);
 }
 
-TEST_CASE("export: a grid puts each figure in its own panel", "[viz][export]") {
+TEST_CASE("viz: export: a grid puts each figure in its own panel", "[viz][export]") {
     ExportOptions options;
     options.widthPt = 200;
     options.heightPt = 100;
@@ -249,7 +249,7 @@ TEST_CASE("export: a grid puts each figure in its own panel", "[viz][export]") {
     CHECK_THROWS_AS(renderFigureGrid({}, 2, ImageFormat::Png, options), FigureExportError);
 }
 
-TEST_CASE("export: format names parse case-insensitively", "[viz][export]") {
+TEST_CASE("viz: export: format names parse case-insensitively", "[viz][export]") {
     CHECK(parseImageFormat("PNG") == ImageFormat::Png);
     CHECK(parseImageFormat("svg") == ImageFormat::Svg);
     CHECK(parseImageFormat("Pdf") == ImageFormat::Pdf);
@@ -257,7 +257,7 @@ TEST_CASE("export: format names parse case-insensitively", "[viz][export]") {
     CHECK(extensionOf(ImageFormat::Pdf) == "pdf");
 }
 
-TEST_CASE("export: the view option exports what the screen shows", "[viz][export]") {
+TEST_CASE("viz: export: the view option exports what the screen shows", "[viz][export]") {
     // Zoomed to x in [0, 3]: the bar at x = 9 is out of view, so no vermillion ink.
     ExportOptions options;
     options.widthPt = 300;

@@ -43,7 +43,7 @@ const Series* named(const Figure& f, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("run figures: signal with threshold, calibration and decision markers",
+TEST_CASE("viz: run figures: signal with threshold, calibration and decision markers",
           "[viz][figures]") {
     const auto d = sampleRun(40);
     const Figure f = signalFigure(d);
@@ -65,7 +65,7 @@ TEST_CASE("run figures: signal with threshold, calibration and decision markers"
     CHECK(f.regions[0].x1 == Approx(3.5));
 }
 
-TEST_CASE("run figures: advantage bars split by agreement with the oracle", "[viz][figures]") {
+TEST_CASE("viz: run figures: advantage bars split by agreement with the oracle", "[viz][figures]") {
     const auto d = sampleRun(40);
     const Figure f = advantageFigure(d);
     REQUIRE(f.series.size() == 2);
@@ -85,7 +85,7 @@ TEST_CASE("run figures: advantage bars split by agreement with the oracle", "[vi
     CHECK(f.y.includeZero);
 }
 
-TEST_CASE("run figures: scatter carries the correlations and unit ids", "[viz][figures]") {
+TEST_CASE("viz: run figures: scatter carries the correlations and unit ids", "[viz][figures]") {
     const auto d = sampleRun(30);
     const Figure f = scatterFigure(d);
     CHECK(f.title.find("r = 0.420") != std::string::npos);
@@ -101,7 +101,7 @@ TEST_CASE("run figures: scatter carries the correlations and unit ids", "[viz][f
     CHECK(points == 30);
 }
 
-TEST_CASE("run figures: sweep has Ours, Random and Oracle and marks the current rate",
+TEST_CASE("viz: run figures: sweep has Ours, Random and Oracle and marks the current rate",
           "[viz][figures]") {
     const auto d = sampleRun(10);
     const Figure f = sweepFigure(d);
@@ -135,7 +135,7 @@ public:
 
 }  // namespace
 
-TEST_CASE("run figures: the decision strip has a row of cells for Ours and for Oracle",
+TEST_CASE("viz: run figures: the decision strip has a row of cells for Ours and for Oracle",
           "[viz][figures]") {
     const auto d = sampleRun(30);
     const Figure f = decisionStripFigure(d);
@@ -173,7 +173,7 @@ TEST_CASE("run figures: the decision strip has a row of cells for Ours and for O
     CHECK(layout.yLabels[1] == "Ours");
 }
 
-TEST_CASE("run figures: all five export, also for an empty run", "[viz][figures]") {
+TEST_CASE("viz: run figures: all five export, also for an empty run", "[viz][figures]") {
     const auto figures = runFigures(sampleRun(25));
     REQUIRE(figures.size() == 5);
     CHECK(figures[0].stem == "fig_signal");
@@ -187,7 +187,7 @@ TEST_CASE("run figures: all five export, also for an empty run", "[viz][figures]
         CHECK_NOTHROW(renderFigure(named.figure, ImageFormat::Png));
 }
 
-TEST_CASE("run figures: a compared run is overlaid dashed on the signal and the sweep",
+TEST_CASE("viz: run figures: a compared run is overlaid dashed on the signal and the sweep",
           "[viz][figures]") {
     auto d = sampleRun(20);
     const auto plain = signalFigure(d).series.size();

@@ -1,10 +1,12 @@
-// viz plot maths: transforms, ticks, formats, label pruning, decimation, hit tests, view
-// operations, figure fitting and CSV.
+// viz plot maths: transforms, ticks, formats, label pruning, decimation, hit tests (nearest
+// point, value at a chunk), view operations, figure fitting and CSV.
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "viz/figure.h"
@@ -23,7 +25,7 @@ std::size_t countGaps(const std::vector<Point>& points) {
 
 }  // namespace
 
-TEST_CASE("transform maps plot values to pixels and back, y up", "[viz][math]") {
+TEST_CASE("viz: transform maps plot values to pixels and back, y up", "[viz][math]") {
     const Transform t({0, 10}, {-1, 1}, {100, 50, 300, 150});
     CHECK(t.xToPixel(0) == Approx(100));
     CHECK(t.xToPixel(10) == Approx(300));
@@ -33,7 +35,7 @@ TEST_CASE("transform maps plot values to pixels and back, y up", "[viz][math]") 
     CHECK(t.pixelToY(t.yToPixel(0.25)) == Approx(0.25));
 }
 
-TEST_CASE("nice ticks use 1/2/5 steps inside the range and never exceed the budget",
+TEST_CASE("viz: nice ticks use 1/2/5 steps inside the range and never exceed the budget",
           "[viz][math]") {
     CHECK(niceStep(0.13) == Approx(0.2));
     CHECK(niceStep(0.5) == Approx(0.5));
@@ -59,7 +61,7 @@ TEST_CASE("nice ticks use 1/2/5 steps inside the range and never exceed the budg
     CHECK(niceTicks({1, 1}, 5).values.empty());  // invalid range
 }
 
-TEST_CASE("integer ticks for chunk axes sit on whole numbers", "[viz][math]") {
+TEST_CASE("viz: integer ticks for chunk axes sit on whole numbers", "[viz][math]") {
     const auto few = integerTicks({-0.5, 3.5}, 20);
     CHECK(few.step == 1.0);
     CHECK(few.values == std::vector<double>{0, 1, 2, 3});
@@ -69,7 +71,7 @@ TEST_CASE("integer ticks for chunk axes sit on whole numbers", "[viz][math]") {
         CHECK(v == std::round(v));
 }
 
-TEST_CASE("tick labels: decimals from the step, compact thousands, no minus zero", "[viz][math]") {
+TEST_CASE("viz: tick labels: decimals from the step, compact thousands, no minus zero", "[viz][math]") {
     CHECK(formatTick(0.2, 0.2) == "0.2");
     CHECK(formatTick(0.25, 0.05) == "0.25");
     CHECK(formatTick(3, 1) == "3");
@@ -88,7 +90,7 @@ TEST_CASE("tick labels: decimals from the step, compact thousands, no minus zero
     CHECK(formatCompact(-2.5) == "-2.5");
 }
 
-TEST_CASE("label pruning keeps round ticks and leaves no overlap", "[viz][math]") {
+TEST_CASE("viz: label pruning keeps round ticks and leaves no overlap", "[viz][math]") {
     // 11 labels 30 px wide, 20 px apart: every other one leaves 10 px, enough for a 4 px gap;
     // with a 12 px gap only every third fits.
     std::vector<double> centres, widths;
@@ -112,7 +114,7 @@ TEST_CASE("label pruning keeps round ticks and leaves no overlap", "[viz][math]"
     CHECK(roomy == std::vector<bool>{true, true, true});
 }
 
-TEST_CASE("min-max decimation keeps spikes and ends, at most ~4 points a column", "[viz][math]") {
+TEST_CASE("viz: min-max decimation keeps spikes and ends, at most ~4 points a column", "[viz][math]") {
     const std::size_t n = 100000;
     std::vector<double> y(n, 0.0);
     y[50000] = 10.0;  // one spike that must survive
@@ -135,7 +137,7 @@ TEST_CASE("min-max decimation keeps spikes and ends, at most ~4 points a column"
         CHECK(out[i].x >= out[i - 1].x);
 }
 
-TEST_CASE("decimating 100,000 points takes well under a frame", "[viz][math][perf]") {
+TEST_CASE("viz: decimating 100,000 points takes well under a frame", "[viz][math][perf]") {
     const std::size_t n = 100000;
     std::vector<double> x(n), y(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -156,7 +158,7 @@ TEST_CASE("decimating 100,000 points takes well under a frame", "[viz][math][per
     CHECK(out.size() <= 4 * 1601);
 }
 
-TEST_CASE("NaN values break lines into separate runs", "[viz][math]") {
+TEST_CASE("viz: NaN values break lines into separate runs", "[viz][math]") {
     const std::vector<double> y = {1, 2, std::nan(""), 3, 4, std::nan(""), std::nan(""), 5, 6};
     const Transform t({0, 8}, {0, 7}, {0, 0, 800, 100});
     std::vector<Point> out;
@@ -167,7 +169,7 @@ TEST_CASE("NaN values break lines into separate runs", "[viz][math]") {
     CHECK_FALSE(std::isnan(out.back().x));
 }
 
-TEST_CASE("step lines hold each value over its chunk", "[viz][math]") {
+TEST_CASE("viz: step lines hold each value over its chunk", "[viz][math]") {
     const std::vector<double> y = {1, 2, 3};
     const Transform t({-0.5, 2.5}, {0, 4}, {0, 0, 300, 400});
     std::vector<Point> out;
@@ -181,7 +183,7 @@ TEST_CASE("step lines hold each value over its chunk", "[viz][math]") {
     CHECK(out[5].y == Approx(t.yToPixel(3)));
 }
 
-TEST_CASE("lines are clipped to a band around the axes so huge values stay finite", "[viz][math]") {
+TEST_CASE("viz: lines are clipped to a band around the axes so huge values stay finite", "[viz][math]") {
     const std::vector<double> y = {0, 1e200, 0};
     const Transform t({0, 2}, {0, 1}, {0, 0, 200, 100});
     std::vector<Point> out;
@@ -191,7 +193,7 @@ TEST_CASE("lines are clipped to a band around the axes so huge values stay finit
     CHECK(out.size() >= 4);  // both flanks still drawn up to the band
 }
 
-TEST_CASE("only the visible window of a zoomed series is visited", "[viz][math]") {
+TEST_CASE("viz: only the visible window of a zoomed series is visited", "[viz][math]") {
     std::vector<double> y(1000);
     for (std::size_t i = 0; i < y.size(); ++i)
         y[i] = static_cast<double>(i);
@@ -201,7 +203,7 @@ TEST_CASE("only the visible window of a zoomed series is visited", "[viz][math]"
     CHECK(out.size() == 13);  // x = 99..111: one neighbour beyond each edge
 }
 
-TEST_CASE("scatter decimation keeps one point per cell inside the axes", "[viz][math]") {
+TEST_CASE("viz: scatter decimation keeps one point per cell inside the axes", "[viz][math]") {
     std::vector<double> x, y;
     for (int i = 0; i < 1000; ++i) {
         x.push_back(0.5);
@@ -219,7 +221,7 @@ TEST_CASE("scatter decimation keeps one point per cell inside the axes", "[viz][
     CHECK(indices == std::vector<std::size_t>{0, 1000});
 }
 
-TEST_CASE("bars: one rectangle each, or one per pixel column when thinner", "[viz][math]") {
+TEST_CASE("viz: bars: one rectangle each, or one per pixel column when thinner", "[viz][math]") {
     const std::vector<double> y = {1, -2, std::nan(""), 3};
     const Transform t({-0.5, 3.5}, {-3, 3}, {0, 0, 400, 600});
     std::vector<Rect> out;
@@ -242,7 +244,7 @@ TEST_CASE("bars: one rectangle each, or one per pixel column when thinner", "[vi
     CHECK(tallest == Approx(dense.yToPixel(5.0)));
 }
 
-TEST_CASE("dashes alternate on and off along the path", "[viz][math]") {
+TEST_CASE("viz: dashes alternate on and off along the path", "[viz][math]") {
     const std::vector<Point> line = {{0, 0}, {20, 0}};
     std::vector<Point> out;
     dashPolyline(line, 4, 2, out);
@@ -254,7 +256,7 @@ TEST_CASE("dashes alternate on and off along the path", "[viz][math]") {
     CHECK(out.back().x == Approx(20));
 }
 
-TEST_CASE("hit tests find the nearest chunk and the nearest point", "[viz][math]") {
+TEST_CASE("viz: hit tests find the nearest chunk and the nearest point", "[viz][math]") {
     const std::vector<double> x = {0, 1, 2, 10};
     const std::vector<double> y = {0, 1, 0, 5};
     const XYView d{x.data(), y.data(), x.size()};
@@ -268,7 +270,170 @@ TEST_CASE("hit tests find the nearest chunk and the nearest point", "[viz][math]
     CHECK(nearestPoint(d, t, {60, 25}, 5) == -1);
 }
 
-TEST_CASE("zoom about the cursor keeps the anchor, pan shifts, clamp stays in the data",
+TEST_CASE("viz: the value at x is the point within half a chunk of x, both edges included",
+          "[viz][math]") {
+    const std::vector<double> y = {10, 20, 30};
+    const XYView chunks{nullptr, y.data(), y.size()};
+    CHECK(pointAtX(chunks, 1.0) == 1);
+    CHECK(pointAtX(chunks, 1.4) == 1);
+    CHECK(pointAtX(chunks, 0.6) == 1);
+    CHECK(pointAtX(chunks, -0.5) == 0);  // |0 - -0.5| = 0.5: still chunk 0
+    CHECK(pointAtX(chunks, 2.5) == 2);
+    // Explicit x: the point nearest by x, if it is within 0.5 of it.
+    const std::vector<double> x = {0, 2, 4};
+    const XYView sparse{x.data(), y.data(), x.size()};
+    CHECK(pointAtX(sparse, 2.3) == 1);
+    CHECK(pointAtX(sparse, 3.9) == 2);
+    CHECK(pointAtX(sparse, 0.5) == 0);
+    // Between sparse points there is no value: nothing is interpolated.
+    CHECK(pointAtX(sparse, 1.0) == -1);
+    CHECK(pointAtX(sparse, 3.0) == -1);
+}
+
+TEST_CASE("viz: a NaN gap has no value at its chunk rather than borrowing a neighbour's",
+          "[viz][math]") {
+    const std::vector<double> y = {1, std::nan(""), 3};
+    const XYView chunks{nullptr, y.data(), y.size()};
+    CHECK(pointAtX(chunks, 0.0) == 0);
+    CHECK(pointAtX(chunks, 1.0) == -1);
+    CHECK(pointAtX(chunks, 1.4) == -1);
+    CHECK(pointAtX(chunks, 1.6) == 2);
+    // Point 0 is only 0.2 from x = 0.2, but the gap at 0.3 is nearer, so there is no value.
+    const std::vector<double> x = {0, 0.3, 1};
+    const std::vector<double> gappy = {5, std::nan(""), 7};
+    const XYView d{x.data(), gappy.data(), x.size()};
+    CHECK(pointAtX(d, 0.2) == -1);
+    CHECK(pointAtX(d, 0.1) == 0);
+    const std::vector<double> infinite = {std::numeric_limits<double>::infinity()};
+    CHECK(pointAtX({nullptr, infinite.data(), 1}, 0.0) == -1);
+}
+
+TEST_CASE("viz: a series without points, or a NaN x, has no value", "[viz][math]") {
+    const std::vector<double> y = {1, 2};
+    CHECK(pointAtX({nullptr, nullptr, 0}, 0.0) == -1);
+    CHECK(pointAtX({y.data(), y.data(), 0}, 1.0) == -1);
+    CHECK(pointAtX({nullptr, y.data(), y.size()}, std::nan("")) == -1);
+}
+
+TEST_CASE("viz: x more than half a chunk beyond the first or last point has no value", "[viz][math]") {
+    const std::vector<double> y = {1, 2, 3};
+    const XYView chunks{nullptr, y.data(), y.size()};
+    CHECK(pointAtX(chunks, -0.51) == -1);
+    CHECK(pointAtX(chunks, 2.51) == -1);
+    CHECK(pointAtX(chunks, 1e9) == -1);
+    CHECK(pointAtX(chunks, std::numeric_limits<double>::infinity()) == -1);
+    CHECK(pointAtX(chunks, -std::numeric_limits<double>::infinity()) == -1);
+    const std::vector<double> x = {10, 11};
+    const XYView d{x.data(), y.data(), x.size()};
+    CHECK(pointAtX(d, 9.4) == -1);
+    CHECK(pointAtX(d, 9.5) == 0);
+    CHECK(pointAtX(d, 11.6) == -1);
+}
+
+TEST_CASE("viz: halfway between two points the lower x wins on explicit x, the upper on chunks",
+          "[viz][math]") {
+    // nearestIndexByX's tie rules: explicit x keeps the left point, chunk indices round half
+    // away from zero. The widget rounds to whole chunks first, so it never asks at a half.
+    const std::vector<double> y = {1, 2};
+    const std::vector<double> x = {0, 1};
+    CHECK(pointAtX({nullptr, y.data(), y.size()}, 0.5) == 1);
+    CHECK(pointAtX({x.data(), y.data(), x.size()}, 0.5) == 0);
+}
+
+namespace {
+
+std::vector<std::pair<std::size_t, std::size_t>> pairs(const std::vector<SeriesPoint>& points) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (const auto& p : points)
+        out.emplace_back(p.series, p.index);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("viz: values at x across series skip excluded series and those without a value there",
+          "[viz][math]") {
+    using Pairs = std::vector<std::pair<std::size_t, std::size_t>>;
+    const std::vector<double> a = {1, 2, 3};
+    const std::vector<double> b = {std::nan(""), 5, 6};
+    const std::vector<double> cx = {0.9, 5}, cy = {7, 8};
+    const std::vector<double> d = {9, 9};
+    const std::vector<XYView> series = {{nullptr, a.data(), a.size()},
+                                        {nullptr, b.data(), b.size()},
+                                        {cx.data(), cy.data(), cx.size()},
+                                        {nullptr, d.data(), d.size()}};
+    // x = 0: b is a gap there, c's first point is 0.9 away, d is excluded.
+    CHECK(pairs(seriesPointsAtX(series, {true, true, true, false}, 0.0)) == Pairs{{0, 0}});
+    CHECK(pairs(seriesPointsAtX(series, {true, true, true, false}, 1.0)) ==
+          Pairs{{0, 1}, {1, 1}, {2, 0}});
+    // Series past the end of the mask count as included.
+    CHECK(pairs(seriesPointsAtX(series, {false}, 1.0)) == Pairs{{1, 1}, {2, 0}, {3, 1}});
+    CHECK(seriesPointsAtX(series, {true, true, true, true}, 7.0).empty());
+    CHECK(seriesPointsAtX({}, {}, 0.0).empty());
+}
+
+TEST_CASE("viz: the nearest point across series is the closest finite included point in the radius",
+          "[viz][math]") {
+    // 10 px per unit: (x, y) is at pixel (10x, 100 - 10y).
+    const Transform t({0, 10}, {0, 10}, {0, 0, 100, 100});
+    const std::vector<double> ax = {1, 5}, ay = {1, 5};  // (10, 90), (50, 50)
+    const std::vector<double> bx = {5.3}, by = {5.4};    // (53, 46)
+    const std::vector<double> cx = {5.2}, cy = {std::nan("")};
+    const std::vector<XYView> series = {{ax.data(), ay.data(), ax.size()},
+                                        {bx.data(), by.data(), bx.size()},
+                                        {cx.data(), cy.data(), cx.size()}};
+    // From (52, 48): a's (50, 50) is sqrt(8) away, b's (53, 46) sqrt(5); c's gap is skipped.
+    auto hit = nearestSeriesPoint(series, {}, t, {52, 48}, 12);
+    REQUIRE(hit);
+    CHECK(hit->series == 1);
+    CHECK(hit->index == 0);
+    // From (49, 52): a's (50, 50) is sqrt(5) away, b's sqrt(52).
+    hit = nearestSeriesPoint(series, {}, t, {49, 52}, 12);
+    REQUIRE(hit);
+    CHECK(hit->series == 0);
+    CHECK(hit->index == 1);
+    // b excluded: a's (50, 50) again.
+    hit = nearestSeriesPoint(series, {true, false, true}, t, {52, 48}, 12);
+    REQUIRE(hit);
+    CHECK(hit->series == 0);
+    CHECK(hit->index == 1);
+    CHECK_FALSE(nearestSeriesPoint(series, {}, t, {80, 20}, 12));  // nearest is ~42 px off
+    CHECK_FALSE(nearestSeriesPoint({}, {}, t, {10, 90}, 12));
+    CHECK_FALSE(nearestSeriesPoint({{nullptr, nullptr, 0}}, {}, t, {10, 90}, 12));
+}
+
+TEST_CASE("viz: the pick radius is inclusive: a point exactly on it is found, one beyond is not",
+          "[viz][math]") {
+    const Transform t({0, 10}, {0, 10}, {0, 0, 100, 100});
+    const std::vector<double> x = {1}, y = {1};  // (10, 90)
+    const std::vector<XYView> series = {{x.data(), y.data(), 1}};
+    // (13, 94) is 3-4-5 from (10, 90): exactly 5 px.
+    CHECK(nearestSeriesPoint(series, {}, t, {13, 94}, 5.0));
+    CHECK_FALSE(nearestSeriesPoint(series, {}, t, {13, 94}, 4.999));
+}
+
+TEST_CASE("viz: of equally near points the first in a series wins, and a later series over an earlier",
+          "[viz][math]") {
+    const Transform t({0, 10}, {0, 10}, {0, 0, 100, 100});
+    const std::vector<double> twoX = {2, 4}, twoY = {2, 2};  // (20, 80), (40, 80)
+    auto hit = nearestSeriesPoint({{twoX.data(), twoY.data(), 2}}, {}, t, {30, 80}, 12);
+    REQUIRE(hit);
+    CHECK(hit->index == 0);
+    // Two series with a point at (10, 90), 5 px from (13, 94): the later one is drawn on top.
+    const std::vector<double> x = {1}, y = {1};
+    const std::vector<XYView> same = {{x.data(), y.data(), 1}, {x.data(), y.data(), 1}};
+    hit = nearestSeriesPoint(same, {}, t, {13, 94}, 12);
+    REQUIRE(hit);
+    CHECK(hit->series == 1);
+    hit = nearestSeriesPoint(same, {}, t, {10, 90}, 12);  // on the point itself
+    REQUIRE(hit);
+    CHECK(hit->series == 1);
+    hit = nearestSeriesPoint(same, {true, false}, t, {13, 94}, 12);
+    REQUIRE(hit);
+    CHECK(hit->series == 0);
+}
+
+TEST_CASE("viz: zoom about the cursor keeps the anchor, pan shifts, clamp stays in the data",
           "[viz][math]") {
     const Range zoomed = zoomAbout({0, 100}, 25, 0.5);
     CHECK(zoomed.min == Approx(12.5));
@@ -285,7 +450,7 @@ TEST_CASE("zoom about the cursor keeps the anchor, pan shifts, clamp stays in th
     CHECK(clampRange({std::nan(""), 1}, limits, 1).max == 100);
 }
 
-TEST_CASE("padded ranges and extents handle constants, NaN and the visible window", "[viz][math]") {
+TEST_CASE("viz: padded ranges and extents handle constants, NaN and the visible window", "[viz][math]") {
     CHECK(paddedRange({0, 10}, 0.05).min == Approx(-0.5));
     CHECK(paddedRange({3, 3}, 0.05).span() > 0);
     CHECK(paddedRange({0, 0}, 0.05).span() > 0);
@@ -303,7 +468,7 @@ TEST_CASE("padded ranges and extents handle constants, NaN and the visible windo
     CHECK(one.max == 1);
 }
 
-TEST_CASE("figure fit: chunk axes show whole chunks, y follows the visible x", "[viz][math]") {
+TEST_CASE("viz: figure fit: chunk axes show whole chunks, y follows the visible x", "[viz][math]") {
     Figure f;
     f.x.integerTicks = true;
     Series s;
@@ -332,7 +497,7 @@ TEST_CASE("figure fit: chunk axes show whole chunks, y follows the visible x", "
     CHECK(fitY(f, visibilityOf(f), x).max == 1);
 }
 
-TEST_CASE("figure CSV: wide with a shared x, long otherwise, NaN empty", "[viz][math]") {
+TEST_CASE("viz: figure CSV: wide with a shared x, long otherwise, NaN empty", "[viz][math]") {
     Figure f;
     f.x.label = "chunk";
     Series a, b;

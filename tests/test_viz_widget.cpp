@@ -97,7 +97,7 @@ Point pixelOf(const PlotWidget& w, double x, double y) {
 
 }  // namespace
 
-TEST_CASE("widget: the first frame fits the data, then wheel zooms x about the cursor",
+TEST_CASE("viz: widget: the first frame fits the data, then wheel zooms x about the cursor",
           "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
@@ -129,7 +129,7 @@ TEST_CASE("widget: the first frame fits the data, then wheel zooms x about the c
     CHECK(plot.view().x.span() == Approx(4.0));
 }
 
-TEST_CASE("widget: shift+wheel zooms y and stops y following the data", "[viz][widget]") {
+TEST_CASE("viz: widget: shift+wheel zooms y and stops y following the data", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     const Figure f = chunkFigure(50);
@@ -146,7 +146,7 @@ TEST_CASE("widget: shift+wheel zooms y and stops y following the data", "[viz][w
     CHECK(plot.view().x.span() == Approx(50.0));
 }
 
-TEST_CASE("widget: x-linked plots share the range, the crosshair and the left gutter",
+TEST_CASE("viz: widget: x-linked plots share the range, the crosshair and the left gutter",
           "[viz][widget]") {
     Harness h;
     PlotWidget top("top"), bottom("bottom");
@@ -197,7 +197,7 @@ TEST_CASE("widget: x-linked plots share the range, the crosshair and the left gu
     CHECK_FALSE(axis.hoverX());
 }
 
-TEST_CASE("widget: a click selects the chunk under the mouse, then a drag pans", "[viz][widget]") {
+TEST_CASE("viz: widget: a click selects the chunk under the mouse, then a drag pans", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     const Figure f = chunkFigure(100);
@@ -239,7 +239,7 @@ TEST_CASE("widget: a click selects the chunk under the mouse, then a drag pans",
     CHECK(plot.view().x.max == Approx(99.5));
 }
 
-TEST_CASE("widget: double-click fits x and y to the data again", "[viz][widget]") {
+TEST_CASE("viz: widget: double-click fits x and y to the data again", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     const Figure f = chunkFigure(100);
@@ -264,7 +264,7 @@ TEST_CASE("widget: double-click fits x and y to the data again", "[viz][widget]"
     CHECK(plot.yFollowsData());
 }
 
-TEST_CASE("widget: right-drag zooms to the box, then right-click opens the menu", "[viz][widget]") {
+TEST_CASE("viz: widget: right-drag zooms to the box, then right-click opens the menu", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     const Figure f = chunkFigure(100);
@@ -310,7 +310,7 @@ TEST_CASE("widget: right-drag zooms to the box, then right-click opens the menu"
     CHECK(clipboard.rfind("chunk,signal,threshold\n0,0,0.5\n", 0) == 0);
 }
 
-TEST_CASE("widget: a legend click hides and shows a series", "[viz][widget]") {
+TEST_CASE("viz: widget: a legend click hides and shows a series", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     Figure f = chunkFigure(60);
@@ -342,7 +342,7 @@ TEST_CASE("widget: a legend click hides and shows a series", "[viz][widget]") {
     CHECK_FALSE(plot.isHidden("threshold"));
 }
 
-TEST_CASE("widget: clicking a scatter point reports its id", "[viz][widget]") {
+TEST_CASE("viz: widget: clicking a scatter point reports its id", "[viz][widget]") {
     Harness h;
     PlotWidget plot("s");
     Figure f;
@@ -365,7 +365,32 @@ TEST_CASE("widget: clicking a scatter point reports its id", "[viz][widget]") {
     CHECK(*events.clickedUnit == 11);
 }
 
-TEST_CASE("widget: the DPI scale widens lines, padding and the default height", "[viz][widget]") {
+TEST_CASE("viz: widget: hovering near a scatter point shows a tooltip, away from every point none",
+          "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("s");
+    Figure f;
+    Series s;
+    s.kind = SeriesKind::Scatter;
+    s.name = "units";
+    s.x = {0.1, 0.5, 0.9};
+    s.y = {1.0, 3.0, 2.0};
+    f.series = {s};
+    h.frame([&] { plot.draw(f); });
+    const auto tooltipShown = [] {
+        ImGuiWindow* tooltip = ImGui::FindWindowByName("##Tooltip_00");
+        return tooltip != nullptr && tooltip->Active;
+    };
+    const Point p = pixelOf(plot, 0.5, 3.0);
+    h.mouse(p.x + 3, p.y + 4);  // 5 px off: inside the 12 px pick radius
+    h.frame([&] { plot.draw(f); });
+    CHECK(tooltipShown());
+    h.mouse(p.x + 30, p.y + 40);  // 50 px from the nearest point
+    h.frame([&] { plot.draw(f); });
+    CHECK_FALSE(tooltipShown());
+}
+
+TEST_CASE("viz: widget: the DPI scale widens lines, padding and the default height", "[viz][widget]") {
     Harness h;
     PlotWidget one("one"), two("two");
     const Figure f = chunkFigure(10);
@@ -382,7 +407,7 @@ TEST_CASE("widget: the DPI scale widens lines, padding and the default height", 
           one.layout().plot.y0 - one.layout().outer.y0);
 }
 
-TEST_CASE("widget: theme follows ImGui's style colours", "[viz][widget]") {
+TEST_CASE("viz: widget: theme follows ImGui's style colours", "[viz][widget]") {
     Harness h;
     ImGui::StyleColorsDark();
     CHECK(themeFromImGui().dark);
@@ -390,7 +415,7 @@ TEST_CASE("widget: theme follows ImGui's style colours", "[viz][widget]") {
     CHECK_FALSE(themeFromImGui().dark);
 }
 
-TEST_CASE("widget: a frame with 100,000 points stays well under a frame budget",
+TEST_CASE("viz: widget: a frame with 100,000 points stays well under a frame budget",
           "[viz][widget][perf]") {
     Harness h;
     PlotWidget plot("big");

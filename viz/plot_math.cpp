@@ -1,4 +1,5 @@
-// Plot maths: ticks, number formats, min-max decimation, hit tests and view operations.
+// Plot maths: ticks, number formats, min-max decimation, hit tests (nearest point, value at a
+// chunk) and view operations.
 #include "viz/plot_math.h"
 
 #include <algorithm>
@@ -11,6 +12,11 @@ namespace {
 
 bool finite(double v) {
     return std::isfinite(v);
+}
+
+// Series past the end of the mask count as included, as in drawFigure's `visible`.
+bool included(const std::vector<bool>& include, std::size_t i) {
+    return i >= include.size() || include[i];
 }
 
 // First index with x >= value over an ascending or implicit x.
@@ -532,6 +538,44 @@ std::ptrdiff_t nearestPoint(const XYView& d, const Transform& t, Point mouse,
             bestDistance = distance;
             best = static_cast<std::ptrdiff_t>(i);
         }
+    }
+    return best;
+}
+
+std::ptrdiff_t pointAtX(const XYView& d, double x) {
+    const std::ptrdiff_t k = nearestIndexByX(d, x);
+    if (k < 0) return -1;
+    const auto i = static_cast<std::size_t>(k);
+    if (std::abs(d.xAt(i) - x) > 0.5 || !finite(d.y[i])) return -1;
+    return k;
+}
+
+std::vector<SeriesPoint> seriesPointsAtX(const std::vector<XYView>& series,
+                                         const std::vector<bool>& include, double x) {
+    std::vector<SeriesPoint> out;
+    for (std::size_t i = 0; i < series.size(); ++i) {
+        if (!included(include, i)) continue;
+        const std::ptrdiff_t k = pointAtX(series[i], x);
+        if (k >= 0) out.push_back({i, static_cast<std::size_t>(k)});
+    }
+    return out;
+}
+
+std::optional<SeriesPoint> nearestSeriesPoint(const std::vector<XYView>& series,
+                                              const std::vector<bool>& include, const Transform& t,
+                                              Point at, double maxDistancePx) {
+    std::optional<SeriesPoint> best;
+    double radius = maxDistancePx;
+    for (std::size_t i = 0; i < series.size(); ++i) {
+        if (!included(include, i)) continue;
+        const XYView& d = series[i];
+        const std::ptrdiff_t hit = nearestPoint(d, t, at, radius);
+        if (hit < 0) continue;
+        const auto k = static_cast<std::size_t>(hit);
+        const Point p = t.toPixel(d.xAt(k), d.y[k]);
+        // Later series must come at least this near; nearestPoint's `<=` hands them a tie.
+        radius = std::hypot(p.x - at.x, p.y - at.y);
+        best = SeriesPoint{i, k};
     }
     return best;
 }

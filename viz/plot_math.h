@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,29 @@ std::ptrdiff_t nearestIndexByX(const XYView& data, double x);
 // Index of the finite point nearest `mouse` in pixels within `maxDistancePx`; -1 for none.
 std::ptrdiff_t nearestPoint(const XYView& data, const Transform& t, Point mouse,
                             double maxDistancePx);
+
+// A point of one of several series (a figure's, in figure order).
+struct SeriesPoint {
+    std::size_t series = 0;
+    std::size_t index = 0;
+};
+
+// Index of the point giving the series' value at `x` on a chunk axis: the point nearest x by x
+// (nearestIndexByX's tie rules) when it lies within half a unit of x (inclusive) and its y is
+// finite; -1 otherwise (no points, x out of range, NaN x, a gap). A gap reads as no value
+// rather than borrowing a neighbour's, and no line is interpolated: a chunk holds one value.
+std::ptrdiff_t pointAtX(const XYView& data, double x);
+// pointAtX over several series: one entry per series with a value at `x`, in series order.
+// include[i] false skips series i (hidden, or not chunk-valued); series past include's end count.
+std::vector<SeriesPoint> seriesPointsAtX(const std::vector<XYView>& series,
+                                         const std::vector<bool>& include, double x);
+// The finite point nearest `at` in pixels within `maxDistancePx` (inclusive) over several series,
+// include[] as for seriesPointsAtX. Within a series the first of equally near points wins (as
+// nearestPoint); across series an equally near point of a later series wins, since later series
+// are drawn on top. nullopt for none.
+std::optional<SeriesPoint> nearestSeriesPoint(const std::vector<XYView>& series,
+                                              const std::vector<bool>& include, const Transform& t,
+                                              Point at, double maxDistancePx);
 
 // --- View operations --------------------------------------------------------------------
 

@@ -10,9 +10,10 @@ namespace ponder::viz {
 
 namespace {
 
-constexpr float kClickSlop = 3.0f;   // pixels a press may move and still be a click
-constexpr float kBoxMinimum = 4.0f;  // pixels a box zoom must span on an axis to apply to it
-constexpr double kWheelStep = 0.8;   // range factor per wheel notch
+constexpr float kClickSlop = 3.0f;    // pixels a press may move and still be a click
+constexpr float kBoxMinimum = 4.0f;   // pixels a box zoom must span on an axis to apply to it
+constexpr double kWheelStep = 0.8;    // range factor per wheel notch
+constexpr double kPickRadius = 12.0;  // pixels (at DPI scale 1) a click or hover finds a point in
 
 ImU32 toU32(Rgba c) {
     return ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, c.a));
@@ -88,6 +89,94 @@ private:
 double minimumSpan(const Figure& figure, const Range& limits) {
     if (figure.x.integerTicks) return limits.valid() ? std::min(4.0, limits.span()) : 4.0;
     return limits.valid() ? limits.span() * 1e-6 : 1e-12;
+}
+
+// Reserves the plot's rectangle at the cursor as an invisible button, so ImGui routes the mouse
+// (both buttons) to it; returns the rectangle in screen pixels.
+Rect placePlot(const PlotOptions& options, float scale) {
+    ImVec2 size = options.size;
+    if (size.x <= 0) size.x = std::max(ImGui::GetContentRegionAvail().x, 50.0f);
+    if (size.y <= 0) size.y = 260.0f * scale;
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImGui::InvisibleButton("##plot", size,
+                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+    return {origin.x, origin.y, origin.x + size.x, origin.y + size.y};
+}
+
+// The figure's series as plot_math views, index for index.
+std::vector<XYView> seriesViews(const Figure& figure) {
+    std::vector<XYView> views;
+    views.reserve(figure.series.size());
+    for (const auto& s : figure.series)
+        views.push_back(s.view());
+    return views;
+}
+
+// The series a chunk axis reads values from: the visible ones but scatter clouds, whose points
+// are not chunks.
+std::vector<bool> chunkValued(const Figure& figure, const std::vector<bool>& visible) {
+    std::vector<bool> valued(figure.series.size());
+    for (std::size_t i = 0; i < figure.series.size(); ++i)
+        valued[i] = visible[i] && figure.series[i].kind != SeriesKind::Scatter;
+    return valued;
+}
+
+struct TooltipRow {
+    Rgba colour;
+    std::string text;
+};
+
+struct Tooltip {
+    std::string heading;  // empty: no tooltip
+    std::vector<TooltipRow> rows;
+};
+
+// The hovered chunk and each chunk-valued series' value there (a heading even with no rows, so
+// the chunk under the mouse is always named).
+Tooltip chunkTooltip(const Figure& figure, const std::vector<bool>& visible, double x,
+                     const Theme& theme) {
+    Tooltip tooltip;
+    tooltip.heading = figure.x.label.empty() ? "x" : figure.x.label;
+    tooltip.heading += " " + formatCompact(x, 6);
+    for (const auto& hit : seriesPointsAtX(seriesViews(figure), chunkValued(figure, visible), x)) {
+        const auto& s = figure.series[hit.series];
+        tooltip.rows.push_back(
+            {resolveColour(s.colour, theme), s.name + ": " + formatCompact(s.y[hit.index], 4)});
+    }
+    return tooltip;
+}
+
+// The point nearest `mouse` within `radius` pixels: its series (and unit) and both values. No
+// heading, so no tooltip, when there is none or it belongs to an unnamed series without ids.
+Tooltip pointTooltip(const Figure& figure, const std::vector<bool>& visible, const Transform& t,
+                     Point mouse, double radius, const Theme& theme) {
+    Tooltip tooltip;
+    const auto hit = nearestSeriesPoint(seriesViews(figure), visible, t, mouse, radius);
+    if (!hit) return tooltip;
+    const auto& s = figure.series[hit->series];
+    const std::size_t k = hit->index;
+    const Rgba colour = resolveColour(s.colour, theme);
+    tooltip.heading = s.name + (s.ids.empty() ? "" : ", unit " + std::to_string(s.idAt(k)));
+    tooltip.rows = {{colour, (figure.x.label.empty() ? "x" : figure.x.label) + ": " +
+                                 formatCompact(s.xAt(k), 4)},
+                    {colour, (figure.y.label.empty() ? "y" : figure.y.label) + ": " +
+                                 formatCompact(s.y[k], 4)}};
+    return tooltip;
+}
+
+void showTooltipWindow(const Tooltip& tooltip) {
+    ImGui::BeginTooltip();
+    ImGui::TextUnformatted(tooltip.heading.c_str());
+    for (const auto& row : tooltip.rows) {
+        const float h = ImGui::GetTextLineHeight() * 0.7f;
+        ImGui::ColorButton("##swatch", ImVec4(row.colour.r, row.colour.g, row.colour.b, 1.0f),
+                           ImGuiColorEditFlags_NoTooltip | ImGuiColorEditFlags_NoPicker |
+                               ImGuiColorEditFlags_NoDragDrop,
+                           ImVec2(h, h));
+        ImGui::SameLine();
+        ImGui::TextUnformatted(row.text.c_str());
+    }
+    ImGui::EndTooltip();
 }
 
 }  // namespace
@@ -171,62 +260,103 @@ Figure PlotWidget::snapshot(const Figure& figure) const {
     return out;
 }
 
+// What one draw() call's phases share. The mouse flags and the limits are taken once, against
+// the layout from before input is handled; visibility and the transform follow relayout().
+struct PlotWidget::Frame {
+    explicit Frame(Canvas& target) : canvas(target) {}
+
+    Canvas& canvas;
+    RenderStyle style;
+    Theme theme;
+    Rect outer;
+    float scale = 1.0f;
+    bool chunkAxis = false;
+    bool hovered = false;  // the plot's invisible button is hovered
+    bool inPlot = false;   // ... and the mouse is inside the axes
+    Point mouse;
+    Range limits;  // the linked plots' data extent: zoom and pan stay inside it
+    double minSpan = 0;
+    std::vector<bool> visible;
+    Transform t;
+};
+
 PlotEvents PlotWidget::draw(const Figure& figure, const PlotOptions& options) {
     return draw(figure, m_ownAxis, options);
 }
 
 PlotEvents PlotWidget::draw(const Figure& figure, LinkedXAxis& link, const PlotOptions& options) {
     PlotEvents events;
-    ImGuiIO& io = ImGui::GetIO();
     link.beginFrame(ImGui::GetFrameCount());
     ImGui::PushID(m_id.c_str());
 
     const float scale = options.dpiScale > 0 ? options.dpiScale : 1.0f;
-    ImVec2 size = options.size;
-    if (size.x <= 0) size.x = std::max(ImGui::GetContentRegionAvail().x, 50.0f);
-    if (size.y <= 0) size.y = 260.0f * scale;
-    const ImVec2 origin = ImGui::GetCursorScreenPos();
-    ImGui::InvisibleButton("##plot", size,
-                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
-    const bool hovered = ImGui::IsItemHovered();
+    const Rect outer = placePlot(options, scale);
+    ImGuiCanvas canvas(ImGui::GetWindowDrawList(), ImGui::GetFont());
+    Frame frame(canvas);
+    frame.hovered = ImGui::IsItemHovered();
+    frame.scale = scale;
+    frame.outer = outer;
+    frame.style.scale = scale;
+    frame.style.fontSize = ImGui::GetFontSize() / scale;  // text at the UI font's own size: crisp
+    frame.style.minLeftGutter = std::max(link.m_gutter, link.m_gutterNext);
+    frame.theme = options.theme ? *options.theme : themeFromImGui();
+    frame.chunkAxis = figure.x.integerTicks;
+    relayout(figure, link, frame);
+    const ImGuiIO& io = ImGui::GetIO();
+    frame.mouse = {io.MousePos.x, io.MousePos.y};
+    frame.inPlot = frame.hovered && m_layout.plot.contains(frame.mouse);
+    frame.limits = link.limits();
+    frame.minSpan = minimumSpan(figure, frame.limits);
 
-    ImDrawList* list = ImGui::GetWindowDrawList();
-    ImGuiCanvas canvas(list, ImGui::GetFont());
-    RenderStyle style;
-    style.scale = scale;
-    style.fontSize = ImGui::GetFontSize() / scale;  // text at the UI font's own size: crisp
-    style.minLeftGutter = std::max(link.m_gutter, link.m_gutterNext);
-    const Theme theme = options.theme ? *options.theme : themeFromImGui();
-    const Rect outer{origin.x, origin.y, origin.x + size.x, origin.y + size.y};
-    const bool chunkAxis = figure.x.integerTicks;
+    // Input before drawing, so a zoom or a toggle shows in the frame it happened. Every handler
+    // runs (no short-circuit): each also tracks its button's press.
+    bool changed = handleLeftButton(figure, link, frame, events);
+    changed |= handleWheel(link, frame);
+    changed |= handleRightButton(link, frame);
+    if (changed) {
+        events.viewChanged = true;
+        relayout(figure, link, frame);
+    }
+    updateHover(link, frame, events);
+    drawFigure(canvas, figure, frame.visible, m_view, m_layout, frame.theme, frame.style,
+               m_scratch);
+    drawOverlays(figure, link, options, frame);
+    showTooltip(figure, frame);
+    showContextMenu(figure, link, events);
 
-    const auto visible = visibility(figure);
-    m_view = resolveView(figure, visible, link);
-    m_layout = layoutFigure(canvas, figure, m_view, outer, style);
-    Transform t = m_layout.transform(m_view);
+    ImGui::PopID();
+    return events;
+}
+
+void PlotWidget::relayout(const Figure& figure, LinkedXAxis& link, Frame& frame) {
+    frame.visible = visibility(figure);
+    m_view = resolveView(figure, frame.visible, link);
+    m_layout = layoutFigure(frame.canvas, figure, m_view, frame.outer, frame.style);
+    frame.t = m_layout.transform(m_view);
+}
+
+std::optional<std::size_t> PlotWidget::legendEntryAt(Point p) const {
+    for (const auto& entry : m_layout.legend)
+        if (entry.box.contains(p)) return entry.series;
+    return std::nullopt;
+}
+
+// A press that stays put is a click (legend toggle or selection); one that moves pans (x
+// through the linked axis, y too when it is not following the data).
+bool PlotWidget::handleLeftButton(const Figure& figure, LinkedXAxis& link, const Frame& frame,
+                                  PlotEvents& events) {
+    const ImGuiIO& io = ImGui::GetIO();
     const Rect& plot = m_layout.plot;
-    const Point mouse{io.MousePos.x, io.MousePos.y};
-    const bool inPlot = hovered && plot.contains(mouse);
-    const Range limits = link.limits();
-    const double minSpan = minimumSpan(figure, limits);
-    const auto legendAt = [&](Point p) -> std::optional<std::size_t> {
-        for (const auto& entry : m_layout.legend)
-            if (entry.box.contains(p)) return entry.series;
-        return std::nullopt;
-    };
     bool changed = false;
-
-    // Left button: a press that stays put is a click (legend toggle or chunk selection); one
-    // that moves pans (x through the linked axis, y too when it is not following the data).
-    if (hovered && ImGui::IsMouseClicked(0)) {
+    if (frame.hovered && ImGui::IsMouseClicked(0)) {
         m_leftPress = io.MousePos;
-        m_leftOnLegend = legendAt(mouse).has_value();
+        m_leftOnLegend = legendEntryAt(frame.mouse).has_value();
     }
     if (m_leftPress && ImGui::IsMouseDown(0) && !m_leftOnLegend &&
         distance(io.MousePos, *m_leftPress) >= kClickSlop &&
         (io.MouseDelta.x != 0 || io.MouseDelta.y != 0)) {
         const double dx = io.MouseDelta.x * m_view.x.span() / std::max(1.0, plot.width());
-        link.setRange(clampRange(panBy(m_view.x, -dx), limits, minSpan));
+        link.setRange(clampRange(panBy(m_view.x, -dx), frame.limits, frame.minSpan));
         if (!m_yAuto) {
             const double dy = io.MouseDelta.y * m_view.y.span() / std::max(1.0, plot.height());
             m_y = panBy(m_view.y, dy);
@@ -236,91 +366,89 @@ PlotEvents PlotWidget::draw(const Figure& figure, LinkedXAxis& link, const PlotO
     if (m_leftPress && ImGui::IsMouseReleased(0)) {
         const ImVec2 press = *m_leftPress;
         m_leftPress.reset();
-        if (distance(io.MousePos, press) < kClickSlop) {
-            const Point at{press.x, press.y};
-            if (const auto entry = legendAt(at); entry && m_leftOnLegend) {
-                const auto& name = figure.series[*entry].name;
-                setHidden(name, !isHidden(name));
-                events.toggledSeries = *entry;
-                changed = true;
-            } else if (plot.contains(at)) {
-                if (chunkAxis) {
-                    double unit = std::round(t.pixelToX(at.x));
-                    if (limits.valid())
-                        unit = std::clamp(unit, std::ceil(limits.min), std::floor(limits.max));
-                    events.clickedUnit = static_cast<std::int64_t>(unit);
-                } else {
-                    double best = 12.0 * scale;
-                    for (std::size_t i = 0; i < figure.series.size(); ++i) {
-                        if (!visible[i]) continue;
-                        const auto& s = figure.series[i];
-                        const auto hit = nearestPoint(s.view(), t, at, best);
-                        if (hit < 0) continue;
-                        const Point p = t.toPixel(s.xAt(hit), s.y[hit]);
-                        best = std::hypot(p.x - at.x, p.y - at.y);
-                        events.clickedUnit = s.idAt(static_cast<std::size_t>(hit));
-                    }
-                }
-            }
-        }
+        if (distance(io.MousePos, press) < kClickSlop)
+            changed |= clickAt(figure, frame, {press.x, press.y}, events);
     }
-    if (inPlot && ImGui::IsMouseDoubleClicked(0)) {
+    if (frame.inPlot && ImGui::IsMouseDoubleClicked(0)) {
         link.fit();
         m_yAuto = true;
         changed = true;
     }
+    return changed;
+}
 
-    // Wheel zooms x about the cursor (shift: y).
-    if (inPlot && io.MouseWheel != 0) {
-        const double factor = std::pow(kWheelStep, io.MouseWheel);
-        if (io.KeyShift) {
-            m_y = zoomAbout(m_view.y, t.pixelToY(mouse.y), factor);
-            m_yAuto = false;
-        } else {
-            link.setRange(
-                clampRange(zoomAbout(m_view.x, t.pixelToX(mouse.x), factor), limits, minSpan));
-        }
-        changed = true;
+// A click at `at` (where the press was): on the legend entry it was pressed on, toggles that
+// series (returns true: what is visible changed); inside the axes, selects the chunk under it
+// on a chunk axis (kept inside the data), else the nearest point's id.
+bool PlotWidget::clickAt(const Figure& figure, const Frame& frame, Point at, PlotEvents& events) {
+    if (const auto entry = legendEntryAt(at); entry && m_leftOnLegend) {
+        const auto& name = figure.series[*entry].name;
+        setHidden(name, !isHidden(name));
+        events.toggledSeries = *entry;
+        return true;
     }
-
-    // Right button: drag a box to zoom to it; click for the context menu.
-    if (hovered && ImGui::IsMouseClicked(1)) m_rightPress = io.MousePos;
-    if (m_rightPress && ImGui::IsMouseReleased(1)) {
-        const ImVec2 a = *m_rightPress, b = io.MousePos;
-        m_rightPress.reset();
-        const bool wide = std::abs(b.x - a.x) >= kBoxMinimum;
-        const bool tall = std::abs(b.y - a.y) >= kBoxMinimum;
-        if ((wide || tall) && plot.contains({a.x, a.y})) {
-            if (wide) {
-                const double x0 = t.pixelToX(std::min(a.x, b.x)),
-                             x1 = t.pixelToX(std::max(a.x, b.x));
-                link.setRange(clampRange({x0, x1}, limits, minSpan));
-            }
-            if (tall) {
-                m_y = {t.pixelToY(std::max(a.y, b.y)), t.pixelToY(std::min(a.y, b.y))};
-                m_yAuto = false;
-            }
-            changed = true;
-        } else if (!wide && !tall) {
-            ImGui::OpenPopup("##context");
-        }
+    if (!m_layout.plot.contains(at)) return false;
+    if (frame.chunkAxis) {
+        double unit = std::round(frame.t.pixelToX(at.x));
+        if (frame.limits.valid())
+            unit = std::clamp(unit, std::ceil(frame.limits.min), std::floor(frame.limits.max));
+        events.clickedUnit = static_cast<std::int64_t>(unit);
+        return false;
     }
+    const auto hit = nearestSeriesPoint(seriesViews(figure), frame.visible, frame.t, at,
+                                        kPickRadius * frame.scale);
+    if (hit) events.clickedUnit = figure.series[hit->series].idAt(hit->index);
+    return false;
+}
 
-    if (changed) {
-        events.viewChanged = true;
-        const auto nowVisible = visibility(figure);
-        m_view = resolveView(figure, nowVisible, link);
-        m_layout = layoutFigure(canvas, figure, m_view, outer, style);
-        t = m_layout.transform(m_view);
+// Wheel zooms x about the cursor (shift: y).
+bool PlotWidget::handleWheel(LinkedXAxis& link, const Frame& frame) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (!frame.inPlot || io.MouseWheel == 0) return false;
+    const double factor = std::pow(kWheelStep, io.MouseWheel);
+    if (io.KeyShift) {
+        m_y = zoomAbout(m_view.y, frame.t.pixelToY(frame.mouse.y), factor);
+        m_yAuto = false;
+    } else {
+        const Range zoomed = zoomAbout(m_view.x, frame.t.pixelToX(frame.mouse.x), factor);
+        link.setRange(clampRange(zoomed, frame.limits, frame.minSpan));
     }
-    const auto shown = visibility(figure);
+    return true;
+}
 
-    // Hover: chunk axes share the crosshair through the link, snapped to whole chunks.
-    const bool buttonsUp = !ImGui::IsMouseDown(0) && !ImGui::IsMouseDown(1);
+// Right button: drag a box to zoom to it; click for the context menu.
+bool PlotWidget::handleRightButton(LinkedXAxis& link, const Frame& frame) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (frame.hovered && ImGui::IsMouseClicked(1)) m_rightPress = io.MousePos;
+    if (!m_rightPress || !ImGui::IsMouseReleased(1)) return false;
+    const ImVec2 a = *m_rightPress, b = io.MousePos;
+    m_rightPress.reset();
+    const bool wide = std::abs(b.x - a.x) >= kBoxMinimum;
+    const bool tall = std::abs(b.y - a.y) >= kBoxMinimum;
+    if (!wide && !tall) {
+        ImGui::OpenPopup("##context");
+        return false;
+    }
+    // A box started outside the axes (on the legend, say) zooms nothing.
+    if (!m_layout.plot.contains({a.x, a.y})) return false;
+    const Transform& t = frame.t;
+    if (wide) {
+        const double x0 = t.pixelToX(std::min(a.x, b.x)), x1 = t.pixelToX(std::max(a.x, b.x));
+        link.setRange(clampRange({x0, x1}, frame.limits, frame.minSpan));
+    }
+    if (tall) {
+        m_y = {t.pixelToY(std::max(a.y, b.y)), t.pixelToY(std::min(a.y, b.y))};
+        m_yAuto = false;
+    }
+    return true;
+}
+
+// Chunk axes share the crosshair through the link, snapped to whole chunks.
+void PlotWidget::updateHover(LinkedXAxis& link, const Frame& frame, PlotEvents& events) {
     m_hoverX.reset();
-    if (inPlot && !m_rightPress) {
-        double x = t.pixelToX(mouse.x);
-        if (chunkAxis) {
+    if (frame.inPlot && !m_rightPress) {
+        double x = frame.t.pixelToX(frame.mouse.x);
+        if (frame.chunkAxis) {
             x = std::round(x);
             link.m_hoverNext = x;
             events.hoveredUnit = static_cast<std::int64_t>(x);
@@ -328,156 +456,126 @@ PlotEvents PlotWidget::draw(const Figure& figure, LinkedXAxis& link, const PlotO
         m_hoverX = x;
     }
     link.m_gutterNext = std::max(link.m_gutterNext, m_layout.leftGutter);
+}
 
-    drawFigure(canvas, figure, shown, m_view, m_layout, theme, style, m_scratch);
+// Selection, crosshair and the box-zoom rectangle, clipped to the axes.
+void PlotWidget::drawOverlays(const Figure& figure, const LinkedXAxis& link,
+                              const PlotOptions& options, const Frame& frame) const {
+    frame.canvas.pushClip(m_layout.plot);
+    if (options.selectedUnit) drawSelection(figure, *options.selectedUnit, frame);
+    drawCrosshair(figure, link, frame);
+    drawBoxZoom(frame);
+    frame.canvas.popClip();
+}
 
-    // Overlays: selection, crosshair with the hovered values, box-zoom rectangle.
-    canvas.pushClip(m_layout.plot);
+// A chunk axis marks the selected chunk with a line; other axes ring every point with its id.
+void PlotWidget::drawSelection(const Figure& figure, std::int64_t unit, const Frame& frame) const {
     const Rect& area = m_layout.plot;
-    if (options.selectedUnit) {
-        const Rgba colour = resolveColour(Colour::foreground(0.55f), theme);
-        if (chunkAxis) {
-            const double x = t.xToPixel(static_cast<double>(*options.selectedUnit));
-            const Point line[2] = {{x, area.y0}, {x, area.y1}};
-            canvas.polyline(line, 2, colour, 2.0 * scale);
-        } else {
-            for (std::size_t i = 0; i < figure.series.size(); ++i) {
-                if (!shown[i]) continue;
-                const auto& s = figure.series[i];
-                for (std::size_t k = 0; k < s.size(); ++k)
-                    if (s.idAt(k) == *options.selectedUnit && std::isfinite(s.y[k]))
-                        canvas.strokeCircle(t.toPixel(s.xAt(k), s.y[k]), 6.0 * scale, colour,
-                                            1.5 * scale);
-            }
-        }
-    }
-    const auto crosshair = chunkAxis ? link.hoverX() : m_hoverX;
-    if (crosshair && chunkAxis) {
-        const double x = t.xToPixel(*crosshair);
+    const Rgba colour = resolveColour(Colour::foreground(0.55f), frame.theme);
+    if (frame.chunkAxis) {
+        const double x = frame.t.xToPixel(static_cast<double>(unit));
         const Point line[2] = {{x, area.y0}, {x, area.y1}};
-        canvas.polyline(line, 2, resolveColour(Colour::muted(0.8f), theme), 1.0 * scale);
+        frame.canvas.polyline(line, 2, colour, 2.0 * frame.scale);
+        return;
+    }
+    for (std::size_t i = 0; i < figure.series.size(); ++i) {
+        if (!frame.visible[i]) continue;
+        const auto& s = figure.series[i];
+        for (std::size_t k = 0; k < s.size(); ++k)
+            if (s.idAt(k) == unit && std::isfinite(s.y[k]))
+                frame.canvas.strokeCircle(frame.t.toPixel(s.xAt(k), s.y[k]), 6.0 * frame.scale,
+                                          colour, 1.5 * frame.scale);
+    }
+}
+
+// Chunk axes: the shared crosshair in every linked plot, hovered or not, with a dot on each
+// series' value there. Other axes: a cross at the mouse while it is in the axes.
+void PlotWidget::drawCrosshair(const Figure& figure, const LinkedXAxis& link,
+                               const Frame& frame) const {
+    const Rect& area = m_layout.plot;
+    if (frame.chunkAxis) {
+        const auto x = link.hoverX();
+        if (!x) return;
+        const double px = frame.t.xToPixel(*x);
+        const Point line[2] = {{px, area.y0}, {px, area.y1}};
+        frame.canvas.polyline(line, 2, resolveColour(Colour::muted(0.8f), frame.theme),
+                              1.0 * frame.scale);
+        const auto hits =
+            seriesPointsAtX(seriesViews(figure), chunkValued(figure, frame.visible), *x);
+        for (const auto& hit : hits) {
+            const auto& s = figure.series[hit.series];
+            frame.canvas.fillCircle(frame.t.toPixel(s.xAt(hit.index), s.y[hit.index]),
+                                    3.0 * frame.scale, resolveColour(s.colour, frame.theme));
+        }
+    } else if (m_hoverX && frame.inPlot) {
+        const Rgba colour = resolveColour(Colour::muted(0.6f), frame.theme);
+        const Point v[2] = {{frame.mouse.x, area.y0}, {frame.mouse.x, area.y1}};
+        const Point h[2] = {{area.x0, frame.mouse.y}, {area.x1, frame.mouse.y}};
+        frame.canvas.polyline(v, 2, colour, 1.0 * frame.scale);
+        frame.canvas.polyline(h, 2, colour, 1.0 * frame.scale);
+    }
+}
+
+void PlotWidget::drawBoxZoom(const Frame& frame) const {
+    if (!m_rightPress || !ImGui::IsMouseDown(1) ||
+        !m_layout.plot.contains({m_rightPress->x, m_rightPress->y}))
+        return;
+    const Point& mouse = frame.mouse;
+    const Rect box{
+        std::min<double>(m_rightPress->x, mouse.x), std::min<double>(m_rightPress->y, mouse.y),
+        std::max<double>(m_rightPress->x, mouse.x), std::max<double>(m_rightPress->y, mouse.y)};
+    frame.canvas.fillRect(box, resolveColour(Colour::series(kSkyBlue, 0.18f), frame.theme));
+    const Point edge[5] = {
+        {box.x0, box.y0}, {box.x1, box.y0}, {box.x1, box.y1}, {box.x0, box.y1}, {box.x0, box.y0}};
+    frame.canvas.polyline(edge, 5, resolveColour(Colour::series(kSkyBlue), frame.theme),
+                          1.0 * frame.scale);
+}
+
+// Every visible series' value at the hovered chunk, or the nearest point; not while a button
+// is down (a drag is under way) or the menu is open.
+void PlotWidget::showTooltip(const Figure& figure, const Frame& frame) const {
+    const bool buttonsUp = !ImGui::IsMouseDown(0) && !ImGui::IsMouseDown(1);
+    if (!frame.inPlot || !buttonsUp || !m_hoverX || ImGui::IsPopupOpen("##context")) return;
+    const Tooltip tooltip = frame.chunkAxis
+                                ? chunkTooltip(figure, frame.visible, *m_hoverX, frame.theme)
+                                : pointTooltip(figure, frame.visible, frame.t, frame.mouse,
+                                               kPickRadius * frame.scale, frame.theme);
+    if (!tooltip.heading.empty()) showTooltipWindow(tooltip);
+}
+
+void PlotWidget::showContextMenu(const Figure& figure, LinkedXAxis& link, PlotEvents& events) {
+    if (!ImGui::BeginPopup("##context")) return;
+    if (ImGui::MenuItem("Fit", "double-click")) {
+        link.fit();
+        m_yAuto = true;
+        events.viewChanged = true;
+    }
+    if (ImGui::MenuItem("Fit y to visible x", nullptr, m_yAuto)) {
+        if (m_yAuto) m_y = m_view.y;  // keep what is shown, then let the user move it
+        m_yAuto = !m_yAuto;
+        events.viewChanged = true;
+    }
+    if (ImGui::BeginMenu("Series")) {
         for (std::size_t i = 0; i < figure.series.size(); ++i) {
             const auto& s = figure.series[i];
-            if (!shown[i] || s.kind == SeriesKind::Scatter) continue;
-            const auto k = nearestIndexByX(s.view(), *crosshair);
-            if (k < 0 || std::abs(s.xAt(k) - *crosshair) > 0.5 || !std::isfinite(s.y[k])) continue;
-            canvas.fillCircle(t.toPixel(s.xAt(k), s.y[k]), 3.0 * scale,
-                              resolveColour(s.colour, theme));
-        }
-    } else if (crosshair && inPlot) {
-        const Rgba colour = resolveColour(Colour::muted(0.6f), theme);
-        const Point v[2] = {{mouse.x, area.y0}, {mouse.x, area.y1}};
-        const Point h[2] = {{area.x0, mouse.y}, {area.x1, mouse.y}};
-        canvas.polyline(v, 2, colour, 1.0 * scale);
-        canvas.polyline(h, 2, colour, 1.0 * scale);
-    }
-    if (m_rightPress && ImGui::IsMouseDown(1) &&
-        area.contains({m_rightPress->x, m_rightPress->y})) {
-        const Rect box{
-            std::min<double>(m_rightPress->x, mouse.x), std::min<double>(m_rightPress->y, mouse.y),
-            std::max<double>(m_rightPress->x, mouse.x), std::max<double>(m_rightPress->y, mouse.y)};
-        canvas.fillRect(box, resolveColour(Colour::series(kSkyBlue, 0.18f), theme));
-        const Point edge[5] = {{box.x0, box.y0},
-                               {box.x1, box.y0},
-                               {box.x1, box.y1},
-                               {box.x0, box.y1},
-                               {box.x0, box.y0}};
-        canvas.polyline(edge, 5, resolveColour(Colour::series(kSkyBlue), theme), 1.0 * scale);
-    }
-    canvas.popClip();
-
-    // Tooltip: every visible series' value at the hovered chunk, or the nearest scatter point.
-    if (inPlot && buttonsUp && m_hoverX && !ImGui::IsPopupOpen("##context")) {
-        struct Row {
-            Rgba colour;
-            std::string text;
-        };
-        std::vector<Row> rows;
-        std::string heading;
-        if (chunkAxis) {
-            heading = figure.x.label.empty() ? "x" : figure.x.label;
-            heading += " " + formatCompact(*m_hoverX, 6);
-            for (std::size_t i = 0; i < figure.series.size(); ++i) {
-                const auto& s = figure.series[i];
-                if (!shown[i] || s.kind == SeriesKind::Scatter) continue;
-                const auto k = nearestIndexByX(s.view(), *m_hoverX);
-                if (k < 0 || std::abs(s.xAt(k) - *m_hoverX) > 0.5 || !std::isfinite(s.y[k]))
-                    continue;
-                rows.push_back(
-                    {resolveColour(s.colour, theme), s.name + ": " + formatCompact(s.y[k], 4)});
-            }
-        } else {
-            double best = 12.0 * scale;
-            for (std::size_t i = 0; i < figure.series.size(); ++i) {
-                if (!shown[i]) continue;
-                const auto& s = figure.series[i];
-                const auto hit = nearestPoint(s.view(), t, mouse, best);
-                if (hit < 0) continue;
-                const Point p = t.toPixel(s.xAt(hit), s.y[hit]);
-                best = std::hypot(p.x - mouse.x, p.y - mouse.y);
-                const auto k = static_cast<std::size_t>(hit);
-                heading = s.name + (s.ids.empty() ? "" : ", unit " + std::to_string(s.idAt(k)));
-                rows = {{resolveColour(s.colour, theme),
-                         (figure.x.label.empty() ? "x" : figure.x.label) + ": " +
-                             formatCompact(s.xAt(k), 4)},
-                        {resolveColour(s.colour, theme),
-                         (figure.y.label.empty() ? "y" : figure.y.label) + ": " +
-                             formatCompact(s.y[k], 4)}};
+            if (s.name.empty()) continue;
+            if (ImGui::MenuItem(s.name.c_str(), nullptr, !isHidden(s.name))) {
+                setHidden(s.name, !isHidden(s.name));
+                events.toggledSeries = i;
             }
         }
-        if (!heading.empty()) {
-            ImGui::BeginTooltip();
-            ImGui::TextUnformatted(heading.c_str());
-            for (const auto& row : rows) {
-                const float h = ImGui::GetTextLineHeight() * 0.7f;
-                ImGui::ColorButton("##swatch",
-                                   ImVec4(row.colour.r, row.colour.g, row.colour.b, 1.0f),
-                                   ImGuiColorEditFlags_NoTooltip | ImGuiColorEditFlags_NoPicker |
-                                       ImGuiColorEditFlags_NoDragDrop,
-                                   ImVec2(h, h));
-                ImGui::SameLine();
-                ImGui::TextUnformatted(row.text.c_str());
-            }
-            ImGui::EndTooltip();
-        }
+        ImGui::EndMenu();
     }
-
-    if (ImGui::BeginPopup("##context")) {
-        if (ImGui::MenuItem("Fit", "double-click")) {
-            link.fit();
-            m_yAuto = true;
-            events.viewChanged = true;
-        }
-        if (ImGui::MenuItem("Fit y to visible x", nullptr, m_yAuto)) {
-            if (m_yAuto) m_y = m_view.y;  // keep what is shown, then let the user move it
-            m_yAuto = !m_yAuto;
-            events.viewChanged = true;
-        }
-        if (ImGui::BeginMenu("Series")) {
-            for (std::size_t i = 0; i < figure.series.size(); ++i) {
-                const auto& s = figure.series[i];
-                if (s.name.empty()) continue;
-                if (ImGui::MenuItem(s.name.c_str(), nullptr, !isHidden(s.name))) {
-                    setHidden(s.name, !isHidden(s.name));
-                    events.toggledSeries = i;
-                }
-            }
-            ImGui::EndMenu();
-        }
-        ImGui::Separator();
-        if (ImGui::MenuItem("Export PNG...")) events.exportRequested = ImageFormat::Png;
-        if (ImGui::MenuItem("Export SVG...")) events.exportRequested = ImageFormat::Svg;
-        if (ImGui::MenuItem("Export PDF...")) events.exportRequested = ImageFormat::Pdf;
-        ImGui::Separator();
-        if (ImGui::MenuItem("Copy CSV")) {
-            ImGui::SetClipboardText(figureCsv(snapshot(figure)).c_str());
-            events.csvCopied = true;
-        }
-        ImGui::EndPopup();
+    ImGui::Separator();
+    if (ImGui::MenuItem("Export PNG...")) events.exportRequested = ImageFormat::Png;
+    if (ImGui::MenuItem("Export SVG...")) events.exportRequested = ImageFormat::Svg;
+    if (ImGui::MenuItem("Export PDF...")) events.exportRequested = ImageFormat::Pdf;
+    ImGui::Separator();
+    if (ImGui::MenuItem("Copy CSV")) {
+        ImGui::SetClipboardText(figureCsv(snapshot(figure)).c_str());
+        events.csvCopied = true;
     }
-
-    ImGui::PopID();
-    return events;
+    ImGui::EndPopup();
 }
 
 Theme themeFromImGui() {

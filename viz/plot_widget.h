@@ -86,8 +86,28 @@ public:
     Figure snapshot(const Figure& figure) const;
 
 private:
+    struct Frame;  // what one draw() call's phases share; defined in plot_widget.cpp
+
     std::vector<bool> visibility(const Figure& figure) const;
     View resolveView(const Figure& figure, const std::vector<bool>& visible, LinkedXAxis& link);
+    std::optional<std::size_t> legendEntryAt(Point p) const;
+
+    // draw()'s phases, in the order it runs them. The input handlers return whether the view
+    // or the visible series changed.
+    void relayout(const Figure& figure, LinkedXAxis& link, Frame& frame);
+    bool handleLeftButton(const Figure& figure, LinkedXAxis& link, const Frame& frame,
+                          PlotEvents& events);
+    bool clickAt(const Figure& figure, const Frame& frame, Point at, PlotEvents& events);
+    bool handleWheel(LinkedXAxis& link, const Frame& frame);
+    bool handleRightButton(LinkedXAxis& link, const Frame& frame);
+    void updateHover(LinkedXAxis& link, const Frame& frame, PlotEvents& events);
+    void drawOverlays(const Figure& figure, const LinkedXAxis& link, const PlotOptions& options,
+                      const Frame& frame) const;
+    void drawSelection(const Figure& figure, std::int64_t unit, const Frame& frame) const;
+    void drawCrosshair(const Figure& figure, const LinkedXAxis& link, const Frame& frame) const;
+    void drawBoxZoom(const Frame& frame) const;
+    void showTooltip(const Figure& figure, const Frame& frame) const;
+    void showContextMenu(const Figure& figure, LinkedXAxis& link, PlotEvents& events);
 
     std::string m_id;
     LinkedXAxis m_ownAxis;

@@ -4,7 +4,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
-#include "app/cli/corpus_files.h"
+#include "core/data/corpus_files.h"
 #include "core/runtime/benchmarks.h"
 #include "core/runtime/runtime.h"
 
@@ -64,7 +64,7 @@ int runBench(const Arguments& rawArgs) {
     if (const auto tokenizer = args.value("--tokenizer")) {
         auto roots = args.values("--corpus");
         if (roots.empty()) roots.push_back("/usr/lib/python3.11");
-        const auto corpus = selectCorpusFiles(roots, {".py"}, 2u << 20);
+        const auto corpus = core::selectCorpusFiles(roots, {".py"}, 2u << 20);
         if (corpus.files.empty())
             throw UsageError("no .py files found for the tokenizer benchmark");
         const auto result = core::benchmarkTokenizer(*tokenizer, corpus.files);

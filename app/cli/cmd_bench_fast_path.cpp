@@ -9,8 +9,8 @@
 #include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
 #include "core/gating/calibration.h"
+#include "core/runtime/fast_path_bench.h"
 #include "core/util/errors.h"
-#include "core/eval/fast_path.h"
 
 namespace ponder::app {
 

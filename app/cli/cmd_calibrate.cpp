@@ -17,7 +17,7 @@ int runCalibrate(const Arguments& rawArgs) {
         throw UsageError("calibrate measures the model as it is used; drop --shuffle/--causal-k");
     const auto result = runEvaluation(args);
     if (result.cancelled)
-        throw core::PonderError("calibration cancelled; nothing written",
+        throw core::CancelledError("calibration cancelled; nothing written",
                                 "run it again and let it finish");
 
     auto calibration = core::calibrationFromRecords(result.units);

@@ -11,8 +11,8 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
-#include "core/text/bpe_tokenizer.h"
 #include "core/data/corpus.h"
+#include "core/text/bpe_tokenizer.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 #include "core/util/sha256.h"
@@ -97,7 +97,7 @@ int runCorpusBuild(const Arguments& rawArgs) {
     }
     if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
     if (build.cancelled)
-        throw core::PonderError("corpus build cancelled; nothing written",
+        throw core::CancelledError("corpus build cancelled; nothing written",
                                 "run the command again to build the corpus");
 
     const auto manifest = core::corpusManifestTsv(build);

@@ -4,15 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <optional>
 
 #include "app/cli/commands.h"
 #include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
-#include "core/util/errors.h"
 #include "core/report/eval_json.h"
+#include "core/store/run_recorder.h"
+#include "core/util/errors.h"
 #include "core/util/file_io.h"
-#include "core/store/run_store.h"
 
 namespace ponder::app {
 
@@ -25,18 +24,28 @@ std::string formatted(const char* format, double value) {
     return text;
 }
 
+void printRow(const std::string& label, const core::PolicySummary& s, const std::string& note) {
+    std::string name = label;
+    name.resize(std::max<std::size_t>(name.size(), 16), ' ');
+    std::cout << name << "  " << formatted("%.4f", s.loss) << "   " << formatted("%.2f", s.rate)
+              << "   " << formatted("%.2f", s.cost) << "   "
+              << formatted("%6.1f%%", 100 * s.recovery) << "   "
+              << formatted("%6.1f%%", 100 * s.agreement) << note << "\n";
+}
+
+// Random's row is its expectation at ρ; the seeded draw the JSON and the store keep is shown
+// beside it, since on a few units one draw can land far from ρ.
 void printSummary(const core::RunAnalysis& analysis) {
     std::cout << "\nmethod            loss     rate   cost   recovery  agreement   ("
               << analysis.table.size() << " units)\n";
     for (const auto& policy : analysis.policies) {
-        const auto& s = policy.summary;
-        std::string name = policy.method;
-        if (policy.method == "Ours") name += " (" + policy.spec.name + ")";
-        name.resize(std::max<std::size_t>(name.size(), 16), ' ');
-        std::cout << name << "  " << formatted("%.4f", s.loss) << "   " << formatted("%.2f", s.rate)
-                  << "   " << formatted("%.2f", s.cost) << "   "
-                  << formatted("%6.1f%%", 100 * s.recovery) << "   "
-                  << formatted("%6.1f%%", 100 * s.agreement) << "\n";
+        if (policy.method == "Random Skip") {
+            printRow(policy.method, core::expectedRandomSummary(analysis),
+                     "   expected; seeded draw " + formatted("%.4f", policy.summary.loss) +
+                         " at rate " + formatted("%.2f", policy.summary.rate));
+            continue;
+        }
+        printRow(core::displayName(policy), policy.summary, "");
     }
 }
 
@@ -58,35 +67,29 @@ int runEval(const Arguments& rawArgs) {
     const auto jsonPath = args.value("--json");
     const bool quiet = args.flag("--quiet");
 
-    std::optional<core::RunStore> store;
-    std::int64_t runId = -1;
-    if (const auto db = args.value("--db")) store.emplace(*db);
+    // Opens the database before any model work (a locked or damaged one costs nothing); a run
+    // whose evaluation throws is marked failed by the recorder, never left `running`.
+    core::RecorderOptions recording;
+    if (const auto db = args.value("--db")) recording.database = *db;
+    recording.label = args.valueOr("--label", "");
+    core::RunRecorder recorder(settings, recording);
     EvaluationHooks hooks;
     hooks.keepTokenLosses = args.flag("--token-losses");
-    if (store) {
-        hooks.onStart = [&](const core::RunDescription& run, const core::EvalPlan& plan) {
-            auto description = run;
-            description.rate = settings.ours.rate;
-            runId = store->beginRun(description, core::analysisSettingsJson(settings),
-                                    settings.ours.seed, core::storedInputFiles(plan));
-            if (const auto label = args.value("--label")) store->setLabel(runId, *label);
-        };
-        hooks.onBatch = [&](const std::vector<core::UnitRecord>& units) {
-            store->appendUnits(runId, units);
-        };
-    }
+    hooks.onStart = [&](const core::RunDescription& run, const core::EvalPlan& plan) {
+        auto description = run;
+        description.rate = settings.ours.rate;
+        recorder.begin(description, plan);
+    };
+    hooks.onUnit = [&](const core::UnitRecord& unit) { recorder.add(unit); };
     auto result = runEvaluation(args, hooks);
     auto& run = result.run;
     run.rate = settings.ours.rate;
 
-    const auto analysis = core::analyseUnits(core::unitTableFrom(result.units), settings);
-    if (store) {
-        store->savePolicies(runId, core::storedPolicies(analysis, settings));
-        store->finishRun(runId,
-                         result.cancelled ? core::RunStatus::Cancelled : core::RunStatus::Complete,
-                         run.seconds, run.tokensPerSecond);
-        if (!quiet) std::cerr << "stored as run " << runId << " in " << *args.value("--db") << "\n";
-    }
+    const auto analysis = recorder.finish(result.cancelled, run.seconds, run.tokensPerSecond);
+    const bool stored = recorder.runId().has_value();
+    if (stored && !quiet)
+        std::cerr << "stored as run " << *recorder.runId() << " in " << recording.database.string()
+                  << "\n";
     if (!result.units.empty()) printSummary(analysis);
     if (jsonPath) {
         core::writeFileAtomic(*jsonPath, core::evalJson(run, result.units, analysis));
@@ -94,7 +97,7 @@ int runEval(const Arguments& rawArgs) {
     }
     if (result.cancelled) {
         std::cerr << "error: cancelled after " << result.units.size() << " units"
-                  << (store ? " (they are stored)" : "") << "\nhint: run it again to finish\n";
+                  << (stored ? " (they are stored)" : "") << "\nhint: run it again to finish\n";
         return 1;
     }
     return 0;

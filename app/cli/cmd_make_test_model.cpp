@@ -3,7 +3,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
-#include "app/cli/corpus_files.h"
+#include "core/data/corpus_files.h"
 #include "core/model/model_dir.h"
 
 namespace ponder::app {
@@ -34,7 +34,7 @@ int runMakeTestModel(const Arguments& rawArgs) {
     options.vocab = static_cast<std::size_t>(vocab);
     if (const auto from = args.value("--tokenizer-from")) options.tokenizerFrom = *from;
     options.withTtt = args.flag("--ttt");
-    const auto corpus = selectCorpusFiles(args.values("--corpus"), {});
+    const auto corpus = core::selectCorpusFiles(args.values("--corpus"), {});
     options.corpus = corpus.files;
     const auto summary = core::makeTestModel(args.positionals().front(), options);
     std::cout << "wrote " << args.positionals().front() << ": " << options.layers << " layers, "

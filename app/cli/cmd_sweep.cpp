@@ -6,9 +6,9 @@
 #include "app/cli/commands.h"
 #include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
-#include "core/util/file_io.h"
-#include "core/store/run_store.h"
 #include "core/report/table_format.h"
+#include "core/store/run_store.h"
+#include "core/util/file_io.h"
 
 namespace ponder::app {
 

@@ -4,7 +4,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
-#include "app/cli/corpus_files.h"
+#include "core/data/corpus_files.h"
 #include "core/text/bpe_trainer.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
@@ -26,7 +26,7 @@ int runTrainTokenizer(const Arguments& rawArgs) {
     for (auto ext : args.values("--ext"))
         extensions.push_back(ext[0] == '.' ? ext : "." + ext);
 
-    const auto corpus = selectCorpusFiles(args.positionals(), extensions);
+    const auto corpus = core::selectCorpusFiles(args.positionals(), extensions);
     if (corpus.files.empty())
         throw core::InputError("no usable text files in the corpus",
                                "check the paths and --ext; binary and non-UTF-8 files are skipped");

@@ -2,7 +2,6 @@
 #include "app/cli/eval_runner.h"
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -99,8 +98,8 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
         }
     }
     if (!args.flag("--quiet")) {
-        for (const auto& skipped : plan.skipped)
-            std::cerr << "skipped " << skipped << "\n";
+        for (const auto& line : core::skippedReport(plan))
+            std::cerr << line << "\n";
         std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
                   << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk << ", "
                   << plan.droppedTokens << " tokens in no unit), device " << evaluator.device()
@@ -124,23 +123,13 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
     if (hooks.onStart) hooks.onStart(run, plan);
 
     InterruptGuard interruptGuard;
-    std::vector<core::UnitRecord> pending;
-    auto lastFlush = std::chrono::steady_clock::now();
-    const auto flush = [&] {
-        if (hooks.onBatch && !pending.empty()) hooks.onBatch(pending);
-        pending.clear();
-        lastFlush = std::chrono::steady_clock::now();
-    };
     core::EvalProgress last;
     double lastPrinted = -10.0;
     const bool finished = evaluator.run(
         plan,
         [&](const core::UnitRecord& record) {
             result.units.push_back(record);
-            pending.push_back(record);
-            if (pending.size() >= 32 ||
-                std::chrono::steady_clock::now() - lastFlush >= std::chrono::seconds(1))
-                flush();
+            if (hooks.onUnit) hooks.onUnit(record);
         },
         [&](const core::EvalProgress& progress) {
             last = progress;
@@ -152,7 +141,6 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
                       << formatted("%.0f", progress.etaSeconds) << " s\n";
         },
         InterruptGuard::flag());
-    flush();
     result.cancelled = !finished;
     run.cancelled = result.cancelled;
     run.seconds = last.elapsedSeconds;

@@ -1,6 +1,6 @@
 // The evaluation part shared by `ponder eval`, `calibrate` and `sweep`: model and input
-// options, the plan, progress on stderr, Ctrl-C as a clean cancel, and units handed to the
-// caller in batches (so a run store can commit one transaction per batch).
+// options, the plan, progress on stderr, Ctrl-C as a clean cancel, and each unit handed to the
+// caller as it finishes (`ponder eval` records them with core::RunRecorder).
 #pragma once
 
 #include <atomic>
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "app/cli/cli_args.h"
-#include "core/report/eval_json.h"
 #include "core/eval/evaluator.h"
+#include "core/report/eval_json.h"
 
 namespace ponder::app {
 
@@ -27,9 +27,8 @@ struct EvaluationResult {
 struct EvaluationHooks {
     // Called before the first unit, with the run description (for a store's run row).
     std::function<void(const core::RunDescription&, const core::EvalPlan&)> onStart;
-    // Called with units in order, a batch at a time (at most every second or 32 units,
-    // and once at the end).
-    std::function<void(const std::vector<core::UnitRecord>&)> onBatch;
+    // Called with each unit, in order, as it finishes.
+    std::function<void(const core::UnitRecord&)> onUnit;
     bool keepTokenLosses = false;
 };
 

@@ -153,11 +153,6 @@ void printOverview() {
     std::cout << "\nRun `ponder COMMAND --help` for a command's options.\n";
 }
 
-// c10 errors carry a multi-line backtrace: the first line is the reason.
-std::string firstLine(const std::string& text) {
-    return text.substr(0, text.find('\n'));
-}
-
 }  // namespace
 
 int dispatch(int argc, char** argv) {
@@ -180,13 +175,9 @@ int dispatch(int argc, char** argv) {
             std::cerr << "error: " << error.what() << "\nhint: run `ponder " << name
                       << " --help` for the options\n";
             return 2;
-        } catch (const core::PonderError& error) {
-            std::cerr << "error: " << error.what() << "\nhint: " << error.hint() << "\n";
-            return 1;
-        } catch (const std::exception& error) {
-            std::cerr << "error: " << firstLine(error.what())
-                      << "\nhint: this looks like a bug or an unusual input; please report it "
-                         "with the command line\n";
+        } catch (...) {
+            const auto report = core::describeError(std::current_exception());
+            std::cerr << "error: " << report.what << "\nhint: " << report.hint << "\n";
             return 1;
         }
     }

@@ -6,20 +6,19 @@
 #include <sstream>
 
 #include "app/cli/cli_args.h"
+#include "core/gating/metrics.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
-#include "core/gating/metrics.h"
 
 namespace ponder::app {
 
-viz::RunFigureData runFigureData(const core::AnalysedRun& run,
-                                 const core::AnalysisSettings& settings) {
-    const auto& analysis = run.analysis;
+viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
+                                 const core::AnalysisSettings& settings, const std::string& title) {
     const auto& table = analysis.table;
     const auto& ours = analysis.find("Ours");
     const auto& oracle = analysis.find("Oracle");
     viz::RunFigureData data;
-    data.title = run.name;
+    data.title = title;
     data.signalName = core::signalName(ours.spec.signal);
     data.policyName = ours.method;
     data.signal = table.signal(ours.spec.signal);
@@ -78,6 +77,12 @@ std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
                                                    const core::AnalysisSettings& settings,
                                                    const FigureFormats& formats,
                                                    const std::filesystem::path& dir, double dpi) {
+    return writeFigures(runFigureData(run.analysis, settings, run.name), formats, dir, dpi);
+}
+
+std::vector<std::filesystem::path> writeFigures(const viz::RunFigureData& data,
+                                                const FigureFormats& formats,
+                                                const std::filesystem::path& dir, double dpi) {
     viz::ExportOptions options;
     options.dpi = dpi;
     std::vector<std::filesystem::path> written;
@@ -96,7 +101,7 @@ std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
         core::writeFileAtomic(path, bytes);
         written.push_back(path);
     };
-    const auto figures = viz::runFigures(runFigureData(run, settings));
+    const auto figures = viz::runFigures(data);
     std::vector<const viz::Figure*> all;
     for (const auto& figure : figures) {
         if (figure.inOverview) all.push_back(&figure.figure);

@@ -1,22 +1,22 @@
-// `ponder export --figures`: a stored run's analysis (core) turned into the plain inputs of the
-// run figures (viz), and the four figures written next to the run's tables.
+// A run's analysis (core) turned into the plain inputs of the run figures (viz), and the
+// figures written to files: `ponder export --figures`, the studio's plots and its exports.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "core/report/exports.h"
 #include "core/gating/run_analysis.h"
+#include "core/report/exports.h"
 #include "viz/figure_export.h"
 #include "viz/run_figures.h"
 
 namespace ponder::app {
 
 // Ours (the chosen policy), Oracle, its signal, correlation and a sweep over rates 0, 0.05,
-// ..., 1 with the run's other settings.
-viz::RunFigureData runFigureData(const core::AnalysedRun& run,
-                                 const core::AnalysisSettings& settings);
+// ..., 1 with the analysis' other settings.
+viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
+                                 const core::AnalysisSettings& settings, const std::string& title);
 
 struct FigureFormats {
     std::vector<viz::ImageFormat> images;
@@ -33,6 +33,11 @@ FigureFormats parseFigureFormats(const std::string& list);
 // `dir`, plus fig_overview with the four main ones as 2 x 2 panels (the thin decision strip
 // left out), written atomically; returns the paths. Throws
 // core::OutputError when a file cannot be written.
+std::vector<std::filesystem::path> writeFigures(const viz::RunFigureData& data,
+                                                const FigureFormats& formats,
+                                                const std::filesystem::path& dir,
+                                                double dpi = 200);
+// The same for a stored run's analysis.
 std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
                                                    const core::AnalysisSettings& settings,
                                                    const FigureFormats& formats,

@@ -11,10 +11,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/text/text_input.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 #include "core/util/sha256.h"
-#include "core/text/text_input.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;

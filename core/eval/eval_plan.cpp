@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
+#include "core/data/corpus_files.h"
 #include "core/text/bpe_tokenizer.h"
-#include "core/util/errors.h"
-#include "core/model/model_dir.h"
 #include "core/text/text_input.h"
+#include "core/util/errors.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -118,6 +118,8 @@ EvalPlan buildEvalPlan(const BpeTokenizer& tokenizer, const std::vector<fs::path
         } catch (const InputError& error) {
             if (candidate.named) throw;
             plan.skipped.push_back(candidate.path.string() + ": " + error.what());
+            if (dynamic_cast<const BinaryFileError*>(&error))
+                plan.skippedBinary.push_back(plan.skipped.size() - 1);
         }
     }
     if (plan.files.empty())
@@ -168,6 +170,22 @@ EvalPlan buildEvalPlan(const BpeTokenizer& tokenizer, const std::vector<fs::path
         }
     }
     return plan;
+}
+
+std::vector<std::string> skippedReport(const EvalPlan& plan) {
+    std::vector<std::string> lines;
+    std::vector<bool> binary(plan.skipped.size(), false);
+    for (auto index : plan.skippedBinary)
+        binary[index] = true;
+    for (std::size_t i = 0; i < plan.skipped.size(); ++i)
+        if (!binary[i]) lines.push_back("skipped " + plan.skipped[i]);
+    if (!plan.skippedBinary.empty()) {
+        const auto& first = plan.skipped[plan.skippedBinary.front()];
+        lines.push_back("skipped " + std::to_string(plan.skippedBinary.size()) + " binary file" +
+                        (plan.skippedBinary.size() == 1 ? "" : "s") + " (e.g. " +
+                        first.substr(0, first.find(": ")) + ")");
+    }
+    return lines;
 }
 
 }  // namespace ponder::core

@@ -56,6 +56,9 @@ struct EvalPlan {
     std::int64_t totalTokens = 0;
     std::int64_t droppedTokens = 0;
     std::vector<std::string> skipped;  // "path: reason" for files left out of a folder
+    // Indices into `skipped` of the files that looked binary (e.g. a folder's __pycache__):
+    // front ends count them in one line instead of a warning each (skippedReport).
+    std::vector<std::size_t> skippedBinary;
 
     // The unit's token ids, row-major [sequences, tokens].
     std::vector<std::int64_t> unitIds(const PlanUnit& unit) const;
@@ -67,5 +70,9 @@ struct EvalPlan {
 // (e.g. {".py"}; empty = all). Throws InputError when no unit results.
 EvalPlan buildEvalPlan(const BpeTokenizer& tokenizer, const std::vector<std::filesystem::path>& inputs,
                        const PlanOptions& options, const std::vector<std::string>& extensions = {});
+
+// The lines a front end shows for the skipped files: one "skipped path: reason" per file that
+// is not binary, then "skipped N binary files (e.g. PATH)" once when there are any.
+std::vector<std::string> skippedReport(const EvalPlan& plan);
 
 }  // namespace ponder::core

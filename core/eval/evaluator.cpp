@@ -9,13 +9,13 @@
 
 #include <torch/torch.h>
 
+#include "core/eval/unit_compute_impl.h"
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/ttt_layer_impl.h"
+#include "core/runtime/runtime.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/util/errors.h"
-#include "core/model/gpt2_model.h"
-#include "core/runtime/runtime.h"
 #include "core/util/sha256.h"
-#include "core/model/ttt_layer.h"
-#include "core/eval/unit_compute.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;

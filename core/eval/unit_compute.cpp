@@ -1,5 +1,5 @@
 // One unit's forward work: backbone, both LM-head paths, the TTT layer and its statistics.
-#include "core/eval/unit_compute.h"
+#include "core/eval/unit_compute_impl.h"
 
 namespace ponder::core {
 

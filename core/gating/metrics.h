@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/gating/gating.h"
+#include "core/gating/policies.h"
 
 namespace ponder::core {
 

@@ -1,41 +1,311 @@
-// The fixed, random and oracle decision rules (algorithm.md §5).
+// Replayable gating policies (algorithm.md §5): the published EMA rule, the paper's printed
+// equation, fixed thresholds, top-k rankings and the multi-signal score.
 #include "core/gating/policies.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
+
+#include "core/eval/evaluator.h"
+#include "core/gating/decision_rules.h"
+#include "core/util/errors.h"
 
 namespace ponder::core {
 
-std::vector<std::uint8_t> decideSkip(std::size_t units) {
-    return std::vector<std::uint8_t>(units, 0);
-}
-std::vector<std::uint8_t> decideUpdate(std::size_t units) {
-    return std::vector<std::uint8_t>(units, 1);
+namespace {
+
+const std::vector<std::pair<Signal, const char*>>& signalNames() {
+    static const std::vector<std::pair<Signal, const char*>> names{
+        {Signal::ReconStep0, "recon_step0"}, {Signal::ReconInit, "recon_init"},
+        {Signal::ReconStep1, "recon_step1"}, {Signal::Improvement, "improvement"},
+        {Signal::Entropy, "entropy"},        {Signal::Confidence, "confidence"},
+        {Signal::LossSkip, "loss_skip"}};
+    return names;
 }
 
-std::vector<std::uint8_t> decideRandom(std::size_t units, double rate, std::uint64_t seed) {
-    std::mt19937_64 generator(seed);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    std::vector<std::uint8_t> decisions(units);
-    for (auto& decision : decisions)
-        decision = uniform(generator) < rate ? 1 : 0;
-    return decisions;
+std::string joined(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items)
+        text += (text.empty() ? "" : ", ") + item;
+    return text;
 }
 
-std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, double rate) {
-    const std::size_t n = advantages.size();
-    std::vector<std::uint8_t> decisions(n, 0);
-    if (n == 0) return decisions;
-    const auto k = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(double(n) * rate)));
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return advantages[a] > advantages[b]; });
-    for (std::size_t i = 0; i < std::min(k, n); ++i)
-        decisions[order[i]] = 1;
-    return decisions;
+void runEma(const std::vector<double>& score, const PolicySpec& spec, const EmaRule& rule,
+            PolicyRun& run) {
+    EmaGate gate(spec, rule);
+    for (std::size_t u = 0; u < score.size(); ++u) {
+        const auto step = gate.decide(score[u]);
+        run.decisions[u] = step.decision;
+        run.threshold[u] = step.threshold;
+        run.rateEma[u] = step.rateEma;
+    }
+}
+
+// z(recon_step0) + z(entropy) - z(confidence) with running mean/deviation over units 0..u
+// (Welford), so the score of unit u uses nothing after it.
+std::vector<double> multiSignalScore(const UnitTable& table) {
+    struct Running {
+        double mean = 0, m2 = 0;
+        double add(double x, std::size_t n) {
+            const double delta = x - mean;
+            mean += delta / double(n);
+            m2 += delta * (x - mean);
+            const double sd = std::sqrt(m2 / double(n));
+            return sd > 0 ? (x - mean) / sd : 0.0;
+        }
+    };
+    Running recon, entropy, confidence;
+    std::vector<double> score(table.size());
+    for (std::size_t u = 0; u < table.size(); ++u) {
+        const std::size_t n = u + 1;
+        score[u] = recon.add(table.reconStep0[u], n) + entropy.add(table.entropy[u], n) -
+                   confidence.add(table.confidence[u], n);
+    }
+    return score;
+}
+
+void aboveThreshold(const std::vector<double>& values, double tau,
+                    std::vector<std::uint8_t>& decisions) {
+    for (std::size_t u = 0; u < values.size(); ++u)
+        decisions[u] = values[u] > tau ? 1 : 0;
+}
+
+double median(std::vector<double> values) {
+    values.erase(
+        std::remove_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }),
+        values.end());
+    if (values.empty()) return kNaN;
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+}  // namespace
+
+std::string signalName(Signal signal) {
+    for (const auto& [s, name] : signalNames())
+        if (s == signal) return name;
+    return "unknown";
+}
+
+Signal parseSignal(const std::string& name) {
+    std::vector<std::string> valid;
+    for (const auto& [s, text] : signalNames()) {
+        if (name == text) return s;
+        valid.emplace_back(text);
+    }
+    throw InputError("unknown signal '" + name + "'", "use one of: " + joined(valid));
+}
+
+std::vector<Signal> allSignals() {
+    std::vector<Signal> signals;
+    for (const auto& entry : signalNames())
+        signals.push_back(entry.first);
+    return signals;
+}
+
+const std::vector<double>& UnitTable::signal(Signal s) const {
+    switch (s) {
+        case Signal::ReconStep0:
+            return reconStep0;
+        case Signal::ReconInit:
+            return reconInit;
+        case Signal::ReconStep1:
+            return reconStep1;
+        case Signal::Improvement:
+            return improvement;
+        case Signal::Entropy:
+            return entropy;
+        case Signal::Confidence:
+            return confidence;
+        case Signal::LossSkip:
+            return lossSkip;
+    }
+    return reconStep0;
+}
+
+UnitTable unitTableFrom(const std::vector<UnitRecord>& records) {
+    UnitTable table;
+    const std::size_t n = records.size();
+    for (auto* column :
+         {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconStep0, &table.reconInit,
+          &table.reconStep1, &table.improvement, &table.entropy, &table.confidence})
+        column->reserve(n);
+    table.block.reserve(n);
+    for (const auto& record : records) {
+        table.lossSkip.push_back(record.lossSkip);
+        table.lossUpdate.push_back(record.lossUpdate);
+        table.advantage.push_back(record.advantage);
+        table.reconStep0.push_back(record.reconStep0);
+        table.reconInit.push_back(record.reconInit);
+        table.reconStep1.push_back(record.reconStep1);
+        table.improvement.push_back(record.improvement);
+        table.entropy.push_back(record.entropy);
+        table.confidence.push_back(record.confidence);
+        table.block.push_back(record.fileIndex >= 0 ? record.fileIndex : record.batchIndex);
+    }
+    return table;
+}
+
+const std::vector<PolicyInfo>& policyTable() {
+    // name, method, ema, usesSignal, profileCalibration, summary
+    static const std::vector<PolicyInfo> table{
+        {"skip", "SKIP", false, false, false, "never update"},
+        {"update", "UPDATE_1", false, false, false, "update every unit"},
+        {"random", "Random Skip", false, false, false, "update with probability rho (seeded)"},
+        {"oracle", "Oracle", false, false, false,
+         "update the top floor(N*rho) units by true advantage (needs labels)"},
+        {"recon-ema", "recon-ema", true, true, true,
+         "the published reconstruction gate: threshold on the signal, adapted by an EMA"},
+        {"recon-ema-paper", "recon-ema-paper", true, true, true,
+         "the paper's printed EMA equation on the signal"},
+        {"threshold", "threshold", false, true, false, "a fixed threshold on the signal"},
+        {"improvement-topk", "TTT Improvement", false, false, false,
+         "update the top floor(N*rho) units by recon_step0 - recon_step1"},
+        {"improvement-threshold", "improvement-threshold", false, false, false,
+         "a fixed threshold on the improvement (default: the run's median)"},
+        {"multi-signal", "multi-signal", true, false, false,
+         "z(recon_step0) + z(entropy) - z(confidence), adapted by an EMA"},
+    };
+    return table;
+}
+
+const PolicyInfo& policyInfo(const std::string& name) {
+    for (const auto& info : policyTable())
+        if (name == info.name) return info;
+    throw InputError("unknown gating policy '" + name + "'", "use one of: " + joined(policyNames()));
+}
+
+std::vector<std::string> policyNames() {
+    std::vector<std::string> names;
+    for (const auto& info : policyTable())
+        names.push_back(info.name);
+    return names;
+}
+
+void validatePolicy(const PolicySpec& spec) {
+    const auto& info = policyInfo(spec.name);
+    if (!(spec.rate >= 0.0 && spec.rate <= 1.0))
+        throw InputError("target update rate " + std::to_string(spec.rate) + " is outside [0, 1]",
+                         "pass a rate between 0 and 1, e.g. 0.5 (budget 2.0)");
+    if (!(spec.alpha > 0.0 && spec.alpha <= 1.0))
+        throw InputError("EMA alpha " + std::to_string(spec.alpha) + " is outside (0, 1]",
+                         "pass an alpha in (0, 1]; the published default is 0.1");
+    if (spec.calibration != "paper" && spec.calibration != "profile")
+        throw InputError("unknown calibration '" + spec.calibration + "'",
+                         "use 'paper' (first units forced UPDATE) or 'profile' (tau0 from "
+                         "calibration.json)");
+    if (spec.calibrationUnits < 1)
+        throw InputError("calibration needs at least one unit",
+                         "pass calibration units >= 1; the published value is 16");
+    if (info.ema && spec.calibration == "profile" && !info.profileCalibration)
+        throw InputError("'" + spec.name + "' gates on a score that calibration.json does not "
+                             "describe, so it has no profile calibration",
+                         "use the paper calibration with it");
+    if (info.ema && spec.calibration == "profile" && std::isnan(spec.profileTau0))
+        throw InputError("profile calibration of '" + spec.name + "' needs a starting threshold",
+                         "supply tau0 from the model's calibration.json, or use the 'paper' "
+                         "calibration");
+    if (spec.name == "threshold" && std::isnan(spec.threshold))
+        throw InputError("the 'threshold' policy needs a fixed threshold",
+                         "pass a threshold on signal " + signalName(spec.signal) +
+                             ", or use 'recon-ema' to adapt one to the target rate");
+}
+
+double empiricalThreshold(std::vector<double> values, double rate) {
+    if (values.empty()) return kNaN;
+    // NaN last keeps the sort a strict weak ordering.
+    std::sort(values.begin(), values.end(),
+              [](double a, double b) { return std::isnan(b) ? !std::isnan(a) : a < b; });
+    const auto index = static_cast<std::size_t>((1.0 - rate) * double(values.size()));
+    return values[std::min(index, values.size() - 1)];
+}
+
+PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table) {
+    PolicyRun run;
+    runPolicyInto(spec, table, run);
+    return run;
+}
+
+void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& run) {
+    validatePolicy(spec);
+    const std::size_t n = table.size();
+    run.name = spec.name;
+    run.decisions.assign(n, 0);
+    run.threshold.assign(n, kNaN);
+    run.rateEma.assign(n, kNaN);
+    const std::string& name = spec.name;
+    if (name == "skip") {
+        run.decisions = decideSkip(n);
+    } else if (name == "update") {
+        run.decisions = decideUpdate(n);
+    } else if (name == "random") {
+        run.decisions = decideRandom(n, spec.rate, spec.seed);
+    } else if (name == "oracle") {
+        run.decisions = decideOracle(table.advantage, spec.rate);
+    } else if (name == "improvement-topk") {
+        run.decisions = decideOracle(table.improvement, spec.rate);
+    } else if (name == "threshold" || name == "improvement-threshold") {
+        const auto& values = name == "threshold" ? table.signal(spec.signal) : table.improvement;
+        const double tau = std::isnan(spec.threshold) ? median(values) : spec.threshold;
+        aboveThreshold(values, tau, run.decisions);
+        run.threshold.assign(n, tau);
+    } else if (name == "recon-ema") {
+        runEma(table.signal(spec.signal), spec, EmaRule::published(), run);
+    } else if (name == "recon-ema-paper") {
+        runEma(table.signal(spec.signal), spec, EmaRule::printedEquation(), run);
+    } else if (name == "multi-signal") {
+        runEma(multiSignalScore(table), spec, EmaRule::zScores(), run);
+    }
+}
+
+bool forcesCalibrationUnits(const PolicySpec& spec) {
+    return spec.calibration == "paper" && policyInfo(spec.name).ema;
+}
+
+EmaGate::EmaGate(const PolicySpec& spec) : EmaGate(spec, EmaRule::published()) {
+    if (spec.name == "recon-ema-paper")
+        m_rule = EmaRule::printedEquation();
+    else if (spec.name != "recon-ema")
+        throw InputError("policy '" + spec.name + "' cannot decide one unit at a time",
+                         "use recon-ema or recon-ema-paper");
+}
+
+EmaGate::EmaGate(const PolicySpec& spec, const EmaRule& rule) : m_spec(spec), m_rule(rule) {
+    validatePolicy(spec);
+    if (spec.calibration == "profile") {
+        m_tau = spec.profileTau0;
+        m_rate = spec.rate;
+        m_calibrated = true;
+    }
+}
+
+EmaGate::Step EmaGate::decide(double score) {
+    const double rho = m_spec.rate, alpha = m_spec.alpha;
+    Step step;
+    if (!m_calibrated) {
+        m_calibration.push_back(score);
+        if (m_calibration.size() >= static_cast<std::size_t>(m_spec.calibrationUnits)) {
+            m_tau = empiricalThreshold(m_calibration, rho);
+            m_rate = rho;
+            m_calibrated = true;
+        }
+    } else {
+        step.decision = score > m_tau ? 1 : 0;
+    }
+    step.threshold = m_tau;
+    step.rateEma = m_rate;
+    if (!m_calibrated) return step;
+    const double d = step.decision;
+    if (m_rule.preUpdateRate) {
+        m_tau += alpha * (m_rate - rho) * std::max(m_rule.scaleFloor, std::abs(m_tau));
+        m_rate = (1 - alpha) * m_rate + alpha * d;
+    } else {
+        m_rate = (1 - alpha) * m_rate + alpha * d;
+        m_tau += alpha * (m_rate - rho) * std::max(m_rule.scaleFloor, std::abs(m_tau));
+    }
+    m_tau = std::max(m_rule.tauFloor, m_tau);
+    return step;
 }
 
 }  // namespace ponder::core

@@ -1,20 +1,165 @@
-// The decision rules that need no state (design.md §5): fixed, seeded random and the greedy
-// oracle; gating.h builds every policy on them. Torch-free.
+// Replayable gating policies over a column table of unit records (design.md §5,
+// algorithm.md §5): pure, Torch-free functions that re-decide 100k units in milliseconds.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace ponder::core {
 
-std::vector<std::uint8_t> decideSkip(std::size_t units);
-std::vector<std::uint8_t> decideUpdate(std::size_t units);
-// Bernoulli(rate) per unit from a seeded generator (the published code's JAX draws cannot be
-// reproduced bit for bit, algorithm.md §9.13; only the statistics match).
-std::vector<std::uint8_t> decideRandom(std::size_t units, double rate, std::uint64_t seed);
-// Greedy oracle (algorithm.md §5): the top max(1, floor(N * rate)) units by advantage,
-// stable for ties (earlier units first).
-std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, double rate);
+struct UnitRecord;  // core/eval/evaluator.h
+
+// The per-unit quantities a policy can gate on (design.md §4 names them).
+enum class Signal { ReconStep0, ReconInit, ReconStep1, Improvement, Entropy, Confidence, LossSkip };
+
+// recon_step0 | recon_init | recon_step1 | improvement | entropy | confidence | loss_skip
+std::string signalName(Signal signal);
+// Throws InputError (hint lists the valid names) for an unknown name.
+Signal parseSignal(const std::string& name);
+std::vector<Signal> allSignals();
+
+// Unit records as columns, in data order: replaying a policy touches only what it needs.
+struct UnitTable {
+    std::vector<double> lossSkip, lossUpdate, advantage, reconStep0, reconInit, reconStep1,
+        improvement, entropy, confidence;
+    // Bootstrap block of each unit (metrics.h): unitTableFrom sets the file index in file mode
+    // and the batch index in paper mode (the two chunks of one batch share their 16 windows).
+    // Callers may overwrite it, e.g. with contiguousBlocks().
+    std::vector<std::int64_t> block;
+
+    std::size_t size() const { return lossSkip.size(); }
+    const std::vector<double>& signal(Signal s) const;
+};
+
+UnitTable unitTableFrom(const std::vector<UnitRecord>& records);
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct PolicySpec {
+    // One of policyNames(): skip | update | random | oracle | recon-ema | recon-ema-paper |
+    // threshold | improvement-topk | improvement-threshold | multi-signal.
+    std::string name = "recon-ema";
+    double rate = 0.5;                   // target update rate ρ, in [0, 1]
+    double alpha = 0.1;                  // EMA α, in (0, 1]
+    Signal signal = Signal::ReconStep0;  // what recon-ema, recon-ema-paper and threshold gate on
+    // Fixed τ of `threshold` (required) and `improvement-threshold` (NaN: the median of the
+    // run's improvement, App. E's choice; like improvement-topk it looks at the whole run).
+    double threshold = kNaN;
+    // EMA policies: "paper" forces the first calibrationUnits units to UPDATE and takes τ0 from
+    // them; "profile" starts at τ0 = profileTau0 (the caller's (1-ρ) quantile from
+    // calibration.json, see empiricalThreshold) and gates from unit 0 (design.md §6).
+    std::string calibration = "paper";
+    double profileTau0 = kNaN;
+    int calibrationUnits = 16;  // published: calibration_batches 2 x 8 (algorithm.md §5)
+    std::uint64_t seed = 42;    // random
+};
+
+// Decisions plus, per unit, the τ and realized-rate EMA r in effect WHEN DECIDING that unit,
+// i.e. before the unit's own update_state (the values the decision compared against). NaN
+// where the policy has none: fixed policies, calibration units before the last one (the last
+// calibration unit records the freshly calibrated τ0 and r = ρ), and r for fixed thresholds.
+struct PolicyRun {
+    std::string name;
+    std::vector<std::uint8_t> decisions;  // 1 = UPDATE
+    std::vector<double> threshold;
+    std::vector<double> rateEma;
+};
+
+// Semantics (algorithm.md §5 and §9 item 2):
+// - skip / update: d ≡ 0 / ≡ 1.  random: seeded Bernoulli(ρ) (decideRandom).
+// - oracle: top k = max(1, floor(Nρ)) units by advantage, stable (decideOracle); so ρ = 0
+//   still updates one unit, as published.  improvement-topk: the same ranking by improvement.
+// - recon-ema: the published ReconstructionGating exactly. Paper calibration: the first
+//   calibrationUnits units are UPDATE and collected; at the last of them τ = sorted[min(
+//   int((1-ρ)·n), n-1)] and r = ρ, and update_state already runs on that unit. After that
+//   d = [s > τ]. update_state: r ← (1-α)r + α·d, then τ ← max(0.01, τ + α(r-ρ)·max(0.1,|τ|))
+//   using the NEW r. With fewer units than calibrationUnits calibration never completes and
+//   every unit is UPDATE (the published behaviour).
+// - recon-ema-paper: the printed equation τ ← τ + α(r̂-ρ)|τ| with the PRE-update r̂, no
+//   floors; then r̂ ← (1-α)r̂ + α·d. Same calibration.
+// - threshold: d = [signal > τ], τ required.  improvement-threshold: d = [improvement > τ].
+// - multi-signal: score s_u = z(recon_step0) + z(entropy) - z(confidence), where each z uses
+//   the running mean and population standard deviation over units 0..u (z = 0 while the
+//   deviation is 0, e.g. at u = 0): a high reconstruction loss and an uncertain SKIP
+//   distribution both suggest TTT has something to gain. Then the recon-ema rule on s
+//   (same calibration and update) except that τ has no 0.01 floor, since z-scores are centred
+//   at 0 and a positive floor would cap the rate below ρ.
+// Throws InputError for an unknown name or calibration, ρ outside [0, 1], α outside (0, 1],
+// calibrationUnits < 1, a missing τ or profileTau0.
+PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table);
+// The same into `run`, reusing its buffers: a slider that replays on every move allocates
+// (and page-faults) nothing for recon-ema, recon-ema-paper and the fixed thresholds.
+void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& run);
+
+// How an EMA policy moves τ after each decision (algorithm.md §5 vs the paper, §9 item 2).
+struct EmaRule {
+    bool preUpdateRate;  // paper: τ moves with r̂_t before r̂ absorbs d_t
+    double scaleFloor;   // step scale max(scaleFloor, |τ|); 0 gives the paper's |τ|
+    double tauFloor;     // τ = max(tauFloor, τ)
+    static EmaRule published() { return {false, 0.1, 0.01}; }                     // recon-ema
+    static EmaRule printedEquation() { return {true, 0.0, -HUGE_VAL}; }          // recon-ema-paper
+    static EmaRule zScores() { return {false, 0.1, -HUGE_VAL}; }                 // multi-signal
+};
+
+// The EMA policies one unit at a time, for a caller that must decide before it computes the
+// unit's UPDATE path (the gated fast path). runPolicy replays recon-ema, recon-ema-paper and
+// multi-signal through this same class, so an online run and a replay decide identically.
+class EmaGate {
+public:
+    // recon-ema or recon-ema-paper (InputError otherwise, or for an invalid spec).
+    explicit EmaGate(const PolicySpec& spec);
+    EmaGate(const PolicySpec& spec, const EmaRule& rule);
+    struct Step {
+        std::uint8_t decision = 1;  // calibration units are UPDATE
+        double threshold = kNaN;    // τ and r in effect when deciding (PolicyRun's meaning)
+        double rateEma = kNaN;
+    };
+    // Decides the next unit from its score, then updates τ and r with that decision.
+    Step decide(double score);
+
+private:
+    PolicySpec m_spec;
+    EmaRule m_rule;
+    bool m_calibrated = false;
+    double m_tau = kNaN, m_rate = kNaN;
+    std::vector<double> m_calibration;
+};
+
+// What each policy is, in one table: parsing, validation, report labels and the calibration
+// rules all read it, so the CLI, the studio and the exports cannot disagree.
+struct PolicyInfo {
+    const char* name;    // as typed: --policy NAME, PolicySpec::name, stored runs
+    const char* method;  // label in tables and reports (the published code's method names)
+    bool ema;            // τ adapted by an EMA; paper calibration forces the first units UPDATE
+    bool usesSignal;     // gates on PolicySpec::signal
+    // Can start from calibration.json (a quantile of a stored signal): not multi-signal, whose
+    // z-score calibration.json does not describe.
+    bool profileCalibration;
+    const char* summary;  // one line for help texts and tooltips
+};
+
+// skip, update, random, oracle, recon-ema, recon-ema-paper, threshold, improvement-topk,
+// improvement-threshold, multi-signal.
+const std::vector<PolicyInfo>& policyTable();
+// InputError (hint lists the names) for an unknown name.
+const PolicyInfo& policyInfo(const std::string& name);
+std::vector<std::string> policyNames();
+
+// The checks runPolicy makes, for callers that want them before any work (the CLI before
+// loading a model, the studio before a replay): unknown name or calibration, ρ outside [0, 1],
+// α outside (0, 1], calibrationUnits < 1, profile calibration of a policy that has none or
+// without τ0, `threshold` without τ. Throws InputError with a hint.
+void validatePolicy(const PolicySpec& spec);
+
+// True for the EMA policies whose paper calibration forces the first calibrationUnits units
+// to UPDATE (algorithm.md §5): recon-ema, recon-ema-paper and multi-signal.
+bool forcesCalibrationUnits(const PolicySpec& spec);
+
+// recon-ema's calibration rule on any sample: sorted[min(int((1-ρ)·n), n-1)] (NaN last; NaN for
+// an empty sample). With ρ = 0.5 and 16 values it is the 9th smallest.
+double empiricalThreshold(std::vector<double> values, double rate);
 
 }  // namespace ponder::core

@@ -12,11 +12,8 @@
 namespace ponder::core {
 
 std::string methodName(const std::string& policyName) {
-    if (policyName == "skip") return "SKIP";
-    if (policyName == "update") return "UPDATE_1";
-    if (policyName == "random") return "Random Skip";
-    if (policyName == "oracle") return "Oracle";
-    if (policyName == "improvement-topk") return "TTT Improvement";
+    for (const auto& info : policyTable())
+        if (policyName == info.name) return info.method;
     return policyName;
 }
 
@@ -153,6 +150,32 @@ double expectedRandomLoss(const UnitTable& table, double rate) {
         advantage += table.advantage[i];
     }
     return (skip - rate * advantage) / double(table.size());
+}
+
+PolicySummary expectedRandomSummary(const RunAnalysis& analysis) {
+    const auto& random = analysis.find("Random Skip");
+    const auto& oracle = analysis.find("Oracle");
+    const auto& skip = analysis.find("SKIP");
+    const double rho = random.spec.rate;
+    PolicySummary expected;
+    expected.name = "Random Skip (expected)";
+    expected.units = analysis.table.size();
+    if (expected.units == 0) return expected;
+    expected.loss = expectedRandomLoss(analysis.table, rho);
+    expected.rate = rho;
+    expected.cost = 1.0 + 2.0 * rho;
+    const double gap = skip.summary.loss - oracle.summary.loss;
+    if (gap != 0) expected.recovery = (skip.summary.loss - expected.loss) / gap;
+    double updated = 0;
+    for (auto d : oracle.run.decisions)
+        updated += d;
+    const double oracleRate = updated / double(expected.units);
+    expected.agreement = rho * oracleRate + (1.0 - rho) * (1.0 - oracleRate);
+    return expected;
+}
+
+std::string displayName(const PolicyResult& policy) {
+    return policy.method == "Ours" ? "Ours (" + policy.spec.name + ")" : policy.method;
 }
 
 }  // namespace ponder::core

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/gating/gating.h"
 #include "core/gating/metrics.h"
+#include "core/gating/policies.h"
 
 namespace ponder::core {
 
@@ -62,5 +62,14 @@ std::string methodName(const std::string& policyName);
 // Expected loss of Random gating at rate ρ, E = L_skip - ρ·mean(advantage): the smooth
 // curve a seeded draw scatters around (for the loss-vs-rate sweep).
 double expectedRandomLoss(const UnitTable& table, double rate);
+
+// Random gating's expectation at the analysis' rate ρ, which summary tables show beside the one
+// seeded draw (on a few units a draw can be far from ρ): loss expectedRandomLoss, rate ρ,
+// cost 1 + 2ρ, recovery of that loss, and agreement ρ·k/N + (1-ρ)(1-k/N) for an oracle that
+// updates k of N units.
+PolicySummary expectedRandomSummary(const RunAnalysis& analysis);
+
+// The label a summary table prints: "Ours (recon-ema)" for Ours, the method otherwise.
+std::string displayName(const PolicyResult& policy);
 
 }  // namespace ponder::core

@@ -1,12 +1,12 @@
 // GPT-2 forward pass, initialisation and Hugging Face-compatible weight I/O.
-#include "core/model/gpt2_model.h"
+#include "core/model/gpt2_model_impl.h"
 
 #include <cmath>
 #include <limits>
 #include <set>
 
+#include "core/model/tensor_convert_impl.h"
 #include "core/util/errors.h"
-#include "core/model/tensor_convert.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;

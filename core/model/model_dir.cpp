@@ -1,35 +1,20 @@
-// Model directory inspection and the seeded tiny test-model generator (style.md habit 4).
+// Model directory inspection and the seeded tiny test-model generator.
 #include "core/model/model_dir.h"
 
 #include <algorithm>
 #include <chrono>
 #include <set>
 
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/ttt_layer_impl.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/text/bpe_trainer.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
-#include "core/model/gpt2_model.h"
 #include "core/util/sha256.h"
-#include "core/model/ttt_layer.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
-
-std::vector<fs::path> listCorpusFiles(const fs::path& root) {
-    std::error_code ec;
-    if (!fs::exists(root, ec))
-        throw InputError("corpus path '" + root.string() + "' does not exist", "check the path");
-    if (!fs::is_directory(root, ec)) return {root};
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(
-             root, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec)) files.push_back(it->path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
 
 ModelDirSummary inspectModelDir(const fs::path& dir) {
     std::error_code ec;

@@ -60,7 +60,4 @@ void copyTokenizerFiles(const std::filesystem::path& from, const std::filesystem
 
 TestModelSummary makeTestModel(const std::filesystem::path& dir, const TestModelOptions& options);
 
-// Files of a corpus argument: a file, or every regular file under a folder (sorted).
-std::vector<std::filesystem::path> listCorpusFiles(const std::filesystem::path& root);
-
 }  // namespace ponder::core

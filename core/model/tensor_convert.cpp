@@ -1,5 +1,5 @@
 // Bridges the torch-free safetensors module and LibTorch.
-#include "core/model/tensor_convert.h"
+#include "core/model/tensor_convert_impl.h"
 
 #include <cstring>
 

@@ -1,14 +1,14 @@
 // TTT-Linear forward pass in the dual form (algorithm.md §2.3-2.5, §3), its published
 // initialisation (§2.2) and the ttt.safetensors/ttt.json checkpoint I/O (design.md §3.1).
-#include "core/model/ttt_layer.h"
+#include "core/model/ttt_layer_impl.h"
 
 #include <cmath>
 #include <set>
 #include <stdexcept>
 
-#include "core/util/errors.h"
 #include "core/model/safetensors.h"
-#include "core/model/tensor_convert.h"
+#include "core/model/tensor_convert_impl.h"
+#include "core/util/errors.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;

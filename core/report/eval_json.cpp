@@ -2,11 +2,8 @@
 #include "core/report/eval_json.h"
 
 #include <cmath>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
-
-#include "core/model/ttt_config.h"
 
 namespace ponder::core {
 using json = nlohmann::ordered_json;
@@ -16,29 +13,6 @@ json number(double value) {
     return std::isfinite(value) ? json(value) : json(nullptr);
 }
 }  // namespace
-
-RunDescription describeRun(const Evaluator& evaluator, const EvalPlan& plan,
-                           const std::string& modelDir) {
-    RunDescription run;
-    const std::time_t now = std::time(nullptr);
-    char startedAt[32];
-    std::strftime(startedAt, sizeof startedAt, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    run.startedAt = startedAt;
-    run.modelDir = modelDir;
-    run.mode = plan.options.mode == EvalMode::Paper ? "paper" : "file";
-    run.chunk = plan.options.chunk;
-    run.device = evaluator.device();
-    run.files = plan.files.size();
-    run.tokens = plan.totalTokens;
-    run.droppedTokens = plan.droppedTokens;
-    run.skippedFiles = plan.skipped;
-    run.backboneSha256 = evaluator.backboneSha256();
-    run.tttConfigJson = tttConfigJson(evaluator.tttConfig());
-    run.causalK = evaluator.tttConfig().causalK;
-    for (const auto& file : plan.files)
-        run.filePaths.push_back(file.path.string());
-    return run;
-}
 
 std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& units,
                      const RunAnalysis& analysis) {

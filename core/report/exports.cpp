@@ -29,6 +29,8 @@ std::string rounded4(double value) {
 }
 
 std::string ciCell(const BootstrapInterval& interval, int decimals, bool percent) {
+    // Resampling a single block (one file) gives the point estimate back as an "interval".
+    if (interval.blocks < 2) return "n/a (needs 2+ files)";
     if (!std::isfinite(interval.low) || !std::isfinite(interval.high)) return "n/a";
     const double scale = percent ? 100.0 : 1.0;
     return "[" + fixedCell(scale * interval.low, decimals) + ", " +

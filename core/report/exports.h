@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/gating/run_analysis.h"
-#include "core/store/run_store.h"
 #include "core/report/table_format.h"
+#include "core/store/run_store.h"
 
 namespace ponder::core {
 

@@ -7,12 +7,12 @@
 
 #include <torch/torch.h>
 
+#include "core/eval/unit_compute_impl.h"
+#include "core/gating/policies.h"
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/ttt_layer_impl.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/util/file_io.h"
-#include "core/gating/gating.h"
-#include "core/model/gpt2_model.h"
-#include "core/model/ttt_layer.h"
-#include "core/eval/unit_compute.h"
 
 namespace ponder::core {
 

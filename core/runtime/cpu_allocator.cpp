@@ -1,5 +1,5 @@
 // Size-bucketed block cache in front of posix_memalign for large LibTorch CPU tensors.
-#include "core/runtime/cpu_allocator.h"
+#include "core/runtime/cpu_allocator_impl.h"
 
 #include <cstdlib>
 #include <map>

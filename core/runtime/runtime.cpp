@@ -10,7 +10,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#include "core/runtime/cpu_allocator.h"
+#include "core/runtime/cpu_allocator_impl.h"
 #include "core/util/errors.h"
 
 namespace ponder::core {

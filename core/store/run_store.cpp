@@ -13,8 +13,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "core/util/errors.h"
 #include "core/eval/eval_plan.h"
+#include "core/util/errors.h"
 #include "core/util/sha256.h"
 
 namespace ponder::core {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/report/eval_json.h"
 #include "core/eval/evaluator.h"
+#include "core/eval/run_description.h"
 
 namespace ponder::core {
 

@@ -10,9 +10,9 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "core/text/pretokenizer.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
-#include "core/text/pretokenizer.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;

@@ -13,9 +13,9 @@
 #include <unordered_set>
 
 #include "core/text/bpe_tokenizer.h"
+#include "core/text/pretokenizer.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
-#include "core/text/pretokenizer.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;

@@ -57,7 +57,7 @@ std::string readCodeFile(const std::filesystem::path& path) {
     std::string text = readFileBytes(path);
     if (text.empty()) throw InputError(name + " is empty", "pass a file with source code in it");
     if (text.find('\0', 0) != std::string::npos)
-        throw InputError(name + " looks binary (it contains NUL bytes)",
+        throw BinaryFileError(name + " looks binary (it contains NUL bytes)",
                          "pass a source code file");
     if (const auto bad = findInvalidUtf8(text); bad != std::string_view::npos)
         throw InputError(name + " is not valid UTF-8 (first bad byte at offset " +

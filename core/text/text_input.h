@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/util/errors.h"
+
 namespace ponder::core {
 
 // Offset of the first byte that breaks UTF-8 (overlongs, surrogates and > U+10FFFF
@@ -15,6 +17,12 @@ std::size_t findInvalidUtf8(std::string_view text);
 
 // Larger files are refused (no real source file comes near it).
 constexpr std::uintmax_t kMaxCodeFileBytes = std::uintmax_t(64) << 20;
+
+// A file with NUL bytes: the one InputError that a folder scan skips without a word each.
+class BinaryFileError : public InputError {
+public:
+    using InputError::InputError;
+};
 
 // Reads a source file as UTF-8 text. Throws InputError with a hint for a missing path,
 // a directory, a file over kMaxCodeFileBytes, an empty file, a binary file (NUL bytes) or

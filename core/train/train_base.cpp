@@ -3,14 +3,14 @@
 #include <cmath>
 #include <random>
 
-#include "core/text/bpe_tokenizer.h"
-#include "core/util/errors.h"
-#include "core/model/gpt2_model.h"
+#include "core/model/gpt2_model_impl.h"
 #include "core/model/model_dir.h"
 #include "core/runtime/runtime.h"
-#include "core/train/train_checkpoint.h"
-#include "core/train/train_common.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/train/train_checkpoint_impl.h"
+#include "core/train/train_common_impl.h"
 #include "core/train/training.h"
+#include "core/util/errors.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -145,7 +145,7 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
         progress.gradNorm = gradNorm;
         clock.tick(progress, options.batch * options.sequence);
         if (!std::isfinite(progress.loss))
-            throw PonderError(
+            throw TrainingError(
                 "train-base diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
                 "lower --lr or raise --warmup; the last checkpoint is kept");
         if (callbacks.onStep) callbacks.onStep(progress);

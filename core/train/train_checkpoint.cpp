@@ -1,5 +1,5 @@
 // Atomic save and checked resume of training checkpoints.
-#include "core/train/train_checkpoint.h"
+#include "core/train/train_checkpoint_impl.h"
 
 #include <unistd.h>
 

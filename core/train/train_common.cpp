@@ -1,5 +1,5 @@
 // Shared training helpers: the packed stream, seeds, timing.
-#include "core/train/train_common.h"
+#include "core/train/train_common_impl.h"
 
 namespace ponder::core {
 

@@ -1,15 +1,15 @@
 // `train-ttt`: the TTT layer on a frozen GPT-2, exactly the published recipe (algorithm.md §6).
 #include <cmath>
 
-#include "core/text/bpe_tokenizer.h"
-#include "core/util/errors.h"
-#include "core/model/gpt2_model.h"
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/ttt_layer_impl.h"
 #include "core/runtime/runtime.h"
-#include "core/util/sha256.h"
-#include "core/train/train_checkpoint.h"
-#include "core/train/train_common.h"
+#include "core/text/bpe_tokenizer.h"
+#include "core/train/train_checkpoint_impl.h"
+#include "core/train/train_common_impl.h"
 #include "core/train/training.h"
-#include "core/model/ttt_layer.h"
+#include "core/util/errors.h"
+#include "core/util/sha256.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -115,7 +115,7 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
         progress.gradNorm = gradNorm;
         clock.tick(progress, unit.sequences * unit.tokens);
         if (!std::isfinite(progress.loss))
-            throw PonderError(
+            throw TrainingError(
                 "train-ttt diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
                 "lower --lr; the last checkpoint is kept");
         if (callbacks.onStep) callbacks.onStep(progress);

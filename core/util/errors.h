@@ -1,57 +1,111 @@
 // Typed errors thrown at the core boundary; each front end catches them once and prints
-// "error: <what>" and "hint: <hint>" (style.md habit 6).
+// "error: <what>" and "hint: <hint>". Every error carries its kind, so a front end that turns
+// errors into UI state (the studio's log) decides by kind, never by matching message text.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 
 namespace ponder::core {
 
+// Internal: anything that is not one of ponder's typed errors (a LibTorch or standard library
+// exception, i.e. a bug or an environment problem). Cancelled: the user stopped the work.
+enum class ErrorKind {
+    Weights,
+    Model,
+    Tokenizer,
+    Input,
+    Output,
+    Store,
+    Training,
+    Cancelled,
+    Internal
+};
+
+// "weights", "model", "tokenizer", "input", "output", "store", "training", "cancelled",
+// "internal".
+const char* errorKindName(ErrorKind kind);
+
 class PonderError : public std::runtime_error {
 public:
-    PonderError(const std::string& what, std::string hint)
-        : std::runtime_error(what), m_hint(std::move(hint)) {}
+    PonderError(ErrorKind kind, const std::string& what, std::string hint)
+        : std::runtime_error(what), m_kind(kind), m_hint(std::move(hint)) {}
+    ErrorKind kind() const { return m_kind; }
     const std::string& hint() const { return m_hint; }
 
 private:
+    ErrorKind m_kind;
     std::string m_hint;
 };
 
-// A weights file (safetensors) that is unreadable, truncated or inconsistent.
-class WeightsFormatError : public PonderError {
+namespace detail {
+template <ErrorKind Kind>
+class KindedError : public PonderError {
 public:
-    using PonderError::PonderError;
+    KindedError(const std::string& what, std::string hint)
+        : PonderError(Kind, what, std::move(hint)) {}
+};
+}  // namespace detail
+
+// A weights file (safetensors) that is unreadable, truncated or inconsistent.
+class WeightsFormatError : public detail::KindedError<ErrorKind::Weights> {
+public:
+    using KindedError::KindedError;
 };
 
 // A model directory whose config, tensors or checkpoint do not fit together.
-class ModelLoadError : public PonderError {
+class ModelLoadError : public detail::KindedError<ErrorKind::Model> {
 public:
-    using PonderError::PonderError;
+    using KindedError::KindedError;
 };
 
 // Missing or malformed tokenizer files, or ids outside the vocabulary.
-class TokenizerError : public PonderError {
+class TokenizerError : public detail::KindedError<ErrorKind::Tokenizer> {
 public:
-    using PonderError::PonderError;
+    using KindedError::KindedError;
 };
 
 // An input file or corpus that cannot be used (missing, binary, empty, too short).
-class InputError : public PonderError {
+class InputError : public detail::KindedError<ErrorKind::Input> {
 public:
-    using PonderError::PonderError;
+    using KindedError::KindedError;
 };
 
 // An output that cannot be written (unwritable folder, full disk).
-class OutputError : public PonderError {
+class OutputError : public detail::KindedError<ErrorKind::Output> {
 public:
-    using PonderError::PonderError;
+    using KindedError::KindedError;
 };
 
 // A run database that cannot be used: not SQLite, corrupted, written by a newer ponder,
 // locked by another writer for too long, or an unknown run id.
-class StoreError : public PonderError {
+class StoreError : public detail::KindedError<ErrorKind::Store> {
 public:
-    using PonderError::PonderError;
+    using KindedError::KindedError;
 };
+
+// Training that cannot go on (the loss diverged); the last checkpoint is kept.
+class TrainingError : public detail::KindedError<ErrorKind::Training> {
+public:
+    using KindedError::KindedError;
+};
+
+// Work stopped by the user (Ctrl-C, a Cancel button) before it could produce its result.
+class CancelledError : public detail::KindedError<ErrorKind::Cancelled> {
+public:
+    using KindedError::KindedError;
+};
+
+// What a front end shows for an error: its kind, the message (first line only for foreign
+// exceptions, whose texts can hold a whole LibTorch backtrace) and a hint.
+struct ErrorReport {
+    ErrorKind kind = ErrorKind::Internal;
+    std::string what, hint;
+};
+
+// The report of `error`: a PonderError as it is; std::bad_alloc as "out of memory"; any other
+// std::exception as Internal with a hint to report it; anything else as an unknown error.
+ErrorReport describeError(std::exception_ptr error);
 
 }  // namespace ponder::core

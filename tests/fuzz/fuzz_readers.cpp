@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/gating/calibration.h"
 #include "core/data/corpus.h"
-#include "core/gating/gating.h"
+#include "core/gating/calibration.h"
+#include "core/gating/policies.h"
 #include "core/gating/run_analysis.h"
 #include "tests/fuzz/fuzz_support.h"
 

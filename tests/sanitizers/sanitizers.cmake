@@ -19,13 +19,13 @@ endif()
 
 # The studio under Xvfb: see keep_loaded.cpp. An LD_PRELOADed library comes before libasan,
 # hence verify_asan_link_order=0 (the shim intercepts nothing ASan does).
-if(TEST studio_screenshot)
+if(TEST "studio: screenshot under Xvfb")
   add_library(ponder_keep_loaded SHARED ${_supp}/keep_loaded.cpp)
   set_target_properties(ponder_keep_loaded PROPERTIES COMPILE_OPTIONS "" LINK_OPTIONS "")
   add_dependencies(studio_png_check ponder_keep_loaded)
   set(_studio_env ${PONDER_SANITIZER_ENV})
   list(TRANSFORM _studio_env REPLACE "^ASAN_OPTIONS=" "ASAN_OPTIONS=verify_asan_link_order=0:")
-  set_tests_properties(studio_screenshot PROPERTIES ENVIRONMENT
+  set_tests_properties("studio: screenshot under Xvfb" PROPERTIES ENVIRONMENT
                        "${_studio_env};LD_PRELOAD=$<TARGET_FILE:ponder_keep_loaded>")
 endif()
 

@@ -9,9 +9,10 @@
 
 #include "app/studio/state/batch_export.h"
 #include "app/studio/state/datasets.h"
-#include "app/studio/ui/frame_stats.h"
 #include "app/studio/state/settings.h"
+#include "app/studio/state/source_map.h"
 #include "app/studio/state/studio_state.h"
+#include "app/studio/ui/frame_stats.h"
 #include "core/util/errors.h"
 #include "tests/test_support.h"
 
@@ -198,6 +199,12 @@ TEST_CASE("studio: the summary has bootstrap CIs over files only when there are 
     REQUIRE(state.summary().size() == 5);
     for (const auto& row : state.summary()) {
         INFO(row.method);
+        if (row.seededDraw) {
+            // Random's row is its expectation; an interval of the one seeded draw would sit
+            // around another number.
+            CHECK_FALSE(row.lossCi);
+            continue;
+        }
         REQUIRE(row.lossCi);
         REQUIRE(row.recoveryCi);
         CHECK(row.lossCi->blocks == 4);
@@ -317,4 +324,98 @@ TEST_CASE("studio: the dataset browser lists recipes, manifests and built corpor
     CHECK(tiny.files[1].onDisk == root / "build/tiny/train/pkg/b.py");
     CHECK(tiny.files[1].tokens == 8);
     CHECK(scanDatasets(dir.path / "nowhere").empty());
+}
+
+TEST_CASE("studio: the summary is core's analysis, Random at its expectation beside the draw",
+          "[studio]") {
+    StudioState state;
+    state.setUnits(syntheticUnits(27));
+    auto tune = state.tune();
+    tune.rate = 0.23;
+    state.setTune(tune);
+    REQUIRE(state.summary().size() == 5);
+    const auto& random = state.summary()[2];
+    CHECK(random.method == "Random Skip");  // the CLI's and the exports' label
+    CHECK(random.summary.rate == 0.23);     // the expectation, not one draw's 0.33
+    REQUIRE(random.seededDraw);
+    CHECK(random.seededDraw->rate != 0.23);  // 27 Bernoulli draws cannot hit 0.23 exactly
+    double skip = 0, advantage = 0;
+    for (const auto& u : state.units()) {
+        skip += u.lossSkip / 27;
+        advantage += u.advantage / 27;
+    }
+    CHECK(random.summary.loss == Approx(skip - 0.23 * advantage));
+    CHECK(state.summary()[4].method == "Ours (recon-ema)");
+}
+
+TEST_CASE("studio: multi-signal with profile calibration is refused as the CLI refuses it",
+          "[studio]") {
+    StudioState state;
+    core::Calibration calibration;
+    for (int i = 0; i <= 100; ++i)
+        calibration.levels.push_back(i / 100.0);
+    for (const auto signal : core::allSignals())
+        calibration.quantiles[core::signalName(signal)] = std::vector<double>(101, 1.0);
+    state.setCalibration(calibration);
+    state.setUnits(syntheticUnits(20));
+    auto tune = state.tune();
+    tune.policy = "multi-signal";
+    tune.calibration = "profile";
+    state.setTune(tune);
+    CHECK(state.replayError().find("calibration.json does not describe") != std::string::npos);
+    CHECK(state.oursSpecOr().calibration == "paper");
+}
+
+namespace {
+
+// A unit of file `file` covering lines [first, last] and tokens [start, start + n), with
+// per-token losses skip 1.0 and update 1.0 - diff at each position.
+core::UnitRecord sourceUnit(std::int64_t file, std::int64_t first, std::int64_t last,
+                            std::int64_t start, std::int64_t n, float diff) {
+    core::UnitRecord u;
+    u.fileIndex = file;
+    u.lineStart = first;
+    u.lineEnd = last;
+    u.tokenStart = start;
+    u.tokens = n;
+    u.tokenLossSkip.assign(std::size_t(n - 1), 1.0f);
+    u.tokenLossUpdate.assign(std::size_t(n - 1), 1.0f - diff);
+    return u;
+}
+
+}  // namespace
+
+TEST_CASE("studio: the source map gives each line its first unit and the file's heat scale",
+          "[studio]") {
+    // File 0: unit 0 on lines 1-3, unit 2 on lines 3-5 (line 3 straddles the boundary);
+    // unit 1 belongs to file 1 and must not count, though its difference is the largest.
+    const std::vector<core::UnitRecord> units = {sourceUnit(0, 1, 3, 0, 8, 0.5f),
+                                                 sourceUnit(1, 1, 9, 0, 8, -4.0f),
+                                                 sourceUnit(0, 3, 5, 8, 8, -2.0f)};
+    const auto map = buildSourceMap(units, 0, 6);
+    CHECK(map.lineUnit == std::vector<std::int64_t>{0, 0, 0, 2, 2, -1});
+    CHECK(map.heatScale == 2.0f);
+    const auto other = buildSourceMap(units, 1, 3);  // lines past the file's end are ignored
+    CHECK(other.lineUnit == std::vector<std::int64_t>{1, 1, 1});
+    CHECK(other.heatScale == 4.0f);
+    CHECK(buildSourceMap({}, 0, 2).heatScale == 1e-6f);  // nothing to scale: no division by 0
+}
+
+TEST_CASE("studio: a token's losses come from the unit whose position predicts it", "[studio]") {
+    const std::vector<core::UnitRecord> units = {sourceUnit(0, 1, 3, 0, 8, 0.5f),
+                                                 sourceUnit(0, 3, 5, 8, 8, -2.0f)};
+    CHECK_FALSE(tokenLoss(units, 0, 0, 0));  // nothing predicts the first token
+    const auto inFirst = tokenLoss(units, 0, 5, 0);
+    REQUIRE(inFirst);
+    CHECK(inFirst->unit == 0);
+    CHECK(inFirst->skip - inFirst->update == Approx(0.5f));
+    // Token 8 opens unit 1, but unit 1 has no loss for it: it is predicted by position 7,
+    // which unit 0 does not keep either (n - 1 = 7 losses: positions 0..6).
+    CHECK_FALSE(tokenLoss(units, 0, 8, 1));
+    const auto inSecond = tokenLoss(units, 0, 9, 1);  // position 8 = unit 1's first
+    REQUIRE(inSecond);
+    CHECK(inSecond->unit == 1);
+    CHECK_FALSE(tokenLoss(units, 1, 5, 0));  // another file's token
+    CHECK(heatAlpha(1.0f, 2.0f) == Approx(0.3f));
+    CHECK(heatAlpha(-8.0f, 2.0f) == Approx(0.6f));  // capped
 }

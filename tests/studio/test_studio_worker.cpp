@@ -9,9 +9,12 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "app/studio/state/batch_export.h"
 #include "app/studio/state/eval_worker.h"
 #include "app/studio/state/reopen.h"
+#include "core/data/corpus_files.h"
 #include "core/model/model_dir.h"
 #include "core/store/run_store.h"
 #include "tests/test_support.h"
@@ -32,11 +35,9 @@ struct TinySetup {
 
     TinySetup() {
         ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
-        core::TestModelOptions options;
-        options.layers = 2;
-        options.embd = 32;
-        options.heads = 2;
-        options.withTtt = true;
+        auto options = testing::tinyModelOptions();
+        options.seed = 0;
+        options.positions = 1024;
         options.vocab = 512;
         options.corpus = core::listCorpusFiles("/usr/lib/python3.11/json");
         core::makeTestModel(model, options);
@@ -231,4 +232,86 @@ TEST_CASE("studio: batch export writes tables and figures per rate, and cancels"
     CHECK(std::chrono::duration<double>(Clock::now() - asked).count() < 5.0);
     CHECK(batch.phase() == BatchExporter::Phase::Cancelled);
     CHECK_FALSE(fs::exists(request.outDir / "rate-0.25"));
+}
+
+TEST_CASE("studio: the worker loads a model once for runs on it, and again after it changes",
+          "[studio]") {
+    TinySetup setup;
+    EvalWorker worker;
+    auto request = setup.request(256);
+    request.inputs = {"/usr/lib/python3.11/json/decoder.py"};
+    request.database.clear();
+    const auto runOnce = [&] {
+        worker.start(request);
+        worker.join();
+        REQUIRE(worker.phase() == EvalWorker::Phase::Finished);
+    };
+    runOnce();
+    runOnce();
+    CHECK(worker.modelLoads() == 1);  // batch export evaluates file after file like this
+    // A retrained checkpoint (newer file time) is loaded again.
+    const auto checkpoint = setup.model / "ttt.safetensors";
+    fs::last_write_time(checkpoint, fs::last_write_time(checkpoint) + std::chrono::seconds(5));
+    runOnce();
+    CHECK(worker.modelLoads() == 2);
+}
+
+namespace {
+
+// The process's address space now (VmSize), in bytes.
+std::uint64_t addressSpaceBytes() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("studio: a run whose evaluation throws is stored as failed, with the units before it",
+          "[studio]") {
+#ifdef PONDER_SANITIZED
+    SUCCEED("skipped: an address-space limit leaves no room for ASan's shadow memory");
+#else
+    // A real error mid-run: a 32,768-token unit's attention mask (4 GiB) does not fit under an
+    // address-space limit 2 GiB above what the process holds, after a small file's unit did.
+    auto options = testing::tinyModelOptions();
+    options.layers = 1;
+    options.positions = 32768;
+    testing::TinyModel tiny(options, "ponder_studio_failed");
+    const auto small = tiny.dir.path / "a_small.py", large = tiny.dir.path / "b_large.py";
+    {
+        std::ofstream a(small), b(large);
+        for (int i = 0; i < 300; ++i)
+            a << "y = 2\n";
+        for (int i = 0; i < 7000; ++i)
+            b << "x = 1\n";
+    }
+    RunRequest request;
+    request.modelDir = tiny.model;
+    request.inputs = {small, large};
+    request.chunk = 32768;
+    request.threads = 1;
+    request.database = tiny.dir.path / "runs.sqlite";
+
+    EvalWorker worker;
+    rlimit previous{};
+    REQUIRE(::getrlimit(RLIMIT_AS, &previous) == 0);
+    rlimit limited = previous;
+    limited.rlim_cur = rlim_t(addressSpaceBytes() + (std::uint64_t(2) << 30));
+    REQUIRE(::setrlimit(RLIMIT_AS, &limited) == 0);
+    worker.start(request);
+    worker.join();
+    ::setrlimit(RLIMIT_AS, &previous);
+
+    CHECK(worker.phase() == EvalWorker::Phase::Failed);
+    std::string errors;
+    for (const auto& line : worker.take().log)
+        if (line.level == LogLine::Level::Error) errors += line.text + "\n";
+    CHECK(errors == "out of memory\n");
+    const auto runs = core::RunStore(request.database).listRuns();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].status == core::RunStatus::Failed);
+    CHECK(runs[0].units == 1);
+#endif
 }

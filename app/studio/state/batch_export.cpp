@@ -9,11 +9,12 @@
 #include <sstream>
 #include <utility>
 
-#include "core/util/errors.h"
-#include "core/report/exports.h"
+#include "core/data/corpus_files.h"
 #include "core/model/model_dir.h"
+#include "core/report/exports.h"
 #include "core/store/run_store.h"
 #include "core/text/text_input.h"
+#include "core/util/errors.h"
 
 namespace ponder::studio {
 
@@ -120,13 +121,14 @@ void BatchExporter::work(BatchRequest request) {
             }
         }
         const double steps = double(files.size() + request.rates.size());
-        // Evaluation: one stored run per file, so the tables get one row per file.
+        // Evaluation: one stored run per file, so the tables get one row per file. One worker
+        // for all of them, so the model is loaded once.
+        EvalWorker worker;
         for (std::size_t i = 0; i < files.size() && !m_cancel.load(); ++i) {
             setStep("evaluating " + files[i].filename().string() + " (" + std::to_string(i + 1) +
                     "/" + std::to_string(files.size()) + ")");
             RunRequest one = request.run;
             one.inputs = {files[i]};
-            EvalWorker worker;
             worker.start(one);
             std::optional<std::int64_t> runId;
             while (true) {
@@ -201,12 +203,9 @@ void BatchExporter::work(BatchRequest request) {
                 std::to_string(written().size()) + " files for " + std::to_string(runs.size()) +
                 " runs in " + request.outDir.string());
         m_phase.store(cancelled ? Phase::Cancelled : Phase::Finished);
-    } catch (const core::PonderError& error) {
-        log(LogLine::Level::Error, std::string("batch export: ") + error.what(), error.hint());
-        m_phase.store(Phase::Failed);
-    } catch (const std::exception& error) {
-        log(LogLine::Level::Error, std::string("batch export: ") + error.what(),
-            "choose a writable output folder");
+    } catch (...) {
+        auto line = errorLine(std::current_exception(), LogLine::Level::Error, "batch export");
+        log(line.level, std::move(line.text), std::move(line.hint));
         m_phase.store(Phase::Failed);
     }
 }

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cstdio>
 
-#include "core/util/errors.h"
-#include "core/store/run_store.h"
-#include "core/runtime/runtime.h"
 #include "core/model/ttt_config.h"
+#include "core/runtime/runtime.h"
+#include "core/store/run_recorder.h"
+#include "core/util/errors.h"
 
 namespace ponder::studio {
 
@@ -53,19 +53,44 @@ void EvalWorker::log(LogLine::Level level, std::string text, std::string hint) {
     m_inbox.log.push_back({level, std::move(text), std::move(hint)});
 }
 
+namespace {
+
+// What a loaded evaluator depends on: the directory, the device, and when its files last
+// changed (a retrained checkpoint is loaded again, an unchanged model is not).
+std::string evaluatorKey(const RunRequest& request) {
+    std::string key = request.modelDir.string() + "|" + request.device;
+    for (const char* name : {"config.json", "model.safetensors", "ttt.json", "ttt.safetensors"}) {
+        std::error_code error;
+        const auto time = std::filesystem::last_write_time(request.modelDir / name, error);
+        key += "|" + (error ? std::string("-") : std::to_string(time.time_since_epoch().count()));
+    }
+    return key;
+}
+
+}  // namespace
+
+core::Evaluator& EvalWorker::loadedEvaluator(const RunRequest& request) {
+    const auto key = evaluatorKey(request);
+    if (!m_evaluator || key != m_evaluatorKey) {
+        m_evaluator.reset();
+        core::EvalOptions options;
+        options.device = request.device;
+        options.keepTokenLosses = true;  // the source pane's per-token heat map
+        m_evaluator = std::make_unique<core::Evaluator>(request.modelDir, options);
+        m_evaluatorKey = key;
+        ++m_modelLoads;
+    }
+    return *m_evaluator;
+}
+
 void EvalWorker::work(RunRequest request) {
-    // Errors end the run as a log line (and a toast in the UI), never the process.
-    std::optional<core::RunStore> store;
-    std::int64_t runId = -1;
-    std::vector<core::UnitRecord> all, pending;
+    // Errors end the run as a log line (and a toast in the UI), never the process. A stored
+    // run is marked failed by its recorder whatever was thrown (core::RunRecorder).
     core::EvalProgress last;
     try {
         // OpenMP's thread count is per thread: set it where the tensors run.
         const int threads = core::configureThreads(request.threads);
-        core::EvalOptions options;
-        options.device = request.device;
-        options.keepTokenLosses = true;  // the source pane's per-token heat map
-        core::Evaluator evaluator(request.modelDir, options);
+        core::Evaluator& evaluator = loadedEvaluator(request);
         if (m_cancel.load()) {
             m_phase.store(Phase::Cancelled);
             return;
@@ -81,8 +106,8 @@ void EvalWorker::work(RunRequest request) {
                 log(LogLine::Level::Warning, error.what(), error.hint());
             }
         }
-        for (const auto& skipped : plan.skipped)
-            log(LogLine::Level::Warning, "skipped " + skipped);
+        for (const auto& line : core::skippedReport(plan))
+            log(LogLine::Level::Warning, line);
         m_total.store(plan.units.size());
         {
             std::lock_guard<std::mutex> lock(m_mutex);
@@ -99,46 +124,29 @@ void EvalWorker::work(RunRequest request) {
             "run: " + std::to_string(plan.files.size()) + " files, " +
                 std::to_string(plan.totalTokens) + " tokens, " + std::to_string(plan.units.size()) +
                 " units on " + evaluator.device() + ", " + std::to_string(threads) + " threads");
-        if (!request.database.empty()) {
-            try {
-                store.emplace(request.database);
-                runId = store->beginRun(run, core::analysisSettingsJson(request.settings),
-                                        request.settings.ours.seed, core::storedInputFiles(plan));
-                std::lock_guard<std::mutex> lock(m_mutex);
-                m_inbox.runId = runId;
-            } catch (const core::PonderError& error) {
-                store.reset();
-                log(LogLine::Level::Warning, std::string("run not stored: ") + error.what(),
-                    error.hint());
-            }
+        // A store that fails is a warning: the run goes on on screen, unstored.
+        core::RecorderOptions recording;
+        recording.database = request.database;
+        bool begun = false;
+        recording.onStoreError = [&](const core::PonderError& error) {
+            log(LogLine::Level::Warning,
+                std::string(begun ? "run store: " : "run not stored: ") + error.what(),
+                error.hint());
+        };
+        core::RunRecorder recorder(request.settings, recording);
+        recorder.begin(run, plan);
+        begun = true;
+        if (recorder.runId()) {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_inbox.runId = *recorder.runId();
         }
         m_phase.store(Phase::Running);
-        auto lastFlush = std::chrono::steady_clock::now();
-        const auto flush = [&] {
-            if (store && !pending.empty()) {
-                try {
-                    store->appendUnits(runId, pending);
-                } catch (const core::PonderError& error) {
-                    store.reset();
-                    log(LogLine::Level::Warning, std::string("run store: ") + error.what(),
-                        error.hint());
-                }
-            }
-            pending.clear();
-            lastFlush = std::chrono::steady_clock::now();
-        };
         const bool finished = evaluator.run(
             plan,
             [&](const core::UnitRecord& record) {
-                all.push_back(record);
-                pending.push_back(record);
-                {
-                    std::lock_guard<std::mutex> lock(m_mutex);
-                    m_inbox.units.push_back(record);
-                }
-                if (pending.size() >= 32 ||
-                    std::chrono::steady_clock::now() - lastFlush >= std::chrono::seconds(1))
-                    flush();
+                recorder.add(record);
+                std::lock_guard<std::mutex> lock(m_mutex);
+                m_inbox.units.push_back(record);
             },
             [&](const core::EvalProgress& progress) {
                 last = progress;
@@ -147,38 +155,16 @@ void EvalWorker::work(RunRequest request) {
                 m_eta.store(progress.etaSeconds);
             },
             &m_cancel);
-        flush();
-        if (store) {
-            try {
-                if (!all.empty()) {
-                    const auto analysis =
-                        core::analyseUnits(core::unitTableFrom(all), request.settings);
-                    store->savePolicies(runId, core::storedPolicies(analysis, request.settings));
-                }
-                store->finishRun(runId,
-                                 finished ? core::RunStatus::Complete : core::RunStatus::Cancelled,
-                                 last.elapsedSeconds, last.tokensPerSecond);
-            } catch (const std::exception& error) {
-                log(LogLine::Level::Warning, std::string("run store: ") + error.what());
-            }
-        }
+        recorder.finish(!finished, last.elapsedSeconds, last.tokensPerSecond);
         char text[128];
         std::snprintf(text, sizeof text, "%s: %zu units in %.1f s (%.0f tokens/s)",
-                      finished ? "finished" : "cancelled", all.size(), last.elapsedSeconds,
-                      last.tokensPerSecond);
+                      finished ? "finished" : "cancelled", recorder.units().size(),
+                      last.elapsedSeconds, last.tokensPerSecond);
         log(LogLine::Level::Info, text);
         m_phase.store(finished ? Phase::Finished : Phase::Cancelled);
-    } catch (const core::PonderError& error) {
-        log(LogLine::Level::Error, error.what(), error.hint());
-        if (store) {
-            try {
-                store->finishRun(runId, core::RunStatus::Failed, last.elapsedSeconds, 0);
-            } catch (...) {
-            }
-        }
-        m_phase.store(Phase::Failed);
-    } catch (const std::exception& error) {
-        log(LogLine::Level::Error, error.what(), "check the model directory and the input files");
+    } catch (...) {
+        auto line = errorLine(std::current_exception());
+        log(line.level, std::move(line.text), std::move(line.hint));
         m_phase.store(Phase::Failed);
     }
 }

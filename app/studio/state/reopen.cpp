@@ -5,9 +5,9 @@
 #include <optional>
 
 #include "core/text/bpe_tokenizer.h"
+#include "core/text/text_input.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
-#include "core/text/text_input.h"
 
 namespace ponder::studio {
 

@@ -1,4 +1,4 @@
-// Where the studio keeps user state (style.md habit 10): settings.json, imgui.ini and the run
+// Where the studio keeps user state: settings.json, imgui.ini and the run
 // database under $XDG_CONFIG_HOME/ponder-studio (runs.sqlite under $XDG_DATA_HOME when set),
 // never in the working directory.
 #pragma once

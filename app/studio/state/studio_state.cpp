@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <utility>
 
-#include "core/util/errors.h"
+#include "app/common/run_figure_data.h"
 #include "core/gating/run_analysis.h"
+#include "core/util/errors.h"
 
 namespace ponder::studio {
 
@@ -59,6 +60,8 @@ void StudioState::setCompare(std::optional<CompareRun> compare) {
     replay();
 }
 
+// The same checks as the CLI's (core::validatePolicy): e.g. multi-signal has no profile
+// calibration, so the studio says so instead of starting it from another signal's quantile.
 core::PolicySpec StudioState::specFor(const core::UnitTable& table) const {
     core::PolicySpec spec;
     spec.name = m_tune.policy;
@@ -78,6 +81,7 @@ core::PolicySpec StudioState::specFor(const core::UnitTable& table) const {
     // `threshold` needs a fixed τ: the run's own (1-ρ) quantile is the natural default here.
     if (spec.name == "threshold")
         spec.threshold = core::empiricalThreshold(table.signal(spec.signal), spec.rate);
+    core::validatePolicy(spec);
     return spec;
 }
 
@@ -115,45 +119,28 @@ namespace {
 
 // The summary table's methods replayed over one table, in display order.
 struct Replayed {
-    core::PolicyRun ours, oracle;
+    core::AnalysisSettings settings;
+    core::RunAnalysis analysis;
     std::vector<SummaryRow> rows;
-    std::vector<core::PolicyRun> runs;  // of each row
 };
 
+// The rows are core's analysis (the CLI's and the exports' labels and numbers), except that
+// Random shows its expectation at ρ with the seeded draw beside it, as `ponder eval` prints.
 Replayed replayMethods(const core::PolicySpec& spec, const core::UnitTable& table) {
     Replayed out;
-    core::runPolicyInto(spec, table, out.ours);
-    core::PolicySpec oracleSpec = spec;
-    oracleSpec.name = "oracle";
-    core::runPolicyInto(oracleSpec, table, out.oracle);
-    for (const auto& [method, name] : {std::pair<const char*, const char*>{"SKIP", "skip"},
-                                       {"UPDATE_1", "update"},
-                                       {"Random", "random"}}) {
-        core::PolicySpec one = spec;
-        one.name = name;
-        out.runs.push_back(core::runPolicy(one, table));
-        out.rows.push_back(
-            {method, core::summarise(out.runs.back(), table, out.oracle), {}, {}, {}});
+    out.settings.ours = spec;
+    out.analysis = core::analyseUnits(table, out.settings);
+    for (const auto& policy : out.analysis.policies) {
+        SummaryRow row;
+        row.method = core::displayName(policy);
+        row.summary = policy.summary;
+        if (policy.method == "Random Skip") {
+            row.seededDraw = policy.summary;
+            row.summary = core::expectedRandomSummary(out.analysis);
+        }
+        out.rows.push_back(std::move(row));
     }
-    out.runs.push_back(out.oracle);
-    out.rows.push_back({"Oracle", core::summarise(out.oracle, table, out.oracle), {}, {}, {}});
-    out.runs.push_back(out.ours);
-    out.rows.push_back(
-        {"Ours (" + spec.name + ")", core::summarise(out.ours, table, out.oracle), {}, {}, {}});
     return out;
-}
-
-std::vector<viz::SweepRow> sweepOf(const core::UnitTable& table, const core::PolicySpec& spec) {
-    core::AnalysisSettings settings;
-    settings.ours = spec;
-    std::vector<double> rates;
-    for (int i = 0; i <= 20; ++i)
-        rates.push_back(i / 20.0);
-    std::vector<viz::SweepRow> rows;
-    for (const auto& p : core::sweepRates(table, settings, rates))
-        rows.push_back(
-            {p.targetRate, p.oursLoss, p.randomLoss, p.randomExpectedLoss, p.oracleLoss});
-    return rows;
 }
 
 std::size_t distinctBlocks(const std::vector<std::int64_t>& block) {
@@ -177,6 +164,7 @@ void StudioState::replay() {
     m_figures = viz::runFigures(m_figureData);
     // Stacked and x-linked in the studio, the chunk plots share one axis whose ticks say
     // "chunk" plainly enough: without the axis title row each keeps more of its height.
+    // (Exports render figureData() afresh, with every label: app::writeFigures.)
     for (auto& figure : m_figures)
         if (figure.stem == "fig_signal" || figure.stem == "fig_advantage" ||
             figure.stem == "fig_decisions")
@@ -185,50 +173,33 @@ void StudioState::replay() {
 
 void StudioState::replayUnits() {
     try {
-        const auto spec = oursSpec();
-        auto replayed = replayMethods(spec, m_table);
+        auto replayed = replayMethods(oursSpec(), m_table);
+        const auto& policies = replayed.analysis.policies;
         // One file is one block, and a CI over a single block would be a point: CIs only for
         // several files. Decisions stay fixed; which files enter the mean is resampled.
         if (distinctBlocks(m_table.block) > 1)
             for (std::size_t i = 0; i < replayed.rows.size(); ++i) {
-                replayed.rows[i].lossCi = core::bootstrapMeanLoss(replayed.runs[i], m_table);
-                replayed.rows[i].recoveryCi =
-                    core::bootstrapRecovery(replayed.runs[i], replayed.oracle, m_table);
+                if (replayed.rows[i].seededDraw) continue;  // a CI of one draw, not of Random
+                replayed.rows[i].lossCi = core::bootstrapMeanLoss(policies[i].run, m_table);
+                replayed.rows[i].recoveryCi = core::bootstrapRecovery(
+                    policies[i].run, replayed.analysis.find("Oracle").run, m_table);
             }
-        m_ours = std::move(replayed.ours);
-        m_oracle = std::move(replayed.oracle);
+        m_ours = replayed.analysis.find("Ours").run;
+        m_oracle = replayed.analysis.find("Oracle").run;
         m_summary = std::move(replayed.rows);
-
-        auto& data = m_figureData;
-        data.signalName = core::signalName(spec.signal);
-        data.policyName = "Ours";
-        data.signal = m_table.signal(spec.signal);
-        data.threshold = m_ours.threshold;
-        data.advantage = m_table.advantage;
-        data.decisions = m_ours.decisions;
-        data.oracleDecisions = m_oracle.decisions;
-        if (core::forcesCalibrationUnits(spec))
-            data.calibrationUnits = std::min<std::size_t>(
-                std::size_t(std::max(0, spec.calibrationUnits)), m_table.size());
-        const auto correlation = core::signalCorrelation(spec.signal, m_table);
-        data.pearson = correlation.pearson;
-        data.spearman = correlation.spearman;
-        data.correlationUnits = correlation.n;
-        data.sweep = sweepOf(m_table, spec);
-        data.currentRate = spec.rate;
-        data.lossSkip = m_summary[0].summary.loss;
-        data.lossUpdate = m_summary[1].summary.loss;
+        m_figureData = app::runFigureData(replayed.analysis, replayed.settings, title);
 
         if (m_compare && !m_compare->units.empty()) {
             const auto table = core::unitTableFrom(m_compare->units);
-            const auto compareSpec = specFor(table);
-            const auto other = replayMethods(compareSpec, table);
+            const auto other = replayMethods(specFor(table), table);
             for (std::size_t i = 0; i < m_summary.size() && i < other.rows.size(); ++i)
                 m_summary[i].compare = other.rows[i].summary;
-            data.compareName = m_compare->title;
-            data.compareSignal = table.signal(compareSpec.signal);
-            data.compareThreshold = other.ours.threshold;
-            data.compareSweep = sweepOf(table, compareSpec);
+            const auto compareData =
+                app::runFigureData(other.analysis, other.settings, m_compare->title);
+            m_figureData.compareName = m_compare->title;
+            m_figureData.compareSignal = compareData.signal;
+            m_figureData.compareThreshold = compareData.threshold;
+            m_figureData.compareSweep = compareData.sweep;
         }
     } catch (const std::exception& error) {
         m_replayError = error.what();

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "core/gating/calibration.h"
 #include "core/eval/evaluator.h"
-#include "core/gating/gating.h"
+#include "core/gating/calibration.h"
 #include "core/gating/metrics.h"
+#include "core/gating/policies.h"
 #include "viz/run_figures.h"
 
 namespace ponder::studio {
@@ -36,6 +36,8 @@ struct SummaryRow {
     // Percentile block-bootstrap CIs (files are the blocks), when the run has several files.
     std::optional<core::BootstrapInterval> lossCi, recoveryCi;
     std::optional<core::PolicySummary> compare;  // the same method on the compared run
+    // Random's row: `summary` is the expectation at ρ, this the one seeded draw behind it.
+    std::optional<core::PolicySummary> seededDraw;
 };
 
 // A second stored run overlaid on the plots and summarised beside the current one; it is

@@ -87,10 +87,8 @@ void Studio::drawPlotsPane() {
                 viz::exportFigure(m_plots[i].snapshot(figures[i].figure), *events.exportRequested,
                                   path, exportOptions);
                 report({LogLine::Level::Info, "wrote " + path.string(), {}});
-            } catch (const core::PonderError& error) {
-                report({LogLine::Level::Error, error.what(), error.hint()});
-            } catch (const std::exception& error) {
-                report({LogLine::Level::Error, error.what(), "choose a writable export folder"});
+            } catch (...) {
+                report(errorLine(std::current_exception()));
             }
         }
     }
@@ -153,6 +151,14 @@ void Studio::drawSummaryTable() {
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(row.method.c_str());
         cellCi("%.4f", row.summary.loss, row.lossCi, 1);
+        if (row.seededDraw) {
+            ImGui::SameLine(0, 4);
+            ImGui::TextDisabled("draw %.4f", row.seededDraw->loss);
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("Expected loss and rate of Random at the target rate; the "
+                                  "seeded draw (rate %.2f) is what the JSON and exports keep",
+                                  row.seededDraw->rate);
+        }
         cell("%.2f", row.summary.rate);
         cell("%.2f", row.summary.cost);
         cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
@@ -163,6 +169,8 @@ void Studio::drawSummaryTable() {
         }
     }
     ImGui::EndTable();
+    // One file is one bootstrap block: its "interval" would be the point estimate twice.
+    if (!withCi) ImGui::TextDisabled("95%% CIs need 2+ files");
 }
 
 }  // namespace ponder::studio

@@ -37,24 +37,11 @@ void Studio::drawSourcePane() {
     const auto& ours = m_state.ours().decisions;
     const auto& oracle = m_state.oracle().decisions;
 
-    if (m_lineUnitVersion != m_state.version() || m_lineUnitFile != m_sourceFile) {
-        m_lineUnitVersion = m_state.version();
-        m_lineUnitFile = m_sourceFile;
-        m_lineUnit.assign(lines, -1);
-        m_heatScale = 1e-6f;
-        for (std::size_t i = 0; i < units.size(); ++i) {
-            const auto& u = units[i];
-            if (u.fileIndex != std::int64_t(m_sourceFile)) continue;
-            for (std::size_t t = 0; t < u.tokenLossSkip.size() && t < u.tokenLossUpdate.size(); ++t)
-                m_heatScale =
-                    std::max(m_heatScale, std::fabs(u.tokenLossSkip[t] - u.tokenLossUpdate[t]));
-            for (auto line = std::max<std::int64_t>(u.lineStart, 1);
-                 line <= u.lineEnd && std::size_t(line) <= lines; ++line)
-                if (m_lineUnit[std::size_t(line - 1)] < 0)
-                    m_lineUnit[std::size_t(line - 1)] = std::int64_t(i);
-        }
+    if (m_sourceMapVersion != m_state.version() || m_sourceMapFile != m_sourceFile) {
+        m_sourceMapVersion = m_state.version();
+        m_sourceMapFile = m_sourceFile;
+        m_sourceMap = buildSourceMap(units, std::int64_t(m_sourceFile), lines);
     }
-
     ImGui::TextDisabled("%s", file.path.c_str());
     if (m_sourceFile < m_sourceNotes.size() && !m_sourceNotes[m_sourceFile].empty())
         ImGui::TextColored(ImVec4(0.9f, 0.7f, 0.3f, 1), "%s", m_sourceNotes[m_sourceFile].c_str());
@@ -89,7 +76,7 @@ void Studio::drawSourcePane() {
                                                             : file.text.size();
             while (end > begin && (file.text[end - 1] == '\n' || file.text[end - 1] == '\r'))
                 --end;
-            const std::int64_t unit = m_lineUnit[std::size_t(line)];
+            const std::int64_t unit = m_sourceMap.lineUnit[std::size_t(line)];
             const float textX = origin.x + gutter;
             if (unit >= 0) {
                 const auto u = std::size_t(unit);
@@ -114,21 +101,9 @@ void Studio::drawSourcePane() {
                     const std::size_t token = std::size_t(it - byteStarts.begin());
                     const std::size_t tokenEnd = std::min<std::size_t>(
                         end, token + 1 < byteStarts.size() ? byteStarts[token + 1] : end);
-                    if (token == 0) continue;
-                    // Loss at position token-1 predicts `token`; find the unit holding it.
-                    const core::UnitRecord* owner = nullptr;
-                    for (std::int64_t k = std::max<std::int64_t>(0, unit - 1);
-                         k <= unit + 1 && std::size_t(k) < units.size(); ++k) {
-                        const auto& u = units[std::size_t(k)];
-                        const auto pos = std::int64_t(token) - 1 - u.tokenStart;
-                        if (u.fileIndex == std::int64_t(m_sourceFile) && pos >= 0 &&
-                            std::size_t(pos) < u.tokenLossSkip.size() &&
-                            std::size_t(pos) < u.tokenLossUpdate.size())
-                            owner = &u;
-                    }
-                    if (!owner) continue;
-                    const auto pos = std::size_t(std::int64_t(token) - 1 - owner->tokenStart);
-                    const float skip = owner->tokenLossSkip[pos], upd = owner->tokenLossUpdate[pos];
+                    const auto loss = tokenLoss(units, std::int64_t(m_sourceFile), token, unit);
+                    if (!loss) continue;
+                    const float skip = loss->skip, upd = loss->update;
                     const float diff = skip - upd;
                     const float x0 =
                         textX +
@@ -136,13 +111,14 @@ void Studio::drawSourcePane() {
                     const float x1 = textX + ImGui::CalcTextSize(file.text.data() + begin,
                                                                  file.text.data() + tokenEnd)
                                                  .x;
-                    const float alpha = std::min(1.0f, std::fabs(diff) / m_heatScale) * 0.6f;
+                    const float alpha = heatAlpha(diff, m_sourceMap.heatScale);
                     draw->AddRectFilled(
                         ImVec2(x0, y), ImVec2(x1, y + lineHeight),
                         diff >= 0 ? rgba(0, 114, 178, alpha) : rgba(213, 94, 0, alpha));
                     if (hoveredPane && mouse.y >= y && mouse.y < y + lineHeight && mouse.x >= x0 &&
                         mouse.x < x1) {
-                        const auto ownerIndex = std::size_t(owner - units.data());
+                        const auto ownerIndex = loss->unit;
+                        const auto* owner = &units[ownerIndex];
                         std::string text(file.text.data() + *it, file.text.data() + tokenEnd);
                         const auto& threshold = m_state.ours().threshold;
                         const auto& signal = m_state.table().signal(m_state.tune().signal);

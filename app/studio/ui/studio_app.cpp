@@ -1,4 +1,4 @@
-// The studio's window, main loop (idle when nothing changes, style.md habit 11), actions,
+// The studio's window, main loop (idle when nothing changes), actions,
 // shortcuts, toasts and the --screenshot path used by the tests.
 #include "app/studio/ui/studio_app.h"
 
@@ -13,9 +13,9 @@
 #include <imgui.h>
 #include <stb_image_write.h>
 
-#include "core/util/errors.h"
 #include "core/report/exports.h"
 #include "core/runtime/runtime.h"
+#include "core/util/errors.h"
 #include "viz/figure_export.h"
 
 namespace ponder::studio {
@@ -153,8 +153,8 @@ void Studio::refreshHistory() {
         core::RunStore store(databasePath());
         m_history = store.listRuns();
         std::reverse(m_history.begin(), m_history.end());  // newest first
-    } catch (const core::PonderError& error) {
-        report({LogLine::Level::Warning, error.what(), error.hint()});
+    } catch (...) {
+        report(errorLine(std::current_exception(), LogLine::Level::Warning));
     }
 }
 
@@ -181,11 +181,10 @@ void Studio::reopenRun(std::int64_t id, bool compare) {
                                                          : stored.summary.label;
                 if (!compare) out.files = reopenFiles(stored);
                 out.units = std::move(stored.units);
-            } catch (const core::PonderError& error) {
-                out.error = error.what();
-                out.hint = error.hint();
-            } catch (const std::exception& error) {
-                out.error = error.what();
+            } catch (...) {
+                const auto line = errorLine(std::current_exception());
+                out.error = line.text;
+                out.hint = line.hint;
             }
             return out;
         });
@@ -231,25 +230,19 @@ void Studio::exportCurrent(const fs::path& dir) {
             written += core::exportRuns({store.loadRun(*m_runId)}, settings, dir).size();
         }
         fs::create_directories(dir);
-        for (const auto& figure : m_state.figures())
-            for (auto format :
-                 {viz::ImageFormat::Png, viz::ImageFormat::Svg, viz::ImageFormat::Pdf}) {
-                viz::ExportOptions options;
-                options.heightPt *= figure.heightScale;
-                viz::exportFigure(figure.figure, format,
-                                  dir / (figure.stem + "." + viz::extensionOf(format)), options);
-                ++written;
-            }
+        // The figures `ponder export --figures` writes, from the data on screen (so the
+        // compared run's overlay comes along).
+        app::FigureFormats formats;
+        formats.images = {viz::ImageFormat::Png, viz::ImageFormat::Svg, viz::ImageFormat::Pdf};
+        written += app::writeFigures(m_state.figureData(), formats, dir).size();
         report({LogLine::Level::Info,
                 "exported " + std::to_string(written) + " files to " + dir.string(),
                 {}});
         Toast toast{"exported to " + dir.string(), false,
                     std::chrono::steady_clock::now() + std::chrono::seconds(4)};
         m_toasts.push_back(toast);
-    } catch (const core::PonderError& error) {
-        report({LogLine::Level::Error, error.what(), error.hint()});
-    } catch (const std::exception& error) {
-        report({LogLine::Level::Error, error.what(), "choose a writable folder"});
+    } catch (...) {
+        report(errorLine(std::current_exception()));
     }
 }
 
@@ -282,8 +275,8 @@ void Studio::startBatch() {
     BatchRequest request;
     try {
         request.rates = parseRates(m_batchRates);
-    } catch (const core::PonderError& error) {
-        report({LogLine::Level::Error, error.what(), error.hint()});
+    } catch (...) {
+        report(errorLine(std::current_exception()));
         return;
     }
     request.run.modelDir = m_settings.modelDir;

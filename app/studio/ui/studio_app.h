@@ -14,10 +14,11 @@
 #include "app/studio/state/batch_export.h"
 #include "app/studio/state/datasets.h"
 #include "app/studio/state/eval_worker.h"
-#include "app/studio/ui/frame_stats.h"
 #include "app/studio/state/reopen.h"
 #include "app/studio/state/settings.h"
+#include "app/studio/state/source_map.h"
 #include "app/studio/state/studio_state.h"
+#include "app/studio/ui/frame_stats.h"
 #include "core/store/run_store.h"
 #include "viz/plot_widget.h"
 
@@ -159,10 +160,9 @@ private:
     std::optional<std::int64_t> m_scrollToUnit;
     std::size_t m_sourceFile = 0;
     // Per line of the shown file: the unit it belongs to (-1: none), rebuilt on replay.
-    std::vector<std::int64_t> m_lineUnit;
-    std::uint64_t m_lineUnitVersion = ~0ull;
-    std::size_t m_lineUnitFile = ~std::size_t(0);
-    float m_heatScale = 1.0f;  // largest |CE_skip - CE_update| of the shown file's tokens
+    SourceMap m_sourceMap;  // of the shown file, rebuilt when the state or the file changes
+    std::uint64_t m_sourceMapVersion = ~0ull;
+    std::size_t m_sourceMapFile = ~std::size_t(0);
 
     int m_activeFrames = 3;  // frames still to draw before idling (events need a few)
     int m_screenshotFrames = 0;

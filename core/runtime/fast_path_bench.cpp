@@ -1,34 +1,16 @@
-// The gated fast path: an online gate on a pre-update signal, and its benchmark against SKIP,
-// UPDATE_1 and the published both-paths evaluation.
-#include "core/eval/fast_path.h"
+// The gated fast path's benchmark against SKIP, UPDATE_1 and the published both-paths evaluation.
+#include "core/runtime/fast_path_bench.h"
 
 #include <chrono>
 #include <cmath>
 #include <memory>
 
 #include "core/gating/calibration.h"
-#include "core/util/errors.h"
-#include "core/gating/policies.h"
+#include "core/gating/decision_rules.h"
 #include "core/gating/run_analysis.h"
+#include "core/util/errors.h"
 
 namespace ponder::core {
-
-bool knownBeforeUpdate(Signal signal) {
-    return signal == Signal::ReconInit || signal == Signal::Entropy ||
-           signal == Signal::Confidence || signal == Signal::LossSkip;
-}
-
-Evaluator::GateDecision onlineGate(const PolicySpec& spec) {
-    if (!knownBeforeUpdate(spec.signal))
-        throw InputError("signal " + signalName(spec.signal) +
-                             " is only known after the update, so it cannot gate the fast path",
-                         "use recon_init (or entropy, confidence, loss_skip)");
-    auto gate = std::make_shared<EmaGate>(spec);
-    const auto signal = signalName(spec.signal);
-    return [gate, signal](const UnitRecord& record) {
-        return gate->decide(signalValue(record, signal)).decision != 0;
-    };
-}
 
 namespace {
 

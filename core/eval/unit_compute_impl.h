@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include "core/model/gpt2_model.h"
-#include "core/model/ttt_layer.h"
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/ttt_layer_impl.h"
 
 namespace ponder::core {
 

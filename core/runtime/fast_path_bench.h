@@ -1,7 +1,6 @@
-// The gated fast path measured against the published way (issue "real compute savings"): the
-// published code computes both paths for every chunk, so its 1 + 2ρ cost is only notional.
-// Deciding from a signal known before the update (recon_init, or the SKIP distribution's
-// entropy/confidence/loss) lets a SKIP unit stop after the backbone and one LM head.
+// `ponder bench --gated`: the gated fast path (core/eval/online_gate.h) timed against SKIP,
+// UPDATE_1 and the published way, which computes both paths for every chunk so its 1 + 2ρ cost
+// is only notional.
 #pragma once
 
 #include <cstdint>
@@ -9,21 +8,13 @@
 #include <vector>
 
 #include "core/eval/evaluator.h"
-#include "core/gating/gating.h"
+#include "core/eval/online_gate.h"
 #include "core/gating/metrics.h"
+#include "core/gating/policies.h"
 
 namespace ponder::core {
 
 struct Calibration;
-
-// Signals a unit has before its UPDATE path runs: recon_init, entropy, confidence, loss_skip.
-bool knownBeforeUpdate(Signal signal);
-
-// An online recon-ema (or recon-ema-paper) gate for Evaluator::runGated on `spec.signal`,
-// which must be knownBeforeUpdate (InputError with a hint otherwise). The returned decision
-// function keeps its own τ and rate EMA (EmaGate); decisions equal a replay of `spec` over the
-// same units evaluated on both paths.
-Evaluator::GateDecision onlineGate(const PolicySpec& spec);
 
 struct FastPathOptions {
     std::vector<double> rates{0.3, 0.5, 0.7};

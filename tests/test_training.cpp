@@ -198,3 +198,48 @@ TEST_CASE("train: train-ttt keeps the backbone frozen, optimises CE + 0.1 x the 
     INFO("largest TTT weight difference, straight vs resumed: " << difference);
     CHECK(difference < 1e-5);
 }
+
+TEST_CASE("train: under bf16 autocast both trainings learn, keep float32 weights, and start "
+          "where float32 does",
+          "[training]") {
+    TempDir dir("ponder_training_test");
+    const auto tokenizerDir = tinyModel(dir.path / "tok");
+    const auto curve = [&](BaseTrainOptions options) {
+        std::vector<double> losses;
+        TrainCallbacks record;
+        record.onStep = [&](const TrainProgress& p) { losses.push_back(p.ce); };
+        trainBase(options, record);
+        return losses;
+    };
+    const auto fp32 = curve(tinyBase(dir.path / "fp32", tokenizerDir, 30));
+    auto bf16Options = tinyBase(dir.path / "bf16", tokenizerDir, 30);
+    bf16Options.bf16 = true;
+    const auto bf16 = curve(bf16Options);
+    REQUIRE(bf16.size() == 30);
+    // Step 1 uses the same initial weights and batch: only bf16 rounding differs.
+    INFO("step 1: fp32 " << fp32[0] << ", bf16 " << bf16[0]);
+    CHECK(std::fabs(bf16[0] - fp32[0]) < 0.02 * fp32[0]);
+    const double first = (bf16[0] + bf16[1] + bf16[2]) / 3, last = (bf16[27] + bf16[28] + bf16[29]) / 3;
+    INFO("bf16: first steps " << first << ", last steps " << last);
+    CHECK(last < first - 0.3);
+    CHECK(inspectModelDir(dir.path / "bf16").storedDtypes == "F32");  // autocast, not bf16 weights
+    // A checkpoint resumes in its own precision only: float32 steps continued under bf16 would
+    // not be the run the checkpoint describes.
+    auto switched = tinyBase(dir.path / "fp32", tokenizerDir, 40);
+    switched.bf16 = true;
+    CHECK_THROWS_AS(trainBase(switched), InputError);
+
+    const auto model = tinyModel(dir.path / "model");
+    std::vector<double> tttLosses[2];
+    for (int precision = 0; precision < 2; ++precision) {
+        auto options = tinyTtt(model, dir.path / ("ttt-" + std::to_string(precision)), 3);
+        options.backboneDropout = false;
+        options.bf16 = precision == 1;
+        TrainCallbacks record;
+        record.onStep = [&](const TrainProgress& p) { tttLosses[precision].push_back(p.loss); };
+        CHECK(trainTtt(options, record).finished);
+    }
+    REQUIRE(tttLosses[1].size() == 3);
+    INFO("train-ttt step 1: fp32 " << tttLosses[0][0] << ", bf16 " << tttLosses[1][0]);
+    CHECK(std::fabs(tttLosses[1][0] - tttLosses[0][0]) < 0.02 * tttLosses[0][0]);
+}

@@ -35,8 +35,10 @@ std::string fixed(double value, int decimals = 1) {
 }  // namespace
 
 int runBench(const Arguments& rawArgs) {
-    for (const auto& arg : rawArgs)
+    for (const auto& arg : rawArgs) {
         if (arg == "--gated") return runBenchFastPath(rawArgs);
+        if (arg == "--train") return runBenchTrain(rawArgs);
+    }
     const ParsedArgs args(rawArgs, {{"--threads", true},
                                     {"--tokenizer", true},
                                     {"--corpus", true, true},

@@ -28,6 +28,7 @@ std::vector<OptionSpec> commonTrainOptions() {
             {"--device", true},
             {"--threads", true},
             {"--db", true},
+            {"--bf16", false},
             {"--quiet", false}};
 }
 
@@ -147,6 +148,7 @@ int runTrainBase(const Arguments& rawArgs) {
     options.seed = std::uint64_t(args.integerOr("--seed", 42));
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
+    options.bf16 = args.flag("--bf16");
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
 
@@ -159,6 +161,7 @@ int runTrainBase(const Arguments& rawArgs) {
                                      {"warmup", options.warmup},
                                      {"lr", options.lr},
                                      {"seed", options.seed},
+                                     {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};
     TrainReporter reporter(args, "base", options.outDir.string(), settings, options.device,
                            threads);
@@ -194,6 +197,7 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.seed = std::uint64_t(args.integerOr("--seed", 42));
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
+    options.bf16 = args.flag("--bf16");
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
 
@@ -207,6 +211,7 @@ int runTrainTtt(const Arguments& rawArgs) {
                                      {"eta_form", options.etaForm},
                                      {"conv_lag", options.convLag},
                                      {"seed", options.seed},
+                                     {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};
     TrainReporter reporter(args, "ttt", options.outDir.string(), settings, options.device, threads);
     InterruptGuard interrupt;

@@ -24,6 +24,7 @@ int runMakeTestModel(const Arguments& args);
 int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
 int runBenchFastPath(const Arguments& args);  // bench --gated
+int runBenchTrain(const Arguments& args);     // bench --train
 int runEval(const Arguments& args);
 int runRuns(const Arguments& args);
 int runExport(const Arguments& args);

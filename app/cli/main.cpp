@@ -1,9 +1,11 @@
 // `ponder`: command dispatch and the one place where errors become messages and exit codes.
+#include <algorithm>
 #include <iostream>
 #include <string>
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "core/gating/policies.h"
 #include "core/util/errors.h"
 
 namespace ponder::app {
@@ -33,9 +35,9 @@ const std::vector<Command>& commands() {
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
          "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
          "  first --policy, default recon-ema) with loss, rate, cost, Oracle Recovery and\n"
-         "  agreement. Policies: skip update random oracle recon-ema recon-ema-paper threshold\n"
-         "  improvement-topk improvement-threshold multi-signal. --db stores the run (one\n"
-         "  transaction per batch of units); --json writes the design.md section 9 contract.\n"
+         "  agreement (Random at its expectation for the rate, the seeded draw beside it).\n"
+         "  --db stores the run (one transaction per batch of units; a run whose evaluation\n"
+         "  fails is marked failed); --json writes the design.md section 9 contract.\n"
          "  --shuffle and --causal-k -1 are the paper's sanity ablations. Ctrl-C cancels.",
          runEval},
         {"runs", "list the runs stored in a database",
@@ -89,10 +91,13 @@ const std::vector<Command>& commands() {
          "                  [--batch 16] [--steps 2000] [--warmup 100] [--lr 1e-3]\n"
          "                  [--min-lr-ratio 0.1] [--weight-decay 0.1] [--clip 1.0] [--seed 42]\n"
          "                  [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
+         "                  [--bf16]\n"
          "  AdamW, linear warmup then cosine decay, global-norm clipping, dropout 0.1; random\n"
          "  windows of the <|endoftext|>-packed corpus. Writes a Hugging Face GPT-2 directory\n"
          "  (config.json, model.safetensors, tokenizer) and OUT/checkpoint-base each checkpoint;\n"
-         "  running the same command again resumes. Ctrl-C stops after a checkpoint.",
+         "  running the same command again resumes. Ctrl-C stops after a checkpoint. --bf16:\n"
+         "  the forward pass under bfloat16 autocast (AMX / AVX512-BF16 matmuls), weights and\n"
+         "  AdamW in float32; `ponder bench --train` measures what it gains.",
          runTrainBase},
         {"train-ttt", "train the TTT layer on a frozen GPT-2 (the published recipe)",
          "ponder train-ttt --model DIR CORPUS... [--out DIR] [--ext py]... [--chunk 512]\n"
@@ -101,12 +106,13 @@ const std::vector<Command>& commands() {
          "                 [--no-dropout] [--eta-form ponderttt|ttt-lm] [--conv-lag 1|0] [--seed "
          "42]\n"
          "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
+         "                 [--bf16]\n"
          "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
          "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
          "  Writes ttt.safetensors + ttt.json into --out (default: the model directory) and a\n"
          "  resumable OUT/checkpoint-ttt (run again with a larger --steps to train on). Works for\n"
-         "  any GPT-2 directory, real GPT-2 small-xl too.",
+         "  any GPT-2 directory, real GPT-2 small-xl too. --bf16 as for train-base.",
          runTrainTtt},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
@@ -122,7 +128,7 @@ const std::vector<Command>& commands() {
          "  Binary and non-UTF-8 files are skipped and counted. Writes DIR/vocab.json and\n"
          "  DIR/merges.txt (Hugging Face format).",
          runTrainTokenizer},
-        {"bench", "throughput benchmarks (GEMM, tokenizer, GPT-2 forward)",
+        {"bench", "throughput benchmarks (GEMM, tokenizer, GPT-2 forward, training)",
          "ponder bench [--threads N] [--tokenizer DIR] [--corpus PATH] [--seconds S]\n"
          "             [--shape small|medium|large|xl] [--length 1024] [--device cpu|cuda]\n"
          "             [--unit-length 512] [--unit-batch 1]\n"
@@ -137,7 +143,14 @@ const std::vector<Command>& commands() {
          "  entropy, confidence or loss_skip) so a SKIP unit never runs the TTT layer or the\n"
          "  second LM head. Times SKIP, UPDATE_1, both paths (the published way) and the gated\n"
          "  path at each rate, interleaved unit by unit, and compares its loss and Oracle\n"
-         "  Recovery with the published recon_step0 gate replayed over the both-paths run.",
+         "  Recovery with the published recon_step0 gate replayed over the both-paths run.\n"
+         "ponder bench --train --model DIR [CORPUS...] [--steps 6] [--ext py] [--threads N]\n"
+         "             [--precision fp32|bf16|both]\n"
+         "  train-base (16 x 256 tokens from scratch, DIR's shapes and tokenizer) and train-ttt\n"
+         "  (16 x 512, DIR's backbone) timed for --steps steps after a warm-up, in a temporary\n"
+         "  folder: tokens/s and the share of the GEMM rate from a FLOP count, in float32 and\n"
+         "  under bf16 autocast (--bf16 of train-base/train-ttt). CORPUS defaults to\n"
+         "  /usr/lib/python3.11.",
          runBench},
     };
     return all;
@@ -151,6 +164,16 @@ void printOverview() {
         std::cout << "  " << command.name << std::string(18 - std::string(command.name).size(), ' ')
                   << command.summary << "\n";
     std::cout << "\nRun `ponder COMMAND --help` for a command's options.\n";
+}
+
+// From core's policy table, so the help can never list a policy the engine does not have.
+void printPolicies() {
+    std::cout << "\npolicies (--policy NAME):\n";
+    for (const auto& policy : core::policyTable()) {
+        std::string name = policy.name;
+        name.resize(std::max<std::size_t>(name.size() + 2, 24), ' ');
+        std::cout << "  " << name << policy.summary << "\n";
+    }
 }
 
 }  // namespace
@@ -167,6 +190,8 @@ int dispatch(int argc, char** argv) {
         for (const auto& arg : args)
             if (arg == "--help" || arg == "-h") {
                 std::cout << "usage: " << command.usage << "\n";
+                if (std::string(command.usage).find("--policy") != std::string::npos)
+                    printPolicies();
                 return 0;
             }
         try {

@@ -90,7 +90,7 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
     if (error)
         throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
                           "choose a writable --out folder");
-    const nlohmann::json identity = {{"n_layer", options.config.nLayer},
+    nlohmann::json identity = {{"n_layer", options.config.nLayer},
                                      {"n_embd", options.config.nEmbd},
                                      {"n_head", options.config.nHead},
                                      {"n_positions", options.config.nPositions},
@@ -102,6 +102,7 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
                                      {"lr", options.lr},
                                      {"seed", options.seed},
                                      {"train_tokens", stream.size()}};
+    identity["bf16"] = options.bf16;  // a checkpoint resumes in its own precision only
     TrainResult result;
     result.trainTokens = std::int64_t(stream.size());
     if (const auto state = loadTrainCheckpoint(options.outDir, "base", identity, *model, optimizer))
@@ -129,9 +130,14 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
         for (auto& group : optimizer.param_groups())
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
-        const auto logits = model->forward(ids.slice(1, 0, options.sequence));
+        torch::Tensor logits;
+        {
+            Bf16Autocast autocast(options.bf16, device);
+            logits = model->forward(ids.slice(1, 0, options.sequence));
+        }
         const auto loss = torch::nn::functional::cross_entropy(
-            logits.reshape({-1, logits.size(-1)}), ids.slice(1, 1).reshape({-1}));
+            logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
+            ids.slice(1, 1).reshape({-1}));
         optimizer.zero_grad();
         loss.backward();
         const double gradNorm =

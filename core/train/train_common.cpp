@@ -1,6 +1,8 @@
 // Shared training helpers: the packed stream, seeds, timing.
 #include "core/train/train_common_impl.h"
 
+#include <ATen/autocast_mode.h>
+
 namespace ponder::core {
 
 EvalPlan trainingPlan(const BpeTokenizer& tokenizer, const CorpusSelection& corpus,
@@ -43,6 +45,30 @@ std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module) {
     for (const auto& parameter : module.parameters())
         if (parameter.requires_grad()) out.push_back(parameter);
     return out;
+}
+
+Bf16Autocast::Bf16Autocast(bool on, const torch::Device& device)
+    : m_on(on), m_cuda(device.is_cuda()) {
+    if (!m_on) return;
+    if (m_cuda) {
+        m_wasEnabled = at::autocast::is_enabled();
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+    } else {
+        m_wasEnabled = at::autocast::is_cpu_enabled();
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        at::autocast::set_cpu_enabled(true);
+    }
+}
+
+Bf16Autocast::~Bf16Autocast() {
+    if (!m_on) return;
+    if (m_cuda)
+        at::autocast::set_enabled(m_wasEnabled);
+    else
+        at::autocast::set_cpu_enabled(m_wasEnabled);
+    // The casts of weights cached for this forward: the optimiser changes them next.
+    at::autocast::clear_cache();
 }
 
 }  // namespace ponder::core

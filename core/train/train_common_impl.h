@@ -39,4 +39,18 @@ private:
 
 std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module);
 
+// While alive and `on`: autocast to bfloat16 on `device` (torch.autocast's op lists: matmuls
+// and linear layers in bf16, reductions and norms in float32). Losses are taken after it ends,
+// from float32 logits.
+class Bf16Autocast {
+public:
+    Bf16Autocast(bool on, const torch::Device& device);
+    ~Bf16Autocast();
+    Bf16Autocast(const Bf16Autocast&) = delete;
+    Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+private:
+    bool m_on, m_cuda, m_wasEnabled = false;
+};
+
 }  // namespace ponder::core

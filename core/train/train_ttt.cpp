@@ -62,7 +62,7 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                           "choose a writable --out folder");
     // What a resumed run must share with the checkpoint. Not `steps`: the learning rate is
     // constant, so a finished training can be continued to more steps.
-    const nlohmann::json identity = {{"backbone_sha256", config.backboneSha256},
+    nlohmann::json identity = {{"backbone_sha256", config.backboneSha256},
                                      {"chunk", options.chunk},
                                      {"batch", options.batch},
                                      {"lr", options.lr},
@@ -71,6 +71,7 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                                      {"conv_lag", options.convLag},
                                      {"seed", options.seed},
                                      {"train_tokens", plan.stream.size()}};
+    identity["bf16"] = options.bf16;  // a checkpoint resumes in its own precision only
     TrainResult result;
     result.trainTokens = std::int64_t(plan.stream.size());
     if (const auto state = loadTrainCheckpoint(options.outDir, "ttt", identity, *ttt, optimizer))
@@ -88,18 +89,25 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                              .view({unit.sequences, unit.tokens})
                              .to(device);
         torch::manual_seed(stepSeed(options.seed, step));  // backbone dropout masks
-        torch::Tensor hidden;
+        torch::Tensor logits, ssl;
         {
-            torch::NoGradGuard frozen;  // no autograd graph through the frozen backbone
-            hidden = backbone->hidden(ids, positions);
+            Bf16Autocast autocast(options.bf16, device);
+            torch::Tensor hidden;
+            {
+                torch::NoGradGuard frozen;  // no autograd graph through the frozen backbone
+                hidden = backbone->hidden(ids, positions);
+            }
+            const auto updated = ttt->forward(hidden, positions);
+            logits = backbone->logits(updated.hidden.slice(1, 0, unit.tokens - 1));
+            const auto& stats = updated.stats;
+            ssl = (stats.init.to(torch::kFloat32).mean() + stats.step0.to(torch::kFloat32).mean() +
+                   stats.step1.to(torch::kFloat32).mean()) /
+                  3.0;
         }
-        const auto updated = ttt->forward(hidden, positions);
-        const auto logits = backbone->logits(updated.hidden.slice(1, 0, unit.tokens - 1));
         // Token-weighted CE over the batch (algorithm.md §6, §9 item 9).
-        const auto ce = torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
-                                                             ids.slice(1, 1).reshape({-1}));
-        const auto& stats = updated.stats;
-        const auto ssl = (stats.init.mean() + stats.step0.mean() + stats.step1.mean()) / 3.0;
+        const auto ce = torch::nn::functional::cross_entropy(
+            logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
+            ids.slice(1, 1).reshape({-1}));
         const auto loss = ce + options.sslWeight * ssl;
         optimizer.zero_grad();
         loss.backward();

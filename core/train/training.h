@@ -55,6 +55,9 @@ struct BaseTrainOptions {
     std::uint64_t seed = 42;
     std::int64_t checkpointEvery = 100;
     std::string device = "cpu";
+    // bf16 autocast for the forward pass (matmuls in bfloat16: AMX / AVX512-BF16 on the CPU);
+    // weights, gradients and AdamW stay float32. Off by default, measured by `bench --train`.
+    bool bf16 = false;
 };
 
 // AdamW with linear warmup then cosine decay to lr·minLrRatio, global-norm clipping, GPT-2
@@ -74,6 +77,7 @@ struct TttTrainOptions {
     std::uint64_t seed = 42;
     std::int64_t checkpointEvery = 100;
     std::string device = "cpu";
+    bool bf16 = false;  // as BaseTrainOptions::bf16 (the frozen backbone's forward included)
 };
 
 // algorithm.md §6: packed 2-chunk windows, 16 per batch, one Adam step per (batch, chunk)

@@ -59,7 +59,8 @@ namespace {
 // changed (a retrained checkpoint is loaded again, an unchanged model is not).
 std::string evaluatorKey(const RunRequest& request) {
     std::string key = request.modelDir.string() + "|" + request.device;
-    for (const char* name : {"config.json", "model.safetensors", "ttt.json", "ttt.safetensors"}) {
+    for (const char* name : {"config.json", "model.safetensors", "ttt.json", "ttt.safetensors",
+                             "vocab.json", "merges.txt", "encoder.json", "vocab.bpe"}) {
         std::error_code error;
         const auto time = std::filesystem::last_write_time(request.modelDir / name, error);
         key += "|" + (error ? std::string("-") : std::to_string(time.time_since_epoch().count()));

@@ -1,5 +1,5 @@
 // The decision rules that need no state (design.md §5): fixed, seeded random and the greedy
-// oracle; gating.h builds every policy on them. Torch-free.
+// oracle; policies.h builds every policy on them. Torch-free.
 #pragma once
 
 #include <cstdint>

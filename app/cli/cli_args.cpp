@@ -2,6 +2,7 @@
 #include "app/cli/cli_args.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/runtime/runtime.h"
 
@@ -81,6 +82,12 @@ double ParsedArgs::numberOr(const std::string& name, double fallback) const {
     } catch (const std::exception&) {
     }
     throw UsageError(name + " expects a number, got '" + *text + "'");
+}
+
+std::string fixed(double value, int decimals) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
 }
 
 int applyThreads(const ParsedArgs& args) {

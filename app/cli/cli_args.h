@@ -43,4 +43,7 @@ private:
 // Common to all commands: sets LibTorch's thread count from --threads (0 = all cores).
 int applyThreads(const ParsedArgs& args);
 
+// `value` with `decimals` digits after the point, for the benchmark printouts.
+std::string fixed(double value, int decimals = 1);
+
 }  // namespace ponder::app

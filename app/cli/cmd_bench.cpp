@@ -26,12 +26,6 @@ core::Gpt2Config shapeConfig(const std::string& shape) {
     return config;
 }
 
-std::string fixed(double value, int decimals = 1) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
-}
-
 }  // namespace
 
 int runBench(const Arguments& rawArgs) {

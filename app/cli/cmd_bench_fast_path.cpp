@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
@@ -15,12 +16,6 @@
 namespace ponder::app {
 
 namespace {
-
-std::string fixed(double value, int decimals) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
-}
 
 std::vector<double> parseRates(const std::string& text) {
     std::vector<double> rates;

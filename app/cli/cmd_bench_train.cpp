@@ -12,16 +12,6 @@
 
 namespace ponder::app {
 
-namespace {
-
-std::string fixed(double value, int decimals) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
-}
-
-}  // namespace
-
 int runBenchTrain(const Arguments& rawArgs) {
     const ParsedArgs args(rawArgs, {{"--train", false},
                                     {"--model", true},

@@ -171,6 +171,15 @@ for r in rows:
     assert float(r["oracle_loss"]) <= float(r["random_expected_loss"]) + 1e-12
 PY
 expect "sweep --rates nonsense" 2 "$ponder" sweep --db "$db" --rates 0.9:0.1:0.1
+
+# bench --train runs the real training loops on the model's shapes, in a scratch folder.
+expect "bench --train" 0 "$ponder" bench --train --model "$tmodel" /usr/lib/python3.11/json \
+  --steps 1 --threads 1
+grep -q '^train-base bf16 ' "$work/out" && grep -q '^train-ttt ' "$work/out" \
+  && grep -q '^bf16 / fp32 ' "$work/out" && pass "bench --train prints both loops in both precisions" \
+  || fail "bench --train output: $(head -c 400 "$work/out")"
+expect "bench --train without --model" 2 "$ponder" bench --train
+expect "bench --train --precision fp8" 2 "$ponder" bench --train --model "$tmodel" --precision fp8
 expect "calibrate on held-out code" 0 "$ponder" calibrate --model "$tmodel" /usr/lib/python3.11/email --chunk 128 --quiet
 [ -s "$tmodel/calibration.json" ] && pass "calibration.json written" || fail "no calibration.json"
 expect "eval --calibration profile" 0 "$ponder" eval --model "$tmodel" "$corpus" --chunk 128 \

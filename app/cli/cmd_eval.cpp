@@ -81,6 +81,7 @@ int runEval(const Arguments& rawArgs) {
         recorder.begin(description, plan);
     };
     hooks.onUnit = [&](const core::UnitRecord& unit) { recorder.add(unit); };
+    hooks.keepUnits = false;  // the recorder keeps them
     auto result = runEvaluation(args, hooks);
     auto& run = result.run;
     run.rate = settings.ours.rate;
@@ -90,13 +91,14 @@ int runEval(const Arguments& rawArgs) {
     if (stored && !quiet)
         std::cerr << "stored as run " << *recorder.runId() << " in " << recording.database.string()
                   << "\n";
-    if (!result.units.empty()) printSummary(analysis);
+    const auto& units = recorder.units();
+    if (!units.empty()) printSummary(analysis);
     if (jsonPath) {
-        core::writeFileAtomic(*jsonPath, core::evalJson(run, result.units, analysis));
+        core::writeFileAtomic(*jsonPath, core::evalJson(run, units, analysis));
         if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
     }
     if (result.cancelled) {
-        std::cerr << "error: cancelled after " << result.units.size() << " units"
+        std::cerr << "error: cancelled after " << units.size() << " units"
                   << (stored ? " (they are stored)" : "") << "\nhint: run it again to finish\n";
         return 1;
     }

@@ -128,7 +128,8 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
     const bool finished = evaluator.run(
         plan,
         [&](const core::UnitRecord& record) {
-            result.units.push_back(record);
+            ++result.evaluated;
+            if (hooks.keepUnits) result.units.push_back(record);
             if (hooks.onUnit) hooks.onUnit(record);
         },
         [&](const core::EvalProgress& progress) {
@@ -146,7 +147,7 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
     run.seconds = last.elapsedSeconds;
     run.tokensPerSecond = last.tokensPerSecond;
     if (result.cancelled && !quiet)
-        std::cerr << "cancelled after " << result.units.size() << " of " << plan.units.size()
+        std::cerr << "cancelled after " << result.evaluated << " of " << plan.units.size()
                   << " units\n";
     return result;
 }

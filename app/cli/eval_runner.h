@@ -20,7 +20,8 @@ std::vector<OptionSpec> evaluationOptionSpecs();
 
 struct EvaluationResult {
     core::RunDescription run;  // filled except policies' rate
-    std::vector<core::UnitRecord> units;
+    std::vector<core::UnitRecord> units;  // empty unless EvaluationHooks::keepUnits
+    std::size_t evaluated = 0;            // units evaluated (kept or not)
     bool cancelled = false;
 };
 
@@ -30,6 +31,9 @@ struct EvaluationHooks {
     // Called with each unit, in order, as it finishes.
     std::function<void(const core::UnitRecord&)> onUnit;
     bool keepTokenLosses = false;
+    // False when onUnit keeps the units itself (`ponder eval`'s run recorder), so a large run
+    // is not held in memory twice; EvaluationResult::units is then empty.
+    bool keepUnits = true;
 };
 
 // The evaluator and plan the shared options describe (threads applied; the plan summary

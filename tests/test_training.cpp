@@ -9,6 +9,7 @@
 #include "core/model/model_dir.h"
 #include "core/model/safetensors.h"
 #include "core/model/tensor_convert_impl.h"
+#include "core/model/ttt_config.h"
 #include "core/model/ttt_layer_impl.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/train/train_common_impl.h"
@@ -242,4 +243,42 @@ TEST_CASE("train: under bf16 autocast both trainings learn, keep float32 weights
     REQUIRE(tttLosses[1].size() == 3);
     INFO("train-ttt step 1: fp32 " << tttLosses[0][0] << ", bf16 " << tttLosses[1][0]);
     CHECK(std::fabs(tttLosses[1][0] - tttLosses[0][0]) < 0.02 * tttLosses[0][0]);
+}
+
+TEST_CASE("train: train-ttt's --eta-decay and --inner-lr reach ttt.json, change the inner step, "
+          "and a checkpoint resumes only with the values it was started with",
+          "[training]") {
+    TempDir dir("ponder_training_test");
+    const auto model = tinyModel(dir.path / "model");
+    const auto lossesOf = [&](TttTrainOptions options) {
+        options.backboneDropout = false;
+        std::vector<double> losses;
+        TrainCallbacks record;
+        record.onStep = [&](const TrainProgress& p) { losses.push_back(p.loss); };
+        trainTtt(options, record);
+        return losses;
+    };
+    const auto published = lossesOf(tinyTtt(model, dir.path / "published", 2));
+    auto changed = tinyTtt(model, dir.path / "changed", 2);
+    changed.etaDecay = 0.0;
+    changed.innerBaseLr = 2.5;
+    const auto changedLosses = lossesOf(changed);
+    // Width 32 is not a published width, so the default decay is 0.3 (algorithm.md §2.1).
+    CHECK(loadTttConfig(dir.path / "published" / "ttt.json").etaDecay == Approx(0.3));
+    const auto config = loadTttConfig(dir.path / "changed" / "ttt.json");
+    CHECK(config.etaDecay == 0.0);
+    CHECK(config.baseLr == Approx(2.5));
+    // Same weights and batch at step 1: only the inner step differs, so the loss does.
+    REQUIRE(published.size() == 2);
+    REQUIRE(changedLosses.size() == 2);
+    INFO("step 1: published " << published[0] << ", changed inner step " << changedLosses[0]);
+    CHECK(std::fabs(published[0] - changedLosses[0]) > 1e-6);
+
+    auto other = changed;
+    other.steps = 3;
+    other.etaDecay = 0.1;
+    CHECK_THROWS_AS(trainTtt(other), InputError);
+    auto invalid = tinyTtt(model, dir.path / "invalid", 1);
+    invalid.innerBaseLr = -1.0;
+    CHECK_THROWS_AS(trainTtt(invalid), InputError);
 }

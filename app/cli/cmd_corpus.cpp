@@ -110,9 +110,11 @@ int runCorpusBuild(const Arguments& rawArgs) {
     }
 
     using R = core::CorpusSkipReason;
-    std::string extensions;
-    for (const auto& extension : recipe.extensions)
-        extensions += (extensions.empty() ? "" : ",") + extension;
+    std::string extensions;  // every source's, in first-seen order
+    for (const auto& source : recipe.sources)
+        for (const auto& extension : source.extensions)
+            if (("," + extensions + ",").find("," + extension + ",") == std::string::npos)
+                extensions += (extensions.empty() ? "" : ",") + extension;
     std::cout << "corpus " << recipe.name << ": " << build.candidates << " " << extensions
               << " files, " << build.excluded << " excluded by pattern; skipped "
               << build.skippedFor(R::TooSmall) << " too small, " << build.skippedFor(R::TooLarge)

@@ -175,7 +175,8 @@ int runTrainBase(const Arguments& rawArgs) {
 int runTrainTtt(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
     for (const char* name :
-         {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form", "--conv-lag"})
+         {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form", "--conv-lag", "--eta-decay",
+          "--inner-lr"})
         specs.push_back({name, true});
     specs.push_back({"--no-dropout", false});
     const ParsedArgs args(rawArgs, specs);
@@ -194,6 +195,8 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.backboneDropout = !args.flag("--no-dropout");
     options.etaForm = args.valueOr("--eta-form", "ponderttt");
     options.convLag = args.integerOr("--conv-lag", 1);
+    if (args.value("--eta-decay")) options.etaDecay = args.numberOr("--eta-decay", 0.0);
+    if (args.value("--inner-lr")) options.innerBaseLr = args.numberOr("--inner-lr", 1.0);
     options.seed = std::uint64_t(args.integerOr("--seed", 42));
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
@@ -210,6 +213,8 @@ int runTrainTtt(const Arguments& rawArgs) {
                                      {"backbone_dropout", options.backboneDropout},
                                      {"eta_form", options.etaForm},
                                      {"conv_lag", options.convLag},
+                                     {"eta_decay", options.etaDecay ? nlohmann::json(*options.etaDecay) : nlohmann::json()},
+                                     {"ttt_base_lr", options.innerBaseLr ? nlohmann::json(*options.innerBaseLr) : nlohmann::json()},
                                      {"seed", options.seed},
                                      {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};

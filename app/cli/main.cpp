@@ -106,13 +106,15 @@ const std::vector<Command>& commands() {
          "                 [--no-dropout] [--eta-form ponderttt|ttt-lm] [--conv-lag 1|0] [--seed "
          "42]\n"
          "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
-         "                 [--bf16]\n"
+         "                 [--bf16] [--eta-decay L] [--inner-lr 1.0]\n"
          "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
          "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
          "  Writes ttt.safetensors + ttt.json into --out (default: the model directory) and a\n"
          "  resumable OUT/checkpoint-ttt (run again with a larger --steps to train on). Works for\n"
-         "  any GPT-2 directory, real GPT-2 small-xl too. --bf16 as for train-base.",
+         "  any GPT-2 directory, real GPT-2 small-xl too. --bf16 as for train-base.\n"
+         "  --eta-decay and --inner-lr set the inner step's decay and base lr (section 2.4;\n"
+         "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).",
          runTrainTtt},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"

@@ -132,6 +132,29 @@ CorpusSplitRule parseSplit(const RecipeReader& reader, const json& split) {
     return rule;
 }
 
+std::vector<std::string> extensionsOf(const RecipeReader& reader, const json& object,
+                                      const std::string& where) {
+    std::vector<std::string> extensions;
+    for (auto extension : reader.strings(object, "extensions", where))
+        extensions.push_back(extension.front() == '.' ? extension : "." + extension);
+    return extensions;
+}
+
+// {"fraction": 0.25, "seed": 7}: keep a hashed share of one source (e.g. to cap a language's
+// share of a mixed corpus).
+void parseSample(const RecipeReader& reader, const json& sample, const std::string& where,
+                 CorpusSource& source) {
+    if (!sample.is_object()) reader.fail(where + " must be an object such as {\"fraction\": 0.5}");
+    reader.checkKeys(sample, where, {"fraction", "seed"});
+    const auto fraction = sample.find("fraction");
+    if (fraction == sample.end() || !fraction->is_number())
+        reader.fail(where + ".fraction is required (a number in (0, 1])");
+    source.sampleFraction = fraction->get<double>();
+    if (!(source.sampleFraction > 0.0 && source.sampleFraction <= 1.0))
+        reader.fail(where + ".fraction must be within (0, 1]");
+    source.sampleSeed = reader.optUnsigned(sample, "seed", where).value_or(42);
+}
+
 bool validUtf8Name(const std::string& name) {
     return findInvalidUtf8(name) == std::string_view::npos &&
            name.find_first_of("\t\n\r") == std::string::npos;
@@ -229,16 +252,18 @@ std::vector<Candidate> scanSources(const CorpusRecipe& recipe, CorpusBuild& buil
             const std::string rel = fs::is_directory(status)
                                         ? file.lexically_relative(source.root).generic_string()
                                         : file.filename().string();
-            if (!hasExtension(file.filename().string(), recipe.extensions)) continue;
+            if (!hasExtension(file.filename().string(), source.extensions)) continue;
             ++build.candidates;
+            const std::string path = source.prefix.empty() ? rel : source.prefix + "/" + rel;
             if (corpusPathExcluded(recipe.exclude, rel) ||
-                corpusPathExcluded(source.exclude, rel)) {
+                corpusPathExcluded(source.exclude, rel) ||
+                corpusSplitKey(source.sampleSeed, path) >= source.sampleFraction) {
                 ++build.excluded;
                 continue;
             }
             Candidate candidate;
             candidate.source = file;
-            candidate.path = source.prefix.empty() ? rel : source.prefix + "/" + rel;
+            candidate.path = path;
             candidate.language = source.language;
             std::error_code sizeEc;
             candidate.size = fs::file_size(file, sizeEc);
@@ -386,9 +411,7 @@ CorpusRecipe parseCorpusRecipe(std::string_view text, const fs::path& baseDir,
     if (!isSafeName(recipe.name)) reader.fail("name must use only letters, digits, '.', '_', '-'");
     recipe.description = reader.optString(root, "description", "recipe").value_or("");
     recipe.language = reader.optString(root, "language", "recipe").value_or("");
-    for (auto extension : reader.strings(root, "extensions", "recipe"))
-        recipe.extensions.push_back(extension.front() == '.' ? extension : "." + extension);
-    if (recipe.extensions.empty()) reader.fail("extensions is required, e.g. [\".py\"]");
+    recipe.extensions = extensionsOf(reader, root, "recipe");
     recipe.exclude = reader.strings(root, "exclude", "recipe");
     recipe.generatedMarkers = reader.strings(root, "generated_markers", "recipe");
     if (const auto near = root.find("near_duplicates"); near != root.end()) {
@@ -411,7 +434,9 @@ CorpusRecipe parseCorpusRecipe(std::string_view text, const fs::path& baseDir,
     for (std::size_t i = 0; i < sources->size(); ++i) {
         const auto& item = (*sources)[i];
         const std::string where = "sources[" + std::to_string(i) + "]";
-        reader.checkKeys(item, where, {"root", "prefix", "language", "exclude", "missing_hint"});
+        reader.checkKeys(item, where,
+                         {"root", "prefix", "language", "exclude", "missing_hint", "extensions",
+                          "sample"});
         CorpusSource source;
         source.rootText = reader.string(item, "root", where);
         const fs::path rootPath(source.rootText);
@@ -425,6 +450,13 @@ CorpusRecipe parseCorpusRecipe(std::string_view text, const fs::path& baseDir,
             reader.fail(where + " has no language (set \"language\" on the recipe or the source)");
         source.exclude = reader.strings(item, "exclude", where);
         source.missingHint = reader.optString(item, "missing_hint", where).value_or("");
+        source.extensions = extensionsOf(reader, item, where);
+        if (source.extensions.empty()) source.extensions = recipe.extensions;
+        if (source.extensions.empty())
+            reader.fail("extensions is required, e.g. [\".py\"] (on the recipe or on " + where +
+                        ")");
+        if (const auto sample = item.find("sample"); sample != item.end())
+            parseSample(reader, *sample, where + ".sample", source);
         recipe.sources.push_back(std::move(source));
     }
     const auto split = root.find("split");

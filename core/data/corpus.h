@@ -22,6 +22,12 @@ struct CorpusSource {
     std::string language;        // the recipe's unless the source names its own
     std::vector<std::string> exclude;  // path globs, on top of the recipe's
     std::string missingHint;           // printed when the root does not exist
+    std::vector<std::string> extensions;  // the recipe's unless the source names its own
+    // A hashed share of the source's files: a candidate stays iff
+    // corpusSplitKey(sampleSeed, output path) < sampleFraction (1 = all). The others count as
+    // excluded. Like the split, a file's fate depends only on its own path.
+    double sampleFraction = 1.0;
+    std::uint64_t sampleSeed = 42;
 };
 
 enum class CorpusSplitMethod {
@@ -42,7 +48,9 @@ struct CorpusRecipe {
     std::string name;  // [a-z0-9._-]+, names the manifest
     std::string description;
     std::string language;
-    std::vector<std::string> extensions;  // ".py"; a file is a candidate iff its name ends so
+    // ".py"; a file is a candidate iff its name ends so. May be empty when every source
+    // names its own.
+    std::vector<std::string> extensions;
     std::vector<CorpusSource> sources;
     std::vector<std::string> exclude;           // path globs for every source
     std::vector<std::string> generatedMarkers;  // whole-line globs marking generated files

@@ -28,6 +28,10 @@ void checkOptions(const TttTrainOptions& o, const Gpt2Config& backbone) {
     if (o.etaForm != "ponderttt" && o.etaForm != "ttt-lm")
         bad("eta form must be ponderttt or ttt-lm");
     if (o.convLag != 0 && o.convLag != 1) bad("conv lag must be 0 or 1");
+    if (o.etaDecay && !(*o.etaDecay >= 0.0 && *o.etaDecay <= 10.0))
+        bad("eta decay must be within [0, 10]");
+    if (o.innerBaseLr && !(*o.innerBaseLr > 0.0 && *o.innerBaseLr <= 100.0))
+        bad("inner base lr must be within (0, 100]");
 }
 
 }  // namespace
@@ -46,6 +50,8 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     auto config = TttConfig::forBackbone(backbone->config().nEmbd);
     config.etaForm = options.etaForm;
     config.convLag = options.convLag;
+    if (options.etaDecay) config.etaDecay = *options.etaDecay;
+    if (options.innerBaseLr) config.baseLr = *options.innerBaseLr;
     config.backboneSha256 = sha256FileHex(options.modelDir / "model.safetensors");
     TttModel ttt(config);
     ttt->initialiseWeights(options.seed);
@@ -71,6 +77,9 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                                      {"conv_lag", options.convLag},
                                      {"seed", options.seed},
                                      {"train_tokens", plan.stream.size()}};
+    // Only when set, so checkpoints written before these options existed still resume.
+    if (options.etaDecay) identity["eta_decay"] = config.etaDecay;
+    if (options.innerBaseLr) identity["ttt_base_lr"] = config.baseLr;
     identity["bf16"] = options.bf16;  // a checkpoint resumes in its own precision only
     TrainResult result;
     result.trainTokens = std::int64_t(plan.stream.size());

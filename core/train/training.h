@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
@@ -74,6 +75,9 @@ struct TttTrainOptions {
     bool backboneDropout = true;  // published: dropout 0.1 stays on in the frozen backbone
     std::string etaForm = "ponderttt";
     std::int64_t convLag = 1;
+    // The inner step (algorithm.md §2.4): η decay λ and ttt_base_lr. Unset = the published
+    // defaults for the backbone's width (TttConfig::forBackbone); ttt.json records the values.
+    std::optional<double> etaDecay, innerBaseLr;
     std::uint64_t seed = 42;
     std::int64_t checkpointEvery = 100;
     std::string device = "cpu";

@@ -32,6 +32,11 @@ std::vector<OptionSpec> commonTrainOptions() {
             {"--quiet", false}};
 }
 
+// An option left at its default is stored as null (the default depends on the model).
+nlohmann::json orNull(const std::optional<double>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json();
+}
+
 core::CorpusSelection corpusFrom(const ParsedArgs& args) {
     if (args.positionals().empty()) throw UsageError("expected at least one CORPUS file or folder");
     core::CorpusSelection corpus;
@@ -213,8 +218,8 @@ int runTrainTtt(const Arguments& rawArgs) {
                                      {"backbone_dropout", options.backboneDropout},
                                      {"eta_form", options.etaForm},
                                      {"conv_lag", options.convLag},
-                                     {"eta_decay", options.etaDecay ? nlohmann::json(*options.etaDecay) : nlohmann::json()},
-                                     {"ttt_base_lr", options.innerBaseLr ? nlohmann::json(*options.innerBaseLr) : nlohmann::json()},
+                                     {"eta_decay", orNull(options.etaDecay)},
+                                     {"ttt_base_lr", orNull(options.innerBaseLr)},
                                      {"seed", options.seed},
                                      {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};

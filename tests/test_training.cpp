@@ -72,6 +72,13 @@ TttTrainOptions tinyTtt(const fs::path& model, const fs::path& out, std::int64_t
     return options;
 }
 
+// Runs train-ttt, appending each step's loss (CE + ssl-weight x statistics) to `losses`.
+TrainResult trainTttRecording(const TttTrainOptions& options, std::vector<double>& losses) {
+    TrainCallbacks record;
+    record.onStep = [&](const TrainProgress& p) { losses.push_back(p.loss); };
+    return trainTtt(options, record);
+}
+
 double maxDifference(const fs::path& a, const fs::path& b, const char* file) {
     const auto left = SafetensorsFile::open(a / file), right = SafetensorsFile::open(b / file);
     double worst = 0;
@@ -236,9 +243,7 @@ TEST_CASE("train: under bf16 autocast both trainings learn, keep float32 weights
         auto options = tinyTtt(model, dir.path / ("ttt-" + std::to_string(precision)), 3);
         options.backboneDropout = false;
         options.bf16 = precision == 1;
-        TrainCallbacks record;
-        record.onStep = [&](const TrainProgress& p) { tttLosses[precision].push_back(p.loss); };
-        CHECK(trainTtt(options, record).finished);
+        CHECK(trainTttRecording(options, tttLosses[precision]).finished);
     }
     REQUIRE(tttLosses[1].size() == 3);
     INFO("train-ttt step 1: fp32 " << tttLosses[0][0] << ", bf16 " << tttLosses[1][0]);
@@ -253,9 +258,7 @@ TEST_CASE("train: train-ttt's --eta-decay and --inner-lr reach ttt.json, change 
     const auto lossesOf = [&](TttTrainOptions options) {
         options.backboneDropout = false;
         std::vector<double> losses;
-        TrainCallbacks record;
-        record.onStep = [&](const TrainProgress& p) { losses.push_back(p.loss); };
-        trainTtt(options, record);
+        trainTttRecording(options, losses);
         return losses;
     };
     const auto published = lossesOf(tinyTtt(model, dir.path / "published", 2));

@@ -40,7 +40,12 @@ for steps in "$@"; do
     $1 == "Ours" { ours = $3; rate = $4 }
     END { printf "%s\t%s\t%.4f\t%s\t%s\t%s\t%s\t%.1f%%", skip, update, update / skip, random,
                  oracle, ours, rate, 100 * (random - ours) / (random - oracle) }' "$out/step-$steps.txt")
-  correlations=$(awk -F, 'NR > 1 { printf "%s%s", (NR > 2 ? "\t" : ""), $3 }' \
-    "$out/step-$steps/table3_correlation.csv")
+  # By name, in the header's order (table 3 may list more signals than the curve keeps).
+  correlations=$(awk -F, '
+    NR > 1 { r[$2] = $3 }
+    END {
+      n = split("recon_step0 recon_init recon_step1 improvement entropy confidence loss_skip", s, " ")
+      for (i = 1; i <= n; ++i) printf "%s%s", (i > 1 ? "\t" : ""), r[s[i]]
+    }' "$out/step-$steps/table3_correlation.csv")
   printf '%s\t%s\t%s\n' "$steps" "$summary" "$correlations" | tee -a "$curve"
 done

@@ -87,6 +87,15 @@ TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recompu
         const double confidence = std::get<0>(probs.max(-1)).mean().item<double>();
         CHECK(record.entropy == Approx(entropy).epsilon(1e-5));
         CHECK(record.confidence == Approx(confidence).epsilon(1e-5));
+        // The same two on the UPDATE path's distribution (system A reads these, gates.md §1).
+        const auto updateProbs =
+            torch::softmax(gpt2->logits(updated.hidden).slice(1, 0, -1).to(torch::kFloat64), -1);
+        const double entropyUpdate =
+            (-(updateProbs * updateProbs.log()).sum(-1)).mean().item<double>();
+        CHECK(record.entropyUpdate == Approx(entropyUpdate).epsilon(1e-5));
+        CHECK(record.entropyUpdate != Approx(record.entropy).epsilon(1e-9));
+        CHECK(record.confidenceUpdate ==
+              Approx(std::get<0>(updateProbs.max(-1)).mean().item<double>()).epsilon(1e-5));
         REQUIRE(record.tokenLossSkip.size() == std::size_t(unit.tokens - 1));
         double sum = 0;
         for (float v : record.tokenLossSkip) sum += v;
@@ -187,6 +196,9 @@ TEST_CASE("eval: the gated fast path equals the both-paths unit when it updates 
         CHECK(updated.reconStep0 == Approx(full.reconStep0).epsilon(1e-12));
         CHECK(updated.reconStep1 == Approx(full.reconStep1).epsilon(1e-12));
         CHECK(updated.entropy == Approx(full.entropy).epsilon(1e-12));
+        // The fast path computes no UPDATE-path distribution statistics: no gate of it reads them.
+        CHECK(std::isnan(updated.entropyUpdate));
+        CHECK(std::isnan(updated.confidenceUpdate));
         CHECK(updated.tokenLossUpdate.size() == full.tokenLossUpdate.size());
 
         const auto skipped =
@@ -196,6 +208,8 @@ TEST_CASE("eval: the gated fast path equals the both-paths unit when it updates 
         CHECK(std::isnan(skipped.lossUpdate));
         CHECK(std::isnan(skipped.reconStep0));
         CHECK(std::isnan(skipped.entropy));  // statistics not asked for
+        CHECK(std::isnan(skipped.entropyUpdate));
+        CHECK(std::isnan(skipped.confidenceUpdate));
         CHECK(skipped.tokenLossUpdate.empty());
     }
 }

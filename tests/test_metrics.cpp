@@ -29,7 +29,8 @@ UnitTable fourUnits() {
     table.lossUpdate = {1.5, 2.0, 4.5, 0.5};
     table.advantage = {0.5, 1.0, -0.5, 0.5};
     for (auto* column : {&table.reconStep0, &table.reconInit, &table.reconStep1, &table.improvement,
-                         &table.entropy, &table.confidence})
+                         &table.entropy, &table.confidence, &table.entropyUpdate,
+                         &table.confidenceUpdate})
         column->assign(4, 0.1);
     table.block = {0, 0, 1, 1};
     return table;

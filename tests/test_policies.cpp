@@ -2,6 +2,8 @@
 // rule step by step, the paper's printed equation, calibration edge cases and fixed rules.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/eval/evaluator.h"
@@ -20,7 +22,8 @@ UnitTable tableWithSignal(const std::vector<double>& signal) {
     table.reconStep0 = signal;
     const std::size_t n = signal.size();
     for (auto* column : {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconInit,
-                         &table.reconStep1, &table.improvement, &table.entropy, &table.confidence})
+                         &table.reconStep1, &table.improvement, &table.entropy, &table.confidence,
+                         &table.entropyUpdate, &table.confidenceUpdate})
         column->assign(n, 1.0);
     table.block.assign(n, 0);
     return table;
@@ -108,9 +111,10 @@ TEST_CASE("gating: bad policy settings are refused with InputError", "[gating]")
 TEST_CASE("gating: the policy table names every policy once with its method label and rules",
           "[gating]") {
     const auto names = policyNames();
-    CHECK(names == std::vector<std::string>{"skip", "update", "random", "oracle", "recon-ema",
-                                            "recon-ema-paper", "threshold", "improvement-topk",
-                                            "improvement-threshold", "multi-signal"});
+    CHECK(names == std::vector<std::string>{
+                       "skip", "update", "random", "oracle", "recon-ema", "recon-ema-paper",
+                       "threshold", "improvement-topk", "improvement-threshold", "multi-signal",
+                       "advanced-threshold", "advanced-budget", "advanced-budget-ema"});
     CHECK(std::string(policyInfo("random").method) == "Random Skip");
     CHECK(std::string(policyInfo("update").method) == "UPDATE_1");
     CHECK(std::string(policyInfo("improvement-topk").method) == "TTT Improvement");
@@ -362,4 +366,93 @@ TEST_CASE("gating: runPolicyInto reuses a run and gives runPolicy's result", "[g
         CHECK(reused.decisions == runPolicy(spec(name, 0.3), table).decisions);
         CHECK(reused.rateEma.size() == 20);
     }
+}
+
+namespace {
+
+// System A's inputs per unit: (improvement, entropy_update, confidence_update).
+UnitTable advancedTable(const std::vector<std::array<double, 3>>& units) {
+    UnitTable table = tableWithSignal(std::vector<double>(units.size(), 1.0));
+    for (std::size_t u = 0; u < units.size(); ++u) {
+        table.improvement[u] = units[u][0];
+        table.entropyUpdate[u] = units[u][1];
+        table.confidenceUpdate[u] = units[u][2];
+    }
+    return table;
+}
+
+// Unit 0 sits exactly on the priors μ = (0.034, 2.0, 1 - 0.5), so every s_k = 0.5 and c = 0.5.
+// After it μ stays, and σ ← 0.99σ + 0.01(0 + 1e-6) in both modes (one unit: deviation 0).
+// Unit 1, x = (0.074, 2.5, 0.7): s = σ(0.04/0.019801), σ(0.5/0.990001), σ(0.2/0.198001)
+//   = 0.882891, 0.623645, 0.733039 → c = (0.882891 + 0.3·0.623645 + 0.2·0.733039)/1.5 = 0.811062.
+// Units 2 and 3 differ between the modes: "running" feeds σ the deviation over units 0..u.
+const std::vector<std::array<double, 3>> kAdvancedUnits{
+    {0.034, 2.0, 0.5}, {0.074, 2.5, 0.3}, {0.0, 1.0, 0.9}, {0.05, 2.2, 0.45}};
+
+}  // namespace
+
+TEST_CASE("gating: the advanced score normalises each UPDATE-path signal by running priors",
+          "[gating]") {
+    AdvancedScore running(false), published(true);
+    const std::vector<double> expectRunning{0.5, 0.811061755378, 0.168020588578, 0.645940440632};
+    const std::vector<double> expectPublished{0.5, 0.811061755378, 0.166283950989, 0.649120812941};
+    for (std::size_t u = 0; u < kAdvancedUnits.size(); ++u) {
+        INFO("unit " << u);
+        const auto& x = kAdvancedUnits[u];
+        CHECK(running.next(x[0], x[1], x[2]) == Approx(expectRunning[u]).epsilon(1e-10));
+        CHECK(published.next(x[0], x[1], x[2]) == Approx(expectPublished[u]).epsilon(1e-10));
+    }
+}
+
+TEST_CASE("gating: advanced-threshold, -budget and -budget-ema apply their rules to the score",
+          "[gating]") {
+    const auto table = advancedTable(kAdvancedUnits);
+    // c = 0.5, 0.811, 0.168, 0.646: strict > 0.5 leaves unit 0 out.
+    const auto fixed = runPolicy(spec("advanced-threshold"), table);
+    CHECK(fixed.decisions == Decisions{0, 1, 0, 1});
+    CHECK(fixed.threshold == std::vector<double>(4, 0.5));
+
+    // Budget: τ = 0.5 + o; r ← 0.9r + 0.1d; o ← clip(o + 0.001(r - ρ)). After unit 0 (d = 0):
+    // r = 0.45, o = -0.00005; after unit 1: r = 0.505, o = -0.000045; after 2: r = 0.4545.
+    const auto budget = runPolicy(spec("advanced-budget"), table);
+    CHECK(budget.decisions == Decisions{0, 1, 0, 1});
+    const std::vector<double> tau{0.5, 0.49995, 0.499955, 0.4999095},
+        rate{0.5, 0.45, 0.505, 0.4545};
+    for (std::size_t u = 0; u < 4; ++u) {
+        CHECK(budget.threshold[u] == Approx(tau[u]).epsilon(1e-12));
+        CHECK(budget.rateEma[u] == Approx(rate[u]).epsilon(1e-12));
+    }
+
+    // EMA from τ0 = 0.5, no forced units: recon-ema's step τ += α(r - ρ)·max(0.1, |τ|) with the
+    // new r: after unit 0, τ = 0.5 + 0.1·(-0.05)·0.5 = 0.4975.
+    const auto ema = runPolicy(spec("advanced-budget-ema"), table);
+    CHECK(ema.decisions == Decisions{0, 1, 0, 1});
+    CHECK(ema.threshold[0] == 0.5);
+    CHECK(ema.threshold[1] == Approx(0.4975).epsilon(1e-12));
+    CHECK(ema.threshold[2] == Approx(0.49774875).epsilon(1e-12));
+    CHECK(ema.rateEma[3] == Approx(0.4545).epsilon(1e-12));
+}
+
+TEST_CASE("gating: advanced-budget's offset is clipped at 0.05, so it may never reach the rate",
+          "[gating]") {
+    // Every unit far above the priors: c ≈ 1 > 0.55, the most τ can become.
+    const auto table = advancedTable(std::vector<std::array<double, 3>>(400, {1.0, 8.0, 0.0}));
+    const auto budget = runPolicy(spec("advanced-budget", 0.2), table);
+    CHECK(budget.decisions == Decisions(400, 1));
+    CHECK(budget.threshold.back() == Approx(0.55));
+    // The multiplicative EMA step has no such cap: it raises τ until the rate comes down.
+    const auto ema = runPolicy(spec("advanced-budget-ema", 0.2), table);
+    const auto updates = std::count(ema.decisions.begin(), ema.decisions.end(), 1);
+    CHECK(updates < 200);
+}
+
+TEST_CASE("gating: the advanced policies refuse a run without the UPDATE path's statistics",
+          "[gating]") {
+    auto table = advancedTable(kAdvancedUnits);
+    table.entropyUpdate[2] = kNaN;  // e.g. stored before entropy_update existed, or a fast run
+    for (const auto& name : {"advanced-threshold", "advanced-budget", "advanced-budget-ema"})
+        CHECK_THROWS_WITH(runPolicy(spec(name), table), Catch::Contains("unit 2 of this run"));
+    auto bad = spec("advanced-budget");
+    bad.advancedStd = "batch";
+    CHECK_THROWS_WITH(validatePolicy(bad), Catch::Contains("unknown advanced-std"));
 }

@@ -68,6 +68,8 @@ UnitRecord sampleUnit(std::int64_t index, bool tokenLosses = true) {
     u.improvement = u.reconStep0 - u.reconStep1;
     u.entropy = 1.25;
     u.confidence = 0.4;
+    u.entropyUpdate = 1.125;
+    u.confidenceUpdate = 0.45;
     u.seconds = 0.01 * index;
     if (tokenLosses) {
         for (int t = 0; t < 255; ++t) {
@@ -116,6 +118,8 @@ void checkSameUnit(const UnitRecord& a, const UnitRecord& b) {
     CHECK(sameDouble(a.improvement, b.improvement));
     CHECK(sameDouble(a.entropy, b.entropy));
     CHECK(sameDouble(a.confidence, b.confidence));
+    CHECK(sameDouble(a.entropyUpdate, b.entropyUpdate));
+    CHECK(sameDouble(a.confidenceUpdate, b.confidenceUpdate));
     CHECK(sameDouble(a.seconds, b.seconds));
     CHECK(sameBits(a.tokenLossSkip, b.tokenLossSkip));  // float32 blobs are bit-exact
     CHECK(sameBits(a.tokenLossUpdate, b.tokenLossUpdate));
@@ -150,7 +154,7 @@ TEST_CASE("store: a new database is created at the current schema version in WAL
     std::vector<int> applied;
     while (versions.executeStep())
         applied.push_back(versions.getColumn(0).getInt());
-    CHECK(applied == std::vector<int>{1, 2, 3});
+    CHECK(applied == std::vector<int>{1, 2, 3, 4});
     // Reopening an up-to-date database changes nothing.
     RunStore again(path);
     CHECK(again.schemaVersion() == currentSchemaVersion());
@@ -332,6 +336,9 @@ TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usa
     CHECK(old.units[0].lossSkip == 2.0);
     CHECK(old.units[0].lineEnd == 40);
     CHECK(old.units[0].tokenLossSkip.empty());
+    // v4's UPDATE-path entropy and confidence: unknown for a unit stored before them.
+    CHECK(std::isnan(old.units[0].entropyUpdate));
+    CHECK(std::isnan(old.units[0].confidenceUpdate));
     REQUIRE(old.policies.size() == 1);
     CHECK(old.policies[0].decisions == std::vector<std::uint8_t>{1});
 

@@ -11,7 +11,7 @@ namespace ponder::app {
 std::vector<OptionSpec> policyOptionSpecs() {
     return {{"--policy", true, true}, {"--rate", true},        {"--alpha", true},
             {"--signal", true},       {"--calibration", true}, {"--calibration-file", true},
-            {"--threshold", true},    {"--seed", true}};
+            {"--threshold", true},    {"--seed", true},        {"--advanced-std", true}};
 }
 
 core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
@@ -27,6 +27,7 @@ core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::Analys
     if (const auto signal = args.value("--signal")) ours.signal = core::parseSignal(*signal);
     ours.threshold = args.numberOr("--threshold", ours.threshold);
     ours.seed = std::uint64_t(args.integerOr("--seed", (long long)ours.seed));
+    ours.advancedStd = args.valueOr("--advanced-std", ours.advancedStd);
     ours.calibration = args.valueOr("--calibration", ours.calibration);
     if (ours.calibration == "profile") {
         const std::filesystem::path file = args.valueOr(

@@ -134,6 +134,9 @@ void fillUpdateSide(UnitRecord& record, const PathLosses& update, const TttStats
     record.reconStep0 = stats.step0.to(torch::kFloat64).mean().item<double>();
     record.reconStep1 = stats.step1.to(torch::kFloat64).mean().item<double>();
     record.improvement = record.reconStep0 - record.reconStep1;
+    const bool withStats = update.entropy.defined();
+    record.entropyUpdate = withStats ? sequenceMean(update.entropy) : kNaN;
+    record.confidenceUpdate = withStats ? sequenceMean(update.confidence) : kNaN;
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
@@ -202,10 +205,11 @@ UnitRecord Evaluator::evaluateUnitGated(const EvalPlan& plan, const PlanUnit& un
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, pass.skip, pass.init, keepTokens);
     record.lossUpdate = record.advantage = record.reconStep0 = record.reconStep1 =
-        record.improvement = kNaN;
+        record.improvement = record.entropyUpdate = record.confidenceUpdate = kNaN;
     if (decide(record)) {
         UnitTensors updated;
-        computeUpdatePath(impl.gpt2, impl.ttt, pass.hidden, ids, positions, updated);
+        // No UPDATE-path entropy or confidence: no gate of the fast path reads them.
+        computeUpdatePath(impl.gpt2, impl.ttt, pass.hidden, ids, positions, false, updated);
         fillUpdateSide(record, updated.update, updated.stats, keepTokens);
     }
     record.seconds = secondsSince(start);

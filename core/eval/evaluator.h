@@ -34,6 +34,9 @@ struct UnitRecord {
     double improvement = 0;  // reconStep0 - reconStep1
     double entropy = 0;      // SKIP distribution: mean entropy (nats) over predicted positions
     double confidence = 0;   // SKIP distribution: mean top-1 probability
+    // The same two on the UPDATE path's distribution (what the earlier releases' multi-signal
+    // gate reads, gates.md §1); NaN from the gated fast path, which does not compute them.
+    double entropyUpdate = 0, confidenceUpdate = 0;
     // File mode: CE of predicting token t+1 (t = 0 .. tokens-2) on each path.
     std::vector<float> tokenLossSkip, tokenLossUpdate;
     double seconds = 0;
@@ -81,7 +84,8 @@ public:
     // The gated fast path: the SKIP path, its entropy/confidence and recon_init first, then
     // `decide` (given that partial record) chooses; only an UPDATE runs the TTT dual form and
     // the second LM head. A SKIP unit's UPDATE-side fields (lossUpdate, advantage,
-    // reconStep0/1, improvement, tokenLossUpdate) are NaN or empty. skipStatistics false
+    // reconStep0/1, improvement, tokenLossUpdate) are NaN or empty; entropyUpdate and
+    // confidenceUpdate are NaN for every unit (no gate here reads them). skipStatistics false
     // leaves entropy and confidence NaN and saves their softmax over the vocabulary.
     using GateDecision = std::function<bool(const UnitRecord&)>;
     UnitRecord evaluateUnitGated(const EvalPlan& plan, const PlanUnit& unit,

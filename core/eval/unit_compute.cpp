@@ -34,9 +34,10 @@ PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const t
 }
 
 void computeUpdatePath(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& hidden,
-                       const torch::Tensor& ids, const torch::Tensor& positions, UnitTensors& out) {
+                       const torch::Tensor& ids, const torch::Tensor& positions,
+                       bool withDistributionStats, UnitTensors& out) {
     const auto updated = ttt->forward(hidden, positions);
-    out.update = nextTokenLosses(gpt2, updated.hidden, ids, false);
+    out.update = nextTokenLosses(gpt2, updated.hidden, ids, withDistributionStats);
     out.stats = updated.stats;
 }
 
@@ -46,7 +47,7 @@ UnitTensors computeUnit(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids
     const auto hidden = gpt2->hidden(ids, positions);
     out.skip = nextTokenLosses(gpt2, hidden, ids, true);
     computeUpdatePath(gpt2, ttt, shareBackbone ? hidden : gpt2->hidden(ids, positions), ids,
-                      positions, out);
+                      positions, true, out);
     return out;
 }
 

@@ -29,9 +29,11 @@ struct UnitTensors {
 // once and derives both paths from it (ours); false runs it once per path, as the published
 // code does, for the benchmark's comparison.
 // The UPDATE path from the backbone's hidden states: TTT layer (fast_norm, dual form,
-// residual), the second LM head and the layer's statistics.
+// residual), the second LM head (with its entropy and confidence when asked) and the layer's
+// statistics.
 void computeUpdatePath(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& hidden,
-                       const torch::Tensor& ids, const torch::Tensor& positions, UnitTensors& out);
+                       const torch::Tensor& ids, const torch::Tensor& positions,
+                       bool withDistributionStats, UnitTensors& out);
 
 UnitTensors computeUnit(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone = true);

@@ -32,9 +32,9 @@ double quantileSorted(const std::vector<double>& sorted, double level) {
 }  // namespace
 
 const std::vector<std::string>& calibrationSignalNames() {
-    static const std::vector<std::string> names = {"recon_step0", "recon_init", "recon_step1",
-                                                   "improvement", "entropy",    "confidence",
-                                                   "loss_skip"};
+    static const std::vector<std::string> names = {
+        "recon_step0", "recon_init", "recon_step1",    "improvement",      "entropy",
+        "confidence",  "loss_skip",  "entropy_update", "confidence_update"};
     return names;
 }
 
@@ -46,9 +46,11 @@ double signalValue(const UnitRecord& record, const std::string& name) {
     if (name == "entropy") return record.entropy;
     if (name == "confidence") return record.confidence;
     if (name == "loss_skip") return record.lossSkip;
+    if (name == "entropy_update") return record.entropyUpdate;
+    if (name == "confidence_update") return record.confidenceUpdate;
     throw InputError("unknown signal '" + name + "'",
                      "signals: recon_step0, recon_init, recon_step1, improvement, entropy, "
-                     "confidence, loss_skip");
+                     "confidence, loss_skip, entropy_update, confidence_update");
 }
 
 double Calibration::thresholdForRate(const std::string& signal, double rate) const {

@@ -16,10 +16,15 @@ namespace {
 
 const std::vector<std::pair<Signal, const char*>>& signalNames() {
     static const std::vector<std::pair<Signal, const char*>> names{
-        {Signal::ReconStep0, "recon_step0"}, {Signal::ReconInit, "recon_init"},
-        {Signal::ReconStep1, "recon_step1"}, {Signal::Improvement, "improvement"},
-        {Signal::Entropy, "entropy"},        {Signal::Confidence, "confidence"},
-        {Signal::LossSkip, "loss_skip"}};
+        {Signal::ReconStep0, "recon_step0"},
+        {Signal::ReconInit, "recon_init"},
+        {Signal::ReconStep1, "recon_step1"},
+        {Signal::Improvement, "improvement"},
+        {Signal::Entropy, "entropy"},
+        {Signal::Confidence, "confidence"},
+        {Signal::LossSkip, "loss_skip"},
+        {Signal::EntropyUpdate, "entropy_update"},
+        {Signal::ConfidenceUpdate, "confidence_update"}};
     return names;
 }
 
@@ -68,6 +73,45 @@ void aboveThreshold(const std::vector<double>& values, double tau,
                     std::vector<std::uint8_t>& decisions) {
     for (std::size_t u = 0; u < values.size(); ++u)
         decisions[u] = values[u] > tau ? 1 : 0;
+}
+
+// The advanced-* policies (system A, gates.md §1): the combined score of every unit, then
+// the mode's rule on it.
+void runAdvanced(const PolicySpec& spec, const UnitTable& table, PolicyRun& run) {
+    for (std::size_t u = 0; u < table.size(); ++u)
+        if (std::isnan(table.improvement[u]) || std::isnan(table.entropyUpdate[u]) ||
+            std::isnan(table.confidenceUpdate[u]))
+            throw InputError("'" + spec.name + "' needs the UPDATE path's improvement, entropy "
+                                 "and confidence, and unit " + std::to_string(u) +
+                                 " of this run has none",
+                             "re-run `ponder eval` without --fast with this build (runs stored "
+                             "before entropy_update existed lack it)");
+    AdvancedScore score(spec.advancedStd == "published");
+    std::vector<double> combined(table.size());
+    for (std::size_t u = 0; u < table.size(); ++u)
+        combined[u] =
+            score.next(table.improvement[u], table.entropyUpdate[u], table.confidenceUpdate[u]);
+    if (spec.name == "advanced-threshold") {
+        aboveThreshold(combined, 0.5, run.decisions);
+        run.threshold.assign(table.size(), 0.5);
+    } else if (spec.name == "advanced-budget") {
+        // The published budget rule: an additive offset with a tiny gain, often too slow to
+        // reach ρ (gates.md §1) -- shown as it is.
+        double rate = spec.rate, offset = 0.0;
+        for (std::size_t u = 0; u < table.size(); ++u) {
+            const double tau = 0.5 + offset;
+            run.decisions[u] = combined[u] > tau ? 1 : 0;
+            run.threshold[u] = tau;
+            run.rateEma[u] = rate;
+            rate = 0.9 * rate + 0.1 * run.decisions[u];
+            offset = std::clamp(offset + 0.001 * (rate - spec.rate), -0.05, 0.05);
+        }
+    } else {  // advanced-budget-ema: recon-ema's multiplicative step on c, from τ0 = 0.5
+        auto start = spec;
+        start.calibration = "profile";
+        start.profileTau0 = 0.5;
+        runEma(combined, start, EmaRule::published(), run);
+    }
 }
 
 double median(std::vector<double> values) {
@@ -120,6 +164,10 @@ const std::vector<double>& UnitTable::signal(Signal s) const {
             return confidence;
         case Signal::LossSkip:
             return lossSkip;
+        case Signal::EntropyUpdate:
+            return entropyUpdate;
+        case Signal::ConfidenceUpdate:
+            return confidenceUpdate;
     }
     return reconStep0;
 }
@@ -127,9 +175,9 @@ const std::vector<double>& UnitTable::signal(Signal s) const {
 UnitTable unitTableFrom(const std::vector<UnitRecord>& records) {
     UnitTable table;
     const std::size_t n = records.size();
-    for (auto* column :
-         {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconStep0, &table.reconInit,
-          &table.reconStep1, &table.improvement, &table.entropy, &table.confidence})
+    for (auto* column : {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconStep0,
+                         &table.reconInit, &table.reconStep1, &table.improvement, &table.entropy,
+                         &table.confidence, &table.entropyUpdate, &table.confidenceUpdate})
         column->reserve(n);
     table.block.reserve(n);
     for (const auto& record : records) {
@@ -142,6 +190,8 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records) {
         table.improvement.push_back(record.improvement);
         table.entropy.push_back(record.entropy);
         table.confidence.push_back(record.confidence);
+        table.entropyUpdate.push_back(record.entropyUpdate);
+        table.confidenceUpdate.push_back(record.confidenceUpdate);
         table.block.push_back(record.fileIndex >= 0 ? record.fileIndex : record.batchIndex);
     }
     return table;
@@ -166,6 +216,13 @@ const std::vector<PolicyInfo>& policyTable() {
          "a fixed threshold on the improvement (default: the run's median)"},
         {"multi-signal", "multi-signal", true, false, false,
          "z(recon_step0) + z(entropy) - z(confidence), adapted by an EMA"},
+        // System A (gates.md §1): it reads the UPDATE path, so it saves no compute.
+        {"advanced-threshold", "advanced-threshold", false, false, false,
+         "earlier releases' score of UPDATE-path improvement, entropy, confidence above 0.5"},
+        {"advanced-budget", "advanced-budget", false, false, false,
+         "the same score with their budget-aware offset (additive, slow)"},
+        {"advanced-budget-ema", "advanced-budget-ema", false, false, false,
+         "the same score with recon-ema's multiplicative step from 0.5"},
     };
     return table;
 }
@@ -206,6 +263,10 @@ void validatePolicy(const PolicySpec& spec) {
         throw InputError("profile calibration of '" + spec.name + "' needs a starting threshold",
                          "supply tau0 from the model's calibration.json, or use the 'paper' "
                          "calibration");
+    if (spec.advancedStd != "running" && spec.advancedStd != "published")
+        throw InputError("unknown advanced-std '" + spec.advancedStd + "'",
+                         "use 'running' (the running deviation over units, our fix) or "
+                         "'published' (the published batch-of-one deviation, 0)");
     if (spec.name == "threshold" && std::isnan(spec.threshold))
         throw InputError("the 'threshold' policy needs a fixed threshold",
                          "pass a threshold on signal " + signalName(spec.signal) +
@@ -256,6 +317,8 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
         runEma(table.signal(spec.signal), spec, EmaRule::printedEquation(), run);
     } else if (name == "multi-signal") {
         runEma(multiSignalScore(table), spec, EmaRule::zScores(), run);
+    } else if (name.rfind("advanced-", 0) == 0) {
+        runAdvanced(spec, table, run);
     }
 }
 
@@ -263,8 +326,30 @@ bool forcesCalibrationUnits(const PolicySpec& spec) {
     return spec.calibration == "paper" && policyInfo(spec.name).ema;
 }
 
+double AdvancedScore::next(double improvement, double entropyUpdate, double confidenceUpdate) {
+    static constexpr double kWeights[3] = {1.0, 0.3, 0.2};
+    const double x[3] = {improvement, entropyUpdate, 1.0 - confidenceUpdate};
+    double combined = 0;
+    for (int k = 0; k < 3; ++k)
+        combined += kWeights[k] / (1.0 + std::exp(-(x[k] - m_mean[k]) / (m_sigma[k] + 1e-6)));
+    combined /= kWeights[0] + kWeights[1] + kWeights[2];
+    ++m_units;
+    for (int k = 0; k < 3; ++k) {
+        // Welford: the population deviation over the units so far, this one included.
+        const double delta = x[k] - m_welfordMean[k];
+        m_welfordMean[k] += delta / double(m_units);
+        m_welfordM2[k] += delta * (x[k] - m_welfordMean[k]);
+        const double deviation =
+            m_publishedStd ? 0.0 : std::sqrt(m_welfordM2[k] / double(m_units));
+        m_mean[k] = 0.99 * m_mean[k] + 0.01 * x[k];
+        m_sigma[k] = 0.99 * m_sigma[k] + 0.01 * (deviation + 1e-6);
+    }
+    return combined;
+}
+
 EmaGate::EmaGate(const PolicySpec& spec) : EmaGate(spec, EmaRule::published()) {
     if (spec.name == "recon-ema-paper")
+
         m_rule = EmaRule::printedEquation();
     else if (spec.name != "recon-ema")
         throw InputError("policy '" + spec.name + "' cannot decide one unit at a time",

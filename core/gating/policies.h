@@ -12,10 +12,22 @@ namespace ponder::core {
 
 struct UnitRecord;  // core/eval/evaluator.h
 
-// The per-unit quantities a policy can gate on (design.md §4 names them).
-enum class Signal { ReconStep0, ReconInit, ReconStep1, Improvement, Entropy, Confidence, LossSkip };
+// The per-unit quantities a policy can gate on (design.md §4 names them). Entropy and
+// Confidence are the SKIP path's; EntropyUpdate and ConfidenceUpdate the UPDATE path's.
+enum class Signal {
+    ReconStep0,
+    ReconInit,
+    ReconStep1,
+    Improvement,
+    Entropy,
+    Confidence,
+    LossSkip,
+    EntropyUpdate,
+    ConfidenceUpdate
+};
 
-// recon_step0 | recon_init | recon_step1 | improvement | entropy | confidence | loss_skip
+// recon_step0 | recon_init | recon_step1 | improvement | entropy | confidence | loss_skip |
+// entropy_update | confidence_update
 std::string signalName(Signal signal);
 // Throws InputError (hint lists the valid names) for an unknown name.
 Signal parseSignal(const std::string& name);
@@ -24,7 +36,7 @@ std::vector<Signal> allSignals();
 // Unit records as columns, in data order: replaying a policy touches only what it needs.
 struct UnitTable {
     std::vector<double> lossSkip, lossUpdate, advantage, reconStep0, reconInit, reconStep1,
-        improvement, entropy, confidence;
+        improvement, entropy, confidence, entropyUpdate, confidenceUpdate;
     // Bootstrap block of each unit (metrics.h): unitTableFrom sets the file index in file mode
     // and the batch index in paper mode (the two chunks of one batch share their 16 windows).
     // Callers may overwrite it, e.g. with contiguousBlocks().
@@ -40,7 +52,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct PolicySpec {
     // One of policyNames(): skip | update | random | oracle | recon-ema | recon-ema-paper |
-    // threshold | improvement-topk | improvement-threshold | multi-signal.
+    // threshold | improvement-topk | improvement-threshold | multi-signal |
+    // advanced-threshold | advanced-budget | advanced-budget-ema.
     std::string name = "recon-ema";
     double rate = 0.5;                   // target update rate ρ, in [0, 1]
     double alpha = 0.1;                  // EMA α, in (0, 1]
@@ -55,6 +68,10 @@ struct PolicySpec {
     double profileTau0 = kNaN;
     int calibrationUnits = 16;  // published: calibration_batches 2 x 8 (algorithm.md §5)
     std::uint64_t seed = 42;    // random
+    // The advanced-* policies' σ step (gates.md §1): "running" feeds it the running
+    // standard deviation over the units so far (our declared fix); "published" the published
+    // code's deviation over a batch of one unit, i.e. 0, so σ shrinks towards 1e-6.
+    std::string advancedStd = "running";
 };
 
 // Decisions plus, per unit, the τ and realized-rate EMA r in effect WHEN DECIDING that unit,
@@ -87,6 +104,14 @@ struct PolicyRun {
 //   distribution both suggest TTT has something to gain. Then the recon-ema rule on s
 //   (same calibration and update) except that τ has no 0.01 floor, since z-scores are centred
 //   at 0 and a positive floor would cap the rate below ρ.
+// - advanced-threshold / advanced-budget / advanced-budget-ema (system A, the earlier
+//   releases' multi-signal + budget-aware gate, gates.md §1; AdvancedScore): the score c_u
+//   of the UPDATE path's improvement, entropy_update and 1 - confidence_update.
+//   advanced-threshold: d = [c > 0.5]. advanced-budget: τ = 0.5 + o, d = [c > τ], then
+//   r ← 0.9r + 0.1d (r₀ = ρ) and o ← clip(o + 0.001(r - ρ), ±0.05) (published constants; α is
+//   unused). advanced-budget-ema: recon-ema's rule (α, floors) on c from τ₀ = 0.5, r₀ = ρ,
+//   with no forced units. They need the UPDATE path's statistics: a run without them (stored
+//   before they existed, or by the gated fast path) is refused with an InputError.
 // Throws InputError for an unknown name or calibration, ρ outside [0, 1], α outside (0, 1],
 // calibrationUnits < 1, a missing τ or profileTau0.
 PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table);
@@ -94,14 +119,31 @@ PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table);
 // (and page-faults) nothing for recon-ema, recon-ema-paper and the fixed thresholds.
 void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& run);
 
+// System A's score (gates.md §1), one unit at a time: s_k = sigmoid((x_k - μ_k)/(σ_k + 1e-6))
+// for x = (improvement, entropy_update, 1 - confidence_update) with priors μ = (0.034, 2.0, 0.5),
+// σ = (0.02, 1.0, 0.2); c = (1.0 s_1 + 0.3 s_2 + 0.2 s_3)/1.5. After each unit (the caller has
+// decided on c by then): μ ← 0.99μ + 0.01x, σ ← 0.99σ + 0.01(std + 1e-6), std being the running
+// population deviation of x over the units so far, or 0 with publishedStd.
+class AdvancedScore {
+public:
+    explicit AdvancedScore(bool publishedStd) : m_publishedStd(publishedStd) {}
+    double next(double improvement, double entropyUpdate, double confidenceUpdate);
+
+private:
+    bool m_publishedStd;
+    double m_mean[3] = {0.034, 2.0, 0.5}, m_sigma[3] = {0.02, 1.0, 0.2};
+    double m_welfordMean[3] = {0, 0, 0}, m_welfordM2[3] = {0, 0, 0};
+    std::size_t m_units = 0;
+};
+
 // How an EMA policy moves τ after each decision (algorithm.md §5 vs the paper, §9 item 2).
 struct EmaRule {
     bool preUpdateRate;  // paper: τ moves with r̂_t before r̂ absorbs d_t
     double scaleFloor;   // step scale max(scaleFloor, |τ|); 0 gives the paper's |τ|
     double tauFloor;     // τ = max(tauFloor, τ)
-    static EmaRule published() { return {false, 0.1, 0.01}; }                     // recon-ema
-    static EmaRule printedEquation() { return {true, 0.0, -HUGE_VAL}; }          // recon-ema-paper
-    static EmaRule zScores() { return {false, 0.1, -HUGE_VAL}; }                 // multi-signal
+    static EmaRule published() { return {false, 0.1, 0.01}; }            // recon-ema
+    static EmaRule printedEquation() { return {true, 0.0, -HUGE_VAL}; }  // recon-ema-paper
+    static EmaRule zScores() { return {false, 0.1, -HUGE_VAL}; }         // multi-signal
 };
 
 // The EMA policies one unit at a time, for a caller that must decide before it computes the
@@ -142,7 +184,7 @@ struct PolicyInfo {
 };
 
 // skip, update, random, oracle, recon-ema, recon-ema-paper, threshold, improvement-topk,
-// improvement-threshold, multi-signal.
+// improvement-threshold, multi-signal, advanced-threshold, advanced-budget, advanced-budget-ema.
 const std::vector<PolicyInfo>& policyTable();
 // InputError (hint lists the names) for an unknown name.
 const PolicyInfo& policyInfo(const std::string& name);
@@ -151,7 +193,8 @@ std::vector<std::string> policyNames();
 // The checks runPolicy makes, for callers that want them before any work (the CLI before
 // loading a model, the studio before a replay): unknown name or calibration, ρ outside [0, 1],
 // α outside (0, 1], calibrationUnits < 1, profile calibration of a policy that has none or
-// without τ0, `threshold` without τ. Throws InputError with a hint.
+// without τ0, `threshold` without τ, an advancedStd other than running|published. Throws
+// InputError with a hint.
 void validatePolicy(const PolicySpec& spec);
 
 // True for the EMA policies whose paper calibration forces the first calibrationUnits units

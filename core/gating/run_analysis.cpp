@@ -99,6 +99,7 @@ std::string analysisSettingsJson(const AnalysisSettings& settings) {
                                    {"threshold", number(ours.threshold)},
                                    {"calibration_units", ours.calibrationUnits},
                                    {"seed", ours.seed},
+                                   {"advanced_std", ours.advancedStd},
                                    {"extra_policies", settings.extraPolicies}};
     return root.dump();
 }
@@ -127,6 +128,7 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
     ours.calibration = textOr("calibration", ours.calibration);
     ours.profileTau0 = numberOr("profile_tau0", kNaN);
     ours.threshold = numberOr("threshold", kNaN);
+    ours.advancedStd = textOr("advanced_std", ours.advancedStd);
     if (const auto units = root.find("calibration_units");
         units != root.end() && units->is_number_integer() &&
         units->get<std::int64_t>() >= std::numeric_limits<int>::min() &&

@@ -58,7 +58,9 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                              {"improvement", number(unit.improvement)},
                              {"entropy", number(unit.entropy)},
                              {"confidence", number(unit.confidence)},
-                             {"seconds", number(unit.seconds)}});
+                             {"seconds", number(unit.seconds)},
+                             {"entropy_update", number(unit.entropyUpdate)},
+                             {"confidence_update", number(unit.confidenceUpdate)}});
     }
     root["units"] = std::move(unitArray);
     json policyMap = json::object();

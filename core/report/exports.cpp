@@ -58,18 +58,14 @@ std::map<std::string, std::vector<std::size_t>> unitsByLanguage(const StoredRun&
 
 UnitTable subTable(const UnitTable& table, const std::vector<std::size_t>& rows) {
     UnitTable out;
-    for (auto i : rows) {
-        out.lossSkip.push_back(table.lossSkip[i]);
-        out.lossUpdate.push_back(table.lossUpdate[i]);
-        out.advantage.push_back(table.advantage[i]);
-        out.reconStep0.push_back(table.reconStep0[i]);
-        out.reconInit.push_back(table.reconInit[i]);
-        out.reconStep1.push_back(table.reconStep1[i]);
-        out.improvement.push_back(table.improvement[i]);
-        out.entropy.push_back(table.entropy[i]);
-        out.confidence.push_back(table.confidence[i]);
+    for (auto column : {&UnitTable::lossSkip, &UnitTable::lossUpdate, &UnitTable::advantage,
+                        &UnitTable::reconStep0, &UnitTable::reconInit, &UnitTable::reconStep1,
+                        &UnitTable::improvement, &UnitTable::entropy, &UnitTable::confidence,
+                        &UnitTable::entropyUpdate, &UnitTable::confidenceUpdate})
+        for (auto i : rows)
+            (out.*column).push_back((table.*column)[i]);
+    for (auto i : rows)
         out.block.push_back(table.block[i]);
-    }
     return out;
 }
 
@@ -232,7 +228,9 @@ std::string unitsCsv(const AnalysedRun& run) {
                      "improvement",
                      "entropy",
                      "confidence",
-                     "seconds"};
+                     "seconds",
+                     "entropy_update",
+                     "confidence_update"};
     for (const auto& policy : run.analysis.policies)
         table.columns.push_back("decision_" + policy.spec.name +
                                 (policy.method == "Ours" ? "_ours" : ""));
@@ -242,16 +240,18 @@ std::string unitsCsv(const AnalysedRun& run) {
     const auto& units = run.stored->units;
     for (std::size_t i = 0; i < units.size(); ++i) {
         const auto& u = units[i];
-        std::vector<std::string> row = {std::to_string(u.unit),        u.file,
-                                        std::to_string(u.fileIndex),   std::to_string(u.batchIndex),
-                                        std::to_string(u.chunkIndex),  std::to_string(u.sequences),
-                                        std::to_string(u.tokenStart),  std::to_string(u.tokens),
-                                        std::to_string(u.lineStart),   std::to_string(u.lineEnd),
-                                        shortestDouble(u.lossSkip),    shortestDouble(u.lossUpdate),
-                                        shortestDouble(u.advantage),   shortestDouble(u.reconInit),
-                                        shortestDouble(u.reconStep0),  shortestDouble(u.reconStep1),
-                                        shortestDouble(u.improvement), shortestDouble(u.entropy),
-                                        shortestDouble(u.confidence),  shortestDouble(u.seconds)};
+        std::vector<std::string> row = {
+            std::to_string(u.unit),          u.file,
+            std::to_string(u.fileIndex),     std::to_string(u.batchIndex),
+            std::to_string(u.chunkIndex),    std::to_string(u.sequences),
+            std::to_string(u.tokenStart),    std::to_string(u.tokens),
+            std::to_string(u.lineStart),     std::to_string(u.lineEnd),
+            shortestDouble(u.lossSkip),      shortestDouble(u.lossUpdate),
+            shortestDouble(u.advantage),     shortestDouble(u.reconInit),
+            shortestDouble(u.reconStep0),    shortestDouble(u.reconStep1),
+            shortestDouble(u.improvement),   shortestDouble(u.entropy),
+            shortestDouble(u.confidence),    shortestDouble(u.seconds),
+            shortestDouble(u.entropyUpdate), shortestDouble(u.confidenceUpdate)};
         for (const auto& policy : run.analysis.policies)
             row.push_back(policy.run.decisions[i] ? "1" : "0");
         row.push_back(std::isfinite(ours.threshold[i]) ? shortestDouble(ours.threshold[i]) : "");

@@ -150,9 +150,15 @@ CREATE TABLE training_point (
     PRIMARY KEY (training_id, step)
 );
 )sql"},
+    {4, "the UPDATE path's entropy and confidence per unit", R"sql(
+-- NULL in runs stored before version 4 (and for units whose UPDATE path was not computed):
+-- the reader returns NaN and the policies that need them say so.
+ALTER TABLE unit ADD COLUMN entropy_update REAL;
+ALTER TABLE unit ADD COLUMN confidence_update REAL;
+)sql"},
 };
 
-constexpr int kCurrentVersion = 3;
+constexpr int kCurrentVersion = 4;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kCurrentVersion,
               "one migration step per schema version");
 
@@ -501,7 +507,7 @@ void RunStore::appendUnits(std::int64_t runId, const std::vector<UnitRecord>& un
         m_impl->requireRun(runId);
         SQLite::Statement unit(db,
                                "INSERT INTO unit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?, ?, ?, ?, ?, ?, ?)");
+                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         SQLite::Statement tokens(db, "INSERT INTO unit_token_loss VALUES (?, ?, ?, ?)");
         for (const UnitRecord& u : units) {
             int i = 0;
@@ -517,7 +523,8 @@ void RunStore::appendUnits(std::int64_t runId, const std::vector<UnitRecord>& un
             unit.bind(++i, static_cast<std::int64_t>(u.lineStart));
             unit.bind(++i, static_cast<std::int64_t>(u.lineEnd));
             for (double value : {u.lossSkip, u.lossUpdate, u.advantage, u.reconStep0, u.reconInit,
-                                 u.reconStep1, u.improvement, u.entropy, u.confidence, u.seconds})
+                                 u.reconStep1, u.improvement, u.entropy, u.confidence, u.seconds,
+                                 u.entropyUpdate, u.confidenceUpdate})
                 unit.bind(++i, value);
             unit.exec();
             unit.reset();
@@ -797,7 +804,8 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 "SELECT u.unit, u.file_index, u.file, u.batch_index, u.chunk_index, "
                 "u.token_start, u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, "
                 "u.loss_update, u.advantage, u.recon_step0, u.recon_init, u.recon_step1, "
-                "u.improvement, u.entropy, u.confidence, u.seconds, t.loss_skip, t.loss_update "
+                "u.improvement, u.entropy, u.confidence, u.seconds, t.loss_skip, t.loss_update, "
+                "u.entropy_update, u.confidence_update "
                 "FROM unit u LEFT JOIN unit_token_loss t ON t.run_id = u.run_id AND t.unit = "
                 "u.unit WHERE u.run_id = ? ORDER BY u.unit");
             query.bind(1, runId);
@@ -823,6 +831,8 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 u.entropy = realOrNan(query.getColumn(17));
                 u.confidence = realOrNan(query.getColumn(18));
                 u.seconds = realOrNan(query.getColumn(19));
+                u.entropyUpdate = realOrNan(query.getColumn(22));
+                u.confidenceUpdate = realOrNan(query.getColumn(23));
                 if (!query.getColumn(20).isNull()) {
                     u.tokenLossSkip =
                         decodeLittleEndian<float, std::uint32_t>(query.getColumn(20), path);

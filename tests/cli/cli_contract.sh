@@ -77,7 +77,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert list(d) == ["run", "units", "policies"], list(d)
 keys = {"file", "unit", "token_start", "n_tokens", "loss_skip", "loss_update", "advantage",
-        "recon_step0", "recon_init", "recon_step1", "entropy", "confidence"}
+        "recon_step0", "recon_init", "recon_step1", "entropy", "confidence", "entropy_update",
+        "confidence_update"}
 assert d["units"] and all(keys <= set(u) for u in d["units"])
 assert all(abs(u["advantage"] - (u["loss_skip"] - u["loss_update"])) < 1e-9 for u in d["units"])
 assert {"skip", "update", "random", "oracle"} <= set(d["policies"])
@@ -87,6 +88,23 @@ assert d["policies"]["oracle"]["recovery"] == 1.0
 assert d["run"]["tokens"] > 0 and d["run"]["backbone_sha256"]
 PY
 expect "eval --mode paper" 0 "$ponder" eval --model "$tmodel" --mode paper --chunk 64 "$real" --quiet
+# The earlier releases' multi-signal gate (docs/gates.md §1) runs beside Ours on the same units.
+expect "eval with the advanced policies" 0 "$ponder" eval --model "$tmodel" "$real" --chunk 64 \
+  --policy recon-ema --policy advanced-budget --policy advanced-budget-ema \
+  --policy advanced-threshold --json "$work/advanced.json" --quiet
+python3 - "$work/advanced.json" <<'PY' && pass "advanced policies decide every unit" || fail "advanced policies"
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = len(d["units"])
+for name in ("advanced-budget", "advanced-budget-ema", "advanced-threshold"):
+    p = d["policies"][name]
+    assert len(p["decisions"]) == n and len(p["threshold"]) == n, name
+    assert all(t is not None for t in p["threshold"]), name
+assert d["policies"]["advanced-threshold"]["threshold"] == [0.5] * n
+PY
+expect "unknown --advanced-std" 2 "$ponder" eval --model "$tmodel" "$real" --policy advanced-budget \
+  --advanced-std batch
+grep -q "advanced-std" "$work/err" && pass "--advanced-std error names it" || fail "message: $(cat "$work/err")"
 expect "eval without a TTT checkpoint" 1 "$ponder" eval --model "$model" "$real"
 grep -q "ttt" "$work/err" && pass "missing TTT error names it" || fail "message: $(cat "$work/err")"
 cp -r "$tmodel" "$work/mismatch"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every section of docs/algorithm.md and docs/design.md that the code cites must exist.
+# Every section of docs/algorithm.md, docs/design.md and docs/gates.md that the code cites must
+# exist.
 #
 # usage: check_doc_refs.sh REPO_ROOT
 #
@@ -35,14 +36,15 @@ self_path = os.path.realpath(sys.argv[2])
 
 SCANNED = ["core", "app", "viz", "tests", "scripts"]
 DOCS = {"algorithm": os.path.join("docs", "algorithm.md"),
-        "design": os.path.join("docs", "design.md")}
+        "design": os.path.join("docs", "design.md"),
+        "gates": os.path.join("docs", "gates.md")}
 # Built from pieces so that this script does not match its own patterns.
 FORBIDDEN = ["../" + "shared", "shared" + "/docs"]
 
 NUM = r"\d+(?:\.\d+)*"
 # Any document name: where the text belonging to one citation ends.
 ANY_DOC = re.compile(r"[\w./-]+\.md\b")
-OUR_DOC = re.compile(r"\b(algorithm|design)\.md\b")
+OUR_DOC = re.compile(r"\b(algorithm|design|gates)\.md\b")
 SIGN_REF = re.compile(
     r"§\s*(?P<a>" + NUM + r")"
     r"(?:[-\u2013]\s*§?\s*(?P<b>" + NUM + r"))?"
@@ -128,7 +130,7 @@ for doc, rel in DOCS.items():
                 numbers.add(match.group(1))
     sections[doc] = numbers
 
-count = {"algorithm": 0, "design": 0}
+count = {doc: 0 for doc in DOCS}
 files_citing = set()
 for top in SCANNED:
     top_path = os.path.join(root, top)
@@ -166,8 +168,9 @@ if problems:
         print(problem)
     print(f"{len(problems)} problem(s)")
     sys.exit(1)
-total = count["algorithm"] + count["design"]
-print(f"ok: {total} citations ({count['algorithm']} of algorithm.md, {count['design']} of "
-      f"design.md) in {len(files_citing)} files all resolve to headings in docs/; "
+total = sum(count.values())
+each = ", ".join(f"{n} of {doc}.md" for doc, n in count.items())
+print(f"ok: {total} citations ({each}) in {len(files_citing)} files all resolve to headings in "
+      f"docs/; "
       f"no file points outside the repository")
 PY

@@ -32,6 +32,8 @@ core::UnitTable smallTable() {
         table.improvement.push_back(0.1 * std::cos(0.9 * i));
         table.entropy.push_back(3.0 + std::sin(0.3 * i));
         table.confidence.push_back(0.5 + 0.4 * std::sin(0.5 * i));
+        table.entropyUpdate.push_back(2.8 + std::sin(0.3 * i));
+        table.confidenceUpdate.push_back(0.55 + 0.4 * std::sin(0.5 * i));
         table.block.push_back(i / 20);
     }
     return table;

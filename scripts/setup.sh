@@ -44,7 +44,7 @@ case "$mode" in
     # The main job: the studio on the bundled default model and a real Python file, after
     # the same evaluation on the command line (stored, exported with figures).
     model=assets/default-model
-    sample=/usr/lib/python3.11/profile.py  # held-out; chosen by scripts/choose_demo_file.sh
+    sample=/usr/lib/python3.11/_pydecimal.py  # held-out; chosen by scripts/choose_demo_file.sh
     "$ponder" info
     "$ponder" info --model "$model" --no-gemm
     "$ponder" eval --model "$model" "$sample" --calibration profile --json "$build_dir/demo-eval.json" \

@@ -5,7 +5,8 @@
 # resumes where it stopped (run the script again); training curves go to $work/train.sqlite.
 # The TTT stages are measured on held-out units as they go ($work/ttt-curve/curve.tsv).
 #   scripts/train_default_model.sh [WORK_DIR]    (default build/default-model-train)
-# env: BASE_STEPS (1000), TTT_STAGES ("600"), ETA_DECAY (0.3, see MODEL_CARD.md), THREADS.
+# env: BASE_STEPS (1000), TTT_STAGES ("600 1200 2000": the last one is what ships, about one
+#      pass over the train split, see MODEL_CARD.md), ETA_DECAY (0.3), THREADS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ponder="${PONDER:-build/app/ponder}"
@@ -28,7 +29,7 @@ mkdir -p "$work"
 # The TTT layer in stages, each measured on the held-out split (train-ttt resumes).
 # shellcheck disable=SC2086  # TTT_STAGES is a list of step counts
 TTT_ARGS="--batch 2 --lr 3e-4 --ssl-weight 0.1 --seed 42 --eta-decay ${ETA_DECAY:-0.3} --bf16" \
-  THREADS="$threads" scripts/ttt_signal_curve.sh "$work/model" "$work/ttt-curve" ${TTT_STAGES:-600}
+  THREADS="$threads" scripts/ttt_signal_curve.sh "$work/model" "$work/ttt-curve" ${TTT_STAGES:-600 1200 2000}
 
 # File-mode units: the studio's and `ponder eval`'s default, so `--calibration profile` fits them.
 "$ponder" calibrate --model "$work/model" "$corpus/test" --mode file --threads "$threads" --quiet

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Chosen by scripts/choose_demo_file.sh from the held-out split (see the model card).
-constexpr const char* kDefaultFile = "/usr/lib/python3.11/profile.py";
+constexpr const char* kDefaultFile = "/usr/lib/python3.11/_pydecimal.py";
 
 std::string defaultModelDir() {
     for (const fs::path& candidate :

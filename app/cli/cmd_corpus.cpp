@@ -3,14 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <thread>
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_runner.h"
 #include "core/data/corpus.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/util/errors.h"
@@ -21,25 +20,6 @@ namespace ponder::app {
 
 namespace {
 namespace fs = std::filesystem;
-
-std::atomic<bool> g_corpusInterrupted{false};
-
-// Ctrl-C while files are read stops the build before anything is written; a second Ctrl-C
-// ends the process.
-class CorpusInterruptGuard {
-public:
-    CorpusInterruptGuard() {
-        g_corpusInterrupted.store(false);
-        m_previous = std::signal(SIGINT, [](int) {
-            g_corpusInterrupted.store(true);
-            std::signal(SIGINT, SIG_DFL);
-        });
-    }
-    ~CorpusInterruptGuard() { std::signal(SIGINT, m_previous); }
-
-private:
-    void (*m_previous)(int) = SIG_DFL;
-};
 
 std::string splitRuleText(const core::CorpusSplitRule& rule) {
     if (rule.method == core::CorpusSplitMethod::Single) return rule.single;
@@ -89,10 +69,11 @@ int runCorpusBuild(const Arguments& rawArgs) {
         options.onProgress = [](std::size_t done, std::size_t total) {
             std::cerr << "\rreading " << done << "/" << total << " files" << std::flush;
         };
-    options.cancel = &g_corpusInterrupted;
+    // Ctrl-C or SIGTERM while files are read stops the build before anything is written.
     core::CorpusBuild build;
     {
-        CorpusInterruptGuard guard;
+        InterruptGuard guard;
+        options.cancel = InterruptGuard::flag();
         build = core::selectCorpus(recipe, options);
     }
     if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;

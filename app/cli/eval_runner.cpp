@@ -14,8 +14,9 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void onInterrupt(int) {
+extern "C" void onInterrupt(int signal) {
     g_interrupted.store(true);
+    std::signal(signal, SIG_DFL);  // a second one ends the process
 }
 
 std::string formatted(const char* format, double value) {
@@ -28,14 +29,13 @@ std::string formatted(const char* format, double value) {
 
 InterruptGuard::InterruptGuard() {
     g_interrupted.store(false);
-    m_previous = std::signal(SIGINT, [](int signal) {
-        onInterrupt(signal);
-        std::signal(SIGINT, SIG_DFL);
-    });
+    m_previousInt = std::signal(SIGINT, onInterrupt);
+    m_previousTerm = std::signal(SIGTERM, onInterrupt);
 }
 
 InterruptGuard::~InterruptGuard() {
-    std::signal(SIGINT, m_previous);
+    std::signal(SIGINT, m_previousInt);
+    std::signal(SIGTERM, m_previousTerm);
 }
 
 const std::atomic<bool>* InterruptGuard::flag() {

@@ -52,8 +52,9 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
 // core errors; Ctrl-C stops between units and returns with cancelled = true.
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
 
-// While alive, Ctrl-C sets flag() (checked between units or steps, so the work stops in a
-// consistent state); a second Ctrl-C falls back to the default handler and ends the process.
+// While alive, Ctrl-C (SIGINT) or SIGTERM (`kill`, `timeout`, a job scheduler) sets flag()
+// (checked between units or steps, so the work stops in a consistent state and the run is
+// marked cancelled); a second one falls back to the default handler and ends the process.
 class InterruptGuard {
 public:
     InterruptGuard();
@@ -63,7 +64,8 @@ public:
     static const std::atomic<bool>* flag();
 
 private:
-    void (*m_previous)(int) = nullptr;
-};  // ISO 8601, seconds, "Z"
+    void (*m_previousInt)(int) = nullptr;
+    void (*m_previousTerm)(int) = nullptr;
+};
 
 }  // namespace ponder::app

@@ -39,7 +39,8 @@ const std::vector<Command>& commands() {
          "  agreement (Random at its expectation for the rate, the seeded draw beside it).\n"
          "  --db stores the run (one transaction per batch of units; a run whose evaluation\n"
          "  fails is marked failed); --json writes the design.md section 9 contract.\n"
-         "  --shuffle and --causal-k -1 are the paper's sanity ablations. Ctrl-C cancels.",
+         "  --shuffle and --causal-k -1 are the paper's sanity ablations. Ctrl-C or SIGTERM\n"
+         "  cancels.",
          runEval},
         {"runs", "list the runs stored in a database",
          "ponder runs --db FILE\n"
@@ -96,9 +97,9 @@ const std::vector<Command>& commands() {
          "  AdamW, linear warmup then cosine decay, global-norm clipping, dropout 0.1; random\n"
          "  windows of the <|endoftext|>-packed corpus. Writes a Hugging Face GPT-2 directory\n"
          "  (config.json, model.safetensors, tokenizer) and OUT/checkpoint-base each checkpoint;\n"
-         "  running the same command again resumes. Ctrl-C stops after a checkpoint. --bf16:\n"
-         "  the forward pass under bfloat16 autocast (AMX / AVX512-BF16 matmuls), weights and\n"
-         "  AdamW in float32; `ponder bench --train` measures what it gains.",
+         "  running the same command again resumes. Ctrl-C or SIGTERM stops after a checkpoint.\n"
+         "  --bf16: the forward pass under bfloat16 autocast (AMX / AVX512-BF16 matmuls),\n"
+         "  weights and AdamW in float32; `ponder bench --train` measures what it gains.",
          runTrainBase},
         {"train-ttt", "train the TTT layer on a frozen GPT-2 (the published recipe)",
          "ponder train-ttt --model DIR CORPUS... [--out DIR] [--ext py]... [--chunk 512]\n"

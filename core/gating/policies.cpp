@@ -84,8 +84,8 @@ void runAdvanced(const PolicySpec& spec, const UnitTable& table, PolicyRun& run)
             throw InputError("'" + spec.name + "' needs the UPDATE path's improvement, entropy "
                                  "and confidence, and unit " + std::to_string(u) +
                                  " of this run has none",
-                             "re-run `ponder eval` without --fast with this build (runs stored "
-                             "before entropy_update existed lack it)");
+                             "runs stored before ponder recorded entropy_update (schema 4) lack "
+                             "it: evaluate the files again with `ponder eval`");
     AdvancedScore score(spec.advancedStd == "published");
     std::vector<double> combined(table.size());
     for (std::size_t u = 0; u < table.size(); ++u)

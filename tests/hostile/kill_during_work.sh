@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Faults (issue "Hardening"): kill -9 a real `ponder eval --db` and a real `ponder train-ttt`
-# mid-run. Reopening must find every unit that was committed before the kill (nothing lost,
+# mid-run (and SIGINT/SIGTERM, which must stop them cleanly). Reopening must find every unit that was committed before the kill (nothing lost,
 # nothing half-written) and a latest training checkpoint that loads and resumes.
 set -uo pipefail
 ponder="$1"
@@ -74,6 +74,26 @@ expect "train-ttt resumes after kill -9" 0 "${train[@]}"
 grep -qi "resum" "$work/out" "$work/err" && pass "it said it resumed" || fail "no resume message: $(head -c 300 "$work/err")"
 expect "the resumed TTT checkpoint evaluates" 0 "$ponder" eval --model "$model" --force-checkpoint \
   /usr/lib/python3.11/json/decoder.py --chunk 64 --quiet
+
+# SIGTERM (`kill`, `timeout`, a job scheduler) during train-ttt --db: a clean stop, as Ctrl-C.
+stopped="$work/terminated"
+"$ponder" train-ttt --model "$model" /usr/lib/python3.11/json --out "$stopped" --chunk 64 \
+  --batch 2 --steps 5000 --checkpoint-every 3 --seed 1 --quiet --db "$work/train.sqlite" \
+  >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+  [ -d "$stopped/checkpoint-ttt" ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+kill -TERM "$pid"; wait "$pid"; status=$?
+[ "$status" -lt 128 ] && pass "SIGTERM stops train-ttt itself (status $status), not the signal" \
+  || fail "SIGTERM: exit status $status"
+training=$(sqlite3 "$work/train.sqlite" 'SELECT status FROM training ORDER BY id DESC LIMIT 1')
+[ "$training" = cancelled ] && pass "the terminated training is marked cancelled" \
+  || fail "terminated training is '$training'"
+[ -f "$stopped/ttt.safetensors" ] && pass "the terminated training wrote its TTT layer" \
+  || fail "no ttt.safetensors after SIGTERM"
 
 echo
 echo "kill during work: $checks checks, $failures failed"

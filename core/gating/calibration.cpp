@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/gating/policies.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
@@ -32,25 +33,37 @@ double quantileSorted(const std::vector<double>& sorted, double level) {
 }  // namespace
 
 const std::vector<std::string>& calibrationSignalNames() {
-    static const std::vector<std::string> names = {
-        "recon_step0", "recon_init", "recon_step1",    "improvement",      "entropy",
-        "confidence",  "loss_skip",  "entropy_update", "confidence_update"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> all;
+        for (const auto signal : allSignals())
+            all.push_back(signalName(signal));
+        return all;
+    }();
     return names;
 }
 
 double signalValue(const UnitRecord& record, const std::string& name) {
-    if (name == "recon_step0") return record.reconStep0;
-    if (name == "recon_init") return record.reconInit;
-    if (name == "recon_step1") return record.reconStep1;
-    if (name == "improvement") return record.improvement;
-    if (name == "entropy") return record.entropy;
-    if (name == "confidence") return record.confidence;
-    if (name == "loss_skip") return record.lossSkip;
-    if (name == "entropy_update") return record.entropyUpdate;
-    if (name == "confidence_update") return record.confidenceUpdate;
-    throw InputError("unknown signal '" + name + "'",
-                     "signals: recon_step0, recon_init, recon_step1, improvement, entropy, "
-                     "confidence, loss_skip, entropy_update, confidence_update");
+    switch (parseSignal(name)) {  // InputError listing the names for an unknown one
+        case Signal::ReconStep0:
+            return record.reconStep0;
+        case Signal::ReconInit:
+            return record.reconInit;
+        case Signal::ReconStep1:
+            return record.reconStep1;
+        case Signal::Improvement:
+            return record.improvement;
+        case Signal::Entropy:
+            return record.entropy;
+        case Signal::Confidence:
+            return record.confidence;
+        case Signal::LossSkip:
+            return record.lossSkip;
+        case Signal::EntropyUpdate:
+            return record.entropyUpdate;
+        case Signal::ConfidenceUpdate:
+            return record.confidenceUpdate;
+    }
+    return record.reconStep0;
 }
 
 double Calibration::thresholdForRate(const std::string& signal, double rate) const {

@@ -46,26 +46,19 @@ void runEma(const std::vector<double>& score, const PolicySpec& spec, const EmaR
     }
 }
 
-// z(recon_step0) + z(entropy) - z(confidence) with running mean/deviation over units 0..u
-// (Welford), so the score of unit u uses nothing after it.
+// z(recon_step0) + z(entropy) - z(confidence) with running mean/deviation over units 0..u,
+// so the score of unit u uses nothing after it.
 std::vector<double> multiSignalScore(const UnitTable& table) {
-    struct Running {
-        double mean = 0, m2 = 0;
-        double add(double x, std::size_t n) {
-            const double delta = x - mean;
-            mean += delta / double(n);
-            m2 += delta * (x - mean);
-            const double sd = std::sqrt(m2 / double(n));
-            return sd > 0 ? (x - mean) / sd : 0.0;
-        }
+    const auto z = [](RunningMoments& moments, double x) {
+        moments.add(x);
+        const double sd = moments.deviation();
+        return sd > 0 ? (x - moments.mean) / sd : 0.0;
     };
-    Running recon, entropy, confidence;
+    RunningMoments recon, entropy, confidence;
     std::vector<double> score(table.size());
-    for (std::size_t u = 0; u < table.size(); ++u) {
-        const std::size_t n = u + 1;
-        score[u] = recon.add(table.reconStep0[u], n) + entropy.add(table.entropy[u], n) -
-                   confidence.add(table.confidence[u], n);
-    }
+    for (std::size_t u = 0; u < table.size(); ++u)
+        score[u] = z(recon, table.reconStep0[u]) + z(entropy, table.entropy[u]) -
+                   z(confidence, table.confidence[u]);
     return score;
 }
 
@@ -333,14 +326,9 @@ double AdvancedScore::next(double improvement, double entropyUpdate, double conf
     for (int k = 0; k < 3; ++k)
         combined += kWeights[k] / (1.0 + std::exp(-(x[k] - m_mean[k]) / (m_sigma[k] + 1e-6)));
     combined /= kWeights[0] + kWeights[1] + kWeights[2];
-    ++m_units;
     for (int k = 0; k < 3; ++k) {
-        // Welford: the population deviation over the units so far, this one included.
-        const double delta = x[k] - m_welfordMean[k];
-        m_welfordMean[k] += delta / double(m_units);
-        m_welfordM2[k] += delta * (x[k] - m_welfordMean[k]);
-        const double deviation =
-            m_publishedStd ? 0.0 : std::sqrt(m_welfordM2[k] / double(m_units));
+        m_seen[k].add(x[k]);  // this unit included
+        const double deviation = m_publishedStd ? 0.0 : m_seen[k].deviation();
         m_mean[k] = 0.99 * m_mean[k] + 0.01 * x[k];
         m_sigma[k] = 0.99 * m_sigma[k] + 0.01 * (deviation + 1e-6);
     }

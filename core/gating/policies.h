@@ -119,6 +119,20 @@ PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table);
 // (and page-faults) nothing for recon-ema, recon-ema-paper and the fixed thresholds.
 void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& run);
 
+// Mean and population deviation of the values added so far (Welford): the running statistics
+// of the multi-signal and advanced-* scores, so a unit's score uses nothing after it.
+struct RunningMoments {
+    double mean = 0, m2 = 0;
+    std::size_t count = 0;
+    void add(double x) {
+        ++count;
+        const double delta = x - mean;
+        mean += delta / double(count);
+        m2 += delta * (x - mean);
+    }
+    double deviation() const { return count ? std::sqrt(m2 / double(count)) : 0.0; }
+};
+
 // System A's score (gates.md §1), one unit at a time: s_k = sigmoid((x_k - μ_k)/(σ_k + 1e-6))
 // for x = (improvement, entropy_update, 1 - confidence_update) with priors μ = (0.034, 2.0, 0.5),
 // σ = (0.02, 1.0, 0.2); c = (1.0 s_1 + 0.3 s_2 + 0.2 s_3)/1.5. After each unit (the caller has
@@ -132,8 +146,7 @@ public:
 private:
     bool m_publishedStd;
     double m_mean[3] = {0.034, 2.0, 0.5}, m_sigma[3] = {0.02, 1.0, 0.2};
-    double m_welfordMean[3] = {0, 0, 0}, m_welfordM2[3] = {0, 0, 0};
-    std::size_t m_units = 0;
+    RunningMoments m_seen[3];  // over the units so far: the "running" deviation
 };
 
 // How an EMA policy moves τ after each decision (algorithm.md §5 vs the paper, §9 item 2).

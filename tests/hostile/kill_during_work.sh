@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults (issue "Hardening"): kill -9 a real `ponder eval --db` and a real `ponder train-ttt`
-# mid-run (and SIGINT/SIGTERM, which must stop them cleanly). Reopening must find every unit that was committed before the kill (nothing lost,
-# nothing half-written) and a latest training checkpoint that loads and resumes.
+# mid-run. Reopening must find every unit that was committed before the kill (nothing lost,
+# nothing half-written) and a latest training checkpoint that loads and resumes. SIGINT and
+# SIGTERM must stop them cleanly, the run or training marked cancelled.
 set -uo pipefail
 ponder="$1"
 work="$2"
@@ -13,6 +14,15 @@ corpus=/usr/lib/python3.11/email
 "$ponder" make-test-model "$model" --layers 2 --embd 32 --heads 2 --seed 7 --ttt >/dev/null \
   || { echo "FAIL cannot make the test model"; exit 1; }
 units() { sqlite3 "$work/runs.sqlite" "SELECT COUNT(*) FROM unit WHERE run_id = $1" 2>/dev/null || echo 0; }
+# Waits (at most 30 s) until train-ttt process PID has written its first checkpoint to DIR.
+wait_for_checkpoint() {
+  local pid="$1" dir="$2"
+  for _ in $(seq 600); do
+    [ -d "$dir/checkpoint-ttt" ] && return
+    kill -0 "$pid" 2>/dev/null || return
+    sleep 0.05
+  done
+}
 
 # kill -9 during eval --db, twice: wait until some batches are committed, then kill anywhere.
 for round in 1 2; do
@@ -62,11 +72,7 @@ train=("$ponder" train-ttt --model "$model" /usr/lib/python3.11/json --out "$out
        --steps 40 --checkpoint-every 3 --seed 1 --quiet)
 "${train[@]}" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 600); do
-  [ -d "$out/checkpoint-ttt" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
+wait_for_checkpoint "$pid" "$out"
 sleep 0.3
 kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 [ -d "$out/checkpoint-ttt" ] && pass "train-ttt left a checkpoint before the kill" || fail "no checkpoint after the kill"
@@ -81,11 +87,7 @@ stopped="$work/terminated"
   --batch 2 --steps 5000 --checkpoint-every 3 --seed 1 --quiet --db "$work/train.sqlite" \
   >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 600); do
-  [ -d "$stopped/checkpoint-ttt" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
+wait_for_checkpoint "$pid" "$stopped"
 kill -TERM "$pid"; wait "$pid"; status=$?
 [ "$status" -lt 128 ] && pass "SIGTERM stops train-ttt itself (status $status), not the signal" \
   || fail "SIGTERM: exit status $status"

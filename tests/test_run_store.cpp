@@ -154,7 +154,7 @@ TEST_CASE("store: a new database is created at the current schema version in WAL
     std::vector<int> applied;
     while (versions.executeStep())
         applied.push_back(versions.getColumn(0).getInt());
-    CHECK(applied == std::vector<int>{1, 2, 3, 4});
+    CHECK(applied == std::vector<int>{1, 2, 3, 4, 5});
     // Reopening an up-to-date database changes nothing.
     RunStore again(path);
     CHECK(again.schemaVersion() == currentSchemaVersion());
@@ -351,6 +351,38 @@ TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usa
 
     SQLite::Database raw(path);
     CHECK(raw.execAndGet("SELECT COUNT(*) FROM schema_version").getInt() == currentSchemaVersion());
+}
+
+TEST_CASE("store: a v4 database keeps its trainings and points through v5's table rebuild",
+          "[store]") {
+    TempDir dir("ponder_store_test");
+    const fs::path old = dir.path / "v4.sqlite";
+    createStoreAtVersion(old, 4);
+    {
+        SQLite::Database raw(old, SQLite::OPEN_READWRITE);
+        raw.exec("INSERT INTO training VALUES (7, 'ttt', '/out/m', '{}', 'cpu', 2, "
+                 "'2026-01-01T00:00:00Z', NULL, 'complete')");
+        raw.exec("INSERT INTO training_point VALUES (7, 1, 5.0, 4.9, 3e-4, 1.0, 900, 1.0), "
+                 "(7, 2, 4.0, 3.9, 3e-4, 0.9, 900, 2.0)");
+    }
+    RunStore store(old);
+    CHECK(store.schemaVersion() == 5);
+    CHECK(store.integrityCheck() == "ok");
+    const auto curve = store.trainingCurve("ttt", "/out/m");
+    REQUIRE(curve.size() == 2);
+    CHECK(curve[1].loss == 4.0);
+    CHECK(std::isnan(curve[1].updateRate));  // not recorded before v5
+    // v5: gate trainings with their update rate; the cascade still ties points to trainings.
+    const auto gate = store.beginTraining("gate", "/out/g", "{}", "cpu", 2);
+    TrainingPoint point{1, 0.6, 5.0, 1e-3, 0.3, 1000, 0.1};
+    point.updateRate = 0.25;
+    store.appendTrainingPoints(gate, {point});
+    CHECK(store.trainingCurve("gate", "/out/g").at(0).updateRate == 0.25);
+    SQLite::Database raw(old, SQLite::OPEN_READWRITE);
+    raw.exec("PRAGMA foreign_keys = ON");
+    raw.exec("DELETE FROM training WHERE id = 7");
+    CHECK(raw.execAndGet("SELECT COUNT(*) FROM training_point WHERE training_id = 7").getInt() ==
+          0);
 }
 
 TEST_CASE("store: a migration step that fails is rolled back whole", "[store]") {

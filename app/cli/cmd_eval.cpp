@@ -64,6 +64,7 @@ int runEval(const Arguments& rawArgs) {
     if (!modelDir) throw UsageError("--model DIR is required");
     // Settings are checked before any model work, so a typo costs nothing.
     const auto settings = analysisSettingsFrom(args, {}, *modelDir);
+    checkGatesFit(settings, *modelDir);
     const auto jsonPath = args.value("--json");
     const bool quiet = args.flag("--quiet");
 

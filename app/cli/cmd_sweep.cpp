@@ -64,10 +64,12 @@ int runSweep(const Arguments& rawArgs) {
         const auto run = store.loadRun(store.resolveRunId(args.valueOr("--run", "latest")));
         settings = analysisSettingsFrom(args, core::analysisSettingsFromJson(run.settingsJson),
                                         run.description.modelDir);
-        table = core::unitTableFrom(run.units);
+        table = core::unitTableFrom(run.units, run.description.tttSha256);
     } else {
         settings = analysisSettingsFrom(args, {}, args.valueOr("--model", ""));
-        table = core::unitTableFrom(runEvaluation(args).units);
+        checkGatesFit(settings, args.valueOr("--model", ""));
+        const auto result = runEvaluation(args);
+        table = core::unitTableFrom(result.units, result.run.tttSha256);
     }
 
     core::TextTable out;

@@ -73,6 +73,11 @@ public:
         core::TrainCallbacks callbacks;
         callbacks.cancel = InterruptGuard::flag();
         callbacks.onStep = [this](const core::TrainProgress& progress) { onStep(progress); };
+        callbacks.onPrepare = [this](std::size_t done, std::size_t total, double eta) {
+            if (m_quiet || (done != total && done % 50 != 0)) return;
+            std::cerr << "  evaluating the corpus: unit " << done << "/" << total << "  ETA "
+                      << duration(eta) << "\n";
+        };
         callbacks.onCheckpoint = [this](std::int64_t step) {
             flush();
             if (!m_quiet) std::cerr << "  checkpoint at step " << step << "\n";
@@ -89,8 +94,8 @@ public:
 
 private:
     void onStep(const core::TrainProgress& p) {
-        m_pending.push_back(
-            {p.step, p.loss, p.ce, p.lr, p.gradNorm, p.tokensPerSecond, p.elapsedSeconds});
+        m_pending.push_back({p.step, p.loss, p.ce, p.lr, p.gradNorm, p.tokensPerSecond,
+                             p.elapsedSeconds, p.updateRate});
         const bool last = p.step == p.steps;
         if (m_quiet || (!last && p.elapsedSeconds - m_lastPrinted < 2.0 && m_printed)) return;
         m_printed = true;
@@ -100,7 +105,9 @@ private:
                       "  step %lld/%lld  loss %.4f  ce %.4f  lr %.2e  |g| %.2f  %.0f tok/s  ETA %s",
                       (long long)p.step, (long long)p.steps, p.loss, p.ce, p.lr, p.gradNorm,
                       p.tokensPerSecond, duration(p.etaSeconds).c_str());
-        std::cerr << line << "\n";
+        std::cerr << line;
+        if (!std::isnan(p.updateRate)) std::cerr << "  rate " << p.updateRate;
+        std::cerr << "\n";
     }
 
     void flush() {
@@ -229,6 +236,68 @@ int runTrainTtt(const Arguments& rawArgs) {
     reporter.finish(result);
     printResult(result, options.outDir.string());
     return 0;
+}
+
+int runTrainGate(const Arguments& rawArgs) {
+    auto specs = commonTrainOptions();
+    for (const char* name : {"--model", "--out", "--kind", "--rate", "--cost", "--chunk",
+                             "--sequence-chunks", "--warmup", "--beta", "--gamma",
+                             "--listnet-temperature", "--max-units"})
+        specs.push_back({name, true});
+    specs.push_back({"--force-checkpoint", false});
+    specs.push_back({"--train-ttt", false});
+    const ParsedArgs args(rawArgs, specs);
+    const auto model = args.value("--model");
+    const auto out = args.value("--out");
+    if (!model || !out) throw UsageError("--model DIR and --out GATE_DIR are required");
+    if (args.flag("--train-ttt"))
+        throw UsageError("--train-ttt (training the TTT layer jointly with the gate) is not "
+                         "implemented; train the TTT layer with `ponder train-ttt` first");
+    core::GateTrainOptions options;
+    options.modelDir = *model;
+    options.outDir = *out;
+    options.corpus = corpusFrom(args);
+    options.kind = args.valueOr("--kind", "gumbel");
+    options.rate = args.numberOr("--rate", 0.5);
+    options.cost = args.valueOr("--cost", "abs");
+    options.chunk = args.integerOr("--chunk", 512);
+    options.steps = args.integerOr("--steps", 2000);
+    options.batch = args.integerOr("--batch", 16);
+    options.sequenceChunks = args.integerOr("--sequence-chunks", 2);
+    options.warmup = args.integerOr("--warmup", 500);
+    options.maxUnits = args.integerOr("--max-units", 0);
+    options.lr = args.numberOr("--lr", 1e-3);
+    options.gradClip = args.numberOr("--clip", 1.0);
+    options.beta = args.numberOr("--beta", 0.1);
+    options.gamma = args.numberOr("--gamma", 0.1);
+    options.listnetTemperature = args.numberOr("--listnet-temperature", 3.0);
+    options.seed = std::uint64_t(args.integerOr("--seed", 42));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", 200);
+    options.device = args.valueOr("--device", "cpu");
+    options.forceCheckpoint = args.flag("--force-checkpoint");
+    if (args.flag("--bf16")) throw UsageError("--bf16 is not an option of train-gate");
+    const int threads = applyThreads(args);
+    const nlohmann::json settings = {{"model", options.modelDir.string()},
+                                     {"kind", options.kind},
+                                     {"rate", options.rate},
+                                     {"cost", options.cost},
+                                     {"steps", options.steps},
+                                     {"batch", options.batch},
+                                     {"sequence_chunks", options.sequenceChunks},
+                                     {"warmup", options.warmup},
+                                     {"lr", options.lr},
+                                     {"beta", options.beta},
+                                     {"gamma", options.gamma},
+                                     {"seed", options.seed},
+                                     {"max_units", options.maxUnits},
+                                     {"corpus", args.positionals()}};
+    TrainReporter reporter(args, "gate", options.outDir.string(), settings, options.device,
+                           threads);
+    InterruptGuard interrupt;
+    const auto result = core::trainGate(options, reporter.callbacks());
+    reporter.finish(result);
+    printResult(result, options.outDir.string());
+    return result.finished ? 0 : 1;
 }
 
 }  // namespace ponder::app

@@ -32,6 +32,7 @@ int runSweep(const Arguments& args);
 int runCalibrate(const Arguments& args);
 int runTrainBase(const Arguments& args);
 int runTrainTtt(const Arguments& args);
+int runTrainGate(const Arguments& args);
 int runCorpus(const Arguments& args);
 
 }  // namespace ponder::app

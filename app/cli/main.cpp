@@ -118,6 +118,23 @@ const std::vector<Command>& commands() {
          "  --eta-decay and --inner-lr set the inner step's decay and base lr (section 2.4;\n"
          "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).",
          runTrainTtt},
+        {"train-gate", "train a learned gate (Gumbel-Softmax, RankNet or ListNet) on a model",
+         "ponder train-gate --model DIR --out GATE_DIR CORPUS... [--kind gumbel|ranknet|listnet]\n"
+         "                  [--rate 0.5] [--steps 2000] [--cost abs|hinge] [--batch 16]\n"
+         "                  [--sequence-chunks 2] [--warmup 500] [--lr 1e-3] [--clip 1.0]\n"
+         "                  [--beta 0.1] [--gamma 0.1] [--listnet-temperature 3] [--ext py]...\n"
+         "                  [--max-units N] [--seed 42] [--checkpoint-every 200]\n"
+         "                  [--db runs.sqlite] [--device] [--threads N] [--force-checkpoint]\n"
+         "  The earlier releases' learned gates (docs/gates.md): the model's backbone and TTT\n"
+         "  layer stay frozen. First the corpus is evaluated once in file mode (cached in\n"
+         "  GATE_DIR/gate-units.json); then the gate trains on sequences of --sequence-chunks\n"
+         "  consecutive chunks, --batch sequences per step and one Adam step per chunk.\n"
+         "  gumbel: straight-through Gumbel-Softmax, CE of the blended logits + beta L_TTT p +\n"
+         "  gamma cost(p, rate) after --warmup; ranknet / listnet: a ranking loss on the\n"
+         "  advantage. Writes gate.safetensors + gate.json (use with --policy gate:GATE_DIR)\n"
+         "  and a resumable GATE_DIR/checkpoint-gate; running it again resumes. Ctrl-C or\n"
+         "  SIGTERM stops at a checkpoint. --train-ttt (joint training) is not implemented.",
+         runTrainGate},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
          "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"

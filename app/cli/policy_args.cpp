@@ -5,13 +5,15 @@
 
 #include "core/gating/calibration.h"
 #include "core/util/errors.h"
+#include "core/util/sha256.h"
 
 namespace ponder::app {
 
 std::vector<OptionSpec> policyOptionSpecs() {
     return {{"--policy", true, true}, {"--rate", true},        {"--alpha", true},
             {"--signal", true},       {"--calibration", true}, {"--calibration-file", true},
-            {"--threshold", true},    {"--seed", true},        {"--advanced-std", true}};
+            {"--threshold", true},    {"--seed", true},        {"--advanced-std", true},
+            {"--force-gate", false}};
 }
 
 core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
@@ -28,6 +30,7 @@ core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::Analys
     ours.threshold = args.numberOr("--threshold", ours.threshold);
     ours.seed = std::uint64_t(args.integerOr("--seed", (long long)ours.seed));
     ours.advancedStd = args.valueOr("--advanced-std", ours.advancedStd);
+    if (args.flag("--force-gate")) ours.forceGate = true;
     ours.calibration = args.valueOr("--calibration", ours.calibration);
     if (ours.calibration == "profile") {
         const std::filesystem::path file = args.valueOr(
@@ -49,7 +52,15 @@ core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::Analys
             throw UsageError(std::string(error.what()) + "; " + error.hint());
         }
     }
+    core::checkGates(base);  // a missing or damaged gate folder costs nothing either
     return base;
+}
+
+void checkGatesFit(const core::AnalysisSettings& settings, const std::string& modelDir) {
+    const auto checkpoint = std::filesystem::path(modelDir) / "ttt.safetensors";
+    // Without the file the evaluator's own error (no TTT checkpoint) is the one to see.
+    if (std::filesystem::exists(checkpoint))
+        core::checkGates(settings, core::sha256FileHex(checkpoint));
 }
 
 }  // namespace ponder::app

@@ -20,4 +20,8 @@ std::vector<OptionSpec> policyOptionSpecs();
 core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
                                             const std::string& modelDir);
 
+// Before evaluating with MODEL_DIR: refuses a gate:DIR policy whose gate was trained on
+// another TTT layer than MODEL_DIR/ttt.safetensors (unless --force-gate).
+void checkGatesFit(const core::AnalysisSettings& settings, const std::string& modelDir);
+
 }  // namespace ponder::app

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <random>
+#include <tuple>
 
 #include <torch/torch.h>
 
@@ -53,7 +54,13 @@ struct Evaluator::Impl {
     std::unique_ptr<BpeTokenizer> tokenizer;
     Gpt2Model gpt2{nullptr};
     TttModel ttt{nullptr};
-    std::string backboneSha;
+    std::string backboneSha, tttSha;
+    // The learned gates' features of a SKIP pass (gate.h), when its top-five stats were made.
+    void addGateFeatures(UnitRecord& record, const torch::Tensor& hidden, const PathLosses& skip,
+                         const torch::Tensor& ids) const {
+        if (skip.topFiveStd.defined())
+            record.gateFeatures = gateFeatures(hidden, skip, ids, gpt2->config().vocabSize);
+    }
 
     torch::Tensor unitIds(const EvalPlan& plan, const PlanUnit& unit) const;  // [S, T]
     torch::Tensor unitPositions(const PlanUnit& unit) const;
@@ -78,6 +85,7 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
     impl.ttt = loadTttCheckpoint(modelDir, impl.gpt2->config().nEmbd, impl.backboneSha,
                                  options.forceCheckpoint, impl.torchDevice);
     impl.ttt->eval();
+    impl.tttSha = sha256FileHex(modelDir / "ttt.safetensors");
     if (options.causalK) {
         if (*options.causalK != 0 && *options.causalK != -1)
             throw InputError("causal_k must be 0 or -1, not " + std::to_string(*options.causalK),
@@ -96,6 +104,7 @@ const BpeTokenizer& Evaluator::tokenizer() const { return *m_impl->tokenizer; }
 const Gpt2Config& Evaluator::backboneConfig() const { return m_impl->gpt2->config(); }
 const TttConfig& Evaluator::tttConfig() const { return m_impl->ttt->config(); }
 const std::string& Evaluator::backboneSha256() const { return m_impl->backboneSha; }
+const std::string& Evaluator::tttSha256() const { return m_impl->tttSha; }
 const std::string& Evaluator::device() const { return m_impl->device; }
 
 PlanOptions Evaluator::planOptions(EvalMode mode, std::int64_t chunk) const {
@@ -188,7 +197,11 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
     auto record = impl.placedRecord(plan, unit);
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, result.skip, result.stats.init, keepTokens);
+    impl.addGateFeatures(record, result.skipHidden, result.skip, ids);
     fillUpdateSide(record, result.update, result.stats, keepTokens);
+    if (impl.options.blendSlopes)
+        std::tie(record.blendSlopeSkip, record.blendSlopeUpdate) =
+            blendSlopes(impl.gpt2, result.skipHidden, result.updateHidden, ids);
     record.seconds = secondsSince(start);
     return record;
 }
@@ -204,6 +217,7 @@ UnitRecord Evaluator::evaluateUnitGated(const EvalPlan& plan, const PlanUnit& un
     auto record = impl.placedRecord(plan, unit);
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, pass.skip, pass.init, keepTokens);
+    impl.addGateFeatures(record, pass.hidden, pass.skip, ids);
     record.lossUpdate = record.advantage = record.reconStep0 = record.reconStep1 =
         record.improvement = record.entropyUpdate = record.confidenceUpdate = kNaN;
     if (decide(record)) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -37,6 +38,13 @@ struct UnitRecord {
     // The same two on the UPDATE path's distribution (what the earlier releases' multi-signal
     // gate reads, gates.md §1); NaN from the gated fast path, which does not compute them.
     double entropyUpdate = 0, confidenceUpdate = 0;
+    // The learned gates' 28 stored features from the SKIP path (gate.h, gates.md §2); empty
+    // where not computed (the gated fast path without statistics, runs stored before them).
+    std::vector<float> gateFeatures;
+    // Only with EvalOptions::blendSlopes (train-gate): d CE / d p of the blended logits
+    // (1 - p)·SKIP + p·UPDATE at p = 0 and at p = 1, what a Gumbel gate's gradient sees.
+    double blendSlopeSkip = std::numeric_limits<double>::quiet_NaN();
+    double blendSlopeUpdate = std::numeric_limits<double>::quiet_NaN();
     // File mode: CE of predicting token t+1 (t = 0 .. tokens-2) on each path.
     std::vector<float> tokenLossSkip, tokenLossUpdate;
     double seconds = 0;
@@ -61,6 +69,7 @@ struct EvalOptions {
     // causalK: -1 evaluates the diagonal ablation on a model trained with 0; unset keeps
     // ttt.json's value.
     std::optional<std::int64_t> causalK;
+    bool blendSlopes = false;  // fill UnitRecord::blendSlope* (costs two more LM-head passes)
 };
 
 class Evaluator {
@@ -76,6 +85,7 @@ public:
     const Gpt2Config& backboneConfig() const;
     const TttConfig& tttConfig() const;
     const std::string& backboneSha256() const;
+    const std::string& tttSha256() const;  // of ttt.safetensors: what a learned gate checks
     const std::string& device() const;
     // Plan options that fit this model (mini-batch from ttt.json); checks chunk <= n_positions.
     PlanOptions planOptions(EvalMode mode, std::int64_t chunk) const;

@@ -24,6 +24,7 @@ RunDescription describeRun(const Evaluator& evaluator, const EvalPlan& plan,
     run.droppedTokens = plan.droppedTokens;
     run.skippedFiles = plan.skipped;
     run.backboneSha256 = evaluator.backboneSha256();
+    run.tttSha256 = evaluator.tttSha256();
     run.tttConfigJson = tttConfigJson(evaluator.tttConfig());
     run.causalK = evaluator.tttConfig().causalK;
     for (const auto& file : plan.files)

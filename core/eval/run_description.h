@@ -26,6 +26,7 @@ struct RunDescription {
     double tokensPerSecond = 0;
     double rate = 0.5;  // target update rate of the rate-driven policies
     std::string backboneSha256;
+    std::string tttSha256;  // of ttt.safetensors; empty for runs stored before schema 5
     std::string tttConfigJson;
     std::string startedAt;  // ISO 8601 UTC
     bool cancelled = false;

@@ -13,16 +13,35 @@ struct PathLosses {
     torch::Tensor ce;          // [S, T-1] next-token cross-entropy
     torch::Tensor entropy;     // [S, T-1] (only when asked)
     torch::Tensor confidence;  // [S, T-1] top-1 probability (only when asked)
+    // [S, T-1] over the top five probabilities renormalised (only when asked for the gate
+    // features): their population deviation and their entropy.
+    torch::Tensor topFiveStd, topFiveEntropy;
 };
 
 // Next-token CE of hidden[:, :-1] against ids[:, 1:], computed in row blocks so the full
 // [S, T, V] logits tensor is never materialised.
 PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const torch::Tensor& ids,
-                           bool withDistributionStats);
+                           bool withDistributionStats, bool withTopFive = false);
+
+// The learned gates' 28 stored features (gate.h, gates.md §2) of ids [S, T] from the SKIP
+// pass (`skip` with distribution stats and top five, `hidden` the backbone output the LM head
+// reads): per row, then the mean over rows.
+std::vector<float> gateFeatures(const torch::Tensor& hidden, const PathLosses& skip,
+                                const torch::Tensor& ids, std::int64_t vocabSize);
+
+// d CE / d p of z = (1 - p)·logits(skipHidden) + p·logits(updateHidden) at p = 0 and p = 1,
+// mean over each row's targets then over rows: a Gumbel gate's straight-through gradient.
+// The same per position for logits [R, V] of both paths and targets [R, 1].
+std::pair<torch::Tensor, torch::Tensor> blendSlopeRows(const torch::Tensor& skipLogits,
+                                                       const torch::Tensor& updateLogits,
+                                                       const torch::Tensor& targets);
+std::pair<double, double> blendSlopes(Gpt2Model& gpt2, const torch::Tensor& skipHidden,
+                                      const torch::Tensor& updateHidden, const torch::Tensor& ids);
 
 struct UnitTensors {
     PathLosses skip, update;
     TttStats stats;
+    torch::Tensor skipHidden, updateHidden;  // [S, T, D]: what each path's LM head read
 };
 
 // SKIP and UPDATE for ids [S, T] at `positions`. `shareBackbone` runs the frozen backbone

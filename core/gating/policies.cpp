@@ -8,6 +8,7 @@
 
 #include "core/eval/evaluator.h"
 #include "core/gating/decision_rules.h"
+#include "core/gating/gate.h"
 #include "core/util/errors.h"
 
 namespace ponder::core {
@@ -165,8 +166,9 @@ const std::vector<double>& UnitTable::signal(Signal s) const {
     return reconStep0;
 }
 
-UnitTable unitTableFrom(const std::vector<UnitRecord>& records) {
+UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::string& tttSha256) {
     UnitTable table;
+    table.tttSha256 = tttSha256;
     const std::size_t n = records.size();
     for (auto* column : {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconStep0,
                          &table.reconInit, &table.reconStep1, &table.improvement, &table.entropy,
@@ -186,6 +188,13 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records) {
         table.entropyUpdate.push_back(record.entropyUpdate);
         table.confidenceUpdate.push_back(record.confidenceUpdate);
         table.block.push_back(record.fileIndex >= 0 ? record.fileIndex : record.batchIndex);
+        table.fileIndex.push_back(record.fileIndex);
+        table.chunkIndex.push_back(record.chunkIndex);
+        if (record.gateFeatures.size() == kStoredGateFeatures)
+            table.gateFeatures.insert(table.gateFeatures.end(), record.gateFeatures.begin(),
+                                      record.gateFeatures.end());
+        else
+            table.gateFeatures.insert(table.gateFeatures.end(), kStoredGateFeatures, float(kNaN));
     }
     return table;
 }
@@ -216,13 +225,20 @@ const std::vector<PolicyInfo>& policyTable() {
          "the same score with their budget-aware offset (additive, slow)"},
         {"advanced-budget-ema", "advanced-budget-ema", false, false, false,
          "the same score with recon-ema's multiplicative step from 0.5"},
+        // Systems B and C (gates.md §2-3): one entry for every gate:DIR.
+        {"gate:DIR", "Gate", false, false, false,
+         "a learned gate written by `ponder train-gate` (Gumbel-Softmax, RankNet or ListNet)"},
     };
     return table;
 }
 
+bool isGatePolicy(const std::string& name) { return name.rfind("gate:", 0) == 0; }
+
+std::string gateDirOf(const std::string& name) { return name.substr(5); }
+
 const PolicyInfo& policyInfo(const std::string& name) {
     for (const auto& info : policyTable())
-        if (name == info.name) return info;
+        if (name == info.name || (isGatePolicy(name) && isGatePolicy(info.name))) return info;
     throw InputError("unknown gating policy '" + name + "'", "use one of: " + joined(policyNames()));
 }
 
@@ -260,6 +276,9 @@ void validatePolicy(const PolicySpec& spec) {
         throw InputError("unknown advanced-std '" + spec.advancedStd + "'",
                          "use 'running' (the running deviation over units, our fix) or "
                          "'published' (the published batch-of-one deviation, 0)");
+    if (isGatePolicy(spec.name) && gateDirOf(spec.name).empty())
+        throw InputError("policy 'gate:' names no gate folder",
+                         "write gate:DIR, e.g. gate:assets/default-model/gate");
     if (spec.name == "threshold" && std::isnan(spec.threshold))
         throw InputError("the 'threshold' policy needs a fixed threshold",
                          "pass a threshold on signal " + signalName(spec.signal) +
@@ -312,6 +331,8 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
         runEma(multiSignalScore(table), spec, EmaRule::zScores(), run);
     } else if (name.rfind("advanced-", 0) == 0) {
         runAdvanced(spec, table, run);
+    } else if (isGatePolicy(name)) {
+        runGate(*cachedGate(gateDirOf(name)), table, spec.forceGate, run);
     }
 }
 

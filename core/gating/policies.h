@@ -41,19 +41,27 @@ struct UnitTable {
     // and the batch index in paper mode (the two chunks of one batch share their 16 windows).
     // Callers may overwrite it, e.g. with contiguousBlocks().
     std::vector<std::int64_t> block;
+    // Where each unit sits (file index, -1 in paper mode; chunk index in the file or window),
+    // its 28 stored gate features (gate.h; NaN where not computed), and the SHA-256 of the
+    // run's ttt.safetensors (empty when unknown): what the learned gates replay from.
+    std::vector<std::int64_t> fileIndex, chunkIndex;
+    std::vector<float> gateFeatures;
+    std::string tttSha256;
 
     std::size_t size() const { return lossSkip.size(); }
     const std::vector<double>& signal(Signal s) const;
 };
 
-UnitTable unitTableFrom(const std::vector<UnitRecord>& records);
+// `tttSha256`: the run's ttt.safetensors hash (RunDescription), for the learned gates.
+UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::string& tttSha256 = {});
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct PolicySpec {
     // One of policyNames(): skip | update | random | oracle | recon-ema | recon-ema-paper |
     // threshold | improvement-topk | improvement-threshold | multi-signal |
-    // advanced-threshold | advanced-budget | advanced-budget-ema.
+    // advanced-threshold | advanced-budget | advanced-budget-ema, or gate:DIR (a learned gate
+    // written by `ponder train-gate`, gate.h).
     std::string name = "recon-ema";
     double rate = 0.5;                   // target update rate ρ, in [0, 1]
     double alpha = 0.1;                  // EMA α, in (0, 1]
@@ -72,6 +80,8 @@ struct PolicySpec {
     // standard deviation over the units so far (our declared fix); "published" the published
     // code's deviation over a batch of one unit, i.e. 0, so σ shrinks towards 1e-6.
     std::string advancedStd = "running";
+    // gate:DIR policies: run a gate trained on another TTT layer than the run's anyway.
+    bool forceGate = false;
 };
 
 // Decisions plus, per unit, the τ and realized-rate EMA r in effect WHEN DECIDING that unit,
@@ -112,6 +122,8 @@ struct PolicyRun {
 //   unused). advanced-budget-ema: recon-ema's rule (α, floors) on c from τ₀ = 0.5, r₀ = ρ,
 //   with no forced units. They need the UPDATE path's statistics: a run without them (stored
 //   before they existed, or by the gated fast path) is refused with an InputError.
+// - gate:DIR (systems B and C, gates.md §2-3): the learned gate in DIR decides each unit from
+//   its stored features and live history (runGate); ρ, α and the signal are unused.
 // Throws InputError for an unknown name or calibration, ρ outside [0, 1], α outside (0, 1],
 // calibrationUnits < 1, a missing τ or profileTau0.
 PolicyRun runPolicy(const PolicySpec& spec, const UnitTable& table);
@@ -199,8 +211,11 @@ struct PolicyInfo {
 // skip, update, random, oracle, recon-ema, recon-ema-paper, threshold, improvement-topk,
 // improvement-threshold, multi-signal, advanced-threshold, advanced-budget, advanced-budget-ema.
 const std::vector<PolicyInfo>& policyTable();
-// InputError (hint lists the names) for an unknown name.
+// InputError (hint lists the names) for an unknown name. Every gate:DIR shares one entry.
 const PolicyInfo& policyInfo(const std::string& name);
+// True for gate:DIR; gateDirOf returns DIR.
+bool isGatePolicy(const std::string& name);
+std::string gateDirOf(const std::string& name);
 std::vector<std::string> policyNames();
 
 // The checks runPolicy makes, for callers that want them before any work (the CLI before

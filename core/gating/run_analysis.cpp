@@ -1,9 +1,12 @@
 // Replays the report's policies over a unit table.
 #include "core/gating/run_analysis.h"
 
+#include "core/gating/gate.h"
 #include "core/store/run_store.h"
+#include "core/util/errors.h"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
 
@@ -11,7 +14,28 @@
 
 namespace ponder::core {
 
+void checkGates(const AnalysisSettings& settings, const std::string& tttSha256) {
+    auto names = settings.extraPolicies;
+    names.push_back(settings.ours.name);
+    for (const auto& name : names) {
+        if (!isGatePolicy(name)) continue;
+        const auto gate = cachedGate(gateDirOf(name));
+        if (!tttSha256.empty() && !settings.ours.forceGate && gate->tttSha256 != tttSha256)
+            throw InputError("gate '" + gateDirOf(name) + "' was trained on another TTT layer (" +
+                                 gate->tttSha256.substr(0, 12) + ", this model's is " +
+                                 tttSha256.substr(0, 12) + ")",
+                             "train a gate for this model with `ponder train-gate`, or pass "
+                             "--force-gate to use it anyway");
+    }
+}
+
 std::string methodName(const std::string& policyName) {
+    // Two gates in one table stay apart by their folder's name.
+    if (isGatePolicy(policyName)) {
+        auto dir = std::filesystem::path(gateDirOf(policyName)).lexically_normal();
+        if (dir.filename().empty()) dir = dir.parent_path();  // "gate:DIR/"
+        return "Gate " + dir.filename().string();
+    }
     for (const auto& info : policyTable())
         if (policyName == info.name) return info.method;
     return policyName;
@@ -100,6 +124,7 @@ std::string analysisSettingsJson(const AnalysisSettings& settings) {
                                    {"calibration_units", ours.calibrationUnits},
                                    {"seed", ours.seed},
                                    {"advanced_std", ours.advancedStd},
+                                   {"force_gate", ours.forceGate},
                                    {"extra_policies", settings.extraPolicies}};
     return root.dump();
 }
@@ -129,6 +154,8 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
     ours.profileTau0 = numberOr("profile_tau0", kNaN);
     ours.threshold = numberOr("threshold", kNaN);
     ours.advancedStd = textOr("advanced_std", ours.advancedStd);
+    if (const auto force = root.find("force_gate"); force != root.end() && force->is_boolean())
+        ours.forceGate = force->get<bool>();
     if (const auto units = root.find("calibration_units");
         units != root.end() && units->is_number_integer() &&
         units->get<std::int64_t>() >= std::numeric_limits<int>::min() &&

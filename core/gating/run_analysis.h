@@ -55,6 +55,11 @@ std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,
 std::string analysisSettingsJson(const AnalysisSettings& settings);
 AnalysisSettings analysisSettingsFromJson(const std::string& text);
 
+// Loads the gate of every gate:DIR policy in `settings` (InputError with a hint for a missing
+// or damaged one) and, when `tttSha256` is given and the policy is not forced, refuses a gate
+// trained on another TTT layer: callers check before any evaluation work.
+void checkGates(const AnalysisSettings& settings, const std::string& tttSha256 = {});
+
 // The published code's method label of a policy name ("recon-ema" -> "Ours" when it is the
 // chosen policy, "improvement-topk" -> "TTT Improvement", others keep their name).
 std::string methodName(const std::string& policyName);

@@ -37,7 +37,8 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                    {"started_at", run.startedAt},
                    {"cancelled", run.cancelled},
                    {"shuffle", run.shuffle},
-                   {"causal_k", run.causalK}};
+                   {"causal_k", run.causalK},
+                   {"ttt_sha256", run.tttSha256}};
     json unitArray = json::array();
     for (const auto& unit : units) {
         unitArray.push_back({{"file", unit.file},
@@ -61,6 +62,14 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                              {"seconds", number(unit.seconds)},
                              {"entropy_update", number(unit.entropyUpdate)},
                              {"confidence_update", number(unit.confidenceUpdate)}});
+        // The learned gates' stored inputs (gates.md §2), null where not computed.
+        auto& features = unitArray.back()["gate_features"];
+        if (unit.gateFeatures.empty()) {
+            features = nullptr;
+        } else {
+            features = json::array();
+            for (float value : unit.gateFeatures) features.push_back(number(value));
+        }
     }
     root["units"] = std::move(unitArray);
     json policyMap = json::object();

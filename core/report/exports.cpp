@@ -122,7 +122,7 @@ AnalysedRun analyseStoredRun(const StoredRun& run, const AnalysisSettings& setti
     out.stored = &run;
     out.name =
         run.summary.label.empty() ? "run " + std::to_string(run.summary.id) : run.summary.label;
-    out.analysis = analyseUnits(unitTableFrom(run.units), settings);
+    out.analysis = analyseUnits(unitTableFrom(run.units, run.description.tttSha256), settings);
     return out;
 }
 

@@ -156,9 +156,47 @@ CREATE TABLE training_point (
 ALTER TABLE unit ADD COLUMN entropy_update REAL;
 ALTER TABLE unit ADD COLUMN confidence_update REAL;
 )sql"},
+    {5, "learned-gate features per unit, the run's TTT checkpoint hash, gate trainings", R"sql(
+-- The 28 stored gate features (gate.h) as little-endian float32; NULL where not computed.
+ALTER TABLE unit ADD COLUMN gate_features BLOB;
+-- SHA-256 of the run's ttt.safetensors (a learned gate checks it); NULL before version 5.
+ALTER TABLE run ADD COLUMN ttt_sha256 TEXT;
+-- `ponder train-gate` rows: the kind CHECK widens and points gain the training update rate.
+-- The child is rebuilt before the parent is dropped, so no ON DELETE CASCADE fires; the
+-- renames carry the foreign key over to the new names.
+CREATE TABLE training_v5 (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('base', 'ttt', 'gate')),
+    out_dir TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    device TEXT NOT NULL,
+    threads INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'cancelled', 'failed'))
+);
+INSERT INTO training_v5 SELECT * FROM training;
+CREATE TABLE training_point_v5 (
+    training_id INTEGER NOT NULL REFERENCES training_v5(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    loss REAL,
+    ce REAL,
+    lr REAL,
+    grad_norm REAL,
+    tokens_per_second REAL,
+    seconds REAL,
+    update_rate REAL,  -- gate trainings: the fraction of units the gate sent to UPDATE
+    PRIMARY KEY (training_id, step)
+);
+INSERT INTO training_point_v5 SELECT *, NULL FROM training_point;
+DROP TABLE training_point;
+DROP TABLE training;
+ALTER TABLE training_v5 RENAME TO training;
+ALTER TABLE training_point_v5 RENAME TO training_point;
+)sql"},
 };
 
-constexpr int kCurrentVersion = 4;
+constexpr int kCurrentVersion = 5;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kCurrentVersion,
               "one migration step per schema version");
 
@@ -450,8 +488,8 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
                                  "settings_json, seed, mode, chunk, rate, device, threads, "
                                  "inputs_json, skipped_json, files, tokens, dropped_tokens, "
                                  "started_at, status, seconds, tokens_per_second, shuffle, "
-                                 "causal_k) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                 "?, 'running', ?, ?, ?, ?)");
+                                 "causal_k, ttt_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                 "?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)");
         insert.bind(1, run.modelDir);
         insert.bind(2, run.backboneSha256);
         insert.bind(3, run.tttConfigJson);
@@ -476,6 +514,10 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
         insert.bind(18, run.tokensPerSecond);
         insert.bind(19, run.shuffle ? 1 : 0);
         insert.bind(20, static_cast<std::int64_t>(run.causalK));
+        if (run.tttSha256.empty())
+            insert.bind(21);
+        else
+            insert.bind(21, run.tttSha256);
         insert.exec();
         const std::int64_t runId = db.getLastInsertRowid();
 
@@ -507,7 +549,7 @@ void RunStore::appendUnits(std::int64_t runId, const std::vector<UnitRecord>& un
         m_impl->requireRun(runId);
         SQLite::Statement unit(db,
                                "INSERT INTO unit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         SQLite::Statement tokens(db, "INSERT INTO unit_token_loss VALUES (?, ?, ?, ?)");
         for (const UnitRecord& u : units) {
             int i = 0;
@@ -526,6 +568,10 @@ void RunStore::appendUnits(std::int64_t runId, const std::vector<UnitRecord>& un
                                  u.reconStep1, u.improvement, u.entropy, u.confidence, u.seconds,
                                  u.entropyUpdate, u.confidenceUpdate})
                 unit.bind(++i, value);
+            if (u.gateFeatures.empty())
+                unit.bind(++i);
+            else
+                bindBlob(unit, ++i, encodeLittleEndian<float, std::uint32_t>(u.gateFeatures));
             unit.exec();
             unit.reset();
             if (!u.tokenLossSkip.empty() || !u.tokenLossUpdate.empty()) {
@@ -602,7 +648,7 @@ void RunStore::appendTrainingPoints(std::int64_t trainingId,
         SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
         SQLite::Statement insert(db,
                                  "INSERT OR REPLACE INTO training_point VALUES "
-                                 "(?, ?, ?, ?, ?, ?, ?, ?)");
+                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?)");
         for (const auto& point : points) {
             insert.bind(1, trainingId);
             insert.bind(2, static_cast<std::int64_t>(point.step));
@@ -612,6 +658,7 @@ void RunStore::appendTrainingPoints(std::int64_t trainingId,
             insert.bind(6, point.gradNorm);
             insert.bind(7, point.tokensPerSecond);
             insert.bind(8, point.seconds);
+            insert.bind(9, point.updateRate);  // NaN binds as NULL
             insert.exec();
             insert.reset();
         }
@@ -643,7 +690,8 @@ std::vector<TrainingPoint> RunStore::trainingCurve(const std::string& kind,
         // Every invocation's points for this output, the latest value of a repeated step.
         SQLite::Statement query(db,
                                 "SELECT p.step, p.loss, p.ce, p.lr, p.grad_norm, "
-                                "p.tokens_per_second, p.seconds FROM training_point p JOIN "
+                                "p.tokens_per_second, p.seconds, p.update_rate FROM "
+                                "training_point p JOIN "
                                 "training t ON t.id = p.training_id WHERE t.kind = ? AND "
                                 "t.out_dir = ? ORDER BY p.step, t.id");
         query.bind(1, kind);
@@ -657,6 +705,7 @@ std::vector<TrainingPoint> RunStore::trainingCurve(const std::string& kind,
             point.gradNorm = realOrNan(query.getColumn(4));
             point.tokensPerSecond = realOrNan(query.getColumn(5));
             point.seconds = realOrNan(query.getColumn(6));
+            point.updateRate = realOrNan(query.getColumn(7));
             if (!points.empty() && points.back().step == point.step)
                 points.back() = point;
             else
@@ -754,7 +803,7 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                                             "r.settings_json, r.seed, r.chunk, r.rate, r.device, "
                                             "r.threads, r.inputs_json, r.skipped_json, "
                                             "r.dropped_tokens, r.tokens_per_second, r.shuffle, "
-                                            "r.causal_k FROM run r WHERE r.id = ?");
+                                            "r.causal_k, r.ttt_sha256 FROM run r WHERE r.id = ?");
             query.bind(1, runId);
             if (!query.executeStep())
                 throw StoreError("no run " + std::to_string(runId) + " in '" + path.string() + "'",
@@ -776,6 +825,7 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
             d.tokensPerSecond = query.getColumn(23).getDouble();
             d.shuffle = query.getColumn(24).getInt() != 0;
             d.causalK = query.getColumn(25).getInt64();
+            d.tttSha256 = query.getColumn(26).getString();  // "" for NULL
             d.mode = out.summary.mode;
             d.files = static_cast<std::size_t>(out.summary.files);
             d.tokens = out.summary.tokens;
@@ -805,7 +855,7 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 "u.token_start, u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, "
                 "u.loss_update, u.advantage, u.recon_step0, u.recon_init, u.recon_step1, "
                 "u.improvement, u.entropy, u.confidence, u.seconds, t.loss_skip, t.loss_update, "
-                "u.entropy_update, u.confidence_update "
+                "u.entropy_update, u.confidence_update, u.gate_features "
                 "FROM unit u LEFT JOIN unit_token_loss t ON t.run_id = u.run_id AND t.unit = "
                 "u.unit WHERE u.run_id = ? ORDER BY u.unit");
             query.bind(1, runId);
@@ -833,6 +883,9 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 u.seconds = realOrNan(query.getColumn(19));
                 u.entropyUpdate = realOrNan(query.getColumn(22));
                 u.confidenceUpdate = realOrNan(query.getColumn(23));
+                if (!query.getColumn(24).isNull())
+                    u.gateFeatures =
+                        decodeLittleEndian<float, std::uint32_t>(query.getColumn(24), path);
                 if (!query.getColumn(20).isNull()) {
                     u.tokenLossSkip =
                         decodeLittleEndian<float, std::uint32_t>(query.getColumn(20), path);

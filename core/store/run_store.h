@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -61,6 +62,7 @@ struct StoredRun {
 struct TrainingPoint {
     std::int64_t step = 0;
     double loss = 0, ce = 0, lr = 0, gradNorm = 0, tokensPerSecond = 0, seconds = 0;
+    double updateRate = std::numeric_limits<double>::quiet_NaN();  // train-gate only
 };
 
 struct StoreOptions {

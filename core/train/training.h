@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct TrainProgress {
     double lr = 0;
     double gradNorm = 0;  // before clipping
     double tokensPerSecond = 0, elapsedSeconds = 0, etaSeconds = 0;
+    double updateRate = std::numeric_limits<double>::quiet_NaN();  // train-gate: d's mean
 };
 
 struct TrainCallbacks {
@@ -30,6 +32,8 @@ struct TrainCallbacks {
     // Called after each checkpoint is in place (e.g. to commit the curve to a database).
     std::function<void(std::int64_t step)> onCheckpoint;
     const std::atomic<bool>* cancel = nullptr;  // checked between steps
+    // train-gate's first phase (evaluating the corpus once): units done of total, ETA.
+    std::function<void(std::size_t done, std::size_t total, double etaSeconds)> onPrepare;
 };
 
 struct TrainResult {
@@ -89,6 +93,31 @@ struct TttTrainOptions {
 // three last-token statistics; Adam(lr) after global-norm clipping; only fast_norm and the
 // TTT layer learn. The corpus is cycled when steps exceed one pass.
 TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callbacks = {});
+
+struct GateTrainOptions {
+    std::filesystem::path modelDir;  // backbone + TTT layer, both frozen
+    std::filesystem::path outDir;    // receives gate.safetensors + gate.json
+    CorpusSelection corpus;
+    std::string kind = "gumbel";     // gumbel (system B) | ranknet | listnet (system C)
+    double rate = 0.5;               // target update rate ρ
+    std::string cost = "abs";        // gumbel's cost term: abs |p̄ - ρ| | hinge max(0, p̄ - ρ)
+    std::int64_t steps = 2000;       // one step per chunk position of a batch of sequences
+    std::int64_t batch = 16, sequenceChunks = 2, warmup = 500, chunk = 512;
+    std::int64_t maxUnits = 0;       // > 0: the corpus' first N file-mode units
+    double lr = 1e-3, gradClip = 1.0, beta = 0.1, gamma = 0.1, listnetTemperature = 3.0;
+    std::uint64_t seed = 42;
+    std::int64_t checkpointEvery = 200;
+    std::string device = "cpu";
+    bool forceCheckpoint = false;  // a TTT checkpoint made for another backbone
+};
+
+// Systems B and C of gates.md (§2-3) on a frozen backbone and TTT layer. Phase 1 evaluates the
+// corpus once in file mode (features, both losses, recon_step1 and the blend slopes per unit),
+// cached in OUT/gate-units.json so a resumed run skips it. Phase 2 trains the gate on
+// sequences of `sequenceChunks` consecutive chunks of a file, `batch` sequences drawn per
+// (seed, batch) and one Adam step per chunk position, with the history features live. A
+// checkpoint (OUT/checkpoint-gate) and the gate files are written at batch boundaries.
+TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& callbacks = {});
 
 // The learning rate of step `step` (0-based) for trainBase's schedule.
 double warmupCosineLr(const BaseTrainOptions& options, std::int64_t step);

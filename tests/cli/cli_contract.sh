@@ -105,6 +105,39 @@ PY
 expect "unknown --advanced-std" 2 "$ponder" eval --model "$tmodel" "$real" --policy advanced-budget \
   --advanced-std batch
 grep -q "advanced-std" "$work/err" && pass "--advanced-std error names it" || fail "message: $(cat "$work/err")"
+# The learned gates (docs/gates.md §2-4): train one, run it beside Ours, refuse bad folders.
+gate="$work/gate"
+expect "train-gate on real code" 0 "$ponder" train-gate --model "$tmodel" --out "$gate" \
+  --chunk 64 --steps 6 --batch 4 --warmup 0 --quiet /usr/lib/python3.11/json
+[ -f "$gate/gate.json" ] && [ -f "$gate/gate.safetensors" ] && pass "train-gate writes the gate files" \
+  || fail "train-gate left no gate files"
+expect "eval with a gate policy" 0 "$ponder" eval --model "$tmodel" "$real" --chunk 64 \
+  --policy recon-ema --policy "gate:$gate" --json "$work/gate.json" --quiet
+python3 - "$work/gate.json" "$gate" <<'PY' && pass "the gate decides every unit; units carry features" || fail "gate policy JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = len(d["units"])
+p = d["policies"]["gate:" + sys.argv[2]]
+assert len(p["decisions"]) == n and set(p["decisions"]) <= {0, 1}
+assert all(len(u["gate_features"]) == 28 for u in d["units"])
+assert d["run"]["ttt_sha256"] == json.load(open(sys.argv[2] + "/gate.json"))["ttt_sha256"]
+PY
+expect "a missing gate folder" 1 "$ponder" eval --model "$tmodel" "$real" --policy "gate:$work/nogate"
+expect_message "the missing gate is named" "does not exist"
+cp -r "$gate" "$work/othergate"
+sed -i 's/"ttt_sha256": "[0-9a-f]*"/"ttt_sha256": "0000"/' "$work/othergate/gate.json"
+expect "a gate of another TTT layer" 1 "$ponder" eval --model "$tmodel" "$real" --chunk 64 \
+  --policy "gate:$work/othergate"
+expect_message "the mismatch is named" "another TTT layer"
+expect "--force-gate runs it anyway" 0 "$ponder" eval --model "$tmodel" "$real" --chunk 64 \
+  --policy "gate:$work/othergate" --force-gate --quiet
+cp -r "$gate" "$work/brokengate"
+head -c 100 "$gate/gate.safetensors" >"$work/brokengate/gate.safetensors"
+expect "a truncated gate" 1 "$ponder" eval --model "$tmodel" "$real" --policy "gate:$work/brokengate"
+expect "train-gate --train-ttt is refused" 2 "$ponder" train-gate --model "$tmodel" --out "$work/g2" \
+  --train-ttt "$real"
+expect "train-gate with an unknown kind" 1 "$ponder" train-gate --model "$tmodel" --out "$work/g3" \
+  --kind svm "$real"
 expect "eval without a TTT checkpoint" 1 "$ponder" eval --model "$model" "$real"
 grep -q "ttt" "$work/err" && pass "missing TTT error names it" || fail "message: $(cat "$work/err")"
 cp -r "$tmodel" "$work/mismatch"

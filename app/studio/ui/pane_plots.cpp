@@ -21,7 +21,7 @@ void Studio::drawTunePane() {
     const auto policies = core::policyNames();
     if (ImGui::BeginCombo("policy", tune.policy.c_str())) {
         for (const auto& name : policies)
-            if (ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
+            if (!core::isGatePolicy(name) && ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
         ImGui::EndCombo();
     }
     const std::string signal = core::signalName(tune.signal);

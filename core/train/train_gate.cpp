@@ -1,0 +1,476 @@
+// `train-gate`: the earlier releases' learned gates (gates.md §2 Gumbel-Softmax, §3 RankNet and
+// ListNet) on a frozen backbone and TTT layer. With both frozen, everything a gate's loss needs
+// from the model is fixed per unit, so the corpus is evaluated once and the gate trains on
+// those records: CE_skip, CE_update, recon_step1 (L_TTT), the 28 stored features and the
+// slopes of the blended CE at p = 0 and 1 (the straight-through forward is exactly 0 or 1, so
+// CE(z) and its gradient are those of one path: the published loss exactly, not a surrogate).
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "core/eval/evaluator.h"
+#include "core/gating/gate.h"
+#include "core/train/train_checkpoint_impl.h"
+#include "core/train/train_common_impl.h"
+#include "core/train/train_gate_impl.h"
+#include "core/train/training.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
+
+namespace ponder::core {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+StraightThrough straightThrough(const torch::Tensor& logits, const torch::Tensor& gumbel,
+                                double temperature) {
+    const auto y = torch::softmax((logits + gumbel) / temperature, -1).select(1, 1);
+    StraightThrough out;
+    out.hard = (y.detach() > 0.5).to(y.scalar_type());  // argmax of two
+    out.p = (out.hard - y.detach()) + y;
+    return out;
+}
+
+torch::Tensor blendedCe(const StraightThrough& decision, const torch::Tensor& ceSkip,
+                        const torch::Tensor& ceUpdate, const torch::Tensor& slopeSkip,
+                        const torch::Tensor& slopeUpdate, const torch::Tensor& weight) {
+    const auto& hard = decision.hard;
+    const auto ceTaken = hard * ceUpdate + (1 - hard) * ceSkip;
+    const auto slopeTaken = hard * slopeUpdate + (1 - hard) * slopeSkip;
+    // Value: the taken path's CE (p - sg(p) is 0); gradient: the slope at the taken end.
+    return (weight * (ceTaken + (decision.p - decision.p.detach()) * slopeTaken)).sum();
+}
+
+torch::Tensor rankNetLoss(const torch::Tensor& score, const torch::Tensor& advantage) {
+    // pairs[i][j] = a_i - a_j > 0.1; the pair wants s_i above s_j.
+    const auto pairs =
+        ((advantage.unsqueeze(1) - advantage.unsqueeze(0)) > 0.1).to(score.scalar_type());
+    const auto pairLoss = torch::softplus(score.unsqueeze(0) - score.unsqueeze(1));
+    return (pairs * pairLoss).sum() / pairs.sum().clamp_min(1.0);
+}
+
+torch::Tensor listNetLoss(const torch::Tensor& score, const torch::Tensor& advantage,
+                          double temperature, double rate) {
+    const auto target = torch::softmax(advantage / temperature, 0);
+    const auto predicted = torch::softmax(score / temperature, 0);
+    return -(target * torch::log(predicted + 1e-7)).sum() +
+           (torch::sigmoid(score).mean() - rate).pow(2);
+}
+
+double percentile(std::vector<double> values, double percent) {
+    std::sort(values.begin(), values.end());
+    const double position = percent / 100.0 * double(values.size() - 1);
+    const auto low = std::size_t(std::floor(position));
+    const auto high = std::min(low + 1, values.size() - 1);
+    return values[low] + (position - double(low)) * (values[high] - values[low]);
+}
+
+namespace {
+
+constexpr double kAnnealSteps = 5000, kMinTemperature = 0.1;  // τ(i) = 0.1^(i/5000), then 0.1
+constexpr double kThresholdDecay = 0.99;                       // system C's inference threshold
+
+// What training reads of one unit.
+struct GateUnit {
+    std::int64_t fileIndex = 0, chunkIndex = 0, tokens = 0;
+    double lossSkip = 0, lossUpdate = 0, reconStep1 = 0, slopeSkip = 0, slopeUpdate = 0;
+    std::vector<float> features;  // kStoredGateFeatures
+};
+
+json unitJson(const GateUnit& u) {
+    return {{"file", u.fileIndex},          {"chunk", u.chunkIndex},
+            {"tokens", u.tokens},           {"loss_skip", u.lossSkip},
+            {"loss_update", u.lossUpdate},  {"recon_step1", u.reconStep1},
+            {"slope_skip", u.slopeSkip},    {"slope_update", u.slopeUpdate},
+            {"features", u.features}};
+}
+
+GateUnit unitFromJson(const json& j) {
+    GateUnit u;
+    u.fileIndex = j.at("file").get<std::int64_t>();
+    u.chunkIndex = j.at("chunk").get<std::int64_t>();
+    u.tokens = j.at("tokens").get<std::int64_t>();
+    u.lossSkip = j.at("loss_skip").get<double>();
+    u.lossUpdate = j.at("loss_update").get<double>();
+    u.reconStep1 = j.at("recon_step1").get<double>();
+    u.slopeSkip = j.at("slope_skip").get<double>();
+    u.slopeUpdate = j.at("slope_update").get<double>();
+    u.features = j.at("features").get<std::vector<float>>();
+    if (u.features.size() != kStoredGateFeatures)
+        throw std::invalid_argument("a unit has " + std::to_string(u.features.size()) +
+                                    " features");
+    return u;
+}
+
+void checkOptions(const GateTrainOptions& o) {
+    const auto bad = [](const std::string& what) {
+        throw InputError("train-gate: " + what, "see `ponder train-gate --help`");
+    };
+    if (o.kind != "gumbel" && o.kind != "ranknet" && o.kind != "listnet")
+        bad("kind must be gumbel, ranknet or listnet");
+    if (o.cost != "abs" && o.cost != "hinge") bad("cost must be abs or hinge");
+    if (!(o.rate > 0 && o.rate < 1)) bad("rate must be within (0, 1)");
+    if (o.steps < 1 || o.batch < 2 || o.sequenceChunks < 1 || o.warmup < 0)
+        bad("steps and sequence chunks must be positive, batch at least 2, warmup >= 0");
+    if (!(o.lr > 0) || !(o.gradClip > 0) || o.beta < 0 || o.gamma < 0 ||
+        !(o.listnetTemperature > 0))
+        bad("lr, clip and the ListNet temperature must be positive, beta and gamma >= 0");
+    if (o.checkpointEvery < 1) bad("checkpoint-every must be positive");
+}
+
+// Phase 1: every unit of the corpus once (file mode), cached in OUT/gate-units.json under an
+// identity; a cancelled or killed run resumes after the last cached unit.
+std::vector<GateUnit> prepareUnits(const GateTrainOptions& options, Evaluator& evaluator,
+                                   const json& identity, const TrainCallbacks& callbacks,
+                                   bool& cancelled) {
+    auto plan = buildEvalPlan(evaluator.tokenizer(), options.corpus.inputs,
+                              evaluator.planOptions(EvalMode::File, options.chunk),
+                              options.corpus.extensions);
+    if (options.maxUnits > 0 && plan.units.size() > std::size_t(options.maxUnits))
+        plan.units.resize(std::size_t(options.maxUnits));
+    const auto cachePath = options.outDir / "gate-units.json";
+    std::vector<GateUnit> units;
+    if (fs::exists(cachePath)) {
+        try {
+            const auto cached = json::parse(readFileBytes(cachePath));
+            if (cached.at("identity") == identity)
+                for (const auto& u : cached.at("units")) units.push_back(unitFromJson(u));
+        } catch (const std::exception&) {
+            units.clear();  // a damaged cache is rebuilt, never trusted
+        }
+        if (units.size() > plan.units.size()) units.clear();
+    }
+    const auto save = [&] {
+        json out = {{"identity", identity}, {"units", json::array()}};
+        for (const auto& u : units) out["units"].push_back(unitJson(u));
+        writeFileAtomic(cachePath, out.dump() + "\n");
+    };
+    const auto start = std::chrono::steady_clock::now();
+    const std::size_t resumedAt = units.size();
+    for (std::size_t i = units.size(); i < plan.units.size(); ++i) {
+        if (callbacks.cancel && callbacks.cancel->load()) {
+            save();
+            cancelled = true;
+            return units;
+        }
+        const auto record = evaluator.evaluateUnit(plan, plan.units[i]);
+        GateUnit u;
+        u.fileIndex = record.fileIndex;
+        u.chunkIndex = record.chunkIndex;
+        u.tokens = record.tokens;
+        u.lossSkip = record.lossSkip;
+        u.lossUpdate = record.lossUpdate;
+        u.reconStep1 = record.reconStep1;
+        u.slopeSkip = record.blendSlopeSkip;
+        u.slopeUpdate = record.blendSlopeUpdate;
+        u.features = record.gateFeatures;
+        units.push_back(std::move(u));
+        if (units.size() % 64 == 0) save();
+        if (callbacks.onPrepare) {
+            const double elapsed =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const double done = double(units.size() - resumedAt);
+            callbacks.onPrepare(units.size(), plan.units.size(),
+                                elapsed / done * double(plan.units.size() - units.size()));
+        }
+    }
+    save();
+    return units;
+}
+
+// Sequences: runs of up to sequenceChunks consecutive chunks of one file (gate.h's history).
+std::vector<std::vector<std::size_t>> sequencesOf(const std::vector<GateUnit>& units,
+                                                  std::int64_t chunks) {
+    std::vector<std::vector<std::size_t>> sequences;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        const bool starts = i == 0 || units[i].fileIndex != units[i - 1].fileIndex ||
+                            units[i].chunkIndex / chunks != units[i - 1].chunkIndex / chunks;
+        if (starts) sequences.emplace_back();
+        sequences.back().push_back(i);
+    }
+    return sequences;
+}
+
+// LayerNorm(32, eps 1e-6) -> 64 -> ReLU -> 64 -> ReLU -> 2, LeCun-normal weights (Flax's
+// default: truncated normal, variance 1/fan_in), zero biases. The inference threshold of
+// system C travels with the weights as a buffer [value, initialised].
+struct GateNetImpl : torch::nn::Module {
+    torch::nn::LayerNorm norm{nullptr};
+    torch::nn::Linear fc1{nullptr}, fc2{nullptr}, out{nullptr};
+    torch::Tensor threshold;
+
+    explicit GateNetImpl(std::uint64_t seed) {
+        norm = register_module(
+            "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({std::int64_t(kGateInputs)})
+                                             .eps(kGateLayerNormEps)));
+        fc1 = register_module("fc1", torch::nn::Linear(kGateInputs, kGateHidden));
+        fc2 = register_module("fc2", torch::nn::Linear(kGateHidden, kGateHidden));
+        out = register_module("out", torch::nn::Linear(kGateHidden, 2));
+        threshold = register_buffer("threshold", torch::tensor({0.5, 0.0}, torch::kFloat64));
+        torch::NoGradGuard noGrad;
+        auto generator = std::mt19937_64(seed);
+        for (auto* layer : {&fc1, &fc2, &out}) {
+            auto& weight = (*layer)->weight;
+            const double deviation =
+                1.0 / std::sqrt(double(weight.size(1))) / 0.87962566103423978;
+            std::normal_distribution<double> normal;
+            auto* data = weight.data_ptr<float>();
+            for (std::int64_t k = 0; k < weight.numel(); ++k) {
+                double x;
+                do x = normal(generator);
+                while (std::abs(x) > 2.0);
+                data[k] = float(x * deviation);
+            }
+            (*layer)->bias.zero_();
+        }
+    }
+    torch::Tensor forward(const torch::Tensor& x) {
+        return out(torch::relu(fc2(torch::relu(fc1(norm(x))))));
+    }
+};
+TORCH_MODULE(GateNet);
+
+GateWeights weightsOf(GateNetImpl& net) {
+    const auto values = [](const torch::Tensor& t) {
+        const auto c = t.detach().to(torch::kFloat32).contiguous();
+        return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    };
+    return {values(net.norm->weight), values(net.norm->bias), values(net.fc1->weight),
+            values(net.fc1->bias),    values(net.fc2->weight), values(net.fc2->bias),
+            values(net.out->weight),  values(net.out->bias)};
+}
+
+std::vector<std::string> declaredFixes(const std::string& kind) {
+    std::vector<std::string> fixes{
+        "history and budget features computed live from the gate's own decisions in training "
+        "(the published jit baked their first values in)",
+        "attention features kept as four zero slots (the published code always fed 0)",
+        "TTT layer frozen from an existing checkpoint (published: trained jointly from a fresh "
+        "layer); ponder never pads, so CE is over real next tokens only (the published training "
+        "left the pad logit unmasked)"};
+    if (kind != "gumbel") {
+        fixes.push_back("inference threshold: causal EMA (0.99) of each step's percentile of q "
+                        "(the published per-sequence percentile looks ahead)");
+        fixes.push_back("ranking gradient cannot reach the TTT layer (frozen, so the published "
+                        "undetached advantage makes no difference)");
+    }
+    return fixes;
+}
+
+}  // namespace
+
+TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& callbacks) {
+    checkOptions(options);
+    EvalOptions evalOptions;
+    evalOptions.device = options.device;
+    evalOptions.keepTokenLosses = false;
+    evalOptions.blendSlopes = true;  // every kind, so gates of all kinds share one cache
+    evalOptions.forceCheckpoint = options.forceCheckpoint;
+    Evaluator evaluator(options.modelDir, evalOptions);
+    std::error_code error;
+    fs::create_directories(options.outDir, error);
+    if (error)
+        throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
+                          "choose a writable --out folder");
+    std::vector<std::string> inputs;
+    for (const auto& input : options.corpus.inputs) inputs.push_back(input.string());
+    const json dataIdentity = {{"backbone_sha256", evaluator.backboneSha256()},
+                               {"ttt_sha256", evaluator.tttSha256()},
+                               {"chunk", options.chunk},
+                               {"inputs", inputs},
+                               {"extensions", options.corpus.extensions},
+                               {"max_units", options.maxUnits}};
+    TrainResult result;
+    bool cancelled = false;
+    const auto units = prepareUnits(options, evaluator, dataIdentity, callbacks, cancelled);
+    if (cancelled) return result;
+    const auto sequences = sequencesOf(units, options.sequenceChunks);
+    if (sequences.size() < 2)
+        throw InputError("train-gate: the corpus gives " + std::to_string(units.size()) +
+                             " units, too few to train a gate",
+                         "add files (each file gives one unit per " +
+                             std::to_string(options.chunk) + " tokens)");
+    for (const auto& u : units) result.trainTokens += u.tokens;
+
+    GateNet net(options.seed);
+    torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(options.lr));
+    // What a resumed run must share with the checkpoint: the data, the loss and its draws.
+    // Not `steps`: a finished training can be continued to more.
+    json identity = dataIdentity;
+    identity.update({{"kind", options.kind},
+                     {"rate", options.rate},
+                     {"cost", options.cost},
+                     {"batch", options.batch},
+                     {"sequence_chunks", options.sequenceChunks},
+                     {"warmup", options.warmup},
+                     {"lr", options.lr},
+                     {"clip", options.gradClip},
+                     {"beta", options.beta},
+                     {"gamma", options.gamma},
+                     {"listnet_temperature", options.listnetTemperature},
+                     {"seed", options.seed},
+                     {"units", units.size()}});
+    if (const auto state = loadTrainCheckpoint(options.outDir, "gate", identity, *net, optimizer))
+        result.startStep = state->step;
+
+    const auto writeGate = [&](std::int64_t steps) {
+        const bool thresholded = options.kind != "gumbel";
+        const json gate = {
+            {"format", "ponderttt-gate/1"},
+            {"kind", options.kind},
+            {"features", gateInputNames()},
+            {"network", "LayerNorm(32, eps 1e-6) -> Linear(32, 64) -> ReLU -> Linear(64, 64) -> "
+                        "ReLU -> Linear(64, 2) [SKIP, UPDATE]"},
+            {"decision", thresholded ? "threshold" : "argmax"},
+            {"threshold", thresholded ? net->threshold[0].item<double>() : 0.5},
+            {"rate", options.rate},
+            {"sequence_chunks", options.sequenceChunks},
+            {"ttt_sha256", evaluator.tttSha256()},
+            {"backbone_sha256", evaluator.backboneSha256()},
+            {"trained_steps", steps},
+            {"training_units", units.size()},
+            {"options", identity},
+            {"declared_fixes", declaredFixes(options.kind)}};
+        writeGateFiles(options.outDir, weightsOf(*net), gate.dump(2) + "\n");
+    };
+
+    const std::int64_t chunks = options.sequenceChunks;
+    StepClock clock(result.startStep, options.steps);
+    std::vector<std::size_t> drawn;           // this batch's sequences
+    std::vector<GateHistory> histories;
+    std::int64_t step = result.startStep;
+    for (; step < options.steps; ++step) {
+        const std::int64_t position = step % chunks;
+        if (position == 0) {
+            if (callbacks.cancel && callbacks.cancel->load()) break;  // batch boundaries only
+            std::mt19937_64 generator(stepSeed(options.seed, step / chunks));
+            std::uniform_int_distribution<std::size_t> pick(0, sequences.size() - 1);
+            drawn.assign(std::size_t(options.batch), 0);
+            histories.assign(std::size_t(options.batch), GateHistory(options.rate));
+            for (std::size_t b = 0; b < drawn.size(); ++b) {
+                drawn[b] = pick(generator);
+                histories[b].reset(std::int64_t(sequences[drawn[b]].size()));
+            }
+        }
+        // The units at this chunk position (shorter sequences have none).
+        std::vector<std::size_t> rows, unitOf;
+        for (std::size_t b = 0; b < drawn.size(); ++b)
+            if (position < std::int64_t(sequences[drawn[b]].size())) {
+                rows.push_back(b);
+                unitOf.push_back(sequences[drawn[b]][std::size_t(position)]);
+            }
+        TrainProgress progress;
+        progress.step = step + 1;
+        progress.lr = options.lr;
+        std::vector<std::uint8_t> decisions(rows.size(), 0);
+        if (rows.size() >= 2) {
+            const auto n = std::int64_t(rows.size());
+            auto input = torch::zeros({n, std::int64_t(kGateInputs)});
+            auto ceSkip = torch::zeros({n}, torch::kFloat64), ceUpdate = ceSkip.clone(),
+                 slopeSkip = ceSkip.clone(), slopeUpdate = ceSkip.clone(),
+                 recon = ceSkip.clone(), weight = ceSkip.clone();
+            for (std::int64_t r = 0; r < n; ++r) {
+                const auto& u = units[unitOf[std::size_t(r)]];
+                auto features = gateInputFrom(u.features.data());
+                histories[rows[std::size_t(r)]].fill(features.data());
+                std::copy(features.begin(), features.end(), input[r].data_ptr<float>());
+                ceSkip[r] = u.lossSkip;
+                ceUpdate[r] = u.lossUpdate;
+                slopeSkip[r] = u.slopeSkip;
+                slopeUpdate[r] = u.slopeUpdate;
+                recon[r] = u.reconStep1;
+                weight[r] = double(u.tokens - 1);  // token-weighted CE, as the batch's mean
+            }
+            weight = weight / weight.sum();
+            torch::manual_seed(stepSeed(options.seed ^ 0x6761746575ull, step));  // Gumbel noise
+            const auto logits = net->forward(input).to(torch::kFloat64);
+            const bool warm = step >= options.warmup;
+            torch::Tensor loss, ce, hard;
+            double gateLoss = 0;
+            if (options.kind == "gumbel") {
+                // gates.md §2: straight-through Gumbel-Softmax, d = onehot(argmax y) - sg(y) + y.
+                const double temperature =
+                    std::pow(kMinTemperature, std::min(double(step), kAnnealSteps) / kAnnealSteps);
+                const auto uniform = torch::rand({n, 2}, torch::kFloat64);
+                const auto gumbel = -torch::log(-torch::log(uniform + 1e-20) + 1e-20);
+                const auto decision = straightThrough(logits, gumbel, temperature);
+                hard = decision.hard;
+                const auto& p = decision.p;
+                ce = (weight * (hard * ceUpdate + (1 - hard) * ceSkip)).sum();
+                loss = blendedCe(decision, ceSkip, ceUpdate, slopeSkip, slopeUpdate, weight) +
+                       options.beta * recon.mean() * p.mean();
+                if (warm) {
+                    const auto gap = p.mean() - options.rate;
+                    loss = loss + options.gamma * (options.cost == "abs" ? gap.abs()
+                                                                         : torch::relu(gap));
+                }
+            } else {
+                // gates.md §3: the UPDATE path's CE and L_TTT (constants here) plus the ranking
+                // loss over this chunk position's units.
+                const auto s = logits.select(1, 1) - logits.select(1, 0);
+                const auto q = torch::sigmoid(s);
+                const auto advantage = (ceSkip - ceUpdate).clamp(-10, 10);
+                ce = (weight * ceUpdate).sum();
+                loss = ce + 0.1 * recon.mean();
+                const auto ranking =
+                    options.kind == "ranknet"
+                        ? rankNetLoss(s, advantage)
+                        : listNetLoss(s, advantage, options.listnetTemperature, options.rate);
+                gateLoss = ranking.item<double>();
+                if (warm) loss = loss + ranking;
+                hard = (s > 0).to(torch::kFloat64);  // history: the gate's own call, no noise
+                std::vector<double> qs(q.data_ptr<double>(), q.data_ptr<double>() + n);
+                const double batchThreshold = percentile(qs, 100.0 * (1.0 - options.rate));
+                torch::NoGradGuard noGrad;
+                auto& threshold = net->threshold;
+                const bool initialised = threshold[1].item<double>() > 0;
+                threshold[0] = initialised ? kThresholdDecay * threshold[0].item<double>() +
+                                                 (1 - kThresholdDecay) * batchThreshold
+                                           : batchThreshold;
+                threshold[1] = 1.0;
+            }
+            optimizer.zero_grad();
+            loss.backward();
+            progress.gradNorm = torch::nn::utils::clip_grad_norm_(net->parameters(), options.gradClip);
+            optimizer.step();
+            // Ranking gates: the other terms are constants of the frozen model (noise in a
+            // curve), so `loss` is the ranking loss itself; `ce` is the CE either way.
+            progress.loss = options.kind == "gumbel" ? loss.item<double>() : gateLoss;
+            progress.ce = ce.item<double>();
+            progress.updateRate = hard.mean().item<double>();
+            for (std::int64_t r = 0; r < n; ++r) decisions[std::size_t(r)] = hard[r].item<double>() > 0.5;
+        }
+        // History: the CE of the path taken, the cost of the decision.
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            const auto& u = units[unitOf[r]];
+            histories[rows[r]].observe(decisions[r] ? u.lossUpdate : u.lossSkip, decisions[r]);
+        }
+        std::int64_t tokens = 0;
+        for (auto u : unitOf) tokens += units[u].tokens;
+        clock.tick(progress, tokens);
+        if (!std::isfinite(progress.loss))
+            throw TrainingError("train-gate diverged at step " + std::to_string(step + 1),
+                                "lower --lr; the last checkpoint is kept");
+        if (callbacks.onStep) callbacks.onStep(progress);
+        const bool batchEnds = position == chunks - 1 || step + 1 == options.steps;
+        if (batchEnds && ((step + 1) / chunks % std::max<std::int64_t>(1, options.checkpointEvery / chunks) == 0 ||
+                          step + 1 == options.steps)) {
+            saveTrainCheckpoint(options.outDir, {"gate", step + 1, identity}, *net, optimizer);
+            writeGate(step + 1);
+            if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
+        }
+    }
+    result.steps = step;
+    result.finished = step >= options.steps;
+    if (!result.finished && step > result.startStep) {
+        saveTrainCheckpoint(options.outDir, {"gate", step, identity}, *net, optimizer);
+        writeGate(step);
+        if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
+    }
+    result.seconds = clock.seconds();
+    return result;
+}
+
+}  // namespace ponder::core

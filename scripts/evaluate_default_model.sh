@@ -2,7 +2,8 @@
 # Measures the default model's results table (MODEL_CARD.md): held-out Python in file and
 # paper units, and each out-of-distribution language in paper units (the first
 # $OOD_UNITS units, as the published evaluation takes the first N batches). Runs go to
-# $out/results.sqlite; tables to $out/tables/ (with the advanced-* gates beside Ours).  Usage:
+# $out/results.sqlite; tables to $out/tables/ (with the advanced-* gates and the model's learned
+# gate, MODEL_DIR/gate, beside Ours).  Usage:
 #   scripts/evaluate_default_model.sh [MODEL_DIR] [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +27,11 @@ run go-paper datasets/build/go-std/ood --mode paper --max-units "$ood_units"
 run javascript-paper datasets/build/js-three-lodash/ood --mode paper --max-units "$ood_units"
 run java-paper datasets/build/java-react-native/ood --mode paper --max-units "$ood_units"
 "$ponder" runs --db "$db"
-# Ours (recon-ema) beside the earlier releases' multi-signal gate (docs/gates.md §1).
+# Ours (recon-ema) beside the earlier releases' gates (docs/gates.md §1-3).
+gate=()
+[ -f "$model/gate/gate.json" ] && gate=(--policy "gate:$model/gate")
 "$ponder" export --db "$db" --run 1 --run 2 --run 3 --run 4 --run 5 --out "$out/tables" \
   --policy recon-ema --policy advanced-threshold --policy advanced-budget \
-  --policy advanced-budget-ema
-cat "$out/tables/table9_update1.md" "$out/tables/table1_main.md" "$out/tables/table8_random.md"
+  --policy advanced-budget-ema "${gate[@]}"
+cat "$out/tables/table9_update1.md" "$out/tables/table1_main.md" "$out/tables/table8_random.md" \
+  "$out/tables/gates_same_rate.md"

@@ -30,3 +30,7 @@ done
   --policy recon-ema --policy "gate:$work/gumbel" --policy "gate:$work/ranknet" \
   --policy "gate:$work/listnet" --db "$work/eval.sqlite" --json "$work/eval-python-file.json"
 echo "gates in $work; results in $work/eval.sqlite (ponder export --db $work/eval.sqlite --out DIR)"
+# The bundled gate: ListNet, the kind that holds its target rate (docs/gates.md §5).
+mkdir -p "$model/gate"
+cp "$work/listnet/gate.json" "$work/listnet/gate.safetensors" "$model/gate/"
+echo "bundled gate written to $model/gate"

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/gating/calibration.h"
+#include "core/gating/gate.h"
 #include "core/report/exports.h"
 #include "core/report/table_format.h"
 #include "core/util/errors.h"
@@ -232,9 +233,9 @@ TEST_CASE("report: exportRuns writes every file atomically and names an unwritab
          {"detailed_results.csv", "summary.csv", "summary.json", "correlation.json", "units.csv",
           "table1_main.csv", "table1_main.md", "table1_main.tex", "table2_languages.md",
           "table3_correlation.tex", "table5_agreement.csv", "table8_random.md",
-          "table9_update1.csv", "table10_11_ablations.tex"})
+          "table9_update1.csv", "table10_11_ablations.tex", "gates_same_rate.md"})
         CHECK(fs::exists(dir / "tables" / name));
-    CHECK(written.size() == 5 + 7 * 3);
+    CHECK(written.size() == 5 + 8 * 3);
     for (const auto& entry : fs::directory_iterator(dir / "tables"))
         CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
 
@@ -243,4 +244,58 @@ TEST_CASE("report: exportRuns writes every file atomically and names an unwritab
     StoredRun empty = fourUnitRun();
     empty.units.clear();
     CHECK_THROWS_AS(exportRuns({empty}, halfRate(), dir / "empty"), InputError);
+}
+
+TEST_CASE("report: the same-rate table sets each gate beside Random and the Oracle at its own rate",
+          "[exports]") {
+    // Ours (threshold 0.25) updates units 0 and 2: loss (1.5 + 3.0 + 3.0 + 1.0) / 4 = 2.125 at
+    // rate 0.5; Random's expectation there is 2.5 - 0.5 x 0.3125 = 2.34375; the Oracle with two
+    // updates takes the same units (advantages 1.0 and 0.5), so Ours captures the whole gap.
+    // improvement-topk (a constant improvement here) is an extra row at its own rate.
+    auto settings = halfRate();
+    settings.extraPolicies = {"improvement-topk"};
+    const auto run = fourUnitRun();
+    const auto table = sameRateTable({analyseStoredRun(run, settings)});
+    REQUIRE(table.rows.size() == 2);
+    CHECK(table.rows[0] == std::vector<std::string>{"run 7", "Ours (threshold)", "0.500", "2.1250",
+                                                     "2.3438", "2.1250", "100.0%", "100.0%"});
+    CHECK(table.rows[1][1] == "TTT Improvement");
+}
+
+
+TEST_CASE("report: a gate:DIR policy exports through every table, languages included",
+          "[exports]") {
+    const auto dir = freshDir("gate-export");
+    // A gate that always prefers UPDATE (output bias), for a run whose units carry features.
+    GateWeights weights;
+    weights.normWeight.assign(kGateInputs, 1.0f);
+    weights.normBias.assign(kGateInputs, 0.0f);
+    weights.fc1Weight.assign(kGateHidden * kGateInputs, 0.0f);
+    weights.fc1Bias.assign(kGateHidden, 0.0f);
+    weights.fc2Weight.assign(kGateHidden * kGateHidden, 0.0f);
+    weights.fc2Bias.assign(kGateHidden, 0.0f);
+    weights.outWeight.assign(2 * kGateHidden, 0.0f);
+    weights.outBias = {0.0f, 1.0f};
+    const nlohmann::json json = {{"format", "ponderttt-gate/1"}, {"kind", "listnet"},
+                                 {"features", gateInputNames()}, {"decision", "threshold"},
+                                 {"threshold", 0.6}, {"rate", 0.5}, {"sequence_chunks", 2},
+                                 {"ttt_sha256", "ttt-a"}, {"backbone_sha256", "b"}};
+    fs::create_directories(dir / "my-gate");
+    writeGateFiles(dir / "my-gate", weights, json.dump());
+    auto run = fourUnitRun();
+    run.description.tttSha256 = "ttt-a";
+    for (auto& unit : run.units) unit.gateFeatures.assign(kStoredGateFeatures, 0.25f);
+    auto settings = halfRate();
+    settings.extraPolicies = {"gate:" + (dir / "my-gate").string()};
+    // Table 2 replays every policy on each language's units: the gate's columns go with them.
+    exportRuns({run}, settings, dir / "tables");
+    // q = sigmoid(1) = 0.73 > 0.6 for every unit: the gate updates all four, in every table.
+    const auto sameRate = readFileBytes(dir / "tables" / "gates_same_rate.csv");
+    CHECK(sameRate.find("Gate my-gate,1.000,2.1875") != std::string::npos);
+    // Labels: the folder's name, or the model's for a model's own gate folder.
+    CHECK(methodName("gate:/models/small/gate/") == "Gate small");
+    CHECK(methodName("gate:runs/g2") == "Gate g2");
+    run.description.tttSha256 = "ttt-b";
+    CHECK_THROWS_WITH(exportRuns({run}, settings, dir / "other"),
+                      Catch::Contains("another TTT layer"));
 }

@@ -34,6 +34,9 @@ std::string methodName(const std::string& policyName) {
     if (isGatePolicy(policyName)) {
         auto dir = std::filesystem::path(gateDirOf(policyName)).lexically_normal();
         if (dir.filename().empty()) dir = dir.parent_path();  // "gate:DIR/"
+        // A model's own gate (MODEL/gate) is named after the model.
+        if (dir.filename() == "gate" && !dir.parent_path().filename().empty())
+            dir = dir.parent_path();
         return "Gate " + dir.filename().string();
     }
     for (const auto& info : policyTable())

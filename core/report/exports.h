@@ -46,6 +46,10 @@ TextTable table5(const std::vector<AnalysedRun>& runs);         // decision agre
 TextTable table8(const std::vector<AnalysedRun>& runs);         // Random vs Ours vs Oracle, McNemar
 TextTable table9(const std::vector<AnalysedRun>& runs);         // with UPDATE_1
 TextTable ablationTable(const std::vector<AnalysedRun>& runs);  // Tables 10/11 side by side
+// Ours and every extra policy (gates) each beside Random (expected) and the Oracle at the
+// rate it realized, with its oracle capture (L_random - L)/(L_random - L_oracle): a gate
+// that ignores the target is compared at the budget it spent (gates.md §2).
+TextTable sameRateTable(const std::vector<AnalysedRun>& runs);
 
 // Writes everything into `outDir` (created if missing): with one run the per-run files at
 // the top, with several in run-<id>/ folders; tables at the top as .csv, .md and .tex.

@@ -420,19 +420,30 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                         : listNetLoss(s, advantage, options.listnetTemperature, options.rate);
                 gateLoss = ranking.item<double>();
                 if (warm) loss = loss + ranking;
-                hard = (s > 0).to(torch::kFloat64);  // history: the gate's own call, no noise
-                std::vector<double> qs(q.data_ptr<double>(), q.data_ptr<double>() + n);
-                const double batchThreshold = percentile(qs, 100.0 * (1.0 - options.rate));
+                // History sees the call the gate would make at inference, q > θ with the θ so
+                // far (s > 0 before the first): a history of another rule in training shifts q
+                // at inference (a RankNet gate trained on s > 0 updated 99% of held-out units).
                 torch::NoGradGuard noGrad;
                 auto& threshold = net->threshold;
                 const bool initialised = threshold[1].item<double>() > 0;
+                hard = (initialised ? q.detach() > threshold[0].item<double>() : s.detach() > 0)
+                           .to(torch::kFloat64);
+                std::vector<double> qs(q.data_ptr<double>(), q.data_ptr<double>() + n);
+                const double batchThreshold = percentile(qs, 100.0 * (1.0 - options.rate));
                 threshold[0] = initialised ? kThresholdDecay * threshold[0].item<double>() +
                                                  (1 - kThresholdDecay) * batchThreshold
                                            : batchThreshold;
                 threshold[1] = 1.0;
             }
             optimizer.zero_grad();
-            loss.backward();
+            if (loss.requires_grad()) {
+                loss.backward();
+            } else {
+                // Ranking gates in warmup: every term is a constant of the frozen model. Zero
+                // gradients still count as an Adam step, as in the published optax loop.
+                for (auto& parameter : net->parameters())
+                    parameter.mutable_grad() = torch::zeros_like(parameter);
+            }
             progress.gradNorm = torch::nn::utils::clip_grad_norm_(net->parameters(), options.gradClip);
             optimizer.step();
             // Ranking gates: the other terms are constants of the frozen model (noise in a

@@ -46,6 +46,7 @@ struct CompareRun {
     std::int64_t id = 0;
     std::string title;
     std::vector<core::UnitRecord> units;
+    std::string tttSha256;  // its TTT checkpoint, for gate:DIR policies
 };
 
 // Why a chunk was decided as it was, for tooltips.
@@ -80,6 +81,9 @@ public:
 
     std::optional<std::int64_t> selected;  // selected unit index (plots and source)
     std::string title = "no run";
+    // SHA-256 of the current run's ttt.safetensors: a gate:DIR policy refuses another layer's
+    // run. Set before reset() (the caller knows the model or the stored run).
+    std::string tttSha256;
 
     // The spec "Ours" uses for the current settings (profile τ0 filled in when available).
     core::PolicySpec oursSpec() const { return specFor(m_table); }

@@ -1,4 +1,5 @@
-// ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R] [--calibration C]
+// ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R] [--policy P]
+// [--calibration C]
 // [--compare RUN] [--screenshot OUT.png --frames N] [--frame-stats]: the desktop workbench
 // (design.md §10).
 #include <algorithm>
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
                    "  --model DIR        model directory (default: assets/default-model)\n"
                    "  --open FILE        a file or folder to evaluate (repeatable)\n"
                    "  --rate R           initial target update rate (0..1)\n"
+                   "  --policy NAME      initial policy, e.g. recon-ema or gate:DIR\n"
                    "  --calibration C    paper | profile (default: profile when the model has\n"
                    "                     a calibration.json, else paper)\n"
                    "  --compare RUN      overlay this stored run (an id from the history)\n"
@@ -45,13 +47,15 @@ int main(int argc, char** argv) {
             continue;
         }
         if (arg == "--model" || arg == "--open" || arg == "--rate" || arg == "--screenshot" ||
-            arg == "--frames" || arg == "--size" || arg == "--compare" || arg == "--calibration") {
+            arg == "--frames" || arg == "--size" || arg == "--compare" || arg == "--calibration" ||
+            arg == "--policy") {
             const char* value = next();
             if (!value) return usage(arg + " needs a value");
             try {
                 if (arg == "--model") options.modelDir = value;
                 if (arg == "--open") options.inputs.push_back(value);
                 if (arg == "--rate") options.rate = std::stod(value);
+                if (arg == "--policy") options.policy = value;
                 if (arg == "--compare") options.compare = std::stoll(value);
                 if (arg == "--calibration") {
                     if (std::string(value) != "paper" && std::string(value) != "profile")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include <imgui.h>
 
@@ -18,12 +19,29 @@ void Studio::drawTunePane() {
     float rate = float(tune.rate);
     if (ImGui::SliderFloat("rate", &rate, 0.0f, 1.0f, "%.2f")) tune.rate = double(rate);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("target update rate ρ");
-    const auto policies = core::policyNames();
+    // Built-in policies, then learned gates (gates.md §2-3): the model's own gate folder, the
+    // one in use and any folder typed below.
+    auto policies = core::policyNames();
+    policies.erase(std::remove_if(policies.begin(), policies.end(), core::isGatePolicy),
+                   policies.end());
+    const auto ownGate = std::filesystem::path(m_settings.modelDir) / "gate";
+    if (std::filesystem::exists(ownGate / "gate.json"))
+        policies.push_back("gate:" + ownGate.string());
+    if (core::isGatePolicy(tune.policy) &&
+        std::find(policies.begin(), policies.end(), tune.policy) == policies.end())
+        policies.push_back(tune.policy);
     if (ImGui::BeginCombo("policy", tune.policy.c_str())) {
         for (const auto& name : policies)
-            if (!core::isGatePolicy(name) && ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
+            if (ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
         ImGui::EndCombo();
     }
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 80);
+    ImGui::InputTextWithHint("##gate", "gate folder (ponder train-gate --out)", m_gateDir,
+                             sizeof m_gateDir);
+    ImGui::SameLine();
+    if (ImGui::Button("use gate") && m_gateDir[0] != '\0') tune.policy = "gate:" + std::string(m_gateDir);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("replay a learned gate over this run; its rate is its own, not the slider's");
     const std::string signal = core::signalName(tune.signal);
     if (ImGui::BeginCombo("signal", signal.c_str())) {
         for (auto s : core::allSignals())

@@ -16,6 +16,7 @@
 #include "core/report/exports.h"
 #include "core/runtime/runtime.h"
 #include "core/util/errors.h"
+#include "core/util/sha256.h"
 #include "viz/figure_export.h"
 
 namespace ponder::studio {
@@ -32,6 +33,16 @@ std::string defaultModelDir() {
          {fs::path("assets/default-model"), fs::path(PONDER_SOURCE_DIR) / "assets/default-model"})
         if (fs::exists(candidate / "config.json")) return candidate.string();
     return {};
+}
+
+// The hash a learned gate checks (gates.md §4); empty when the model has no TTT layer.
+std::string tttShaOf(const fs::path& modelDir) {
+    const auto checkpoint = modelDir / "ttt.safetensors";
+    try {
+        return fs::exists(checkpoint) ? core::sha256FileHex(checkpoint) : std::string();
+    } catch (const core::PonderError&) {
+        return {};  // the run itself will report the unreadable checkpoint
+    }
 }
 
 // Reads the back buffer (before the swap) and writes it top row first as PNG.
@@ -62,6 +73,7 @@ Studio::Studio(StudioOptions options) : m_options(std::move(options)) {
     if (m_inputs.empty()) m_inputs = {kDefaultFile};
     auto tune = m_state.tune();
     if (m_options.rate) tune.rate = std::clamp(*m_options.rate, 0.0, 1.0);
+    if (m_options.policy) tune.policy = *m_options.policy;  // a bad one shows as replay error
     const bool calibrated = fs::exists(fs::path(m_settings.modelDir) / "calibration.json");
     tune.calibration = m_options.calibration.value_or(calibrated ? "profile" : "paper");
     m_state.setTune(tune);
@@ -127,6 +139,7 @@ void Studio::startRun() {
     m_runId.reset();
     m_state.title = fs::path(m_inputs.front()).filename().string();
     if (m_inputs.size() > 1) m_state.title += " + " + std::to_string(m_inputs.size() - 1) + " more";
+    m_state.tttSha256 = tttShaOf(request.modelDir);
     m_state.reset({});
     m_sourceFile = 0;
     m_xAxis.fit();
@@ -182,6 +195,7 @@ void Studio::reopenRun(std::int64_t id, bool compare) {
                                                          : stored.summary.label;
                 if (!compare) out.files = reopenFiles(stored);
                 out.units = std::move(stored.units);
+                out.tttSha256 = stored.description.tttSha256;
             } catch (...) {
                 const auto line = errorLine(std::current_exception());
                 out.error = line.text;
@@ -201,7 +215,7 @@ void Studio::pollReopen() {
         return;
     }
     if (run.compare) {
-        m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units)});
+        m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units), run.tttSha256});
         report({LogLine::Level::Info, "comparing with run " + std::to_string(run.id), {}});
         return;
     }
@@ -213,6 +227,7 @@ void Studio::pollReopen() {
         m_sourceNotes.push_back(std::move(file.note));
     }
     m_state.title = run.title;
+    m_state.tttSha256 = run.tttSha256;
     m_state.reset(std::move(files));
     m_state.setUnits(std::move(run.units));
     m_runId = run.id;

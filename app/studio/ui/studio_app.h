@@ -31,6 +31,7 @@ struct StudioOptions {
     std::string modelDir;             // empty: settings, else assets/default-model
     std::vector<std::string> inputs;  // empty: the default Python file
     std::optional<double> rate;       // initial target rate
+    std::optional<std::string> policy;  // initial policy (a name or gate:DIR)
     // paper | profile; unset: profile when the model has a calibration.json (a single file has
     // fewer than the 16 units paper calibration forces to UPDATE), else paper.
     std::optional<std::string> calibration;
@@ -66,6 +67,7 @@ private:
         std::string title;
         std::vector<ReopenedFile> files;
         std::vector<core::UnitRecord> units;
+        std::string tttSha256;
         std::string error, hint;
     };
 
@@ -107,6 +109,7 @@ private:
     StudioOptions m_options;
     std::filesystem::path m_configDir;
     Settings m_settings;
+    char m_gateDir[512] = {};  // the Tune pane's gate folder field
     std::string m_iniPath;
     GLFWwindow* m_window = nullptr;
     ImFont* m_plotFont = nullptr;

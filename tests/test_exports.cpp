@@ -17,6 +17,7 @@
 #include "core/report/table_format.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
+#include "tests/test_support.h"
 
 using namespace ponder::core;
 namespace fs = std::filesystem;
@@ -266,22 +267,7 @@ TEST_CASE("report: the same-rate table sets each gate beside Random and the Orac
 TEST_CASE("report: a gate:DIR policy exports through every table, languages included",
           "[exports]") {
     const auto dir = freshDir("gate-export");
-    // A gate that always prefers UPDATE (output bias), for a run whose units carry features.
-    GateWeights weights;
-    weights.normWeight.assign(kGateInputs, 1.0f);
-    weights.normBias.assign(kGateInputs, 0.0f);
-    weights.fc1Weight.assign(kGateHidden * kGateInputs, 0.0f);
-    weights.fc1Bias.assign(kGateHidden, 0.0f);
-    weights.fc2Weight.assign(kGateHidden * kGateHidden, 0.0f);
-    weights.fc2Bias.assign(kGateHidden, 0.0f);
-    weights.outWeight.assign(2 * kGateHidden, 0.0f);
-    weights.outBias = {0.0f, 1.0f};
-    const nlohmann::json json = {{"format", "ponderttt-gate/1"}, {"kind", "listnet"},
-                                 {"features", gateInputNames()}, {"decision", "threshold"},
-                                 {"threshold", 0.6}, {"rate", 0.5}, {"sequence_chunks", 2},
-                                 {"ttt_sha256", "ttt-a"}, {"backbone_sha256", "b"}};
-    fs::create_directories(dir / "my-gate");
-    writeGateFiles(dir / "my-gate", weights, json.dump());
+    ponder::testing::writeAlwaysUpdateGate(dir / "my-gate", "ttt-a", "threshold", 0.6);
     auto run = fourUnitRun();
     run.description.tttSha256 = "ttt-a";
     for (auto& unit : run.units) unit.gateFeatures.assign(kStoredGateFeatures, 0.25f);

@@ -358,7 +358,36 @@ TEST_CASE("gate: train-gate learns on real code, resumes exactly, and its gate r
         std::vector<UnitRecord> records;
         evaluator.run(plan, [&](const UnitRecord& r) { records.push_back(r); });
         REQUIRE(records.size() > 4);
-        for (const auto& r : records) CHECK(r.gateFeatures.size() == kStoredGateFeatures);
+        // The stored features against quantities computed apart from them: the SKIP path's
+        // entropy and confidence (input slots 0 and 19), the unit's token ids (16, 21, 28), the
+        // constants (attention 10-13, length 26, positions 29-30, valid fraction 31). Input
+        // slots from 26 on are stored 4 earlier, after the history gap.
+        for (const auto& r : records) {
+            REQUIRE(r.gateFeatures.size() == kStoredGateFeatures);
+            const auto& f = r.gateFeatures;
+            CHECK(f[0] == Approx(r.entropy).epsilon(1e-5));
+            CHECK(f[19] == Approx(r.confidence).epsilon(1e-5));
+            for (int k = 10; k < 14; ++k) CHECK(f[std::size_t(k)] == 0.0f);
+            CHECK(f[22] == Approx(double(r.tokens) / 512.0));  // stored slot 22 = input slot 26
+            CHECK(f[25] == Approx(0.5));  // relative positions t / (T - 1): mean and deviation
+            CHECK(f[26] == Approx(std::sqrt((double(r.tokens) + 1) / (12.0 * double(r.tokens - 1)))));
+            CHECK(f[27] == 1.0f);
+            const auto& file = plan.files[std::size_t(r.fileIndex)];
+            double sum = 0, squares = 0, maximum = 0;
+            const double vocab = double(evaluator.backboneConfig().vocabSize);
+            for (std::int64_t t = 0; t < r.tokens; ++t) {
+                const double id = file.ids[std::size_t(r.tokenStart + t)];
+                sum += id;
+                maximum = std::max(maximum, id);
+                if (t > 0) {
+                    const double step = id - file.ids[std::size_t(r.tokenStart + t - 1)];
+                    squares += step * step;
+                }
+            }
+            CHECK(f[16] == Approx(sum / double(r.tokens) / vocab).epsilon(1e-5));
+            CHECK(f[21] == Approx(std::sqrt(squares / double(r.tokens - 1)) / vocab).epsilon(1e-5));
+            CHECK(f[24] == Approx(std::log1p(maximum / vocab)).epsilon(1e-5));
+        }
         RunStore store(out.path / "runs.sqlite");
         auto description = describeRun(evaluator, plan, tiny.model.string());
         const auto id = store.beginRun(description, "{}", 42, {});

@@ -10,6 +10,9 @@
 #include <string>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
+#include "core/gating/gate.h"
 #include "core/model/model_dir.h"
 
 namespace ponder::testing {
@@ -62,5 +65,27 @@ struct TinyModel {
         core::makeTestModel(model, options);
     }
 };
+
+// A gate folder whose network prefers UPDATE whatever the features (zero weights, output bias
+// [0, 1]: q = sigmoid(1) = 0.73), trained "on" the TTT checkpoint `tttSha256`.
+inline void writeAlwaysUpdateGate(const std::filesystem::path& dir, const std::string& tttSha256,
+                                  const std::string& decision = "argmax", double threshold = 0.5) {
+    core::GateWeights weights;
+    weights.normWeight.assign(core::kGateInputs, 1.0f);
+    weights.normBias.assign(core::kGateInputs, 0.0f);
+    weights.fc1Weight.assign(core::kGateHidden * core::kGateInputs, 0.0f);
+    weights.fc1Bias.assign(core::kGateHidden, 0.0f);
+    weights.fc2Weight.assign(core::kGateHidden * core::kGateHidden, 0.0f);
+    weights.fc2Bias.assign(core::kGateHidden, 0.0f);
+    weights.outWeight.assign(2 * core::kGateHidden, 0.0f);
+    weights.outBias = {0.0f, 1.0f};
+    const nlohmann::json json = {{"format", "ponderttt-gate/1"}, {"kind", "listnet"},
+                                 {"features", core::gateInputNames()}, {"decision", decision},
+                                 {"threshold", threshold}, {"rate", 0.5},
+                                 {"sequence_chunks", 2}, {"ttt_sha256", tttSha256},
+                                 {"backbone_sha256", "b"}};
+    std::filesystem::create_directories(dir);
+    core::writeGateFiles(dir, weights, json.dump());
+}
 
 }  // namespace ponder::testing

@@ -13,11 +13,8 @@
 #include "app/studio/state/source_map.h"
 #include "app/studio/state/studio_state.h"
 #include "app/studio/ui/frame_stats.h"
-#include "core/gating/gate.h"
 #include "core/util/errors.h"
 #include "tests/test_support.h"
-
-#include <nlohmann/json.hpp>
 
 using namespace ponder;
 using namespace ponder::studio;
@@ -426,21 +423,7 @@ TEST_CASE("studio: a token's losses come from the unit whose position predicts i
 TEST_CASE("studio: a gate:DIR policy replays the learned gate, refusing another TTT layer's run",
           "[studio]") {
     ponder::testing::TempDir dir("ponder_studio_gate");
-    // A gate whose output layer always prefers UPDATE (bias), whatever the features.
-    core::GateWeights weights;
-    weights.normWeight.assign(core::kGateInputs, 1.0f);
-    weights.normBias.assign(core::kGateInputs, 0.0f);
-    weights.fc1Weight.assign(core::kGateHidden * core::kGateInputs, 0.0f);
-    weights.fc1Bias.assign(core::kGateHidden, 0.0f);
-    weights.fc2Weight.assign(core::kGateHidden * core::kGateHidden, 0.0f);
-    weights.fc2Bias.assign(core::kGateHidden, 0.0f);
-    weights.outWeight.assign(2 * core::kGateHidden, 0.0f);
-    weights.outBias = {0.0f, 1.0f};
-    const nlohmann::json json = {{"format", "ponderttt-gate/1"}, {"kind", "gumbel"},
-                                 {"features", core::gateInputNames()}, {"decision", "argmax"},
-                                 {"threshold", 0.5}, {"rate", 0.5}, {"sequence_chunks", 2},
-                                 {"ttt_sha256", "ttt-a"}, {"backbone_sha256", "b"}};
-    core::writeGateFiles(dir.path, weights, json.dump());
+    ponder::testing::writeAlwaysUpdateGate(dir.path, "ttt-a");
     auto units = syntheticUnits(12);
     for (auto& u : units) u.gateFeatures.assign(core::kStoredGateFeatures, 0.5f);
     StudioState state;

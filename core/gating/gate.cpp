@@ -148,9 +148,12 @@ GateModel loadGate(const fs::path& dir) {
     const auto jsonPath = dir / "gate.json", weightsPath = dir / "gate.safetensors";
     const std::string hint = "pass a folder written by `ponder train-gate` (gate.json + "
                              "gate.safetensors), e.g. --policy gate:assets/default-model/gate";
-    if (!fs::is_directory(dir))
+    // error_code forms: a path from a stored run or a typo (too long, no permission) is bad
+    // input, not a filesystem_error.
+    std::error_code error;
+    if (!fs::is_directory(dir, error))
         throw InputError("gate folder '" + dir.string() + "' does not exist", hint);
-    if (!fs::exists(jsonPath) || !fs::exists(weightsPath))
+    if (!fs::exists(jsonPath, error) || !fs::exists(weightsPath, error))
         throw InputError("gate folder '" + dir.string() + "' lacks gate.json or gate.safetensors",
                          hint);
     GateModel gate;

@@ -19,6 +19,15 @@ TEST_CASE("gating: the oracle updates the top floor(N*rate) units by advantage, 
     CHECK(decideOracle({}, 0.5).empty());
 }
 
+TEST_CASE("gating: top-k takes exactly k units by value, ties in data order, k = 0 none",
+          "[policies]") {
+    const std::vector<double> values{0.1, 0.5, 0.5, -0.2, 0.3, 0.5};
+    CHECK(decideTopK(values, 0) == Decisions{0, 0, 0, 0, 0, 0});
+    CHECK(decideTopK(values, 2) == Decisions{0, 1, 1, 0, 0, 0});
+    CHECK(decideTopK(values, 4) == Decisions{0, 1, 1, 0, 1, 1});
+    CHECK(decideTopK(values, 9) == Decisions{1, 1, 1, 1, 1, 1});
+}
+
 TEST_CASE("gating: random decisions are seeded and hit the rate on average", "[policies]") {
     CHECK(decideRandom(100, 0.5, 7) == decideRandom(100, 0.5, 7));
     CHECK(decideRandom(100, 0.5, 7) != decideRandom(100, 0.5, 8));

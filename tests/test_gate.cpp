@@ -2,7 +2,8 @@
 // straight-through estimator, the blended-CE slopes against autograd, the Torch-free forward
 // pass against LibTorch, the history features, gate files and their refusals, the replay, and
 // train-gate on real code (loss goes down, resume equals an uninterrupted run, a stored run
-// replays the gate to the same decisions).
+// replays the gate to the same decisions), and a gate driving the gated fast path.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/eval/evaluator.h"
+#include "core/eval/online_gate.h"
 #include "core/eval/run_description.h"
 #include "core/eval/unit_compute_impl.h"
 #include "core/gating/gate.h"
@@ -263,6 +265,59 @@ TEST_CASE("gate: a replay resets history per sequence and refuses runs it cannot
     auto noFeatures = table;
     noFeatures.gateFeatures.clear();
     CHECK_THROWS_WITH(runGate(gate, noFeatures, false, run), Catch::Contains("no gate features"));
+}
+
+TEST_CASE("gate: on the gated fast path a gate decides as its replay over both-path records",
+          "[gate][fast-path]") {
+    ponder::testing::TinyModel tiny;
+    TempDir dir("ponder_gate_fast");
+    Evaluator evaluator(tiny.model, EvalOptions{});
+    const auto plan =
+        buildEvalPlan(evaluator.tokenizer(), {fs::path(PONDER_SOURCE_DIR) / "core/gating/gate.cpp"},
+                      evaluator.planOptions(EvalMode::File, 32));
+    REQUIRE(plan.units.size() >= 8);
+    std::vector<UnitRecord> full;
+    evaluator.run(plan, [&](const UnitRecord& r) { full.push_back(r); });
+    const auto table = unitTableFrom(full, evaluator.tttSha256());
+    // Random gates thresholded at the median q of the units without history, so that they mix
+    // SKIP and UPDATE and the history (fed by the path taken) matters: each must agree unit by
+    // unit with its replay.
+    std::size_t mixed = 0;
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+        GateModel model;
+        model.weights = randomWeights(seed);
+        std::vector<double> q;
+        for (const auto& r : full) q.push_back(model.updateProbability(gateInputFrom(r.gateFeatures.data()).data()));
+        std::nth_element(q.begin(), q.begin() + q.size() / 2, q.end());
+        auto json = gateJson(evaluator.tttSha256());
+        json["decision"] = "threshold";
+        json["threshold"] = q[q.size() / 2];
+        PolicySpec spec;
+        spec.name = "gate:" + writeGate(dir.path / std::to_string(seed), model.weights, json).string();
+        const auto replay = runPolicy(spec, table);
+        std::vector<UnitRecord> gated;
+        evaluator.runGated(plan, onlineGate(spec, plan, evaluator.tttSha256()),
+                           needsSkipStatistics(spec), [&](const UnitRecord& r) { gated.push_back(r); });
+        REQUIRE(gated.size() == full.size());
+        std::size_t updates = 0;
+        for (std::size_t u = 0; u < full.size(); ++u) {
+            INFO("seed " << seed << ", unit " << u);
+            const bool updated = !std::isnan(gated[u].lossUpdate);
+            CHECK(updated == (replay.decisions[u] == 1));
+            CHECK(gated[u].gateFeatures == full[u].gateFeatures);
+            updates += updated;
+        }
+        mixed += updates > 0 && updates < full.size();
+    }
+    CHECK(mixed >= 2);
+    // A gate of another TTT layer is refused before any unit runs, unless forced.
+    PolicySpec foreign;
+    foreign.name = "gate:" + writeGate(dir.path / "foreign", randomWeights(1), gateJson("other"))
+                                 .string();
+    CHECK_THROWS_WITH(onlineGate(foreign, plan, evaluator.tttSha256()),
+                      Catch::Contains("another TTT layer"));
+    foreign.forceGate = true;
+    CHECK_NOTHROW(onlineGate(foreign, plan, evaluator.tttSha256()));
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
 #include "core/gating/calibration.h"
+#include "core/gating/run_analysis.h"
 #include "core/runtime/fast_path_bench.h"
 #include "core/util/errors.h"
 
@@ -43,8 +44,8 @@ void printTimings(const core::FastPathBenchmark& result) {
     }
 }
 
-void printLosses(const core::FastPathBenchmark& result, const std::string& signal) {
-    std::cout << "\nloss (nats) per target rate: the gated fast path on " << signal
+void printLosses(const core::FastPathBenchmark& result, const std::string& gate) {
+    std::cout << "\nloss (nats) per target rate: the gated fast path on " << gate
               << " as it measured itself, recon-ema on recon_step0 replayed from the both-paths"
                  " run (the published gate), Random (expected) and Oracle; last columns check the"
                  " fast path against a replay of its own gate\n";
@@ -85,14 +86,18 @@ int runBenchFastPath(const Arguments& rawArgs) {
                                       .string()));
         options.calibration = &calibration;
     }
-    const auto signal = core::signalName(options.gate.signal);
+    const bool learned = core::isGatePolicy(options.gate.name);
+    const auto gate = learned ? core::methodName(options.gate.name) + " (its own trained rate; "
+                                    "Random, Oracle and recon_step0 at the rate it realized)"
+                              : core::signalName(options.gate.signal);
     std::cout << "fast path: " << prepared.plan.units.size() << " units, "
-              << prepared.plan.totalTokens << " tokens, " << options.gate.name << " on " << signal
-              << " (" << options.gate.calibration << " calibration), " << prepared.threads
-              << " threads, device " << prepared.evaluator->device() << "\n";
+              << prepared.plan.totalTokens << " tokens, " << options.gate.name << " on " << gate;
+    if (!learned) std::cout << " (" << options.gate.calibration << " calibration)";
+    std::cout << ", " << prepared.threads << " threads, device " << prepared.evaluator->device()
+              << "\n";
     const auto result = core::benchmarkFastPath(*prepared.evaluator, prepared.plan, options);
     printTimings(result);
-    printLosses(result, signal);
+    printLosses(result, gate);
     return 0;
 }
 

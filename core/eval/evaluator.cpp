@@ -250,12 +250,14 @@ bool Evaluator::run(const EvalPlan& plan, const std::function<void(const UnitRec
                     onProgress, cancel);
 }
 
-bool Evaluator::runGated(const EvalPlan& plan, const GateDecision& decide, bool skipStatistics,
+bool Evaluator::runGated(const EvalPlan& plan, const Gate& gate, bool skipStatistics,
                          const std::function<void(const UnitRecord&)>& onUnit,
                          const std::function<void(const EvalProgress&)>& onProgress,
                          const std::atomic<bool>* cancel) {
     const auto evaluate = [&](const PlanUnit& unit) {
-        return evaluateUnitGated(plan, unit, decide, skipStatistics);
+        auto record = evaluateUnitGated(plan, unit, gate.decide, skipStatistics);
+        if (gate.observe) gate.observe(record);
+        return record;
     };
     return runUnits(plan, evaluate, onUnit, onProgress, cancel);
 }

@@ -111,8 +111,15 @@ public:
     // head (UPDATE_1 without the SKIP comparison). Nothing is recorded.
     enum class Path { Skip, Update };
     double timePath(const EvalPlan& plan, const PlanUnit& unit, Path path);
+    // A gate of runGated: `decide` as above, then `observe` (may be empty) with each finished
+    // record, UPDATE side filled where it chose UPDATE: the learned gates' history follows the
+    // path taken (online_gate.h).
+    struct Gate {
+        GateDecision decide;
+        std::function<void(const UnitRecord&)> observe;
+    };
     // run() over evaluateUnitGated.
-    bool runGated(const EvalPlan& plan, const GateDecision& decide, bool skipStatistics,
+    bool runGated(const EvalPlan& plan, const Gate& gate, bool skipStatistics,
                   const std::function<void(const UnitRecord&)>& onUnit,
                   const std::function<void(const EvalProgress&)>& onProgress = {},
                   const std::atomic<bool>* cancel = nullptr);

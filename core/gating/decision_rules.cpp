@@ -26,13 +26,18 @@ std::vector<std::uint8_t> decideRandom(std::size_t units, double rate, std::uint
 
 std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, double rate) {
     const std::size_t n = advantages.size();
+    if (n == 0) return {};
+    return decideTopK(advantages,
+                      std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(double(n) * rate))));
+}
+
+std::vector<std::uint8_t> decideTopK(const std::vector<double>& values, std::size_t k) {
+    const std::size_t n = values.size();
     std::vector<std::uint8_t> decisions(n, 0);
-    if (n == 0) return decisions;
-    const auto k = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(double(n) * rate)));
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return advantages[a] > advantages[b]; });
+                     [&](std::size_t a, std::size_t b) { return values[a] > values[b]; });
     for (std::size_t i = 0; i < std::min(k, n); ++i)
         decisions[order[i]] = 1;
     return decisions;

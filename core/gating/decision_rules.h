@@ -16,5 +16,8 @@ std::vector<std::uint8_t> decideRandom(std::size_t units, double rate, std::uint
 // Greedy oracle (algorithm.md §5): the top max(1, floor(N * rate)) units by advantage,
 // stable for ties (earlier units first).
 std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, double rate);
+// The top `k` units by `values` (all of them when k >= N), stable for ties: the ranking both the
+// oracle above and the same-rate comparison (exports' gates_same_rate table) use.
+std::vector<std::uint8_t> decideTopK(const std::vector<double>& values, std::size_t k);
 
 }  // namespace ponder::core

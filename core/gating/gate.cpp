@@ -233,56 +233,74 @@ void writeGateFiles(const fs::path& dir, const GateWeights& weights, const std::
     writeFileAtomic(dir / "gate.json", json);
 }
 
-namespace {
-
-// Units of one sequence share the history: in file mode `chunks` consecutive chunks of one
-// file, in paper mode the two chunks of one batch (block is the batch index there).
-std::int64_t sequenceKey(const UnitTable& table, std::size_t u, std::int64_t chunks) {
-    return table.fileIndex[u] >= 0 ? table.chunkIndex[u] / chunks : 0;
+void checkGateFits(const GateModel& gate, const std::string& tttSha256, bool force,
+                   const std::string& whose) {
+    if (force || tttSha256 == gate.tttSha256) return;
+    throw InputError("gate '" + gate.dir.string() + "' was trained on another TTT layer (" +
+                         gate.tttSha256.substr(0, 12) + ", " + whose + " is " +
+                         (tttSha256.empty() ? "unknown" : tttSha256.substr(0, 12)) + ")",
+                     "train a gate for this model with `ponder train-gate`, or pass "
+                     "--force-gate to use it anyway");
 }
 
-bool sameSequence(const UnitTable& table, std::size_t a, std::size_t b, std::int64_t chunks) {
-    return table.fileIndex[a] == table.fileIndex[b] && table.block[a] == table.block[b] &&
-           sequenceKey(table, a, chunks) == sequenceKey(table, b, chunks);
+std::vector<std::int64_t> gateSequenceStarts(const std::vector<std::int64_t>& fileIndex,
+                                             const std::vector<std::int64_t>& block,
+                                             const std::vector<std::int64_t>& chunkIndex,
+                                             std::int64_t sequenceChunks) {
+    const std::size_t n = fileIndex.size();
+    const auto key = [&](std::size_t u) {
+        return fileIndex[u] >= 0 ? chunkIndex[u] / std::max<std::int64_t>(1, sequenceChunks) : 0;
+    };
+    const auto same = [&](std::size_t a, std::size_t b) {
+        return fileIndex[a] == fileIndex[b] && block[a] == block[b] && key(a) == key(b);
+    };
+    std::vector<std::int64_t> starts(n, 0);
+    for (std::size_t u = 0; u < n;) {
+        std::size_t end = u + 1;
+        while (end < n && same(u, end)) ++end;
+        starts[u] = std::int64_t(end - u);
+        u = end;
+    }
+    return starts;
 }
 
-}  // namespace
+GateSession::GateSession(const GateModel& gate, std::vector<std::int64_t> sequenceStarts)
+    : m_gate(&gate), m_sequenceStarts(std::move(sequenceStarts)), m_history(gate.rate) {}
+
+bool GateSession::decide(const float* stored) {
+    const std::size_t u = m_next;
+    const std::string rerun = "evaluate the files again with this ponder's `ponder eval`";
+    if (u >= m_sequenceStarts.size())
+        throw InputError("the gate was asked for more units than its run has", rerun);
+    if (std::isnan(stored[0]))
+        throw InputError("unit " + std::to_string(u) + " of this run has no gate features", rerun);
+    if (m_sequenceStarts[u] > 0) m_history.reset(m_sequenceStarts[u]);
+    auto input = gateInputFrom(stored);
+    m_history.fill(input.data());
+    m_lastUpdate = m_gate->decide(input.data());
+    ++m_next;
+    return m_lastUpdate;
+}
+
+void GateSession::observe(double ce) { m_history.observe(ce, m_lastUpdate); }
 
 void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRun& run) {
     const std::size_t n = table.size();
-    const std::string rerun = "evaluate the files again with this ponder's `ponder eval`";
     if (table.gateFeatures.size() != n * kStoredGateFeatures || table.fileIndex.size() != n ||
         table.chunkIndex.size() != n)
         throw InputError("this run has no gate features (stored before ponder computed them)",
-                         rerun);
-    if (!force && table.tttSha256 != gate.tttSha256)
-        throw InputError("gate '" + gate.dir.string() + "' was trained on another TTT layer (" +
-                             gate.tttSha256.substr(0, 12) + ", the run's is " +
-                             (table.tttSha256.empty() ? "unknown"
-                                                      : table.tttSha256.substr(0, 12)) +
-                             ")",
-                         "train a gate for this model with `ponder train-gate`, or pass "
-                         "--force-gate to use it anyway");
+                         "evaluate the files again with this ponder's `ponder eval`");
+    checkGateFits(gate, table.tttSha256, force, "the run's");
     run.decisions.assign(n, 0);
     run.threshold.assign(n, gate.decision == "argmax" ? 0.5 : gate.threshold);
     run.rateEma.assign(n, kNaN);
-    GateHistory history(gate.rate);
+    GateSession session(gate, gateSequenceStarts(table.fileIndex, table.block, table.chunkIndex,
+                                                 gate.sequenceChunks));
     for (std::size_t u = 0; u < n; ++u) {
-        const float* stored = table.gateFeatures.data() + u * kStoredGateFeatures;
-        if (std::isnan(stored[0]))
-            throw InputError("unit " + std::to_string(u) + " of this run has no gate features",
-                             rerun);
-        if (u == 0 || !sameSequence(table, u - 1, u, gate.sequenceChunks)) {
-            std::size_t end = u + 1;
-            while (end < n && sameSequence(table, u, end, gate.sequenceChunks)) ++end;
-            history.reset(std::int64_t(end - u));
-        }
-        auto input = gateInputFrom(stored);
-        history.fill(input.data());
-        const bool update = gate.decide(input.data());
+        const bool update = session.decide(table.gateFeatures.data() + u * kStoredGateFeatures);
         run.decisions[u] = update ? 1 : 0;
         // What an online run observes: the CE of the path it took.
-        history.observe(update ? table.lossUpdate[u] : table.lossSkip[u], update);
+        session.observe(update ? table.lossUpdate[u] : table.lossSkip[u]);
     }
 }
 

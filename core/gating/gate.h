@@ -82,6 +82,41 @@ std::shared_ptr<const GateModel> cachedGate(const std::filesystem::path& dir);
 void writeGateFiles(const std::filesystem::path& dir, const GateWeights& weights,
                     const std::string& json);
 
+// InputError with the --force-gate hint when `gate` was trained on a TTT layer other than the
+// one whose ttt.safetensors hashes to `tttSha256` (`whose`: "this model's", "the run's").
+void checkGateFits(const GateModel& gate, const std::string& tttSha256, bool force,
+                   const std::string& whose);
+
+// The sequences a gate's history runs over (file mode: runs of `sequenceChunks` chunks of one
+// file; paper mode: the chunks of one batch), from the units' file index (-1 in paper mode),
+// block (file index, or paper batch) and chunk index, in order: for each unit the number of
+// units of the sequence it starts, 0 when it continues the one before it.
+std::vector<std::int64_t> gateSequenceStarts(const std::vector<std::int64_t>& fileIndex,
+                                             const std::vector<std::int64_t>& block,
+                                             const std::vector<std::int64_t>& chunkIndex,
+                                             std::int64_t sequenceChunks);
+
+// A gate deciding units one at a time, in order, with its history live: what both a replay
+// (runGate) and the gated fast path (online_gate.h) run, so their decisions agree bit for bit.
+// `gate` must outlive the session.
+class GateSession {
+public:
+    GateSession(const GateModel& gate, std::vector<std::int64_t> sequenceStarts);
+    // Decides the next unit from its 28 stored features; InputError when they are NaN (not
+    // computed) or the units run past the sequence layout.
+    bool decide(const float* stored);
+    // The CE of the path the unit just decided took (the history's difficulty).
+    void observe(double ce);
+    bool lastDecision() const { return m_lastUpdate; }
+
+private:
+    const GateModel* m_gate;
+    std::vector<std::int64_t> m_sequenceStarts;
+    std::size_t m_next = 0;
+    GateHistory m_history;
+    bool m_lastUpdate = false;
+};
+
 // Decides the units of `table` in order, with the history of each sequence (file mode: runs of
 // `sequenceChunks` chunks of one file; paper mode: the two chunks of one batch) computed from
 // the gate's own decisions. Records τ = the gate's threshold on q per unit, no rate EMA.

@@ -20,12 +20,7 @@ void checkGates(const AnalysisSettings& settings, const std::string& tttSha256) 
     for (const auto& name : names) {
         if (!isGatePolicy(name)) continue;
         const auto gate = cachedGate(gateDirOf(name));
-        if (!tttSha256.empty() && !settings.ours.forceGate && gate->tttSha256 != tttSha256)
-            throw InputError("gate '" + gateDirOf(name) + "' was trained on another TTT layer (" +
-                                 gate->tttSha256.substr(0, 12) + ", this model's is " +
-                                 tttSha256.substr(0, 12) + ")",
-                             "train a gate for this model with `ponder train-gate`, or pass "
-                             "--force-gate to use it anyway");
+        if (!tttSha256.empty()) checkGateFits(*gate, tttSha256, settings.ours.forceGate, "this model's");
     }
 }
 

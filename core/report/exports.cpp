@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/gating/decision_rules.h"
 #include "core/gating/gate.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
@@ -429,14 +430,9 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
             const double rate = policy.summary.rate;
             const double random = expectedRandomLoss(a.table, rate);
             // The Oracle with the same number of updates: the top k by advantage.
-            const auto updates = std::size_t(std::llround(rate * double(a.table.size())));
-            std::vector<std::uint8_t> oracle(a.table.size(), 0);
-            std::vector<std::size_t> order(a.table.size());
-            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-            std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-                return a.table.advantage[x] > a.table.advantage[y];
-            });
-            for (std::size_t i = 0; i < updates && i < order.size(); ++i) oracle[order[i]] = 1;
+            // llround, not floor: floor can lose one update to rounding at the realized rate.
+            const auto oracle = decideTopK(
+                a.table.advantage, std::size_t(std::llround(rate * double(a.table.size()))));
             const double oracleLoss = meanChosenLoss(oracle, a.table);
             // No gap to capture at rate 0 or 1 (Random and the Oracle coincide up to rounding).
             const double gap = random - oracleLoss;

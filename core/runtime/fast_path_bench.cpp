@@ -7,6 +7,7 @@
 
 #include "core/gating/calibration.h"
 #include "core/gating/decision_rules.h"
+#include "core/gating/gate.h"
 #include "core/gating/run_analysis.h"
 #include "core/util/errors.h"
 
@@ -14,10 +15,15 @@ namespace ponder::core {
 
 namespace {
 
-PolicySpec specForRate(const FastPathOptions& options, Signal signal, double rate) {
+// The fast path's gate at `rate` on `signal`; with `published`, recon-ema (the paper's gate)
+// in its place when the fast path's gate is a learned one.
+PolicySpec specForRate(const FastPathOptions& options, Signal signal, double rate,
+                       bool published = false) {
     PolicySpec spec = options.gate;
+    if (published && isGatePolicy(spec.name)) spec.name = PolicySpec{}.name;
     spec.signal = signal;
     spec.rate = rate;
+    if (isGatePolicy(spec.name)) return spec;  // decides by itself: no τ0
     if (spec.calibration == "profile") {
         if (!options.calibration)
             throw InputError("profile calibration needs the model's calibration.json",
@@ -36,16 +42,19 @@ double chosenLoss(const UnitRecord& record, bool updated) {
 FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
                                     const FastPathOptions& options) {
     using Clock = std::chrono::steady_clock;
-    const bool needsStatistics = options.gate.signal == Signal::Entropy ||
-                                 options.gate.signal == Signal::Confidence;
+    const bool needsStatistics = needsSkipStatistics(options.gate);
     FastPathBenchmark out;
     out.units = plan.units.size();
     out.timings = {{"SKIP"}, {"UPDATE_1"}, {"both paths"}};
-    std::vector<Evaluator::GateDecision> gates;
-    std::vector<std::vector<std::uint8_t>> gatedDecisions(options.rates.size());
-    std::vector<std::vector<double>> gatedLosses(options.rates.size());
-    for (double rate : options.rates) {
-        gates.push_back(onlineGate(specForRate(options, options.gate.signal, rate)));
+    // A learned gate holds the one rate it was trained for; the EMA gates take each target.
+    auto rates = options.rates;
+    if (isGatePolicy(options.gate.name)) rates = {cachedGate(gateDirOf(options.gate.name))->rate};
+    std::vector<Evaluator::Gate> gates;
+    std::vector<std::vector<std::uint8_t>> gatedDecisions(rates.size());
+    std::vector<std::vector<double>> gatedLosses(rates.size());
+    for (double rate : rates) {
+        gates.push_back(onlineGate(specForRate(options, options.gate.signal, rate), plan,
+                                   evaluator.tttSha256()));
         out.timings.push_back({"gated", rate});
     }
     std::vector<UnitRecord> records;
@@ -59,9 +68,10 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
         for (std::size_t r = 0; r < gates.size(); ++r) {
             bool updated = false;
             const auto decide = [&](const UnitRecord& partial) {
-                return updated = gates[r](partial);
+                return updated = gates[r].decide(partial);
             };
             const auto gated = evaluator.evaluateUnitGated(plan, unit, decide, needsStatistics);
+            if (gates[r].observe) gates[r].observe(gated);
             out.timings[3 + r].seconds += gated.seconds;
             gatedDecisions[r].push_back(updated ? 1 : 0);
             gatedLosses[r].push_back(chosenLoss(gated, updated));
@@ -70,10 +80,17 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
     for (auto& timing : out.timings)
         timing.tokensPerSecond = double(out.tokens) / std::max(timing.seconds, 1e-12);
 
-    const auto table = unitTableFrom(records);
-    for (std::size_t r = 0; r < options.rates.size(); ++r) {
+    auto table = unitTableFrom(records);
+    table.tttSha256 = evaluator.tttSha256();  // what a learned gate's replay checks
+    for (std::size_t r = 0; r < rates.size(); ++r) {
         RateComparison comparison;
-        comparison.rate = options.rates[r];
+        comparison.rate = rates[r];
+        // A learned gate is compared at the rate it realized, which its training only aims at.
+        if (isGatePolicy(options.gate.name) && !records.empty()) {
+            double updates = 0;
+            for (auto d : gatedDecisions[r]) updates += d;
+            comparison.rate = updates / double(records.size());
+        }
         PolicySpec oracleSpec;
         oracleSpec.name = "oracle";
         oracleSpec.rate = comparison.rate;
@@ -81,7 +98,7 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
         const auto replayed =
             runPolicy(specForRate(options, options.gate.signal, comparison.rate), table);
         const auto published =
-            runPolicy(specForRate(options, options.publishedSignal, comparison.rate), table);
+            runPolicy(specForRate(options, options.publishedSignal, comparison.rate, true), table);
         comparison.replayed = summarise(replayed, table, oracle);
         comparison.published = summarise(published, table, oracle);
         comparison.oracleLoss = summarise(oracle, table, oracle).loss;

@@ -17,8 +17,10 @@ namespace ponder::core {
 struct Calibration;
 
 struct FastPathOptions {
-    std::vector<double> rates{0.3, 0.5, 0.7};
-    PolicySpec gate;                           // name, α, calibration; signal must be pre-update
+    std::vector<double> rates{0.3, 0.5, 0.7};  // a learned gate (gate:DIR) runs once instead
+    // name, α, calibration; signal must be pre-update. A learned gate is compared with Random,
+    // the Oracle and recon-ema at the rate it realized.
+    PolicySpec gate;
     Signal publishedSignal = Signal::ReconStep0;  // the replayed comparison (needs both paths)
     const Calibration* calibration = nullptr;  // profile calibration: τ0 per rate and signal
 };

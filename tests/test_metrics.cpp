@@ -254,3 +254,21 @@ TEST_CASE("gating: Random's expectation at rho is what summary tables show besid
     CHECK(displayName(analysis.find("Ours")) == "Ours (recon-ema)");
     CHECK(displayName(analysis.find("random")) == "Random Skip");
 }
+
+TEST_CASE("gating: a TTT layer trained as UPDATE_N costs 1 + 2N per UPDATE and names its "
+          "baseline UPDATE_N",
+          "[metrics]") {
+    auto table = fourUnits();
+    table.updateSteps = 2;
+    AnalysisSettings settings;
+    settings.ours.rate = 0.25;
+    const auto analysis = analyseUnits(table, settings);
+    const auto& update = analysis.find("update");
+    CHECK(update.method == "UPDATE_2");
+    CHECK(update.summary.cost == Approx(5.0));
+    const auto& ours = analysis.find("Ours").summary;
+    CHECK(ours.cost == Approx(1.0 + 4.0 * ours.rate));
+    CHECK(expectedRandomSummary(analysis).cost == Approx(1.0 + 4.0 * 0.25));
+    CHECK(analysis.find("SKIP").summary.cost == 1.0);
+    CHECK(analyseUnits(fourUnits(), settings).find("update").method == "UPDATE_1");
+}

@@ -285,3 +285,47 @@ TEST_CASE("train: train-ttt's --eta-decay and --inner-lr reach ttt.json, change 
     invalid.innerBaseLr = -1.0;
     CHECK_THROWS_AS(trainTtt(invalid), InputError);
 }
+
+TEST_CASE("train: --update-steps N takes N Adam steps per chunk at lr/N (UPDATE_N), records N "
+          "in ttt.json and resumes only with the same N",
+          "[training]") {
+    TempDir dir("ponder_training_update_n");
+    const auto model = tinyModel(dir.path / "model");
+    const auto trained = [&](const std::string& name, std::int64_t updateSteps, double lr,
+                             std::vector<TrainProgress>& progress) {
+        auto options = tinyTtt(model, dir.path / name, 2);
+        options.backboneDropout = false;
+        options.updateSteps = updateSteps;
+        options.lr = lr;
+        TrainCallbacks record;
+        record.onStep = [&](const TrainProgress& p) { progress.push_back(p); };
+        REQUIRE(trainTtt(options, record).finished);
+        return options;
+    };
+    std::vector<TrainProgress> one, two, half;
+    trained("one", 1, 3e-4, one);
+    const auto options = trained("two", 2, 3e-4, two);
+    trained("half", 1, 1.5e-4, half);
+    REQUIRE(two.size() == 2);
+    // A step reports its first pass, before this chunk's updates: step 1 is the same forward.
+    CHECK(two[0].loss == Approx(one[0].loss).epsilon(1e-9));
+    CHECK(two[0].lr == Approx(1.5e-4));
+    // The second pass on each chunk moved the weights beyond one step at lr or at lr/2.
+    CHECK(maxDifference(dir.path / "two", dir.path / "one", "ttt.safetensors") > 1e-7);
+    CHECK(maxDifference(dir.path / "two", dir.path / "half", "ttt.safetensors") > 1e-7);
+    CHECK(loadTttConfig(dir.path / "two" / "ttt.json").updateSteps == 2);
+    CHECK(loadTttConfig(dir.path / "one" / "ttt.json").updateSteps == 1);
+    // ttt.json without N is unchanged for every model trained before it existed.
+    CHECK(ponder::testing::readText(dir.path / "one" / "ttt.json").find("update_steps") ==
+          std::string::npos);
+
+    auto resumed = options;
+    resumed.steps = 3;
+    resumed.updateSteps = 1;
+    CHECK_THROWS_AS(trainTtt(resumed), InputError);
+    auto invalid = tinyTtt(model, dir.path / "invalid", 1);
+    invalid.updateSteps = 0;
+    CHECK_THROWS_AS(trainTtt(invalid), InputError);
+    invalid.updateSteps = kMaxUpdateSteps + 1;
+    CHECK_THROWS_AS(trainTtt(invalid), InputError);
+}

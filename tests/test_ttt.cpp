@@ -604,6 +604,17 @@ TEST_CASE("model: ttt.json: exact field names, round trip and named validation e
     CHECK_THAT(refusedWith("ln_eps", 0.0), Catch::Contains("ln_eps must be positive"));
     CHECK_THAT(refusedWith("base_lr", "fast"), Catch::Contains("base_lr"));
     CHECK_THAT(refusedWith("backbone_sha256", "xyz"), Catch::Contains("backbone_sha256"));
+    CHECK_THAT(refusedWith("update_steps", 0), Catch::Contains("update_steps must be a positive"));
+    CHECK_THAT(refusedWith("update_steps", kMaxUpdateSteps + 1),
+               Catch::Contains("update_steps must be at most"));
+    // Optional: absent is UPDATE_1; a stored run's unreadable ttt.json counts as 1 too.
+    auto withSteps = parsed;
+    withSteps["update_steps"] = 4;
+    CHECK(parseTttConfig(withSteps.dump(), "t").updateSteps == 4);
+    CHECK(parseTttConfig(text, "t").updateSteps == 1);
+    CHECK(updateStepsOf(withSteps.dump()) == 4);
+    CHECK(updateStepsOf("{not json") == 1);
+    CHECK(updateStepsOf("") == 1);
     std::ofstream(dir / "ttt.json") << "{not json";
     CHECK_THAT(loadFailure([&] { loadTttConfig(dir / "ttt.json"); }).what,
                Catch::Contains("not valid JSON"));

@@ -277,7 +277,7 @@ Figure sweepFigure(const RunFigureData& data) {
         f.lines.push_back({false, data.lossSkip, "SKIP", Colour::muted(), LineStyle::Dotted, 1.0f});
     if (std::isfinite(data.lossUpdate))
         f.lines.push_back(
-            {false, data.lossUpdate, "UPDATE_1", Colour::muted(), LineStyle::Dotted, 1.0f});
+            {false, data.lossUpdate, data.updateName, Colour::muted(), LineStyle::Dotted, 1.0f});
     if (std::isfinite(data.currentRate))
         f.lines.push_back({true, data.currentRate, "\u03c1 = " + fixed(data.currentRate, 2),
                            Colour::foreground(0.8f), LineStyle::Dashed, 1.0f});

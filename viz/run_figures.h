@@ -31,7 +31,8 @@ struct RunFigureData {
     std::size_t correlationUnits = 0;
     std::vector<SweepRow> sweep;  // ascending rates
     double currentRate = kNaN;    // the target rate the run was gated at (marked on the sweep)
-    double lossSkip = kNaN, lossUpdate = kNaN;  // SKIP and UPDATE_1 (sweep reference lines)
+    double lossSkip = kNaN, lossUpdate = kNaN;  // SKIP and UPDATE_N (sweep reference lines)
+    std::string updateName = "UPDATE_1";          // UPDATE_N's label
     // A second run overlaid in muted, dashed lines (the studio's compare); empty: none.
     std::string compareName;
     std::vector<double> compareSignal, compareThreshold;

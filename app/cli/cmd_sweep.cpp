@@ -6,6 +6,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
+#include "core/model/ttt_config.h"
 #include "core/report/table_format.h"
 #include "core/store/run_store.h"
 #include "core/util/file_io.h"
@@ -64,12 +65,14 @@ int runSweep(const Arguments& rawArgs) {
         const auto run = store.loadRun(store.resolveRunId(args.valueOr("--run", "latest")));
         settings = analysisSettingsFrom(args, core::analysisSettingsFromJson(run.settingsJson),
                                         run.description.modelDir);
-        table = core::unitTableFrom(run.units, run.description.tttSha256);
+        table = core::unitTableFrom(run.units, run.description.tttSha256,
+                                    core::updateStepsOf(run.description.tttConfigJson));
     } else {
         settings = analysisSettingsFrom(args, {}, args.valueOr("--model", ""));
         checkGatesFit(settings, args.valueOr("--model", ""));
         const auto result = runEvaluation(args);
-        table = core::unitTableFrom(result.units, result.run.tttSha256);
+        table = core::unitTableFrom(result.units, result.run.tttSha256,
+                                    core::updateStepsOf(result.run.tttConfigJson));
     }
 
     core::TextTable out;

@@ -188,7 +188,7 @@ int runTrainTtt(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
     for (const char* name :
          {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form", "--conv-lag", "--eta-decay",
-          "--inner-lr"})
+          "--inner-lr", "--update-steps"})
         specs.push_back({name, true});
     specs.push_back({"--no-dropout", false});
     const ParsedArgs args(rawArgs, specs);
@@ -209,6 +209,7 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.convLag = args.integerOr("--conv-lag", 1);
     if (args.value("--eta-decay")) options.etaDecay = args.numberOr("--eta-decay", 0.0);
     if (args.value("--inner-lr")) options.innerBaseLr = args.numberOr("--inner-lr", 1.0);
+    options.updateSteps = args.integerOr("--update-steps", 1);
     options.seed = std::uint64_t(args.integerOr("--seed", 42));
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
@@ -227,6 +228,7 @@ int runTrainTtt(const Arguments& rawArgs) {
                                      {"conv_lag", options.convLag},
                                      {"eta_decay", orNull(options.etaDecay)},
                                      {"ttt_base_lr", orNull(options.innerBaseLr)},
+                                     {"update_steps", options.updateSteps},
                                      {"seed", options.seed},
                                      {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};

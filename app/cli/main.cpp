@@ -108,7 +108,7 @@ const std::vector<Command>& commands() {
          "                 [--no-dropout] [--eta-form ponderttt|ttt-lm] [--conv-lag 1|0] [--seed "
          "42]\n"
          "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
-         "                 [--bf16] [--eta-decay L] [--inner-lr 1.0]\n"
+         "                 [--bf16] [--eta-decay L] [--inner-lr 1.0] [--update-steps 1]\n"
          "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
          "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
@@ -116,7 +116,9 @@ const std::vector<Command>& commands() {
          "  resumable OUT/checkpoint-ttt (run again with a larger --steps to train on). Works for\n"
          "  any GPT-2 directory, real GPT-2 small-xl too. --bf16 as for train-base.\n"
          "  --eta-decay and --inner-lr set the inner step's decay and base lr (section 2.4;\n"
-         "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).",
+         "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).\n"
+         "  --update-steps N: the published UPDATE_N baseline, N Adam steps on each chunk at\n"
+         "  lr/N; ttt.json records N and the cost columns count an UPDATE as 1 + 2N.",
          runTrainTtt},
         {"train-gate", "train a learned gate (Gumbel-Softmax, RankNet or ListNet) on a model",
          "ponder train-gate --model DIR --out GATE_DIR CORPUS... [--kind gumbel|ranknet|listnet]\n"

@@ -41,7 +41,9 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
                               point.randomExpectedLoss, point.oracleLoss});
     data.currentRate = settings.ours.rate;
     data.lossSkip = analysis.find("SKIP").summary.loss;
-    data.lossUpdate = analysis.find("UPDATE_1").summary.loss;
+    const auto& update = analysis.find("update");
+    data.lossUpdate = update.summary.loss;
+    data.updateName = update.method;
     return data;
 }
 

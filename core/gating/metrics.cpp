@@ -74,7 +74,8 @@ PolicySummary summarise(const PolicyRun& run, const UnitTable& table, const Poli
         throw std::invalid_argument("summarise: run, oracle and table differ in length");
     summary.loss = meanChosenLoss(run.decisions, table);
     summary.rate = rateOf(run.decisions);
-    summary.cost = 1.0 + 2.0 * summary.rate;
+    // Notional cost (algorithm.md §5): SKIP 1, UPDATE_N 1 + 2N.
+    summary.cost = 1.0 + (table.updateCost() - 1.0) * summary.rate;
     const double skipLoss =
         std::accumulate(table.lossSkip.begin(), table.lossSkip.end(), 0.0) / double(table.size());
     summary.recovery = recoveryOf(skipLoss, summary.loss, meanChosenLoss(oracle.decisions, table));

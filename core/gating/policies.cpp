@@ -166,9 +166,11 @@ const std::vector<double>& UnitTable::signal(Signal s) const {
     return reconStep0;
 }
 
-UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::string& tttSha256) {
+UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::string& tttSha256,
+                        std::int64_t updateSteps) {
     UnitTable table;
     table.tttSha256 = tttSha256;
+    table.updateSteps = std::max<std::int64_t>(1, updateSteps);
     const std::size_t n = records.size();
     for (auto* column : {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconStep0,
                          &table.reconInit, &table.reconStep1, &table.improvement, &table.entropy,

@@ -47,13 +47,18 @@ struct UnitTable {
     std::vector<std::int64_t> fileIndex, chunkIndex;
     std::vector<float> gateFeatures;
     std::string tttSha256;
+    // The TTT layer's UPDATE_N (ttt.json update_steps): an UPDATE costs 1 + 2N (algorithm.md §5).
+    std::int64_t updateSteps = 1;
+    double updateCost() const { return 1.0 + 2.0 * double(updateSteps); }
 
     std::size_t size() const { return lossSkip.size(); }
     const std::vector<double>& signal(Signal s) const;
 };
 
-// `tttSha256`: the run's ttt.safetensors hash (RunDescription), for the learned gates.
-UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::string& tttSha256 = {});
+// `tttSha256`: the run's ttt.safetensors hash (RunDescription), for the learned gates;
+// `updateSteps`: its ttt.json's (updateStepsOf), for the cost columns.
+UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::string& tttSha256 = {},
+                        std::int64_t updateSteps = 1);
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 

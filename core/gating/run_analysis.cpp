@@ -24,6 +24,10 @@ void checkGates(const AnalysisSettings& settings, const std::string& tttSha256) 
     }
 }
 
+std::string updateMethodName(std::int64_t updateSteps) {
+    return "UPDATE_" + std::to_string(updateSteps);
+}
+
 std::string methodName(const std::string& policyName) {
     // Two gates in one table stay apart by their folder's name.
     if (isGatePolicy(policyName)) {
@@ -58,7 +62,7 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
         analysis.policies.push_back(std::move(result));
     };
     add("SKIP", "skip");
-    add("UPDATE_1", "update");
+    add(updateMethodName(table.updateSteps), "update");
     add("Random Skip", "random");
     add("Oracle", "oracle");
     add("Ours", settings.ours.name);
@@ -190,7 +194,7 @@ PolicySummary expectedRandomSummary(const RunAnalysis& analysis) {
     if (expected.units == 0) return expected;
     expected.loss = expectedRandomLoss(analysis.table, rho);
     expected.rate = rho;
-    expected.cost = 1.0 + 2.0 * rho;
+    expected.cost = 1.0 + (analysis.table.updateCost() - 1.0) * rho;
     const double gap = skip.summary.loss - oracle.summary.loss;
     if (gap != 0) expected.recovery = (skip.summary.loss - expected.loss) / gap;
     double updated = 0;

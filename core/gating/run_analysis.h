@@ -27,7 +27,7 @@ struct PolicyResult {
 
 struct RunAnalysis {
     UnitTable table;
-    std::vector<PolicyResult> policies;  // SKIP, UPDATE_1, Random Skip, Oracle, Ours, extras
+    std::vector<PolicyResult> policies;  // SKIP, UPDATE_N, Random Skip, Oracle, Ours, extras
 
     // By method name or policy name; throws std::out_of_range for neither.
     const PolicyResult& find(const std::string& name) const;
@@ -63,6 +63,9 @@ void checkGates(const AnalysisSettings& settings, const std::string& tttSha256 =
 // The published code's method label of a policy name ("recon-ema" -> "Ours" when it is the
 // chosen policy, "improvement-topk" -> "TTT Improvement", others keep their name).
 std::string methodName(const std::string& policyName);
+// The always-update baseline's method name: UPDATE_1, or UPDATE_N for a TTT layer trained with
+// N steps per chunk (ttt.json update_steps); find("update") reaches it either way.
+std::string updateMethodName(std::int64_t updateSteps);
 
 // Expected loss of Random gating at rate ρ, E = L_skip - ρ·mean(advantage): the smooth
 // curve a seeded draw scatters around (for the loss-vs-rate sweep).

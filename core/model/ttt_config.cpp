@@ -108,6 +108,12 @@ TttConfig parseTttConfig(std::string_view content, const std::string& label) {
     config.causalK = integer("causal_k");
     config.lnEps = real("ln_eps");
     config.backboneSha256 = text("backbone_sha256");
+    if (root.contains("update_steps")) {
+        config.updateSteps = positive("update_steps");
+        if (config.updateSteps > kMaxUpdateSteps)
+            throw fail("update_steps must be at most " + std::to_string(kMaxUpdateSteps) +
+                       ", got " + std::to_string(config.updateSteps));
+    }
 
     if (config.headDim % 2 != 0)
         throw fail("head_dim must be even (RoPE rotates pairs of features), got " +
@@ -132,7 +138,7 @@ TttConfig parseTttConfig(std::string_view content, const std::string& label) {
 
 std::string tttConfigJson(const TttConfig& config) {
     // ordered_json keeps the fields in design.md's order for people reading the file.
-    const nlohmann::ordered_json root = {
+    nlohmann::ordered_json root = {
         {"format", kFormat},
         {"hidden", config.hidden},
         {"heads", config.heads},
@@ -148,7 +154,16 @@ std::string tttConfigJson(const TttConfig& config) {
         {"ln_eps", config.lnEps},
         {"backbone_sha256", config.backboneSha256},
     };
+    if (config.updateSteps != 1) root["update_steps"] = config.updateSteps;
     return root.dump(2) + "\n";
+}
+
+std::int64_t updateStepsOf(std::string_view text) {
+    try {
+        return parseTttConfig(text, "stored ttt.json").updateSteps;
+    } catch (const ModelLoadError&) {
+        return 1;
+    }
 }
 
 void saveTttConfig(const TttConfig& config, const fs::path& path) {

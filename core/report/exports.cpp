@@ -13,6 +13,7 @@
 
 #include "core/gating/decision_rules.h"
 #include "core/gating/gate.h"
+#include "core/model/ttt_config.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
@@ -131,7 +132,8 @@ AnalysedRun analyseStoredRun(const StoredRun& run, const AnalysisSettings& setti
     out.stored = &run;
     out.name =
         run.summary.label.empty() ? "run " + std::to_string(run.summary.id) : run.summary.label;
-    out.analysis = analyseUnits(unitTableFrom(run.units, run.description.tttSha256), settings);
+    out.analysis = analyseUnits(unitTableFrom(run.units, run.description.tttSha256,
+                                                updateStepsOf(run.description.tttConfigJson)), settings);
     return out;
 }
 
@@ -174,7 +176,7 @@ std::map<std::string, std::pair<double, double>> methodMeans(const AnalysedRun& 
             const double weight = double(std::max<std::int64_t>(1, units[i].sequences));
             const bool update = policy.run.decisions[i] != 0;
             loss += weight * (update ? units[i].lossUpdate : units[i].lossSkip);
-            cost += weight * (update ? 3.0 : 1.0);
+            cost += weight * (update ? run.analysis.table.updateCost() : 1.0);
             rows += weight;
         }
         means[policy.method] = {rows > 0 ? loss / rows : kNaN, rows > 0 ? cost / rows : kNaN};
@@ -270,6 +272,14 @@ std::string unitsCsv(const AnalysedRun& run) {
     return toCsv(table);
 }
 
+// The always-update column: its method name when the runs share it (UPDATE_1, UPDATE_2, ...),
+// else UPDATE_N.
+std::string updateColumn(const std::vector<AnalysedRun>& runs) {
+    std::set<std::string> names;
+    for (const auto& run : runs) names.insert(run.analysis.find("update").method);
+    return names.size() == 1 ? *names.begin() : "UPDATE_N";
+}
+
 TextTable table1(const std::vector<AnalysedRun>& runs) {
     TextTable table;
     table.caption = "Table 1: loss of SKIP, Oracle and Ours, with Oracle Recovery";
@@ -295,7 +305,7 @@ TextTable table2(const std::vector<AnalysedRun>& runs, const AnalysisSettings& s
     TextTable table;
     table.caption = "Tables 2 and 7: loss per language (each language replayed on its own units)";
     table.label = "tab:ponder-languages";
-    table.columns = {"Run",    "Language", "Units", "SKIP",     "UPDATE_1",
+    table.columns = {"Run",    "Language", "Units", "SKIP",     updateColumn(runs),
                      "Random", "Oracle",   "Ours",  "Recovery", "Rate"};
     for (const auto& run : runs)
         for (const auto& [language, rows] : unitsByLanguage(*run.stored)) {
@@ -305,7 +315,7 @@ TextTable table2(const std::vector<AnalysedRun>& runs, const AnalysisSettings& s
             };
             const auto& ours = part.find("Ours").summary;
             table.addRow({run.name, language, std::to_string(rows.size()), loss("SKIP"),
-                          loss("UPDATE_1"), loss("Random Skip"), loss("Oracle"), loss("Ours"),
+                          loss("update"), loss("Random Skip"), loss("Oracle"), loss("Ours"),
                           percentCell(ours.recovery), fixedCell(ours.rate, 3)});
         }
     return table;
@@ -387,9 +397,9 @@ TextTable table9(const std::vector<AnalysedRun>& runs) {
     table.label = "tab:ponder-update1";
     table.columns = {"Run", "Method", "Loss", "Cost", "Recovery"};
     for (const auto& run : runs)
-        for (const char* method : {"SKIP", "UPDATE_1", "Random Skip", "Oracle", "Ours"}) {
+        for (const char* method : {"SKIP", "update", "Random Skip", "Oracle", "Ours"}) {
             const auto& summary = run.analysis.find(method).summary;
-            table.addRow({run.name, method, fixedCell(summary.loss, 4),
+            table.addRow({run.name, summary.name, fixedCell(summary.loss, 4),
                           fixedCell(summary.cost, 2) + "x", percentCell(summary.recovery)});
         }
     return table;
@@ -399,7 +409,7 @@ TextTable ablationTable(const std::vector<AnalysedRun>& runs) {
     TextTable table;
     table.caption = "Tables 10 and 11: standard, shuffled-token and diagonal (causal_k = -1) runs";
     table.label = "tab:ponder-ablations";
-    table.columns = {"Run",  "Shuffle",  "causal_k",         "SKIP", "UPDATE_1", "Oracle",
+    table.columns = {"Run",  "Shuffle",  "causal_k",         "SKIP", updateColumn(runs), "Oracle",
                      "Ours", "Recovery", "Pearson r (recon)"};
     for (const auto& run : runs) {
         const auto& a = run.analysis;
@@ -407,7 +417,7 @@ TextTable ablationTable(const std::vector<AnalysedRun>& runs) {
         table.addRow(
             {run.name, description.shuffle ? "yes" : "no", std::to_string(description.causalK),
              fixedCell(a.find("SKIP").summary.loss, 4),
-             fixedCell(a.find("UPDATE_1").summary.loss, 4),
+             fixedCell(a.find("update").summary.loss, 4),
              fixedCell(a.find("Oracle").summary.loss, 4), fixedCell(a.find("Ours").summary.loss, 4),
              percentCell(a.find("Ours").summary.recovery),
              fixedCell(signalCorrelation(Signal::ReconStep0, a.table).pearson, 3)});
@@ -424,9 +434,8 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
     for (const auto& run : runs) {
         const auto& a = run.analysis;
         for (const auto& policy : a.policies) {
-            static const std::set<std::string> baselines{"SKIP", "UPDATE_1", "Random Skip",
-                                                         "Oracle"};
-            if (baselines.count(policy.method)) continue;
+            static const std::set<std::string> baselines{"skip", "update", "random", "oracle"};
+            if (policy.method != "Ours" && baselines.count(policy.spec.name)) continue;
             const double rate = policy.summary.rate;
             const double random = expectedRandomLoss(a.table, rate);
             // The Oracle with the same number of updates: the top k by advantage.

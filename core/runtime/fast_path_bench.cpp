@@ -80,8 +80,8 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
     for (auto& timing : out.timings)
         timing.tokensPerSecond = double(out.tokens) / std::max(timing.seconds, 1e-12);
 
-    auto table = unitTableFrom(records);
-    table.tttSha256 = evaluator.tttSha256();  // what a learned gate's replay checks
+    // The TTT hash is what a learned gate's replay checks.
+    auto table = unitTableFrom(records, evaluator.tttSha256(), evaluator.tttConfig().updateSteps);
     for (std::size_t r = 0; r < rates.size(); ++r) {
         RateComparison comparison;
         comparison.rate = rates[r];

@@ -1,6 +1,7 @@
 // The run lifecycle over RunStore: begin, batched appends, policies, and one ending per run.
 #include "core/store/run_recorder.h"
 
+#include "core/model/ttt_config.h"
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 
@@ -29,6 +30,7 @@ void RunRecorder::storeCall(const std::function<void()>& call) {
 void RunRecorder::begin(const RunDescription& run, const EvalPlan& plan) {
     m_units.clear();
     m_tttSha256 = run.tttSha256;
+    m_updateSteps = updateStepsOf(run.tttConfigJson);
     m_committed = 0;
     m_lastFlush = std::chrono::steady_clock::now();
     if (!m_store) return;
@@ -60,7 +62,7 @@ void RunRecorder::flush() {
 
 RunAnalysis RunRecorder::finish(bool cancelled, double seconds, double tokensPerSecond) {
     flush();
-    auto analysis = analyseUnits(unitTableFrom(m_units, m_tttSha256), m_settings);
+    auto analysis = analyseUnits(unitTableFrom(m_units, m_tttSha256, m_updateSteps), m_settings);
     if (m_store && m_runId) {
         storeCall([&] {
             m_store->savePolicies(*m_runId, storedPolicies(analysis, m_settings));

@@ -86,6 +86,13 @@ std::optional<CheckpointState> loadTrainCheckpoint(const fs::path& outDir, const
                                  " = " + state.options.value(key, nlohmann::json()).dump() +
                                  ", not " + value.dump(),
                              hint);
+    // And the other way: an option the checkpoint was started with that this run leaves unset
+    // (e.g. --update-steps 2, or an inner-step override, then resumed without it).
+    for (const auto& [key, value] : state.options.items())
+        if (!options.contains(key))
+            throw InputError("the checkpoint in '" + dir.string() + "' was started with " + key +
+                                 " = " + value.dump() + ", which this run leaves unset",
+                             hint);
     try {
         torch::serialize::InputArchive moduleArchive;
         moduleArchive.load_from((dir / "module.pt").string());

@@ -1,4 +1,5 @@
 // `train-ttt`: the TTT layer on a frozen GPT-2, exactly the published recipe (algorithm.md §6).
+#include <array>
 #include <cmath>
 
 #include "core/model/gpt2_model_impl.h"
@@ -32,6 +33,8 @@ void checkOptions(const TttTrainOptions& o, const Gpt2Config& backbone) {
         bad("eta decay must be within [0, 10]");
     if (o.innerBaseLr && !(*o.innerBaseLr > 0.0 && *o.innerBaseLr <= 100.0))
         bad("inner base lr must be within (0, 100]");
+    if (o.updateSteps < 1 || o.updateSteps > kMaxUpdateSteps)
+        bad("update steps must be within [1, " + std::to_string(kMaxUpdateSteps) + "]");
 }
 
 }  // namespace
@@ -52,12 +55,15 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     config.convLag = options.convLag;
     if (options.etaDecay) config.etaDecay = *options.etaDecay;
     if (options.innerBaseLr) config.baseLr = *options.innerBaseLr;
+    config.updateSteps = options.updateSteps;
     config.backboneSha256 = sha256FileHex(options.modelDir / "model.safetensors");
     TttModel ttt(config);
     ttt->initialiseWeights(options.seed);
     ttt->to(device);
     ttt->train();
-    torch::optim::Adam optimizer(ttt->parameters(), torch::optim::AdamOptions(options.lr));
+    // UPDATE_N: N steps per chunk at lr/N (algorithm.md §6).
+    torch::optim::Adam optimizer(ttt->parameters(),
+                                 torch::optim::AdamOptions(options.lr / double(options.updateSteps)));
 
     const auto plan =
         trainingPlan(tokenizer, options.corpus, options.chunk, config.miniBatch, options.batch);
@@ -80,6 +86,7 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     // Only when set, so checkpoints written before these options existed still resume.
     if (options.etaDecay) identity["eta_decay"] = config.etaDecay;
     if (options.innerBaseLr) identity["ttt_base_lr"] = config.baseLr;
+    if (options.updateSteps != 1) identity["update_steps"] = options.updateSteps;
     identity["bf16"] = options.bf16;  // a checkpoint resumes in its own precision only
     TrainResult result;
     result.trainTokens = std::int64_t(plan.stream.size());
@@ -97,39 +104,47 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
         const auto ids = torch::tensor(plan.unitIds(unit), torch::kInt64)
                              .view({unit.sequences, unit.tokens})
                              .to(device);
-        torch::manual_seed(stepSeed(options.seed, step));  // backbone dropout masks
-        torch::Tensor logits, ssl;
-        {
-            Bf16Autocast autocast(options.bf16, device);
-            torch::Tensor hidden;
+        // One optimiser step on this chunk; returns {loss, ce, grad norm before clipping}.
+        const auto optimiserStep = [&](std::int64_t pass) {
+            // Backbone dropout masks; pass 0 keeps UPDATE_1's seeds.
+            torch::manual_seed(stepSeed(options.seed, step * options.updateSteps + pass));
+            torch::Tensor logits, ssl;
             {
-                torch::NoGradGuard frozen;  // no autograd graph through the frozen backbone
-                hidden = backbone->hidden(ids, positions);
+                Bf16Autocast autocast(options.bf16, device);
+                torch::Tensor hidden;
+                {
+                    torch::NoGradGuard frozen;  // no autograd graph through the frozen backbone
+                    hidden = backbone->hidden(ids, positions);
+                }
+                const auto updated = ttt->forward(hidden, positions);
+                logits = backbone->logits(updated.hidden.slice(1, 0, unit.tokens - 1));
+                const auto& stats = updated.stats;
+                ssl = (stats.init.to(torch::kFloat32).mean() +
+                       stats.step0.to(torch::kFloat32).mean() +
+                       stats.step1.to(torch::kFloat32).mean()) /
+                      3.0;
             }
-            const auto updated = ttt->forward(hidden, positions);
-            logits = backbone->logits(updated.hidden.slice(1, 0, unit.tokens - 1));
-            const auto& stats = updated.stats;
-            ssl = (stats.init.to(torch::kFloat32).mean() + stats.step0.to(torch::kFloat32).mean() +
-                   stats.step1.to(torch::kFloat32).mean()) /
-                  3.0;
-        }
-        // Token-weighted CE over the batch (algorithm.md §6, §9 item 9).
-        const auto ce = torch::nn::functional::cross_entropy(
-            logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
-            ids.slice(1, 1).reshape({-1}));
-        const auto loss = ce + options.sslWeight * ssl;
-        optimizer.zero_grad();
-        loss.backward();
-        const double gradNorm =
-            torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
-        optimizer.step();
+            // Token-weighted CE over the batch (algorithm.md §6, §9 item 9).
+            const auto ce = torch::nn::functional::cross_entropy(
+                logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
+                ids.slice(1, 1).reshape({-1}));
+            const auto loss = ce + options.sslWeight * ssl;
+            optimizer.zero_grad();
+            loss.backward();
+            const double gradNorm =
+                torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
+            optimizer.step();
+            return std::array<double, 3>{loss.item<double>(), ce.item<double>(), gradNorm};
+        };
+        const auto first = optimiserStep(0);
+        for (std::int64_t pass = 1; pass < options.updateSteps; ++pass) optimiserStep(pass);
 
         TrainProgress progress;
         progress.step = step + 1;
-        progress.loss = loss.item<double>();
-        progress.ce = ce.item<double>();
-        progress.lr = options.lr;
-        progress.gradNorm = gradNorm;
+        progress.loss = first[0];
+        progress.ce = first[1];
+        progress.lr = options.lr / double(options.updateSteps);
+        progress.gradNorm = first[2];
         clock.tick(progress, unit.sequences * unit.tokens);
         if (!std::isfinite(progress.loss))
             throw TrainingError(

@@ -82,6 +82,8 @@ struct TttTrainOptions {
     // The inner step (algorithm.md §2.4): η decay λ and ttt_base_lr. Unset = the published
     // defaults for the backbone's width (TttConfig::forBackbone); ttt.json records the values.
     std::optional<double> etaDecay, innerBaseLr;
+    // UPDATE_N (algorithm.md §6): N optimiser steps on each chunk at lr/N; ttt.json records N.
+    std::int64_t updateSteps = 1;
     std::uint64_t seed = 42;
     std::int64_t checkpointEvery = 100;
     std::string device = "cpu";
@@ -90,8 +92,9 @@ struct TttTrainOptions {
 
 // algorithm.md §6: packed 2-chunk windows, 16 per batch, one Adam step per (batch, chunk)
 // with local positions; loss = token-weighted CE of the UPDATE path + sslWeight · mean of the
-// three last-token statistics; Adam(lr) after global-norm clipping; only fast_norm and the
-// TTT layer learn. The corpus is cycled when steps exceed one pass.
+// three last-token statistics; Adam(lr / updateSteps) after global-norm clipping, updateSteps
+// times per chunk; only fast_norm and the TTT layer learn. The corpus is cycled when steps
+// exceed one pass. A step's reported loss is its first pass's (before this chunk's updates).
 TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callbacks = {});
 
 struct GateTrainOptions {

@@ -233,7 +233,7 @@ TEST_CASE("studio: a compared run gets a summary column and dashed series, repla
         u.advantage *= 2;
         u.lossUpdate = u.lossSkip - u.advantage;
     }
-    state.setCompare(CompareRun{7, "run 7", other, ""});
+    state.setCompare(CompareRun{7, "run 7", other, "", 1});
     REQUIRE(state.compare());
     REQUIRE(state.summary().size() == 5);
     for (const auto& row : state.summary())

@@ -154,7 +154,7 @@ std::size_t distinctBlocks(const std::vector<std::int64_t>& block) {
 void StudioState::replay() {
     ++m_version;
     m_replayError.clear();
-    m_table = core::unitTableFrom(m_units, tttSha256);
+    m_table = core::unitTableFrom(m_units, tttSha256, updateSteps);
     m_summary.clear();
     m_figureData = viz::RunFigureData{};
     m_figureData.title = title;
@@ -190,7 +190,8 @@ void StudioState::replayUnits() {
         m_figureData = app::runFigureData(replayed.analysis, replayed.settings, title);
 
         if (m_compare && !m_compare->units.empty()) {
-            const auto table = core::unitTableFrom(m_compare->units, m_compare->tttSha256);
+            const auto table = core::unitTableFrom(m_compare->units, m_compare->tttSha256,
+                                                     m_compare->updateSteps);
             const auto other = replayMethods(specFor(table), table);
             for (std::size_t i = 0; i < m_summary.size() && i < other.rows.size(); ++i)
                 m_summary[i].compare = other.rows[i].summary;

@@ -47,6 +47,7 @@ struct CompareRun {
     std::string title;
     std::vector<core::UnitRecord> units;
     std::string tttSha256;  // its TTT checkpoint, for gate:DIR policies
+    std::int64_t updateSteps = 1;  // its ttt.json's UPDATE_N, for the cost column
 };
 
 // Why a chunk was decided as it was, for tooltips.
@@ -84,6 +85,7 @@ public:
     // SHA-256 of the current run's ttt.safetensors: a gate:DIR policy refuses another layer's
     // run. Set before reset() (the caller knows the model or the stored run).
     std::string tttSha256;
+    std::int64_t updateSteps = 1;  // the same run's ttt.json UPDATE_N: the cost column's 1 + 2N
 
     // The spec "Ours" uses for the current settings (profile τ0 filled in when available).
     core::PolicySpec oursSpec() const { return specFor(m_table); }

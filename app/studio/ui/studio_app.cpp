@@ -13,6 +13,7 @@
 #include <imgui.h>
 #include <stb_image_write.h>
 
+#include "core/model/ttt_config.h"
 #include "core/report/exports.h"
 #include "core/runtime/runtime.h"
 #include "core/util/errors.h"
@@ -42,6 +43,14 @@ std::string tttShaOf(const fs::path& modelDir) {
         return fs::exists(checkpoint) ? core::sha256FileHex(checkpoint) : std::string();
     } catch (const core::PonderError&) {
         return {};  // the run itself will report the unreadable checkpoint
+    }
+}
+
+std::int64_t updateStepsOfModel(const fs::path& modelDir) {
+    try {
+        return core::loadTttConfig(modelDir / "ttt.json").updateSteps;
+    } catch (const core::PonderError&) {
+        return 1;  // as above: the run reports it
     }
 }
 
@@ -140,6 +149,7 @@ void Studio::startRun() {
     m_state.title = fs::path(m_inputs.front()).filename().string();
     if (m_inputs.size() > 1) m_state.title += " + " + std::to_string(m_inputs.size() - 1) + " more";
     m_state.tttSha256 = tttShaOf(request.modelDir);
+    m_state.updateSteps = updateStepsOfModel(request.modelDir);
     m_state.reset({});
     m_sourceFile = 0;
     m_xAxis.fit();
@@ -196,6 +206,7 @@ void Studio::reopenRun(std::int64_t id, bool compare) {
                 if (!compare) out.files = reopenFiles(stored);
                 out.units = std::move(stored.units);
                 out.tttSha256 = stored.description.tttSha256;
+                out.updateSteps = core::updateStepsOf(stored.description.tttConfigJson);
             } catch (...) {
                 const auto line = errorLine(std::current_exception());
                 out.error = line.text;
@@ -215,7 +226,8 @@ void Studio::pollReopen() {
         return;
     }
     if (run.compare) {
-        m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units), run.tttSha256});
+        m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units), run.tttSha256,
+                                      run.updateSteps});
         report({LogLine::Level::Info, "comparing with run " + std::to_string(run.id), {}});
         return;
     }
@@ -228,6 +240,7 @@ void Studio::pollReopen() {
     }
     m_state.title = run.title;
     m_state.tttSha256 = run.tttSha256;
+    m_state.updateSteps = run.updateSteps;
     m_state.reset(std::move(files));
     m_state.setUnits(std::move(run.units));
     m_runId = run.id;

@@ -68,6 +68,7 @@ private:
         std::vector<ReopenedFile> files;
         std::vector<core::UnitRecord> units;
         std::string tttSha256;
+        std::int64_t updateSteps = 1;
         std::string error, hint;
     };
 

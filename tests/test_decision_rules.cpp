@@ -26,6 +26,10 @@ TEST_CASE("gating: top-k takes exactly k units by value, ties in data order, k =
     CHECK(decideTopK(values, 2) == Decisions{0, 1, 1, 0, 0, 0});
     CHECK(decideTopK(values, 4) == Decisions{0, 1, 1, 0, 1, 1});
     CHECK(decideTopK(values, 9) == Decisions{1, 1, 1, 1, 1, 1});
+    // Not computed (NaN: a fast-path run's SKIP units) ranks after every known value.
+    const double nan = std::nan("");
+    CHECK(decideTopK({nan, 0.2, nan, -5.0}, 2) == Decisions{0, 1, 0, 1});
+    CHECK(decideTopK({nan, nan, 1.0}, 2) == Decisions{1, 0, 1});
 }
 
 TEST_CASE("gating: random decisions are seeded and hit the rate on average", "[policies]") {

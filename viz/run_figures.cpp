@@ -83,7 +83,7 @@ Figure signalFigure(const RunFigureData& data) {
             ours.y.push_back(data.signal[i]);
         }
     }
-    f.series.push_back(std::move(oracle));
+    if (data.oracleComputed) f.series.push_back(std::move(oracle));
     f.series.push_back(std::move(ours));
     if (!data.compareSignal.empty()) {
         Series other;
@@ -128,8 +128,18 @@ Figure advantageFigure(const RunFigureData& data) {
     }
     const std::string agreement =
         n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
-    f.title = withRun(
-        "Oracle advantage by chunk (" + data.policyName + " agrees on " + agreement + ")", data);
+    if (data.oracleComputed) {
+        f.title = withRun(
+            "Oracle advantage by chunk (" + data.policyName + " agrees on " + agreement + ")", data);
+    } else {
+        // Bars only where the gate updated: every computed unit "agrees" with itself.
+        same.name = data.policyName + " UPDATE";
+        same.colour = Colour::series(kVermillion);
+        differ.inLegend = false;
+        f.title = withRun("Advantage where " + data.policyName +
+                              " updated (gated fast path: no Oracle)",
+                          data);
+    }
     f.x = chunkAxis();
     f.y.label = "advantage = loss SKIP \u2212 loss UPDATE";
     f.y.unit = "nats";
@@ -166,16 +176,20 @@ Figure decisionStripFigure(const RunFigureData& data) {
     std::size_t agree = 0;
     for (std::size_t i = 0; i < n; ++i) {
         (at(data.decisions, i) ? ours : oursSkip).y[i] = 1.4;
-        (at(data.oracleDecisions, i) ? oracle : oracleSkip).y[i] = 0.4;
+        if (data.oracleComputed) (at(data.oracleDecisions, i) ? oracle : oracleSkip).y[i] = 0.4;
         agree += at(data.decisions, i) == at(data.oracleDecisions, i) ? 1 : 0;
     }
     const std::string agreement =
         n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
     f.title =
-        withRun("Decisions: " + data.policyName + " vs Oracle (agree on " + agreement + ")", data);
+        data.oracleComputed
+            ? withRun("Decisions: " + data.policyName + " vs Oracle (agree on " + agreement + ")",
+                      data)
+            : withRun("Decisions: " + data.policyName + " (gated fast path: no Oracle)", data);
     f.x = chunkAxis();
     f.y.range = Range{-0.55, 1.55};
-    f.y.categories = {{0.0, "Oracle"}, {1.0, data.policyName}};
+    f.y.categories = {{0.0, data.oracleComputed ? "Oracle" : "Oracle: n/a"},
+                      {1.0, data.policyName}};
     for (auto* s : {&ours, &oursSkip, &oracle, &oracleSkip})
         f.series.push_back(std::move(*s));
     return f;

@@ -25,6 +25,9 @@ struct RunFigureData {
     // Per unit, in data order (all the same length; threshold NaN where the policy has none).
     std::vector<double> signal, threshold, advantage;
     std::vector<std::uint8_t> decisions, oracleDecisions;  // 1 = UPDATE
+    // False for a gated fast-path run (`ponder eval --fast`): advantages exist only on the
+    // units its gate updated, so there is no Oracle (oracleDecisions empty) to compare with.
+    bool oracleComputed = true;
     std::size_t calibrationUnits = 0;  // leading units forced to UPDATE (shaded)
     // Signal vs advantage over the units the correlation used (computed by the caller).
     double pearson = kNaN, spearman = kNaN;

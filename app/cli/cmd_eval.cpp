@@ -59,6 +59,7 @@ int runEval(const Arguments& rawArgs) {
     specs.push_back({"--db", true});
     specs.push_back({"--label", true});
     specs.push_back({"--token-losses", false});
+    specs.push_back({"--fast", false});
     const ParsedArgs args(rawArgs, specs);
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
@@ -83,6 +84,12 @@ int runEval(const Arguments& rawArgs) {
     };
     hooks.onUnit = [&](const core::UnitRecord& unit) { recorder.add(unit); };
     hooks.keepUnits = false;  // the recorder keeps them
+    if (args.flag("--fast")) {
+        hooks.fastGate = settings.ours;
+        // A learned gate replayed beside Ours reads the SKIP path's gate features.
+        for (const auto& extra : settings.extraPolicies)
+            hooks.fastStatistics = hooks.fastStatistics || core::isGatePolicy(extra);
+    }
     auto result = runEvaluation(args, hooks);
     auto& run = result.run;
     run.rate = settings.ours.rate;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/eval/online_gate.h"
 #include "core/model/ttt_config.h"
 
 namespace ponder::app {
@@ -120,28 +121,36 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
     run.threads = prepared.threads;
     run.inputs = args.positionals();
     run.shuffle = prepared.options.shuffle;
+    // The fast path's gate is built (and refused) before the run is stored.
+    std::optional<core::Evaluator::Gate> fastGate;
+    if (hooks.fastGate) {
+        fastGate = core::onlineGate(*hooks.fastGate, plan, evaluator.tttSha256());
+        run.fastGate = hooks.fastGate->name;
+    }
     if (hooks.onStart) hooks.onStart(run, plan);
 
     InterruptGuard interruptGuard;
     core::EvalProgress last;
     double lastPrinted = -10.0;
-    const bool finished = evaluator.run(
-        plan,
-        [&](const core::UnitRecord& record) {
-            ++result.evaluated;
-            if (hooks.keepUnits) result.units.push_back(record);
-            if (hooks.onUnit) hooks.onUnit(record);
-        },
-        [&](const core::EvalProgress& progress) {
-            last = progress;
-            const bool done = progress.done == progress.total;
-            if (quiet || (!done && progress.elapsedSeconds - lastPrinted < 2.0)) return;
-            lastPrinted = progress.elapsedSeconds;
-            std::cerr << "  " << progress.done << "/" << progress.total << " units, "
-                      << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
-                      << formatted("%.0f", progress.etaSeconds) << " s\n";
-        },
-        InterruptGuard::flag());
+    const auto onUnit = [&](const core::UnitRecord& record) {
+        ++result.evaluated;
+        if (hooks.keepUnits) result.units.push_back(record);
+        if (hooks.onUnit) hooks.onUnit(record);
+    };
+    const auto onProgress = [&](const core::EvalProgress& progress) {
+        last = progress;
+        const bool done = progress.done == progress.total;
+        if (quiet || (!done && progress.elapsedSeconds - lastPrinted < 2.0)) return;
+        lastPrinted = progress.elapsedSeconds;
+        std::cerr << "  " << progress.done << "/" << progress.total << " units, "
+                  << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
+                  << formatted("%.0f", progress.etaSeconds) << " s\n";
+    };
+    const bool finished =
+        fastGate ? evaluator.runGated(plan, *fastGate,
+                                      hooks.fastStatistics || core::needsSkipStatistics(*hooks.fastGate),
+                                      onUnit, onProgress, InterruptGuard::flag())
+                 : evaluator.run(plan, onUnit, onProgress, InterruptGuard::flag());
     result.cancelled = !finished;
     run.cancelled = result.cancelled;
     run.seconds = last.elapsedSeconds;

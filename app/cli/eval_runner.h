@@ -6,10 +6,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "app/cli/cli_args.h"
 #include "core/eval/evaluator.h"
+#include "core/gating/policies.h"
 #include "core/report/eval_json.h"
 
 namespace ponder::app {
@@ -34,6 +36,12 @@ struct EvaluationHooks {
     // False when onUnit keeps the units itself (`ponder eval`'s run recorder), so a large run
     // is not held in memory twice; EvaluationResult::units is then empty.
     bool keepUnits = true;
+    // `ponder eval --fast`: evaluate on the gated fast path with this policy deciding (one
+    // knownBeforeUpdate signal or a learned gate; InputError before any unit otherwise).
+    std::optional<core::PolicySpec> fastGate;
+    // The fast path computes the SKIP distribution's statistics and gate features also when
+    // its gate does not need them (another policy of the run does).
+    bool fastStatistics = false;
 };
 
 // The evaluator and plan the shared options describe (threads applied; the plan summary

@@ -31,7 +31,7 @@ const std::vector<Command>& commands() {
          "            [--label TEXT] [--json OUT.json]\n"
          "            [--shuffle] [--causal-k 0|-1] [--max-units N] [--token-losses]\n"
          "            [--device auto|cpu|cuda]\n"
-         "            [--threads N] [--quiet] [--force-checkpoint]\n"
+         "            [--threads N] [--quiet] [--force-checkpoint] [--fast]\n"
          "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
          "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
@@ -40,7 +40,10 @@ const std::vector<Command>& commands() {
          "  --db stores the run (one transaction per batch of units; a run whose evaluation\n"
          "  fails is marked failed); --json writes the design.md section 9 contract.\n"
          "  --shuffle and --causal-k -1 are the paper's sanity ablations. Ctrl-C or SIGTERM\n"
-         "  cancels.",
+         "  cancels. --fast: the gated fast path, Ours deciding before each update (signal\n"
+         "  recon_init, entropy, confidence or loss_skip, or --policy gate:DIR); only its UPDATE\n"
+         "  units run the TTT layer, the others' UPDATE values are stored as not computed, and\n"
+         "  what needs them (Oracle, recovery, agreement, other gates) prints n/a.",
          runEval},
         {"runs", "list the runs stored in a database",
          "ponder runs --db FILE\n"

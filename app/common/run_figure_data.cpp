@@ -25,7 +25,8 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
     data.threshold = ours.run.threshold;
     data.advantage = table.advantage;
     data.decisions = ours.run.decisions;
-    data.oracleDecisions = oracle.run.decisions;
+    data.oracleComputed = !table.partial();
+    if (data.oracleComputed) data.oracleDecisions = oracle.run.decisions;
     if (core::forcesCalibrationUnits(ours.spec))
         data.calibrationUnits = std::min<std::size_t>(
             static_cast<std::size_t>(std::max(0, ours.spec.calibrationUnits)), table.size());

@@ -33,6 +33,10 @@ struct RunDescription {
     bool shuffle = false;                // the shuffle ablation (algorithm.md §4)
     std::int64_t causalK = 0;            // -1: the diagonal ablation
     std::vector<std::string> filePaths;  // the files actually evaluated, by file index
+    // `ponder eval --fast`: the policy that chose, on the gated fast path, which units ran the
+    // UPDATE path (the others' UPDATE values are not computed: NaN, NULL, JSON null). Empty
+    // for a run that computed both paths everywhere.
+    std::string fastGate;
 };
 
 // What the evaluator and the plan say about a run about to start: model facts (device, backbone

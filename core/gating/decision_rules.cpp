@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -36,8 +37,13 @@ std::vector<std::uint8_t> decideTopK(const std::vector<double>& values, std::siz
     std::vector<std::uint8_t> decisions(n, 0);
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
+    // NaN (not computed, e.g. a gated fast-path run's SKIP units) ranks last: a strict weak
+    // order for the sort, and never chosen before a known value.
+    const auto key = [&](std::size_t i) {
+        return std::isnan(values[i]) ? -std::numeric_limits<double>::infinity() : values[i];
+    };
     std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return values[a] > values[b]; });
+                     [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
     for (std::size_t i = 0; i < std::min(k, n); ++i)
         decisions[order[i]] = 1;
     return decisions;

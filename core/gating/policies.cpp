@@ -201,6 +201,10 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::strin
     return table;
 }
 
+bool UnitTable::partial() const {
+    return std::any_of(lossUpdate.begin(), lossUpdate.end(), [](double v) { return std::isnan(v); });
+}
+
 const std::vector<PolicyInfo>& policyTable() {
     // name, method, ema, usesSignal, profileCalibration, summary
     static const std::vector<PolicyInfo> table{

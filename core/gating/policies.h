@@ -53,6 +53,8 @@ struct UnitTable {
 
     std::size_t size() const { return lossSkip.size(); }
     const std::vector<double>& signal(Signal s) const;
+    // A gated fast-path run (`ponder eval --fast`): some units have no UPDATE-path values.
+    bool partial() const;
 };
 
 // `tttSha256`: the run's ttt.safetensors hash (RunDescription), for the learned gates;

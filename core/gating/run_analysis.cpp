@@ -5,6 +5,7 @@
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -49,6 +50,35 @@ const PolicyResult& RunAnalysis::find(const std::string& name) const {
     throw std::out_of_range("no policy '" + name + "' in this analysis");
 }
 
+namespace {
+
+// Whether a policy's decisions can be replayed on a gated fast-path run: the fixed and random
+// rules, learned gates (their features come from the SKIP path), and single-signal rules whose
+// signal is known for every unit. The Oracle needs every advantage; the others read the
+// UPDATE path.
+bool replayableOnPartial(const PolicySpec& spec, const UnitTable& table) {
+    if (spec.name == "skip" || spec.name == "update" || spec.name == "random" ||
+        isGatePolicy(spec.name))
+        return true;
+    for (const auto& info : policyTable())
+        if (spec.name == info.name && info.usesSignal) {
+            const auto& values = table.signal(spec.signal);
+            return std::none_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
+        }
+    return false;
+}
+
+// On a partial run (design: "not computed", never a made-up value) a policy keeps its loss
+// only when its decisions are replayable and every unit it updates has its UPDATE loss (the
+// mean is NaN otherwise); recovery and agreement need the Oracle, so none has them.
+void markPartial(PolicyResult& policy, const UnitTable& table) {
+    auto& s = policy.summary;
+    if (!replayableOnPartial(policy.spec, table)) s.loss = s.rate = s.cost = kNaN;
+    s.recovery = s.agreement = kNaN;
+}
+
+}  // namespace
+
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {
     RunAnalysis analysis;
     analysis.table = table;
@@ -72,6 +102,7 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
     for (auto& policy : analysis.policies) {
         policy.summary = summarise(policy.run, table, oracle);
         policy.summary.name = policy.method;
+        if (table.partial()) markPartial(policy, table);
     }
     return analysis;
 }
@@ -202,6 +233,7 @@ PolicySummary expectedRandomSummary(const RunAnalysis& analysis) {
         updated += d;
     const double oracleRate = updated / double(expected.units);
     expected.agreement = rho * oracleRate + (1.0 - rho) * (1.0 - oracleRate);
+    if (analysis.table.partial()) expected.agreement = kNaN;  // no Oracle on a fast-path run
     return expected;
 }
 

@@ -38,7 +38,8 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                    {"cancelled", run.cancelled},
                    {"shuffle", run.shuffle},
                    {"causal_k", run.causalK},
-                   {"ttt_sha256", run.tttSha256}};
+                   {"ttt_sha256", run.tttSha256},
+                   {"fast_gate", run.fastGate.empty() ? json(nullptr) : json(run.fastGate)}};
     json unitArray = json::array();
     for (const auto& unit : units) {
         unitArray.push_back({{"file", unit.file},

@@ -179,7 +179,9 @@ std::map<std::string, std::pair<double, double>> methodMeans(const AnalysedRun& 
             cost += weight * (update ? run.analysis.table.updateCost() : 1.0);
             rows += weight;
         }
-        means[policy.method] = {rows > 0 ? loss / rows : kNaN, rows > 0 ? cost / rows : kNaN};
+        // Not computed on a fast-path run (analyseUnits): no row mean either.
+        const bool computed = rows > 0 && std::isfinite(policy.summary.loss);
+        means[policy.method] = {computed ? loss / rows : kNaN, computed ? cost / rows : kNaN};
     }
     return means;
 }
@@ -272,6 +274,13 @@ std::string unitsCsv(const AnalysedRun& run) {
     return toCsv(table);
 }
 
+namespace {
+
+// A notional cost as "2.03x"; "n/a" alone when not computed.
+std::string costCell(double cost) {
+    return std::isfinite(cost) ? fixedCell(cost, 2) + "x" : fixedCell(cost, 2);
+}
+
 // The always-update column: its method name when the runs share it (UPDATE_1, UPDATE_2, ...),
 // else UPDATE_N.
 std::string updateColumn(const std::vector<AnalysedRun>& runs) {
@@ -279,6 +288,8 @@ std::string updateColumn(const std::vector<AnalysedRun>& runs) {
     for (const auto& run : runs) names.insert(run.analysis.find("update").method);
     return names.size() == 1 ? *names.begin() : "UPDATE_N";
 }
+
+}  // namespace
 
 TextTable table1(const std::vector<AnalysedRun>& runs) {
     TextTable table;
@@ -296,7 +307,7 @@ TextTable table1(const std::vector<AnalysedRun>& runs) {
                       ciCell(bootstrapMeanLoss(ours.run, a.table), 4, false),
                       percentCell(ours.summary.recovery),
                       ciCell(bootstrapRecovery(ours.run, oracle.run, a.table), 1, true),
-                      fixedCell(ours.summary.rate, 3), fixedCell(ours.summary.cost, 2) + "x"});
+                      fixedCell(ours.summary.rate, 3), costCell(ours.summary.cost)});
     }
     return table;
 }
@@ -383,7 +394,7 @@ TextTable table8(const std::vector<AnalysedRun>& runs) {
             }
             table.addRow({run.name, policy.method, fixedCell(policy.summary.loss, 4),
                           fixedCell(policy.summary.rate, 3),
-                          fixedCell(policy.summary.cost, 2) + "x",
+                          costCell(policy.summary.cost),
                           policy.method == "Random Skip" ? "" : percentCell(versusRandom, 2),
                           percentCell(policy.summary.agreement), counts, p});
         }
@@ -400,7 +411,7 @@ TextTable table9(const std::vector<AnalysedRun>& runs) {
         for (const char* method : {"SKIP", "update", "Random Skip", "Oracle", "Ours"}) {
             const auto& summary = run.analysis.find(method).summary;
             table.addRow({run.name, summary.name, fixedCell(summary.loss, 4),
-                          fixedCell(summary.cost, 2) + "x", percentCell(summary.recovery)});
+                          costCell(summary.cost), percentCell(summary.recovery)});
         }
     return table;
 }
@@ -442,7 +453,8 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
             // llround, not floor: floor can lose one update to rounding at the realized rate.
             const auto oracle = decideTopK(
                 a.table.advantage, std::size_t(std::llround(rate * double(a.table.size()))));
-            const double oracleLoss = meanChosenLoss(oracle, a.table);
+            // A fast-path run has no Oracle (its SKIP units lack advantages).
+            const double oracleLoss = a.table.partial() ? kNaN : meanChosenLoss(oracle, a.table);
             // No gap to capture at rate 0 or 1 (Random and the Oracle coincide up to rounding).
             const double gap = random - oracleLoss;
             const double capture =

@@ -35,7 +35,9 @@ void Studio::drawSourcePane() {
     const auto& lineStarts = file.lineStarts;
     const std::size_t lines = lineStarts.size();
     const auto& ours = m_state.ours().decisions;
-    const auto& oracle = m_state.oracle().decisions;
+    // A gated fast-path run has no Oracle to disagree with (its SKIP units lack advantages).
+    static const std::vector<std::uint8_t> noOracle;
+    const auto& oracle = m_state.table().partial() ? noOracle : m_state.oracle().decisions;
 
     if (m_sourceMapVersion != m_state.version() || m_sourceMapFile != m_sourceFile) {
         m_sourceMapVersion = m_state.version();

@@ -287,17 +287,20 @@ TEST_CASE("gate: on the gated fast path a gate decides as its replay over both-p
         GateModel model;
         model.weights = randomWeights(seed);
         std::vector<double> q;
-        for (const auto& r : full) q.push_back(model.updateProbability(gateInputFrom(r.gateFeatures.data()).data()));
+        for (const auto& r : full)
+            q.push_back(model.updateProbability(gateInputFrom(r.gateFeatures.data()).data()));
         std::nth_element(q.begin(), q.begin() + q.size() / 2, q.end());
         auto json = gateJson(evaluator.tttSha256());
         json["decision"] = "threshold";
         json["threshold"] = q[q.size() / 2];
         PolicySpec spec;
-        spec.name = "gate:" + writeGate(dir.path / std::to_string(seed), model.weights, json).string();
+        spec.name =
+            "gate:" + writeGate(dir.path / std::to_string(seed), model.weights, json).string();
         const auto replay = runPolicy(spec, table);
         std::vector<UnitRecord> gated;
         evaluator.runGated(plan, onlineGate(spec, plan, evaluator.tttSha256()),
-                           needsSkipStatistics(spec), [&](const UnitRecord& r) { gated.push_back(r); });
+                           needsSkipStatistics(spec),
+                           [&](const UnitRecord& r) { gated.push_back(r); });
         REQUIRE(gated.size() == full.size());
         std::size_t updates = 0;
         for (std::size_t u = 0; u < full.size(); ++u) {

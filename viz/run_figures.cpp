@@ -129,8 +129,9 @@ Figure advantageFigure(const RunFigureData& data) {
     const std::string agreement =
         n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
     if (data.oracleComputed) {
-        f.title = withRun(
-            "Oracle advantage by chunk (" + data.policyName + " agrees on " + agreement + ")", data);
+        f.title = withRun("Oracle advantage by chunk (" + data.policyName + " agrees on " +
+                              agreement + ")",
+                          data);
     } else {
         // Bars only where the gate updated: every computed unit "agrees" with itself.
         same.name = data.policyName + " UPDATE";

@@ -146,10 +146,11 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
                   << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
                   << formatted("%.0f", progress.etaSeconds) << " s\n";
     };
+    const bool statistics =
+        hooks.fastGate && (hooks.fastStatistics || core::needsSkipStatistics(*hooks.fastGate));
     const bool finished =
-        fastGate ? evaluator.runGated(plan, *fastGate,
-                                      hooks.fastStatistics || core::needsSkipStatistics(*hooks.fastGate),
-                                      onUnit, onProgress, InterruptGuard::flag())
+        fastGate ? evaluator.runGated(plan, *fastGate, statistics, onUnit, onProgress,
+                                      InterruptGuard::flag())
                  : evaluator.run(plan, onUnit, onProgress, InterruptGuard::flag());
     result.cancelled = !finished;
     run.cancelled = result.cancelled;

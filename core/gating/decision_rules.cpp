@@ -28,8 +28,8 @@ std::vector<std::uint8_t> decideRandom(std::size_t units, double rate, std::uint
 std::vector<std::uint8_t> decideOracle(const std::vector<double>& advantages, double rate) {
     const std::size_t n = advantages.size();
     if (n == 0) return {};
-    return decideTopK(advantages,
-                      std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(double(n) * rate))));
+    const auto k = static_cast<std::size_t>(std::floor(double(n) * rate));
+    return decideTopK(advantages, std::max<std::size_t>(1, k));
 }
 
 std::vector<std::uint8_t> decideTopK(const std::vector<double>& values, std::size_t k) {

@@ -21,7 +21,8 @@ void checkGates(const AnalysisSettings& settings, const std::string& tttSha256) 
     for (const auto& name : names) {
         if (!isGatePolicy(name)) continue;
         const auto gate = cachedGate(gateDirOf(name));
-        if (!tttSha256.empty()) checkGateFits(*gate, tttSha256, settings.ours.forceGate, "this model's");
+        if (!tttSha256.empty())
+            checkGateFits(*gate, tttSha256, settings.ours.forceGate, "this model's");
     }
 }
 
@@ -63,7 +64,8 @@ bool replayableOnPartial(const PolicySpec& spec, const UnitTable& table) {
     for (const auto& info : policyTable())
         if (spec.name == info.name && info.usesSignal) {
             const auto& values = table.signal(spec.signal);
-            return std::none_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
+            return std::none_of(values.begin(), values.end(),
+                                [](double v) { return std::isnan(v); });
         }
     return false;
 }

@@ -132,8 +132,9 @@ AnalysedRun analyseStoredRun(const StoredRun& run, const AnalysisSettings& setti
     out.stored = &run;
     out.name =
         run.summary.label.empty() ? "run " + std::to_string(run.summary.id) : run.summary.label;
-    out.analysis = analyseUnits(unitTableFrom(run.units, run.description.tttSha256,
-                                                updateStepsOf(run.description.tttConfigJson)), settings);
+    const auto table = unitTableFrom(run.units, run.description.tttSha256,
+                                     updateStepsOf(run.description.tttConfigJson));
+    out.analysis = analyseUnits(table, settings);
     return out;
 }
 

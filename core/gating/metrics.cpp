@@ -75,7 +75,7 @@ PolicySummary summarise(const PolicyRun& run, const UnitTable& table, const Poli
     summary.loss = meanChosenLoss(run.decisions, table);
     summary.rate = rateOf(run.decisions);
     // Notional cost (algorithm.md §5): SKIP 1, UPDATE_N 1 + 2N.
-    summary.cost = 1.0 + (table.updateCost() - 1.0) * summary.rate;
+    summary.cost = table.costAtRate(summary.rate);
     const double skipLoss =
         std::accumulate(table.lossSkip.begin(), table.lossSkip.end(), 0.0) / double(table.size());
     summary.recovery = recoveryOf(skipLoss, summary.loss, meanChosenLoss(oracle.decisions, table));

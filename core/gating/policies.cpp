@@ -201,9 +201,11 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::strin
     return table;
 }
 
-bool UnitTable::partial() const {
-    return std::any_of(lossUpdate.begin(), lossUpdate.end(), [](double v) { return std::isnan(v); });
+bool anyNotComputed(const std::vector<double>& values) {
+    return std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
 }
+
+bool UnitTable::partial() const { return anyNotComputed(lossUpdate); }
 
 const std::vector<PolicyInfo>& policyTable() {
     // name, method, ema, usesSignal, profileCalibration, summary

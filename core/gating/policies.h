@@ -50,12 +50,17 @@ struct UnitTable {
     // The TTT layer's UPDATE_N (ttt.json update_steps): an UPDATE costs 1 + 2N (algorithm.md §5).
     std::int64_t updateSteps = 1;
     double updateCost() const { return 1.0 + 2.0 * double(updateSteps); }
+    // The notional cost of updating a fraction `rate` of the units: 1 + 2N·rate.
+    double costAtRate(double rate) const { return 1.0 + (updateCost() - 1.0) * rate; }
 
     std::size_t size() const { return lossSkip.size(); }
     const std::vector<double>& signal(Signal s) const;
     // A gated fast-path run (`ponder eval --fast`): some units have no UPDATE-path values.
     bool partial() const;
 };
+
+// True when some value is NaN: not computed (a fast-path run's UPDATE side).
+bool anyNotComputed(const std::vector<double>& values);
 
 // `tttSha256`: the run's ttt.safetensors hash (RunDescription), for the learned gates;
 // `updateSteps`: its ttt.json's (updateStepsOf), for the cost columns.

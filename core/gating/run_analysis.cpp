@@ -5,7 +5,6 @@
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -62,11 +61,8 @@ bool replayableOnPartial(const PolicySpec& spec, const UnitTable& table) {
         isGatePolicy(spec.name))
         return true;
     for (const auto& info : policyTable())
-        if (spec.name == info.name && info.usesSignal) {
-            const auto& values = table.signal(spec.signal);
-            return std::none_of(values.begin(), values.end(),
-                                [](double v) { return std::isnan(v); });
-        }
+        if (spec.name == info.name && info.usesSignal)
+            return !anyNotComputed(table.signal(spec.signal));
     return false;
 }
 
@@ -101,10 +97,11 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
     for (const auto& extra : settings.extraPolicies)
         if (extra != settings.ours.name) add(methodName(extra), extra);
     const auto& oracle = analysis.policies[3].run;
+    const bool partial = table.partial();
     for (auto& policy : analysis.policies) {
         policy.summary = summarise(policy.run, table, oracle);
         policy.summary.name = policy.method;
-        if (table.partial()) markPartial(policy, table);
+        if (partial) markPartial(policy, table);
     }
     return analysis;
 }
@@ -227,7 +224,7 @@ PolicySummary expectedRandomSummary(const RunAnalysis& analysis) {
     if (expected.units == 0) return expected;
     expected.loss = expectedRandomLoss(analysis.table, rho);
     expected.rate = rho;
-    expected.cost = 1.0 + (analysis.table.updateCost() - 1.0) * rho;
+    expected.cost = analysis.table.costAtRate(rho);
     const double gap = skip.summary.loss - oracle.summary.loss;
     if (gap != 0) expected.recovery = (skip.summary.loss - expected.loss) / gap;
     double updated = 0;

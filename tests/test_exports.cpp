@@ -13,6 +13,7 @@
 
 #include "core/gating/calibration.h"
 #include "core/gating/gate.h"
+#include "core/gating/policies.h"
 #include "core/report/exports.h"
 #include "core/report/table_format.h"
 #include "core/util/errors.h"
@@ -133,6 +134,13 @@ TEST_CASE("report: calibration quantiles interpolate and give the (1 - rate) thr
     CHECK(calibration.thresholdForRate("recon_step0", 0.255) == Approx(0.745));
     CHECK(calibration.thresholdForRate("recon_init", 0.0) == Approx(1.5));
     CHECK_THROWS_AS(calibration.thresholdForRate("bogus", 0.5), InputError);
+    // profileThreshold: recon-ema starts at the (1 - rate) quantile; the inverted gate, whose
+    // rule runs on -s, at minus the rate quantile (update iff s < 0.3 at rate 0.3).
+    PolicySpec ours;
+    ours.rate = 0.3;
+    CHECK(profileThreshold(calibration, ours) == Approx(0.7));
+    ours.name = "recon-ema-inverted";
+    CHECK(profileThreshold(calibration, ours) == Approx(-0.3));
 
     const auto dir = freshDir("calibration");
     auto saved = calibration;

@@ -461,3 +461,80 @@ TEST_CASE("gate: train-gate learns on real code, resumes exactly, and its gate r
             CHECK(records[u].gateFeatures == stored.units[u].gateFeatures);
     }
 }
+
+TEST_CASE("gate: --train-ttt starts where the frozen training does, trains the layer, resumes",
+          "[gate][train]") {
+    auto modelOptions = ponder::testing::tinyModelOptions(true);
+    modelOptions.vocab = 300;
+    for (const auto& entry : fs::directory_iterator(kCorpus))
+        if (entry.path().extension() == ".py") modelOptions.corpus.push_back(entry.path());
+    ponder::testing::TinyModel tiny(modelOptions, "ponder_gate_joint");
+    TempDir out("ponder_gate_joint_out");
+    const auto firstStep = [](GateTrainOptions options) {
+        std::vector<TrainProgress> steps;
+        TrainCallbacks callbacks;
+        callbacks.onStep = [&](const TrainProgress& p) { steps.push_back(p); };
+        REQUIRE(trainGate(options, callbacks).finished);
+        return steps.front();
+    };
+    const auto joint = [&](const std::string& name, std::int64_t steps) {
+        auto options = tinyGateOptions(tiny.model, out.path / name, steps);
+        options.trainTtt = true;
+        return options;
+    };
+
+    for (const std::string kind : {"gumbel", "listnet"}) {
+        DYNAMIC_SECTION(kind << ": step 1 recomputed live equals step 1 from the cached units") {
+            // Same gate, same draws, the layer not yet changed: the in-graph blend (or the live
+            // advantage) must give the loss the cached CEs and slopes give.
+            auto frozen = tinyGateOptions(tiny.model, out.path / ("frozen-" + kind), 1);
+            frozen.kind = kind;
+            auto live = joint("joint-" + kind, 1);
+            live.kind = kind;
+            const auto a = firstStep(frozen), b = firstStep(live);
+            CHECK(b.loss == Approx(a.loss).epsilon(1e-4));
+            CHECK(b.ce == Approx(a.ce).epsilon(1e-4));
+            CHECK(b.updateRate == a.updateRate);
+            CHECK(b.gradNorm > a.gradNorm);  // the layer's gradients join the gate's
+        }
+    }
+    SECTION("the output is a model directory whose trained layer its gate is bound to") {
+        const auto options = joint("model", 6);
+        REQUIRE(trainGate(options).finished);
+        CHECK(ponder::testing::readText(tiny.model / "ttt.safetensors") !=
+              ponder::testing::readText(options.outDir / "ttt.safetensors"));
+        const Evaluator evaluator(options.outDir, EvalOptions{});
+        const auto gate = loadGate(options.outDir / "gate");
+        CHECK(gate.tttSha256 == evaluator.tttSha256());
+        const Evaluator original(tiny.model, EvalOptions{});
+        CHECK(gate.tttSha256 != original.tttSha256());
+    }
+    SECTION("a resumed joint training equals an uninterrupted one, layer and gate") {
+        REQUIRE(trainGate(joint("whole", 20)).finished);
+        REQUIRE(trainGate(joint("parts", 10)).finished);
+        const auto resumed = trainGate(joint("parts", 20));
+        CHECK(resumed.startStep == 10);
+        for (const auto* file : {"ttt.safetensors", "gate/gate.safetensors", "gate/gate.json"})
+            CHECK(ponder::testing::readText(out.path / "whole" / file) ==
+                  ponder::testing::readText(out.path / "parts" / file));
+    }
+    SECTION("the published undetached advantage moves the layer; the default does not let it") {
+        auto detached = joint("detached", 4), undetached = joint("undetached", 4);
+        detached.kind = undetached.kind = "listnet";
+        undetached.advantageGradient = true;
+        REQUIRE(trainGate(detached).finished);
+        REQUIRE(trainGate(undetached).finished);
+        CHECK(ponder::testing::readText(detached.outDir / "ttt.safetensors") !=
+              ponder::testing::readText(undetached.outDir / "ttt.safetensors"));
+        CHECK(ponder::testing::readText(detached.outDir / "gate/gate.json")
+                  .find("the advantage is detached") != std::string::npos);
+    }
+    SECTION("refused: the model's own folder as output, the joint-only options alone") {
+        auto own = joint("unused", 2);
+        own.outDir = tiny.model;
+        CHECK_THROWS_WITH(trainGate(own), Catch::Contains("overwrite the model's own TTT"));
+        auto alone = tinyGateOptions(tiny.model, out.path / "alone", 2);
+        alone.freshTtt = true;
+        CHECK_THROWS_AS(trainGate(alone), InputError);
+    }
+}

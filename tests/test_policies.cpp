@@ -113,7 +113,7 @@ TEST_CASE("gating: the policy table names every policy once with its method labe
     const auto names = policyNames();
     CHECK(names == std::vector<std::string>{
                        "skip", "update", "random", "oracle", "recon-ema", "recon-ema-paper",
-                       "threshold", "improvement-topk", "improvement-threshold", "multi-signal",
+                       "recon-ema-inverted", "threshold", "improvement-topk", "improvement-threshold", "multi-signal",
                        "advanced-threshold", "advanced-budget", "advanced-budget-ema", "gate:DIR"});
     CHECK(std::string(policyInfo("random").method) == "Random Skip");
     CHECK(std::string(policyInfo("update").method) == "UPDATE_1");
@@ -235,6 +235,33 @@ TEST_CASE("gating: profile calibration gates from unit 0 with the supplied tau0"
     CHECK(run.rateEma[1] == Approx(0.55).epsilon(1e-12));
     CHECK(run.threshold[2] == Approx(0.10044975).epsilon(1e-12));
     CHECK(run.rateEma[2] == Approx(0.495).epsilon(1e-12));
+}
+
+TEST_CASE("gating: recon-ema-inverted updates the lowest signals with recon-ema's step on -s",
+          "[gating]") {
+    // Profile τ0 = -0.1 on -s (update iff s < 0.1), r0 = .5, α = .1, scale max(0.1, |τ|):
+    // 0: s=.05 → 1; r = .55, τ = -.1 + .1·.05·.1 = -.0995
+    // 1: s=.2 → 0; r = .495, τ = -.0995 + .1·(-.005)·.1 = -.09955
+    // 2: s=.0995 → 1 (-.0995 > -.09955). Thresholds are recorded on the signal's scale.
+    auto s = spec("recon-ema-inverted");
+    s.calibration = "profile";
+    s.profileTau0 = -0.1;
+    const auto run = runPolicy(s, tableWithSignal({0.05, 0.2, 0.0995}));
+    CHECK(run.decisions == Decisions{1, 0, 1});
+    CHECK(run.threshold[0] == Approx(0.1).epsilon(1e-12));
+    CHECK(run.threshold[1] == Approx(0.0995).epsilon(1e-12));
+    CHECK(run.threshold[2] == Approx(0.09955).epsilon(1e-12));
+    CHECK(run.rateEma[2] == Approx(0.495).epsilon(1e-12));
+    // Paper calibration on -s: τ = sorted(-s)[8] = -0.08, so s = 0.20 skips, 0.05 updates; no
+    // 0.01 floor, which on -s (negative) would stop every update.
+    const auto paper = runPolicy(spec("recon-ema-inverted"), tableWithSignal(kSignalsA));
+    CHECK(paper.threshold[15] == Approx(0.08).epsilon(1e-12));
+    CHECK(paper.decisions[16] == 0);
+    CHECK(paper.decisions[17] == 1);
+    // Decided one unit at a time (the gated fast path) as in the replay.
+    EmaGate online(spec("recon-ema-inverted"));
+    for (std::size_t u = 0; u < kSignalsA.size(); ++u)
+        CHECK(online.decide(kSignalsA[u]).decision == paper.decisions[u]);
 }
 
 TEST_CASE("gating: recon-ema at rho 0 and 1", "[gating]") {

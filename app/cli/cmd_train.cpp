@@ -247,14 +247,12 @@ int runTrainGate(const Arguments& rawArgs) {
                              "--listnet-temperature", "--max-units"})
         specs.push_back({name, true});
     specs.push_back({"--force-checkpoint", false});
-    specs.push_back({"--train-ttt", false});
+    for (const char* name : {"--train-ttt", "--fresh-ttt", "--advantage-gradient"})
+        specs.push_back({name, false});
     const ParsedArgs args(rawArgs, specs);
     const auto model = args.value("--model");
     const auto out = args.value("--out");
     if (!model || !out) throw UsageError("--model DIR and --out GATE_DIR are required");
-    if (args.flag("--train-ttt"))
-        throw UsageError("--train-ttt (training the TTT layer jointly with the gate) is not "
-                         "implemented; train the TTT layer with `ponder train-ttt` first");
     core::GateTrainOptions options;
     options.modelDir = *model;
     options.outDir = *out;
@@ -277,6 +275,11 @@ int runTrainGate(const Arguments& rawArgs) {
     options.checkpointEvery = args.integerOr("--checkpoint-every", 200);
     options.device = args.valueOr("--device", "cpu");
     options.forceCheckpoint = args.flag("--force-checkpoint");
+    options.trainTtt = args.flag("--train-ttt");
+    options.freshTtt = args.flag("--fresh-ttt");
+    options.advantageGradient = args.flag("--advantage-gradient");
+    if ((options.freshTtt || options.advantageGradient) && !options.trainTtt)
+        throw UsageError("--fresh-ttt and --advantage-gradient go with --train-ttt");
     if (args.flag("--bf16")) throw UsageError("--bf16 is not an option of train-gate");
     const int threads = applyThreads(args);
     const nlohmann::json settings = {{"model", options.modelDir.string()},
@@ -292,6 +295,9 @@ int runTrainGate(const Arguments& rawArgs) {
                                      {"gamma", options.gamma},
                                      {"seed", options.seed},
                                      {"max_units", options.maxUnits},
+                                     {"train_ttt", options.trainTtt},
+                                     {"fresh_ttt", options.freshTtt},
+                                     {"advantage_gradient", options.advantageGradient},
                                      {"corpus", args.positionals()}};
     TrainReporter reporter(args, "gate", options.outDir.string(), settings, options.device,
                            threads);

@@ -130,15 +130,23 @@ const std::vector<Command>& commands() {
          "                  [--beta 0.1] [--gamma 0.1] [--listnet-temperature 3] [--ext py]...\n"
          "                  [--max-units N] [--seed 42] [--checkpoint-every 200]\n"
          "                  [--db runs.sqlite] [--device] [--threads N] [--force-checkpoint]\n"
+         "                  [--train-ttt [--fresh-ttt] [--advantage-gradient]]\n"
          "  The earlier releases' learned gates (docs/gates.md): the model's backbone and TTT\n"
-         "  layer stay frozen. First the corpus is evaluated once in file mode (cached in\n"
+         "  layer stay frozen (the TTT layer learns too with --train-ttt, below). First the corpus is evaluated once in file mode (cached in\n"
          "  GATE_DIR/gate-units.json); then the gate trains on sequences of --sequence-chunks\n"
          "  consecutive chunks, --batch sequences per step and one Adam step per chunk.\n"
          "  gumbel: straight-through Gumbel-Softmax, CE of the blended logits + beta L_TTT p +\n"
          "  gamma cost(p, rate) after --warmup; ranknet / listnet: a ranking loss on the\n"
          "  advantage. Writes gate.safetensors + gate.json (use with --policy gate:GATE_DIR)\n"
          "  and a resumable GATE_DIR/checkpoint-gate; running it again resumes. Ctrl-C or\n"
-         "  SIGTERM stops at a checkpoint. --train-ttt (joint training) is not implemented.",
+         "  SIGTERM stops at a checkpoint.\n"
+         "  --train-ttt: the published joint training, the TTT layer learning with the gate\n"
+         "  (one Adam, same --lr and --clip) from the model's layer, or from a fresh one with\n"
+         "  --fresh-ttt (the published Gumbel run). GATE_DIR then becomes a model directory:\n"
+         "  the backbone's files, the trained ttt.safetensors + ttt.json and the gate in\n"
+         "  GATE_DIR/gate (ponder eval --model GATE_DIR --policy gate:GATE_DIR/gate).\n"
+         "  --advantage-gradient (ranknet/listnet): the ranking loss's gradient reaches the\n"
+         "  layer through the advantage, as published (default: detached).",
          runTrainGate},
         {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
          "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"

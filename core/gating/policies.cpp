@@ -2,6 +2,8 @@
 // equation, fixed thresholds, top-k rankings and the multi-signal score.
 #include "core/gating/policies.h"
 
+#include "core/gating/calibration.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -219,6 +221,8 @@ const std::vector<PolicyInfo>& policyTable() {
          "the published reconstruction gate: threshold on the signal, adapted by an EMA"},
         {"recon-ema-paper", "recon-ema-paper", true, true, true,
          "the paper's printed EMA equation on the signal"},
+        {"recon-ema-inverted", "recon-ema-inverted", true, true, true,
+         "the authors' inverted gating: recon-ema updating the LOWEST signals"},
         {"threshold", "threshold", false, true, false, "a fixed threshold on the signal"},
         {"improvement-topk", "TTT Improvement", false, false, false,
          "update the top floor(N*rho) units by recon_step0 - recon_step1"},
@@ -293,6 +297,13 @@ void validatePolicy(const PolicySpec& spec) {
                              ", or use 'recon-ema' to adapt one to the target rate");
 }
 
+double profileThreshold(const Calibration& calibration, const PolicySpec& spec) {
+    const auto signal = signalName(spec.signal);
+    if (spec.name == "recon-ema-inverted")
+        return -calibration.thresholdForRate(signal, 1.0 - spec.rate);
+    return calibration.thresholdForRate(signal, spec.rate);
+}
+
 double empiricalThreshold(std::vector<double> values, double rate) {
     if (values.empty()) return kNaN;
     // NaN last keeps the sort a strict weak ordering.
@@ -335,6 +346,8 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
         runEma(table.signal(spec.signal), spec, EmaRule::published(), run);
     } else if (name == "recon-ema-paper") {
         runEma(table.signal(spec.signal), spec, EmaRule::printedEquation(), run);
+    } else if (name == "recon-ema-inverted") {
+        runEma(table.signal(spec.signal), spec, EmaRule::inverted(), run);
     } else if (name == "multi-signal") {
         runEma(multiSignalScore(table), spec, EmaRule::zScores(), run);
     } else if (name.rfind("advanced-", 0) == 0) {
@@ -366,11 +379,12 @@ double AdvancedScore::next(double improvement, double entropyUpdate, double conf
 
 EmaGate::EmaGate(const PolicySpec& spec) : EmaGate(spec, EmaRule::published()) {
     if (spec.name == "recon-ema-paper")
-
         m_rule = EmaRule::printedEquation();
+    else if (spec.name == "recon-ema-inverted")
+        m_rule = EmaRule::inverted();
     else if (spec.name != "recon-ema")
         throw InputError("policy '" + spec.name + "' cannot decide one unit at a time",
-                         "use recon-ema or recon-ema-paper");
+                         "use recon-ema, recon-ema-paper or recon-ema-inverted");
 }
 
 EmaGate::EmaGate(const PolicySpec& spec, const EmaRule& rule) : m_spec(spec), m_rule(rule) {
@@ -382,8 +396,9 @@ EmaGate::EmaGate(const PolicySpec& spec, const EmaRule& rule) : m_spec(spec), m_
     }
 }
 
-EmaGate::Step EmaGate::decide(double score) {
+EmaGate::Step EmaGate::decide(double rawScore) {
     const double rho = m_spec.rate, alpha = m_spec.alpha;
+    const double score = m_rule.direction * rawScore;
     Step step;
     if (!m_calibrated) {
         m_calibration.push_back(score);
@@ -395,7 +410,7 @@ EmaGate::Step EmaGate::decide(double score) {
     } else {
         step.decision = score > m_tau ? 1 : 0;
     }
-    step.threshold = m_tau;
+    step.threshold = m_rule.direction * m_tau;  // on the score's own scale
     step.rateEma = m_rate;
     if (!m_calibrated) return step;
     const double d = step.decision;

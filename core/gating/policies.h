@@ -117,6 +117,11 @@ struct PolicyRun {
 //   d = [s > τ]. update_state: r ← (1-α)r + α·d, then τ ← max(0.01, τ + α(r-ρ)·max(0.1,|τ|))
 //   using the NEW r. With fewer units than calibrationUnits calibration never completes and
 //   every unit is UPDATE (the published behaviour).
+// - recon-ema-inverted: the authors' "Inverted Gating", which their README used for GPT-2
+//   350M-1.5B, where r(signal, advantage) came out negative: recon-ema's rule on the negated
+//   signal (EmaRule::inverted), so the units with the LOWEST signal update at rate ρ. Paper
+//   calibration takes τ from the forced units as recon-ema does; profile calibration needs
+//   τ0 = -(ρ quantile of the signal) (profileThreshold).
 // - recon-ema-paper: the printed equation τ ← τ + α(r̂-ρ)|τ| with the PRE-update r̂, no
 //   floors; then r̂ ← (1-α)r̂ + α·d. Same calibration.
 // - threshold: d = [signal > τ], τ required.  improvement-threshold: d = [improvement > τ].
@@ -178,9 +183,14 @@ struct EmaRule {
     bool preUpdateRate;  // paper: τ moves with r̂_t before r̂ absorbs d_t
     double scaleFloor;   // step scale max(scaleFloor, |τ|); 0 gives the paper's |τ|
     double tauFloor;     // τ = max(tauFloor, τ)
+    // -1: the rule runs on the negated score, so a LOW score updates (inverted gating); the
+    // recorded threshold is given back on the score's own scale (update iff score < it).
+    double direction = 1.0;
     static EmaRule published() { return {false, 0.1, 0.01}; }            // recon-ema
     static EmaRule printedEquation() { return {true, 0.0, -HUGE_VAL}; }  // recon-ema-paper
     static EmaRule zScores() { return {false, 0.1, -HUGE_VAL}; }         // multi-signal
+    // recon-ema-inverted: recon-ema's step on -s, without the 0.01 floor (-s is negative).
+    static EmaRule inverted() { return {false, 0.1, -HUGE_VAL, -1.0}; }
 };
 
 // The EMA policies one unit at a time, for a caller that must decide before it computes the
@@ -188,7 +198,8 @@ struct EmaRule {
 // multi-signal through this same class, so an online run and a replay decide identically.
 class EmaGate {
 public:
-    // recon-ema or recon-ema-paper (InputError otherwise, or for an invalid spec).
+    // recon-ema, recon-ema-paper or recon-ema-inverted (InputError otherwise, or for an
+    // invalid spec).
     explicit EmaGate(const PolicySpec& spec);
     EmaGate(const PolicySpec& spec, const EmaRule& rule);
     struct Step {
@@ -240,6 +251,12 @@ void validatePolicy(const PolicySpec& spec);
 // True for the EMA policies whose paper calibration forces the first calibrationUnits units
 // to UPDATE (algorithm.md §5): recon-ema, recon-ema-paper and multi-signal.
 bool forcesCalibrationUnits(const PolicySpec& spec);
+
+class Calibration;  // core/gating/calibration.h
+// τ0 of `spec`'s profile calibration from calibration.json: the (1-ρ) quantile of its signal,
+// or for recon-ema-inverted the negated ρ quantile (its rule runs on -s). InputError when the
+// file lacks the signal.
+double profileThreshold(const Calibration& calibration, const PolicySpec& spec);
 
 // recon-ema's calibration rule on any sample: sorted[min(int((1-ρ)·n), n-1)] (NaN last; NaN for
 // an empty sample). With ρ = 0.5 and 16 values it is the 9th smallest.

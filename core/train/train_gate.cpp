@@ -6,6 +6,8 @@
 // CE(z) and its gradient are those of one path: the published loss exactly, not a surrogate).
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -19,6 +21,7 @@
 #include "core/train/training.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
+#include "core/util/sha256.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -118,18 +121,30 @@ void checkOptions(const GateTrainOptions& o) {
         !(o.listnetTemperature > 0))
         bad("lr, clip and the ListNet temperature must be positive, beta and gamma >= 0");
     if (o.checkpointEvery < 1) bad("checkpoint-every must be positive");
+    if ((o.freshTtt || o.advantageGradient) && !o.trainTtt)
+        bad("--fresh-ttt and --advantage-gradient go with --train-ttt");
+    if (o.advantageGradient && o.kind == "gumbel")
+        bad("--advantage-gradient is for the ranking kinds (gumbel has no advantage term)");
+    std::error_code error;
+    if (o.trainTtt && fs::equivalent(o.outDir, o.modelDir, error))
+        throw InputError("train-gate --train-ttt would overwrite the model's own TTT layer",
+                         "pass another --out folder: it becomes a model directory");
 }
 
 // Phase 1: every unit of the corpus once (file mode), cached in OUT/gate-units.json under an
 // identity; a cancelled or killed run resumes after the last cached unit.
-std::vector<GateUnit> prepareUnits(const GateTrainOptions& options, Evaluator& evaluator,
-                                   const json& identity, const TrainCallbacks& callbacks,
-                                   bool& cancelled) {
+EvalPlan trainingUnits(const GateTrainOptions& options, const Evaluator& evaluator) {
     auto plan = buildEvalPlan(evaluator.tokenizer(), options.corpus.inputs,
                               evaluator.planOptions(EvalMode::File, options.chunk),
                               options.corpus.extensions);
     if (options.maxUnits > 0 && plan.units.size() > std::size_t(options.maxUnits))
         plan.units.resize(std::size_t(options.maxUnits));
+    return plan;
+}
+
+std::vector<GateUnit> prepareUnits(const GateTrainOptions& options, Evaluator& evaluator,
+                                   const EvalPlan& plan, const json& identity,
+                                   const TrainCallbacks& callbacks, bool& cancelled) {
     const auto cachePath = options.outDir / "gate-units.json";
     std::vector<GateUnit> units;
     if (fs::exists(cachePath)) {
@@ -242,22 +257,40 @@ GateWeights weightsOf(GateNetImpl& net) {
             values(net.out->weight),  values(net.out->bias)};
 }
 
-std::vector<std::string> declaredFixes(const std::string& kind) {
+std::vector<std::string> declaredFixes(const GateTrainOptions& options) {
+    const std::string padding = "ponder never pads, so CE is over real next tokens only (the "
+                                "published training left the pad logit unmasked)";
     std::vector<std::string> fixes{
         "history and budget features computed live from the gate's own decisions in training "
         "(the published jit baked their first values in)",
         "attention features kept as four zero slots (the published code always fed 0)",
-        "TTT layer frozen from an existing checkpoint (published: trained jointly from a fresh "
-        "layer); ponder never pads, so CE is over real next tokens only (the published training "
-        "left the pad logit unmasked)"};
-    if (kind != "gumbel") {
+        options.trainTtt
+            ? "TTT layer trained jointly with the gate (published), the backbone frozen without "
+              "dropout, so the features and SKIP CE are those of inference; " + padding
+            : "TTT layer frozen from an existing checkpoint (published: trained jointly from a "
+              "fresh layer); " + padding};
+    if (options.kind != "gumbel") {
         fixes.push_back("inference threshold: causal EMA (0.99) of each step's percentile of q "
                         "(the published per-sequence percentile looks ahead)");
-        fixes.push_back("ranking gradient cannot reach the TTT layer (frozen, so the published "
-                        "undetached advantage makes no difference)");
+        if (!options.trainTtt)
+            fixes.push_back("ranking gradient cannot reach the TTT layer (frozen, so the "
+                            "published undetached advantage makes no difference)");
+        else if (!options.advantageGradient)
+            fixes.push_back("ranking gradient cannot reach the TTT layer: the advantage is "
+                            "detached (published: not detached; --advantage-gradient)");
     }
     return fixes;
 }
+
+// What a joint training's checkpoint holds: the gate and the TTT layer under one module, so one
+// optimizer state and one atomic checkpoint cover both.
+struct JointModulesImpl : torch::nn::Module {
+    JointModulesImpl(GateNet gate, TttModel ttt) {
+        register_module("gate", gate);
+        register_module("ttt", ttt);
+    }
+};
+TORCH_MODULE(JointModules);
 
 }  // namespace
 
@@ -284,7 +317,8 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                                {"max_units", options.maxUnits}};
     TrainResult result;
     bool cancelled = false;
-    const auto units = prepareUnits(options, evaluator, dataIdentity, callbacks, cancelled);
+    const auto plan = trainingUnits(options, evaluator);
+    const auto units = prepareUnits(options, evaluator, plan, dataIdentity, callbacks, cancelled);
     if (cancelled) return result;
     const auto sequences = sequencesOf(units, options.sequenceChunks);
     if (sequences.size() < 2)
@@ -295,7 +329,16 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     for (const auto& u : units) result.trainTokens += u.tokens;
 
     GateNet net(options.seed);
-    torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(options.lr));
+    // --train-ttt: one Adam over the gate and the TTT layer (gates.md §2, published).
+    std::optional<JointTtt> joint;
+    torch::nn::Module* trained = net.get();
+    JointModules jointModules{nullptr};
+    if (options.trainTtt) {
+        joint.emplace(options, plan);
+        jointModules = JointModules(net, joint->ttt());
+        trained = jointModules.get();
+    }
+    torch::optim::Adam optimizer(trained->parameters(), torch::optim::AdamOptions(options.lr));
     // What a resumed run must share with the checkpoint: the data, the loss and its draws.
     // Not `steps`: a finished training can be continued to more.
     json identity = dataIdentity;
@@ -312,10 +355,22 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                      {"listnet_temperature", options.listnetTemperature},
                      {"seed", options.seed},
                      {"units", units.size()}});
-    if (const auto state = loadTrainCheckpoint(options.outDir, "gate", identity, *net, optimizer))
+    // Only when set, so checkpoints of frozen-layer trainings written before them still resume.
+    if (options.trainTtt)
+        identity.update({{"train_ttt", true},
+                         {"fresh_ttt", options.freshTtt},
+                         {"advantage_gradient", options.advantageGradient}});
+    if (const auto state =
+            loadTrainCheckpoint(options.outDir, "gate", identity, *trained, optimizer))
         result.startStep = state->step;
+    const fs::path gateDir = options.trainTtt ? options.outDir / "gate" : options.outDir;
 
     const auto writeGate = [&](std::int64_t steps) {
+        std::string tttSha = evaluator.tttSha256();
+        if (joint) {  // the gate belongs to the layer it was trained with
+            joint->writeModelDir(options.outDir);
+            tttSha = sha256FileHex(options.outDir / "ttt.safetensors");
+        }
         const bool thresholded = options.kind != "gumbel";
         const json gate = {
             {"format", "ponderttt-gate/1"},
@@ -327,13 +382,15 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
             {"threshold", thresholded ? net->threshold[0].item<double>() : 0.5},
             {"rate", options.rate},
             {"sequence_chunks", options.sequenceChunks},
-            {"ttt_sha256", evaluator.tttSha256()},
+            {"ttt_sha256", tttSha},
             {"backbone_sha256", evaluator.backboneSha256()},
             {"trained_steps", steps},
             {"training_units", units.size()},
             {"options", identity},
-            {"declared_fixes", declaredFixes(options.kind)}};
-        writeGateFiles(options.outDir, weightsOf(*net), gate.dump(2) + "\n");
+            {"declared_fixes", declaredFixes(options)}};
+        std::error_code error;
+        fs::create_directories(gateDir, error);  // writeGateFiles reports an unwritable one
+        writeGateFiles(gateDir, weightsOf(*net), gate.dump(2) + "\n");
     };
 
     const std::int64_t chunks = options.sequenceChunks;
@@ -365,6 +422,7 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
         progress.step = step + 1;
         progress.lr = options.lr;
         std::vector<std::uint8_t> decisions(rows.size(), 0);
+        std::vector<double> takenCe(rows.size(), std::numeric_limits<double>::quiet_NaN());
         if (rows.size() >= 2) {
             const auto n = std::int64_t(rows.size());
             auto input = torch::zeros({n, std::int64_t(kGateInputs)});
@@ -386,6 +444,14 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
             weight = weight / weight.sum();
             torch::manual_seed(stepSeed(options.seed ^ 0x6761746575ull, step));  // Gumbel noise
             const auto logits = net->forward(input).to(torch::kFloat64);
+            // --train-ttt: the UPDATE side from the learning layer, in its graph.
+            const auto live = [&](const torch::Tensor& p) {
+                auto rowsOut = joint->forward(unitOf, p);
+                ceSkip = rowsOut.ceSkip;
+                ceUpdate = rowsOut.ceUpdate;
+                recon = rowsOut.reconStep1;
+                return rowsOut.ceBlend;
+            };
             const bool warm = step >= options.warmup;
             torch::Tensor loss, ce, hard;
             double gateLoss = 0;
@@ -398,9 +464,12 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                 const auto decision = straightThrough(logits, gumbel, temperature);
                 hard = decision.hard;
                 const auto& p = decision.p;
-                ce = (weight * (hard * ceUpdate + (1 - hard) * ceSkip)).sum();
-                loss = blendedCe(decision, ceSkip, ceUpdate, slopeSkip, slopeUpdate, weight) +
-                       options.beta * recon.mean() * p.mean();
+                // Frozen layer: the blended CE from the cached slopes; joint: through the logits.
+                const auto blended =
+                    joint ? (weight * live(p)).sum()
+                          : blendedCe(decision, ceSkip, ceUpdate, slopeSkip, slopeUpdate, weight);
+                ce = (weight * (hard * ceUpdate + (1 - hard) * ceSkip)).sum().detach();
+                loss = blended + options.beta * recon.mean() * p.mean();
                 if (warm) {
                     const auto gap = p.mean() - options.rate;
                     loss = loss + options.gamma * (options.cost == "abs" ? gap.abs()
@@ -411,7 +480,9 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                 // loss over this chunk position's units.
                 const auto s = logits.select(1, 1) - logits.select(1, 0);
                 const auto q = torch::sigmoid(s);
-                const auto advantage = (ceSkip - ceUpdate).clamp(-10, 10);
+                if (joint) live({});
+                auto advantage = (ceSkip - ceUpdate).clamp(-10, 10);
+                if (!options.advantageGradient) advantage = advantage.detach();
                 ce = (weight * ceUpdate).sum();
                 loss = ce + 0.1 * recon.mean();
                 const auto ranking =
@@ -444,19 +515,27 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                 for (auto& parameter : net->parameters())
                     parameter.mutable_grad() = torch::zeros_like(parameter);
             }
-            progress.gradNorm = torch::nn::utils::clip_grad_norm_(net->parameters(), options.gradClip);
+            progress.gradNorm =
+                torch::nn::utils::clip_grad_norm_(trained->parameters(), options.gradClip);
             optimizer.step();
             // Ranking gates: the other terms are constants of the frozen model (noise in a
             // curve), so `loss` is the ranking loss itself; `ce` is the CE either way.
             progress.loss = options.kind == "gumbel" ? loss.item<double>() : gateLoss;
             progress.ce = ce.item<double>();
             progress.updateRate = hard.mean().item<double>();
-            for (std::int64_t r = 0; r < n; ++r) decisions[std::size_t(r)] = hard[r].item<double>() > 0.5;
+            for (std::int64_t r = 0; r < n; ++r) {
+                decisions[std::size_t(r)] = hard[r].item<double>() > 0.5;
+                takenCe[std::size_t(r)] =
+                    (decisions[std::size_t(r)] ? ceUpdate : ceSkip)[r].item<double>();
+            }
         }
-        // History: the CE of the path taken, the cost of the decision.
+        // History: the CE of the path taken (the live one when the layer learns), the cost of
+        // the decision.
         for (std::size_t r = 0; r < rows.size(); ++r) {
             const auto& u = units[unitOf[r]];
-            histories[rows[r]].observe(decisions[r] ? u.lossUpdate : u.lossSkip, decisions[r]);
+            const double taken = std::isnan(takenCe[r]) ? (decisions[r] ? u.lossUpdate : u.lossSkip)
+                                                        : takenCe[r];
+            histories[rows[r]].observe(taken, decisions[r]);
         }
         std::int64_t tokens = 0;
         for (auto u : unitOf) tokens += units[u].tokens;
@@ -468,7 +547,7 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
         const bool batchEnds = position == chunks - 1 || step + 1 == options.steps;
         if (batchEnds && ((step + 1) / chunks % std::max<std::int64_t>(1, options.checkpointEvery / chunks) == 0 ||
                           step + 1 == options.steps)) {
-            saveTrainCheckpoint(options.outDir, {"gate", step + 1, identity}, *net, optimizer);
+            saveTrainCheckpoint(options.outDir, {"gate", step + 1, identity}, *trained, optimizer);
             writeGate(step + 1);
             if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
         }
@@ -476,7 +555,7 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     result.steps = step;
     result.finished = step >= options.steps;
     if (!result.finished && step > result.startStep) {
-        saveTrainCheckpoint(options.outDir, {"gate", step, identity}, *net, optimizer);
+        saveTrainCheckpoint(options.outDir, {"gate", step, identity}, *trained, optimizer);
         writeGate(step);
         if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
     }

@@ -2,9 +2,14 @@
 // training loop so the tests can check each against a hand computation.
 #pragma once
 
+#include <filesystem>
 #include <vector>
 
 #include <torch/torch.h>
+
+#include "core/eval/eval_plan.h"
+#include "core/model/gpt2_model_impl.h"
+#include "core/model/ttt_layer_impl.h"
 
 namespace ponder::core {
 
@@ -29,6 +34,41 @@ torch::Tensor rankNetLoss(const torch::Tensor& score, const torch::Tensor& advan
 // ListNet: -Σ softmax(a/T)·log(softmax(s/T) + 1e-7) + (mean σ(s) - ρ)².
 torch::Tensor listNetLoss(const torch::Tensor& score, const torch::Tensor& advantage,
                           double temperature, double rate);
+
+struct GateTrainOptions;
+
+// `train-gate --train-ttt` (gates.md §2-3, the published joint training): the TTT layer learns
+// with the gate, so a unit's UPDATE CE and L_TTT are recomputed with a graph at every step.
+// The backbone stays frozen and in eval mode (no dropout): the SKIP CE is the one the stored
+// features and the cached units were computed with, and the same every step.
+class JointTtt {
+public:
+    // Loads the frozen backbone of options.modelDir and its TTT checkpoint (options.freshTtt:
+    // a freshly initialised layer of the same ttt.json instead, as the published Gumbel run).
+    JointTtt(const GateTrainOptions& options, const EvalPlan& plan);
+
+    struct Rows {
+        torch::Tensor ceSkip;    // [n] float64, constant
+        torch::Tensor ceUpdate;  // [n] float64, in the TTT layer's graph
+        torch::Tensor reconStep1;  // [n] mean ttt_loss_step_1 per unit (L_TTT), in the graph
+        torch::Tensor ceBlend;   // [n] CE of (1 - p)·SKIP + p·UPDATE; only when p is given
+    };
+    // The plan's units `units` (rows in that order); `p` [n] (float64, may carry the gate's
+    // graph) blends the logits per unit.
+    Rows forward(const std::vector<std::size_t>& units, const torch::Tensor& p = {});
+
+    TttModel& ttt() { return m_ttt; }
+    // Makes `dir` a model directory of the backbone with the layer as trained so far: the
+    // backbone's files are copied once, ttt.safetensors + ttt.json rewritten each call.
+    void writeModelDir(const std::filesystem::path& dir);
+
+private:
+    const EvalPlan& m_plan;
+    std::filesystem::path m_modelDir;
+    torch::Device m_device;
+    Gpt2Model m_backbone{nullptr};
+    TttModel m_ttt{nullptr};
+};
 
 // numpy.percentile's default (linear interpolation); `values` non-empty.
 double percentile(std::vector<double> values, double percent);

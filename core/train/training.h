@@ -112,6 +112,14 @@ struct GateTrainOptions {
     std::int64_t checkpointEvery = 200;
     std::string device = "cpu";
     bool forceCheckpoint = false;  // a TTT checkpoint made for another backbone
+    // The published joint training: the TTT layer learns with the gate (one Adam, lr and clip
+    // shared). outDir then becomes a model directory (the backbone's files, the trained
+    // ttt.safetensors + ttt.json) with the gate in outDir/gate. The layer starts from the
+    // model's checkpoint, or freshly initialised with freshTtt (the published Gumbel run).
+    bool trainTtt = false, freshTtt = false;
+    // Ranking kinds with trainTtt: let the ranking loss's gradient reach the TTT layer through
+    // the advantage, as the published ListNet did (default: detached, declared).
+    bool advantageGradient = false;
 };
 
 // Systems B and C of gates.md (§2-3) on a frozen backbone and TTT layer. Phase 1 evaluates the
@@ -120,6 +128,8 @@ struct GateTrainOptions {
 // sequences of `sequenceChunks` consecutive chunks of a file, `batch` sequences drawn per
 // (seed, batch) and one Adam step per chunk position, with the history features live. A
 // checkpoint (OUT/checkpoint-gate) and the gate files are written at batch boundaries.
+// With trainTtt the SKIP side (features, SKIP CE) still comes from the cache, while the UPDATE
+// CE, L_TTT and the blended CE are recomputed by the learning layer at every step (JointTtt).
 TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& callbacks = {});
 
 // The learning rate of step `step` (0-based) for trainBase's schedule.

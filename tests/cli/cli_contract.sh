@@ -134,8 +134,21 @@ expect "--force-gate runs it anyway" 0 "$ponder" eval --model "$tmodel" "$real" 
 cp -r "$gate" "$work/brokengate"
 head -c 100 "$gate/gate.safetensors" >"$work/brokengate/gate.safetensors"
 expect "a truncated gate" 1 "$ponder" eval --model "$tmodel" "$real" --policy "gate:$work/brokengate"
-expect "train-gate --train-ttt is refused" 2 "$ponder" train-gate --model "$tmodel" --out "$work/g2" \
-  --train-ttt "$real"
+# --train-ttt: the TTT layer learns with the gate; the output is a model directory whose own gate
+# runs on it (and only on it: the original layer is another one).
+expect "train-gate --train-ttt on real code" 0 "$ponder" train-gate --model "$tmodel" \
+  --out "$work/joint" --chunk 64 --steps 4 --batch 4 --warmup 0 --quiet --train-ttt \
+  /usr/lib/python3.11/json
+cmp -s "$tmodel/ttt.safetensors" "$work/joint/ttt.safetensors" \
+  && fail "--train-ttt left the TTT layer unchanged" || pass "--train-ttt trains the TTT layer"
+expect "the joint model runs its own gate" 0 "$ponder" eval --model "$work/joint" "$real" \
+  --chunk 64 --policy "gate:$work/joint/gate" --quiet
+expect "the joint gate on the original layer" 1 "$ponder" eval --model "$tmodel" "$real" \
+  --chunk 64 --policy "gate:$work/joint/gate"
+expect "--train-ttt into the model's own folder" 1 "$ponder" train-gate --model "$tmodel" \
+  --out "$tmodel" --train-ttt "$real"
+expect "--fresh-ttt without --train-ttt" 2 "$ponder" train-gate --model "$tmodel" --out "$work/g2" \
+  --fresh-ttt "$real"
 expect "train-gate with an unknown kind" 1 "$ponder" train-gate --model "$tmodel" --out "$work/g3" \
   --kind svm "$real"
 expect "eval without a TTT checkpoint" 1 "$ponder" eval --model "$model" "$real"

@@ -267,6 +267,63 @@ TEST_CASE("gate: a replay resets history per sequence and refuses runs it cannot
     CHECK_THROWS_WITH(runGate(gate, noFeatures, false, run), Catch::Contains("no gate features"));
 }
 
+TEST_CASE("gate: --lookahead updates, per batch of 16 sequences and chunk position, the units "
+          "above that group's percentile of q", "[gate]") {
+    TempDir dir("ponder_gate_lookahead");
+    const auto gate = loadGate(writeGate(dir.path / "g", randomWeights(5), gateJson("ttt-a")));
+    // 20 files of two chunks: sequences 0-15 form the first batch, 16-19 the second.
+    UnitTable table;
+    for (std::int64_t f = 0; f < 20; ++f)
+        for (std::int64_t c = 0; c < 2; ++c) {
+            table.fileIndex.push_back(f);
+            table.chunkIndex.push_back(c);
+            table.lossSkip.push_back(3.0 + 0.01 * double(f));
+            table.lossUpdate.push_back(2.5 + 0.02 * double(f * c));
+            for (std::size_t k = 0; k < kStoredGateFeatures; ++k)
+                table.gateFeatures.push_back(float(std::sin(double(f * 53 + c * 17 + 7 * k))));
+        }
+    table.block = table.fileIndex;
+    table.tttSha256 = "ttt-a";
+    PolicyRun run;
+    runGate(gate, table, false, run, true, 0.25);
+    // By hand: each sequence's own history, q of every unit at a position, the 75th percentile.
+    std::vector<GateHistory> histories(20, GateHistory(gate.rate));
+    for (auto& history : histories) history.reset(2);
+    for (const auto& [first, count] : {std::pair<int, int>{0, 16}, {16, 4}})
+        for (int c = 0; c < 2; ++c) {
+            std::vector<double> q;
+            std::vector<std::vector<float>> inputs;
+            for (int f = first; f < first + count; ++f) {
+                auto input = gateInputFrom(table.gateFeatures.data() +
+                                           std::size_t(2 * f + c) * kStoredGateFeatures);
+                histories[std::size_t(f)].fill(input.data());
+                q.push_back(gate.updateProbability(input.data()));
+            }
+            const double threshold = percentile(q, 75.0);
+            int updated = 0;
+            for (int f = first; f < first + count; ++f) {
+                const auto u = std::size_t(2 * f + c);
+                const bool update = q[std::size_t(f - first)] > threshold;
+                updated += update;
+                CHECK(run.decisions[u] == (update ? 1 : 0));
+                CHECK(run.threshold[u] == threshold);
+                histories[std::size_t(f)].observe(update ? table.lossUpdate[u] : table.lossSkip[u],
+                                                  update);
+            }
+            CHECK(updated == count / 4);  // distinct q: a quarter of each group is above it
+        }
+    // The causal replay of the same gate decides otherwise (its threshold is fixed).
+    PolicyRun causal;
+    runGate(gate, table, false, causal);
+    CHECK(causal.decisions != run.decisions);
+    // Not on the fast path: it would need units not yet evaluated.
+    PolicySpec spec;
+    spec.name = "gate:" + (dir.path / "g").string();
+    spec.gateLookahead = true;
+    EvalPlan plan;
+    CHECK_THROWS_WITH(onlineGate(spec, plan, "ttt-a"), Catch::Contains("cannot drive the gated"));
+}
+
 TEST_CASE("gate: on the gated fast path a gate decides as its replay over both-path records",
           "[gate][fast-path]") {
     ponder::testing::TinyModel tiny;

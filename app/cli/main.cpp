@@ -32,6 +32,7 @@ const std::vector<Command>& commands() {
          "            [--shuffle] [--causal-k 0|-1] [--max-units N] [--token-losses]\n"
          "            [--device auto|cpu|cuda]\n"
          "            [--threads N] [--quiet] [--force-checkpoint] [--fast]\n"
+         "            [--force-gate] [--lookahead]\n"
          "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
          "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
@@ -43,7 +44,10 @@ const std::vector<Command>& commands() {
          "  cancels. --fast: the gated fast path, Ours deciding before each update (signal\n"
          "  recon_init, entropy, confidence or loss_skip, or --policy gate:DIR); only its UPDATE\n"
          "  units run the TTT layer, the others' UPDATE values are stored as not computed, and\n"
-         "  what needs them (Oracle, recovery, agreement, other gates) prints n/a.",
+         "  what needs them (Oracle, recovery, agreement, other gates) prints n/a.\n"
+         "  gate:DIR policies: --force-gate runs a gate of another TTT layer; --lookahead\n"
+         "  replays them with the published non-causal threshold (the 100(1 - rate)\n"
+         "  percentile of q over 16 sequences at each chunk position; not with --fast).",
          runEval},
         {"runs", "list the runs stored in a database",
          "ponder runs --db FILE\n"

@@ -13,7 +13,7 @@ std::vector<OptionSpec> policyOptionSpecs() {
     return {{"--policy", true, true}, {"--rate", true},        {"--alpha", true},
             {"--signal", true},       {"--calibration", true}, {"--calibration-file", true},
             {"--threshold", true},    {"--seed", true},        {"--advanced-std", true},
-            {"--force-gate", false}};
+            {"--force-gate", false},  {"--lookahead", false}};
 }
 
 core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
@@ -31,6 +31,7 @@ core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::Analys
     ours.seed = std::uint64_t(args.integerOr("--seed", (long long)ours.seed));
     ours.advancedStd = args.valueOr("--advanced-std", ours.advancedStd);
     if (args.flag("--force-gate")) ours.forceGate = true;
+    if (args.flag("--lookahead")) ours.gateLookahead = true;
     ours.calibration = args.valueOr("--calibration", ours.calibration);
     if (ours.calibration == "profile") {
         const std::filesystem::path file = args.valueOr(

@@ -284,7 +284,65 @@ bool GateSession::decide(const float* stored) {
 
 void GateSession::observe(double ce) { m_history.observe(ce, m_lastUpdate); }
 
-void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRun& run) {
+double percentile(std::vector<double> values, double percent) {
+    std::sort(values.begin(), values.end());
+    const double position = percent / 100.0 * double(values.size() - 1);
+    const auto low = std::size_t(std::floor(position));
+    const auto high = std::min(low + 1, values.size() - 1);
+    return values[low] + (position - double(low)) * (values[high] - values[low]);
+}
+
+namespace {
+
+// --lookahead: each batch of kLookaheadBatch consecutive sequences decided position by position,
+// each sequence with its own history (its decision at position c feeds its input at c + 1).
+void runGateLookahead(const GateModel& gate, const UnitTable& table,
+                      const std::vector<std::int64_t>& starts, double rate, PolicyRun& run) {
+    std::vector<std::pair<std::size_t, std::size_t>> sequences;  // first unit, length
+    for (std::size_t u = 0; u < starts.size(); ++u)
+        if (starts[u] > 0) sequences.emplace_back(u, std::size_t(starts[u]));
+    for (std::size_t first = 0; first < sequences.size(); first += kLookaheadBatch) {
+        const std::size_t count = std::min(kLookaheadBatch, sequences.size() - first);
+        std::vector<GateHistory> histories(count, GateHistory(gate.rate));
+        std::size_t longest = 0;
+        for (std::size_t s = 0; s < count; ++s) {
+            histories[s].reset(std::int64_t(sequences[first + s].second));
+            longest = std::max(longest, sequences[first + s].second);
+        }
+        for (std::size_t position = 0; position < longest; ++position) {
+            std::vector<std::size_t> units, rows;
+            std::vector<double> q;
+            for (std::size_t s = 0; s < count; ++s) {
+                const auto [start, length] = sequences[first + s];
+                if (position >= length) continue;
+                const std::size_t u = start + position;
+                const float* stored = table.gateFeatures.data() + u * kStoredGateFeatures;
+                if (std::isnan(stored[0]))
+                    throw InputError("unit " + std::to_string(u) + " of this run has no gate "
+                                     "features", "evaluate the files again with `ponder eval`");
+                auto input = gateInputFrom(stored);
+                histories[s].fill(input.data());
+                units.push_back(u);
+                rows.push_back(s);
+                q.push_back(gate.updateProbability(input.data()));
+            }
+            const double threshold = percentile(q, 100.0 * (1.0 - rate));
+            for (std::size_t k = 0; k < units.size(); ++k) {
+                const std::size_t u = units[k];
+                const bool update = q[k] > threshold;
+                run.decisions[u] = update ? 1 : 0;
+                run.threshold[u] = threshold;
+                histories[rows[k]].observe(update ? table.lossUpdate[u] : table.lossSkip[u],
+                                           update);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRun& run,
+             bool lookahead, double rate) {
     const std::size_t n = table.size();
     if (table.gateFeatures.size() != n * kStoredGateFeatures || table.fileIndex.size() != n ||
         table.chunkIndex.size() != n)
@@ -294,8 +352,10 @@ void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRu
     run.decisions.assign(n, 0);
     run.threshold.assign(n, gate.decision == "argmax" ? 0.5 : gate.threshold);
     run.rateEma.assign(n, kNaN);
-    GateSession session(gate, gateSequenceStarts(table.fileIndex, table.block, table.chunkIndex,
-                                                 gate.sequenceChunks));
+    auto starts =
+        gateSequenceStarts(table.fileIndex, table.block, table.chunkIndex, gate.sequenceChunks);
+    if (lookahead) return runGateLookahead(gate, table, starts, rate, run);
+    GateSession session(gate, std::move(starts));
     for (std::size_t u = 0; u < n; ++u) {
         const bool update = session.decide(table.gateFeatures.data() + u * kStoredGateFeatures);
         run.decisions[u] = update ? 1 : 0;

@@ -117,11 +117,23 @@ private:
     bool m_lastUpdate = false;
 };
 
+// numpy.percentile's default (linear interpolation); `values` non-empty.
+double percentile(std::vector<double> values, double percent);
+
+// Sequences per batch of the published evaluation (16 sequences of two 512-token chunks): the
+// group --lookahead takes its percentile over.
+constexpr std::size_t kLookaheadBatch = 16;
+
 // Decides the units of `table` in order, with the history of each sequence (file mode: runs of
 // `sequenceChunks` chunks of one file; paper mode: the two chunks of one batch) computed from
 // the gate's own decisions. Records τ = the gate's threshold on q per unit, no rate EMA.
-// InputError when the table has no gate features (a run stored before them) or its TTT
-// checkpoint is not the one the gate was trained on (unless `force`).
-void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRun& run);
+// `lookahead` (non-causal, seed gates' published inference): consecutive sequences are taken
+// kLookaheadBatch at a time, and at each chunk position a unit updates iff its q is above the
+// 100(1 - rate) percentile of the q of that position's units in the batch, which includes
+// units after it; τ records that percentile. InputError when the table has no gate features
+// (a run stored before them) or its TTT checkpoint is not the one the gate was trained on
+// (unless `force`).
+void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRun& run,
+             bool lookahead = false, double rate = 0.5);
 
 }  // namespace ponder::core

@@ -353,7 +353,8 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
     } else if (name.rfind("advanced-", 0) == 0) {
         runAdvanced(spec, table, run);
     } else if (isGatePolicy(name)) {
-        runGate(*cachedGate(gateDirOf(name)), table, spec.forceGate, run);
+        runGate(*cachedGate(gateDirOf(name)), table, spec.forceGate, run, spec.gateLookahead,
+                spec.rate);
     }
 }
 

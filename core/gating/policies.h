@@ -94,6 +94,9 @@ struct PolicySpec {
     std::string advancedStd = "running";
     // gate:DIR policies: run a gate trained on another TTT layer than the run's anyway.
     bool forceGate = false;
+    // gate:DIR policies: the published non-causal threshold, the 100(1 - ρ) percentile of q over
+    // each batch of 16 sequences at each chunk position (runGate); no fast path.
+    bool gateLookahead = false;
 };
 
 // Decisions plus, per unit, the τ and realized-rate EMA r in effect WHEN DECIDING that unit,

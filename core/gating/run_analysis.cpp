@@ -94,8 +94,14 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
     add("Random Skip", "random");
     add("Oracle", "oracle");
     add("Ours", settings.ours.name);
+    // A gate replayed with --lookahead says so: it is not a causal policy.
+    const auto labelled = [&](const std::string& name) {
+        return isGatePolicy(name) && settings.ours.gateLookahead
+                   ? methodName(name) + " (lookahead, non-causal)"
+                   : methodName(name);
+    };
     for (const auto& extra : settings.extraPolicies)
-        if (extra != settings.ours.name) add(methodName(extra), extra);
+        if (extra != settings.ours.name) add(labelled(extra), extra);
     const auto& oracle = analysis.policies[3].run;
     const bool partial = table.partial();
     for (auto& policy : analysis.policies) {
@@ -157,6 +163,7 @@ std::string analysisSettingsJson(const AnalysisSettings& settings) {
                                    {"seed", ours.seed},
                                    {"advanced_std", ours.advancedStd},
                                    {"force_gate", ours.forceGate},
+                                   {"gate_lookahead", ours.gateLookahead},
                                    {"extra_policies", settings.extraPolicies}};
     return root.dump();
 }
@@ -188,6 +195,8 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
     ours.advancedStd = textOr("advanced_std", ours.advancedStd);
     if (const auto force = root.find("force_gate"); force != root.end() && force->is_boolean())
         ours.forceGate = force->get<bool>();
+    if (const auto ahead = root.find("gate_lookahead"); ahead != root.end() && ahead->is_boolean())
+        ours.gateLookahead = ahead->get<bool>();
     if (const auto units = root.find("calibration_units");
         units != root.end() && units->is_number_integer() &&
         units->get<std::int64_t>() >= std::numeric_limits<int>::min() &&
@@ -237,7 +246,9 @@ PolicySummary expectedRandomSummary(const RunAnalysis& analysis) {
 }
 
 std::string displayName(const PolicyResult& policy) {
-    return policy.method == "Ours" ? "Ours (" + policy.spec.name + ")" : policy.method;
+    if (policy.method != "Ours") return policy.method;
+    const bool ahead = isGatePolicy(policy.spec.name) && policy.spec.gateLookahead;
+    return "Ours (" + policy.spec.name + (ahead ? ", lookahead, non-causal" : "") + ")";
 }
 
 }  // namespace ponder::core

@@ -62,14 +62,6 @@ torch::Tensor listNetLoss(const torch::Tensor& score, const torch::Tensor& advan
            (torch::sigmoid(score).mean() - rate).pow(2);
 }
 
-double percentile(std::vector<double> values, double percent) {
-    std::sort(values.begin(), values.end());
-    const double position = percent / 100.0 * double(values.size() - 1);
-    const auto low = std::size_t(std::floor(position));
-    const auto high = std::min(low + 1, values.size() - 1);
-    return values[low] + (position - double(low)) * (values[high] - values[low]);
-}
-
 namespace {
 
 constexpr double kAnnealSteps = 5000, kMinTemperature = 0.1;  // τ(i) = 0.1^(i/5000), then 0.1

@@ -70,7 +70,4 @@ private:
     TttModel m_ttt{nullptr};
 };
 
-// numpy.percentile's default (linear interpolation); `values` non-empty.
-double percentile(std::vector<double> values, double percent);
-
 }  // namespace ponder::core

@@ -113,8 +113,8 @@ TEST_CASE("gating: the policy table names every policy once with its method labe
     const auto names = policyNames();
     CHECK(names == std::vector<std::string>{
                        "skip", "update", "random", "oracle", "recon-ema", "recon-ema-paper",
-                       "recon-ema-inverted", "threshold", "improvement-topk", "improvement-threshold", "multi-signal",
-                       "advanced-threshold", "advanced-budget", "advanced-budget-ema", "gate:DIR"});
+                       "recon-ema-inverted", "threshold", "improvement-topk",
+                       "improvement-threshold", "multi-signal", "advanced-threshold", "advanced-budget", "advanced-budget-ema", "gate:DIR"});
     CHECK(std::string(policyInfo("random").method) == "Random Skip");
     CHECK(std::string(policyInfo("update").method) == "UPDATE_1");
     CHECK(std::string(policyInfo("improvement-topk").method) == "TTT Improvement");

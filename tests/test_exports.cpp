@@ -134,13 +134,13 @@ TEST_CASE("report: calibration quantiles interpolate and give the (1 - rate) thr
     CHECK(calibration.thresholdForRate("recon_step0", 0.255) == Approx(0.745));
     CHECK(calibration.thresholdForRate("recon_init", 0.0) == Approx(1.5));
     CHECK_THROWS_AS(calibration.thresholdForRate("bogus", 0.5), InputError);
-    // profileThreshold: recon-ema starts at the (1 - rate) quantile; the inverted gate, whose
-    // rule runs on -s, at minus the rate quantile (update iff s < 0.3 at rate 0.3).
+    // setProfileThresholds: recon-ema starts at the (1 - rate) quantile, the inverted gate at
+    // the rate quantile (update iff s < 0.3 at rate 0.3); one spec carries both.
     PolicySpec ours;
     ours.rate = 0.3;
-    CHECK(profileThreshold(calibration, ours) == Approx(0.7));
-    ours.name = "recon-ema-inverted";
-    CHECK(profileThreshold(calibration, ours) == Approx(-0.3));
+    setProfileThresholds(calibration, ours);
+    CHECK(ours.profileTau0 == Approx(0.7));
+    CHECK(ours.profileTau0Low == Approx(0.3));
 
     const auto dir = freshDir("calibration");
     auto saved = calibration;

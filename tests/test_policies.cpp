@@ -239,13 +239,14 @@ TEST_CASE("gating: profile calibration gates from unit 0 with the supplied tau0"
 
 TEST_CASE("gating: recon-ema-inverted updates the lowest signals with recon-ema's step on -s",
           "[gating]") {
-    // Profile τ0 = -0.1 on -s (update iff s < 0.1), r0 = .5, α = .1, scale max(0.1, |τ|):
+    // Profile start 0.1 (τ = -0.1 on -s: update iff s < 0.1), r0 = .5, α = .1, scale max(0.1, |τ|):
     // 0: s=.05 → 1; r = .55, τ = -.1 + .1·.05·.1 = -.0995
     // 1: s=.2 → 0; r = .495, τ = -.0995 + .1·(-.005)·.1 = -.09955
     // 2: s=.0995 → 1 (-.0995 > -.09955). Thresholds are recorded on the signal's scale.
     auto s = spec("recon-ema-inverted");
     s.calibration = "profile";
-    s.profileTau0 = -0.1;
+    s.profileTau0 = 0.9;  // recon-ema's start in the same spec: not the inverted rule's
+    s.profileTau0Low = 0.1;
     const auto run = runPolicy(s, tableWithSignal({0.05, 0.2, 0.0995}));
     CHECK(run.decisions == Decisions{1, 0, 1});
     CHECK(run.threshold[0] == Approx(0.1).epsilon(1e-12));

@@ -40,7 +40,7 @@ core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::Analys
             throw core::InputError("--calibration profile needs '" + file.string() + "'",
                                    "make it with `ponder calibrate --model DIR HELD_OUT_CODE`, "
                                    "or use --calibration paper");
-        ours.profileTau0 = core::profileThreshold(core::loadCalibration(file), ours);
+        core::setProfileThresholds(core::loadCalibration(file), ours);
     }
     // Core's checks (the same the studio and every replay make), before any model work.
     for (const auto& name : names.empty() ? std::vector<std::string>{ours.name} : names) {

@@ -280,7 +280,8 @@ void validatePolicy(const PolicySpec& spec) {
         throw InputError("'" + spec.name + "' gates on a score that calibration.json does not "
                              "describe, so it has no profile calibration",
                          "use the paper calibration with it");
-    if (info.ema && spec.calibration == "profile" && std::isnan(spec.profileTau0))
+    const double tau0 = spec.name == "recon-ema-inverted" ? spec.profileTau0Low : spec.profileTau0;
+    if (info.ema && spec.calibration == "profile" && std::isnan(tau0))
         throw InputError("profile calibration of '" + spec.name + "' needs a starting threshold",
                          "supply tau0 from the model's calibration.json, or use the 'paper' "
                          "calibration");
@@ -297,11 +298,10 @@ void validatePolicy(const PolicySpec& spec) {
                              ", or use 'recon-ema' to adapt one to the target rate");
 }
 
-double profileThreshold(const Calibration& calibration, const PolicySpec& spec) {
+void setProfileThresholds(const Calibration& calibration, PolicySpec& spec) {
     const auto signal = signalName(spec.signal);
-    if (spec.name == "recon-ema-inverted")
-        return -calibration.thresholdForRate(signal, 1.0 - spec.rate);
-    return calibration.thresholdForRate(signal, spec.rate);
+    spec.profileTau0 = calibration.thresholdForRate(signal, spec.rate);
+    spec.profileTau0Low = calibration.thresholdForRate(signal, 1.0 - spec.rate);
 }
 
 double empiricalThreshold(std::vector<double> values, double rate) {
@@ -391,7 +391,8 @@ EmaGate::EmaGate(const PolicySpec& spec) : EmaGate(spec, EmaRule::published()) {
 EmaGate::EmaGate(const PolicySpec& spec, const EmaRule& rule) : m_spec(spec), m_rule(rule) {
     validatePolicy(spec);
     if (spec.calibration == "profile") {
-        m_tau = spec.profileTau0;
+        // The rule runs on direction·s: the inverted one starts at -(ρ quantile).
+        m_tau = m_rule.direction < 0 ? -spec.profileTau0Low : spec.profileTau0;
         m_rate = spec.rate;
         m_calibrated = true;
     }

@@ -86,6 +86,9 @@ struct PolicySpec {
     // calibration.json, see empiricalThreshold) and gates from unit 0 (design.md §6).
     std::string calibration = "paper";
     double profileTau0 = kNaN;
+    // recon-ema-inverted's profile start: the ρ quantile of the signal (it updates iff s < τ).
+    // setProfileThresholds fills both, so one spec serves Ours and every extra policy.
+    double profileTau0Low = kNaN;
     int calibrationUnits = 16;  // published: calibration_batches 2 x 8 (algorithm.md §5)
     std::uint64_t seed = 42;    // random
     // The advanced-* policies' σ step (gates.md §1): "running" feeds it the running
@@ -124,7 +127,7 @@ struct PolicyRun {
 //   350M-1.5B, where r(signal, advantage) came out negative: recon-ema's rule on the negated
 //   signal (EmaRule::inverted), so the units with the LOWEST signal update at rate ρ. Paper
 //   calibration takes τ from the forced units as recon-ema does; profile calibration needs
-//   τ0 = -(ρ quantile of the signal) (profileThreshold).
+//   τ0 = the ρ quantile of the signal (profileTau0Low, setProfileThresholds).
 // - recon-ema-paper: the printed equation τ ← τ + α(r̂-ρ)|τ| with the PRE-update r̂, no
 //   floors; then r̂ ← (1-α)r̂ + α·d. Same calibration.
 // - threshold: d = [signal > τ], τ required.  improvement-threshold: d = [improvement > τ].
@@ -256,10 +259,10 @@ void validatePolicy(const PolicySpec& spec);
 bool forcesCalibrationUnits(const PolicySpec& spec);
 
 class Calibration;  // core/gating/calibration.h
-// τ0 of `spec`'s profile calibration from calibration.json: the (1-ρ) quantile of its signal,
-// or for recon-ema-inverted the negated ρ quantile (its rule runs on -s). InputError when the
-// file lacks the signal.
-double profileThreshold(const Calibration& calibration, const PolicySpec& spec);
+// The profile starts of `spec` from calibration.json at its rate and signal: profileTau0 = the
+// (1-ρ) quantile (recon-ema, recon-ema-paper), profileTau0Low = the ρ quantile
+// (recon-ema-inverted). InputError when the file lacks the signal.
+void setProfileThresholds(const Calibration& calibration, PolicySpec& spec);
 
 // recon-ema's calibration rule on any sample: sorted[min(int((1-ρ)·n), n-1)] (NaN last; NaN for
 // an empty sample). With ρ = 0.5 and 16 values it is the 9th smallest.

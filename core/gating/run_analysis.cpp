@@ -158,6 +158,7 @@ std::string analysisSettingsJson(const AnalysisSettings& settings) {
                                    {"signal", signalName(ours.signal)},
                                    {"calibration", ours.calibration},
                                    {"profile_tau0", number(ours.profileTau0)},
+                                   {"profile_tau0_low", number(ours.profileTau0Low)},
                                    {"threshold", number(ours.threshold)},
                                    {"calibration_units", ours.calibrationUnits},
                                    {"seed", ours.seed},
@@ -191,6 +192,7 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
     ours.signal = parseSignal(textOr("signal", signalName(ours.signal)));
     ours.calibration = textOr("calibration", ours.calibration);
     ours.profileTau0 = numberOr("profile_tau0", kNaN);
+    ours.profileTau0Low = numberOr("profile_tau0_low", kNaN);
     ours.threshold = numberOr("threshold", kNaN);
     ours.advancedStd = textOr("advanced_std", ours.advancedStd);
     if (const auto force = root.find("force_gate"); force != root.end() && force->is_boolean())

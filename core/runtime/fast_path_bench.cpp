@@ -28,7 +28,7 @@ PolicySpec specForRate(const FastPathOptions& options, Signal signal, double rat
         if (!options.calibration)
             throw InputError("profile calibration needs the model's calibration.json",
                              "run `ponder calibrate`, or use the paper calibration");
-        spec.profileTau0 = profileThreshold(*options.calibration, spec);
+        setProfileThresholds(*options.calibration, spec);
     }
     return spec;
 }

@@ -71,7 +71,7 @@ core::PolicySpec StudioState::specFor(const core::UnitTable& table) const {
     spec.calibration = m_tune.calibration;
     if (spec.calibration == "profile") {
         if (m_calibration)
-            spec.profileTau0 = core::profileThreshold(*m_calibration, spec);
+            core::setProfileThresholds(*m_calibration, spec);
         else
             throw core::InputError(
                 "profile calibration needs the model's calibration.json",

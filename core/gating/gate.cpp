@@ -264,19 +264,33 @@ std::vector<std::int64_t> gateSequenceStarts(const std::vector<std::int64_t>& fi
     return starts;
 }
 
+namespace {
+
+const char* const kRerunHint = "evaluate the files again with this ponder's `ponder eval`";
+
+// Unit u's stored features as a gate input with `history` filled in; InputError when the run
+// did not compute them (NaN).
+std::array<float, kGateInputs> gateInput(const float* stored, std::size_t u,
+                                         const GateHistory& history) {
+    if (std::isnan(stored[0]))
+        throw InputError("unit " + std::to_string(u) + " of this run has no gate features",
+                         kRerunHint);
+    auto input = gateInputFrom(stored);
+    history.fill(input.data());
+    return input;
+}
+
+}  // namespace
+
 GateSession::GateSession(const GateModel& gate, std::vector<std::int64_t> sequenceStarts)
     : m_gate(&gate), m_sequenceStarts(std::move(sequenceStarts)), m_history(gate.rate) {}
 
 bool GateSession::decide(const float* stored) {
     const std::size_t u = m_next;
-    const std::string rerun = "evaluate the files again with this ponder's `ponder eval`";
     if (u >= m_sequenceStarts.size())
-        throw InputError("the gate was asked for more units than its run has", rerun);
-    if (std::isnan(stored[0]))
-        throw InputError("unit " + std::to_string(u) + " of this run has no gate features", rerun);
+        throw InputError("the gate was asked for more units than its run has", kRerunHint);
     if (m_sequenceStarts[u] > 0) m_history.reset(m_sequenceStarts[u]);
-    auto input = gateInputFrom(stored);
-    m_history.fill(input.data());
+    const auto input = gateInput(stored, u, m_history);
     m_lastUpdate = m_gate->decide(input.data());
     ++m_next;
     return m_lastUpdate;
@@ -316,12 +330,8 @@ void runGateLookahead(const GateModel& gate, const UnitTable& table,
                 const auto [start, length] = sequences[first + s];
                 if (position >= length) continue;
                 const std::size_t u = start + position;
-                const float* stored = table.gateFeatures.data() + u * kStoredGateFeatures;
-                if (std::isnan(stored[0]))
-                    throw InputError("unit " + std::to_string(u) + " of this run has no gate "
-                                     "features", "evaluate the files again with `ponder eval`");
-                auto input = gateInputFrom(stored);
-                histories[s].fill(input.data());
+                const auto input = gateInput(
+                    table.gateFeatures.data() + u * kStoredGateFeatures, u, histories[s]);
                 units.push_back(u);
                 rows.push_back(s);
                 q.push_back(gate.updateProbability(input.data()));

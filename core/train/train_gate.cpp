@@ -326,7 +326,7 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     torch::nn::Module* trained = net.get();
     JointModules jointModules{nullptr};
     if (options.trainTtt) {
-        joint.emplace(options, plan);
+        joint.emplace(options, plan, evaluator.backboneSha256());
         jointModules = JointModules(net, joint->ttt());
         trained = jointModules.get();
     }

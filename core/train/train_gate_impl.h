@@ -43,9 +43,10 @@ struct GateTrainOptions;
 // features and the cached units were computed with, and the same every step.
 class JointTtt {
 public:
-    // Loads the frozen backbone of options.modelDir and its TTT checkpoint (options.freshTtt:
-    // a freshly initialised layer of the same ttt.json instead, as the published Gumbel run).
-    JointTtt(const GateTrainOptions& options, const EvalPlan& plan);
+    // Loads the frozen backbone of options.modelDir (whose model.safetensors hashes to
+    // `backboneSha`) and its TTT checkpoint (options.freshTtt: a freshly initialised layer of
+    // the same ttt.json instead, as the published Gumbel run).
+    JointTtt(const GateTrainOptions& options, const EvalPlan& plan, const std::string& backboneSha);
 
     struct Rows {
         torch::Tensor ceSkip;    // [n] float64, constant

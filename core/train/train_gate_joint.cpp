@@ -3,22 +3,22 @@
 // backbone and the learning TTT layer and returns the per-unit quantities the losses need.
 #include <map>
 
+#include "core/eval/unit_compute_impl.h"
 #include "core/runtime/runtime.h"
 #include "core/train/train_gate_impl.h"
 #include "core/train/training.h"
-#include "core/util/errors.h"
-#include "core/util/sha256.h"
+#include "core/util/file_io.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
 
-JointTtt::JointTtt(const GateTrainOptions& options, const EvalPlan& plan)
+JointTtt::JointTtt(const GateTrainOptions& options, const EvalPlan& plan,
+                   const std::string& backboneSha)
     : m_plan(plan), m_modelDir(options.modelDir),
       m_device(resolveDevice(options.device)) {
     m_backbone = loadGpt2(options.modelDir, m_device);
     for (auto& parameter : m_backbone->parameters()) parameter.set_requires_grad(false);
     m_backbone->eval();
-    const auto backboneSha = sha256FileHex(options.modelDir / "model.safetensors");
     m_ttt = loadTttCheckpoint(options.modelDir, m_backbone->config().nEmbd, backboneSha,
                               options.forceCheckpoint, m_device);
     if (options.freshTtt) {
@@ -39,15 +39,9 @@ JointTtt::Rows JointTtt::forward(const std::vector<std::size_t>& units, const to
     std::map<std::int64_t, std::vector<std::int64_t>> byLength;
     for (std::int64_t r = 0; r < n; ++r)
         byLength[m_plan.units[units[std::size_t(r)]].tokens].push_back(r);
-    const auto perRowCe = [](const torch::Tensor& logits, const torch::Tensor& targets) {
-        const auto rows = logits.size(0);
-        return torch::nn::functional::cross_entropy(
-                   logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
-                   targets.reshape({-1}),
-                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
-            .view({rows, -1})
-            .mean(1)
-            .to(torch::kFloat64);
+    // Mean next-token CE per row, as the evaluator computes it (and with its graph).
+    const auto perRowCe = [&](const torch::Tensor& hidden, const torch::Tensor& ids) {
+        return nextTokenLosses(m_backbone, hidden, ids, false).ce.mean(1).to(torch::kFloat64);
     };
     for (const auto& [tokens, rows] : byLength) {
         std::vector<std::int64_t> ids;
@@ -60,24 +54,23 @@ JointTtt::Rows JointTtt::forward(const std::vector<std::size_t>& units, const to
                                .to(m_device);
         const auto positions =
             torch::arange(tokens, torch::TensorOptions().dtype(torch::kInt64).device(m_device));
-        torch::Tensor hidden, skipLogits;
+        torch::Tensor hidden, skip;
         {
             torch::NoGradGuard frozen;
             hidden = m_backbone->hidden(batch, positions);
-            skipLogits = m_backbone->logits(hidden.slice(1, 0, tokens - 1));
+            skip = perRowCe(hidden, batch);
         }
         const auto updated = m_ttt->forward(hidden, positions);
-        const auto updateLogits = m_backbone->logits(updated.hidden.slice(1, 0, tokens - 1));
-        const auto targets = batch.slice(1, 1);
-        const auto skip = perRowCe(skipLogits, targets);
-        const auto update = perRowCe(updateLogits, targets);
+        const auto update = perRowCe(updated.hidden, batch);
         const auto step1 = updated.stats.step1.to(torch::kFloat64).mean({1, 2});
         torch::Tensor blend;
         if (p.defined()) {
+            // The LM head is linear without a bias, so blending the hidden states blends the
+            // logits: (1 - p)·SKIP + p·UPDATE exactly.
             const auto index = torch::tensor(rows, torch::kInt64).to(p.device());
             const auto weight = p.index_select(0, index).to(m_device).to(torch::kFloat32)
                                     .view({-1, 1, 1});
-            blend = perRowCe(skipLogits + weight * (updateLogits - skipLogits), targets);
+            blend = perRowCe(hidden + weight * (updated.hidden - hidden), batch);
         }
         for (std::size_t k = 0; k < rows.size(); ++k) {
             const auto r = std::size_t(rows[k]);
@@ -97,17 +90,8 @@ JointTtt::Rows JointTtt::forward(const std::vector<std::size_t>& units, const to
 
 void JointTtt::writeModelDir(const fs::path& dir) {
     for (const char* name : {"config.json", "model.safetensors", "vocab.json", "merges.txt"}) {
-        const auto target = dir / name;
-        if (fs::exists(target)) continue;
-        // Copied beside and renamed, so a killed run never leaves half a backbone.
-        const auto partial = dir / (std::string(name) + ".partial");
-        std::error_code error;
-        fs::copy_file(m_modelDir / name, partial, fs::copy_options::overwrite_existing, error);
-        if (!error) fs::rename(partial, target, error);
-        if (error)
-            throw OutputError("cannot copy '" + (m_modelDir / name).string() + "' to '" +
-                                  target.string() + "': " + error.message(),
-                              "choose a writable --out folder with room for the backbone");
+        // Atomic, so a killed run never leaves half a backbone to skip next time.
+        if (!fs::exists(dir / name)) writeFileAtomic(dir / name, readFileBytes(m_modelDir / name));
     }
     saveTttCheckpoint(m_ttt, dir);
 }

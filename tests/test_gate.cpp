@@ -489,7 +489,7 @@ TEST_CASE("gate: train-gate learns on real code, resumes exactly, and its gate r
             CHECK(f[27] == 1.0f);
             const auto& file = plan.files[std::size_t(r.fileIndex)];
             double sum = 0, squares = 0, maximum = 0;
-            const double vocab = double(evaluator.backboneConfig().vocabSize);
+            const double vocab = double(evaluator.backboneInfo().vocabSize);
             for (std::int64_t t = 0; t < r.tokens; ++t) {
                 const double id = file.ids[std::size_t(r.tokenStart + t)];
                 sum += id;

@@ -44,6 +44,7 @@ RunDescription sampleRun() {
     run.startedAt = "2024-05-01T12:00:00Z";
     run.shuffle = true;
     run.causalK = -1;
+    run.dtype = "bfloat16";
     return run;
 }
 
@@ -154,7 +155,7 @@ TEST_CASE("store: a new database is created at the current schema version in WAL
     std::vector<int> applied;
     while (versions.executeStep())
         applied.push_back(versions.getColumn(0).getInt());
-    CHECK(applied == std::vector<int>{1, 2, 3, 4, 5});
+    CHECK(applied == std::vector<int>{1, 2, 3, 4, 5, 6});
     // Reopening an up-to-date database changes nothing.
     RunStore again(path);
     CHECK(again.schemaVersion() == currentSchemaVersion());
@@ -209,6 +210,7 @@ TEST_CASE("store: a run round-trips with units, token losses, files and policies
     CHECK(got.startedAt == want.startedAt);
     CHECK(got.shuffle);
     CHECK(got.causalK == -1);
+    CHECK(got.dtype == "bfloat16");
     CHECK(got.seconds == 12.5);
     CHECK(got.tokensPerSecond == 98.75);
     CHECK_FALSE(got.cancelled);
@@ -328,6 +330,7 @@ TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usa
     CHECK(old.summary.label.empty());  // the new columns' defaults
     CHECK_FALSE(old.description.shuffle);
     CHECK(old.description.causalK == 0);
+    CHECK(old.description.dtype == "float32");  // v6: a run stored before it computed in F32
     CHECK(old.summary.status == RunStatus::Complete);
     CHECK(old.description.modelDir == "old-model");
     CHECK(old.description.inputs == std::vector<std::string>{"x.py"});
@@ -366,7 +369,7 @@ TEST_CASE("store: a v4 database keeps its trainings and points through v5's tabl
                  "(7, 2, 4.0, 3.9, 3e-4, 0.9, 900, 2.0)");
     }
     RunStore store(old);
-    CHECK(store.schemaVersion() == 5);
+    CHECK(store.schemaVersion() == currentSchemaVersion());
     CHECK(store.integrityCheck() == "ok");
     const auto curve = store.trainingCurve("ttt", "/out/m");
     REQUIRE(curve.size() == 2);

@@ -602,6 +602,11 @@ TEST_CASE("model: ttt.json: exact field names, round trip and named validation e
     CHECK_THAT(refusedWith("conv_lag", 2), Catch::Contains("conv_lag must be 0 or 1"));
     CHECK_THAT(refusedWith("causal_k", 1), Catch::Contains("causal_k must be 0 or -1"));
     CHECK_THAT(refusedWith("ln_eps", 0.0), Catch::Contains("ln_eps must be positive"));
+    // The optional fields that a Gemma 3 checkpoint adds (design.md's ttt.json table).
+    CHECK_THAT(refusedWith("fast_norm_eps", -1.0), Catch::Contains("fast_norm_eps must be positive"));
+    CHECK_THAT(refusedWith("fast_norm", "batchnorm"), Catch::Contains("expected layernorm or rmsnorm"));
+    CHECK_THAT(refusedWith("backbone_arch", "llama"), Catch::Contains("backbone_arch is \"llama\""));
+    CHECK_THAT(refusedWith("ttt_width", 0), Catch::Contains("ttt_width must be a positive"));
     CHECK_THAT(refusedWith("base_lr", "fast"), Catch::Contains("base_lr"));
     CHECK_THAT(refusedWith("backbone_sha256", "xyz"), Catch::Contains("backbone_sha256"));
     CHECK_THAT(refusedWith("update_steps", 0), Catch::Contains("update_steps must be a positive"));

@@ -1,4 +1,5 @@
-// `ponder bench`: throughput figures measured in one run (GEMM, tokenizer, GPT-2 forward).
+// `ponder bench`: throughput figures measured in one run (GEMM, tokenizer, backbone forward).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -9,24 +10,6 @@
 #include "core/runtime/runtime.h"
 
 namespace ponder::app {
-
-namespace {
-
-core::Gpt2Config shapeConfig(const std::string& shape) {
-    core::Gpt2Config config;  // defaults are GPT-2 small (124M)
-    if (shape == "small") return config;
-    if (shape == "medium")
-        config.nEmbd = 1024, config.nLayer = 24, config.nHead = 16;
-    else if (shape == "large")
-        config.nEmbd = 1280, config.nLayer = 36, config.nHead = 20;
-    else if (shape == "xl")
-        config.nEmbd = 1600, config.nLayer = 48, config.nHead = 25;
-    else
-        throw UsageError("--shape must be small, medium, large or xl");
-    return config;
-}
-
-}  // namespace
 
 int runBench(const Arguments& rawArgs) {
     for (const auto& arg : rawArgs) {
@@ -47,8 +30,11 @@ int runBench(const Arguments& rawArgs) {
     const auto length = args.integerOr("--length", 1024);
     const auto device = core::resolveDevice(args.valueOr("--device", "cpu"));
     const auto shape = args.valueOr("--shape", "small");
-    const auto config = shapeConfig(shape);
-    if (length < 1 || length > config.nPositions) throw UsageError("--length must be in 1..1024");
+    const auto benchShape = core::benchShape(shape);
+    // Gemma's backbone puts a BOS in front of the tokens.
+    const auto maxTokens = benchShape.positions() - (benchShape.gemma3 ? 1 : 0);
+    if (length < 1 || length > std::min<std::int64_t>(maxTokens, 8192))
+        throw UsageError("--length must be within the shape's positions (at most 8192)");
 
     std::cout << "threads " << threads << ", device " << device << "\n";
     const double gemm = core::measureGemmGflops(1024, seconds / 3);
@@ -70,9 +56,11 @@ int runBench(const Arguments& rawArgs) {
                   << " bytes of Python, 1 thread)\n";
     }
 
-    const auto forward = core::benchmarkGpt2Forward(config, 1, length, seconds, device);
-    std::cout << "gpt2-" << shape << " fwd  " << fixed(forward.tokensPerSecond, 0) << " tokens/s  ("
-              << config.parameterCount() / 1000000 << "M params, random weights, "
+    const auto forward = core::benchmarkForward(benchShape, 1, length, seconds, device);
+    const auto label = benchShape.gemma3 ? shape : "gpt2-" + shape;
+    std::cout << label << " fwd" << std::string(label.size() < 12 ? 12 - label.size() : 1, ' ')
+              << fixed(forward.tokensPerSecond, 0) << " tokens/s  ("
+              << benchShape.parameterCount() / 1000000 << "M params, random weights, "
               << "1x" << length << " tokens, " << forward.runs << " runs, hidden+logits)\n";
     std::cout << "                " << fixed(forward.gflops)
               << " GFLOP/s achieved = " << fixed(100.0 * forward.gflops / gemm)
@@ -80,10 +68,10 @@ int runBench(const Arguments& rawArgs) {
 
     const auto unitLength = args.integerOr("--unit-length", 512);
     const auto unitBatch = args.integerOr("--unit-batch", 1);
-    if (unitLength < 16 || unitLength % 16 != 0 || unitLength > config.nPositions)
+    if (unitLength < 16 || unitLength % 16 != 0 || unitLength > maxTokens)
         throw UsageError("--unit-length must be a multiple of 16 within the model's positions");
     if (unitBatch < 1) throw UsageError("--unit-batch must be positive");
-    const auto unit = core::benchmarkEvalUnit(config, unitBatch, unitLength, seconds, device);
+    const auto unit = core::benchmarkEvalUnit(benchShape, unitBatch, unitLength, seconds, device);
     const std::string shapeText = std::to_string(unitBatch) + "x" + std::to_string(unitLength);
     std::cout << "backbone        " << fixed(unit.backboneTokensPerSecond, 0)
               << " tokens/s  (hidden states only, " << shapeText << ")\n";

@@ -1,4 +1,4 @@
-// `ponder make-test-model`: a seeded tiny GPT-2 directory for tests and the README demo.
+// `ponder make-test-model`: a seeded tiny GPT-2 or Gemma 3 directory for tests and demos.
 #include <iostream>
 
 #include "app/cli/cli_args.h"
@@ -9,7 +9,12 @@
 namespace ponder::app {
 
 int runMakeTestModel(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--layers", true},
+    const ParsedArgs args(rawArgs, {{"--arch", true},
+                                    {"--kv-heads", true},
+                                    {"--head-dim", true},
+                                    {"--window", true},
+                                    {"--shards", true},
+                                    {"--layers", true},
                                     {"--embd", true},
                                     {"--heads", true},
                                     {"--positions", true},
@@ -26,10 +31,23 @@ int runMakeTestModel(const Arguments& rawArgs) {
     options.embd = args.integerOr("--embd", options.embd);
     options.heads = args.integerOr("--heads", options.heads);
     options.positions = args.integerOr("--positions", options.positions);
+    options.arch = args.value("--arch").value_or("gpt2");
+    if (options.arch != "gpt2" && options.arch != "gemma3")
+        throw UsageError("--arch must be gpt2 or gemma3");
+    const bool gemma = options.arch == "gemma3";
+    for (const char* flag : {"--kv-heads", "--head-dim", "--window", "--shards"})
+        if (!gemma && args.value(flag))
+            throw UsageError(std::string(flag) + " is for --arch gemma3");
+    options.kvHeads = args.integerOr("--kv-heads", options.kvHeads);
+    options.headDim = args.integerOr("--head-dim", options.headDim);
+    options.window = args.integerOr("--window", options.window);
+    options.shards = int(args.integerOr("--shards", options.shards));
+    if (options.shards < 1 || options.shards > 99) throw UsageError("--shards must be 1 to 99");
     const auto seed = args.integerOr("--seed", 0);
     const auto vocab = args.integerOr("--vocab", static_cast<long long>(options.vocab));
     if (seed < 0) throw UsageError("--seed must be non-negative");
     if (vocab < 257) throw UsageError("--vocab must be at least 257 (256 bytes + <|endoftext|>)");
+    if (vocab > 65536) throw UsageError("--vocab must be at most 65536 for a test model");
     options.seed = static_cast<std::uint64_t>(seed);
     options.vocab = static_cast<std::size_t>(vocab);
     if (const auto from = args.value("--tokenizer-from")) options.tokenizerFrom = *from;
@@ -37,7 +55,8 @@ int runMakeTestModel(const Arguments& rawArgs) {
     const auto corpus = core::selectCorpusFiles(args.values("--corpus"), {});
     options.corpus = corpus.files;
     const auto summary = core::makeTestModel(args.positionals().front(), options);
-    std::cout << "wrote " << args.positionals().front() << ": " << options.layers << " layers, "
+    std::cout << "wrote " << args.positionals().front() << ": " << (gemma ? "Gemma 3, " : "")
+              << options.layers << " layers, "
               << options.embd << " wide, " << summary.parameterCount << " parameters, vocab "
               << summary.vocabSize;
     if (!options.corpus.empty())

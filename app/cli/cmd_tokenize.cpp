@@ -13,10 +13,13 @@ int runTokenize(const Arguments& rawArgs) {
     const auto dir = args.value("--model");
     if (!dir) throw UsageError("--model DIR is required");
     if (args.positionals().size() != 1) throw UsageError("expected exactly one FILE");
-    const auto tokenizer = core::BpeTokenizer::load(*dir);
+    const auto tokenizer = core::loadTokenizer(*dir);
     const std::string text = core::readCodeFile(args.positionals().front());
-    const auto ids =
-        args.flag("--special") ? tokenizer.encodeWithSpecialTokens(text) : tokenizer.encode(text);
+    const auto* bpe = dynamic_cast<const core::BpeTokenizer*>(tokenizer.get());
+    if (args.flag("--special") && !bpe)
+        throw UsageError("--special is for byte-level BPE tokenizers (<|endoftext|>)");
+    const auto ids = args.flag("--special") ? bpe->encodeWithSpecialTokens(text)
+                                            : tokenizer->encode(text);
     if (args.flag("--count")) {
         std::cout << ids.size() << "\n";
         return 0;

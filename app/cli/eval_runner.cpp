@@ -49,7 +49,7 @@ std::vector<OptionSpec> evaluationOptionSpecs() {
             {"--threads", true},  {"--ext", true, true},
             {"--quiet", false},   {"--force-checkpoint", false},
             {"--shuffle", false}, {"--causal-k", true},
-            {"--max-units", true}};
+            {"--max-units", true}, {"--dtype", true}};
 }
 
 PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses) {
@@ -72,6 +72,9 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
     core::EvalOptions& options = prepared.options;
     options.device = args.valueOr("--device", "cpu");
     options.forceCheckpoint = args.flag("--force-checkpoint");
+    const auto dtype = args.valueOr("--dtype", "f32");
+    if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype must be f32 or bf16");
+    options.bf16 = dtype == "bf16";
     options.keepTokenLosses = keepTokenLosses;
     options.shuffle = args.flag("--shuffle");
     if (const auto causalK = args.value("--causal-k")) {

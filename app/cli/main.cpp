@@ -32,7 +32,7 @@ const std::vector<Command>& commands() {
          "            [--shuffle] [--causal-k 0|-1] [--max-units N] [--token-losses]\n"
          "            [--device auto|cpu|cuda]\n"
          "            [--threads N] [--quiet] [--force-checkpoint] [--fast]\n"
-         "            [--force-gate] [--lookahead]\n"
+         "            [--force-gate] [--lookahead] [--dtype f32|bf16]\n"
          "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
          "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
@@ -47,7 +47,9 @@ const std::vector<Command>& commands() {
          "  what needs them (Oracle, recovery, agreement, other gates) prints n/a.\n"
          "  gate:DIR policies: --force-gate runs a gate of another TTT layer; --lookahead\n"
          "  replays them with the published non-causal threshold (the 100(1 - rate)\n"
-         "  percentile of q over 16 sequences at each chunk position; not with --fast).",
+         "  percentile of q over 16 sequences at each chunk position; not with --fast).\n"
+         "  --dtype bf16: a Gemma 3 backbone held and computed in bfloat16 (half the memory;\n"
+         "  the TTT layer and the losses stay float32).",
          runEval},
         {"runs", "list the runs stored in a database",
          "ponder runs --db FILE\n"
@@ -108,7 +110,7 @@ const std::vector<Command>& commands() {
          "  --bf16: the forward pass under bfloat16 autocast (AMX / AVX512-BF16 matmuls),\n"
          "  weights and AdamW in float32; `ponder bench --train` measures what it gains.",
          runTrainBase},
-        {"train-ttt", "train the TTT layer on a frozen GPT-2 (the published recipe)",
+        {"train-ttt", "train the TTT layer on a frozen GPT-2 or Gemma 3 (the published recipe)",
          "ponder train-ttt --model DIR CORPUS... [--out DIR] [--ext py]... [--chunk 512]\n"
          "                 [--batch 16] [--steps 10000] [--lr 3e-4] [--ssl-weight 0.1] [--clip "
          "1.0]\n"
@@ -121,7 +123,9 @@ const std::vector<Command>& commands() {
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
          "  Writes ttt.safetensors + ttt.json into --out (default: the model directory) and a\n"
          "  resumable OUT/checkpoint-ttt (run again with a larger --steps to train on). Works for\n"
-         "  any GPT-2 directory, real GPT-2 small-xl too. --bf16 as for train-base.\n"
+         "  any GPT-2 directory, real GPT-2 small-xl too, and Gemma 3 (an RMS fast norm and\n"
+         "  projections to heads x head_dim of the backbone, the published attachment). --bf16\n"
+         "  as for train-base; on Gemma 3 it also holds the backbone's weights in bfloat16.\n"
          "  --eta-decay and --inner-lr set the inner step's decay and base lr (section 2.4;\n"
          "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).\n"
          "  --update-steps N: the published UPDATE_N baseline, N Adam steps on each chunk at\n"
@@ -153,13 +157,18 @@ const std::vector<Command>& commands() {
          "  --advantage-gradient (ranknet/listnet): the ranking loss's gradient reaches the\n"
          "  layer through the advantage, as published (default: detached).",
          runTrainGate},
-        {"make-test-model", "write a tiny random GPT-2 model directory (seeded) for tests",
-         "ponder make-test-model DIR [--layers 2] [--embd 64] [--heads 4] [--positions 1024]\n"
-         "                       [--seed 0] [--corpus PATH]... [--vocab 1024]\n"
+        {"make-test-model", "write a tiny random GPT-2 or Gemma 3 model directory (seeded)",
+         "ponder make-test-model DIR [--arch gpt2|gemma3] [--layers 2] [--embd 64] [--heads 4]\n"
+         "                       [--positions 1024] [--seed 0] [--corpus PATH]... [--vocab 1024]\n"
          "                       [--tokenizer-from DIR] [--ttt]\n"
+         "                       gemma3: [--kv-heads 1] [--head-dim EMBD/HEADS] [--window 64]\n"
+         "                       [--shards 1]\n"
          "  Tokenizer: copied with --tokenizer-from, else trained on --corpus files to --vocab\n"
          "  tokens, else bytes only (257 tokens). --ttt adds a random TTT checkpoint with\n"
-         "  non-zero wo, so UPDATE differs from SKIP.",
+         "  non-zero wo, so UPDATE differs from SKIP. gemma3: the Hugging Face layout\n"
+         "  (config.json, model.safetensors or --shards files with their index, a SentencePiece\n"
+         "  tokenizer.model trained on --corpus); five sliding-window layers per global one\n"
+         "  (the last layer global when there are fewer than six).",
          runMakeTestModel},
         {"train-tokenizer", "learn a byte-level BPE vocabulary from a corpus",
          "ponder train-tokenizer CORPUS... --out DIR [--vocab 8192] [--min-count 2] [--ext py]...\n"
@@ -167,12 +176,14 @@ const std::vector<Command>& commands() {
          "  Binary and non-UTF-8 files are skipped and counted. Writes DIR/vocab.json and\n"
          "  DIR/merges.txt (Hugging Face format).",
          runTrainTokenizer},
-        {"bench", "throughput benchmarks (GEMM, tokenizer, GPT-2 forward, training)",
+        {"bench", "throughput benchmarks (GEMM, tokenizer, backbone forward, training)",
          "ponder bench [--threads N] [--tokenizer DIR] [--corpus PATH] [--seconds S]\n"
-         "             [--shape small|medium|large|xl] [--length 1024] [--device cpu|cuda]\n"
+         "             [--shape small|medium|large|xl|gemma3-1b|gemma3-4b|gemma3-12b]\n"
+         "             [--length 1024] [--device cpu|cuda]\n"
          "             [--unit-length 512] [--unit-batch 1]\n"
          "  Prints rates measured in this run: GEMM GFLOP/s, tokenizer tokens/s (cold and warm\n"
-         "  BPE cache, when a tokenizer is given) and GPT-2 forward tokens/s with the fraction\n"
+         "  BPE cache, when a tokenizer is given) and the backbone's forward tokens/s (random\n"
+         "  weights of the shape: GPT-2 or Gemma 3) with the fraction\n"
          "  of the GEMM rate it reaches; then SKIP+UPDATE evaluation units with one shared\n"
          "  backbone pass (ours) against a backbone pass per path (the published code), and\n"
          "  the time to replay recon-ema over 100,000 units for a new target rate.\n"

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "core/data/corpus_files.h"
-#include "core/text/bpe_tokenizer.h"
+#include "core/text/tokenizer.h"
 #include "core/text/text_input.h"
 #include "core/util/errors.h"
 
@@ -34,19 +34,12 @@ struct InputFile {
     bool named;  // given directly on the command line (errors are fatal)
 };
 
-PlanFile tokenizeFile(const BpeTokenizer& tokenizer, const fs::path& path) {
+PlanFile tokenizeFile(const Tokenizer& tokenizer, const fs::path& path) {
     PlanFile file;
     file.path = path;
     file.text = readCodeFile(path);
     file.ids = tokenizer.encode(file.text);
-    file.tokenByteStart.reserve(file.ids.size());
-    std::uint64_t offset = 0;
-    for (const auto id : file.ids) {
-        file.tokenByteStart.push_back(offset);
-        // Each character of a byte-level token string stands for one byte.
-        for (const char c : tokenizer.tokenString(id))
-            if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++offset;
-    }
+    file.tokenByteStart = tokenizer.tokenByteStarts(file.text, file.ids);
     file.lineStarts.push_back(0);
     for (std::size_t i = 0; i < file.text.size(); ++i)
         if (file.text[i] == '\n' && i + 1 < file.text.size()) file.lineStarts.push_back(i + 1);
@@ -79,7 +72,7 @@ std::vector<PlanUnit> fileUnits(const PlanFile& file, std::int64_t fileIndex,
 
 }  // namespace
 
-EvalPlan buildEvalPlan(const BpeTokenizer& tokenizer, const std::vector<fs::path>& inputs,
+EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& inputs,
                        const PlanOptions& options, const std::vector<std::string>& extensions) {
     if (options.chunk <= 0 || options.chunk % options.miniBatch != 0)
         throw InputError("chunk length " + std::to_string(options.chunk) +
@@ -144,7 +137,7 @@ EvalPlan buildEvalPlan(const BpeTokenizer& tokenizer, const std::vector<fs::path
     // unit is one chunk index of one batch. A final batch may hold fewer windows.
     const auto eot = tokenizer.endOfTextId();
     if (!eot)
-        throw InputError("paper mode packs files with <|endoftext|>, which this tokenizer lacks",
+        throw InputError("paper mode packs files with an end-of-text token, which this tokenizer lacks",
                          "use --mode file, or a GPT-2 style tokenizer");
     for (std::size_t i = 0; i < plan.files.size(); ++i) {
         if (i > 0) plan.stream.push_back(*eot);

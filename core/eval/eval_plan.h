@@ -9,7 +9,7 @@
 
 namespace ponder::core {
 
-class BpeTokenizer;
+class Tokenizer;
 
 enum class EvalMode { File, Paper };
 
@@ -68,7 +68,7 @@ struct EvalPlan {
 // empty, binary, non-UTF-8, or shorter than one unit); files found inside a folder that are
 // not usable are skipped and listed in `skipped`. `extensions` filters folder contents
 // (e.g. {".py"}; empty = all). Throws InputError when no unit results.
-EvalPlan buildEvalPlan(const BpeTokenizer& tokenizer, const std::vector<std::filesystem::path>& inputs,
+EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<std::filesystem::path>& inputs,
                        const PlanOptions& options, const std::vector<std::string>& extensions = {});
 
 // The lines a front end shows for the skipped files: one "skipped path: reason" per file that

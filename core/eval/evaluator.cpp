@@ -11,10 +11,10 @@
 #include <torch/torch.h>
 
 #include "core/eval/unit_compute_impl.h"
-#include "core/model/gpt2_model_impl.h"
+#include "core/model/backbone_impl.h"
 #include "core/model/ttt_layer_impl.h"
 #include "core/runtime/runtime.h"
-#include "core/text/bpe_tokenizer.h"
+#include "core/text/tokenizer.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
 
@@ -51,15 +51,16 @@ struct Evaluator::Impl {
     std::string device;
     torch::Device torchDevice{torch::kCPU};
     EvalOptions options;
-    std::unique_ptr<BpeTokenizer> tokenizer;
-    Gpt2Model gpt2{nullptr};
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::shared_ptr<Backbone> backbone;
+    BackboneInfo backboneInfo;
     TttModel ttt{nullptr};
     std::string backboneSha, tttSha;
     // The learned gates' features of a SKIP pass (gate.h), when its top-five stats were made.
     void addGateFeatures(UnitRecord& record, const torch::Tensor& hidden, const PathLosses& skip,
                          const torch::Tensor& ids) const {
         if (skip.topFiveStd.defined())
-            record.gateFeatures = gateFeatures(hidden, skip, ids, gpt2->config().vocabSize);
+            record.gateFeatures = gateFeatures(hidden, skip, ids, backboneInfo.vocabSize);
     }
 
     torch::Tensor unitIds(const EvalPlan& plan, const PlanUnit& unit) const;  // [S, T]
@@ -79,10 +80,11 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
         throw ModelLoadError("model directory '" + modelDir.string() + "' does not exist",
                              "pass a model directory (config.json, model.safetensors, tokenizer, "
                              "ttt.safetensors + ttt.json)");
-    impl.tokenizer = std::make_unique<BpeTokenizer>(BpeTokenizer::load(modelDir));
-    impl.gpt2 = loadGpt2(modelDir, impl.torchDevice);
-    impl.backboneSha = sha256FileHex(modelDir / "model.safetensors");
-    impl.ttt = loadTttCheckpoint(modelDir, impl.gpt2->config().nEmbd, impl.backboneSha,
+    impl.tokenizer = loadTokenizer(modelDir);
+    impl.backbone = loadBackbone(modelDir, impl.torchDevice, options.bf16);
+    impl.backboneInfo = impl.backbone->info();
+    impl.backboneSha = ponder::core::backboneSha256(modelDir);
+    impl.ttt = loadTttCheckpoint(modelDir, impl.backboneInfo, impl.backboneSha,
                                  options.forceCheckpoint, impl.torchDevice);
     impl.ttt->eval();
     impl.tttSha = sha256FileHex(modelDir / "ttt.safetensors");
@@ -93,28 +95,31 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
         impl.ttt->setCausalK(*options.causalK);
     }
     if (options.shuffle) impl.options.keepTokenLosses = false;
-    if (impl.tokenizer->vocabSize() > static_cast<std::size_t>(impl.gpt2->config().vocabSize))
+    if (impl.tokenizer->vocabSize() > static_cast<std::size_t>(impl.backboneInfo.vocabSize))
         throw ModelLoadError("tokenizer has more tokens than the model's vocab_size",
                              "the tokenizer files belong to another model");
 }
 
 Evaluator::~Evaluator() = default;
 
-const BpeTokenizer& Evaluator::tokenizer() const { return *m_impl->tokenizer; }
-const Gpt2Config& Evaluator::backboneConfig() const { return m_impl->gpt2->config(); }
+const Tokenizer& Evaluator::tokenizer() const { return *m_impl->tokenizer; }
+const BackboneInfo& Evaluator::backboneInfo() const { return m_impl->backboneInfo; }
 const TttConfig& Evaluator::tttConfig() const { return m_impl->ttt->config(); }
 const std::string& Evaluator::backboneSha256() const { return m_impl->backboneSha; }
 const std::string& Evaluator::tttSha256() const { return m_impl->tttSha; }
 const std::string& Evaluator::device() const { return m_impl->device; }
+
+std::string Evaluator::dtype() const { return m_impl->options.bf16 ? "bfloat16" : "float32"; }
 
 PlanOptions Evaluator::planOptions(EvalMode mode, std::int64_t chunk) const {
     PlanOptions options;
     options.mode = mode;
     options.chunk = chunk;
     options.miniBatch = tttConfig().miniBatch;
-    if (chunk > backboneConfig().nPositions)
+    const auto positions = backboneInfo().maxUnitTokens();
+    if (chunk > positions)
         throw InputError("chunk of " + std::to_string(chunk) + " tokens exceeds the model's " +
-                             std::to_string(backboneConfig().nPositions) + " positions",
+                             std::to_string(positions) + " positions",
                          "use a smaller --chunk");
     return options;
 }
@@ -193,7 +198,7 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
     torch::InferenceMode inference;
     const auto start = std::chrono::steady_clock::now();
     const auto ids = impl.unitIds(plan, unit);
-    const auto result = computeUnit(impl.gpt2, impl.ttt, ids, impl.unitPositions(unit));
+    const auto result = computeUnit(*impl.backbone, impl.ttt, ids, impl.unitPositions(unit));
     auto record = impl.placedRecord(plan, unit);
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, result.skip, result.stats.init, keepTokens);
@@ -201,7 +206,7 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
     fillUpdateSide(record, result.update, result.stats, keepTokens);
     if (impl.options.blendSlopes)
         std::tie(record.blendSlopeSkip, record.blendSlopeUpdate) =
-            blendSlopes(impl.gpt2, result.skipHidden, result.updateHidden, ids);
+            blendSlopes(*impl.backbone, result.skipHidden, result.updateHidden, ids);
     record.seconds = secondsSince(start);
     return record;
 }
@@ -213,7 +218,7 @@ UnitRecord Evaluator::evaluateUnitGated(const EvalPlan& plan, const PlanUnit& un
     const auto start = std::chrono::steady_clock::now();
     const auto ids = impl.unitIds(plan, unit);
     const auto positions = impl.unitPositions(unit);
-    const auto pass = computeSkipPass(impl.gpt2, impl.ttt, ids, positions, skipStatistics);
+    const auto pass = computeSkipPass(*impl.backbone, impl.ttt, ids, positions, skipStatistics);
     auto record = impl.placedRecord(plan, unit);
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, pass.skip, pass.init, keepTokens);
@@ -223,7 +228,7 @@ UnitRecord Evaluator::evaluateUnitGated(const EvalPlan& plan, const PlanUnit& un
     if (decide(record)) {
         UnitTensors updated;
         // No UPDATE-path entropy or confidence: no gate of the fast path reads them.
-        computeUpdatePath(impl.gpt2, impl.ttt, pass.hidden, ids, positions, false, updated);
+        computeUpdatePath(*impl.backbone, impl.ttt, pass.hidden, ids, positions, false, updated);
         fillUpdateSide(record, updated.update, updated.stats, keepTokens);
     }
     record.seconds = secondsSince(start);
@@ -236,9 +241,9 @@ double Evaluator::timePath(const EvalPlan& plan, const PlanUnit& unit, Path path
     const auto start = std::chrono::steady_clock::now();
     const auto ids = impl.unitIds(plan, unit);
     const auto positions = impl.unitPositions(unit);
-    auto hidden = impl.gpt2->hidden(ids, positions);
+    auto hidden = impl.backbone->hidden(ids, positions);
     if (path == Path::Update) hidden = impl.ttt->forward(hidden, positions).hidden;
-    const auto losses = nextTokenLosses(impl.gpt2, hidden, ids, false);
+    const auto losses = nextTokenLosses(*impl.backbone, hidden, ids, false);
     if (losses.ce.is_cuda()) torch::cuda::synchronize();
     return secondsSince(start);
 }

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "core/eval/eval_plan.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/backbone.h"
 #include "core/model/ttt_config.h"
 
 namespace ponder::core {
 
-class BpeTokenizer;
+class Tokenizer;
 
 struct UnitRecord {
     std::int64_t unit = 0;
@@ -70,6 +70,9 @@ struct EvalOptions {
     // ttt.json's value.
     std::optional<std::int64_t> causalK;
     bool blendSlopes = false;  // fill UnitRecord::blendSlope* (costs two more LM-head passes)
+    // --dtype bf16: a Gemma 3 backbone's weights held and computed in bfloat16 (no float32
+    // copy); the TTT layer, the losses and the signals stay float32.
+    bool bf16 = false;
 };
 
 class Evaluator {
@@ -81,13 +84,15 @@ public:
     Evaluator(const Evaluator&) = delete;
     Evaluator& operator=(const Evaluator&) = delete;
 
-    const BpeTokenizer& tokenizer() const;
-    const Gpt2Config& backboneConfig() const;
+    const Tokenizer& tokenizer() const;
+    const BackboneInfo& backboneInfo() const;
     const TttConfig& tttConfig() const;
     const std::string& backboneSha256() const;
     const std::string& tttSha256() const;  // of ttt.safetensors: what a learned gate checks
     const std::string& device() const;
-    // Plan options that fit this model (mini-batch from ttt.json); checks chunk <= n_positions.
+    // The backbone's compute dtype as stored with a run: "float32" or "bfloat16" (--dtype bf16).
+    std::string dtype() const;
+    // Plan options that fit this model (mini-batch from ttt.json); checks chunk against the positions.
     PlanOptions planOptions(EvalMode mode, std::int64_t chunk) const;
 
     UnitRecord evaluateUnit(const EvalPlan& plan, const PlanUnit& unit);

@@ -19,6 +19,7 @@ RunDescription describeRun(const Evaluator& evaluator, const EvalPlan& plan,
     run.mode = plan.options.mode == EvalMode::Paper ? "paper" : "file";
     run.chunk = plan.options.chunk;
     run.device = evaluator.device();
+    run.dtype = evaluator.dtype();
     run.files = plan.files.size();
     run.tokens = plan.totalTokens;
     run.droppedTokens = plan.droppedTokens;

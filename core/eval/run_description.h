@@ -17,6 +17,7 @@ struct RunDescription {
     std::string mode;  // "file" | "paper"
     std::int64_t chunk = 512;
     std::string device;
+    std::string dtype = "float32";  // the backbone's: "float32" | "bfloat16" (--dtype bf16)
     int threads = 1;
     std::vector<std::string> inputs;
     std::size_t files = 0;

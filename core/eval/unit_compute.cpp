@@ -7,7 +7,7 @@ namespace {
 constexpr std::int64_t kLogitRows = 256;  // rows of logits alive at once
 }  // namespace
 
-PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const torch::Tensor& ids,
+PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden, const torch::Tensor& ids,
                            bool withDistributionStats, bool withTopFive) {
     const auto sequences = hidden.size(0), predicted = hidden.size(1) - 1;
     const auto rows = hidden.slice(1, 0, predicted).reshape({sequences * predicted, hidden.size(2)});
@@ -15,7 +15,7 @@ PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const t
     std::vector<torch::Tensor> ce, entropy, confidence, topFiveStd, topFiveEntropy;
     for (std::int64_t start = 0; start < rows.size(0); start += kLogitRows) {
         const auto length = std::min(kLogitRows, rows.size(0) - start);
-        const auto logits = gpt2->logits(rows.narrow(0, start, length));
+        const auto logits = backbone.logits(rows.narrow(0, start, length));
         const auto logNorm = torch::logsumexp(logits, -1, true);
         ce.push_back((logNorm - logits.gather(1, targets.narrow(0, start, length))).squeeze(1));
         if (withDistributionStats) {
@@ -43,22 +43,22 @@ PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const t
     return out;
 }
 
-void computeUpdatePath(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& hidden,
+void computeUpdatePath(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
                        const torch::Tensor& ids, const torch::Tensor& positions,
                        bool withDistributionStats, UnitTensors& out) {
     const auto updated = ttt->forward(hidden, positions);
-    out.update = nextTokenLosses(gpt2, updated.hidden, ids, withDistributionStats);
+    out.update = nextTokenLosses(backbone, updated.hidden, ids, withDistributionStats);
     out.stats = updated.stats;
     out.skipHidden = hidden;
     out.updateHidden = updated.hidden;
 }
 
-UnitTensors computeUnit(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
+UnitTensors computeUnit(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone) {
     UnitTensors out;
-    const auto hidden = gpt2->hidden(ids, positions);
-    out.skip = nextTokenLosses(gpt2, hidden, ids, true, true);
-    computeUpdatePath(gpt2, ttt, shareBackbone ? hidden : gpt2->hidden(ids, positions), ids,
+    const auto hidden = backbone.hidden(ids, positions);
+    out.skip = nextTokenLosses(backbone, hidden, ids, true, true);
+    computeUpdatePath(backbone, ttt, shareBackbone ? hidden : backbone.hidden(ids, positions), ids,
                       positions, true, out);
     return out;
 }
@@ -73,7 +73,7 @@ std::pair<torch::Tensor, torch::Tensor> blendSlopeRows(const torch::Tensor& skip
             (torch::softmax(updateLogits, -1) * delta).sum(-1) - atTarget};
 }
 
-std::pair<double, double> blendSlopes(Gpt2Model& gpt2, const torch::Tensor& skipHidden,
+std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& skipHidden,
                                       const torch::Tensor& updateHidden, const torch::Tensor& ids) {
     const auto sequences = skipHidden.size(0), predicted = skipHidden.size(1) - 1;
     const auto flat = [&](const torch::Tensor& h) {
@@ -84,8 +84,8 @@ std::pair<double, double> blendSlopes(Gpt2Model& gpt2, const torch::Tensor& skip
     std::vector<torch::Tensor> atSkip, atUpdate;
     for (std::int64_t start = 0; start < skipRows.size(0); start += kLogitRows) {
         const auto length = std::min(kLogitRows, skipRows.size(0) - start);
-        const auto skipLogits = gpt2->logits(skipRows.narrow(0, start, length));
-        const auto updateLogits = gpt2->logits(updateRows.narrow(0, start, length));
+        const auto skipLogits = backbone.logits(skipRows.narrow(0, start, length));
+        const auto updateLogits = backbone.logits(updateRows.narrow(0, start, length));
         auto slopes = blendSlopeRows(skipLogits, updateLogits, targets.narrow(0, start, length));
         atSkip.push_back(slopes.first);
         atUpdate.push_back(slopes.second);
@@ -97,11 +97,11 @@ std::pair<double, double> blendSlopes(Gpt2Model& gpt2, const torch::Tensor& skip
     return {rowMean(atSkip), rowMean(atUpdate)};
 }
 
-SkipPass computeSkipPass(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
+SkipPass computeSkipPass(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
                          const torch::Tensor& positions, bool withDistributionStats) {
     SkipPass out;
-    out.hidden = gpt2->hidden(ids, positions);
-    out.skip = nextTokenLosses(gpt2, out.hidden, ids, withDistributionStats, withDistributionStats);
+    out.hidden = backbone.hidden(ids, positions);
+    out.skip = nextTokenLosses(backbone, out.hidden, ids, withDistributionStats, withDistributionStats);
     out.init = ttt->initLoss(out.hidden, positions);
     return out;
 }

@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "core/model/gpt2_model_impl.h"
+#include "core/model/backbone_impl.h"
 #include "core/model/ttt_layer_impl.h"
 
 namespace ponder::core {
@@ -20,7 +20,7 @@ struct PathLosses {
 
 // Next-token CE of hidden[:, :-1] against ids[:, 1:], computed in row blocks so the full
 // [S, T, V] logits tensor is never materialised.
-PathLosses nextTokenLosses(Gpt2Model& gpt2, const torch::Tensor& hidden, const torch::Tensor& ids,
+PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden, const torch::Tensor& ids,
                            bool withDistributionStats, bool withTopFive = false);
 
 // The learned gates' 28 stored features (gate.h, gates.md §2) of ids [S, T] from the SKIP
@@ -35,7 +35,7 @@ std::vector<float> gateFeatures(const torch::Tensor& hidden, const PathLosses& s
 std::pair<torch::Tensor, torch::Tensor> blendSlopeRows(const torch::Tensor& skipLogits,
                                                        const torch::Tensor& updateLogits,
                                                        const torch::Tensor& targets);
-std::pair<double, double> blendSlopes(Gpt2Model& gpt2, const torch::Tensor& skipHidden,
+std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& skipHidden,
                                       const torch::Tensor& updateHidden, const torch::Tensor& ids);
 
 struct UnitTensors {
@@ -50,11 +50,11 @@ struct UnitTensors {
 // The UPDATE path from the backbone's hidden states: TTT layer (fast_norm, dual form,
 // residual), the second LM head (with its entropy and confidence when asked) and the layer's
 // statistics.
-void computeUpdatePath(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& hidden,
+void computeUpdatePath(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
                        const torch::Tensor& ids, const torch::Tensor& positions,
                        bool withDistributionStats, UnitTensors& out);
 
-UnitTensors computeUnit(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
+UnitTensors computeUnit(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone = true);
 
 // The gated fast path's first half: the backbone, the SKIP path (with its entropy and
@@ -65,7 +65,7 @@ struct SkipPass {
     PathLosses skip;
     torch::Tensor init;  // [S, H, n]
 };
-SkipPass computeSkipPass(Gpt2Model& gpt2, TttModel& ttt, const torch::Tensor& ids,
+SkipPass computeSkipPass(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
                          const torch::Tensor& positions, bool withDistributionStats);
 
 }  // namespace ponder::core

@@ -111,6 +111,10 @@ torch::Tensor Gpt2ModelImpl::logits(const torch::Tensor& hidden) const {
     return torch::linear(hidden, m_lmHead.is_empty() ? m_wte->weight : m_lmHead->weight);
 }
 
+BackboneInfo Gpt2ModelImpl::info() const {
+    return backboneInfoOf(m_config);
+}
+
 void Gpt2ModelImpl::initialiseWeights(std::uint64_t seed) {
     torch::NoGradGuard noGrad;
     torch::manual_seed(seed);

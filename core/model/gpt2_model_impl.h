@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "core/model/backbone_impl.h"
 #include "core/model/gpt2_config.h"
 #include "core/model/safetensors.h"
 
@@ -59,17 +60,18 @@ private:
 };
 TORCH_MODULE(Gpt2Block);
 
-class Gpt2ModelImpl : public torch::nn::Module {
+class Gpt2ModelImpl : public Backbone {
 public:
     // `tiedLmHead` false adds an explicit lm_head.weight [vocab, n_embd].
     explicit Gpt2ModelImpl(const Gpt2Config& config, bool tiedLmHead = true);
 
     // Final hidden state after ln_f, [B, T, D]. `positions` ([T] or [B, T], int64) defaults to
     // 0..T-1; callers pass local positions per chunk (algorithm.md §1).
-    torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& positions = {});
+    torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& positions = {}) override;
     // Next-token logits [B, T, V] from a hidden state, so one backbone pass can serve
     // several heads (design.md §4).
-    torch::Tensor logits(const torch::Tensor& hidden) const;
+    torch::Tensor logits(const torch::Tensor& hidden) const override;
+    BackboneInfo info() const override;
     torch::Tensor forward(const torch::Tensor& ids) { return logits(hidden(ids)); }
 
     const Gpt2Config& config() const { return m_config; }

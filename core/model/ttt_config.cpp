@@ -36,6 +36,20 @@ TttConfig TttConfig::forBackbone(std::int64_t hidden) {
     return config;
 }
 
+TttConfig TttConfig::forBackboneInfo(const BackboneInfo& backbone) {
+    if (backbone.arch == kArchGpt2) return forBackbone(backbone.hidden);
+    TttConfig config = forBackbone(backbone.hidden);
+    config.heads = backbone.heads;
+    config.headDim = backbone.headDim;
+    const auto width = config.heads * config.headDim;
+    config.tttWidth = width == backbone.hidden ? 0 : width;
+    config.etaDecay = width == 768 ? 0.0 : 0.3;
+    config.backboneArch = backbone.arch;
+    config.fastNorm = "rmsnorm";
+    config.fastNormEps = 1e-6;  // Gemma's rms_norm_eps
+    return config;
+}
+
 TttConfig loadTttConfig(const fs::path& path) {
     std::string text;
     try {
@@ -115,6 +129,20 @@ TttConfig parseTttConfig(std::string_view content, const std::string& label) {
                        ", got " + std::to_string(config.updateSteps));
     }
 
+    if (root.contains("backbone_arch")) {
+        config.backboneArch = text("backbone_arch");
+        if (config.backboneArch != kArchGpt2 && config.backboneArch != kArchGemma3)
+            throw fail("backbone_arch is \"" + config.backboneArch + "\", expected \"" + kArchGpt2 +
+                       "\" or \"" + kArchGemma3 + "\"");
+    }
+    if (root.contains("fast_norm")) {
+        config.fastNorm = text("fast_norm");
+        if (config.fastNorm != "layernorm" && config.fastNorm != "rmsnorm")
+            throw fail("fast_norm is \"" + config.fastNorm + "\", expected layernorm or rmsnorm");
+    }
+    config.fastNormEps = root.contains("fast_norm_eps") ? real("fast_norm_eps") : config.lnEps;
+    if (root.contains("ttt_width")) config.tttWidth = positive("ttt_width");
+
     if (config.headDim % 2 != 0)
         throw fail("head_dim must be even (RoPE rotates pairs of features), got " +
                    std::to_string(config.headDim));
@@ -125,6 +153,8 @@ TttConfig parseTttConfig(std::string_view content, const std::string& label) {
     if (config.causalK != 0 && config.causalK != -1)
         throw fail("causal_k must be 0 or -1, got " + std::to_string(config.causalK));
     if (!(config.lnEps > 0.0)) throw fail("ln_eps must be positive, got " + field("ln_eps").dump());
+    if (!(config.fastNormEps > 0.0))
+        throw fail("fast_norm_eps must be positive, got " + std::to_string(config.fastNormEps));
     if (!(config.ropeTheta > 0.0))
         throw fail("rope_theta must be positive, got " + field("rope_theta").dump());
     const auto& sha = config.backboneSha256;
@@ -155,6 +185,12 @@ std::string tttConfigJson(const TttConfig& config) {
         {"backbone_sha256", config.backboneSha256},
     };
     if (config.updateSteps != 1) root["update_steps"] = config.updateSteps;
+    if (config.backboneArch != kArchGpt2) root["backbone_arch"] = config.backboneArch;
+    if (config.fastNorm != "layernorm") {
+        root["fast_norm"] = config.fastNorm;
+        root["fast_norm_eps"] = config.fastNormEps;
+    }
+    if (config.tttWidth > 0) root["ttt_width"] = config.tttWidth;
     return root.dump(2) + "\n";
 }
 

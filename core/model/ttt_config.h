@@ -6,12 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/model/backbone.h"
+
 namespace ponder::core {
 
 constexpr std::int64_t kMaxUpdateSteps = 64;
 
 struct TttConfig {
-    std::int64_t hidden = 768;   // D, the backbone width
+    std::int64_t hidden = 768;   // D, the backbone width (the width of the hidden state it adapts)
     std::int64_t heads = 12;     // H
     std::int64_t headDim = 64;   // d (H * d need not equal D)
     std::int64_t miniBatch = 16; // K
@@ -28,10 +30,25 @@ struct TttConfig {
     // published cost model then counts an UPDATE as 1 + 2N. Optional "update_steps" in
     // ttt.json, written only when N != 1 (absent = 1).
     std::int64_t updateSteps = 1;
+    // How the layer attaches to a backbone other than GPT-2 (design.md §3.1, optional keys
+    // written only when they differ from GPT-2's, so GPT-2 files stay as they were):
+    std::string backboneArch = kArchGpt2;  // "backbone_arch"; a checkpoint never loads on another
+    std::string fastNorm = "layernorm";    // "fast_norm": "layernorm" (γ, β) | "rmsnorm" (Gemma's
+                                           // (1 + w) form, weight only)
+    double fastNormEps = 1e-5;             // "fast_norm_eps", written with rmsnorm (else ln_eps)
+    // "ttt_width" P > 0: the layer works at width P between a projection D -> P and a
+    // zero-initialised projection P -> D (Gemma: D != heads * head_dim). 0: no projections.
+    std::int64_t tttWidth = 0;
+
+    std::int64_t layerWidth() const { return tttWidth > 0 ? tttWidth : hidden; }
 
     // The published defaults for a GPT-2 width (algorithm.md §2.1): H = D / 64, d = 64,
     // λ = 0 for small (D = 768) and 0.3 above.
     static TttConfig forBackbone(std::int64_t hidden);
+    // The published attachment for `backbone`: forBackbone(D) for GPT-2; for Gemma 3 (the
+    // published Gemma3TTTModel) heads and head_dim of the backbone's attention, an RMS fast
+    // norm, projections when D != heads * head_dim, and λ by the layer width as above.
+    static TttConfig forBackboneInfo(const BackboneInfo& backbone);
 };
 
 // Reads and validates ttt.json; throws ModelLoadError naming the bad field.

@@ -312,29 +312,63 @@ TttOutput TttLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos
     return {m_wo(z), stats};
 }
 
-TttModelImpl::TttModelImpl(const TttConfig& config) {
-    m_fastNorm = register_module(
-        "fast_norm",
-        torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden}).eps(config.lnEps)));
-    m_layer = register_module("ttt", TttLayer(config));
+TttModelImpl::TttModelImpl(const TttConfig& config) : m_config(config) {
+    if (config.fastNorm == "rmsnorm") {
+        auto norm = register_module("fast_norm", std::make_shared<torch::nn::Module>());
+        m_fastNormRms = norm->register_parameter("weight", torch::zeros({config.hidden}));
+    } else {
+        m_fastNorm = register_module(
+            "fast_norm",
+            torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden}).eps(config.lnEps)));
+    }
+    auto layerConfig = config;
+    layerConfig.hidden = config.layerWidth();
+    if (config.tttWidth > 0) {
+        auto in = register_module("ttt_proj_in", std::make_shared<torch::nn::Module>());
+        m_projIn = in->register_parameter("weight", torch::zeros({config.tttWidth, config.hidden}));
+        auto out = register_module("ttt_proj_out", std::make_shared<torch::nn::Module>());
+        m_projOut = out->register_parameter("weight", torch::zeros({config.hidden, config.tttWidth}));
+    }
+    m_layer = register_module("ttt", TttLayer(layerConfig));
+}
+
+torch::Tensor TttModelImpl::layerInput(const torch::Tensor& h) {
+    torch::Tensor x;
+    if (m_fastNormRms.defined()) {  // Gemma's RMSNorm: x / rms(x) * (1 + w)
+        x = h * torch::rsqrt(h.pow(2).mean(-1, true) + m_config.fastNormEps) * (1.0 + m_fastNormRms);
+    } else {
+        x = m_fastNorm(h);
+    }
+    return m_projIn.defined() ? torch::linear(x, m_projIn) : x;
 }
 
 torch::Tensor TttModelImpl::initLoss(const torch::Tensor& h, const torch::Tensor& positions) {
-    return m_layer->initLoss(m_fastNorm(h), positions);
+    return m_layer->initLoss(layerInput(h), positions);
 }
 
 TttModelImpl::Result TttModelImpl::forward(const torch::Tensor& h, const torch::Tensor& positions) {
     checkInput(h, config());
-    auto out = m_layer(m_fastNorm(h), positions);
-    // Residual onto the un-normalised ln_f output; no extra final norm (algorithm.md §1).
-    return {h + out.y, out.stats};
+    auto out = m_layer(layerInput(h), positions);
+    const auto y = m_projOut.defined() ? torch::linear(out.y, m_projOut) : out.y;
+    // Residual onto the un-normalised final hidden state; no extra final norm (algorithm.md §1).
+    return {h + y, out.stats};
 }
 
 void TttModelImpl::initialiseWeights(std::uint64_t seed) {
     torch::NoGradGuard noGrad;
     torch::manual_seed(seed);
-    fillNorm(m_fastNorm->weight, m_fastNorm->bias);
+    if (m_fastNormRms.defined()) m_fastNormRms.zero_();
+    else fillNorm(m_fastNorm->weight, m_fastNorm->bias);
     m_layer->resetParameters();
+    if (m_projIn.defined()) {
+        lecunNormal(m_projIn, m_config.hidden);
+        m_projOut.zero_();
+    }
+}
+
+void TttModelImpl::setCausalK(std::int64_t k) {
+    m_layer->setCausalK(k);
+    m_config.causalK = k;
 }
 
 void TttLayerImpl::setCausalK(std::int64_t k) {
@@ -343,16 +377,20 @@ void TttLayerImpl::setCausalK(std::int64_t k) {
     m_config.causalK = k;
 }
 
-const TttConfig& TttModelImpl::config() const {
-    return m_layer->config();
-}
-
 TttLayer TttModelImpl::layer() const {
     return m_layer;
 }
 
 TttModel loadTttCheckpoint(const fs::path& dir, std::int64_t backboneHidden,
                            const std::string& backboneSha256, bool force, torch::Device device) {
+    BackboneInfo backbone;
+    backbone.hidden = backboneHidden;
+    return loadTttCheckpoint(dir, backbone, backboneSha256, force, device);
+}
+
+TttModel loadTttCheckpoint(const fs::path& dir, const BackboneInfo& backbone,
+                           const std::string& backboneSha256, bool force, torch::Device device) {
+    const auto backboneHidden = backbone.hidden;
     const auto configPath = dir / "ttt.json", weightsPath = dir / "ttt.safetensors";
     for (const auto& path : {configPath, weightsPath}) {
         std::error_code error;
@@ -363,11 +401,16 @@ TttModel loadTttCheckpoint(const fs::path& dir, std::int64_t backboneHidden,
                 "train one with `ponder train-ttt` or make a test model with --ttt");
     }
     const auto config = loadTttConfig(configPath);
+    if (config.backboneArch != backbone.arch)
+        throw ModelLoadError("TTT checkpoint '" + configPath.string() + "' was made for a " +
+                                 config.backboneArch + " backbone, this one is " + backbone.arch,
+                             "train one for this backbone with `ponder train-ttt` "
+                             "(--force-checkpoint only overrides the weights' hash)");
     if (config.hidden != backboneHidden)
         throw ModelLoadError("TTT checkpoint '" + configPath.string() + "' has hidden " +
                                  std::to_string(config.hidden) + " but the backbone's width is " +
                                  std::to_string(backboneHidden),
-                             "it belongs to another GPT-2 size; train one for this backbone with "
+                             "it belongs to another model size; train one for this backbone with "
                              "`ponder train-ttt`");
     if (config.backboneSha256 != backboneSha256 && !force)
         throw ModelLoadError("checkpoint was trained for another backbone (sha256 " +

@@ -81,7 +81,9 @@ private:
 };
 TORCH_MODULE(TttLayer);
 
-// fast_norm + TTT layer; UPDATE hidden = h + ttt(fast_norm(h)) (algorithm.md §1).
+// fast_norm + TTT layer; UPDATE hidden = h + ttt(fast_norm(h)) (algorithm.md §1). With a
+// ttt_width P (Gemma 3, the published Gemma3TTTModel) h + proj_out(ttt(proj_in(fast_norm(h)))),
+// proj_out zero-initialised so UPDATE equals SKIP before training.
 class TttModelImpl : public torch::nn::Module {
 public:
     explicit TttModelImpl(const TttConfig& config);
@@ -93,14 +95,20 @@ public:
     // ttt_loss_init [B, H, n] of fast_norm(h) (TttLayerImpl::initLoss).
     torch::Tensor initLoss(const torch::Tensor& h, const torch::Tensor& positions = {});
     // Published initialisation (algorithm.md §2.2): LeCun-normal projections, zero wo (so
-    // UPDATE == SKIP before training), W0 ~ N(0, 0.02), norms 1/0.
+    // UPDATE == SKIP before training), W0 ~ N(0, 0.02), norms 1/0 (the RMS norm's w 0);
+    // proj_in LeCun-normal, proj_out zero.
     void initialiseWeights(std::uint64_t seed);
-    const TttConfig& config() const;
+    // The checkpoint's config (hidden = the backbone width D).
+    const TttConfig& config() const { return m_config; }
     TttLayer layer() const;
-    void setCausalK(std::int64_t k) { m_layer->setCausalK(k); }
+    void setCausalK(std::int64_t k);
 
 private:
-    torch::nn::LayerNorm m_fastNorm{nullptr};
+    torch::Tensor layerInput(const torch::Tensor& h);  // fast_norm, then proj_in if any
+    TttConfig m_config;
+    torch::nn::LayerNorm m_fastNorm{nullptr};  // fast_norm "layernorm"
+    torch::Tensor m_fastNormRms;               // fast_norm "rmsnorm": weight [D]
+    torch::Tensor m_projIn, m_projOut;         // [P, D], [D, P] with a ttt_width
     TttLayer m_layer{nullptr};
 };
 TORCH_MODULE(TttModel);
@@ -109,6 +117,11 @@ TORCH_MODULE(TttModel);
 // differs from `backboneSha256` unless `force`; throws ModelLoadError naming the problem
 // (missing/misshapen/non-finite tensor, bad ttt.json, hidden size != backbone width).
 TttModel loadTttCheckpoint(const std::filesystem::path& dir, std::int64_t backboneHidden,
+                           const std::string& backboneSha256, bool force,
+                           torch::Device device = torch::kCPU);
+// The same for any backbone: a checkpoint made for another architecture (backbone_arch) or
+// width is refused even with `force`.
+TttModel loadTttCheckpoint(const std::filesystem::path& dir, const BackboneInfo& backbone,
                            const std::string& backboneSha256, bool force,
                            torch::Device device = torch::kCPU);
 void saveTttCheckpoint(TttModel& model, const std::filesystem::path& dir);

@@ -22,6 +22,7 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
                    {"mode", run.mode},
                    {"chunk", run.chunk},
                    {"device", run.device},
+                   {"dtype", run.dtype},
                    {"threads", run.threads},
                    {"inputs", run.inputs},
                    {"files", run.files},

@@ -1,4 +1,4 @@
-// Benchmarks for `ponder bench`: GPT-2 forward, tokenizer throughput and policy replay.
+// Benchmarks for `ponder bench`: backbone forward, units, tokenizer and policy replay.
 #include "core/runtime/benchmarks.h"
 
 #include <algorithm>
@@ -9,9 +9,11 @@
 
 #include "core/eval/unit_compute_impl.h"
 #include "core/gating/policies.h"
+#include "core/model/gemma3_model_impl.h"
 #include "core/model/gpt2_model_impl.h"
 #include "core/model/ttt_layer_impl.h"
 #include "core/text/bpe_tokenizer.h"
+#include "core/util/errors.h"
 #include "core/util/file_io.h"
 
 namespace ponder::core {
@@ -34,16 +36,86 @@ double gpt2LmHeadFlops(const Gpt2Config& config, std::int64_t length) {
     return 2.0 * double(length) * double(config.nEmbd) * double(config.vocabSize);
 }
 
-ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t batch,
-                                      std::int64_t length, double minSeconds,
-                                      const std::string& device) {
+std::int64_t BenchShape::positions() const { return gemma3 ? gemma.maxPositions : gpt2.nPositions; }
+
+std::int64_t BenchShape::parameterCount() const {
+    return gemma3 ? gemma.parameterCount() : gpt2.parameterCount();
+}
+
+BenchShape benchShape(const std::string& name) {
+    BenchShape shape;
+    shape.name = name;
+    auto& g = shape.gpt2;  // defaults are GPT-2 small (124M)
+    auto& c = shape.gemma;
+    if (name == "small") {
+    } else if (name == "medium") {
+        g.nEmbd = 1024, g.nLayer = 24, g.nHead = 16;
+    } else if (name == "large") {
+        g.nEmbd = 1280, g.nLayer = 36, g.nHead = 20;
+    } else if (name == "xl") {
+        g.nEmbd = 1600, g.nLayer = 48, g.nHead = 25;
+    } else if (name == "gemma3-1b" || name == "gemma3-4b" || name == "gemma3-12b") {
+        shape.gemma3 = true;  // Gemma3Config's defaults are the 1B's
+        if (name == "gemma3-4b") {
+            c.vocabSize = 262208, c.hiddenSize = 2560, c.intermediateSize = 10240;
+            c.numLayers = 34, c.numHeads = 8, c.numKvHeads = 4, c.slidingWindow = 1024;
+            c.maxPositions = 131072, c.ropeScalingFactor = 8.0;
+        } else if (name == "gemma3-12b") {
+            c.vocabSize = 262208, c.hiddenSize = 3840, c.intermediateSize = 15360;
+            c.numLayers = 48, c.numHeads = 16, c.numKvHeads = 8, c.slidingWindow = 1024;
+            c.maxPositions = 131072, c.ropeScalingFactor = 8.0;
+        }
+        c.slidingLayers = gemma3SlidingPattern(c.numLayers);
+    } else {
+        throw InputError("unknown --shape '" + name + "'",
+                         "use small, medium, large, xl, gemma3-1b, gemma3-4b or gemma3-12b");
+    }
+    return shape;
+}
+
+double backboneFlops(const BenchShape& shape, std::int64_t length) {
+    if (!shape.gemma3) return gpt2BackboneFlops(shape.gpt2, length);
+    const auto& c = shape.gemma;
+    const double t = double(length) + 1, d = double(c.hiddenSize);  // + the BOS
+    const double projections = 2.0 * t * d * double(2 * c.queryWidth() + 2 * c.kvWidth()) +
+                               2.0 * t * d * double(c.intermediateSize) * 3;
+    const double attention = 2.0 * 2.0 * t * t * double(c.queryWidth());
+    return double(c.numLayers) * (projections + attention);
+}
+
+double lmHeadFlops(const BenchShape& shape, std::int64_t length) {
+    if (!shape.gemma3) return gpt2LmHeadFlops(shape.gpt2, length);
+    return 2.0 * double(length) * double(shape.gemma.hiddenSize) * double(shape.gemma.vocabSize);
+}
+
+namespace {
+
+std::shared_ptr<Backbone> randomBackbone(const BenchShape& shape, const torch::Device& device) {
+    if (shape.gemma3) {
+        Gemma3Model model(shape.gemma, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+        model->initialiseWeights(0);
+        return model.ptr();
+    }
+    Gpt2Model model(shape.gpt2);
+    model->initialiseWeights(0);
+    model->to(device);
+    model->eval();
+    return model.ptr();
+}
+
+std::int64_t vocabOf(const BenchShape& shape) {
+    return shape.gemma3 ? shape.gemma.vocabSize : shape.gpt2.vocabSize;
+}
+
+}  // namespace
+
+ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch,
+                                  std::int64_t length, double minSeconds,
+                                  const std::string& device) {
     torch::InferenceMode inference;
     const torch::Device dev(device);
-    Gpt2Model model(config);
-    model->initialiseWeights(0);
-    model->to(dev);
-    model->eval();
-    const auto ids = torch::randint(config.vocabSize, {batch, length},
+    auto model = randomBackbone(shape, dev);
+    const auto ids = torch::randint(vocabOf(shape), {batch, length},
                                     torch::TensorOptions().dtype(torch::kInt64).device(dev));
     const auto sync = [&] {
         if (dev.is_cuda()) torch::cuda::synchronize();
@@ -61,7 +133,7 @@ ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t bat
     } while (result.seconds < minSeconds);
     result.tokensPerSecond = double(result.tokensPerRun) * result.runs / result.seconds;
     const double flopsPerRun =
-        double(batch) * (gpt2BackboneFlops(config, length) + gpt2LmHeadFlops(config, length));
+        double(batch) * (backboneFlops(shape, length) + lmHeadFlops(shape, length));
     result.gflops = flopsPerRun * result.runs / result.seconds / 1e9;
     return result;
 }
@@ -98,22 +170,20 @@ double runsPerSecond(Run&& run, double minSeconds, const torch::Device& device) 
 }
 }  // namespace
 
-UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, std::int64_t length,
+UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std::int64_t length,
                                 double minSeconds, const std::string& device) {
     torch::InferenceMode inference;
     const torch::Device dev(device);
-    Gpt2Model gpt2(config);
-    gpt2->initialiseWeights(0);
-    gpt2->to(dev);
-    gpt2->eval();
-    const auto tttConfig = TttConfig::forBackbone(config.nEmbd);
+    auto gpt2 = randomBackbone(shape, dev);
+    const auto tttConfig = TttConfig::forBackboneInfo(gpt2->info());
     TttModel ttt(tttConfig);
     ttt->initialiseWeights(1);
     ttt->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.02);
+    if (tttConfig.tttWidth > 0) ttt->named_parameters()["ttt_proj_out.weight"].normal_(0.0, 0.02);
     ttt->to(dev);
     ttt->eval();
     const auto options = torch::TensorOptions().dtype(torch::kInt64).device(dev);
-    const auto ids = torch::randint(config.vocabSize, {batch, length}, options);
+    const auto ids = torch::randint(vocabOf(shape), {batch, length}, options);
     const auto positions = torch::arange(length, options);
 
     UnitBenchmark result;
@@ -122,20 +192,23 @@ UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, st
     result.backboneTokensPerSecond =
         tokens * runsPerSecond([&] { gpt2->hidden(ids, positions); }, minSeconds, dev);
     const double sharedRate =
-        runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, true); }, minSeconds, dev);
+        runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, true); }, minSeconds, dev);
     result.sharedTokensPerSecond = tokens * sharedRate;
     result.twoForwardTokensPerSecond =
         tokens *
-        runsPerSecond([&] { computeUnit(gpt2, ttt, ids, positions, false); }, minSeconds, dev);
+        runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, false); }, minSeconds, dev);
     const double predicted = double(length - 1) / double(length);
     const double unitFlops =
         double(batch) *
-        (gpt2BackboneFlops(config, length) + 2.0 * predicted * gpt2LmHeadFlops(config, length) +
-         tttLayerFlops(config.nEmbd, tttConfig.heads, tttConfig.headDim, tttConfig.miniBatch,
-                       length));
+        (backboneFlops(shape, length) + 2.0 * predicted * lmHeadFlops(shape, length) +
+         tttLayerFlops(tttConfig.layerWidth(), tttConfig.heads, tttConfig.headDim,
+                       tttConfig.miniBatch, length) +
+         (tttConfig.tttWidth > 0 ? 2.0 * 2.0 * double(length) * double(tttConfig.hidden) *
+                                       double(tttConfig.tttWidth)
+                                 : 0.0));
     result.sharedGflops = unitFlops * sharedRate / 1e9;
     result.flopBoundSpeedup =
-        (unitFlops + double(batch) * gpt2BackboneFlops(config, length)) / unitFlops;
+        (unitFlops + double(batch) * backboneFlops(shape, length)) / unitFlops;
     return result;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/gemma3_config.h"
 #include "core/model/gpt2_config.h"
 
 namespace ponder::core {
@@ -16,6 +17,21 @@ namespace ponder::core {
 double gpt2BackboneFlops(const Gpt2Config& config, std::int64_t length);
 double gpt2LmHeadFlops(const Gpt2Config& config, std::int64_t length);
 
+// A random-weight backbone shape `ponder bench --shape` names: GPT-2 small, medium, large, xl
+// or Gemma 3 gemma3-1b, gemma3-4b, gemma3-12b (the released configs' shapes).
+struct BenchShape {
+    std::string name;
+    bool gemma3 = false;
+    Gpt2Config gpt2;
+    Gemma3Config gemma;
+    std::int64_t positions() const;
+    std::int64_t parameterCount() const;
+};
+// Throws InputError for an unknown name.
+BenchShape benchShape(const std::string& name);
+double backboneFlops(const BenchShape& shape, std::int64_t length);
+double lmHeadFlops(const BenchShape& shape, std::int64_t length);
+
 struct ForwardBenchmark {
     std::int64_t tokensPerRun = 0;
     int runs = 0;
@@ -24,11 +40,11 @@ struct ForwardBenchmark {
     double gflops = 0.0;  // achieved, from the FLOP count
 };
 
-// Random-weight GPT-2 with `config` shapes; times hidden-state + logits forwards of
-// [batch, length] tokens, without autograd, for at least `minSeconds` after one warm-up.
-ForwardBenchmark benchmarkGpt2Forward(const Gpt2Config& config, std::int64_t batch,
-                                      std::int64_t length, double minSeconds,
-                                      const std::string& device = "cpu");
+// Random-weight backbone of `shape`; times hidden-state + logits forwards of [batch, length]
+// tokens, without autograd, for at least `minSeconds` after one warm-up.
+ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch,
+                                  std::int64_t length, double minSeconds,
+                                  const std::string& device = "cpu");
 
 // Matmul FLOPs of the TTT layer over `length` tokens (projections and the dual form).
 double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headDim,
@@ -45,9 +61,9 @@ struct UnitBenchmark {
     double flopBoundSpeedup = 0;
 };
 
-// GPT-2 with `config` shapes plus a TTT layer of the published defaults for its width, random
-// weights (non-zero wo); units of [batch, length] tokens timed for >= minSeconds each.
-UnitBenchmark benchmarkEvalUnit(const Gpt2Config& config, std::int64_t batch, std::int64_t length,
+// The backbone of `shape` plus a TTT layer of the published attachment for it, random weights
+// (non-zero output path); units of [batch, length] tokens timed for >= minSeconds each.
+UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std::int64_t length,
                                 double minSeconds, const std::string& device = "cpu");
 
 struct TokenizerBenchmark {

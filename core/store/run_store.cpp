@@ -194,9 +194,13 @@ DROP TABLE training;
 ALTER TABLE training_v5 RENAME TO training;
 ALTER TABLE training_point_v5 RENAME TO training_point;
 )sql"},
+    {6, "the backbone's compute dtype per run", R"sql(
+-- "float32" or "bfloat16" (`ponder eval --dtype bf16`); NULL before version 6 = float32.
+ALTER TABLE run ADD COLUMN dtype TEXT;
+)sql"},
 };
 
-constexpr int kCurrentVersion = 5;
+constexpr int kCurrentVersion = 6;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kCurrentVersion,
               "one migration step per schema version");
 
@@ -488,8 +492,8 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
                                  "settings_json, seed, mode, chunk, rate, device, threads, "
                                  "inputs_json, skipped_json, files, tokens, dropped_tokens, "
                                  "started_at, status, seconds, tokens_per_second, shuffle, "
-                                 "causal_k, ttt_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                 "?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)");
+                                 "causal_k, ttt_sha256, dtype) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                 "?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
         insert.bind(1, run.modelDir);
         insert.bind(2, run.backboneSha256);
         insert.bind(3, run.tttConfigJson);
@@ -518,6 +522,7 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
             insert.bind(21);
         else
             insert.bind(21, run.tttSha256);
+        insert.bind(22, run.dtype);
         insert.exec();
         const std::int64_t runId = db.getLastInsertRowid();
 
@@ -803,7 +808,8 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                                             "r.settings_json, r.seed, r.chunk, r.rate, r.device, "
                                             "r.threads, r.inputs_json, r.skipped_json, "
                                             "r.dropped_tokens, r.tokens_per_second, r.shuffle, "
-                                            "r.causal_k, r.ttt_sha256 FROM run r WHERE r.id = ?");
+                                            "r.causal_k, r.ttt_sha256, r.dtype FROM run r "
+                                            "WHERE r.id = ?");
             query.bind(1, runId);
             if (!query.executeStep())
                 throw StoreError("no run " + std::to_string(runId) + " in '" + path.string() + "'",
@@ -826,6 +832,7 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
             d.shuffle = query.getColumn(24).getInt() != 0;
             d.causalK = query.getColumn(25).getInt64();
             d.tttSha256 = query.getColumn(26).getString();  // "" for NULL
+            d.dtype = query.getColumn(27).isNull() ? "float32" : query.getColumn(27).getString();
             d.mode = out.summary.mode;
             d.files = static_cast<std::size_t>(out.summary.files);
             d.tokens = out.summary.tokens;

@@ -479,6 +479,19 @@ std::size_t BpeTokenizer::vocabSize() const {
 std::size_t BpeTokenizer::mergeCount() const {
     return m_impl->mergeCount;
 }
+std::vector<std::uint64_t> BpeTokenizer::tokenByteStarts(std::string_view,
+                                                          const std::vector<std::int32_t>& ids) const {
+    std::vector<std::uint64_t> starts;
+    starts.reserve(ids.size());
+    std::uint64_t offset = 0;
+    for (const auto id : ids) {
+        starts.push_back(offset);
+        for (const char c : tokenString(id))
+            if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++offset;
+    }
+    return starts;
+}
+
 std::optional<std::int32_t> BpeTokenizer::endOfTextId() const {
     return m_impl->endOfText;
 }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text/tokenizer.h"
+
 namespace ponder::core {
 
 inline constexpr std::string_view kEndOfText = "<|endoftext|>";
@@ -21,7 +23,7 @@ const std::array<std::string, 256>& byteToUnicode();
 // True if `dir` holds vocab.json+merges.txt or encoder.json+vocab.bpe.
 bool hasTokenizerFiles(const std::filesystem::path& dir);
 
-class BpeTokenizer {
+class BpeTokenizer : public Tokenizer {
 public:
     // Loads vocab.json+merges.txt (preferred) or encoder.json+vocab.bpe from `dir`.
     // Throws TokenizerError naming the file and the problem.
@@ -36,19 +38,23 @@ public:
 
     BpeTokenizer(BpeTokenizer&&) noexcept;
     BpeTokenizer& operator=(BpeTokenizer&&) noexcept;
-    ~BpeTokenizer();
+    ~BpeTokenizer() override;
 
     // Plain text: "<|endoftext|>" inside the text is encoded as ordinary characters,
     // as GPT-2's reference encoder does.
-    std::vector<std::int32_t> encode(std::string_view text) const;
+    std::vector<std::int32_t> encode(std::string_view text) const override;
+    // Each character of a byte-level token string stands for one byte.
+    std::vector<std::uint64_t> tokenByteStarts(std::string_view text,
+                                               const std::vector<std::int32_t>& ids) const override;
     // Like encode(), but each literal "<|endoftext|>" becomes the special token's id.
     std::vector<std::int32_t> encodeWithSpecialTokens(std::string_view text) const;
     // Exact inverse of encode() for any byte string. Throws TokenizerError on an unknown id.
-    std::string decode(const std::vector<std::int32_t>& ids) const;
+    std::string decode(const std::vector<std::int32_t>& ids) const override;
 
-    std::size_t vocabSize() const;  // largest id + 1
+    std::size_t vocabSize() const override;  // largest id + 1
     std::size_t mergeCount() const;
-    std::optional<std::int32_t> endOfTextId() const;
+    std::optional<std::int32_t> endOfTextId() const override;
+    std::string kind() const override { return "byte-level BPE"; }
     // The token's vocabulary string (byte-level unicode form); throws on an unknown id.
     const std::string& tokenString(std::int32_t id) const;
 

@@ -5,7 +5,7 @@
 
 namespace ponder::core {
 
-EvalPlan trainingPlan(const BpeTokenizer& tokenizer, const CorpusSelection& corpus,
+EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus,
                       std::int64_t chunk, std::int64_t miniBatch, std::int64_t batch) {
     PlanOptions options;
     options.mode = EvalMode::Paper;

@@ -13,12 +13,12 @@
 
 namespace ponder::core {
 
-class BpeTokenizer;
+class Tokenizer;
 
 // Files of `corpus` tokenized and joined by <|endoftext|> in path order (algorithm.md §7),
 // as a paper-mode plan with `chunk`-token chunks and `batch` windows per unit. InputError
 // when the corpus yields no unit.
-EvalPlan trainingPlan(const BpeTokenizer& tokenizer, const CorpusSelection& corpus,
+EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus,
                       std::int64_t chunk, std::int64_t miniBatch, std::int64_t batch);
 
 // A distinct, reproducible seed for (seed, step): dropout masks and batch draws of a resumed

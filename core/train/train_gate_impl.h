@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/eval/eval_plan.h"
-#include "core/model/gpt2_model_impl.h"
+#include "core/model/backbone_impl.h"
 #include "core/model/ttt_layer_impl.h"
 
 namespace ponder::core {
@@ -67,7 +67,7 @@ private:
     const EvalPlan& m_plan;
     std::filesystem::path m_modelDir;
     torch::Device m_device;
-    Gpt2Model m_backbone{nullptr};
+    std::shared_ptr<Backbone> m_backbone;
     TttModel m_ttt{nullptr};
 };
 

@@ -16,10 +16,10 @@ JointTtt::JointTtt(const GateTrainOptions& options, const EvalPlan& plan,
                    const std::string& backboneSha)
     : m_plan(plan), m_modelDir(options.modelDir),
       m_device(resolveDevice(options.device)) {
-    m_backbone = loadGpt2(options.modelDir, m_device);
+    m_backbone = loadBackbone(options.modelDir, m_device);
     for (auto& parameter : m_backbone->parameters()) parameter.set_requires_grad(false);
     m_backbone->eval();
-    m_ttt = loadTttCheckpoint(options.modelDir, m_backbone->config().nEmbd, backboneSha,
+    m_ttt = loadTttCheckpoint(options.modelDir, m_backbone->info(), backboneSha,
                               options.forceCheckpoint, m_device);
     if (options.freshTtt) {
         auto config = m_ttt->config();
@@ -41,7 +41,7 @@ JointTtt::Rows JointTtt::forward(const std::vector<std::size_t>& units, const to
         byLength[m_plan.units[units[std::size_t(r)]].tokens].push_back(r);
     // Mean next-token CE per row, as the evaluator computes it (and with its graph).
     const auto perRowCe = [&](const torch::Tensor& hidden, const torch::Tensor& ids) {
-        return nextTokenLosses(m_backbone, hidden, ids, false).ce.mean(1).to(torch::kFloat64);
+        return nextTokenLosses(*m_backbone, hidden, ids, false).ce.mean(1).to(torch::kFloat64);
     };
     for (const auto& [tokens, rows] : byLength) {
         std::vector<std::int64_t> ids;

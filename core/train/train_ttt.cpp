@@ -1,11 +1,11 @@
-// `train-ttt`: the TTT layer on a frozen GPT-2, exactly the published recipe (algorithm.md §6).
+// `train-ttt`: the TTT layer on a frozen backbone (GPT-2 or Gemma 3), exactly the published recipe (algorithm.md §6).
 #include <array>
 #include <cmath>
 
-#include "core/model/gpt2_model_impl.h"
+#include "core/model/backbone_impl.h"
 #include "core/model/ttt_layer_impl.h"
 #include "core/runtime/runtime.h"
-#include "core/text/bpe_tokenizer.h"
+#include "core/text/tokenizer.h"
 #include "core/train/train_checkpoint_impl.h"
 #include "core/train/train_common_impl.h"
 #include "core/train/training.h"
@@ -17,12 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void checkOptions(const TttTrainOptions& o, const Gpt2Config& backbone) {
+void checkOptions(const TttTrainOptions& o, const BackboneInfo& backbone) {
     const auto bad = [](const std::string& what) {
         throw InputError("train-ttt: " + what, "see `ponder train-ttt --help`");
     };
-    if (o.chunk < 16 || o.chunk % 16 != 0 || o.chunk > backbone.nPositions)
-        bad("chunk must be a multiple of 16 within the backbone's n_positions");
+    if (o.chunk < 16 || o.chunk % 16 != 0 || o.chunk > backbone.maxUnitTokens())
+        bad("chunk must be a multiple of 16 within the backbone's positions");
     if (o.batch < 1 || o.steps < 1) bad("batch and steps must be positive");
     if (!(o.lr > 0) || !(o.gradClip > 0) || o.sslWeight < 0)
         bad("lr and grad clip must be positive, ssl weight >= 0");
@@ -40,23 +40,25 @@ void checkOptions(const TttTrainOptions& o, const Gpt2Config& backbone) {
 }  // namespace
 
 TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callbacks) {
-    const auto tokenizer = BpeTokenizer::load(options.modelDir);
+    const auto tokenizer = loadTokenizer(options.modelDir);
     const torch::Device device(resolveDevice(options.device));
-    auto backbone = loadGpt2(options.modelDir, device);
-    checkOptions(options, backbone->config());
+    // --bf16 on Gemma also holds its weights in bfloat16; GPT-2's stay float32 under autocast.
+    const bool bf16Weights = options.bf16 && backboneArch(options.modelDir) == kArchGemma3;
+    auto backbone = loadBackbone(options.modelDir, device, bf16Weights);
+    checkOptions(options, backbone->info());
     // The backbone is frozen: no parameter of it learns (algorithm.md §6), but its dropout
     // stays on during training as in the published code.
     for (auto& parameter : backbone->parameters())
         parameter.set_requires_grad(false);
     backbone->train(options.backboneDropout);
 
-    auto config = TttConfig::forBackbone(backbone->config().nEmbd);
+    auto config = TttConfig::forBackboneInfo(backbone->info());
     config.etaForm = options.etaForm;
     config.convLag = options.convLag;
     if (options.etaDecay) config.etaDecay = *options.etaDecay;
     if (options.innerBaseLr) config.baseLr = *options.innerBaseLr;
     config.updateSteps = options.updateSteps;
-    config.backboneSha256 = sha256FileHex(options.modelDir / "model.safetensors");
+    config.backboneSha256 = backboneSha256(options.modelDir);
     TttModel ttt(config);
     ttt->initialiseWeights(options.seed);
     ttt->to(device);
@@ -66,7 +68,7 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                                  torch::optim::AdamOptions(options.lr / double(options.updateSteps)));
 
     const auto plan =
-        trainingPlan(tokenizer, options.corpus, options.chunk, config.miniBatch, options.batch);
+        trainingPlan(*tokenizer, options.corpus, options.chunk, config.miniBatch, options.batch);
     std::error_code error;
     fs::create_directories(options.outDir, error);
     if (error)

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "core/text/bpe_tokenizer.h"
+#include "core/text/tokenizer.h"
 #include "core/text/text_input.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
@@ -30,7 +30,7 @@ core::PlanFile textOnly(const fs::path& path, const std::string& text) {
 std::vector<ReopenedFile> reopenFiles(const core::StoredRun& run, const fs::path& modelDir) {
     std::vector<ReopenedFile> out;
     const fs::path model = modelDir.empty() ? fs::path(run.description.modelDir) : modelDir;
-    std::optional<core::BpeTokenizer> tokenizer;
+    std::unique_ptr<core::Tokenizer> tokenizer;
     std::string tokenizerError;
     for (const auto& input : run.inputFiles) {
         ReopenedFile entry;
@@ -61,7 +61,7 @@ std::vector<ReopenedFile> reopenFiles(const core::StoredRun& run, const fs::path
             // tokenizer through the same plan builder, on text with the stored hash.
             try {
                 if (!tokenizer && tokenizerError.empty())
-                    tokenizer = core::BpeTokenizer::load(model);
+                    tokenizer = core::loadTokenizer(model);
             } catch (const core::PonderError& error) {
                 tokenizerError = error.what();
             }

@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include "app/studio/ui/studio_app.h"
+#include "core/model/backbone.h"
 
 namespace ponder::studio {
 
@@ -20,6 +21,17 @@ void Studio::drawFilesPane() {
                                  "`ponder make-test-model DIR --ttt`)"
                                : "The model could not be loaded (see Log).");
     ImGui::TextWrapped("%s", m_settings.modelDir.empty() ? "(none)" : m_settings.modelDir.c_str());
+    if (m_modelSummaryFor != m_settings.modelDir) {  // read config.json once per choice
+        m_modelSummaryFor = m_settings.modelDir;
+        try {
+            m_modelSummary = m_settings.modelDir.empty()
+                                 ? ""
+                                 : core::backboneInfoFromConfig(m_settings.modelDir).describe();
+        } catch (const std::exception&) {
+            m_modelSummary.clear();  // the load itself reports the problem in the Log
+        }
+    }
+    if (!m_modelSummary.empty()) ImGui::TextDisabled("%s", m_modelSummary.c_str());
     if (ImGui::SmallButton("Choose model...")) {
         m_browserTarget = "model";
         m_showBrowser = true;

@@ -121,6 +121,8 @@ private:
     EvalWorker m_worker;
     std::optional<std::int64_t> m_runId;
     bool m_modelMissing = false;
+    // The model's architecture and size line (config.json only), for the directory it names.
+    std::string m_modelSummaryFor, m_modelSummary;
     std::future<Reopened> m_reopening;
     std::uint64_t m_runGeneration = 0;       // bumped by each new live run
     std::vector<std::string> m_sourceNotes;  // per file: why its heat map is not shown

@@ -344,6 +344,13 @@ TEST_CASE("model: bad Gemma 3 inputs are refused with one line naming the proble
     writeText(dir.path / "config.json", llama.dump());
     CHECK_THAT(errorOf([&] { backboneArch(dir.path); }), Catch::Contains("'llama'"));
 
+    // Wrongly typed fields are named (found by fuzz_configs: json::value threw type_error).
+    CHECK_THAT(errorOf([&] { parseGemma3Config(R"({"model_type": -100})", "c"); }),
+               Catch::Contains("model_type must be a string"));
+    auto activation = json;
+    activation["hidden_activation"] = 3;
+    CHECK_THAT(withConfig(activation), Catch::Contains("hidden_activation must be a string"));
+
     auto wide = json;
     wide["sliding_window"] = 65;  // > max_position_embeddings 64
     CHECK_THAT(withConfig(wide), Catch::Contains("sliding_window 65 is larger"));

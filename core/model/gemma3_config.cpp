@@ -50,7 +50,14 @@ Gemma3Config parseGemma3Config(std::string_view text, const std::string& label) 
         throw fail(std::string("not valid JSON (") + error.what() + ")");
     }
     if (!outer.is_object()) throw fail("not a JSON object");
-    const auto type = outer.value("model_type", std::string());
+    // json::value() throws type_error when the field is not a string; say which field it is.
+    const auto stringField = [&](const json& object, const char* key, const std::string& fallback) {
+        if (!object.contains(key) || object[key].is_null()) return fallback;
+        if (!object[key].is_string())
+            throw fail(std::string(key) + " must be a string, got " + object[key].dump());
+        return object[key].get<std::string>();
+    };
+    const auto type = stringField(outer, "model_type", "");
     if (type != "gemma3_text" && type != "gemma3")
         throw fail("model_type is \"" + type + "\", not gemma3_text or gemma3");
     // The multimodal checkpoints nest the decoder's fields in text_config; the ids and the
@@ -134,14 +141,14 @@ Gemma3Config parseGemma3Config(std::string_view text, const std::string& label) 
     for (const auto* key : {"bos_token_id", "eos_token_id"})
         if (id(key, 0) >= c.vocabSize)
             throw fail(std::string(key) + " is outside vocab_size " + std::to_string(c.vocabSize));
-    const auto activation = root.value("hidden_activation", std::string("gelu_pytorch_tanh"));
+    const auto activation = stringField(root, "hidden_activation", "gelu_pytorch_tanh");
     if (activation != "gelu_pytorch_tanh")
         throw fail("hidden_activation \"" + activation + "\" is not gelu_pytorch_tanh");
 
     if (root.contains("rope_scaling") && !root["rope_scaling"].is_null()) {
         const auto& scaling = root["rope_scaling"];
         if (!scaling.is_object()) throw fail("rope_scaling must be an object or null");
-        const auto kind = scaling.value("rope_type", scaling.value("type", std::string()));
+        const auto kind = stringField(scaling, "rope_type", stringField(scaling, "type", ""));
         if (kind != "linear")
             throw fail("rope_scaling type \"" + kind + "\" is not supported (only linear)");
         if (!scaling.contains("factor") || !scaling["factor"].is_number() ||

@@ -31,7 +31,11 @@ void Studio::drawFilesPane() {
             m_modelSummary.clear();  // the load itself reports the problem in the Log
         }
     }
-    if (!m_modelSummary.empty()) ImGui::TextDisabled("%s", m_modelSummary.c_str());
+    if (!m_modelSummary.empty()) {  // wrapped: the pane is narrower than the summary
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("%s", m_modelSummary.c_str());
+        ImGui::PopStyleColor();
+    }
     if (ImGui::SmallButton("Choose model...")) {
         m_browserTarget = "model";
         m_showBrowser = true;

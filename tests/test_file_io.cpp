@@ -109,6 +109,8 @@ TEST_CASE("util: every error carries its kind, and foreign exceptions are intern
     CHECK(kindOf(StoreError("s", "h")).kind == ErrorKind::Store);
     CHECK(kindOf(TrainingError("d", "h")).kind == ErrorKind::Training);
     CHECK(kindOf(CancelledError("c", "h")).kind == ErrorKind::Cancelled);
+    CHECK(kindOf(DistributedError("r", "h")).kind == ErrorKind::Distributed);
+    CHECK(std::string(errorKindName(ErrorKind::Distributed)) == "distributed");
     const auto ours = kindOf(StoreError("database is locked", "close the other writer"));
     CHECK(ours.what == "database is locked");
     CHECK(ours.hint == "close the other writer");

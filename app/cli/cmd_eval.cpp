@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "app/cli/commands.h"
 #include "app/cli/eval_runner.h"
+#include "app/cli/launcher.h"
 #include "app/cli/policy_args.h"
 #include "core/report/eval_json.h"
 #include "core/store/run_recorder.h"
@@ -51,6 +53,9 @@ void printSummary(const core::RunAnalysis& analysis) {
 
 }  // namespace
 
+int evaluateAndReport(const ParsedArgs& args, const core::AnalysisSettings& settings,
+                      core::RankSession* session);
+
 int runEval(const Arguments& rawArgs) {
     auto specs = evaluationOptionSpecs();
     for (const auto& spec : policyOptionSpecs())
@@ -60,12 +65,43 @@ int runEval(const Arguments& rawArgs) {
     specs.push_back({"--label", true});
     specs.push_back({"--token-losses", false});
     specs.push_back({"--fast", false});
+    for (const auto& spec : distributedOptionSpecs())
+        specs.push_back(spec);
     const ParsedArgs args(rawArgs, specs);
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
     // Settings are checked before any model work, so a typo costs nothing.
     const auto settings = analysisSettingsFrom(args, {}, *modelDir);
     checkGatesFit(settings, *modelDir);
+    const auto start = distributedStart(args);
+    if (start.role != DistributedStart::Role::Alone && args.flag("--fast"))
+        throw UsageError("--fast decides each unit from the units before it, so it runs in one "
+                         "process: drop --fast or --nproc");
+    if (start.role == DistributedStart::Role::Launcher) return launchRanks("eval", rawArgs, start);
+    std::unique_ptr<core::RankSession> session;
+    if (start.role == DistributedStart::Role::Rank) {
+        session = std::make_unique<core::RankSession>(start.world);
+        if (!session->isRoot()) {
+            // The other ranks evaluate and send; rank 0 stores, replays and reports.
+            EvaluationHooks hooks;
+            hooks.keepUnits = false;
+            hooks.keepTokenLosses = args.flag("--token-losses");
+            hooks.session = session.get();
+            return runEvaluation(args, hooks).cancelled ? 1 : 0;
+        }
+    }
+    try {
+        return evaluateAndReport(args, settings, session.get());
+    } catch (...) {
+        if (session && !session->failure())
+            session->abort("rank 0 failed: " +
+                           core::describeError(std::current_exception()).what);
+        throw;
+    }
+}
+
+int evaluateAndReport(const ParsedArgs& args, const core::AnalysisSettings& settings,
+                      core::RankSession* session) {
     const auto jsonPath = args.value("--json");
     const bool quiet = args.flag("--quiet");
 
@@ -84,6 +120,7 @@ int runEval(const Arguments& rawArgs) {
     };
     hooks.onUnit = [&](const core::UnitRecord& unit) { recorder.add(unit); };
     hooks.keepUnits = false;  // the recorder keeps them
+    hooks.session = session;
     if (args.flag("--fast")) {
         hooks.fastGate = settings.ours;
         // A learned gate replayed beside Ours reads the SKIP path's gate features.

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -10,8 +11,10 @@
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/eval_runner.h"
+#include "app/cli/launcher.h"
 #include "core/store/run_store.h"
 #include "core/train/training.h"
+#include "core/util/errors.h"
 
 namespace ponder::app {
 
@@ -29,7 +32,13 @@ std::vector<OptionSpec> commonTrainOptions() {
             {"--threads", true},
             {"--db", true},
             {"--bf16", false},
-            {"--quiet", false}};
+            {"--quiet", false},
+            {"--nproc", true},
+            {"--nnodes", true},
+            {"--node-rank", true},
+            {"--master-addr", true},
+            {"--master-port", true},
+            {"--rank-timeout", true}};
 }
 
 // An option left at its default is stored as null (the default depends on the model).
@@ -60,10 +69,12 @@ std::string duration(double seconds) {
 // Progress lines every ~2 s, curve points buffered and committed at each checkpoint.
 class TrainReporter {
 public:
+    // `reports` false (a rank other than 0): no lines, no database.
     TrainReporter(const ParsedArgs& args, const std::string& kind, const std::string& outDir,
-                  const nlohmann::json& settings, const std::string& device, int threads)
-        : m_quiet(args.flag("--quiet")) {
-        if (const auto db = args.value("--db")) {
+                  const nlohmann::json& settings, const std::string& device, int threads,
+                  bool reports = true)
+        : m_quiet(args.flag("--quiet") || !reports) {
+        if (const auto db = args.value("--db"); db && reports) {
             m_store.emplace(*db);
             m_trainingId = m_store->beginTraining(kind, outDir, settings.dump(), device, threads);
         }
@@ -123,6 +134,46 @@ private:
     std::vector<core::TrainingPoint> m_pending;
 };
 
+// A training command's place in a multi-process run (launcher.h): the launcher's exit status
+// when this process only started the ranks, else the session when it is one rank of several.
+struct TrainingWorld {
+    std::optional<int> launcherStatus;
+    std::unique_ptr<core::RankSession> session;
+    bool reports() const { return !session || session->isRoot(); }
+    // "cuda" is cuda:LOCAL_RANK on a rank.
+    std::string device(const std::string& requested) const {
+        return session && requested == "cuda"
+                   ? "cuda:" + std::to_string(session->world().localRank)
+                   : requested;
+    }
+};
+
+TrainingWorld joinTraining(const std::string& command, const Arguments& rawArgs,
+                           const ParsedArgs& args) {
+    TrainingWorld world;
+    const auto start = distributedStart(args);
+    if (start.role == DistributedStart::Role::Launcher)
+        world.launcherStatus = launchRanks(command, rawArgs, start);
+    else if (start.role == DistributedStart::Role::Rank)
+        world.session = std::make_unique<core::RankSession>(start.world);
+    return world;
+}
+
+// Runs `train`; an error on this rank stops the others at once instead of at their timeout.
+template <typename Train>
+core::TrainResult trainOnRank(TrainingWorld& world, const Train& train) {
+    try {
+        auto result = train();
+        if (world.session) world.session->leave();
+        return result;
+    } catch (...) {
+        if (world.session && !world.session->failure())
+            world.session->abort("rank " + std::to_string(world.session->rank()) + " failed: " +
+                                 core::describeError(std::current_exception()).what);
+        throw;
+    }
+}
+
 void printResult(const core::TrainResult& result, const std::string& outDir) {
     if (result.startStep > 0) std::cerr << "resumed from step " << result.startStep << "\n";
     std::cout << (result.finished ? "finished" : "stopped") << " at step " << result.steps
@@ -135,9 +186,12 @@ void printResult(const core::TrainResult& result, const std::string& outDir) {
 int runTrainBase(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
     for (const char* name : {"--tokenizer", "--out", "--layers", "--embd", "--heads", "--positions",
-                             "--sequence", "--warmup", "--min-lr-ratio", "--weight-decay"})
+                             "--sequence", "--warmup", "--min-lr-ratio", "--weight-decay",
+                             "--dropout"})
         specs.push_back({name, true});
     const ParsedArgs args(rawArgs, specs);
+    auto world = joinTraining("train-base", rawArgs, args);
+    if (world.launcherStatus) return *world.launcherStatus;
     core::BaseTrainOptions options;
     options.corpus = corpusFrom(args);
     const auto tokenizer = args.value("--tokenizer");
@@ -149,6 +203,10 @@ int runTrainBase(const Arguments& rawArgs) {
     options.config.nEmbd = args.integerOr("--embd", 256);
     options.config.nHead = args.integerOr("--heads", 4);
     options.config.nPositions = args.integerOr("--positions", 1024);
+    // GPT-2's three dropouts (embeddings, attention, residual) at once.
+    const double dropout = args.numberOr("--dropout", 0.1);
+    if (!(dropout >= 0 && dropout < 1)) throw UsageError("--dropout must be in [0, 1)");
+    options.config.residDropout = options.config.embdDropout = options.config.attnDropout = dropout;
     options.sequence = args.integerOr("--sequence", 256);
     options.batch = args.integerOr("--batch", 16);
     options.steps = args.integerOr("--steps", 2000);
@@ -161,6 +219,8 @@ int runTrainBase(const Arguments& rawArgs) {
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
     options.bf16 = args.flag("--bf16");
+    options.device = world.device(options.device);
+    options.session = world.session.get();
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
 
@@ -176,11 +236,12 @@ int runTrainBase(const Arguments& rawArgs) {
                                      {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};
     TrainReporter reporter(args, "base", options.outDir.string(), settings, options.device,
-                           threads);
+                           threads, world.reports());
     InterruptGuard interrupt;
-    const auto result = core::trainBase(options, reporter.callbacks());
+    const auto result =
+        trainOnRank(world, [&] { return core::trainBase(options, reporter.callbacks()); });
     reporter.finish(result);
-    printResult(result, options.outDir.string());
+    if (world.reports()) printResult(result, options.outDir.string());
     return 0;
 }
 
@@ -192,6 +253,8 @@ int runTrainTtt(const Arguments& rawArgs) {
         specs.push_back({name, true});
     specs.push_back({"--no-dropout", false});
     const ParsedArgs args(rawArgs, specs);
+    auto world = joinTraining("train-ttt", rawArgs, args);
+    if (world.launcherStatus) return *world.launcherStatus;
     core::TttTrainOptions options;
     const auto model = args.value("--model");
     if (!model) throw UsageError("--model DIR (the frozen backbone) is required");
@@ -214,6 +277,8 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
     options.bf16 = args.flag("--bf16");
+    options.device = world.device(options.device);
+    options.session = world.session.get();
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
 
@@ -232,11 +297,13 @@ int runTrainTtt(const Arguments& rawArgs) {
                                      {"seed", options.seed},
                                      {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};
-    TrainReporter reporter(args, "ttt", options.outDir.string(), settings, options.device, threads);
+    TrainReporter reporter(args, "ttt", options.outDir.string(), settings, options.device, threads,
+                           world.reports());
     InterruptGuard interrupt;
-    const auto result = core::trainTtt(options, reporter.callbacks());
+    const auto result =
+        trainOnRank(world, [&] { return core::trainTtt(options, reporter.callbacks()); });
     reporter.finish(result);
-    printResult(result, options.outDir.string());
+    if (world.reports()) printResult(result, options.outDir.string());
     return 0;
 }
 
@@ -250,6 +317,11 @@ int runTrainGate(const Arguments& rawArgs) {
     for (const char* name : {"--train-ttt", "--fresh-ttt", "--advantage-gradient"})
         specs.push_back({name, false});
     const ParsedArgs args(rawArgs, specs);
+    // Its losses are batch-wide (the rate cost, the ranking losses, the threshold's
+    // percentile), so a batch does not split into per-rank sums as train-ttt's does.
+    if (distributedStart(args).role != DistributedStart::Role::Alone)
+        throw UsageError("train-gate runs in one process: its losses are batch-wide (rate cost, "
+                         "ranking losses); drop --nproc (or RANK/WORLD_SIZE)");
     const auto model = args.value("--model");
     const auto out = args.value("--out");
     if (!model || !out) throw UsageError("--model DIR and --out GATE_DIR are required");

@@ -25,6 +25,7 @@ int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
 int runBenchFastPath(const Arguments& args);  // bench --gated
 int runBenchTrain(const Arguments& args);     // bench --train
+int runBenchDistributed(const Arguments& args);  // bench --nproc
 int runEval(const Arguments& args);
 int runRuns(const Arguments& args);
 int runExport(const Arguments& args);

@@ -43,6 +43,15 @@ const std::atomic<bool>* InterruptGuard::flag() {
     return &g_interrupted;
 }
 
+void ProgressLine::show(const core::EvalProgress& progress) {
+    const bool done = progress.done == progress.total;
+    if (m_quiet || (!done && progress.elapsedSeconds - m_lastPrinted < 2.0)) return;
+    m_lastPrinted = progress.elapsedSeconds;
+    std::cerr << "  " << progress.done << "/" << progress.total << " units, "
+              << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
+              << formatted("%.0f", progress.etaSeconds) << " s\n";
+}
+
 std::vector<OptionSpec> evaluationOptionSpecs() {
     return {{"--model", true},    {"--mode", true},
             {"--chunk", true},    {"--device", true},
@@ -52,7 +61,8 @@ std::vector<OptionSpec> evaluationOptionSpecs() {
             {"--max-units", true}, {"--dtype", true}};
 }
 
-PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses) {
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses,
+                                     const core::RankSession* session) {
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
     if (args.positionals().empty()) throw UsageError("expected at least one FILE or DIR");
@@ -71,6 +81,8 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
     prepared.threads = applyThreads(args);
     core::EvalOptions& options = prepared.options;
     options.device = args.valueOr("--device", "cpu");
+    if (session && options.device == "cuda")
+        options.device = "cuda:" + std::to_string(session->world().localRank);
     options.forceCheckpoint = args.flag("--force-checkpoint");
     const auto dtype = args.valueOr("--dtype", "f32");
     if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype must be f32 or bf16");
@@ -101,19 +113,25 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
                 plan.totalTokens += unit.tokens * unit.sequences;
         }
     }
-    if (!args.flag("--quiet")) {
+    if (!args.flag("--quiet") && (!session || session->isRoot())) {
         for (const auto& line : core::skippedReport(plan))
             std::cerr << line << "\n";
         std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
                   << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk << ", "
                   << plan.droppedTokens << " tokens in no unit), device " << evaluator.device()
-                  << ", " << prepared.threads << " threads\n";
+                  << ", " << prepared.threads << " threads"
+                  << (session ? " per rank, " + std::to_string(session->world().size) + " ranks"
+                              : std::string())
+                  << "\n";
     }
     return prepared;
 }
 
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
-    auto prepared = prepareEvaluation(args, hooks.keepTokenLosses);
+    if (hooks.session && hooks.fastGate)
+        throw UsageError("--fast decides each unit from the units before it, so it runs in one "
+                         "process: drop --fast or --nproc");
+    auto prepared = prepareEvaluation(args, hooks.keepTokenLosses, hooks.session);
     auto& evaluator = *prepared.evaluator;
     const auto& plan = prepared.plan;
     const bool quiet = args.flag("--quiet");
@@ -130,11 +148,15 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
         fastGate = core::onlineGate(*hooks.fastGate, plan, evaluator.tttSha256());
         run.fastGate = hooks.fastGate->name;
     }
+    if (hooks.session) {
+        runDistributedEvaluation(prepared, hooks, quiet, result);
+        return result;
+    }
     if (hooks.onStart) hooks.onStart(run, plan);
 
     InterruptGuard interruptGuard;
     core::EvalProgress last;
-    double lastPrinted = -10.0;
+    ProgressLine progressLine(quiet);
     const auto onUnit = [&](const core::UnitRecord& record) {
         ++result.evaluated;
         if (hooks.keepUnits) result.units.push_back(record);
@@ -142,12 +164,7 @@ EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& ho
     };
     const auto onProgress = [&](const core::EvalProgress& progress) {
         last = progress;
-        const bool done = progress.done == progress.total;
-        if (quiet || (!done && progress.elapsedSeconds - lastPrinted < 2.0)) return;
-        lastPrinted = progress.elapsedSeconds;
-        std::cerr << "  " << progress.done << "/" << progress.total << " units, "
-                  << formatted("%.0f", progress.tokensPerSecond) << " tokens/s, ETA "
-                  << formatted("%.0f", progress.etaSeconds) << " s\n";
+        progressLine.show(progress);
     };
     const bool statistics =
         hooks.fastGate && (hooks.fastStatistics || core::needsSkipStatistics(*hooks.fastGate));

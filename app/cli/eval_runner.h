@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/cli/cli_args.h"
+#include "core/dist/rank_session.h"
 #include "core/eval/evaluator.h"
 #include "core/gating/policies.h"
 #include "core/report/eval_json.h"
@@ -42,6 +43,12 @@ struct EvaluationHooks {
     // The fast path computes the SKIP distribution's statistics and gate features also when
     // its gate does not need them (another policy of the run does).
     bool fastStatistics = false;
+    // A multi-process run (`--nproc`, torchrun): this rank evaluates its shard of the plan
+    // (core::shardPlan) after the ranks agree on binary, model and inputs. Rank 0 gathers every
+    // unit, hands each to onUnit as it arrives (not in plan order: core::RunRecorder sorts) and
+    // prints the progress of the whole run; the other ranks send theirs to rank 0 and call
+    // neither onStart nor onUnit. Not with fastGate (its gate follows the units in order).
+    core::RankSession* session = nullptr;
 };
 
 // The evaluator and plan the shared options describe (threads applied; the plan summary
@@ -54,11 +61,29 @@ struct PreparedEvaluation {
     std::unique_ptr<core::Evaluator> evaluator;
     core::EvalPlan plan;
 };
-PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses);
+// With `session`, rank r's "cuda" is cuda:LOCAL_RANK and only rank 0 prints the summary.
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses,
+                                     const core::RankSession* session = nullptr);
 
 // Parses the shared options, builds the plan and evaluates every unit. Throws UsageError or
 // core errors; Ctrl-C stops between units and returns with cancelled = true.
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
+
+// runEvaluation's part for hooks.session (distributed_eval.cpp): `result.run` already
+// describes the whole plan.
+void runDistributedEvaluation(PreparedEvaluation& prepared, const EvaluationHooks& hooks,
+                              bool quiet, EvaluationResult& result);
+
+// The progress line on stderr: at most every 2 s, and once at the end; nothing when quiet.
+class ProgressLine {
+public:
+    explicit ProgressLine(bool quiet) : m_quiet(quiet) {}
+    void show(const core::EvalProgress& progress);
+
+private:
+    bool m_quiet;
+    double m_lastPrinted = -10.0;
+};
 
 // While alive, Ctrl-C (SIGINT) or SIGTERM (`kill`, `timeout`, a job scheduler) sets flag()
 // (checked between units or steps, so the work stops in a consistent state and the run is

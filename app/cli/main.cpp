@@ -1,5 +1,6 @@
 // `ponder`: command dispatch and the one place where errors become messages and exit codes.
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -33,6 +34,8 @@ const std::vector<Command>& commands() {
          "            [--device auto|cpu|cuda]\n"
          "            [--threads N] [--quiet] [--force-checkpoint] [--fast]\n"
          "            [--force-gate] [--lookahead] [--dtype f32|bf16]\n"
+         "            [--nproc N [--nnodes M --node-rank K --master-addr A --master-port P]]\n"
+         "            [--rank-timeout 60]\n"
          "  File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
          "  trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
          "  windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
@@ -49,7 +52,15 @@ const std::vector<Command>& commands() {
          "  replays them with the published non-causal threshold (the 100(1 - rate)\n"
          "  percentile of q over 16 sequences at each chunk position; not with --fast).\n"
          "  --dtype bf16: a Gemma 3 backbone held and computed in bfloat16 (half the memory;\n"
-         "  the TTT layer and the losses stay float32).",
+         "  the TTT layer and the losses stay float32).\n"
+         "  --nproc N: N local ranks (this binary started N times, --threads cores/N each);\n"
+         "  with --nnodes, N on each of M machines, rank 0's at --master-addr:--master-port.\n"
+         "  Under torchrun, srun or a job that sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR\n"
+         "  and MASTER_PORT, leave --nproc out. Each rank evaluates whole files (whole paper\n"
+         "  batches) balanced by tokens; rank 0 alone stores, prints and writes the JSON, the\n"
+         "  same run as one process (bit for bit at the same --threads). A rank silent for\n"
+         "  --rank-timeout seconds stops every rank; the run is stored failed with the units\n"
+         "  that reached rank 0. Not with --fast.",
          runEval},
         {"runs", "list the runs stored in a database",
          "ponder runs --db FILE\n"
@@ -102,13 +113,18 @@ const std::vector<Command>& commands() {
          "                  [--batch 16] [--steps 2000] [--warmup 100] [--lr 1e-3]\n"
          "                  [--min-lr-ratio 0.1] [--weight-decay 0.1] [--clip 1.0] [--seed 42]\n"
          "                  [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
-         "                  [--bf16]\n"
+         "                  [--bf16] [--dropout 0.1] [--nproc N ...] [--rank-timeout 60]\n"
          "  AdamW, linear warmup then cosine decay, global-norm clipping, dropout 0.1; random\n"
          "  windows of the <|endoftext|>-packed corpus. Writes a Hugging Face GPT-2 directory\n"
          "  (config.json, model.safetensors, tokenizer) and OUT/checkpoint-base each checkpoint;\n"
          "  running the same command again resumes. Ctrl-C or SIGTERM stops after a checkpoint.\n"
          "  --bf16: the forward pass under bfloat16 autocast (AMX / AVX512-BF16 matmuls),\n"
-         "  weights and AdamW in float32; `ponder bench --train` measures what it gains.",
+         "  weights and AdamW in float32; `ponder bench --train` measures what it gains.\n"
+         "  --dropout sets GPT-2's three dropouts. --nproc N (and the multi-machine options of\n"
+         "  eval, or torchrun's variables): data-parallel, each rank its rows of every batch,\n"
+         "  gradients summed before the step, rank 0 alone writes; resume with any N at the\n"
+         "  same --batch. Ranks draw their own dropout masks: only --dropout 0 equals one\n"
+         "  process (within rounding).",
          runTrainBase},
         {"train-ttt", "train the TTT layer on a frozen GPT-2 or Gemma 3 (the published recipe)",
          "ponder train-ttt --model DIR CORPUS... [--out DIR] [--ext py]... [--chunk 512]\n"
@@ -118,6 +134,7 @@ const std::vector<Command>& commands() {
          "42]\n"
          "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
          "                 [--bf16] [--eta-decay L] [--inner-lr 1.0] [--update-steps 1]\n"
+         "                 [--nproc N ...] [--rank-timeout 60]\n"
          "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
          "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
@@ -129,7 +146,8 @@ const std::vector<Command>& commands() {
          "  --eta-decay and --inner-lr set the inner step's decay and base lr (section 2.4;\n"
          "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).\n"
          "  --update-steps N: the published UPDATE_N baseline, N Adam steps on each chunk at\n"
-         "  lr/N; ttt.json records N and the cost columns count an UPDATE as 1 + 2N.",
+         "  lr/N; ttt.json records N and the cost columns count an UPDATE as 1 + 2N.\n"
+         "  --nproc N: data-parallel as for train-base (--no-dropout equals one process).",
          runTrainTtt},
         {"train-gate", "train a learned gate (Gumbel-Softmax, RankNet or ListNet) on a model",
          "ponder train-gate --model DIR --out GATE_DIR CORPUS... [--kind gumbel|ranknet|listnet]\n"
@@ -200,7 +218,11 @@ const std::vector<Command>& commands() {
          "  (16 x 512, DIR's backbone) timed for --steps steps after a warm-up, in a temporary\n"
          "  folder: tokens/s and the share of the GEMM rate from a FLOP count, in float32 and\n"
          "  under bf16 autocast (--bf16 of train-base/train-ttt). CORPUS defaults to\n"
-         "  /usr/lib/python3.11.",
+         "  /usr/lib/python3.11.\n"
+         "ponder bench --nproc 1,2 --model DIR FILE|DIR... [--mode file|paper] [--chunk 512]\n"
+         "             [--max-units N] [--threads CORES]\n"
+         "  The same `ponder eval` with each number of local ranks (CORES/N threads each):\n"
+         "  tokens/s and the ratio to the first; then the time to gather one unit to rank 0.",
          runBench},
     };
     return all;
@@ -244,15 +266,29 @@ int dispatch(int argc, char** argv) {
                     printPolicies();
                 return 0;
             }
+        // A rank other than 0 of a multi-process run names itself in its errors (unless the
+        // error already starts with a rank).
+        std::string rankName;
+        if (const char* rank = std::getenv("RANK"); rank && std::string(rank) != "0")
+            if (const char* size = std::getenv("WORLD_SIZE"); size && std::string(size) != "1")
+                rankName = "rank " + std::string(rank) + ": ";
+        const auto who = [&](const std::string& what) {
+            return what.rfind("rank ", 0) == 0 ? std::string() : rankName;
+        };
         try {
             return command.run(args);
+        } catch (const core::RunStoppedError& error) {
+            if (!rankName.empty()) return 1;  // rank 0 says why
+            std::cerr << "error: " << error.what() << "\nhint: " << error.hint() << "\n";
+            return 1;
         } catch (const UsageError& error) {
-            std::cerr << "error: " << error.what() << "\nhint: run `ponder " << name
+            std::cerr << "error: " << who(error.what()) << error.what() << "\nhint: run `ponder " << name
                       << " --help` for the options\n";
             return 2;
         } catch (...) {
             const auto report = core::describeError(std::current_exception());
-            std::cerr << "error: " << report.what << "\nhint: " << report.hint << "\n";
+            std::cerr << "error: " << who(report.what) << report.what << "\nhint: " << report.hint
+                      << "\n";
             return 1;
         }
     }

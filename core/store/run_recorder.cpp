@@ -1,6 +1,8 @@
 // The run lifecycle over RunStore: begin, batched appends, policies, and one ending per run.
 #include "core/store/run_recorder.h"
 
+#include <algorithm>
+
 #include "core/model/ttt_config.h"
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
@@ -62,6 +64,9 @@ void RunRecorder::flush() {
 
 RunAnalysis RunRecorder::finish(bool cancelled, double seconds, double tokensPerSecond) {
     flush();
+    // Units gathered from several ranks arrive out of order; the policies replay in plan order.
+    std::stable_sort(m_units.begin(), m_units.end(),
+                     [](const UnitRecord& a, const UnitRecord& b) { return a.unit < b.unit; });
     auto analysis = analyseUnits(unitTableFrom(m_units, m_tttSha256, m_updateSteps), m_settings);
     if (m_store && m_runId) {
         storeCall([&] {

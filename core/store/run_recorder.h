@@ -44,7 +44,8 @@ public:
 
     // The run row (status running) with `run`'s facts, the settings and the plan's files.
     void begin(const RunDescription& run, const EvalPlan& plan);
-    // Keeps the unit and commits the pending batch when it is full or old enough.
+    // Keeps the unit and commits the pending batch when it is full or old enough. Units may come
+    // in any order (gathered from several ranks); finish() puts them in unit order.
     void add(const UnitRecord& unit);
     // Commits the last batch, replays every policy of the settings over all units, saves them
     // and marks the run complete (or cancelled). Returns the replay.

@@ -107,13 +107,18 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
     result.trainTokens = std::int64_t(stream.size());
     if (const auto state = loadTrainCheckpoint(options.outDir, "base", identity, *model, optimizer))
         result.startStep = state->step;
+    DataParallel parallel(options.session);
+    agreeOnTraining(parallel, identity, stream, result.startStep, model->parameters(), options.batch);
+    const auto [firstRow, lastRow] = parallel.rows(options.batch);
+    const double share = parallel.share(options.batch);
 
     StepClock clock(result.startStep, options.steps);
     const auto limit = std::int64_t(stream.size()) - options.sequence - 1;
     std::vector<std::int64_t> window(std::size_t(options.batch * (options.sequence + 1)));
     std::int64_t step = result.startStep;
     for (; step < options.steps; ++step) {
-        if (callbacks.cancel && callbacks.cancel->load()) break;
+        if (!parallel.distributed() && callbacks.cancel && callbacks.cancel->load()) break;
+        parallel.throwIfFailed();
         std::mt19937_64 draw(stepSeed(options.seed, step));
         std::uniform_int_distribution<std::int64_t> offset(0, std::max<std::int64_t>(0, limit));
         for (std::int64_t row = 0; row < options.batch; ++row) {
@@ -124,6 +129,7 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
         }
         const auto ids = torch::tensor(window, torch::kInt64)
                              .view({options.batch, options.sequence + 1})
+                             .slice(0, firstRow, lastRow)  // this rank's rows of the draw
                              .to(device);
         torch::manual_seed(stepSeed(options.seed ^ 0xD0D0, step));  // dropout masks
         const double lr = warmupCosineLr(options, step);
@@ -139,14 +145,19 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
             logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
             ids.slice(1, 1).reshape({-1}));
         optimizer.zero_grad();
-        loss.backward();
+        (loss * share).backward();
+        parallel.sumGradients(model->parameters());
         const double gradNorm =
             torch::nn::utils::clip_grad_norm_(model->parameters(), options.gradClip);
         optimizer.step();
+        // The whole batch's loss, and whether any rank was asked to stop after this step.
+        const auto summed = parallel.sum(
+            {loss.item<double>() * share, callbacks.cancel && callbacks.cancel->load() ? 1.0 : 0.0});
+        const bool stopAfter = parallel.distributed() && summed[1] > 0;
 
         TrainProgress progress;
         progress.step = step + 1;
-        progress.loss = progress.ce = loss.item<double>();
+        progress.loss = progress.ce = summed[0];
         progress.lr = lr;
         progress.gradNorm = gradNorm;
         clock.tick(progress, options.batch * options.sequence);
@@ -155,15 +166,20 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
                 "train-base diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
                 "lower --lr or raise --warmup; the last checkpoint is kept");
         if (callbacks.onStep) callbacks.onStep(progress);
-        if ((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) {
+        if (((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) &&
+            parallel.writes()) {
             saveTrainCheckpoint(options.outDir, {"base", step + 1, identity}, *model, optimizer);
             writeModelDir(model, options);
             if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
         }
+        if (stopAfter) {
+            ++step;
+            break;
+        }
     }
     result.steps = step;
     result.finished = step >= options.steps;
-    if (!result.finished && step > result.startStep) {
+    if (!result.finished && step > result.startStep && parallel.writes()) {
         saveTrainCheckpoint(options.outDir, {"base", step, identity}, *model, optimizer);
         writeModelDir(model, options);
         if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);

@@ -3,6 +3,9 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/util/errors.h"
+#include "core/util/sha256.h"
+
 namespace ponder::core {
 
 EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus,
@@ -38,6 +41,29 @@ void StepClock::tick(TrainProgress& progress, std::int64_t tokens) {
     const auto done = progress.step - m_startStep;
     progress.etaSeconds =
         done > 0 ? progress.elapsedSeconds / double(done) * double(m_steps - progress.step) : 0.0;
+}
+
+void agreeOnTraining(DataParallel& parallel, const nlohmann::json& identity,
+                     const std::vector<std::int32_t>& corpus, std::int64_t startStep,
+                     const std::vector<torch::Tensor>& parameters, std::int64_t batchRows) {
+    if (!parallel.distributed()) return;
+    if (parallel.size() > batchRows)
+        throw RunStoppedError(std::to_string(parallel.size()) + " ranks for a batch of " +
+                                   std::to_string(batchRows) + " rows leave a rank without work",
+                               "use at most " + std::to_string(batchRows) +
+                                   " ranks, or a larger --batch");
+    parallel.agree("ponder binary", sha256FileHex("/proc/self/exe"),
+                   "install the same ponder build on every machine");
+    parallel.agree("training options", sha256Hex(identity.dump()),
+                   "give every rank the same options and --model");
+    parallel.agree("corpus", sha256Hex({reinterpret_cast<const char*>(corpus.data()),
+                                        corpus.size() * sizeof(std::int32_t)}),
+                   "every rank needs the same corpus files at the same paths");
+    parallel.agree("start step", std::to_string(startStep),
+                   "a resumed run reads its checkpoint from --out on every rank: put --out on a "
+                   "filesystem they all see");
+    parallel.agree("parameters", tensorsDigest(parameters),
+                   "every rank must start from the same checkpoint or seed");
 }
 
 std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module) {

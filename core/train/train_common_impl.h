@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "core/dist/data_parallel_impl.h"
 #include "core/eval/eval_plan.h"
 #include "core/train/training.h"
 
@@ -38,6 +40,14 @@ private:
 };
 
 std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module);
+
+// Data-parallel training starts only when every rank runs the same binary with the same
+// checkpoint identity (options, corpus), from the same step (a resumed run reads --out on each
+// rank) and the same parameters, and has at least one of `batchRows` rows to compute.
+// DistributedError on every rank otherwise. Nothing without a session.
+void agreeOnTraining(DataParallel& parallel, const nlohmann::json& identity,
+                     const std::vector<std::int32_t>& corpus, std::int64_t startStep,
+                     const std::vector<torch::Tensor>& parameters, std::int64_t batchRows);
 
 // While alive and `on`: autocast to bfloat16 on `device` (torch.autocast's op lists: matmuls
 // and linear layers in bf16, reductions and norms in float32). Losses are taken after it ends,

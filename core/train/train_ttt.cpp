@@ -2,6 +2,7 @@
 #include <array>
 #include <cmath>
 
+#include "core/dist/data_parallel_impl.h"
 #include "core/model/backbone_impl.h"
 #include "core/model/ttt_layer_impl.h"
 #include "core/runtime/runtime.h"
@@ -94,20 +95,39 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     result.trainTokens = std::int64_t(plan.stream.size());
     if (const auto state = loadTrainCheckpoint(options.outDir, "ttt", identity, *ttt, optimizer))
         result.startStep = state->step;
+    DataParallel parallel(options.session);
+    agreeOnTraining(parallel, identity, plan.stream, result.startStep, ttt->parameters(), options.batch);
 
     const auto positions =
         torch::arange(options.chunk, torch::TensorOptions().dtype(torch::kInt64).device(device));
     StepClock clock(result.startStep, options.steps);
     std::int64_t step = result.startStep;
     for (; step < options.steps; ++step) {
-        if (callbacks.cancel && callbacks.cancel->load()) break;
-        // Units in data order (batch, then chunk 0 and 1), cycling over the corpus.
+        if (!parallel.distributed() && callbacks.cancel && callbacks.cancel->load()) break;
+        parallel.throwIfFailed();
+        // Units in data order (batch, then chunk 0 and 1), cycling over the corpus; this
+        // rank's rows of it.
         const auto& unit = plan.units[std::size_t(step) % plan.units.size()];
+        const auto [firstRow, lastRow] = parallel.rows(unit.sequences);
+        const double share = parallel.share(unit.sequences);
         const auto ids = torch::tensor(plan.unitIds(unit), torch::kInt64)
                              .view({unit.sequences, unit.tokens})
+                             .slice(0, firstRow, lastRow)
                              .to(device);
         // One optimiser step on this chunk; returns {loss, ce, grad norm before clipping}.
         const auto optimiserStep = [&](std::int64_t pass) {
+            if (firstRow == lastRow) {
+                // A batch with fewer rows than ranks (the corpus' last): this rank adds zeros
+                // to the others' gradients and takes the same step.
+                optimizer.zero_grad();
+                for (auto& parameter : ttt->parameters())
+                    parameter.mutable_grad() = torch::zeros_like(parameter);
+                parallel.sumGradients(ttt->parameters());
+                const double gradNorm =
+                    torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
+                optimizer.step();
+                return std::array<double, 3>{0.0, 0.0, gradNorm};
+            }
             // Backbone dropout masks; pass 0 keeps UPDATE_1's seeds.
             torch::manual_seed(stepSeed(options.seed, step * options.updateSteps + pass));
             torch::Tensor logits, ssl;
@@ -132,14 +152,22 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                 ids.slice(1, 1).reshape({-1}));
             const auto loss = ce + options.sslWeight * ssl;
             optimizer.zero_grad();
-            loss.backward();
+            // Rows are equally long, so the batch's token mean is the shares' weighted sum.
+            (loss * share).backward();
+            parallel.sumGradients(ttt->parameters());
             const double gradNorm =
                 torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
             optimizer.step();
             return std::array<double, 3>{loss.item<double>(), ce.item<double>(), gradNorm};
         };
-        const auto first = optimiserStep(0);
+        auto first = optimiserStep(0);
         for (std::int64_t pass = 1; pass < options.updateSteps; ++pass) optimiserStep(pass);
+        // The whole batch's loss, and whether any rank was asked to stop after this step.
+        const auto summed = parallel.sum({first[0] * share, first[1] * share,
+                                          callbacks.cancel && callbacks.cancel->load() ? 1.0 : 0.0});
+        first[0] = summed[0];
+        first[1] = summed[1];
+        const bool stopAfter = parallel.distributed() && summed[2] > 0;
 
         TrainProgress progress;
         progress.step = step + 1;
@@ -153,15 +181,20 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                 "train-ttt diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
                 "lower --lr; the last checkpoint is kept");
         if (callbacks.onStep) callbacks.onStep(progress);
-        if ((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) {
+        if (((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) &&
+            parallel.writes()) {
             saveTrainCheckpoint(options.outDir, {"ttt", step + 1, identity}, *ttt, optimizer);
             saveTttCheckpoint(ttt, options.outDir);
             if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
         }
+        if (stopAfter) {
+            ++step;
+            break;
+        }
     }
     result.steps = step;
     result.finished = step >= options.steps;
-    if (!result.finished && step > result.startStep) {
+    if (!result.finished && step > result.startStep && parallel.writes()) {
         saveTrainCheckpoint(options.outDir, {"ttt", step, identity}, *ttt, optimizer);
         saveTttCheckpoint(ttt, options.outDir);
         if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);

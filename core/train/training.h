@@ -17,6 +17,8 @@
 
 namespace ponder::core {
 
+class RankSession;
+
 struct TrainProgress {
     std::int64_t step = 0, steps = 0;  // steps done (1-based after the first), planned
     double loss = 0;                   // the optimised loss of this step
@@ -63,6 +65,10 @@ struct BaseTrainOptions {
     // bf16 autocast for the forward pass (matmuls in bfloat16: AMX / AVX512-BF16 on the CPU);
     // weights, gradients and AdamW stay float32. Off by default, measured by `bench --train`.
     bool bf16 = false;
+    // Data-parallel (README "Scaling out"): each rank computes its rows of every batch, the
+    // gradients are summed before the step, rank 0 alone writes. Dropout masks are drawn per
+    // rank, so only a dropout-free run equals the one-process run (within rounding).
+    RankSession* session = nullptr;
 };
 
 // AdamW with linear warmup then cosine decay to lr·minLrRatio, global-norm clipping, GPT-2
@@ -88,6 +94,7 @@ struct TttTrainOptions {
     std::int64_t checkpointEvery = 100;
     std::string device = "cpu";
     bool bf16 = false;  // as BaseTrainOptions::bf16 (the frozen backbone's forward included)
+    RankSession* session = nullptr;  // as BaseTrainOptions::session
 };
 
 // algorithm.md §6: packed 2-chunk windows, 16 per batch, one Adam step per (batch, chunk)

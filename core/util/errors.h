@@ -20,11 +20,12 @@ enum class ErrorKind {
     Store,
     Training,
     Cancelled,
+    Distributed,
     Internal
 };
 
 // "weights", "model", "tokenizer", "input", "output", "store", "training", "cancelled",
-// "internal".
+// "distributed", "internal".
 const char* errorKindName(ErrorKind kind);
 
 class PonderError : public std::runtime_error {
@@ -95,6 +96,20 @@ public:
 class CancelledError : public detail::KindedError<ErrorKind::Cancelled> {
 public:
     using KindedError::KindedError;
+};
+
+// A multi-process run that cannot go on: a rank that died, hung or could not join, a master
+// that cannot listen or be reached, or ranks that disagree on the binary, model or inputs.
+class DistributedError : public detail::KindedError<ErrorKind::Distributed> {
+public:
+    using KindedError::KindedError;
+};
+
+// On a rank other than 0: the run stopped for a reason rank 0 reports (another rank's failure,
+// a disagreement every rank found). Such a rank exits with status 1 without a line of its own.
+class RunStoppedError : public DistributedError {
+public:
+    using DistributedError::DistributedError;
 };
 
 // What a front end shows for an error: its kind, the message (first line only for foreign

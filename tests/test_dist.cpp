@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <limits>
 #include <map>
@@ -223,6 +225,16 @@ TEST_CASE("dist: a unit crosses the wire bit for bit, NaN included", "[dist]") {
     CHECK_THROWS_AS(decodeUnit(bytes.substr(0, bytes.size() - 1)), DistributedError);
     CHECK_THROWS_AS(decodeUnit(bytes + "x"), DistributedError);
     CHECK_THROWS_AS(decodeUnit("PNU0" + bytes.substr(4)), DistributedError);
+
+    // The fuzzer's seed is a real unit, so fuzz_readers starts inside the format.
+    std::ifstream seedFile(PONDER_SOURCE_DIR "/tests/fuzz/corpus/readers/unit_wire.bin",
+                           std::ios::binary);
+    const std::string seed((std::istreambuf_iterator<char>(seedFile)), {});
+    const auto seeded = decodeUnit(seed);
+    CHECK(seeded.file == "pkg/mod.py");
+    CHECK(seeded.tokenStart == 512);
+    CHECK(seeded.tokens == 64);
+    CHECK(encodeUnit(seeded) == seed);
 }
 
 TEST_CASE("dist: two ranks join over loopback, agree, send units and leave", "[dist]") {

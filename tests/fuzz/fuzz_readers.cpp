@@ -1,6 +1,7 @@
 // The JSON files and columns ponder reads back: calibration.json, a run's stored analysis
 // settings (run store settings_json, replayed by export, sweep and the studio) and corpus
-// recipes. The same bytes go to each reader. Bad input may only throw our typed errors; what
+// recipes; and a unit sent to rank 0 by another rank (core/dist/unit_wire.h), which must encode
+// back to the same bytes. The same bytes go to each reader. Bad input may only throw our typed errors; what
 // loads must be usable: thresholds from a calibration, every policy replayed on a small table
 // with the stored settings, the split and excludes of a recipe.
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "core/data/corpus.h"
+#include "core/dist/unit_wire.h"
 #include "core/gating/calibration.h"
 #include "core/gating/policies.h"
 #include "core/gating/run_analysis.h"
@@ -43,6 +45,10 @@ core::UnitTable smallTable() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
+
+    core::UnitRecord unit;
+    if (fuzz::typedErrorsOnly("decodeUnit", [&] { unit = core::decodeUnit(text); }))
+        fuzz::check(core::encodeUnit(unit) == text, "a decoded unit encodes to other bytes");
 
     core::Calibration calibration;
     if (fuzz::typedErrorsOnly("parseCalibration",

@@ -20,8 +20,6 @@
 #include <iostream>
 #include <thread>
 
-#include "core/util/errors.h"
-
 namespace ponder::app {
 
 namespace {
@@ -35,26 +33,6 @@ std::atomic<bool> g_terminate{false};
 extern "C" void onTerminate(int) {
     g_terminate.store(true);
 }
-
-}  // namespace
-
-int freeLoopbackPort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 29500;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t size = sizeof address;
-    int port = 29500;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0)
-        port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
-}
-
-namespace {
 
 std::string describeStatus(int status) {
     if (WIFSIGNALED(status)) {
@@ -78,6 +56,22 @@ bool hasOption(const Arguments& args, const std::string& name) {
 }
 
 }  // namespace
+
+int freeLoopbackPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 29500;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t size = sizeof address;
+    int port = 29500;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0)
+        port = ntohs(address.sin_port);
+    ::close(fd);
+    return port;
+}
 
 std::vector<OptionSpec> distributedOptionSpecs() {
     return {{"--nproc", true},       {"--nnodes", true},      {"--node-rank", true},

@@ -128,10 +128,15 @@ struct RankSession::Impl {
         try {
             return run();
         } catch (const std::exception& error) {
-            fail(world.rank == 0 ? "the run's store failed (" + firstLine(error.what()) + ")"
-                                 : "lost the master (rank 0) at " + endpoint(world));
+            fail(lostStore(error));
             throwFailure();
         }
+    }
+
+    // Why a store call failed: on rank 0 the store itself, elsewhere the master is gone.
+    std::string lostStore(const std::exception& error) const {
+        return world.rank == 0 ? "the run's store failed (" + firstLine(error.what()) + ")"
+                               : "lost the master (rank 0) at " + endpoint(world);
     }
 
     [[noreturn]] void throwFailure() const;
@@ -189,8 +194,7 @@ void RankSession::Impl::beatLoop() {
                 watch(0);
             }
         } catch (const std::exception& error) {
-            fail(world.rank == 0 ? "the run's store failed (" + firstLine(error.what()) + ")"
-                                 : "lost the master (rank 0) at " + endpoint(world));
+            fail(lostStore(error));
         }
         if (world.rank != 0 && stop.load()) {
             std::string reason;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -143,9 +144,9 @@ int runBenchDistributed(const Arguments& rawArgs) {
     if (!args.value("--model") || args.positionals().empty())
         throw UsageError("bench --nproc needs --model DIR and FILE|DIR... to evaluate");
     const auto counts = rankCounts(args.valueOr("--nproc", "1,2"));
-    const int cores = int(args.integerOr("--threads", 0)) > 0
-                          ? int(args.integerOr("--threads", 0))
-                          : std::max(1, int(std::thread::hardware_concurrency()));
+    const int requestedCores = int(args.integerOr("--threads", 0));
+    const int cores = requestedCores > 0 ? requestedCores
+                                         : std::max(1, int(std::thread::hardware_concurrency()));
     const auto scratch = fs::temp_directory_path() / ("ponder_bench_nproc_" + std::to_string(::getpid()));
     fs::create_directories(scratch);
     std::cout << cores << " cores shared out: each of N ranks gets " << cores << "/N threads\n";

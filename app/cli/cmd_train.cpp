@@ -21,7 +21,7 @@ namespace ponder::app {
 namespace {
 
 std::vector<OptionSpec> commonTrainOptions() {
-    return {{"--ext", true, true},
+    std::vector<OptionSpec> specs{{"--ext", true, true},
             {"--steps", true},
             {"--batch", true},
             {"--lr", true},
@@ -32,13 +32,9 @@ std::vector<OptionSpec> commonTrainOptions() {
             {"--threads", true},
             {"--db", true},
             {"--bf16", false},
-            {"--quiet", false},
-            {"--nproc", true},
-            {"--nnodes", true},
-            {"--node-rank", true},
-            {"--master-addr", true},
-            {"--master-port", true},
-            {"--rank-timeout", true}};
+            {"--quiet", false}};
+    for (const auto& spec : distributedOptionSpecs()) specs.push_back(spec);
+    return specs;
 }
 
 // An option left at its default is stored as null (the default depends on the model).
@@ -140,12 +136,6 @@ struct TrainingWorld {
     std::optional<int> launcherStatus;
     std::unique_ptr<core::RankSession> session;
     bool reports() const { return !session || session->isRoot(); }
-    // "cuda" is cuda:LOCAL_RANK on a rank.
-    std::string device(const std::string& requested) const {
-        return session && requested == "cuda"
-                   ? "cuda:" + std::to_string(session->world().localRank)
-                   : requested;
-    }
 };
 
 TrainingWorld joinTraining(const std::string& command, const Arguments& rawArgs,
@@ -219,7 +209,7 @@ int runTrainBase(const Arguments& rawArgs) {
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
     options.bf16 = args.flag("--bf16");
-    options.device = world.device(options.device);
+    options.device = rankDevice(options.device, world.session.get());
     options.session = world.session.get();
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
@@ -277,7 +267,7 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
     options.bf16 = args.flag("--bf16");
-    options.device = world.device(options.device);
+    options.device = rankDevice(options.device, world.session.get());
     options.session = world.session.get();
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);

@@ -9,7 +9,6 @@
 #include "app/cli/eval_runner.h"
 #include "core/dist/unit_wire.h"
 #include "core/util/errors.h"
-#include "core/util/sha256.h"
 
 namespace ponder::app {
 
@@ -32,8 +31,7 @@ double secondsSince(Clock::time_point start) {
 // What every rank must share with rank 0 before any unit is evaluated.
 void agreeOnRun(core::RankSession& session, const core::Evaluator& evaluator,
                 const core::EvalPlan& plan) {
-    session.agree("ponder binary", core::sha256FileHex("/proc/self/exe"),
-                  "install the same ponder build on every machine");
+    session.agreeOnBinary();
     session.agree("backbone SHA-256", evaluator.backboneSha256(),
                   "give every rank the same --model directory");
     session.agree("TTT checkpoint SHA-256", evaluator.tttSha256(),

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cli/launcher.h"
 #include "core/eval/online_gate.h"
 #include "core/model/ttt_config.h"
 
@@ -80,9 +81,7 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
     prepared.chunk = chunk;
     prepared.threads = applyThreads(args);
     core::EvalOptions& options = prepared.options;
-    options.device = args.valueOr("--device", "cpu");
-    if (session && options.device == "cuda")
-        options.device = "cuda:" + std::to_string(session->world().localRank);
+    options.device = rankDevice(args.valueOr("--device", "cpu"), session);
     options.forceCheckpoint = args.flag("--force-checkpoint");
     const auto dtype = args.valueOr("--dtype", "f32");
     if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype must be f32 or bf16");
@@ -128,9 +127,6 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
 }
 
 EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
-    if (hooks.session && hooks.fastGate)
-        throw UsageError("--fast decides each unit from the units before it, so it runs in one "
-                         "process: drop --fast or --nproc");
     auto prepared = prepareEvaluation(args, hooks.keepTokenLosses, hooks.session);
     auto& evaluator = *prepared.evaluator;
     const auto& plan = prepared.plan;

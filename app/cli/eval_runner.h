@@ -47,7 +47,8 @@ struct EvaluationHooks {
     // (core::shardPlan) after the ranks agree on binary, model and inputs. Rank 0 gathers every
     // unit, hands each to onUnit as it arrives (not in plan order: core::RunRecorder sorts) and
     // prints the progress of the whole run; the other ranks send theirs to rank 0 and call
-    // neither onStart nor onUnit. Not with fastGate (its gate follows the units in order).
+    // neither onStart nor onUnit. Never with fastGate (its gate follows the units in order):
+    // `ponder eval` refuses --fast with --nproc before any rank starts.
     core::RankSession* session = nullptr;
 };
 

@@ -57,6 +57,11 @@ bool hasOption(const Arguments& args, const std::string& name) {
 
 }  // namespace
 
+std::string rankDevice(const std::string& requested, const core::RankSession* session) {
+    return session && requested == "cuda" ? "cuda:" + std::to_string(session->world().localRank)
+                                          : requested;
+}
+
 int freeLoopbackPort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 29500;

@@ -7,6 +7,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "core/dist/rank_session.h"
 #include "core/dist/world.h"
 
 namespace ponder::app {
@@ -32,6 +33,10 @@ DistributedStart distributedStart(const ParsedArgs& args);
 // waits. When a rank fails the others get world.timeout to stop by themselves before they
 // are killed. Returns rank 0's exit status when it failed, else the first failure's, else 0.
 int launchRanks(const std::string& command, const Arguments& args, const DistributedStart& start);
+
+// The device a rank of `session` (none: this one process) uses for `requested`: "cuda" is
+// cuda:LOCAL_RANK on a rank, anything else stays as asked.
+std::string rankDevice(const std::string& requested, const core::RankSession* session);
 
 // A loopback port free right now (29500 if none can be probed), for a one-machine run without
 // --master-port.

@@ -69,6 +69,10 @@ void DataParallel::agree(const std::string& what, const std::string& value,
     if (m_session) m_session->agree(what, value, hint);
 }
 
+void DataParallel::agreeOnBinary() {
+    if (m_session) m_session->agreeOnBinary();
+}
+
 void DataParallel::throwIfFailed() const {
     if (m_session) m_session->throwIfFailed();
 }

@@ -37,8 +37,9 @@ public:
     void sumGradients(const std::vector<torch::Tensor>& parameters);
     // `values` summed over the ranks (reported losses, stop votes).
     std::vector<double> sum(std::vector<double> values);
-    // Every rank has rank 0's `value` of `what`, or DistributedError on every rank.
+    // Every rank has rank 0's `value` of `what` (or binary), or DistributedError on every rank.
     void agree(const std::string& what, const std::string& value, const std::string& hint);
+    void agreeOnBinary();
     // Between steps: DistributedError when another rank failed.
     void throwIfFailed() const;
 

@@ -18,6 +18,7 @@
 
 #include "core/dist/rank_session_impl.h"
 #include "core/util/errors.h"
+#include "core/util/sha256.h"
 
 namespace ponder::core {
 
@@ -313,6 +314,11 @@ void RankSession::agree(const std::string& what, const std::string& value,
     }
     // Every rank found it; rank 0 reports it.
     if (!verdict.empty()) throw RunStoppedError(verdict, hint);
+}
+
+void RankSession::agreeOnBinary() {
+    agree("ponder binary", sha256FileHex("/proc/self/exe"),
+          "install the same ponder build on every machine");
 }
 
 void RankSession::post(const std::string& key, const std::string& bytes) {

@@ -36,6 +36,10 @@ public:
     // rank 0's, with `hint`.
     void agree(const std::string& what, const std::string& value, const std::string& hint);
 
+    // agree() on the SHA-256 of the running binary (/proc/self/exe): units and gradients are
+    // exchanged in its in-memory layout, and its code must be the code rank 0 runs.
+    void agreeOnBinary();
+
     // A message for rank 0 under `key` (unique per run).
     void post(const std::string& key, const std::string& bytes);
     // Rank 0: the message under `key` if it has arrived (removed from the store), else nullopt.

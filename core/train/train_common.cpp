@@ -52,8 +52,7 @@ void agreeOnTraining(DataParallel& parallel, const nlohmann::json& identity,
                                    std::to_string(batchRows) + " rows leave a rank without work",
                                "use at most " + std::to_string(batchRows) +
                                    " ranks, or a larger --batch");
-    parallel.agree("ponder binary", sha256FileHex("/proc/self/exe"),
-                   "install the same ponder build on every machine");
+    parallel.agreeOnBinary();
     parallel.agree("training options", sha256Hex(identity.dump()),
                    "give every rank the same options and --model");
     parallel.agree("corpus", sha256Hex({reinterpret_cast<const char*>(corpus.data()),

@@ -1,6 +1,6 @@
 // Runs units through the model (unit_compute.h does the tensor work) and turns the results
 // into plain records: losses, signals, SKIP statistics, line ranges, timing.
-#include "core/eval/evaluator.h"
+#include "core/eval/evaluator_impl.h"
 
 #include <algorithm>
 #include <chrono>
@@ -45,29 +45,6 @@ std::vector<float> toVector(const torch::Tensor& tensor) {
 }
 
 }  // namespace
-
-struct Evaluator::Impl {
-    fs::path modelDir;
-    std::string device;
-    torch::Device torchDevice{torch::kCPU};
-    EvalOptions options;
-    std::unique_ptr<Tokenizer> tokenizer;
-    std::shared_ptr<Backbone> backbone;
-    BackboneInfo backboneInfo;
-    TttModel ttt{nullptr};
-    std::string backboneSha, tttSha;
-    // The learned gates' features of a SKIP pass (gate.h), when its top-five stats were made.
-    void addGateFeatures(UnitRecord& record, const torch::Tensor& hidden, const PathLosses& skip,
-                         const torch::Tensor& ids) const {
-        if (skip.topFiveStd.defined())
-            record.gateFeatures = gateFeatures(hidden, skip, ids, backboneInfo.vocabSize);
-    }
-
-    torch::Tensor unitIds(const EvalPlan& plan, const PlanUnit& unit) const;  // [S, T]
-    torch::Tensor unitPositions(const PlanUnit& unit) const;
-    // A record with the unit's indices, file and line range filled in.
-    UnitRecord placedRecord(const EvalPlan& plan, const PlanUnit& unit) const;
-};
 
 Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
     : m_impl(std::make_unique<Impl>()) {

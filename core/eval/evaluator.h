@@ -129,12 +129,15 @@ public:
                   const std::function<void(const EvalProgress&)>& onProgress = {},
                   const std::atomic<bool>* cancel = nullptr);
 
+    // The loaded parts, for core's own clients (evaluator_impl.h, private: LibTorch).
+    struct Impl;
+    Impl& impl() { return *m_impl; }
+
 private:
     bool runUnits(const EvalPlan& plan, const std::function<UnitRecord(const PlanUnit&)>& evaluate,
                   const std::function<void(const UnitRecord&)>& onUnit,
                   const std::function<void(const EvalProgress&)>& onProgress,
                   const std::atomic<bool>* cancel);
-    struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -26,6 +26,19 @@ public:
     // several heads, design.md §4).
     virtual torch::Tensor logits(const torch::Tensor& hidden) const = 0;
     virtual BackboneInfo info() const = 0;
+
+    // Incremental decoding for generation (core/generate): what the backbone keeps between
+    // calls, e.g. GPT-2's per-layer keys and values. `length` = tokens read so far.
+    struct DecodeCache {
+        virtual ~DecodeCache() = default;
+        std::int64_t length = 0;
+    };
+    virtual std::unique_ptr<DecodeCache> startDecode() const;
+    // Hidden states [1, n, D] (float32) of `ids` [1, n], which follow the cache's tokens at
+    // positions cache.length.., as hidden() of the whole sequence would give them; appends
+    // them to the cache. This default runs hidden() over every token read so far (correct for
+    // any backbone, quadratic in the length); GPT-2 overrides it with a KV cache.
+    virtual torch::Tensor decodeStep(DecodeCache& cache, const torch::Tensor& ids);
 };
 
 // The tensors of one or several safetensors files by name (sharded HF checkpoints).

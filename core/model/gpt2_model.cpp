@@ -47,9 +47,29 @@ torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor& x, const torch::Te
     const auto heads = m_config.nHead, headDim = m_config.headDim();
     // [B, T, 3D] -> [3, B, H, T, hd]: q | k | v, each split head-major as in HF GPT-2.
     const auto qkv = m_qkv(x).view({batch, length, 3, heads, headDim}).permute({2, 0, 3, 1, 4});
-    const auto q = qkv[0], k = qkv[1], v = qkv[2];
+    return attend(qkv[0], qkv[1], qkv[2], causalBias);
+}
+
+torch::Tensor Gpt2AttentionImpl::forwardCached(const torch::Tensor& x, torch::Tensor& keys,
+                                               torch::Tensor& values) {
+    const auto batch = x.size(0), length = x.size(1);
+    const auto heads = m_config.nHead, headDim = m_config.headDim();
+    const auto qkv = m_qkv(x).view({batch, length, 3, heads, headDim}).permute({2, 0, 3, 1, 4});
+    keys = keys.defined() ? torch::cat({keys, qkv[1]}, 2) : qkv[1];
+    values = values.defined() ? torch::cat({values, qkv[2]}, 2) : qkv[2];
+    // New token i sits at position past + i: it sees columns 0 .. past + i.
+    const auto past = keys.size(2) - length;
+    const auto bias = torch::full({length, past + length}, -std::numeric_limits<float>::infinity(),
+                                  x.options())
+                          .triu(past + 1);
+    return attend(qkv[0], keys, values, bias);
+}
+
+torch::Tensor Gpt2AttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k,
+                                        const torch::Tensor& v, const torch::Tensor& bias) {
+    const auto batch = q.size(0), length = q.size(2);
     auto scores = torch::matmul(q, k.transpose(-2, -1));
-    scores.mul_(1.0 / std::sqrt(double(headDim))).add_(causalBias);
+    scores.mul_(1.0 / std::sqrt(double(m_config.headDim()))).add_(bias);
     auto probs = torch::dropout(torch::softmax(scores, -1), m_config.attnDropout, is_training());
     auto out = torch::matmul(probs, v).transpose(1, 2).reshape({batch, length, m_config.nEmbd});
     return torch::dropout(m_proj(out), m_config.residDropout, is_training());
@@ -74,6 +94,12 @@ Gpt2BlockImpl::Gpt2BlockImpl(const Gpt2Config& config) : m_config(config) {
 
 torch::Tensor Gpt2BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& causalBias) {
     auto h = x + m_attn(m_ln1(x), causalBias);
+    return h + m_mlp(m_ln2(h));
+}
+
+torch::Tensor Gpt2BlockImpl::forwardCached(const torch::Tensor& x, torch::Tensor& keys,
+                                           torch::Tensor& values) {
+    auto h = x + m_attn->forwardCached(m_ln1(x), keys, values);
     return h + m_mlp(m_ln2(h));
 }
 
@@ -113,6 +139,38 @@ torch::Tensor Gpt2ModelImpl::logits(const torch::Tensor& hidden) const {
 
 BackboneInfo Gpt2ModelImpl::info() const {
     return backboneInfoOf(m_config);
+}
+
+namespace {
+// Per block, the keys and values of every token read so far.
+struct KvCache : Backbone::DecodeCache {
+    std::vector<torch::Tensor> keys, values;
+};
+}  // namespace
+
+std::unique_ptr<Backbone::DecodeCache> Gpt2ModelImpl::startDecode() const {
+    auto cache = std::make_unique<KvCache>();
+    cache->keys.resize(m_blocks->size());
+    cache->values.resize(m_blocks->size());
+    return cache;
+}
+
+torch::Tensor Gpt2ModelImpl::decodeStep(DecodeCache& cache, const torch::Tensor& ids) {
+    TORCH_CHECK(ids.dim() == 2 && ids.size(0) == 1, "decodeStep expects token ids shaped [1, n]");
+    auto& kv = dynamic_cast<KvCache&>(cache);
+    const auto past = cache.length, length = ids.size(1);
+    if (past + length > m_config.nPositions)
+        throw InputError("generation of " + std::to_string(past + length) +
+                             " tokens exceeds the model's " + std::to_string(m_config.nPositions) +
+                             " positions",
+                         "use a shorter prompt or fewer --max-tokens");
+    const auto pos = torch::arange(past, past + length,
+                                   torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
+    auto x = m_wte(ids) + m_wpe(pos);
+    for (std::size_t i = 0; i < m_blocks->size(); ++i)
+        x = m_blocks[i]->as<Gpt2Block>()->forwardCached(x, kv.keys[i], kv.values[i]);
+    cache.length = past + length;
+    return m_lnF(x);
 }
 
 void Gpt2ModelImpl::initialiseWeights(std::uint64_t seed) {

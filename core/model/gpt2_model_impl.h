@@ -27,8 +27,14 @@ public:
     explicit Gpt2AttentionImpl(const Gpt2Config& config);
     // `causalBias` [T, T] is added to the scores: 0 on and below the diagonal, -inf above.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causalBias);
+    // The same for new tokens x [B, n, D] after the cached ones: their keys and values are
+    // appended to `keys`/`values` ([B, H, past, hd]; undefined before the first call), and each
+    // new token attends to every cached token and to the new ones up to itself.
+    torch::Tensor forwardCached(const torch::Tensor& x, torch::Tensor& keys, torch::Tensor& values);
 
 private:
+    torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const torch::Tensor& bias);
     Gpt2Config m_config;
     Conv1D m_qkv{nullptr}, m_proj{nullptr};
 };
@@ -51,6 +57,7 @@ class Gpt2BlockImpl : public torch::nn::Module {
 public:
     explicit Gpt2BlockImpl(const Gpt2Config& config);
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& causalBias);
+    torch::Tensor forwardCached(const torch::Tensor& x, torch::Tensor& keys, torch::Tensor& values);
 
 private:
     Gpt2Config m_config;
@@ -72,6 +79,9 @@ public:
     // several heads (design.md §4).
     torch::Tensor logits(const torch::Tensor& hidden) const override;
     BackboneInfo info() const override;
+    // A KV cache: each step runs only the new tokens through the blocks.
+    std::unique_ptr<DecodeCache> startDecode() const override;
+    torch::Tensor decodeStep(DecodeCache& cache, const torch::Tensor& ids) override;
     torch::Tensor forward(const torch::Tensor& ids) { return logits(hidden(ids)); }
 
     const Gpt2Config& config() const { return m_config; }

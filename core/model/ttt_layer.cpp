@@ -195,7 +195,6 @@ TttInner TttLayerImpl::prepareInner(const torch::Tensor& x, const torch::Tensor&
     const auto batch = x.size(0), length = x.size(1), k = c.miniBatch;
     const auto heads = c.heads, headDim = c.headDim;
     const auto n = length / k;
-    const auto options = x.options();
 
     TttInner inner;
     const auto xqk = m_wq(x);
@@ -217,19 +216,30 @@ TttInner TttLayerImpl::prepareInner(const torch::Tensor& x, const torch::Tensor&
     // η, algorithm.md §2.4. The sigmoid gate always belongs to the source token j.
     const auto gate =
         torch::sigmoid(m_lrGate(x)).permute({0, 2, 1}).reshape({batch, heads, n, 1, k});
-    const auto j = torch::arange(k, options);
+    const auto factors = etaFactors();
+    if (factors.perRow.defined())
+        inner.eta = gate * factors.perRow.unsqueeze(-1);
+    else
+        inner.eta = (gate * factors.perSource).expand({batch, heads, n, k, k});
+    return inner;
+}
+
+TttLayerImpl::EtaFactors TttLayerImpl::etaFactors() const {
+    const auto& c = m_config;
+    const auto k = c.miniBatch;
+    const auto j = torch::arange(k, m_tokenIdxOffset.options());
     const auto position = torch::clamp_min(1.0 / (j + 1.0) + m_tokenIdxOffset, 0.0);
+    EtaFactors factors;
     if (c.etaForm == "ponderttt") {
         // P drops R/J's transpose: the position factor multiplies the source token j, with
         // the extra exp-decay and 768/D factors.
-        const auto perSource = position * torch::exp(c.etaDecay * (j - double(k - 1))) *
-                               (c.baseLr * 768.0 / double(c.hidden) / double(headDim));
-        inner.eta = (gate * perSource).expand({batch, heads, n, k, k});
+        factors.perSource = position * torch::exp(c.etaDecay * (j - double(k - 1))) *
+                            (c.baseLr * 768.0 / double(c.hidden) / double(c.headDim));
     } else {
         // R/J: the 1/(i+1) factor belongs to the output row i (a running average).
-        inner.eta = gate * (position * (c.baseLr / double(headDim))).unsqueeze(-1);
+        factors.perRow = position * (c.baseLr / double(c.headDim));
     }
-    return inner;
+    return factors;
 }
 
 torch::Tensor TttLayerImpl::initLoss(const torch::Tensor& x, const torch::Tensor& positions) {
@@ -312,6 +322,96 @@ TttOutput TttLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos
     return {m_wo(z), stats};
 }
 
+TttStreamState TttLayerImpl::startStream() const {
+    TttStreamState state;
+    state.weight = m_w0.detach().clone();
+    state.bias = m_b0.detach().unsqueeze(1).clone();
+    return state;
+}
+
+// The dual form of algorithm.md §2.5 one token at a time: token i of mini-batch m sees
+// W_m − Σ_{j≤i} η_ij k_jᵀ g_j with every g_j taken at (W_m, b_m), so the gradients of the
+// tokens read so far are all it needs; the carry at the mini-batch's end is forward()'s.
+torch::Tensor TttLayerImpl::streamStep(TttStreamState& state, const torch::Tensor& x,
+                                       TttStreamStats& stats) {
+    const auto& c = m_config;
+    const auto heads = c.heads, headDim = c.headDim, k = c.miniBatch;
+    const auto row = x.reshape({1, 1, c.hidden});
+    const auto j = state.position % k;
+
+    // The causal conv over the chunk's tokens so far (design.md §3.1: zeros before the chunk).
+    state.convIn.push_back(m_wq(row).reshape({1, heads * headDim}));
+    const auto width = c.convWidth, lag = c.convLag;
+    if (std::int64_t(state.convIn.size()) > width + lag) state.convIn.erase(state.convIn.begin());
+    const auto conv = [&](const WeightBias& filter) {
+        auto out = filter->bias.unsqueeze(0);
+        for (std::int64_t tap = 0; tap < width; ++tap) {
+            const auto back = (width - 1) + lag - tap;  // tokens before the current one
+            if (back >= std::int64_t(state.convIn.size())) continue;
+            out = out + filter->weight.select(1, tap) * state.convIn[state.convIn.size() - 1 - back];
+        }
+        return out;
+    };
+    const auto position = torch::full({1}, state.position, torch::kInt64);
+    const auto [cosines, sines] = ropeTables(c, row, position);
+    const auto toHeads = [&](const torch::Tensor& t) {  // [1, H*d] -> RoPE'd [H, 1, d]
+        return rotate(t.reshape({1, 1, heads, headDim}), cosines, sines).reshape({heads, 1, headDim});
+    };
+    const auto q = toHeads(conv(m_convQ)), key = toHeads(conv(m_convK));
+    const auto value = m_wv(row).reshape({heads, 1, headDim});
+    const auto gamma = m_tttNorm->weight.view({heads, 1, headDim});
+    const auto beta = m_tttNorm->bias.view({heads, 1, headDim});
+
+    const auto target = value - key;  // S = V − K
+    const auto [grad, residual] =
+        innerGrad(key.matmul(state.weight) + state.bias, target, gamma, beta, c.lnEps);
+    const auto factors = etaFactors();
+    auto sourceRate = torch::sigmoid(m_lrGate(row)).reshape({heads, 1, 1});
+    if (factors.perSource.defined()) sourceRate = sourceRate * factors.perSource[j];
+    state.keys.push_back(key);
+    state.grads.push_back(grad);
+    state.sourceRates.push_back(sourceRate);
+
+    // Row j's rates over the sources j' ≤ j + causal_k (the dual form's mask M).
+    const auto rowRates = [&](std::int64_t i, std::int64_t visible) {
+        auto rates = torch::cat(std::vector<torch::Tensor>(state.sourceRates.begin(),
+                                                           state.sourceRates.begin() + visible),
+                                2);  // [H, 1, visible]
+        return factors.perRow.defined() ? rates * factors.perRow[i] : rates;
+    };
+    const auto visible = std::min<std::int64_t>(j + 1 + c.causalK, j + 1);
+    auto zBar = q.matmul(state.weight) + state.bias;
+    if (visible > 0) {
+        const auto keys = torch::cat(std::vector<torch::Tensor>(state.keys.begin(),
+                                                                state.keys.begin() + visible), 1);
+        const auto grads = torch::cat(std::vector<torch::Tensor>(state.grads.begin(),
+                                                                 state.grads.begin() + visible), 1);
+        const auto rates = rowRates(j, visible);
+        zBar = zBar - (q.matmul(keys.transpose(-1, -2)) * rates).matmul(grads) - rates.matmul(grads);
+    }
+    const auto out = (q + layerNorm(zBar, gamma, beta, c.lnEps)).reshape({1, 1, heads * headDim});
+
+    if (j == k - 1) {  // the mini-batch ends: §3's statistics and the carry (§2.5 step 6)
+        stats.step0 = residual.pow(2).mean(-1).reshape({heads});
+        stats.init = lastTokenLoss(key.matmul(m_w0) + m_b0.unsqueeze(1), target, gamma, beta,
+                                   c.lnEps)
+                         .reshape({heads});
+        const auto keys = torch::cat(state.keys, 1), grads = torch::cat(state.grads, 1);
+        const auto scaledGrad = rowRates(k - 1, k).transpose(-1, -2) * grads;  // [H, K, d]
+        state.weight = state.weight - keys.transpose(-1, -2).matmul(scaledGrad);
+        state.bias = state.bias - scaledGrad.sum(1, true);
+        stats.step1 = lastTokenLoss(key.matmul(state.weight) + state.bias, target, gamma, beta,
+                                    c.lnEps)
+                          .reshape({heads});
+        state.keys.clear();
+        state.grads.clear();
+        state.sourceRates.clear();
+    }
+    ++state.position;
+    const auto gated = torch::gelu(m_wg(row), "tanh") * m_postNorm(out);
+    return m_wo(gated).reshape({1, c.hidden});
+}
+
 TttModelImpl::TttModelImpl(const TttConfig& config) : m_config(config) {
     if (config.fastNorm == "rmsnorm") {
         auto norm = register_module("fast_norm", std::make_shared<torch::nn::Module>());
@@ -352,6 +452,13 @@ TttModelImpl::Result TttModelImpl::forward(const torch::Tensor& h, const torch::
     const auto y = m_projOut.defined() ? torch::linear(out.y, m_projOut) : out.y;
     // Residual onto the un-normalised final hidden state; no extra final norm (algorithm.md §1).
     return {h + y, out.stats};
+}
+
+torch::Tensor TttModelImpl::streamStep(TttStreamState& state, const torch::Tensor& h,
+                                       TttStreamStats& stats) {
+    const auto row = h.reshape({1, m_config.hidden});
+    const auto y = m_layer->streamStep(state, layerInput(row), stats);
+    return row + (m_projOut.defined() ? torch::linear(y, m_projOut) : y);
 }
 
 void TttModelImpl::initialiseWeights(std::uint64_t seed) {

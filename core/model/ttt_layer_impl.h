@@ -34,6 +34,23 @@ struct TttInner {
     torch::Tensor eta;
 };
 
+// Streaming (generation, one sequence, core/generate): what the layer carries from token to
+// token inside a chunk, so the tokens read one at a time get the dual form's outputs
+// (algorithm.md §2.5). startStream() gives a chunk's start: (W0, b0), no conv history.
+struct TttStreamState {
+    std::int64_t position = 0;           // tokens of the current chunk read so far
+    torch::Tensor weight, bias;          // W_m [H, d, d], b_m [H, 1, d]: mini-batch m's start
+    std::vector<torch::Tensor> convIn;   // x·Wq of the chunk's last W + lag tokens, [1, H*d]
+    // The current mini-batch so far, one entry per token j: k_j and ∇_z at (W_m, b_m) [H, 1, d],
+    // and η's source factor [H, 1, 1].
+    std::vector<torch::Tensor> keys, grads, sourceRates;
+};
+
+// §3's statistics of one finished mini-batch, per head [H]; undefined until one finishes.
+struct TttStreamStats {
+    torch::Tensor init, step0, step1;
+};
+
 // A bare weight/bias pair, so nested names like "conv_q.weight" come out of named_parameters().
 class WeightBiasImpl : public torch::nn::Module {
 public:
@@ -62,12 +79,24 @@ public:
     TttInner prepareInner(const torch::Tensor& x, const torch::Tensor& positions = {});
     // The published initialisation (algorithm.md §2.2) drawn from the current global generator.
     void resetParameters();
+    // Streaming: the state at a chunk's start, and the output y [1, D] of the next token
+    // x [1, D] of the chunk (the row forward() gives it); `stats` is set when the token ends a
+    // mini-batch. Equals forward() on the chunk's tokens up to float rounding.
+    TttStreamState startStream() const;
+    torch::Tensor streamStep(TttStreamState& state, const torch::Tensor& x, TttStreamStats& stats);
     const TttConfig& config() const { return m_config; }
     // The diagonal ablation (algorithm.md §4): an eval-time causal_k of -1 for a model
     // trained with 0. Only the mask offset changes, not the weights. k must be 0 or -1.
     void setCausalK(std::int64_t k);
 
 private:
+    // η's factors (algorithm.md §2.4), [K] each: "ponderttt" scales the source token j
+    // (perSource), "ttt-lm" the output row i (perRow); the other one is left undefined. The
+    // sigmoid gate of the source token multiplies both.
+    struct EtaFactors {
+        torch::Tensor perSource, perRow;
+    };
+    EtaFactors etaFactors() const;
     // ttt_loss_init from each mini-batch's last key and value, [B, H, n, d] each.
     torch::Tensor initStatistic(const torch::Tensor& lastK, const torch::Tensor& lastV) const;
     TttConfig m_config;
@@ -92,6 +121,8 @@ public:
         TttStats stats;
     };
     Result forward(const torch::Tensor& h, const torch::Tensor& positions = {});
+    // Streaming one token h [1, D] of a chunk: the UPDATE hidden h + y [1, D] (forward's row).
+    torch::Tensor streamStep(TttStreamState& state, const torch::Tensor& h, TttStreamStats& stats);
     // ttt_loss_init [B, H, n] of fast_norm(h) (TttLayerImpl::initLoss).
     torch::Tensor initLoss(const torch::Tensor& h, const torch::Tensor& positions = {});
     // Published initialisation (algorithm.md §2.2): LeCun-normal projections, zero wo (so

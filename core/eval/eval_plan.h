@@ -33,6 +33,9 @@ struct PlanFile {
     std::int64_t lineOf(std::uint64_t byteOffset) const;
 
     std::vector<std::uint64_t> lineStarts;  // byte offset of each line's first byte
+    // A stream the run made itself (`ponder generate`: prompt and generated text): no file
+    // holds it, so the run store keeps its text, ids and token offsets (schema 7).
+    bool storedWhole = false;
 };
 
 struct PlanUnit {

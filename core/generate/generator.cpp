@@ -161,11 +161,7 @@ Generation Generator::generateFromIds(std::vector<std::int32_t> promptIds,
         throw InputError("chunk of " + std::to_string(chunk) + " tokens is not a positive "
                              "multiple of the TTT mini-batch " + std::to_string(miniBatch),
                          "use --chunk 512 (or another multiple of " + std::to_string(miniBatch) + ")");
-    const auto every = options.decideEvery == 0 ? chunk : options.decideEvery;
-    if (every != chunk && every != miniBatch)
-        throw InputError("decisions every " + std::to_string(every) + " tokens",
-                         "decide every chunk (" + std::to_string(chunk) +
-                             ") or every mini-batch (" + std::to_string(miniBatch) + ")");
+    const auto every = options.decisionInterval(miniBatch);
 
     // Room within the model's positions: the budget first, then the prompt's last tokens.
     const auto capacity = m_evaluator.backboneInfo().maxUnitTokens();

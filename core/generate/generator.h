@@ -27,8 +27,14 @@ struct GenerateOptions {
     // The TTT layer's chunk: its fast weights restart from (W0, b0) every `chunk` tokens of the
     // stream, as each evaluation chunk does (algorithm.md §4). A multiple of the mini-batch.
     std::int64_t chunk = 512;
-    // Tokens between decisions: `chunk` (0 means chunk) or the mini-batch K (--decide-every).
-    std::int64_t decideEvery = 0;
+    // Where decisions are taken (--decide-every): at every chunk boundary, or after every
+    // mini-batch of K tokens (the TTT layer's K).
+    enum class DecideEvery { Chunk, MiniBatch };
+    DecideEvery decideEvery = DecideEvery::Chunk;
+    // Tokens between decisions for a TTT mini-batch of `miniBatch` tokens.
+    std::int64_t decisionInterval(std::int64_t miniBatch) const {
+        return decideEvery == DecideEvery::Chunk ? chunk : miniBatch;
+    }
 };
 
 // One decision segment of the stream: the positions [tokenStart, tokenStart + tokens) whose

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "core/model/ttt_config.h"
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
@@ -29,7 +31,8 @@ void RunRecorder::storeCall(const std::function<void()>& call) {
     }
 }
 
-void RunRecorder::begin(const RunDescription& run, const EvalPlan& plan) {
+void RunRecorder::begin(const RunDescription& run, const EvalPlan& plan,
+                        const std::string& generationJson) {
     m_units.clear();
     m_tttSha256 = run.tttSha256;
     m_updateSteps = updateStepsOf(run.tttConfigJson);
@@ -37,7 +40,13 @@ void RunRecorder::begin(const RunDescription& run, const EvalPlan& plan) {
     m_lastFlush = std::chrono::steady_clock::now();
     if (!m_store) return;
     storeCall([&] {
-        const auto id = m_store->beginRun(run, analysisSettingsJson(m_settings),
+        auto settings = analysisSettingsJson(m_settings);
+        if (!generationJson.empty()) {
+            auto object = nlohmann::json::parse(settings);
+            object["generation"] = nlohmann::json::parse(generationJson);
+            settings = object.dump();
+        }
+        const auto id = m_store->beginRun(run, settings,
                                           m_settings.ours.seed, storedInputFiles(plan));
         m_runId = id;
         if (!m_options.label.empty()) m_store->setLabel(id, m_options.label);
@@ -62,7 +71,8 @@ void RunRecorder::flush() {
     m_committed = m_units.size();
 }
 
-RunAnalysis RunRecorder::finish(bool cancelled, double seconds, double tokensPerSecond) {
+RunAnalysis RunRecorder::finish(bool cancelled, double seconds, double tokensPerSecond,
+                                const std::vector<StoredPolicy>& taken) {
     flush();
     // Units gathered from several ranks arrive out of order; the policies replay in plan order.
     std::stable_sort(m_units.begin(), m_units.end(),
@@ -70,7 +80,9 @@ RunAnalysis RunRecorder::finish(bool cancelled, double seconds, double tokensPer
     auto analysis = analyseUnits(unitTableFrom(m_units, m_tttSha256, m_updateSteps), m_settings);
     if (m_store && m_runId) {
         storeCall([&] {
-            m_store->savePolicies(*m_runId, storedPolicies(analysis, m_settings));
+            auto policies = storedPolicies(analysis, m_settings);
+            policies.insert(policies.end(), taken.begin(), taken.end());
+            m_store->savePolicies(*m_runId, policies);
             m_store->finishRun(*m_runId, cancelled ? RunStatus::Cancelled : RunStatus::Complete,
                                seconds, tokensPerSecond);
         });

@@ -14,6 +14,7 @@
 
 #include "core/eval/run_description.h"
 #include "core/gating/run_analysis.h"
+#include "core/store/run_store.h"
 
 namespace ponder::core {
 
@@ -43,13 +44,18 @@ public:
     RunRecorder& operator=(const RunRecorder&) = delete;
 
     // The run row (status running) with `run`'s facts, the settings and the plan's files.
-    void begin(const RunDescription& run, const EvalPlan& plan);
+    // `generationJson`: a JSON object stored in the settings under "generation" (`ponder
+    // generate`: the prompt, sampling and stop reason); empty: none.
+    void begin(const RunDescription& run, const EvalPlan& plan,
+               const std::string& generationJson = {});
     // Keeps the unit and commits the pending batch when it is full or old enough. Units may come
     // in any order (gathered from several ranks); finish() puts them in unit order.
     void add(const UnitRecord& unit);
     // Commits the last batch, replays every policy of the settings over all units, saves them
-    // and marks the run complete (or cancelled). Returns the replay.
-    RunAnalysis finish(bool cancelled, double seconds, double tokensPerSecond);
+    // (then `taken`: decisions the run took itself, a generation's gate) and marks the run
+    // complete (or cancelled). Returns the replay.
+    RunAnalysis finish(bool cancelled, double seconds, double tokensPerSecond,
+                       const std::vector<StoredPolicy>& taken = {});
     // Commits what arrived and marks the run failed. Never throws (a store error is swallowed:
     // this runs while another error is on its way out).
     void fail(double seconds = 0) noexcept;

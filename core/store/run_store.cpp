@@ -198,9 +198,16 @@ ALTER TABLE training_point_v5 RENAME TO training_point;
 -- "float32" or "bfloat16" (`ponder eval --dtype bf16`); NULL before version 6 = float32.
 ALTER TABLE run ADD COLUMN dtype TEXT;
 )sql"},
+    {7, "generated streams stored whole", R"sql(
+-- `ponder generate` reads and writes a stream no file holds: its text, token ids (int32) and
+-- each token's byte offset in the text (uint64), little-endian. NULL for files read from disk.
+ALTER TABLE input_file ADD COLUMN text TEXT;
+ALTER TABLE input_file ADD COLUMN token_ids BLOB;
+ALTER TABLE input_file ADD COLUMN token_starts BLOB;
+)sql"},
 };
 
-constexpr int kCurrentVersion = 6;
+constexpr int kCurrentVersion = 7;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kCurrentVersion,
               "one migration step per schema version");
 
@@ -526,7 +533,7 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
         insert.exec();
         const std::int64_t runId = db.getLastInsertRowid();
 
-        SQLite::Statement file(db, "INSERT INTO input_file VALUES (?, ?, ?, ?, ?, ?)");
+        SQLite::Statement file(db, "INSERT INTO input_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         for (const StoredInputFile& f : files) {
             file.bind(1, runId);
             file.bind(2, static_cast<std::int64_t>(f.fileIndex));
@@ -537,6 +544,15 @@ std::int64_t RunStore::beginRun(const RunDescription& run, const std::string& se
                 file.bind(6);
             else
                 file.bind(6, f.sha256);
+            if (f.text.empty() && f.tokenIds.empty()) {
+                file.bind(7);
+                file.bind(8);
+                file.bind(9);
+            } else {
+                file.bind(7, f.text);
+                bindBlob(file, 8, encodeLittleEndian<std::int32_t, std::uint32_t>(f.tokenIds));
+                bindBlob(file, 9, encodeLittleEndian<std::uint64_t, std::uint64_t>(f.tokenStarts));
+            }
             file.exec();
             file.reset();
         }
@@ -842,8 +858,9 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
         }
         {
             SQLite::Statement query(db,
-                                    "SELECT file_index, path, bytes, tokens, sha256 FROM "
-                                    "input_file WHERE run_id = ? ORDER BY file_index");
+                                    "SELECT file_index, path, bytes, tokens, sha256, text, "
+                                    "token_ids, token_starts FROM input_file WHERE run_id = ? "
+                                    "ORDER BY file_index");
             query.bind(1, runId);
             while (query.executeStep()) {
                 StoredInputFile f;
@@ -852,6 +869,17 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 f.bytes = query.getColumn(2).getInt64();
                 f.tokens = query.getColumn(3).getInt64();
                 f.sha256 = query.getColumn(4).getString();
+                if (!query.getColumn(5).isNull()) {
+                    f.text = query.getColumn(5).getString();
+                    f.tokenIds =
+                        decodeLittleEndian<std::int32_t, std::uint32_t>(query.getColumn(6), path);
+                    f.tokenStarts =
+                        decodeLittleEndian<std::uint64_t, std::uint64_t>(query.getColumn(7), path);
+                    if (f.tokenIds.size() != f.tokenStarts.size())
+                        throwCorrupt(path, "a stored stream has " +
+                                               std::to_string(f.tokenIds.size()) + " tokens but " +
+                                               std::to_string(f.tokenStarts.size()) + " offsets");
+                }
                 out.inputFiles.push_back(std::move(f));
             }
         }
@@ -982,6 +1010,11 @@ std::vector<StoredInputFile> storedInputFiles(const EvalPlan& plan, bool hash) {
         f.bytes = static_cast<std::int64_t>(file.text.size());
         f.tokens = static_cast<std::int64_t>(file.ids.size());
         if (hash) f.sha256 = sha256Hex(file.text);
+        if (file.storedWhole) {
+            f.text = file.text;
+            f.tokenIds = file.ids;
+            f.tokenStarts = file.tokenByteStart;
+        }
         files.push_back(std::move(f));
     }
     return files;

@@ -27,6 +27,11 @@ struct StoredInputFile {
     std::string path;
     std::int64_t bytes = 0, tokens = 0;
     std::string sha256;  // empty = not computed (stored as NULL)
+    // A stream the run made itself (PlanFile::storedWhole, `ponder generate`): its text, token
+    // ids and each token's byte offset in the text. Empty for a file read from disk (NULL).
+    std::string text;
+    std::vector<std::int32_t> tokenIds;
+    std::vector<std::uint64_t> tokenStarts;
 };
 
 // One gating policy's replay over the run's units: element i belongs to the i-th unit in unit

@@ -73,4 +73,17 @@ void writeFileAtomic(const fs::path& path, std::string_view bytes) {
     });
 }
 
+void checkWritableFolder(const fs::path& path, const std::string& option) {
+    const auto folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    std::error_code error;
+    if (!fs::is_directory(folder, error))
+        throw OutputError("cannot write '" + path.string() + "': folder '" + folder.string() +
+                              "' does not exist",
+                          "create it first, or give " + option + " a path in an existing folder");
+    if (::access(folder.c_str(), W_OK) != 0)
+        throw OutputError("cannot write '" + path.string() + "': folder '" + folder.string() +
+                              "' is not writable (" + std::strerror(errno) + ")",
+                          "give " + option + " a path in a folder you can write to");
+}
+
 }  // namespace ponder::core

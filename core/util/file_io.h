@@ -19,4 +19,8 @@ void writeFileAtomic(const std::filesystem::path& path,
                      const std::function<void(std::ostream&)>& writer);
 void writeFileAtomic(const std::filesystem::path& path, std::string_view bytes);
 
+// Before long work whose result goes to `path`: throws OutputError (naming `option`, e.g.
+// "--json", in the hint) when its folder is missing or not writable, so nothing is lost later.
+void checkWritableFolder(const std::filesystem::path& path, const std::string& option);
+
 }  // namespace ponder::core

@@ -38,6 +38,15 @@ std::vector<ReopenedFile> reopenFiles(const core::StoredRun& run, const fs::path
             std::any_of(run.units.begin(), run.units.end(), [&](const core::UnitRecord& u) {
                 return u.fileIndex == input.fileIndex && !u.tokenLossSkip.empty();
             });
+        if (!input.text.empty()) {  // a generated stream, stored whole with its tokens
+            entry.file = textOnly(input.path, input.text);
+            entry.file.ids = input.tokenIds;
+            entry.file.tokenByteStart = input.tokenStarts;
+            if (!hasLosses)
+                entry.note = "token heat map: per-token losses were not stored with this run";
+            out.push_back(std::move(entry));
+            continue;
+        }
         std::string text;
         try {
             text = core::readCodeFile(input.path);

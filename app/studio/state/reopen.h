@@ -1,6 +1,7 @@
 // Reopening a stored run without recomputing it: the source text of each input, and the token
 // offsets the per-token heat map needs. Offsets are not stored, so they are recomputed by
 // tokenizing the file again, only when its SHA-256 still matches the one stored with the run.
+// A generated stream (`ponder generate`) has no file: its text and offsets come from the store.
 #pragma once
 #include <filesystem>
 #include <string>

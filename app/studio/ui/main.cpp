@@ -1,7 +1,6 @@
 // ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] [--rate R] [--policy P]
-// [--calibration C]
-// [--compare RUN] [--screenshot OUT.png --frames N] [--frame-stats]: the desktop workbench
-// (design.md §10).
+// [--calibration C] [--compare RUN] [--run RUN] [--screenshot OUT.png --frames N]
+// [--frame-stats]: the desktop workbench (design.md §10).
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -15,7 +14,8 @@ namespace {
 int usage(const std::string& reason) {
     std::cerr << "error: " << reason
               << "\nhint: ponder-studio [MODEL_DIR] [FILE|DIR...] [--model DIR] [--open FILE] "
-                 "[--rate R] [--compare RUN] [--screenshot OUT.png --frames N] [--frame-stats]\n";
+                 "[--rate R] [--compare RUN] [--run RUN] [--screenshot OUT.png --frames N] "
+                 "[--frame-stats]\n";
     return 2;
 }
 
@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
                    "  --calibration C    paper | profile (default: profile when the model has\n"
                    "                     a calibration.json, else paper)\n"
                    "  --compare RUN      overlay this stored run (an id from the history)\n"
+                   "  --run RUN          open this stored run (an evaluation or a `ponder\n"
+                   "                     generate --db` stream) instead of evaluating\n"
                    "  --screenshot PNG   render, save the window after the run, and exit\n"
                    "  --frames N         frames to render before the screenshot (30)\n"
                    "  --size WxH         window size (1280x800)\n"
@@ -47,7 +49,8 @@ int main(int argc, char** argv) {
             continue;
         }
         if (arg == "--model" || arg == "--open" || arg == "--rate" || arg == "--screenshot" ||
-            arg == "--frames" || arg == "--size" || arg == "--compare" || arg == "--calibration" ||
+            arg == "--frames" || arg == "--size" || arg == "--compare" || arg == "--run" ||
+            arg == "--calibration" ||
             arg == "--policy") {
             const char* value = next();
             if (!value) return usage(arg + " needs a value");
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
                 if (arg == "--rate") options.rate = std::stod(value);
                 if (arg == "--policy") options.policy = value;
                 if (arg == "--compare") options.compare = std::stoll(value);
+                if (arg == "--run") options.reopen = std::stoll(value);
                 if (arg == "--calibration") {
                     if (std::string(value) != "paper" && std::string(value) != "profile")
                         return usage("--calibration must be paper or profile");

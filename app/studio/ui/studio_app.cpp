@@ -13,6 +13,7 @@
 #include <imgui.h>
 #include <stb_image_write.h>
 
+#include "core/gating/calibration.h"
 #include "core/model/ttt_config.h"
 #include "core/report/exports.h"
 #include "core/runtime/runtime.h"
@@ -207,6 +208,9 @@ void Studio::reopenRun(std::int64_t id, bool compare) {
                 out.units = std::move(stored.units);
                 out.tttSha256 = stored.description.tttSha256;
                 out.updateSteps = core::updateStepsOf(stored.description.tttConfigJson);
+                const auto calibration = fs::path(stored.description.modelDir) / "calibration.json";
+                if (!compare && fs::exists(calibration))
+                    out.calibration = core::loadCalibration(calibration);
             } catch (...) {
                 const auto line = errorLine(std::current_exception());
                 out.error = line.text;
@@ -241,6 +245,7 @@ void Studio::pollReopen() {
     m_state.title = run.title;
     m_state.tttSha256 = run.tttSha256;
     m_state.updateSteps = run.updateSteps;
+    if (run.calibration) m_state.setCalibration(std::move(run.calibration));
     m_state.reset(std::move(files));
     m_state.setUnits(std::move(run.units));
     m_runId = run.id;
@@ -398,7 +403,10 @@ int Studio::run() {
         m_devices = {"cpu"};
     }
     refreshHistory();
-    startRun();
+    if (m_options.reopen)
+        reopenRun(*m_options.reopen, false);
+    else
+        startRun();
     if (m_options.compare) reopenRun(*m_options.compare, true);
     int status = 0;
     while (!glfwWindowShouldClose(m_window)) {

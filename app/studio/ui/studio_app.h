@@ -40,6 +40,8 @@ struct StudioOptions {
     double screenshotTimeout = 300;       // seconds to wait for a run before the screenshot
     bool frameStats = false;              // print p50/p95/max frame time of live runs at exit
     std::optional<std::int64_t> compare;  // a stored run to overlay from the start
+    // A stored run to open instead of evaluating the inputs (e.g. a `ponder generate --db`).
+    std::optional<std::int64_t> reopen;
     int width = 1280, height = 800;
 };
 
@@ -69,6 +71,9 @@ private:
         std::vector<core::UnitRecord> units;
         std::string tttSha256;
         std::int64_t updateSteps = 1;
+        // The run's model's calibration.json, when it has one: a stored run opened before any
+        // live run (--run) still replays with profile calibration.
+        std::optional<core::Calibration> calibration;
         std::string error, hint;
     };
 

@@ -1,0 +1,151 @@
+// `ponder generate`: gated TTT while the model writes. Streams the text to stdout, reports the
+// gate's decisions on stderr, and stores the stream (--db) so the studio opens it like an
+// evaluation run, or writes it as JSON (--json).
+#include <unistd.h>
+
+#include <iostream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/commands.h"
+#include "app/cli/eval_runner.h"
+#include "app/cli/generate_args.h"
+#include "core/eval/run_description.h"
+#include "core/generate/generation_record.h"
+#include "core/report/eval_json.h"
+#include "core/store/run_recorder.h"
+#include "core/text/text_input.h"
+#include "core/text/tokenizer.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
+
+namespace ponder::app {
+
+namespace {
+
+// FILE, or "-" for standard input, as UTF-8 text (the checks readCodeFile makes on a file).
+std::string readPrompt(const std::string& source) {
+    if (source != "-") return core::readCodeFile(source);
+    std::string text(std::istreambuf_iterator<char>(std::cin), {});
+    if (text.empty())
+        throw core::InputError("the prompt on standard input is empty",
+                               "pipe some text in, or give --prompt FILE");
+    if (text.find('\0') != std::string::npos)
+        throw core::InputError("the prompt on standard input is binary (it holds NUL bytes)",
+                               "give a text prompt");
+    if (const auto bad = core::findInvalidUtf8(text); bad != std::string::npos)
+        throw core::InputError("the prompt on standard input is not UTF-8 (byte " +
+                                   std::to_string(bad) + ")",
+                               "convert it to UTF-8, e.g. with iconv");
+    return text;
+}
+
+void printReport(const core::Generation& g, const core::GenerateOptions& options,
+                 std::int64_t segmentTokens) {
+    const auto summary = core::generationSummary(g, options);
+    std::cerr << "\ngenerate: " << g.generatedTokens() << " tokens in "
+              << fixed(g.generateSeconds, 2) << " s ("
+              << fixed(g.generateSeconds > 0 ? double(g.generatedTokens()) / g.generateSeconds : 0, 1)
+              << " tokens/s), stopped by " << g.stopReason << "; prompt " << g.promptTokens
+              << " tokens";
+    if (g.promptTokensDropped > 0)
+        std::cerr << " (its first " << g.promptTokensDropped << " cut to fit the model's positions)";
+    std::cerr << " read in " << fixed(g.promptSeconds, 2) << " s\n";
+    std::string strip;
+    for (const auto& s : g.segments) strip += s.decision ? 'U' : '.';
+    std::cerr << "gate " << options.policy.name << ": " << g.segments.size() << " segments of "
+              << segmentTokens << " tokens, update rate " << fixed(g.updateRate(), 2)
+              << ", decisions " << strip << " (U = UPDATE)\n"
+              << "loss of the generated tokens on the chosen paths: "
+              << fixed(g.generatedLoss(), 4) << " nats\n";
+}
+
+}  // namespace
+
+int runGenerate(const Arguments& rawArgs) {
+    auto specs = generateOptionSpecs();
+    for (const auto& spec : std::vector<OptionSpec>{{"--prompt", true}, {"--db", true},
+                                                    {"--label", true}, {"--json", true},
+                                                    {"--quiet", false}})
+        specs.push_back(spec);
+    const ParsedArgs args(rawArgs, specs);
+    const auto modelDir = args.value("--model");
+    if (!modelDir) throw UsageError("--model DIR is required");
+    const auto promptSource = args.value("--prompt");
+    if (!promptSource) throw UsageError("--prompt FILE (or - for standard input) is required");
+    if (!args.positionals().empty())
+        throw UsageError("unexpected argument '" + args.positionals().front() +
+                         "' (the prompt goes after --prompt)");
+    const bool quiet = args.flag("--quiet");
+    auto options = generateOptionsFrom(args, *modelDir);
+    const int threads = applyThreads(args);
+    const auto prompt = readPrompt(*promptSource);
+    if (const auto jsonPath = args.value("--json")) core::checkWritableFolder(*jsonPath, "--json");
+
+    // The store is opened (and refused) before any model work.
+    core::AnalysisSettings settings;
+    settings.ours = options.policy;
+    core::RecorderOptions recording;
+    if (const auto db = args.value("--db")) recording.database = *db;
+    recording.label = args.valueOr("--label", "");
+    core::RunRecorder recorder(settings, recording);
+    auto evaluator = loadGenerationModel(args, *modelDir);
+    core::Generator generator(*evaluator);
+
+    InterruptGuard interruptGuard;
+    const bool terminal = ::isatty(STDOUT_FILENO);
+    const auto generation = generator.generate(
+        prompt, options, [](const std::string& piece) { std::cout << piece << std::flush; },
+        InterruptGuard::flag());
+    if (terminal) std::cout << "\n";
+    std::cout.flush();
+    const auto miniBatch = evaluator->tttConfig().miniBatch;
+    if (!quiet) printReport(generation, options, options.decisionInterval(miniBatch));
+
+    const auto label = "generation: " + (*promptSource == "-" ? std::string("stdin") : *promptSource);
+    const auto stream = core::generationRun(generation, options, evaluator->tokenizer(), label,
+                                            miniBatch);
+    auto run = core::describeRun(*evaluator, stream.plan, *modelDir);
+    run.mode = "generate";
+    run.threads = threads;
+    run.inputs = {*promptSource};
+    run.rate = options.policy.rate;
+    run.seconds = generation.promptSeconds + generation.generateSeconds;
+    run.tokensPerSecond = generation.generateSeconds > 0
+                              ? double(generation.generatedTokens()) / generation.generateSeconds
+                              : 0;
+    const auto summary = core::generationSummary(generation, options);
+    recorder.begin(run, stream.plan, summary.dump());
+    for (const auto& unit : stream.units) recorder.add(unit);
+    const bool cancelled = generation.stopReason == "cancelled";
+    const auto analysis = recorder.finish(cancelled, run.seconds, run.tokensPerSecond, {stream.taken});
+    if (recorder.runId() && !quiet)
+        std::cerr << "stored as run " << *recorder.runId() << " in "
+                  << recording.database.string() << "\n";
+    if (const auto jsonPath = args.value("--json")) {
+        auto json = nlohmann::json::parse(core::evalJson(run, stream.units, analysis));
+        auto detail = summary;
+        detail["prompt"] = generation.promptText;
+        detail["text"] = generation.generatedText;
+        detail["ids"] = generation.ids;
+        detail["token_loss_skip"] = generation.tokenLossSkip;
+        detail["token_loss_update"] = generation.tokenLossUpdate;
+        detail["token_path"] = generation.tokenPath;
+        detail["decisions"] = stream.taken.decisions;
+        json["generation"] = detail;
+        // The model may write bytes that are not UTF-8: they are written as U+FFFD.
+        core::writeFileAtomic(*jsonPath,
+                              json.dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
+        if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
+    }
+    if (cancelled) {
+        std::cerr << "error: cancelled after " << generation.generatedTokens() << " tokens"
+                  << (recorder.runId() ? " (they are stored)" : "")
+                  << "\nhint: run it again to finish\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace ponder::app

@@ -13,6 +13,8 @@ packages=(
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri sqlite3 util-linux
   golang-1.19-src python3-distutils python3-lib2to3 python3.11-venv
+  # `ponder bench-code`'s sandbox (with util-linux's setpriv above)
+  bubblewrap libseccomp-dev python3
 )
 # scripts/fuzz.sh adds clang and libFuzzer this way (word-split on purpose).
 # shellcheck disable=SC2206

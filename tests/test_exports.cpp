@@ -67,7 +67,7 @@ StoredRun fourUnitRun() {
     run.summary.id = 7;
     run.summary.status = RunStatus::Complete;
     run.description.mode = "file";
-    run.inputFiles = {{0, "a.py", 10, 100, ""}, {1, "b.go", 10, 100, ""}};
+    run.inputFiles = {{0, "a.py", 10, 100, "", {}, {}, {}}, {1, "b.go", 10, 100, "", {}, {}, {}}};
     run.units = {unit(0, 0, "a.py", 2.0, 1.5, 0.3), unit(1, 0, "a.py", 3.0, 3.25, 0.1),
                  unit(2, 1, "b.go", 4.0, 3.0, 0.4), unit(3, 1, "b.go", 1.0, 1.0, 0.2)};
     return run;

@@ -155,7 +155,7 @@ TEST_CASE("store: a new database is created at the current schema version in WAL
     std::vector<int> applied;
     while (versions.executeStep())
         applied.push_back(versions.getColumn(0).getInt());
-    CHECK(applied == std::vector<int>{1, 2, 3, 4, 5, 6});
+    CHECK(applied == std::vector<int>{1, 2, 3, 4, 5, 6, 7});
     // Reopening an up-to-date database changes nothing.
     RunStore again(path);
     CHECK(again.schemaVersion() == currentSchemaVersion());
@@ -164,8 +164,8 @@ TEST_CASE("store: a new database is created at the current schema version in WAL
 TEST_CASE("store: a run round-trips with units, token losses, files and policies", "[store]") {
     TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
-    const std::vector<StoredInputFile> files = {{0, "a.py", 1000, 300, std::string(64, 'b')},
-                                                {1, "src/b.py", 2000, 600, ""}};
+    const std::vector<StoredInputFile> files = {{0, "a.py", 1000, 300, std::string(64, 'b'), {}, {}, {}},
+                                                {1, "src/b.py", 2000, 600, "", {}, {}, {}}};
     const std::uint64_t seed = 0xfedcba9876543210ull;  // above INT64_MAX: bits must survive
     const std::string settings = R"({"mode": "file", "chunk": 256, "shuffle": false})";
     const std::int64_t id = store.beginRun(sampleRun(), settings, seed, files);
@@ -244,6 +244,29 @@ TEST_CASE("store: a run round-trips with units, token losses, files and policies
     CHECK(std::isnan(run.policies[1].threshold[0]));
     CHECK(run.policies[1].threshold[2] == 0.625);
     CHECK(run.policies[1].rateEma == policies[1].rateEma);
+}
+
+TEST_CASE("store: a generated stream is stored whole with its tokens, a file by reference",
+          "[store]") {
+    TempDir dir("ponder_store_test");
+    const fs::path path = dir.path / "runs.sqlite";
+    // Schema 7 on a file written by version 6: the stream columns are added, empty for old rows.
+    createStoreAtVersion(path, 6);
+    RunStore store(path);
+    StoredInputFile stream{0, "generation: prompt.py", 9, 3, std::string(64, 'c'), {}, {}, {}};
+    stream.text = std::string("a\xE2\x82") + "\xAC\nb";  // a token may end mid-character
+    stream.tokenIds = {97, 8364, -1 + 2147483647};
+    stream.tokenStarts = {0, 1, 5};
+    const StoredInputFile file{1, "x.py", 100, 30, "", {}, {}, {}};
+    const std::int64_t id = store.beginRun(sampleRun(), "", 1, {stream, file});
+    const auto loaded = store.loadRun(id).inputFiles;
+    REQUIRE(loaded.size() == 2);
+    CHECK(loaded[0].text == stream.text);
+    CHECK(loaded[0].tokenIds == stream.tokenIds);
+    CHECK(loaded[0].tokenStarts == stream.tokenStarts);
+    CHECK(loaded[1].text.empty());
+    CHECK(loaded[1].tokenIds.empty());
+    CHECK(loaded[1].tokenStarts.empty());
 }
 
 TEST_CASE("store: listRuns summarises runs, finishRun and setLabel update them", "[store]") {

@@ -26,6 +26,8 @@ int runBench(const Arguments& args);
 int runBenchFastPath(const Arguments& args);  // bench --gated
 int runBenchTrain(const Arguments& args);     // bench --train
 int runBenchDistributed(const Arguments& args);  // bench --nproc
+int runGenerate(const Arguments& args);
+int runBenchCode(const Arguments& args);         // bench-code
 int runEval(const Arguments& args);
 int runRuns(const Arguments& args);
 int runExport(const Arguments& args);

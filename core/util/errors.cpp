@@ -8,9 +8,9 @@ namespace ponder::core {
 
 const char* errorKindName(ErrorKind kind) {
     // In ErrorKind's order.
-    static const char* const names[] = {"weights", "model",    "tokenizer", "input",   "output",
-                                        "store",   "training", "cancelled", "distributed",
-                                        "internal"};
+    static const char* const names[] = {"weights",     "model",   "tokenizer", "input",
+                                        "output",      "store",   "training",  "cancelled",
+                                        "distributed", "sandbox", "internal"};
     const auto index = static_cast<std::size_t>(kind);
     return index < std::size(names) ? names[index] : "internal";
 }

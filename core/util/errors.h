@@ -21,11 +21,12 @@ enum class ErrorKind {
     Training,
     Cancelled,
     Distributed,
+    Sandbox,
     Internal
 };
 
 // "weights", "model", "tokenizer", "input", "output", "store", "training", "cancelled",
-// "distributed", "internal".
+// "distributed", "sandbox", "internal".
 const char* errorKindName(ErrorKind kind);
 
 class PonderError : public std::runtime_error {
@@ -110,6 +111,13 @@ public:
 class RunStoppedError : public DistributedError {
 public:
     using DistributedError::DistributedError;
+};
+
+// A code sandbox that cannot be set up (bubblewrap, setpriv or python3 missing, namespaces
+// refused): untrusted code is then not run at all, never run unprotected.
+class SandboxError : public detail::KindedError<ErrorKind::Sandbox> {
+public:
+    using KindedError::KindedError;
 };
 
 // What a front end shows for an error: its kind, the message (first line only for foreign

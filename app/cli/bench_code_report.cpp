@@ -1,0 +1,165 @@
+// Scoring, the pass@k printout and the JSON summary of `ponder bench-code` (bench_code_report.h).
+#include "app/cli/bench_code_report.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/eval_runner.h"
+#include "core/util/errors.h"
+#include "core/util/file_io.h"
+
+namespace ponder::app {
+
+std::vector<OptionSpec> benchCodeOptionSpecs() {
+    return {{"--k", true},       {"--timeout", true}, {"--memory-mb", true},
+            {"--workers", true}, {"--json", true},    {"--quiet", false}};
+}
+
+BenchCodeSettings benchCodeSettings(const ParsedArgs& args) {
+    BenchCodeSettings settings;
+    if (const auto text = args.value("--k")) {
+        settings.ks.clear();
+        std::stringstream list(*text);
+        std::string item;
+        while (std::getline(list, item, ',')) {
+            std::size_t used = 0;
+            long value = 0;
+            try {
+                value = std::stol(item, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (item.empty() || used != item.size() || value < 1 || value > 1000000)
+                throw UsageError("--k expects positive integers separated by commas, got '" +
+                                 *text + "'");
+            settings.ks.push_back(static_cast<int>(value));
+        }
+        if (settings.ks.empty()) throw UsageError("--k expects at least one value");
+    }
+    settings.limits.timeoutSeconds = args.numberOr("--timeout", 3.0);
+    if (!(settings.limits.timeoutSeconds > 0.0) || settings.limits.timeoutSeconds > 3600.0)
+        throw UsageError("--timeout must be in (0, 3600] seconds");
+    const long long memoryMb = args.integerOr("--memory-mb", 1024);
+    if (memoryMb < 64 || memoryMb > (1LL << 20))
+        throw UsageError("--memory-mb must be between 64 and 1048576");
+    settings.limits.memoryBytes = static_cast<std::size_t>(memoryMb) << 20;
+    const long long workers = args.integerOr("--workers", 1);
+    if (workers < 1 || workers > 64) throw UsageError("--workers must be between 1 and 64");
+    settings.workers = static_cast<int>(workers);
+    if (const auto json = args.value("--json")) settings.jsonPath = *json;
+    settings.quiet = args.flag("--quiet");
+    return settings;
+}
+
+namespace {
+
+std::string decimals(double value, int digits) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", digits, value);
+    return text;
+}
+
+}  // namespace
+
+std::vector<core::SampleResult> scoreAndReport(const core::ProblemSet& problems,
+                                               const std::vector<core::Sample>& samples,
+                                               const std::filesystem::path& resultsPath,
+                                               const BenchCodeSettings& settings,
+                                               const std::string& problemsFile,
+                                               const std::string& samplesFile) {
+    const auto started = std::chrono::steady_clock::now();
+    const core::Sandbox sandbox(settings.limits);  // refuses (SandboxError) before any sample
+    std::set<std::string> tasks;
+    for (const auto& sample : samples)
+        tasks.insert(sample.taskId);
+    std::cout << "bench-code: " << samples.size() << " samples of " << tasks.size() << " of "
+              << problems.size() << " problems, " << settings.workers << " worker"
+              << (settings.workers == 1 ? "" : "s") << ", timeout "
+              << decimals(settings.limits.timeoutSeconds, 1) << " s, memory "
+              << (settings.limits.memoryBytes >> 20) << " MB\n"
+              << "sandbox: " << sandbox.describe() << "\n"
+              << std::flush;
+
+    const bool showProgress = !settings.quiet && ::isatty(STDERR_FILENO);
+    std::size_t passedSoFar = 0;
+    core::ScoreProgress progress = [&](std::size_t done, std::size_t total, std::size_t,
+                                       const core::SampleResult& result) {
+        if (result.passed) ++passedSoFar;
+        if (showProgress)
+            std::cerr << "\rscored " << done << "/" << total << " (" << passedSoFar << " passed)"
+                      << std::flush;
+    };
+    std::vector<core::SampleResult> results;
+    {
+        InterruptGuard guard;  // Ctrl-C kills the samples in flight and stops
+        try {
+            results = core::scoreSamples(problems, samples, sandbox, settings.workers, progress,
+                                         InterruptGuard::flag());
+        } catch (...) {
+            if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
+            throw;
+        }
+    }
+    if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
+    core::writeResults(resultsPath, samples, results);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    const auto passAtK = core::passAtK(results, settings.ks);
+    std::size_t passed = 0, timedOut = 0, failed = 0;
+    for (const auto& result : results) {
+        if (result.passed)
+            ++passed;
+        else if (result.result == "timed out")
+            ++timedOut;
+        else
+            ++failed;
+    }
+    for (const auto& [k, value] : passAtK.values)
+        std::cout << "pass@" << k << ": " << decimals(value, 4) << "\n";
+    for (const int k : passAtK.skipped)
+        std::cout << "pass@" << k << ": n/a (needs " << k
+                  << " samples of every problem; the fewest is " << passAtK.fewestSamples << ")\n";
+    std::cout << "samples: " << passed << " passed, " << failed << " failed, " << timedOut
+              << " timed out of " << results.size() << "; " << decimals(seconds, 1) << " s ("
+              << decimals(results.empty() ? 0.0 : seconds / double(results.size()), 2)
+              << " s per sample)\n"
+              << "wrote " << resultsPath.string() << "\n";
+
+    if (settings.jsonPath) {
+        nlohmann::ordered_json json;
+        json["problems_file"] = problemsFile;
+        json["samples_file"] = samplesFile;
+        json["results_file"] = resultsPath.string();
+        json["problems"] = problems.size();
+        json["problems_scored"] = passAtK.problems;
+        json["samples"] = results.size();
+        json["passed"] = passed;
+        json["failed"] = failed;
+        json["timed_out"] = timedOut;
+        nlohmann::ordered_json values = nlohmann::ordered_json::object();
+        for (const auto& [k, value] : passAtK.values)
+            values["pass@" + std::to_string(k)] = value;
+        json["pass_at_k"] = values;
+        json["skipped_k"] = passAtK.skipped;
+        json["seconds"] = seconds;
+        json["workers"] = settings.workers;
+        json["limits"] = {{"timeout_s", settings.limits.timeoutSeconds},
+                          {"memory_mb", settings.limits.memoryBytes >> 20},
+                          {"processes", settings.limits.maxProcesses},
+                          {"output_bytes", settings.limits.outputBytes},
+                          {"file_bytes", settings.limits.fileBytes}};
+        core::writeFileAtomic(*settings.jsonPath, json.dump(2) + "\n");
+        std::cout << "wrote " << settings.jsonPath->string() << "\n";
+    }
+    return results;
+}
+
+}  // namespace ponder::app

@@ -262,7 +262,18 @@ const std::vector<Command>& commands() {
          "  processes, 1 MB of output, --timeout seconds (CPU and wall limits just above). Writes\n"
          "  SAMPLES.jsonl_results.jsonl (each line plus result and passed) and prints pass@k\n"
          "  (Chen et al.'s unbiased estimator, for each k up to the fewest samples of a\n"
-         "  problem). Refuses to run when the sandbox cannot be set up. Ctrl-C stops.",
+         "  problem). Refuses to run when the sandbox cannot be set up. Ctrl-C stops.\n"
+         "ponder bench-code --problems FILE.jsonl --model DIR --out DIR [--samples 1]\n"
+         "                  [--policies skip,update,recon-ema,random] [generate's options]\n"
+         "                  [--k 1,10,100] [--timeout 3] [--memory-mb 1024] [--workers 1]\n"
+         "                  [--json OUT.json] [--quiet]\n"
+         "  The model writes --samples completions of every problem's prompt under each policy\n"
+         "  (`ponder generate`'s streaming gate; sample s has seed --seed + s under every policy,\n"
+         "  so the samples are paired; stop sequences default to Codex's \\nclass \\ndef \\n#\n"
+         "  \\nif \\nprint). Random runs last, at the update rate Ours realized. Each policy's\n"
+         "  samples go to OUT/samples_POLICY.jsonl and are scored as above into\n"
+         "  OUT/samples_POLICY.jsonl_results.jsonl; a table compares pass@k, update rate,\n"
+         "  tokens and generation time, and --json writes them all.",
          runBenchCode},
     };
     return all;

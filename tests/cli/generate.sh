@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `ponder generate` end to end on a tiny model: streamed text equal to the stored and JSON
 # text, a seed that reproduces it, --stop, a prompt on stdin, the stream stored as a run that
-# `runs`, `export` and the studio (--run, pixels checked) open, Ctrl-C stored as cancelled, and
-# one-line errors for bad prompts, options and outputs.
+# `runs`, `export` and the studio (--run, pixels checked) open, Ctrl-C stored as cancelled,
+# one-line errors for bad prompts, options and outputs; and `bench-code --model` on problems
+# written here.
 #   generate.sh PONDER STUDIO|none PNG_CHECK|none WORK
 set -uo pipefail
 ponder="$1"; studio="$2"; png_check="$3"; work="$4"
@@ -121,6 +122,45 @@ expect "unwritable --json" 1 "$ponder" generate --model "$model" --prompt "$prom
 echo "not a database" >"$work/bad.sqlite"
 expect "--db that is not SQLite" 1 "$ponder" generate --model "$model" --prompt "$prompt" \
   --db "$work/bad.sqlite"
+
+# bench-code --model: every policy's samples generated with the same seeds, scored in the
+# sandbox, compared in one JSON; Random at the rate Ours realized.
+python3 - "$work/problems.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for name, body, test in [("add", "a, b", "assert candidate(1, 2) == 3"),
+                             ("neg", "x", "assert candidate(2) == -2")]:
+        f.write(json.dumps({"task_id": "t/" + name, "entry_point": name,
+                            "prompt": "def %s(%s):\n    \"\"\"%s\"\"\"\n" % (name, body, name),
+                            "test": "def check(candidate):\n    %s\n" % test}) + "\n")
+PY
+expect "bench-code --model, four policies" 0 "$ponder" bench-code --problems "$work/problems.jsonl" \
+  --model "$model" --out "$work/bench" --samples 2 --temperature 0.8 --max-tokens 40 --k 1,2 \
+  --threads 1 --quiet --no-stop-at-eot --stop "@@" --json "$work/bench.json"
+python3 - "$work/bench.json" "$work/bench" <<'PY' && pass "bench-code --model: samples, results and pass@k per policy" || fail "bench-code --model output"
+import json, os, sys
+data = json.load(open(sys.argv[1]))
+policies = data["policies"]
+assert list(policies) == ["skip", "update", "recon-ema", "random"], list(policies)
+assert policies["skip"]["update_rate"] == 0 and policies["update"]["update_rate"] == 1
+assert policies["random"]["target_rate"] == policies["recon-ema"]["update_rate"]
+for name, p in policies.items():
+    assert 0 <= p["pass_at_k"]["pass@1"] <= p["pass_at_k"]["pass@2"] <= 1, p
+    results = [json.loads(l) for l in open(p["results_file"], encoding="utf-8")]
+    assert len(results) == 4 and all(r["policy"] == name for r in results)
+    assert all(set(r) >= {"task_id", "completion", "result", "passed"} for r in results)
+    assert all(r["result"] == "passed" or r["result"].startswith(("failed", "timed out"))
+               for r in results)
+# Sample s of a problem (seed --seed + s under every policy) is numbered in its line.
+skip = [json.loads(l) for l in open(policies["skip"]["samples_file"], encoding="utf-8")]
+assert [s["sample"] for s in skip] == [0, 1, 0, 1]
+PY
+expect "bench-code: --model and --completions together" 2 "$ponder" bench-code \
+  --problems "$work/problems.jsonl" --model "$model" --completions "$work/problems.jsonl" --out "$work/b2"
+expect "bench-code --model without --out" 2 "$ponder" bench-code --problems "$work/problems.jsonl" \
+  --model "$model"
+expect "bench-code --policies with oracle" 1 "$ponder" bench-code --problems "$work/problems.jsonl" \
+  --model "$model" --out "$work/b3" --policies skip,oracle
 
 # The studio opens the stored stream like an evaluation run.
 if [ "$studio" != none ] && command -v xvfb-run >/dev/null && [ -z "${ASAN_OPTIONS:-}" ]; then

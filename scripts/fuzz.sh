@@ -2,14 +2,14 @@
 # libFuzzer targets (tests/fuzz) built with clang into build-fuzz/, each run for SECONDS on a
 # copy of its seed corpus (tests/fuzz/corpus/<target>), so the committed corpus stays small.
 # Usage: scripts/fuzz.sh [SECONDS=60] [TARGET...]   (targets: safetensors tokenizer
-# tokenizer_files configs readers). Exits 1 if any target found a crash; the input that caused
+# tokenizer_files configs readers codebench). Exits 1 if any target found a crash; the input that caused
 # it is kept in build-fuzz/artifacts/<target>/ (replay: build-fuzz/tests/fuzz/fuzz_<t> FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors tokenizer tokenizer_files configs readers)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors tokenizer tokenizer_files configs readers codebench)
 build_dir="${PONDER_FUZZ_DIR:-build-fuzz}"
 
 # libclang_rt.fuzzer and the sanitizer runtimes are in libclang-rt-14-dev, which clang only
@@ -36,7 +36,7 @@ for target in "${targets[@]}"; do
   # Dictionaries (tests/fuzz/dict) hold our JSON keys and format tokens: without them the JSON
   # readers' field checks were hardly reached in a minute.
   case "$target" in
-    configs|readers) dict=tests/fuzz/dict/json.dict ;;
+    configs|readers|codebench) dict=tests/fuzz/dict/json.dict ;;
     *) dict=tests/fuzz/dict/$target.dict ;;
   esac
   echo "fuzz: $target for $seconds s"

@@ -247,6 +247,16 @@ TEST_CASE("codebench: samples keep their fields, results add result and passed i
         "\n"
         R"({"seed":2,"task_id":"Test/0","completion":"    return 0\n","result":"failed: AssertionError","passed":false})"
         "\n");
+    CHECK(resultsLine(samples[0], results[0]) + "\n" + resultsLine(samples[1], results[1]) + "\n" ==
+          written);
+    // The same from text, named by `source` in errors.
+    const auto parsed = parseSamples(readText(samplesPath), "text.jsonl", problems);
+    REQUIRE(parsed.size() == 2);
+    CHECK(parsed[0].sourceJson == samples[0].sourceJson);
+    CHECK(parsed[1].completion == samples[1].completion);
+    CHECK_THROWS_WITH(
+        parseSamples(R"({"task_id": "Test/9", "completion": ""})", "text.jsonl", problems),
+        Catch::Contains("text.jsonl line 1") && Catch::Contains("unknown task_id"));
 
     writeText(dir.path / "unknown.jsonl", R"({"task_id": "Test/0", "completion": ""})"
                                           "\n"

@@ -9,6 +9,7 @@
 #include "core/eval/evaluator_impl.h"
 #include "core/generate/generator.h"
 #include "core/generate/sampling.h"
+#include "core/generate/streamed_text.h"
 #include "core/util/errors.h"
 #include "test_support.h"
 
@@ -306,6 +307,22 @@ TEST_CASE("generate: greedy takes the first best token, top-p keeps the nucleus"
     for (float l : logits) total += std::exp(double(l));
     for (std::size_t i = 0; i < logits.size(); ++i)
         CHECK(counts[i] / 20000.0 == Approx(std::exp(double(logits[i])) / total).margin(0.015));
+}
+
+TEST_CASE("generate: streamed text is held back while it could begin a stop sequence",
+          "[generate]") {
+    StreamedText text({"\ndef", "@@"});
+    CHECK_FALSE(text.update("x = 1"));
+    CHECK(text.takeReady() == "x ");  // "\ndef" may begin 3 bytes back: "= 1" waits
+    CHECK_FALSE(text.update("x = 1\nde"));
+    CHECK(text.takeReady() == "= 1");
+    CHECK(text.update("x = 1\ndef f"));  // the stop completes across tokens
+    CHECK(text.text() == "x = 1");
+    CHECK(text.takeRest().empty());  // the held-back "\nde" is never shown
+    StreamedText plain({});
+    plain.update("abc");
+    CHECK(plain.takeReady() == "abc");
+    CHECK(plain.takeRest().empty());
 }
 
 TEST_CASE("generate: streamed text never ends inside a UTF-8 character", "[generate]") {

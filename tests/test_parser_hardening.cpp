@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/codebench/problems.h"
+#include "core/codebench/samples.h"
 #include "core/data/corpus.h"
 #include "core/gating/calibration.h"
 #include "core/gating/run_analysis.h"
@@ -106,6 +108,19 @@ TEST_CASE("hardening: stored analysis settings of the wrong type keep their defa
 
 TEST_CASE("hardening: a recipe with a number out of range throws InputError", "[hardening]") {
     CHECK_THROWS_AS(parseCorpusRecipe(R"({"name": "x", "min_bytes": 1e999})", "/", "r.json"),
+                    InputError);
+}
+
+TEST_CASE("hardening: codebench JSONL with a number out of range throws InputError", "[hardening]") {
+    // json::parse throws out_of_range (not parse_error) for 1e999; the JSONL reader let it out.
+    CHECK_THROWS_WITH(parseProblems("1e999\n", "p.jsonl"),
+                      Catch::Contains("p.jsonl line 1 is not JSON") &&
+                          Catch::Contains("number overflow"));
+    const ProblemSet problems = parseProblems(
+        R"({"task_id": "t/0", "prompt": "", "test": "", "entry_point": "f"})", "p.jsonl");
+    CHECK_THROWS_AS(parseSamples("1e999\"", "s.jsonl", problems), InputError);
+    CHECK_THROWS_AS(parseSamples(R"({"task_id": "t/0", "completion": "", "x": -1e999})", "s.jsonl",
+                                 problems),
                     InputError);
 }
 

@@ -15,6 +15,7 @@ int runBench(const Arguments& rawArgs) {
     for (const auto& arg : rawArgs) {
         if (arg == "--gated") return runBenchFastPath(rawArgs);
         if (arg == "--train") return runBenchTrain(rawArgs);
+        if (arg == "--generate") return runBenchGenerate(rawArgs);
         if (arg == "--nproc" || arg.rfind("--nproc=", 0) == 0) return runBenchDistributed(rawArgs);
     }
     const ParsedArgs args(rawArgs, {{"--threads", true},

@@ -25,6 +25,7 @@ int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
 int runBenchFastPath(const Arguments& args);  // bench --gated
 int runBenchTrain(const Arguments& args);     // bench --train
+int runBenchGenerate(const Arguments& args);  // bench --generate
 int runBenchDistributed(const Arguments& args);  // bench --nproc
 int runGenerate(const Arguments& args);
 int runBenchCode(const Arguments& args);         // bench-code

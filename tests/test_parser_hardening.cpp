@@ -111,6 +111,22 @@ TEST_CASE("hardening: a recipe with a number out of range throws InputError", "[
                     InputError);
 }
 
+TEST_CASE("hardening: an integer field holding a huge float throws InputError, not UB",
+          "[hardening]") {
+    // get<int64_t>() on 5121e300 converted out of range (fuzz_readers, UBSan); now a type error.
+    const std::string calibration =
+        R"({"format": "ponderttt-calibration/1", "backbone_sha256": "x", "mode": "file",
+            "chunk": 5121e300, "units": 5, "levels": [0.0, 1.0], "quantiles": {}})";
+    CHECK_THROWS_WITH(parseCalibration(calibration, "calibration.json"),
+                      Catch::Contains("calibration.json") && Catch::Contains("integer"));
+    std::string fractional = calibration;
+    fractional.replace(fractional.find("5121e300"), 8, "512.5");
+    CHECK_THROWS_AS(parseCalibration(fractional, "calibration.json"), InputError);
+    std::string whole = calibration;
+    whole.replace(whole.find("5121e300"), 8, "512");
+    CHECK(parseCalibration(whole, "calibration.json").chunk == 512);
+}
+
 TEST_CASE("hardening: codebench JSONL with a number out of range throws InputError", "[hardening]") {
     // json::parse throws out_of_range (not parse_error) for 1e999; the JSONL reader let it out.
     CHECK_THROWS_WITH(parseProblems("1e999\n", "p.jsonl"),

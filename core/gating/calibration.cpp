@@ -9,6 +9,7 @@
 #include "core/gating/policies.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
+#include "core/util/json_integer.h"
 
 namespace ponder::core {
 using json = nlohmann::ordered_json;
@@ -145,8 +146,8 @@ Calibration parseCalibration(std::string_view text, const std::string& label) {
     try {
         calibration.backboneSha256 = root.at("backbone_sha256").get<std::string>();
         calibration.mode = root.at("mode").get<std::string>();
-        calibration.chunk = root.at("chunk").get<std::int64_t>();
-        calibration.units = root.at("units").get<std::int64_t>();
+        calibration.chunk = jsonInteger(root.at("chunk"));
+        calibration.units = jsonInteger(root.at("units"));
         calibration.inputs = root.value("inputs", std::vector<std::string>{});
         calibration.createdAt = root.value("created_at", "");
         calibration.levels = root.at("levels").get<std::vector<double>>();

@@ -13,6 +13,7 @@
 #include "core/model/safetensors.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
+#include "core/util/json_integer.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -171,7 +172,7 @@ GateModel loadGate(const fs::path& dir) {
         gate.decision = json.at("decision").get<std::string>();
         gate.threshold = json.at("threshold").get<double>();
         gate.rate = json.at("rate").get<double>();
-        gate.sequenceChunks = json.at("sequence_chunks").get<std::int64_t>();
+        gate.sequenceChunks = jsonInteger(json.at("sequence_chunks"));
         gate.tttSha256 = json.at("ttt_sha256").get<std::string>();
         gate.backboneSha256 = json.at("backbone_sha256").get<std::string>();
     } catch (const nlohmann::json::exception& error) {

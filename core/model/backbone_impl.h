@@ -37,7 +37,7 @@ public:
     // Hidden states [1, n, D] (float32) of `ids` [1, n], which follow the cache's tokens at
     // positions cache.length.., as hidden() of the whole sequence would give them; appends
     // them to the cache. This default runs hidden() over every token read so far (correct for
-    // any backbone, quadratic in the length); GPT-2 overrides it with a KV cache.
+    // any backbone, quadratic in the length); GPT-2 and Gemma 3 override it with a KV cache.
     virtual torch::Tensor decodeStep(DecodeCache& cache, const torch::Tensor& ids);
 };
 

@@ -90,7 +90,8 @@ Gemma3LayerImpl::Gemma3LayerImpl(const Gemma3Config& c, bool sliding,
 }
 
 torch::Tensor Gemma3LayerImpl::attention(const torch::Tensor& x, const torch::Tensor& cos,
-                                         const torch::Tensor& sin, const torch::Tensor& bias) {
+                                         const torch::Tensor& sin, const torch::Tensor& bias,
+                                         torch::Tensor* keys, torch::Tensor* values) {
     const auto& c = m_config;
     const auto batch = x.size(0), length = x.size(1);
     const auto heads = [&](const torch::Tensor& w, std::int64_t count) {
@@ -99,6 +100,12 @@ torch::Tensor Gemma3LayerImpl::attention(const torch::Tensor& x, const torch::Te
     auto q = applyRope(gemmaRmsNorm(heads(m_q, c.numHeads), m_qNorm, c.rmsNormEps), cos, sin);
     auto k = applyRope(gemmaRmsNorm(heads(m_k, c.numKvHeads), m_kNorm, c.rmsNormEps), cos, sin);
     auto v = heads(m_v, c.numKvHeads);
+    if (keys) {
+        *keys = keys->defined() ? torch::cat({*keys, k}, 2) : k;
+        *values = values->defined() ? torch::cat({*values, v}, 2) : v;
+        k = *keys;
+        v = *values;
+    }
     if (c.numKvHeads != c.numHeads) {  // grouped-query attention: each kv head serves a group
         k = k.repeat_interleave(c.numHeads / c.numKvHeads, 1);
         v = v.repeat_interleave(c.numHeads / c.numKvHeads, 1);
@@ -115,8 +122,20 @@ torch::Tensor Gemma3LayerImpl::attention(const torch::Tensor& x, const torch::Te
 
 torch::Tensor Gemma3LayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
                                        const torch::Tensor& sin, const torch::Tensor& bias) {
+    return block(x, cos, sin, bias, nullptr, nullptr);
+}
+
+torch::Tensor Gemma3LayerImpl::forwardCached(const torch::Tensor& x, const torch::Tensor& cos,
+                                             const torch::Tensor& sin, const torch::Tensor& bias,
+                                             torch::Tensor& keys, torch::Tensor& values) {
+    return block(x, cos, sin, bias, &keys, &values);
+}
+
+torch::Tensor Gemma3LayerImpl::block(const torch::Tensor& x, const torch::Tensor& cos,
+                                     const torch::Tensor& sin, const torch::Tensor& bias,
+                                     torch::Tensor* keys, torch::Tensor* values) {
     const double eps = m_config.rmsNormEps;
-    const auto attended = attention(gemmaRmsNorm(x, m_inputNorm, eps), cos, sin, bias);
+    const auto attended = attention(gemmaRmsNorm(x, m_inputNorm, eps), cos, sin, bias, keys, values);
     const auto h = x + gemmaRmsNorm(attended, m_postAttentionNorm, eps);
     const auto f = gemmaRmsNorm(h, m_preFeedforwardNorm, eps);
     const auto mlp = torch::linear(
@@ -153,28 +172,82 @@ torch::Tensor Gemma3ModelImpl::hidden(const torch::Tensor& ids, const torch::Ten
         pos = torch::cat({torch::zeros({given.size(0), 1}, longOptions),
                           given.to(ids.device(), torch::kInt64) + 1}, 1);
     }
-    const auto scale = torch::scalar_tensor(std::sqrt(double(c.hiddenSize)),
-                                            m_embed.options()).to(m_embed.scalar_type());
-    auto x = torch::embedding(m_embed, tokens) * scale;
+    const auto x = run(embed(tokens), pos, 0, nullptr, nullptr);
+    return x.narrow(1, 1, length - 1).to(torch::kFloat32);
+}
 
+torch::Tensor Gemma3ModelImpl::embed(const torch::Tensor& tokens) const {
+    const auto scale = torch::scalar_tensor(std::sqrt(double(m_config.hiddenSize)),
+                                            m_embed.options()).to(m_embed.scalar_type());
+    return torch::embedding(m_embed, tokens) * scale;
+}
+
+torch::Tensor Gemma3ModelImpl::run(torch::Tensor x, const torch::Tensor& pos, std::int64_t past,
+                                   std::vector<torch::Tensor>* keys,
+                                   std::vector<torch::Tensor>* values) {
+    const auto& c = m_config;
+    const auto length = x.size(1);
     const auto [globalCos, globalSin] = ropeTables(pos, c.headDim, c.ropeTheta, c.ropeScalingFactor);
     const auto [localCos, localSin] = ropeTables(pos, c.headDim, c.ropeLocalTheta, 1.0);
-    // Additive masks: a query i sees keys j <= i, and on sliding layers only i - j < window.
-    const auto floatOptions = torch::TensorOptions().dtype(torch::kFloat32).device(ids.device());
-    const auto index = torch::arange(length, floatOptions.dtype(torch::kInt64));
-    const auto distance = index.unsqueeze(1) - index.unsqueeze(0);  // i - j
-    const auto negInf = torch::full({length, length}, -std::numeric_limits<float>::infinity(),
-                                    floatOptions);
-    const auto zero = torch::zeros({length, length}, floatOptions);
+    // Additive masks: a query i sees keys j <= i, and on sliding layers only i - j < window
+    // (query i is at past + i, over the past + length keys).
+    const auto floatOptions = torch::TensorOptions().dtype(torch::kFloat32).device(x.device());
+    const auto queries = torch::arange(past, past + length, floatOptions.dtype(torch::kInt64));
+    const auto columns = torch::arange(past + length, floatOptions.dtype(torch::kInt64));
+    const auto distance = queries.unsqueeze(1) - columns.unsqueeze(0);  // i - j
+    const auto negInf = torch::full({length, past + length},
+                                    -std::numeric_limits<float>::infinity(), floatOptions);
+    const auto zero = torch::zeros({length, past + length}, floatOptions);
     const auto globalBias = torch::where(distance < 0, negInf, zero);
     const auto localBias =
         torch::where((distance < 0).logical_or(distance >= c.slidingWindow), negInf, zero);
-    for (auto& layer : m_layers) {
-        x = layer->sliding() ? layer->forward(x, localCos, localSin, localBias)
-                             : layer->forward(x, globalCos, globalSin, globalBias);
+    for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        auto& layer = m_layers[l];
+        const bool sliding = layer->sliding();
+        const auto& cos = sliding ? localCos : globalCos;
+        const auto& sin = sliding ? localSin : globalSin;
+        const auto& bias = sliding ? localBias : globalBias;
+        x = keys ? layer->forwardCached(x, cos, sin, bias, (*keys)[l], (*values)[l])
+                 : layer->forward(x, cos, sin, bias);
     }
-    x = gemmaRmsNorm(x, m_finalNorm, c.rmsNormEps);
-    return x.narrow(1, 1, length - 1).to(torch::kFloat32);
+    return gemmaRmsNorm(x, m_finalNorm, c.rmsNormEps);
+}
+
+namespace {
+// Per layer, the keys and values of every position read so far (the BOS included).
+struct GemmaKvCache : Backbone::DecodeCache {
+    std::vector<torch::Tensor> keys, values;
+};
+}  // namespace
+
+std::unique_ptr<Backbone::DecodeCache> Gemma3ModelImpl::startDecode() const {
+    auto cache = std::make_unique<GemmaKvCache>();
+    cache->keys.resize(m_layers.size());
+    cache->values.resize(m_layers.size());
+    return cache;
+}
+
+torch::Tensor Gemma3ModelImpl::decodeStep(DecodeCache& cache, const torch::Tensor& ids) {
+    TORCH_CHECK(ids.dim() == 2 && ids.size(0) == 1, "decodeStep expects token ids shaped [1, n]");
+    auto& kv = dynamic_cast<GemmaKvCache&>(cache);
+    const auto longOptions = ids.options().dtype(torch::kInt64);
+    const bool first = cache.length == 0;
+    // The stream's tokens sit at their index + 1: the first step puts the BOS at 0.
+    const auto tokens = first ? torch::cat({torch::full({1, 1}, m_config.bosTokenId, longOptions),
+                                            ids.to(torch::kInt64)}, 1)
+                              : ids.to(torch::kInt64);
+    const auto past = first ? 0 : cache.length + 1;
+    const auto total = past + tokens.size(1);
+    if (total > m_config.maxPositions)
+        throw InputError("generation of " + std::to_string(total - 1) +
+                             " tokens exceeds the model's " +
+                             std::to_string(m_config.maxPositions - 1) + " positions",
+                         "use a shorter prompt or fewer --max-tokens");
+    const auto pos = torch::arange(past, total, longOptions).unsqueeze(0);
+    auto x = run(embed(tokens), pos, past, &kv.keys, &kv.values);
+    cache.length += ids.size(1);
+    if (first) x = x.narrow(1, 1, tokens.size(1) - 1);
+    return x.to(torch::kFloat32);
 }
 
 torch::Tensor Gemma3ModelImpl::logits(const torch::Tensor& hidden) const {

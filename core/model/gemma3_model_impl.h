@@ -22,11 +22,21 @@ public:
     // additive float32 mask [T, T] (causal, and the window on sliding layers).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos,
                           const torch::Tensor& sin, const torch::Tensor& bias);
+    // The same for new tokens after the cached ones (decoding): their keys and values (after
+    // the k norm and RoPE, before the kv heads are repeated) are appended to `keys`/`values`
+    // [B, kv heads, past, hd] (undefined before the first call); `bias` is [n, past + n].
+    torch::Tensor forwardCached(const torch::Tensor& x, const torch::Tensor& cos,
+                                const torch::Tensor& sin, const torch::Tensor& bias,
+                                torch::Tensor& keys, torch::Tensor& values);
     bool sliding() const { return m_sliding; }
 
 private:
+    // `keys`/`values` null: the tokens of x alone; else the cache, extended by x's.
+    torch::Tensor block(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& bias, torch::Tensor* keys, torch::Tensor* values);
     torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& cos,
-                            const torch::Tensor& sin, const torch::Tensor& bias);
+                            const torch::Tensor& sin, const torch::Tensor& bias,
+                            torch::Tensor* keys = nullptr, torch::Tensor* values = nullptr);
     Gemma3Config m_config;
     bool m_sliding;
     torch::Tensor m_inputNorm, m_postAttentionNorm, m_preFeedforwardNorm, m_postFeedforwardNorm;
@@ -45,6 +55,9 @@ public:
     torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& positions = {}) override;
     torch::Tensor logits(const torch::Tensor& hidden) const override;
     BackboneInfo info() const override;
+    // A KV cache per layer; the first step puts the BOS in front, as hidden() does.
+    std::unique_ptr<DecodeCache> startDecode() const override;
+    torch::Tensor decodeStep(DecodeCache& cache, const torch::Tensor& ids) override;
     const Gemma3Config& config() const { return m_config; }
     torch::ScalarType dtype() const { return m_embed.scalar_type(); }
 
@@ -53,6 +66,11 @@ public:
     void initialiseWeights(std::uint64_t seed);
 
 private:
+    // The layers over embedded tokens x [B, T, D] at absolute positions `pos` [1 or B, T] (the
+    // BOS at 0), attending to `past` cached positions before them; the final norm applied.
+    torch::Tensor run(torch::Tensor x, const torch::Tensor& pos, std::int64_t past,
+                      std::vector<torch::Tensor>* keys, std::vector<torch::Tensor>* values);
+    torch::Tensor embed(const torch::Tensor& tokens) const;  // scaled by √D, as Gemma does
     Gemma3Config m_config;
     torch::Tensor m_embed, m_finalNorm, m_lmHead;  // m_lmHead undefined when tied
     std::vector<Gemma3Layer> m_layers;

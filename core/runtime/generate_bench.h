@@ -1,6 +1,6 @@
 // `ponder bench --generate`: decoding speed of the streaming generator measured in one run:
 // plain greedy decoding with the backbone's KV cache, the same with the recomputing decode
-// every backbone has (what a Gemma 3 backbone uses), and gated generation (both paths and the
+// every backbone has as a fallback, and gated generation (both paths and the
 // TTT layer read token by token at every position). Torch-free API.
 #pragma once
 

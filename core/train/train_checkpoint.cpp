@@ -5,6 +5,7 @@
 
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
+#include "core/util/json_integer.h"
 
 namespace ponder::core {
 namespace fs = std::filesystem;
@@ -69,7 +70,7 @@ std::optional<CheckpointState> loadTrainCheckpoint(const fs::path& outDir, const
     try {
         const auto json = nlohmann::json::parse(readFileBytes(dir / "state.json"));
         state.kind = json.at("kind").get<std::string>();
-        state.step = json.at("step").get<std::int64_t>();
+        state.step = jsonInteger(json.at("step"));
         state.options = json.at("options");
     } catch (const nlohmann::json::exception& error) {
         throw InputError("training checkpoint '" + dir.string() + "' has a bad state.json (" +

@@ -21,6 +21,7 @@
 #include "core/train/training.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
+#include "core/util/json_integer.h"
 #include "core/util/sha256.h"
 
 namespace ponder::core {
@@ -84,9 +85,9 @@ json unitJson(const GateUnit& u) {
 
 GateUnit unitFromJson(const json& j) {
     GateUnit u;
-    u.fileIndex = j.at("file").get<std::int64_t>();
-    u.chunkIndex = j.at("chunk").get<std::int64_t>();
-    u.tokens = j.at("tokens").get<std::int64_t>();
+    u.fileIndex = jsonInteger(j.at("file"));
+    u.chunkIndex = jsonInteger(j.at("chunk"));
+    u.tokens = jsonInteger(j.at("tokens"));
     u.lossSkip = j.at("loss_skip").get<double>();
     u.lossUpdate = j.at("loss_update").get<double>();
     u.reconStep1 = j.at("recon_step1").get<double>();

@@ -43,6 +43,20 @@ for u, v in zip(a["units"], b["units"]):
 assert set(a["policies"]) >= {"skip", "update", "random", "oracle"}
 assert (a["run"]["dtype"], b["run"]["dtype"]) == ("float32", "bfloat16"), (a["run"], b["run"])
 PY
+# Gated generation on Gemma 3: its KV cache, SentencePiece decoding, the stream stored whole.
+head -c 400 "$real" >"$work/prompt.py"
+expect "generate on Gemma 3 (stored, JSON)" 0 "$ponder" generate --model "$model" \
+  --prompt "$work/prompt.py" --max-tokens 40 --chunk 32 --decide-every minibatch --no-stop-at-eot \
+  --temperature 0.7 --seed 5 --db "$work/generate.sqlite" --json "$work/generate.json" --quiet
+python3 - "$work/generate.json" <<'PY' && pass "Gemma 3 generation: 40 tokens, both paths per token" || fail "Gemma 3 generation JSON"
+import json, sys
+g = json.load(open(sys.argv[1]))["generation"]
+assert g["generated_tokens"] == 40, g["generated_tokens"]
+n = len(g["ids"]) - 1
+assert len(g["token_loss_skip"]) == len(g["token_loss_update"]) == n
+assert any(abs(a - b) > 1e-6 for a, b in zip(g["token_loss_skip"], g["token_loss_update"]))
+PY
+
 expect "eval in paper mode on Gemma 3" 0 "$ponder" eval --model "$model" /usr/lib/python3.11/json \
   --mode paper --chunk 64 --quiet
 expect "export of the Gemma run" 0 "$ponder" export --db "$work/runs.sqlite" --run latest \

@@ -43,7 +43,6 @@ std::string readPrompt(const std::string& source) {
 
 void printReport(const core::Generation& g, const core::GenerateOptions& options,
                  std::int64_t segmentTokens) {
-    const auto summary = core::generationSummary(g, options);
     std::cerr << "\ngenerate: " << g.generatedTokens() << " tokens in "
               << fixed(g.generateSeconds, 2) << " s ("
               << fixed(g.generateSeconds > 0 ? double(g.generatedTokens()) / g.generateSeconds : 0, 1)

@@ -371,13 +371,13 @@ TEST_CASE("codebench: an endless loop times out at about its timeout", "[codeben
     CHECK(run.seconds < 1.9);  // the driver's timer, before the wall limit at 2 s
     requireNoProcessLeft(run);
     // One that swallows the timer's exception is killed at the wall limit (timeout + 1 s).
-    const auto stubborn =
+    const auto persistent =
         runCompletion(sandbox, body("while True:\n    try:\n        while True:\n            pass\n"
                                     "    except BaseException:\n        pass"));
-    CHECK(stubborn.result == "timed out");
-    CHECK(stubborn.seconds >= 1.9);
-    CHECK(stubborn.seconds < 4.0);
-    requireNoProcessLeft(stubborn);
+    CHECK(persistent.result == "timed out");
+    CHECK(persistent.seconds >= 1.9);
+    CHECK(persistent.seconds < 4.0);
+    requireNoProcessLeft(persistent);
 }
 
 TEST_CASE("codebench: a fork bomb is contained and leaves no process", "[codebench][sandbox]") {
@@ -388,11 +388,11 @@ TEST_CASE("codebench: a fork bomb is contained and leaves no process", "[codeben
     CHECK(run.seconds < 1.9);  // stopped by the limit, not by the timeout
     requireNoProcessLeft(run);
     // One that keeps trying until the timeout: killed with its whole pid namespace.
-    const auto stubborn =
+    const auto persistent =
         runCompletion(sandbox, body("import os\nwhile True:\n    try:\n        os.fork()\n"
                                     "    except BaseException:\n        pass"));
-    CHECK(stubborn.result == "timed out");
-    requireNoProcessLeft(stubborn);
+    CHECK(persistent.result == "timed out");
+    requireNoProcessLeft(persistent);
 }
 
 TEST_CASE("codebench: a process left behind by a passing sample does not survive it",

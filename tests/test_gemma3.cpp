@@ -21,33 +21,12 @@
 #include <catch2/catch.hpp>
 
 using namespace ponder::core;
+using ponder::testing::smallGemma3Config;
 using ponder::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A small config that exercises every feature: query width != hidden, a window shorter than
-// the test sequences, a global layer between sliding ones, linear RoPE scaling, its own
-// query_pre_attn_scalar.
-Gemma3Config smallConfig(std::int64_t kvHeads) {
-    Gemma3Config c;
-    c.vocabSize = 97;
-    c.hiddenSize = 32;
-    c.intermediateSize = 48;
-    c.numLayers = 3;
-    c.numHeads = 4;
-    c.numKvHeads = kvHeads;
-    c.headDim = 16;
-    c.maxPositions = 64;
-    c.slidingWindow = 5;
-    c.slidingLayers = {true, false, true};
-    c.ropeTheta = 1000000.0;
-    c.ropeLocalTheta = 10000.0;
-    c.ropeScalingFactor = 2.0;
-    c.queryPreAttnScalar = 24.0;
-    c.bosTokenId = 2;
-    return c;
-}
 
 using Weights = std::map<std::string, torch::Tensor>;
 
@@ -181,7 +160,7 @@ TEST_CASE("model: Gemma 3 matches a float64 reference, past the sliding window, 
           "ratio",
           "[gemma3]") {
     for (const std::int64_t kvHeads : {1, 2, 4}) {
-        auto config = smallConfig(kvHeads);
+        auto config = smallGemma3Config(kvHeads);
         if (kvHeads == 2) config.attnLogitSoftcap = 3.0;  // the Gemma 2 option, kept working
         auto model = randomModel(config, 11 + std::uint64_t(kvHeads));
         auto weights = float64Weights(model);
@@ -200,7 +179,7 @@ TEST_CASE("model: Gemma 3 matches a float64 reference, past the sliding window, 
 
 TEST_CASE("model: Gemma 3's sliding window and global layers matter, and outputs are causal",
           "[gemma3]") {
-    auto config = smallConfig(2);
+    auto config = smallGemma3Config(2);
     auto model = randomModel(config, 4);
     torch::NoGradGuard noGrad;
     auto ids = torch::tensor(randomIds(20, config.vocabSize, 8)).unsqueeze(0);
@@ -226,7 +205,7 @@ TEST_CASE("model: Gemma 3's sliding window and global layers matter, and outputs
 TEST_CASE("model: Gemma 3 loads HF names from one file or shards, and the multimodal layout",
           "[gemma3][io]") {
     TempDir dir("ponder_gemma_io");
-    auto config = smallConfig(2);
+    auto config = smallGemma3Config(2);
     auto model = randomModel(config, 21);
     const auto ids = torch::tensor(randomIds(12, config.vocabSize, 5)).unsqueeze(0);
     torch::NoGradGuard noGrad;
@@ -256,7 +235,7 @@ TEST_CASE("model: Gemma 3 loads HF names from one file or shards, and the multim
 TEST_CASE("model: Gemma 3 BF16 weights load as BF16 without a float32 copy, or widen to F32",
           "[gemma3][io]") {
     TempDir dir("ponder_gemma_bf16");
-    auto config = smallConfig(1);
+    auto config = smallGemma3Config(1);
     auto model = randomModel(config, 9);
     NamedTensors bf16;
     for (const auto& item : model->named_parameters())
@@ -325,7 +304,7 @@ TEST_CASE("model: the released Gemma 3 configs parse to the technical report's s
 TEST_CASE("model: bad Gemma 3 inputs are refused with one line naming the problem",
           "[gemma3][errors]") {
     TempDir dir("ponder_gemma_bad");
-    auto config = smallConfig(2);
+    auto config = smallGemma3Config(2);
     auto model = randomModel(config, 2);
     const auto json = nlohmann::json::parse(gemma3ConfigJson(config));
     const auto withConfig = [&](nlohmann::json edited) {
@@ -426,7 +405,7 @@ TEST_CASE("text: the SentencePiece tokenizer round-trips real files and places e
 
 TEST_CASE("model: the TTT layer on Gemma 3 starts as the identity and keeps to its backbone",
           "[gemma3][ttt]") {
-    auto config = smallConfig(2);
+    auto config = smallGemma3Config(2);
     auto model = randomModel(config, 6);
     const auto info = model->info();
     auto tttConfig = TttConfig::forBackboneInfo(info);

@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 
 using namespace ponder::core;
+using ponder::testing::smallGemma3Config;
 using ponder::testing::TinyModel;
 
 namespace {
@@ -30,6 +31,24 @@ double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
 torch::Tensor randomIds(std::int64_t count, std::int64_t vocab, std::uint64_t seed) {
     torch::manual_seed(seed);
     return torch::randint(vocab, {1, count}, torch::kInt64);
+}
+
+// The backbone's cache, then the recomputing fallback every backbone has: the first `prompt`
+// ids at once (a prompt), then one at a time (generated tokens), against hidden() of them all.
+void checkDecodeEqualsForward(Backbone& backbone, const torch::Tensor& ids, std::int64_t prompt) {
+    const auto full = backbone.hidden(ids);
+    for (const bool fallback : {false, true}) {
+        auto cache = fallback ? backbone.Backbone::startDecode() : backbone.startDecode();
+        const auto step = [&](const torch::Tensor& part) {
+            return fallback ? backbone.Backbone::decodeStep(*cache, part)
+                            : backbone.decodeStep(*cache, part);
+        };
+        std::vector<torch::Tensor> rows = {step(ids.slice(1, 0, prompt))};
+        for (std::int64_t t = prompt; t < ids.size(1); ++t) rows.push_back(step(ids.slice(1, t, t + 1)));
+        INFO((fallback ? "recomputing fallback" : "KV cache"));
+        CHECK(cache->length == ids.size(1));
+        CHECK(maxAbsDiff(torch::cat(rows, 1), full) < 1e-5);
+    }
 }
 
 TttConfig streamConfig(const std::string& etaForm, std::int64_t lag, std::int64_t causalK) {
@@ -65,62 +84,23 @@ TEST_CASE("generate: the GPT-2 KV cache gives the full forward's hidden states t
     TinyModel tiny;
     EvalOptions evalOptions;
     Evaluator evaluator(tiny.model, evalOptions);
-    auto& backbone = *evaluator.impl().backbone;
     torch::InferenceMode inference;
-    const auto ids = randomIds(70, 257, 3);
-    const auto full = backbone.hidden(ids);
-    // The first 20 at once (a prompt), then one at a time (generated tokens).
-    for (const bool fallback : {false, true}) {
-        auto cache = fallback ? backbone.Backbone::startDecode() : backbone.startDecode();
-        const auto step = [&](const torch::Tensor& part) {
-            return fallback ? backbone.Backbone::decodeStep(*cache, part)
-                            : backbone.decodeStep(*cache, part);
-        };
-        std::vector<torch::Tensor> rows = {step(ids.slice(1, 0, 20))};
-        for (std::int64_t t = 20; t < ids.size(1); ++t) rows.push_back(step(ids.slice(1, t, t + 1)));
-        INFO((fallback ? "recomputing fallback" : "KV cache"));
-        CHECK(cache->length == 70);
-        CHECK(maxAbsDiff(torch::cat(rows, 1), full) < 1e-5);
-    }
+    checkDecodeEqualsForward(*evaluator.impl().backbone, randomIds(70, 257, 3), 20);
 }
 
 TEST_CASE("generate: the Gemma 3 KV cache gives the full forward's hidden states token by token",
           "[generate]") {
     // Sliding layers with a window shorter than the stream, a global one between them,
     // grouped-query attention (2 kv heads for 4), linear RoPE scaling.
-    Gemma3Config c;
-    c.vocabSize = 97;
-    c.hiddenSize = 32;
-    c.intermediateSize = 48;
-    c.numLayers = 3;
-    c.numHeads = 4;
-    c.numKvHeads = 2;
-    c.headDim = 16;
-    c.maxPositions = 64;
-    c.slidingWindow = 5;
-    c.slidingLayers = {true, false, true};
-    c.ropeScalingFactor = 2.0;
-    c.queryPreAttnScalar = 24.0;
-    c.bosTokenId = 2;
+    const auto c = smallGemma3Config(2);
     Gemma3Model model(c, torch::TensorOptions().dtype(torch::kFloat32));
     model->initialiseWeights(4);
     torch::InferenceMode inference;
-    const auto ids = randomIds(40, c.vocabSize, 6);
-    const auto full = model->hidden(ids);
-    for (const bool fallback : {false, true}) {
-        auto cache = fallback ? model->Backbone::startDecode() : model->startDecode();
-        const auto step = [&](const torch::Tensor& part) {
-            return fallback ? model->Backbone::decodeStep(*cache, part) : model->decodeStep(*cache, part);
-        };
-        std::vector<torch::Tensor> rows = {step(ids.slice(1, 0, 12))};
-        for (std::int64_t t = 12; t < ids.size(1); ++t) rows.push_back(step(ids.slice(1, t, t + 1)));
-        INFO((fallback ? "recomputing fallback" : "KV cache"));
-        CHECK(cache->length == 40);
-        CHECK(maxAbsDiff(torch::cat(rows, 1), full) < 1e-5);
-    }
+    checkDecodeEqualsForward(*model, randomIds(40, c.vocabSize, 6), 12);
     // The stream may not outgrow the positions (the BOS takes one).
     auto cache = model->startDecode();
-    CHECK_THROWS_AS(model->decodeStep(*cache, randomIds(64, c.vocabSize, 7)), InputError);
+    CHECK_THROWS_AS(model->decodeStep(*cache, randomIds(c.maxPositions, c.vocabSize, 7)),
+                    InputError);
 }
 
 TEST_CASE("generate: the streamed TTT layer gives the dual form's outputs and statistics",

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/gating/gate.h"
+#include "core/model/gemma3_config.h"
 #include "core/model/model_dir.h"
 
 namespace ponder::testing {
@@ -53,6 +54,29 @@ inline core::TestModelOptions tinyModelOptions(bool withTtt = true) {
     options.seed = 5;
     options.withTtt = withTtt;
     return options;
+}
+
+// A small config that exercises every feature: query width != hidden, a window shorter than
+// the test sequences, a global layer between sliding ones, linear RoPE scaling, its own
+// query_pre_attn_scalar.
+inline core::Gemma3Config smallGemma3Config(std::int64_t kvHeads) {
+    core::Gemma3Config c;
+    c.vocabSize = 97;
+    c.hiddenSize = 32;
+    c.intermediateSize = 48;
+    c.numLayers = 3;
+    c.numHeads = 4;
+    c.numKvHeads = kvHeads;
+    c.headDim = 16;
+    c.maxPositions = 64;
+    c.slidingWindow = 5;
+    c.slidingLayers = {true, false, true};
+    c.ropeTheta = 1000000.0;
+    c.ropeLocalTheta = 10000.0;
+    c.ropeScalingFactor = 2.0;
+    c.queryPreAttnScalar = 24.0;
+    c.bosTokenId = 2;
+    return c;
 }
 
 // A tiny model directory (`model`) in a scratch folder of its own (`dir`, removed with it).

@@ -194,10 +194,9 @@ int runBenchCodeWithModel(const ParsedArgs& args) {
                   << fixed(outcome.generateSeconds, 1) << " s, update rate "
                   << fixed(outcome.updateRate(), 2) << "\n";
         const auto scoreStart = Clock::now();
-        const auto results = scoreAndReport(problems, outcome.samples, outcome.resultsFile,
-                                            settings, *problemsFile, outcome.samplesFile.string());
+        outcome.passAtK = scoreAndReport(problems, outcome.samples, outcome.resultsFile, settings,
+                                         *problemsFile, outcome.samplesFile.string());
         outcome.scoreSeconds = std::chrono::duration<double>(Clock::now() - scoreStart).count();
-        outcome.passAtK = core::passAtK(results, settings.ks);
         outcomes.push_back(std::move(outcome));
     }
 

@@ -68,7 +68,7 @@ std::string decimals(double value, int digits) {
 
 }  // namespace
 
-std::vector<core::SampleResult> scoreAndReport(const core::ProblemSet& problems,
+core::PassAtK scoreAndReport(const core::ProblemSet& problems,
                                                const std::vector<core::Sample>& samples,
                                                const std::filesystem::path& resultsPath,
                                                const BenchCodeSettings& settings,
@@ -159,7 +159,7 @@ std::vector<core::SampleResult> scoreAndReport(const core::ProblemSet& problems,
         core::writeFileAtomic(*settings.jsonPath, json.dump(2) + "\n");
         std::cout << "wrote " << settings.jsonPath->string() << "\n";
     }
-    return results;
+    return passAtK;
 }
 
 }  // namespace ponder::app

@@ -29,8 +29,8 @@ BenchCodeSettings benchCodeSettings(const ParsedArgs& args);
 // `<samples>_results.jsonl`, atomically), prints the pass@k lines, the counts and the time,
 // and writes settings.jsonPath when set. `problemsFile` and `samplesFile` name the inputs in
 // the printout and the JSON (samplesFile may be empty for generated samples). Returns the
-// results in the samples' order.
-std::vector<core::SampleResult> scoreAndReport(const core::ProblemSet& problems,
+// pass@k it printed.
+core::PassAtK scoreAndReport(const core::ProblemSet& problems,
                                                const std::vector<core::Sample>& samples,
                                                const std::filesystem::path& resultsPath,
                                                const BenchCodeSettings& settings,

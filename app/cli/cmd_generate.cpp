@@ -28,16 +28,7 @@ namespace {
 std::string readPrompt(const std::string& source) {
     if (source != "-") return core::readCodeFile(source);
     std::string text(std::istreambuf_iterator<char>(std::cin), {});
-    if (text.empty())
-        throw core::InputError("the prompt on standard input is empty",
-                               "pipe some text in, or give --prompt FILE");
-    if (text.find('\0') != std::string::npos)
-        throw core::InputError("the prompt on standard input is binary (it holds NUL bytes)",
-                               "give a text prompt");
-    if (const auto bad = core::findInvalidUtf8(text); bad != std::string::npos)
-        throw core::InputError("the prompt on standard input is not UTF-8 (byte " +
-                                   std::to_string(bad) + ")",
-                               "convert it to UTF-8, e.g. with iconv");
+    core::checkCodeText(text, "the prompt on standard input");
     return text;
 }
 
@@ -45,7 +36,7 @@ void printReport(const core::Generation& g, const core::GenerateOptions& options
                  std::int64_t segmentTokens) {
     std::cerr << "\ngenerate: " << g.generatedTokens() << " tokens in "
               << fixed(g.generateSeconds, 2) << " s ("
-              << fixed(g.generateSeconds > 0 ? double(g.generatedTokens()) / g.generateSeconds : 0, 1)
+              << fixed(g.tokensPerSecond(), 1)
               << " tokens/s), stopped by " << g.stopReason << "; prompt " << g.promptTokens
               << " tokens";
     if (g.promptTokensDropped > 0)
@@ -111,9 +102,7 @@ int runGenerate(const Arguments& rawArgs) {
     run.inputs = {*promptSource};
     run.rate = options.policy.rate;
     run.seconds = generation.promptSeconds + generation.generateSeconds;
-    run.tokensPerSecond = generation.generateSeconds > 0
-                              ? double(generation.generatedTokens()) / generation.generateSeconds
-                              : 0;
+    run.tokensPerSecond = generation.tokensPerSecond();
     const auto summary = core::generationSummary(generation, options);
     recorder.begin(run, stream.plan, summary.dump());
     for (const auto& unit : stream.units) recorder.add(unit);

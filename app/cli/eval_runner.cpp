@@ -62,6 +62,16 @@ std::vector<OptionSpec> evaluationOptionSpecs() {
             {"--max-units", true}, {"--dtype", true}};
 }
 
+core::EvalOptions modelLoadOptions(const ParsedArgs& args, const std::string& device) {
+    core::EvalOptions options;
+    options.device = device;
+    options.forceCheckpoint = args.flag("--force-checkpoint");
+    const auto dtype = args.valueOr("--dtype", "f32");
+    if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype must be f32 or bf16");
+    options.bf16 = dtype == "bf16";
+    return options;
+}
+
 PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses,
                                      const core::RankSession* session) {
     const auto modelDir = args.value("--model");
@@ -81,11 +91,7 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
     prepared.chunk = chunk;
     prepared.threads = applyThreads(args);
     core::EvalOptions& options = prepared.options;
-    options.device = rankDevice(args.valueOr("--device", "cpu"), session);
-    options.forceCheckpoint = args.flag("--force-checkpoint");
-    const auto dtype = args.valueOr("--dtype", "f32");
-    if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype must be f32 or bf16");
-    options.bf16 = dtype == "bf16";
+    options = modelLoadOptions(args, rankDevice(args.valueOr("--device", "cpu"), session));
     options.keepTokenLosses = keepTokenLosses;
     options.shuffle = args.flag("--shuffle");
     if (const auto causalK = args.value("--causal-k")) {

@@ -62,6 +62,10 @@ struct PreparedEvaluation {
     std::unique_ptr<core::Evaluator> evaluator;
     core::EvalPlan plan;
 };
+// What every command that loads a model reads: --force-checkpoint and --dtype f32|bf16 (a
+// UsageError for another), on `device`.
+core::EvalOptions modelLoadOptions(const ParsedArgs& args, const std::string& device);
+
 // With `session`, rank r's "cuda" is cuda:LOCAL_RANK and only rank 0 prints the summary.
 PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses,
                                      const core::RankSession* session = nullptr);

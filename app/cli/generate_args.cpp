@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "app/cli/eval_runner.h"
 #include "app/cli/policy_args.h"
 #include "core/util/errors.h"
 
@@ -51,13 +52,8 @@ core::GenerateOptions generateOptionsFrom(const ParsedArgs& args, const std::str
 
 std::unique_ptr<core::Evaluator> loadGenerationModel(const ParsedArgs& args,
                                                      const std::string& modelDir) {
-    core::EvalOptions options;
-    options.device = args.valueOr("--device", "cpu");
-    options.forceCheckpoint = args.flag("--force-checkpoint");
-    const auto dtype = args.valueOr("--dtype", "f32");
-    if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype must be f32 or bf16");
-    options.bf16 = dtype == "bf16";
-    return std::make_unique<core::Evaluator>(modelDir, options);
+    return std::make_unique<core::Evaluator>(
+        modelDir, modelLoadOptions(args, args.valueOr("--device", "cpu")));
 }
 
 }  // namespace ponder::app

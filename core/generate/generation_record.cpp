@@ -74,8 +74,7 @@ nlohmann::json generationSummary(const Generation& generation, const GenerateOpt
             {"generated_loss", finite(generation.generatedLoss())},
             {"prompt_seconds", generation.promptSeconds},
             {"generate_seconds", seconds},
-            {"tokens_per_second",
-             finite(seconds > 0 ? double(generation.generatedTokens()) / seconds : kNaN)}};
+            {"tokens_per_second", finite(seconds > 0 ? generation.tokensPerSecond() : kNaN)}};
 }
 
 }  // namespace ponder::core

@@ -88,15 +88,23 @@ struct RowStats {
 RowStats rowStats(const torch::Tensor& logits, const std::vector<std::int64_t>& targets) {
     const auto logNorm = torch::logsumexp(logits, -1, true);
     const auto logProbs = logits - logNorm;
-    const auto entropy = (-(logProbs.exp() * logProbs).sum(-1)).to(torch::kFloat64).contiguous();
-    const auto confidence =
-        std::get<0>(logProbs.max(-1)).exp().to(torch::kFloat64).contiguous();
-    RowStats out;
+    // Read on the CPU: data_ptr of a CUDA tensor is device memory.
+    const auto toHost = [](const torch::Tensor& t) {
+        return t.to(torch::kCPU, torch::kFloat64).contiguous();
+    };
+    const auto entropy = toHost(-(logProbs.exp() * logProbs).sum(-1));
+    const auto confidence = toHost(std::get<0>(logProbs.max(-1)).exp());
+    // One gather for every row's target (row without one: index 0, replaced by NaN below).
+    std::vector<std::int64_t> index;
+    for (const auto target : targets) index.push_back(std::max<std::int64_t>(target, 0));
     const auto rows = logits.size(0);
+    const auto picked = toHost(
+        -logProbs.gather(1, torch::tensor(index, torch::kInt64).view({rows, 1}).to(logits.device())));
+    RowStats out;
     out.entropy.assign(entropy.data_ptr<double>(), entropy.data_ptr<double>() + rows);
     out.confidence.assign(confidence.data_ptr<double>(), confidence.data_ptr<double>() + rows);
     for (std::int64_t r = 0; r < rows; ++r)
-        out.ce.push_back(targets[r] < 0 ? kNaN : -logProbs[r][targets[r]].item<double>());
+        out.ce.push_back(targets[r] < 0 ? kNaN : picked.data_ptr<double>()[r]);
     return out;
 }
 

@@ -64,6 +64,10 @@ struct Generation {
     double promptSeconds = 0, generateSeconds = 0;
 
     std::int64_t generatedTokens() const { return std::int64_t(ids.size()) - promptTokens; }
+    // Generated tokens per second of generating (the prompt's reading excluded); 0 for none.
+    double tokensPerSecond() const {
+        return generateSeconds > 0 ? double(generatedTokens()) / generateSeconds : 0.0;
+    }
     // Fraction of segments that took the UPDATE path.
     double updateRate() const;
     // Mean CE of the generated tokens under the paths that chose them (nats).

@@ -326,6 +326,9 @@ TttStreamState TttLayerImpl::startStream() const {
     TttStreamState state;
     state.weight = m_w0.detach().clone();
     state.bias = m_b0.detach().unsqueeze(1).clone();
+    const auto factors = etaFactors();
+    state.etaPerSource = factors.perSource;
+    state.etaPerRow = factors.perRow;
     return state;
 }
 
@@ -365,9 +368,8 @@ torch::Tensor TttLayerImpl::streamStep(TttStreamState& state, const torch::Tenso
     const auto target = value - key;  // S = V − K
     const auto [grad, residual] =
         innerGrad(key.matmul(state.weight) + state.bias, target, gamma, beta, c.lnEps);
-    const auto factors = etaFactors();
     auto sourceRate = torch::sigmoid(m_lrGate(row)).reshape({heads, 1, 1});
-    if (factors.perSource.defined()) sourceRate = sourceRate * factors.perSource[j];
+    if (state.etaPerSource.defined()) sourceRate = sourceRate * state.etaPerSource[j];
     state.keys.push_back(key);
     state.grads.push_back(grad);
     state.sourceRates.push_back(sourceRate);
@@ -377,7 +379,7 @@ torch::Tensor TttLayerImpl::streamStep(TttStreamState& state, const torch::Tenso
         auto rates = torch::cat(std::vector<torch::Tensor>(state.sourceRates.begin(),
                                                            state.sourceRates.begin() + visible),
                                 2);  // [H, 1, visible]
-        return factors.perRow.defined() ? rates * factors.perRow[i] : rates;
+        return state.etaPerRow.defined() ? rates * state.etaPerRow[i] : rates;
     };
     const auto visible = std::min<std::int64_t>(j + 1 + c.causalK, j + 1);
     auto zBar = q.matmul(state.weight) + state.bias;

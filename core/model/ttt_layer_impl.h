@@ -41,6 +41,8 @@ struct TttStreamState {
     std::int64_t position = 0;           // tokens of the current chunk read so far
     torch::Tensor weight, bias;          // W_m [H, d, d], b_m [H, 1, d]: mini-batch m's start
     std::vector<torch::Tensor> convIn;   // x·Wq of the chunk's last W + lag tokens, [1, H*d]
+    // η's factors (TttLayerImpl::etaFactors), made once per chunk instead of once per token.
+    torch::Tensor etaPerSource, etaPerRow;
     // The current mini-batch so far, one entry per token j: k_j and ∇_z at (W_m, b_m) [H, 1, d],
     // and η's source factor [H, 1, 1].
     std::vector<torch::Tensor> keys, grads, sourceRates;

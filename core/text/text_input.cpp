@@ -55,6 +55,11 @@ std::string readCodeFile(const std::filesystem::path& path) {
                              std::to_string(kMaxCodeFileBytes >> 20) + " MiB",
                          "split it into smaller files, or pass the folder of its sources");
     std::string text = readFileBytes(path);
+    checkCodeText(text, name);
+    return text;
+}
+
+void checkCodeText(const std::string& text, const std::string& name) {
     if (text.empty()) throw InputError(name + " is empty", "pass a file with source code in it");
     if (text.find('\0', 0) != std::string::npos)
         throw BinaryFileError(name + " looks binary (it contains NUL bytes)",
@@ -63,7 +68,6 @@ std::string readCodeFile(const std::filesystem::path& path) {
         throw InputError(name + " is not valid UTF-8 (first bad byte at offset " +
                              std::to_string(bad) + ")",
                          "convert it first, e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8");
-    return text;
 }
 
 }  // namespace ponder::core

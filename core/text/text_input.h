@@ -28,5 +28,8 @@ public:
 // a directory, a file over kMaxCodeFileBytes, an empty file, a binary file (NUL bytes) or
 // invalid UTF-8 (naming the byte offset).
 std::string readCodeFile(const std::filesystem::path& path);
+// readCodeFile's checks on text from elsewhere (standard input): empty, binary, not UTF-8.
+// `name` says where it came from in the messages ("'a.py'", "the prompt on standard input").
+void checkCodeText(const std::string& text, const std::string& name);
 
 }  // namespace ponder::core

@@ -212,14 +212,26 @@ TEST_CASE("report: tables: recovery, per-language rows replayed on their own uni
     CHECK(main.rows[0][2] == "2.5000");  // SKIP
     CHECK(main.rows[0][4] == "2.1250");  // Ours
     CHECK(main.rows[0][6] == "100.0%");  // Ours equals Oracle here
-    CHECK(main.rows[0][5].front() == '[');  // two files: a bootstrap interval
-    // One file is one bootstrap block: the "interval" would be the point estimate twice.
+    // Two files are not enough for a 95% interval (their min and max; algorithm.md §8.3), and
+    // one file is one block, its "interval" the point estimate twice.
+    CHECK(main.rows[0][5] == "n/a (needs 10+ files)");
     auto oneFile = run;
     for (auto& u : oneFile.units)
         u.fileIndex = 0;
     const auto single = table1({analyseStoredRun(oneFile, settings)});
-    CHECK(single.rows[0][5] == "n/a (needs 2+ files)");
-    CHECK(single.rows[0][7] == "n/a (needs 2+ files)");
+    CHECK(single.rows[0][5] == "n/a (needs 10+ files)");
+    CHECK(single.rows[0][7] == "n/a (needs 10+ files)");
+    // Ten files, one unit each: an interval.
+    auto tenFiles = run;
+    tenFiles.units.clear();
+    for (int copy = 0; copy < 3; ++copy)
+        for (auto u : run.units) {
+            u.fileIndex = std::int64_t(tenFiles.units.size() % 10);
+            u.unit = std::int64_t(tenFiles.units.size());
+            tenFiles.units.push_back(u);
+        }
+    const auto ten = table1({analyseStoredRun(tenFiles, settings)});
+    CHECK(ten.rows[0][5].front() == '[');
     const auto languages = table2(runs, settings);
     REQUIRE(languages.rows.size() == 2);
     CHECK(languages.rows[0][1] == "Go");

@@ -2,15 +2,18 @@
 // io, frames run with NewFrame/Render; the tests assert ranges, selection and hidden series.
 #include <catch2/catch.hpp>
 
+#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <imgui.h>
 #include <imgui_internal.h>
 
 #include "viz/plot_widget.h"
+#include "viz/run_figures.h"
 
 using namespace ponder::viz;
 
@@ -437,4 +440,96 @@ TEST_CASE("viz: widget: a frame with 100,000 points draws a bounded number of ve
     ImDrawData* data = ImGui::GetDrawData();
     REQUIRE(data != nullptr);
     CHECK(data->TotalVtxCount < 200000);
+}
+
+namespace {
+
+// A scatter title with its correlations, as viz::runFigures builds it (negative r).
+Figure longTitleFigure() {
+    RunFigureData data;
+    data.title = "_pydecimal.py";
+    data.pearson = -0.2714;
+    data.spearman = -0.25;
+    data.correlationUnits = 120;
+    for (int i = 0; i < 120; ++i) {
+        data.signal.push_back(std::sin(0.3 * i));
+        data.advantage.push_back(std::cos(0.2 * i));
+        data.decisions.push_back(i % 3 == 0);
+    }
+    return scatterFigure(data);
+}
+
+}  // namespace
+
+TEST_CASE("viz: widget: a long title wraps at a readable size instead of shrinking",
+          "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("scatter");
+    const Figure f = longTitleFigure();
+    REQUIRE(f.title.find("r = \u22120.271") != std::string::npos);  // a real minus sign
+    PlotOptions options;
+    options.size = ImVec2(300, 260);  // the scatter's half of the plots pane at 1280 x 800
+    h.frame([&] { plot.draw(f, options); });
+    const FigureLayout& layout = plot.layout();
+    // Never below 11 px, nor below 0.85 of the font the rest of the plot uses.
+    CHECK(layout.titlePx >= 11.0);
+    CHECK(layout.titlePx >= 0.85 * ImGui::GetIO().Fonts->Fonts[0]->FontSize - 1e-9);
+    REQUIRE(layout.title.size() >= 2);
+    std::string joined;
+    for (const auto& line : layout.title) {
+        const ImVec2 size =
+            ImGui::GetFont()->CalcTextSizeA(float(layout.titlePx), FLT_MAX, 0, line.text.data(),
+                                            line.text.data() + line.text.size());
+        CHECK(line.at.x >= layout.outer.x0);
+        CHECK(line.at.x + size.x <= layout.outer.x1 + 0.5);
+        joined += (joined.empty() ? "" : " ") + line.text;
+    }
+    CHECK(joined == f.title);  // wrapped whole: nothing (not the sign) dropped
+
+    // Too narrow even for three lines: the last one ends in an ellipsis, still full size.
+    PlotWidget narrow("narrow");
+    options.size = ImVec2(120, 260);
+    h.frame([&] { narrow.draw(f, options); });
+    CHECK(narrow.layout().titlePx >= 11.0);
+    REQUIRE(narrow.layout().title.size() == 3);
+    const std::string& last = narrow.layout().title.back().text;
+    CHECK(last.size() >= 3);
+    CHECK(last.compare(last.size() - 3, 3, "\u2026") == 0);
+}
+
+TEST_CASE("viz: widget: a selected unit marks the scatter's point, never the sweep's nth rate",
+          "[viz][widget]") {
+    Harness h;
+    RunFigureData data;
+    for (int i = 0; i < 30; ++i) {
+        data.signal.push_back(0.1 * i);
+        data.advantage.push_back(std::sin(0.5 * i));
+        data.decisions.push_back(i % 2);
+    }
+    for (int r = 0; r <= 20; ++r)
+        data.sweep.push_back({0.05 * r, 2.0 - 0.01 * r, 2.0, 2.0, 1.9});
+    const Figure sweep = sweepFigure(data), scatter = scatterFigure(data);
+    const std::vector<bool> all(8, true);
+    // The sweep's points are rates (no unit ids): unit 5 is none of them, though its 6th point
+    // is at index 5 (rate 0.25).
+    CHECK(pointsOfUnit(sweep, all, 5).empty());
+    // The scatter's points are units: unit 5 is the point at (signal[5], advantage[5]).
+    const auto points = pointsOfUnit(scatter, all, 5);
+    REQUIRE(points.size() == 1);
+    const Series& s = scatter.series[points[0].first];
+    CHECK(s.xAt(points[0].second) == Approx(data.signal[5]));
+    CHECK(s.y[points[0].second] == Approx(data.advantage[5]));
+
+    // On screen: selecting unit 5 adds nothing to the sweep, and a ring to the scatter.
+    const auto vertices = [&](const Figure& f, std::optional<std::int64_t> unit) {
+        PlotWidget plot("p");
+        PlotOptions options;
+        options.size = ImVec2(400, 260);
+        options.selectedUnit = unit;
+        h.frame([&] { plot.draw(f, options); });
+        return ImGui::GetDrawData()->TotalVtxCount;
+    };
+    h.mouse(-100, -100);
+    CHECK(vertices(sweep, 5) == vertices(sweep, std::nullopt));
+    CHECK(vertices(scatter, 5) > vertices(scatter, std::nullopt));
 }

@@ -10,6 +10,19 @@ namespace ponder::viz {
 namespace {
 
 constexpr double kTitleScale = 1.2;
+constexpr std::size_t kTitleLines = 3;  // a title wraps onto at most this many lines
+constexpr const char* kEllipsis = "\u2026";
+
+// Bytes of the UTF-8 character starting at s[i] (1 for a stray continuation byte).
+std::size_t utf8Length(const std::string& s, std::size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 1;
+    return std::min(n, s.size() - i);
+}
 
 Ticks axisTicks(const Axis& axis, const Range& range, int budget) {
     return axis.integerTicks ? integerTicks(range, budget) : niceTicks(range, budget);
@@ -84,7 +97,100 @@ void drawSwatch(Canvas& canvas, const Series& s, const Rect& box, Rgba colour,
     }
 }
 
+// The units a line may break between: words at spaces, except that a lone symbol sticks to
+// the word after it ("\u2014 file.py", "+ 2", "\u2212 x") and "=" to both sides ("r =
+// \u22120.271"), so no line ends on a dash or starts with "= 0.5".
+std::vector<std::string> wrapWords(const std::string& text) {
+    std::vector<std::string> raw;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t space = text.find(' ', start);
+        const std::size_t end = space == std::string::npos ? text.size() : space;
+        if (end > start) raw.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    const auto symbol = [](const std::string& w) {
+        return w == "=" || w == "+" || w == "\u2014" || w == "\u2013" || w == "\u2212" ||
+               w == "\u2248" || w == "\u2264" || w == "\u2265" || w == "<" || w == ">";
+    };
+    std::vector<std::string> words;
+    bool glueNext = false;
+    for (const auto& w : raw) {
+        if (words.empty() || (!glueNext && w != "="))
+            words.push_back(w);
+        else
+            words.back() += " " + w;
+        glueNext = symbol(w);
+    }
+    return words;
+}
+
+// A title wrapped as evenly as its line count allows (the narrowest width that still gives
+// that many lines, nothing elided), so a second line is not one orphaned word.
+std::vector<std::string> balancedWrap(Canvas& canvas, const std::string& text, double sizePx,
+                                      double width, std::size_t maxLines) {
+    auto best = wrapText(canvas, text, sizePx, width, maxLines);
+    const auto whole = [&](const std::vector<std::string>& lines) {
+        std::string joined;
+        for (const auto& line : lines)
+            joined += (joined.empty() ? "" : " ") + line;
+        return joined == text;
+    };
+    if (best.size() < 2 || !whole(best)) return best;
+    double lo = width / static_cast<double>(best.size()), hi = width;
+    for (int i = 0; i < 12 && hi - lo > 1; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        auto trial = wrapText(canvas, text, sizePx, mid, maxLines);
+        if (trial.size() <= best.size() && whole(trial)) {
+            hi = mid;
+            best = std::move(trial);
+        } else {
+            lo = mid;
+        }
+    }
+    return best;
+}
+
 }  // namespace
+
+double minTextPx(const RenderStyle& style) {
+    return style.px(std::max(style.minTextSize, 0.85 * style.fontSize));
+}
+
+std::string elideText(Canvas& canvas, const std::string& text, double sizePx, double width) {
+    if (text.empty() || canvas.textSize(text, sizePx).x <= width) return text;
+    // The longest prefix of whole characters that fits with the ellipsis (linear: titles and
+    // labels are short, and this runs once per layout, not per glyph drawn).
+    std::string best = kEllipsis;
+    for (std::size_t end = utf8Length(text, 0); end < text.size(); end += utf8Length(text, end)) {
+        std::string candidate = text.substr(0, end);
+        while (!candidate.empty() && candidate.back() == ' ')
+            candidate.pop_back();
+        candidate += kEllipsis;
+        if (canvas.textSize(candidate, sizePx).x > width) break;
+        best = std::move(candidate);
+    }
+    return best;
+}
+
+std::vector<std::string> wrapText(Canvas& canvas, const std::string& text, double sizePx,
+                                  double width, std::size_t maxLines) {
+    const auto words = wrapWords(text);
+    std::vector<std::string> lines;
+    std::size_t next = 0;
+    while (next < words.size() && lines.size() + 1 < std::max<std::size_t>(maxLines, 1)) {
+        std::string line = words[next++];
+        while (next < words.size() && canvas.textSize(line + " " + words[next], sizePx).x <= width)
+            line += " " + words[next++];
+        lines.push_back(elideText(canvas, line, sizePx, width));
+    }
+    if (next < words.size()) {  // the last line takes the rest, elided
+        std::string rest = words[next++];
+        while (next < words.size())
+            rest += " " + words[next++];
+        lines.push_back(elideText(canvas, rest, sizePx, width));
+    }
+    return lines;
+}
 
 View defaultView(const Figure& figure, const std::vector<bool>& visible) {
     View view;
@@ -105,34 +211,46 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
     const double tick = style.px(style.tickLength);
 
     double top = outer.y0 + pad;
+    const double room = outer.width() - 2 * pad;
     if (!figure.title.empty()) {
-        // A long title in a narrow figure shrinks (to half at most), then starts at the left.
-        const double room = outer.width() - 2 * pad;
-        Point size = canvas.textSize(figure.title, layout.titlePx);
-        if (size.x > room && size.x > 0) {
-            layout.titlePx *= std::max(0.5, room / size.x);
-            size = canvas.textSize(figure.title, layout.titlePx);
+        // A long title in a narrow figure shrinks a little (down to the smallest readable
+        // size), then wraps; each line is centred, or starts at the left when it fills it.
+        const double smallest = std::min(layout.titlePx, minTextPx(style));
+        const double width = canvas.textSize(figure.title, layout.titlePx).x;
+        if (width > room && width > 0)
+            layout.titlePx = std::max(smallest, layout.titlePx * room / width);
+        const double lineStep = canvas.textSize("Ag", layout.titlePx).y;
+        for (auto& line : balancedWrap(canvas, figure.title, layout.titlePx, room, kTitleLines)) {
+            const double w = canvas.textSize(line, layout.titlePx).x;
+            const Point at{std::max(outer.x0 + pad, 0.5 * (outer.x0 + outer.x1) - 0.5 * w), top};
+            layout.title.push_back({at, std::move(line)});
+            top += lineStep;
         }
-        layout.titleAt = {std::max(outer.x0 + pad, 0.5 * (outer.x0 + outer.x1) - 0.5 * size.x),
-                          top};
-        top += size.y + 0.5 * pad;
+        top += 0.5 * pad;
     }
 
     // Header rows: the y-axis title on the left (horizontal, above the axis: it reads on screen
     // and paper alike, and ImGui cannot rotate text), the legend flowing after it or below.
-    const std::string yTitle = figure.y.title();
+    const std::string yTitle = elideText(canvas, figure.y.title(), font, room);
     const double yTitleW = yTitle.empty() ? 0 : canvas.textSize(yTitle, font).x;
-    layout.yTitleAt = {outer.x0 + pad, top};
+    layout.yTitle = {{outer.x0 + pad, top}, yTitle};
     const double entryGap = font * 1.0;
     const double swatchW = font * kSwatchEm;
-    std::vector<std::pair<std::size_t, double>> entries;  // series, width
+    struct Entry {
+        std::size_t series;
+        double width;
+        std::string text;
+    };
+    std::vector<Entry> entries;
     double legendW = 0;
     if (figure.legend != LegendPosition::None) {
         for (std::size_t i = 0; i < figure.series.size(); ++i) {
             const auto& s = figure.series[i];
             if (!s.inLegend || s.name.empty()) continue;
-            const double w = swatchW + 0.4 * font + canvas.textSize(s.name, font).x;
-            entries.push_back({i, w});
+            // A name wider than the figure (a long compared run's title) is elided.
+            std::string text = elideText(canvas, s.name, font, room - swatchW - 0.4 * font);
+            const double w = swatchW + 0.4 * font + canvas.textSize(text, font).x;
+            entries.push_back({i, w, std::move(text)});
             legendW += (legendW > 0 ? entryGap : 0) + w;
         }
     }
@@ -150,12 +268,12 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
                 y = yTitle.empty() ? top : top + lineH + 0.25 * pad;
                 x = rowStartX;
             }
-            for (const auto& [index, w] : entries) {
+            for (const auto& [index, w, text] : entries) {
                 if (!sameRow && x > rowStartX && x + w > outer.x1 - pad) {
                     x = rowStartX;
                     y += lineH + 0.25 * pad;
                 }
-                layout.legend.push_back({index, {x, y, x + w, y + lineH}});
+                layout.legend.push_back({index, {x, y, x + w, y + lineH}, text});
                 x += w + entryGap;
             }
             headerBottom = std::max(headerBottom, y + lineH);
@@ -167,7 +285,7 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
     const std::string xTitle = figure.x.title();
     if (!xTitle.empty()) {
         bottom -= lineH;
-        layout.xTitleAt = {0, bottom};  // x centred below, once the plot's width is known
+        layout.xTitle.at = {0, bottom};  // x centred below, once the plot's width is known
         bottom -= 0.25 * pad;
     }
     bottom -= lineH + tick + 0.25 * pad;  // x tick labels
@@ -193,15 +311,18 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
     const double left = outer.x0 + std::max(layout.leftGutter, style.minLeftGutter);
     const double right = outer.x1 - pad - 0.5 * font;
     layout.plot = {left, top, std::max(left + 1, right), std::max(top + 1, bottom)};
-    if (!xTitle.empty())
-        layout.xTitleAt.x =
-            0.5 * (layout.plot.x0 + layout.plot.x1) - 0.5 * canvas.textSize(xTitle, font).x;
+    if (!xTitle.empty()) {
+        layout.xTitle.text = elideText(canvas, xTitle, font, room);
+        const double w = canvas.textSize(layout.xTitle.text, font).x;
+        layout.xTitle.at.x =
+            std::max(outer.x0 + pad, 0.5 * (layout.plot.x0 + layout.plot.x1) - 0.5 * w);
+    }
 
     // Legend inside a corner: stacked entries over the axes.
     if (!entries.empty() && figure.legend != LegendPosition::Above) {
         double boxW = 0;
         for (const auto& e : entries)
-            boxW = std::max(boxW, e.second);
+            boxW = std::max(boxW, e.width);
         const double inset = 0.6 * pad;
         const bool onRight = figure.legend == LegendPosition::TopRight ||
                              figure.legend == LegendPosition::BottomRight;
@@ -210,8 +331,8 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
         const double blockH = entries.size() * lineH;
         const double x = onRight ? layout.plot.x1 - inset - boxW : layout.plot.x0 + inset;
         double y = onTop ? layout.plot.y0 + inset : layout.plot.y1 - inset - blockH;
-        for (const auto& [index, w] : entries) {
-            layout.legend.push_back({index, {x, y, x + w, y + lineH}});
+        for (const auto& [index, w, text] : entries) {
+            layout.legend.push_back({index, {x, y, x + w, y + lineH}, text});
             y += lineH;
         }
     }
@@ -415,12 +536,12 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
                     theme.foreground);
     }
 
-    if (!figure.title.empty())
-        canvas.text(layout.titleAt, figure.title, layout.titlePx, theme.foreground);
-    if (!figure.y.title().empty())
-        canvas.text(layout.yTitleAt, figure.y.title(), font, theme.muted);
-    if (!figure.x.title().empty())
-        canvas.text(layout.xTitleAt, figure.x.title(), font, theme.muted);
+    for (const auto& line : layout.title)
+        canvas.text(line.at, line.text, layout.titlePx, theme.foreground);
+    if (!layout.yTitle.text.empty())
+        canvas.text(layout.yTitle.at, layout.yTitle.text, font, theme.muted);
+    if (!layout.xTitle.text.empty())
+        canvas.text(layout.xTitle.at, layout.xTitle.text, font, theme.muted);
 
     for (const auto& entry : layout.legend) {
         const auto& s = figure.series[entry.series];
@@ -439,7 +560,8 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
         const Rect swatch{entry.box.x0, entry.box.y0, entry.box.x0 + font * kSwatchEm,
                           entry.box.y1};
         drawSwatch(canvas, s, swatch, colour, style, scratch.dashed);
-        canvas.text({swatch.x1 + 0.4 * font, entry.box.y0}, s.name, font, textColour);
+        canvas.text({swatch.x1 + 0.4 * font, entry.box.y0},
+                    entry.text.empty() ? s.name : entry.text, font, textColour);
     }
     canvas.popClip();
 }

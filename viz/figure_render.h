@@ -35,6 +35,10 @@ struct RenderStyle {
     double fontSize = 9.0;     // points, tick labels and legend; the title is 1.2x
     double padding = 6.0;      // points
     double tickLength = 4.0;   // points
+    // Text never shrinks below max(this, 0.85 x fontSize) (points): a title too long for its
+    // figure wraps onto more lines, and what still does not fit ends in "\u2026", instead of
+    // shrinking until a minus sign is a faint dot. The studio sets 11 (pixels at scale 1).
+    double minTextSize = 0;
     double minLeftGutter = 0;  // pixels: stacked, x-linked plots pass the widest so axes align
 
     double px(double points) const { return points * scale; }
@@ -47,7 +51,13 @@ struct View {
 
 struct LegendEntry {
     std::size_t series = 0;
-    Rect box;  // swatch and name: the click target
+    Rect box;          // swatch and name: the click target
+    std::string text;  // the name as drawn (elided with "\u2026" when wider than the figure)
+};
+
+struct TextLine {
+    Point at;  // top-left corner
+    std::string text;
 };
 
 struct FigureLayout {
@@ -55,7 +65,8 @@ struct FigureLayout {
     Ticks xTicks, yTicks;
     std::vector<std::string> xLabels, yLabels;  // empty string: pruned
     std::vector<LegendEntry> legend;
-    Point titleAt, yTitleAt, xTitleAt;  // top-left corners
+    std::vector<TextLine> title;  // wrapped onto as many lines as it needs (three at most)
+    TextLine yTitle, xTitle;      // elided to the room they have
     double fontPx = 12, titlePx = 14;
     double leftGutter = 0;  // what this figure's y labels needed (before minLeftGutter)
 
@@ -78,6 +89,19 @@ FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view
 void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& visible,
                 const View& view, const FigureLayout& layout, const Theme& theme,
                 const RenderStyle& style, RenderScratch& scratch);
+
+// The smallest text size, in pixels, the layout draws (see RenderStyle::minTextSize).
+double minTextPx(const RenderStyle& style);
+
+// `text` cut at a UTF-8 character boundary and ended with "\u2026" so it fits `width` pixels at
+// `sizePx`; unchanged when it fits. At least the ellipsis (one character when not even that
+// fits).
+std::string elideText(Canvas& canvas, const std::string& text, double sizePx, double width);
+
+// Greedy word wrap at spaces into at most `maxLines` lines of `width` pixels; a word wider
+// than a line, or text left over after the last line, is elided.
+std::vector<std::string> wrapText(Canvas& canvas, const std::string& text, double sizePx,
+                                  double width, std::size_t maxLines);
 
 // One symbol of `sizePx` across, centred on `centre`.
 void drawMarker(Canvas& canvas, MarkerShape shape, Point centre, double sizePx, Rgba colour,

@@ -14,6 +14,7 @@ constexpr float kClickSlop = 3.0f;    // pixels a press may move and still be a 
 constexpr float kBoxMinimum = 4.0f;   // pixels a box zoom must span on an axis to apply to it
 constexpr double kWheelStep = 0.8;    // range factor per wheel notch
 constexpr double kPickRadius = 12.0;  // pixels (at DPI scale 1) a click or hover finds a point in
+constexpr double kMinTextPx = 11.0;   // pixels (at DPI scale 1): smaller text stops being read
 
 ImU32 toU32(Rgba c) {
     return ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, c.a));
@@ -298,6 +299,7 @@ PlotEvents PlotWidget::draw(const Figure& figure, LinkedXAxis& link, const PlotO
     frame.outer = outer;
     frame.style.scale = scale;
     frame.style.fontSize = ImGui::GetFontSize() / scale;  // text at the UI font's own size: crisp
+    frame.style.minTextSize = kMinTextPx;  // long titles wrap rather than shrink below this
     frame.style.minLeftGutter = std::max(link.m_gutter, link.m_gutterNext);
     frame.theme = options.theme ? *options.theme : themeFromImGui();
     frame.chunkAxis = figure.x.integerTicks;
@@ -468,7 +470,7 @@ void PlotWidget::drawOverlays(const Figure& figure, const LinkedXAxis& link,
     frame.canvas.popClip();
 }
 
-// A chunk axis marks the selected chunk with a line; other axes ring every point with its id.
+// A chunk axis marks the selected chunk with a line; other axes ring the points of that unit.
 void PlotWidget::drawSelection(const Figure& figure, std::int64_t unit, const Frame& frame) const {
     const Rect& area = m_layout.plot;
     const Rgba colour = resolveColour(Colour::foreground(0.55f), frame.theme);
@@ -478,13 +480,10 @@ void PlotWidget::drawSelection(const Figure& figure, std::int64_t unit, const Fr
         frame.canvas.polyline(line, 2, colour, 2.0 * frame.scale);
         return;
     }
-    for (std::size_t i = 0; i < figure.series.size(); ++i) {
-        if (!frame.visible[i]) continue;
-        const auto& s = figure.series[i];
-        for (std::size_t k = 0; k < s.size(); ++k)
-            if (s.idAt(k) == unit && std::isfinite(s.y[k]))
-                frame.canvas.strokeCircle(frame.t.toPixel(s.xAt(k), s.y[k]), 6.0 * frame.scale,
-                                          colour, 1.5 * frame.scale);
+    for (const auto& [series, k] : pointsOfUnit(figure, frame.visible, unit)) {
+        const auto& s = figure.series[series];
+        frame.canvas.strokeCircle(frame.t.toPixel(s.xAt(k), s.y[k]), 6.0 * frame.scale, colour,
+                                  1.5 * frame.scale);
     }
 }
 
@@ -594,14 +593,54 @@ Theme themeFromImGui() {
     return theme;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> pointsOfUnit(const Figure& figure,
+                                                              const std::vector<bool>& visible,
+                                                              std::int64_t unit) {
+    std::vector<std::pair<std::size_t, std::size_t>> points;
+    for (std::size_t i = 0; i < figure.series.size(); ++i) {
+        const auto& s = figure.series[i];
+        // Without ids a point's "unit" would be its index: the sweep's 5th rate, not chunk 5.
+        if ((i < visible.size() && !visible[i]) || s.ids.empty()) continue;
+        for (std::size_t k = 0; k < s.size() && k < s.ids.size(); ++k)
+            if (s.ids[k] == unit && std::isfinite(s.xAt(k)) && std::isfinite(s.y[k]))
+                points.emplace_back(i, k);
+    }
+    return points;
+}
+
+const ImWchar* studioGlyphRanges() {
+    // Latin-1; Greek (ρ τ α Δ); general punctuation (– — ‘ ’ “ ” • … ‰ ′); arrows; the
+    // mathematical operators (− ≈ ≠ ≤ ≥ ∞ √ ±...). Pairs of first and last, zero-terminated.
+    static const ImWchar kRanges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2010, 0x205E,
+                                      0x2190, 0x21FF, 0x2200, 0x22FF, 0};
+    return kRanges;
+}
+
+bool inGlyphRanges(const ImWchar* ranges, unsigned codepoint) {
+    for (; ranges[0] != 0; ranges += 2)
+        if (codepoint >= ranges[0] && codepoint <= ranges[1]) return true;
+    return false;
+}
+
 ImFont* addPlotFont(ImFontAtlas& atlas, float sizePx) {
     const std::string path = figureFontPath();
     if (path.empty()) return nullptr;
-    // Latin-1, Greek (ρ, τ), dashes and quotes, minus, arrows, ≈ ≠ ≤ ≥: what figures print.
-    static const ImWchar kRanges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2010,
-                                      0x2027, 0x2190, 0x21FF, 0x2212, 0x2212,
-                                      0x2248, 0x2248, 0x2260, 0x2265, 0};
-    return atlas.AddFontFromFileTTF(path.c_str(), sizePx, nullptr, kRanges);
+    return atlas.AddFontFromFileTTF(path.c_str(), sizePx, nullptr, studioGlyphRanges());
+}
+
+ImFont* addUiFont(ImFontAtlas& atlas, float sizePx) {
+    ImFontConfig base;
+    base.SizePixels = sizePx;
+    ImFont* font = atlas.AddFontDefault(&base);
+    const std::string path = figureFontPath();
+    if (path.empty()) return font;
+    // ProggyClean has Latin-1 only: the rest of the ranges come from the figure font, merged
+    // into the same ImFont (Latin-1 stays ProggyClean's: the first font's glyphs win).
+    ImFontConfig merge;
+    merge.MergeMode = true;
+    merge.PixelSnapH = true;
+    atlas.AddFontFromFileTTF(path.c_str(), sizePx, &merge, studioGlyphRanges());
+    return font;
 }
 
 }  // namespace ponder::viz

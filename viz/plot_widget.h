@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <imgui.h>
@@ -125,8 +126,26 @@ private:
 // The theme matching ImGui's current style colours (dark when the window background is).
 Theme themeFromImGui();
 
-// Adds the figure font (figureFontPath()) at `sizePx` with Latin-1, Greek and the punctuation
-// figures use (ρ, τ, −, —) to the atlas; nullptr when no font file was found.
+// The points a selection of `unit` rings on a figure that is not on a chunk axis: those of the
+// visible series that carry unit ids (a scatter of units), as (series, index). A series without
+// ids (a sweep over rates) has no units, so nothing on it is selected.
+std::vector<std::pair<std::size_t, std::size_t>> pointsOfUnit(const Figure& figure,
+                                                              const std::vector<bool>& visible,
+                                                              std::int64_t unit);
+
+// The code points the studio's fonts hold (Latin-1, Greek, general punctuation, arrows,
+// mathematical operators: ρ τ α Δ − — … ≥ ...), ImGui's zero-terminated pairs. Both
+// addPlotFont and addUiFont load these; tests check every string the studio draws against them.
+const ImWchar* studioGlyphRanges();
+bool inGlyphRanges(const ImWchar* ranges, unsigned codepoint);
+
+// Adds the figure font (figureFontPath()) at `sizePx` with studioGlyphRanges() to the atlas;
+// nullptr when no font file was found.
 ImFont* addPlotFont(ImFontAtlas& atlas, float sizePx);
+
+// Adds ImGui's default font (ProggyClean, which has Latin-1 only) with the figure font's glyphs
+// for the rest of studioGlyphRanges() merged in, so UI text shows ρ, −, — instead of '?'. Just
+// the default font when no figure font is found.
+ImFont* addUiFont(ImFontAtlas& atlas, float sizePx = 13.0f);
 
 }  // namespace ponder::viz

@@ -14,11 +14,16 @@ std::string withRun(const std::string& what, const RunFigureData& data) {
     return data.title.empty() ? what : what + " \u2014 " + data.title;
 }
 
+// A typographic minus (U+2212), as wide as a digit: a hyphen's short dash in "r = -0.271" is
+// easily missed, and the sign is the point of a correlation.
 std::string fixed(double value, int decimals) {
     if (!std::isfinite(value)) return "n/a";
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-    return buffer;
+    const std::string text = buffer;
+    if (text[0] != '-') return text;
+    const bool zero = text.find_first_not_of("-0.") == std::string::npos;  // "-0.000"
+    return zero ? text.substr(1) : "\u2212" + text.substr(1);
 }
 
 bool at(const std::vector<std::uint8_t>& v, std::size_t i) {
@@ -275,6 +280,17 @@ Figure sweepFigure(const RunFigureData& data) {
             LineStyle::Solid);
     addLine(data.policyName, column(&SweepRow::ours), Colour::series(kVermillion),
             MarkerShape::TriangleUp, LineStyle::Solid);
+    if (std::isfinite(data.ownRate) && std::isfinite(data.ownRateLoss)) {
+        Series own;
+        own.name = data.policyName + " (its own rate)";
+        own.kind = SeriesKind::Markers;
+        own.marker = MarkerShape::TriangleUp;
+        own.markerSize = 7.0f;
+        own.colour = Colour::series(kVermillion);
+        own.x = {data.ownRate};
+        own.y = {data.ownRateLoss};
+        f.series.push_back(std::move(own));
+    }
     if (!data.compareSweep.empty()) {
         // The compared run's curves share the rate grid; muted and dashed, no markers.
         const auto other = [&](double SweepRow::*field) {

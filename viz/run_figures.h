@@ -34,6 +34,9 @@ struct RunFigureData {
     std::size_t correlationUnits = 0;
     std::vector<SweepRow> sweep;  // ascending rates
     double currentRate = kNaN;    // the target rate the run was gated at (marked on the sweep)
+    // A policy that spends its own budget (a learned gate, ...): ρ does not move it, so the
+    // sweep has no curve for it but this one point at the rate it realized; NaN otherwise.
+    double ownRate = kNaN, ownRateLoss = kNaN;
     double lossSkip = kNaN, lossUpdate = kNaN;  // SKIP and UPDATE_N (sweep reference lines)
     std::string updateName = "UPDATE_1";          // UPDATE_N's label
     // A second run overlaid in muted, dashed lines (the studio's compare); empty: none.

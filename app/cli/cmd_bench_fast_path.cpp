@@ -79,13 +79,7 @@ int runBenchFastPath(const Arguments& rawArgs) {
     defaults.ours.signal = core::Signal::ReconInit;  // the fast path's own default
     const auto settings = analysisSettingsFrom(args, defaults, prepared.modelDir);
     options.gate = settings.ours;
-    core::Calibration calibration;
-    if (options.gate.calibration == "profile") {
-        calibration = core::loadCalibration(args.valueOr(
-            "--calibration-file", (std::filesystem::path(prepared.modelDir) / "calibration.json")
-                                      .string()));
-        options.calibration = &calibration;
-    }
+    options.calibration = settings.calibration.get();  // profile: τ0 per rate, as resolved
     const bool learned = core::isGatePolicy(options.gate.name);
     const auto gate = learned ? core::methodName(options.gate.name) + " (its own trained rate; "
                                     "Random, Oracle and recon_step0 at the rate it realized)"

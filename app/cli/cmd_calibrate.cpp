@@ -15,7 +15,10 @@ int runCalibrate(const Arguments& rawArgs) {
     const ParsedArgs args(rawArgs, specs);
     if (args.flag("--shuffle") || args.value("--causal-k"))
         throw UsageError("calibrate measures the model as it is used; drop --shuffle/--causal-k");
-    const auto result = runEvaluation(args);
+    auto request = evalRequestFrom(args);
+    // Measuring needs no gate: a damaged calibration.json must not stop its own replacement.
+    request.gating.calibration = "paper";
+    const auto result = runEvaluation(args, std::move(request));
     if (result.cancelled)
         throw core::CancelledError("calibration cancelled; nothing written",
                                 "run it again and let it finish");

@@ -11,7 +11,7 @@
 #include "app/cli/launcher.h"
 #include "app/cli/policy_args.h"
 #include "core/report/eval_json.h"
-#include "core/store/run_recorder.h"
+#include "core/dist/rank_session.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
@@ -28,33 +28,30 @@ std::string formatted(const char* format, double value) {
 
 void printRow(const std::string& label, const core::PolicySummary& s, const std::string& note) {
     std::string name = label;
-    name.resize(std::max<std::size_t>(name.size(), 16), ' ');
+    name.resize(std::max<std::size_t>(name.size(), 24), ' ');
     std::cout << name << "  " << formatted("%.4f", s.loss) << "   " << formatted("%.2f", s.rate)
               << "   " << formatted("%.2f", s.cost) << "   "
               << formatted("%6.1f%%", 100 * s.recovery) << "   "
               << formatted("%6.1f%%", 100 * s.agreement) << note << "\n";
 }
 
-// Random's row is its expectation at ρ; the seeded draw the JSON and the store keep is shown
-// beside it, since on a few units one draw can land far from ρ.
+// core's summary rows, the studio's too: Random at its expectation (labelled so) with the
+// seeded draw the JSON and the store keep beside it; a policy that spends its own budget says
+// it is compared at the rate it realized.
 void printSummary(const core::RunAnalysis& analysis) {
-    std::cout << "\nmethod            loss     rate   cost   recovery  agreement   ("
+    std::cout << "\nmethod                    loss     rate   cost   recovery  agreement   ("
               << analysis.table.size() << " units)\n";
-    for (const auto& policy : analysis.policies) {
-        if (policy.method == "Random Skip") {
-            printRow(policy.method, core::expectedRandomSummary(analysis),
-                     "   expected; seeded draw " + formatted("%.4f", policy.summary.loss) +
-                         " at rate " + formatted("%.2f", policy.summary.rate));
-            continue;
-        }
-        printRow(core::displayName(policy), policy.summary, "");
+    for (const auto& row : core::summaryRows(analysis)) {
+        std::string note;
+        if (row.seededDraw)
+            note = "   seeded draw " + formatted("%.4f", row.seededDraw->loss) + " at rate " +
+                   formatted("%.2f", row.seededDraw->rate);
+        if (row.ownRate) note = "   own rate: against Random and the Oracle at that rate";
+        printRow(row.label, row.summary, note);
     }
 }
 
 }  // namespace
-
-int evaluateAndReport(const ParsedArgs& args, const core::AnalysisSettings& settings,
-                      core::RankSession* session);
 
 int runEval(const Arguments& rawArgs) {
     auto specs = evaluationOptionSpecs();
@@ -68,86 +65,52 @@ int runEval(const Arguments& rawArgs) {
     for (const auto& spec : distributedOptionSpecs())
         specs.push_back(spec);
     const ParsedArgs args(rawArgs, specs);
-    const auto modelDir = args.value("--model");
-    if (!modelDir) throw UsageError("--model DIR is required");
-    // Settings are checked before any model work, so a typo costs nothing.
-    const auto settings = analysisSettingsFrom(args, {}, *modelDir);
-    checkGatesFit(settings, *modelDir);
+    auto request = evalRequestFrom(args);
+    // Settings are checked before any model work, so a typo costs nothing (usage errors here;
+    // the session resolves the same settings again and stores them).
+    analysisSettingsFrom(args, {}, request.modelDir.string(), true);
+    request.gating = settingsOverridesFrom(args);
+    if (!request.gating.calibration) request.gating.calibration = "auto";
+    request.keepTokenLosses = args.flag("--token-losses");
+    request.fast = args.flag("--fast");
+    if (const auto db = args.value("--db")) request.database = *db;
+    request.label = args.valueOr("--label", "");
     const auto start = distributedStart(args);
-    if (start.role != DistributedStart::Role::Alone && args.flag("--fast"))
+    if (start.role != DistributedStart::Role::Alone && request.fast)
         throw UsageError("--fast decides each unit from the units before it, so it runs in one "
                          "process: drop --fast or --nproc");
     if (start.role == DistributedStart::Role::Launcher) return launchRanks("eval", rawArgs, start);
-    std::unique_ptr<core::RankSession> session;
+    std::unique_ptr<core::RankSession> ranks;
     if (start.role == DistributedStart::Role::Rank) {
-        session = std::make_unique<core::RankSession>(start.world);
-        if (!session->isRoot()) {
-            // The other ranks evaluate and send; rank 0 stores, replays and reports.
-            EvaluationHooks hooks;
-            hooks.keepUnits = false;
-            hooks.keepTokenLosses = args.flag("--token-losses");
-            hooks.session = session.get();
-            return runEvaluation(args, hooks).cancelled ? 1 : 0;
-        }
+        ranks = std::make_unique<core::RankSession>(start.world);
+        request.ranks = ranks.get();
     }
     try {
-        return evaluateAndReport(args, settings, session.get());
+        const auto jsonPath = args.value("--json");
+        const bool quiet = args.flag("--quiet");
+        const auto database = request.database;
+        auto outcome = runEvaluation(args, std::move(request));
+        if (ranks && !ranks->isRoot()) return outcome.cancelled ? 1 : 0;  // rank 0 reports
+        const bool stored = outcome.runId.has_value();
+        if (stored && !quiet)
+            std::cerr << "stored as run " << *outcome.runId << " in " << database.string() << "\n";
+        if (!outcome.units.empty()) printSummary(outcome.analysis);
+        if (jsonPath) {
+            core::writeFileAtomic(*jsonPath, core::evalJson(outcome.run, outcome.units,
+                                                             outcome.analysis));
+            if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
+        }
+        if (outcome.cancelled) {
+            std::cerr << "error: cancelled after " << outcome.units.size() << " units"
+                      << (stored ? " (they are stored)" : "") << "\nhint: run it again to finish\n";
+            return 1;
+        }
+        return 0;
     } catch (...) {
-        if (session && !session->failure())
-            session->abort("rank 0 failed: " +
-                           core::describeError(std::current_exception()).what);
+        if (ranks && ranks->isRoot() && !ranks->failure())
+            ranks->abort("rank 0 failed: " + core::describeError(std::current_exception()).what);
         throw;
     }
-}
-
-int evaluateAndReport(const ParsedArgs& args, const core::AnalysisSettings& settings,
-                      core::RankSession* session) {
-    const auto jsonPath = args.value("--json");
-    const bool quiet = args.flag("--quiet");
-
-    // Opens the database before any model work (a locked or damaged one costs nothing); a run
-    // whose evaluation throws is marked failed by the recorder, never left `running`.
-    core::RecorderOptions recording;
-    if (const auto db = args.value("--db")) recording.database = *db;
-    recording.label = args.valueOr("--label", "");
-    core::RunRecorder recorder(settings, recording);
-    EvaluationHooks hooks;
-    hooks.keepTokenLosses = args.flag("--token-losses");
-    hooks.onStart = [&](const core::RunDescription& run, const core::EvalPlan& plan) {
-        auto description = run;
-        description.rate = settings.ours.rate;
-        recorder.begin(description, plan);
-    };
-    hooks.onUnit = [&](const core::UnitRecord& unit) { recorder.add(unit); };
-    hooks.keepUnits = false;  // the recorder keeps them
-    hooks.session = session;
-    if (args.flag("--fast")) {
-        hooks.fastGate = settings.ours;
-        // A learned gate replayed beside Ours reads the SKIP path's gate features.
-        for (const auto& extra : settings.extraPolicies)
-            hooks.fastStatistics = hooks.fastStatistics || core::isGatePolicy(extra);
-    }
-    auto result = runEvaluation(args, hooks);
-    auto& run = result.run;
-    run.rate = settings.ours.rate;
-
-    const auto analysis = recorder.finish(result.cancelled, run.seconds, run.tokensPerSecond);
-    const bool stored = recorder.runId().has_value();
-    if (stored && !quiet)
-        std::cerr << "stored as run " << *recorder.runId() << " in " << recording.database.string()
-                  << "\n";
-    const auto& units = recorder.units();
-    if (!units.empty()) printSummary(analysis);
-    if (jsonPath) {
-        core::writeFileAtomic(*jsonPath, core::evalJson(run, units, analysis));
-        if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
-    }
-    if (result.cancelled) {
-        std::cerr << "error: cancelled after " << units.size() << " units"
-                  << (stored ? " (they are stored)" : "") << "\nhint: run it again to finish\n";
-        return 1;
-    }
-    return 0;
 }
 
 }  // namespace ponder::app

@@ -68,11 +68,13 @@ int runSweep(const Arguments& rawArgs) {
         table = core::unitTableFrom(run.units, run.description.tttSha256,
                                     core::updateStepsOf(run.description.tttConfigJson));
     } else {
-        settings = analysisSettingsFrom(args, {}, args.valueOr("--model", ""));
-        checkGatesFit(settings, args.valueOr("--model", ""));
-        const auto result = runEvaluation(args);
-        table = core::unitTableFrom(result.units, result.run.tttSha256,
-                                    core::updateStepsOf(result.run.tttConfigJson));
+        auto request = evalRequestFrom(args);
+        analysisSettingsFrom(args, {}, request.modelDir.string(), true);  // usage errors first
+        request.gating = settingsOverridesFrom(args);
+        if (!request.gating.calibration) request.gating.calibration = "auto";
+        const auto result = runEvaluation(args, std::move(request));
+        settings = result.settings;  // as the session resolved them
+        table = result.analysis.table;
     }
 
     core::TextTable out;

@@ -7,8 +7,7 @@
 #include <iostream>
 
 #include "app/cli/launcher.h"
-#include "core/eval/online_gate.h"
-#include "core/model/ttt_config.h"
+#include "core/dist/rank_session.h"
 
 namespace ponder::app {
 
@@ -72,116 +71,88 @@ core::EvalOptions modelLoadOptions(const ParsedArgs& args, const std::string& de
     return options;
 }
 
-PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses,
-                                     const core::RankSession* session) {
+core::EvalRequest evalRequestFrom(const ParsedArgs& args) {
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
     if (args.positionals().empty()) throw UsageError("expected at least one FILE or DIR");
     const auto modeName = args.valueOr("--mode", "file");
     if (modeName != "file" && modeName != "paper") throw UsageError("--mode must be file or paper");
-    const auto chunk = args.integerOr("--chunk", 512);
-    if (chunk <= 0) throw UsageError("--chunk must be a positive number of tokens");
-    std::vector<std::string> extensions;
-    for (auto ext : args.values("--ext"))
-        extensions.push_back(ext[0] == '.' ? ext : "." + ext);
-
-    PreparedEvaluation prepared;
-    prepared.modelDir = *modelDir;
-    prepared.modeName = modeName;
-    prepared.chunk = chunk;
-    prepared.threads = applyThreads(args);
-    core::EvalOptions& options = prepared.options;
-    options = modelLoadOptions(args, rankDevice(args.valueOr("--device", "cpu"), session));
-    options.keepTokenLosses = keepTokenLosses;
-    options.shuffle = args.flag("--shuffle");
-    if (const auto causalK = args.value("--causal-k")) {
-        if (*causalK != "0" && *causalK != "-1") throw UsageError("--causal-k must be 0 or -1");
-        options.causalK = std::stoll(*causalK);
-    }
-    prepared.evaluator = std::make_unique<core::Evaluator>(*modelDir, options);
-    auto& evaluator = *prepared.evaluator;
-
-    const auto mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
-    std::vector<std::filesystem::path> inputs(args.positionals().begin(), args.positionals().end());
-    auto& plan = prepared.plan;
-    plan = core::buildEvalPlan(evaluator.tokenizer(), inputs, evaluator.planOptions(mode, chunk),
-                               extensions);
-    // The published evaluation takes the first N batches (algorithm.md §7); --max-units
-    // keeps the first N units in data order.
+    core::EvalRequest request;
+    request.modelDir = *modelDir;
+    request.inputs = args.positionals();
+    request.mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
+    request.chunk = args.integerOr("--chunk", 512);
+    if (request.chunk <= 0) throw UsageError("--chunk must be a positive number of tokens");
+    request.extensions = args.values("--ext");
     if (args.value("--max-units")) {
         const auto limit = args.integerOr("--max-units", 0);
         if (limit < 1) throw UsageError("--max-units must be positive");
-        if (std::size_t(limit) < plan.units.size()) {
-            plan.units.resize(std::size_t(limit));
-            plan.totalTokens = 0;  // the tokens actually evaluated
-            for (const auto& unit : plan.units)
-                plan.totalTokens += unit.tokens * unit.sequences;
-        }
+        request.maxUnits = std::size_t(limit);
     }
-    if (!args.flag("--quiet") && (!session || session->isRoot())) {
-        for (const auto& line : core::skippedReport(plan))
+    request.shuffle = args.flag("--shuffle");
+    if (const auto causalK = args.value("--causal-k")) {
+        if (*causalK != "0" && *causalK != "-1") throw UsageError("--causal-k must be 0 or -1");
+        request.causalK = std::stoll(*causalK);
+    }
+    const long long threads = args.integerOr("--threads", 0);
+    if (threads < 0) throw UsageError("--threads must be 0 (all cores) or positive");
+    request.threads = int(threads);
+    const auto load = modelLoadOptions(args, args.valueOr("--device", "cpu"));
+    request.device = load.device;
+    request.bf16 = load.bf16;
+    request.forceCheckpoint = load.forceCheckpoint;
+    return request;
+}
+
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses) {
+    const auto request = evalRequestFrom(args);
+    PreparedEvaluation prepared;
+    prepared.modelDir = request.modelDir.string();
+    prepared.modeName = args.valueOr("--mode", "file");
+    prepared.chunk = request.chunk;
+    prepared.threads = applyThreads(args);
+    auto& options = prepared.options;
+    options = modelLoadOptions(args, request.device);
+    options.keepTokenLosses = keepTokenLosses;
+    options.shuffle = request.shuffle;
+    options.causalK = request.causalK;
+    prepared.evaluator = std::make_unique<core::Evaluator>(request.modelDir, options);
+    prepared.plan = core::planRequest(request, *prepared.evaluator);
+    if (!args.flag("--quiet")) {
+        for (const auto& line : core::skippedReport(prepared.plan))
             std::cerr << line << "\n";
-        std::cerr << "eval: " << plan.files.size() << " files, " << plan.totalTokens << " tokens, "
-                  << plan.units.size() << " units (" << modeName << " mode, chunk " << chunk << ", "
-                  << plan.droppedTokens << " tokens in no unit), device " << evaluator.device()
-                  << ", " << prepared.threads << " threads"
-                  << (session ? " per rank, " + std::to_string(session->world().size) + " ranks"
-                              : std::string())
+        std::cerr << "eval: "
+                  << core::planSummary(prepared.plan, prepared.modeName, prepared.chunk,
+                                       prepared.evaluator->device(), prepared.threads)
                   << "\n";
     }
     return prepared;
 }
 
-EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks) {
-    auto prepared = prepareEvaluation(args, hooks.keepTokenLosses, hooks.session);
-    auto& evaluator = *prepared.evaluator;
-    const auto& plan = prepared.plan;
+core::EvalOutcome runEvaluation(const ParsedArgs& args, core::EvalRequest request,
+                                const core::EvalCallbacks& extra) {
     const bool quiet = args.flag("--quiet");
-
-    EvaluationResult result;
-    auto& run = result.run;
-    run = core::describeRun(evaluator, plan, prepared.modelDir);
-    run.threads = prepared.threads;
-    run.inputs = args.positionals();
-    run.shuffle = prepared.options.shuffle;
-    // The fast path's gate is built (and refused) before the run is stored.
-    std::optional<core::Evaluator::Gate> fastGate;
-    if (hooks.fastGate) {
-        fastGate = core::onlineGate(*hooks.fastGate, plan, evaluator.tttSha256());
-        run.fastGate = hooks.fastGate->name;
-    }
-    if (hooks.session) {
-        runDistributedEvaluation(prepared, hooks, quiet, result);
-        return result;
-    }
-    if (hooks.onStart) hooks.onStart(run, plan);
-
+    // Rank r's "cuda" is cuda:LOCAL_RANK; only rank 0 prints.
+    request.device = rankDevice(request.device, request.ranks);
+    const bool prints = !quiet && (!request.ranks || request.ranks->isRoot());
+    core::EvalSession session(std::move(request));  // settings and store checked: nothing loaded yet
     InterruptGuard interruptGuard;
-    core::EvalProgress last;
-    ProgressLine progressLine(quiet);
-    const auto onUnit = [&](const core::UnitRecord& record) {
-        ++result.evaluated;
-        if (hooks.keepUnits) result.units.push_back(record);
-        if (hooks.onUnit) hooks.onUnit(record);
-    };
-    const auto onProgress = [&](const core::EvalProgress& progress) {
-        last = progress;
+    ProgressLine progressLine(!prints);
+    core::EvalCallbacks callbacks = extra;
+    callbacks.cancel = InterruptGuard::flag();
+    callbacks.onProgress = [&](const core::EvalProgress& progress) {
         progressLine.show(progress);
+        if (extra.onProgress) extra.onProgress(progress);
     };
-    const bool statistics =
-        hooks.fastGate && (hooks.fastStatistics || core::needsSkipStatistics(*hooks.fastGate));
-    const bool finished =
-        fastGate ? evaluator.runGated(plan, *fastGate, statistics, onUnit, onProgress,
-                                      InterruptGuard::flag())
-                 : evaluator.run(plan, onUnit, onProgress, InterruptGuard::flag());
-    result.cancelled = !finished;
-    run.cancelled = result.cancelled;
-    run.seconds = last.elapsedSeconds;
-    run.tokensPerSecond = last.tokensPerSecond;
-    if (result.cancelled && !quiet)
-        std::cerr << "cancelled after " << result.evaluated << " of " << plan.units.size()
-                  << " units\n";
-    return result;
+    callbacks.onLog = [&](int level, const std::string& text, const std::string& hint) {
+        if (!prints) return;  // skipped files and the plan's line, as before any unit
+        std::cerr << text << "\n";
+        if (!hint.empty() && level > 0) std::cerr << "hint: " << hint << "\n";
+    };
+    auto outcome = session.run(callbacks);
+    if (outcome.cancelled && prints)
+        std::cerr << "cancelled after " << outcome.evaluated << " units\n";
+    return outcome;
 }
 
 }  // namespace ponder::app

@@ -1,6 +1,6 @@
-// The evaluation part shared by `ponder eval`, `calibrate` and `sweep`: model and input
-// options, the plan, progress on stderr, Ctrl-C as a clean cancel, and each unit handed to the
-// caller as it finishes (`ponder eval` records them with core::RunRecorder).
+// The evaluation options shared by `ponder eval`, `calibrate` and `sweep`, parsed into core's
+// run request (core/eval/eval_session.h), and the command-line side of running one: progress
+// on stderr and Ctrl-C as a clean cancel. Everything that decides a number happens in core.
 #pragma once
 
 #include <atomic>
@@ -10,10 +10,8 @@
 #include <vector>
 
 #include "app/cli/cli_args.h"
-#include "core/dist/rank_session.h"
+#include "core/eval/eval_session.h"
 #include "core/eval/evaluator.h"
-#include "core/gating/policies.h"
-#include "core/report/eval_json.h"
 
 namespace ponder::app {
 
@@ -21,39 +19,21 @@ namespace ponder::app {
 // --causal-k; commands append their own options.
 std::vector<OptionSpec> evaluationOptionSpecs();
 
-struct EvaluationResult {
-    core::RunDescription run;  // filled except policies' rate
-    std::vector<core::UnitRecord> units;  // empty unless EvaluationHooks::keepUnits
-    std::size_t evaluated = 0;            // units evaluated (kept or not)
-    bool cancelled = false;
-};
+// The request the shared options describe: model, inputs, units, device and load options.
+// Gating, store and fast path are the commands' own (they set request.gating etc.).
+core::EvalRequest evalRequestFrom(const ParsedArgs& args);
 
-struct EvaluationHooks {
-    // Called before the first unit, with the run description (for a store's run row).
-    std::function<void(const core::RunDescription&, const core::EvalPlan&)> onStart;
-    // Called with each unit, in order, as it finishes.
-    std::function<void(const core::UnitRecord&)> onUnit;
-    bool keepTokenLosses = false;
-    // False when onUnit keeps the units itself (`ponder eval`'s run recorder), so a large run
-    // is not held in memory twice; EvaluationResult::units is then empty.
-    bool keepUnits = true;
-    // `ponder eval --fast`: evaluate on the gated fast path with this policy deciding (one
-    // knownBeforeUpdate signal or a learned gate; InputError before any unit otherwise).
-    std::optional<core::PolicySpec> fastGate;
-    // The fast path computes the SKIP distribution's statistics and gate features also when
-    // its gate does not need them (another policy of the run does).
-    bool fastStatistics = false;
-    // A multi-process run (`--nproc`, torchrun): this rank evaluates its shard of the plan
-    // (core::shardPlan) after the ranks agree on binary, model and inputs. Rank 0 gathers every
-    // unit, hands each to onUnit as it arrives (not in plan order: core::RunRecorder sorts) and
-    // prints the progress of the whole run; the other ranks send theirs to rank 0 and call
-    // neither onStart nor onUnit. Never with fastGate (its gate follows the units in order):
-    // `ponder eval` refuses --fast with --nproc before any rank starts.
-    core::RankSession* session = nullptr;
-};
+// Runs `request` through core's run session as a command does: the plan's lines and progress
+// on stderr (unless --quiet), Ctrl-C or SIGTERM as a clean cancel, "cancelled after N units".
+// Throws UsageError or core errors.
+core::EvalOutcome runEvaluation(const ParsedArgs& args, core::EvalRequest request,
+                                const core::EvalCallbacks& extra = {});
+inline core::EvalOutcome runEvaluation(const ParsedArgs& args) {
+    return runEvaluation(args, evalRequestFrom(args));
+}
 
 // The evaluator and plan the shared options describe (threads applied; the plan summary
-// printed on stderr unless --quiet), for commands that drive the evaluator themselves.
+// printed on stderr unless --quiet), for the benchmarks that drive the evaluator themselves.
 struct PreparedEvaluation {
     std::string modelDir, modeName;
     std::int64_t chunk = 0;
@@ -66,18 +46,7 @@ struct PreparedEvaluation {
 // UsageError for another), on `device`.
 core::EvalOptions modelLoadOptions(const ParsedArgs& args, const std::string& device);
 
-// With `session`, rank r's "cuda" is cuda:LOCAL_RANK and only rank 0 prints the summary.
-PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses,
-                                     const core::RankSession* session = nullptr);
-
-// Parses the shared options, builds the plan and evaluates every unit. Throws UsageError or
-// core errors; Ctrl-C stops between units and returns with cancelled = true.
-EvaluationResult runEvaluation(const ParsedArgs& args, const EvaluationHooks& hooks = {});
-
-// runEvaluation's part for hooks.session (distributed_eval.cpp): `result.run` already
-// describes the whole plan.
-void runDistributedEvaluation(PreparedEvaluation& prepared, const EvaluationHooks& hooks,
-                              bool quiet, EvaluationResult& result);
+PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosses);
 
 // The progress line on stderr: at most every 2 s, and once at the end; nothing when quiet.
 class ProgressLine {

@@ -34,10 +34,9 @@ core::GenerateOptions generateOptionsFrom(const ParsedArgs& args, const std::str
     if (every != "chunk" && every != "minibatch")
         throw UsageError("--decide-every must be chunk or minibatch");
 
-    core::AnalysisSettings base;
-    const bool hasProfile = std::filesystem::exists(std::filesystem::path(modelDir) / "calibration.json");
-    base.ours.calibration = hasProfile ? "profile" : "paper";
-    const auto settings = analysisSettingsFrom(args, base, modelDir);
+    // The one default of a new run (core::resolveSettings): profile when the model has a
+    // calibration.json, else paper.
+    const auto settings = analysisSettingsFrom(args, {}, modelDir, true);
     if (!settings.extraPolicies.empty())
         throw UsageError("one --policy decides a generation (got " +
                          std::to_string(1 + settings.extraPolicies.size()) + ")");

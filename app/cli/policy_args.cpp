@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/gating/calibration.h"
+#include "core/gating/settings_resolve.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
 
@@ -16,51 +17,42 @@ std::vector<OptionSpec> policyOptionSpecs() {
             {"--force-gate", false},  {"--lookahead", false}};
 }
 
-core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
-                                            const std::string& modelDir) {
-    auto& ours = base.ours;
-    const auto names = args.values("--policy");
-    if (!names.empty()) {
-        ours.name = names.front();
-        base.extraPolicies.assign(names.begin() + 1, names.end());
-    }
-    ours.rate = args.numberOr("--rate", ours.rate);
-    ours.alpha = args.numberOr("--alpha", ours.alpha);
-    if (const auto signal = args.value("--signal")) ours.signal = core::parseSignal(*signal);
-    ours.threshold = args.numberOr("--threshold", ours.threshold);
-    ours.seed = std::uint64_t(args.integerOr("--seed", (long long)ours.seed));
-    ours.advancedStd = args.valueOr("--advanced-std", ours.advancedStd);
-    if (args.flag("--force-gate")) ours.forceGate = true;
-    if (args.flag("--lookahead")) ours.gateLookahead = true;
-    ours.calibration = args.valueOr("--calibration", ours.calibration);
-    if (ours.calibration == "profile") {
-        const std::filesystem::path file = args.valueOr(
-            "--calibration-file", (std::filesystem::path(modelDir) / "calibration.json").string());
-        if (!std::filesystem::exists(file))
-            throw core::InputError("--calibration profile needs '" + file.string() + "'",
-                                   "make it with `ponder calibrate --model DIR HELD_OUT_CODE`, "
-                                   "or use --calibration paper");
-        core::setProfileThresholds(core::loadCalibration(file), ours);
-    }
-    // Core's checks (the same the studio and every replay make), before any model work.
-    for (const auto& name : names.empty() ? std::vector<std::string>{ours.name} : names) {
-        auto spec = ours;
-        spec.name = name;
+core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args) {
+    core::SettingsOverrides overrides;
+    overrides.policies = args.values("--policy");
+    if (args.value("--rate")) overrides.rate = args.numberOr("--rate", 0.5);
+    if (args.value("--alpha")) overrides.alpha = args.numberOr("--alpha", 0.1);
+    if (args.value("--threshold")) overrides.threshold = args.numberOr("--threshold", 0);
+    if (const auto signal = args.value("--signal")) {
         try {
-            core::validatePolicy(spec);
+            overrides.signal = core::parseSignal(*signal);
         } catch (const core::InputError& error) {
             throw UsageError(std::string(error.what()) + "; " + error.hint());
         }
     }
-    core::checkGates(base);  // a missing or damaged gate folder costs nothing either
-    return base;
+    if (args.value("--seed")) overrides.seed = std::uint64_t(args.integerOr("--seed", 42));
+    if (const auto value = args.value("--advanced-std")) overrides.advancedStd = *value;
+    if (const auto value = args.value("--calibration")) overrides.calibration = *value;
+    if (const auto file = args.value("--calibration-file")) overrides.calibrationFile = *file;
+    overrides.forceGate = args.flag("--force-gate");
+    overrides.lookahead = args.flag("--lookahead");
+    return overrides;
 }
 
-void checkGatesFit(const core::AnalysisSettings& settings, const std::string& modelDir) {
-    const auto checkpoint = std::filesystem::path(modelDir) / "ttt.safetensors";
-    // Without the file the evaluator's own error (no TTT checkpoint) is the one to see.
-    if (std::filesystem::exists(checkpoint))
-        core::checkGates(settings, core::sha256FileHex(checkpoint));
+core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
+                                            const std::string& modelDir, bool newRun) {
+    auto overrides = settingsOverridesFrom(args);
+    if (newRun && !overrides.calibration) overrides.calibration = "auto";
+    // Core's checks (the same the studio and every replay make), before any model work: a bad
+    // combination is a usage error; a missing or damaged calibration.json is an input error.
+    try {
+        core::applyOverrides(base, overrides);
+    } catch (const core::InputError& error) {
+        throw UsageError(std::string(error.what()) + "; " + error.hint());
+    }
+    auto settings = core::resolveSettings(std::move(base), overrides, modelDir);
+    core::checkGates(settings);  // a missing or damaged gate folder costs nothing either
+    return settings;
 }
 
 }  // namespace ponder::app

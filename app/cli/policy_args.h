@@ -7,6 +7,7 @@
 
 #include "app/cli/cli_args.h"
 #include "core/gating/run_analysis.h"
+#include "core/gating/settings_resolve.h"
 
 namespace ponder::app {
 
@@ -14,14 +15,14 @@ namespace ponder::app {
 // --signal --calibration paper|profile --calibration-file F --threshold --seed
 std::vector<OptionSpec> policyOptionSpecs();
 
-// `base` (the defaults, or a stored run's settings) with the flags that were given applied.
-// Profile calibration takes τ0 for the target rate from --calibration-file, else from
-// MODEL_DIR/calibration.json.
-core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
-                                            const std::string& modelDir);
+// The flags that were given, as core's overrides (unset: not given).
+core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args);
 
-// Before evaluating with MODEL_DIR: refuses a gate:DIR policy whose gate was trained on
-// another TTT layer than MODEL_DIR/ttt.safetensors (unless --force-gate).
-void checkGatesFit(const core::AnalysisSettings& settings, const std::string& modelDir);
+// `base` (the defaults, or a stored run's settings) with the flags that were given applied and
+// resolved by core (core::resolveSettings): profile calibration takes τ0 for the target rate
+// from --calibration-file, else the run's stored calibration, else MODEL_DIR/calibration.json.
+// `newRun`: no --calibration means "auto" (profile when the model has a calibration.json).
+core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
+                                            const std::string& modelDir, bool newRun = false);
 
 }  // namespace ponder::app

@@ -19,9 +19,13 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
     const auto& oracle = analysis.find("Oracle");
     viz::RunFigureData data;
     data.title = title;
-    data.signalName = core::signalName(ours.spec.signal);
     data.policyName = ours.method;
-    data.signal = table.signal(ours.spec.signal);
+    // What the policy itself compared with its threshold: a learned gate's q, system A's score,
+    // the multi-signal z-sum; the signal for single-signal rules.
+    const bool ownScore = core::isGatePolicy(ours.spec.name) || ours.spec.name == "multi-signal" ||
+                          ours.spec.name.rfind("advanced-", 0) == 0;
+    data.signalName = ownScore ? core::scoreName(ours.spec.name) : core::signalName(ours.spec.signal);
+    data.signal = ownScore ? ours.run.score : table.signal(ours.spec.signal);
     data.threshold = ours.run.threshold;
     data.advantage = table.advantage;
     data.decisions = ours.run.decisions;
@@ -30,7 +34,8 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
     if (core::forcesCalibrationUnits(ours.spec))
         data.calibrationUnits = std::min<std::size_t>(
             static_cast<std::size_t>(std::max(0, ours.spec.calibrationUnits)), table.size());
-    const auto correlation = core::signalCorrelation(ours.spec.signal, table);
+    const auto correlation = ownScore ? core::correlationWithAdvantage(data.signal, table)
+                                      : core::signalCorrelation(ours.spec.signal, table);
     data.pearson = correlation.pearson;
     data.spearman = correlation.spearman;
     data.correlationUnits = correlation.n;
@@ -41,6 +46,12 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
         data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
                               point.randomExpectedLoss, point.oracleLoss});
     data.currentRate = settings.ours.rate;
+    if (analysis.oursOwnRate) {
+        // ρ does not set its budget: a point where it landed instead of the ρ marker.
+        data.currentRate = core::kNaN;
+        data.ownRate = ours.summary.rate;
+        data.ownRateLoss = ours.summary.loss;
+    }
     data.lossSkip = analysis.find("SKIP").summary.loss;
     const auto& update = analysis.find("update");
     data.lossUpdate = update.summary.loss;

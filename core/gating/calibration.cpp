@@ -105,7 +105,7 @@ Calibration calibrationFromRecords(const std::vector<UnitRecord>& records) {
     return calibration;
 }
 
-void saveCalibration(const Calibration& calibration, const std::filesystem::path& path) {
+std::string calibrationJson(const Calibration& calibration) {
     json root = {{"format", Calibration::kFormat},
                  {"backbone_sha256", calibration.backboneSha256},
                  {"mode", calibration.mode},
@@ -125,7 +125,11 @@ void saveCalibration(const Calibration& calibration, const std::filesystem::path
     }
     root["quantiles"] = quantiles;
     // Input paths need not be UTF-8; dump() would throw json::type_error on them.
-    writeFileAtomic(path, root.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    return root.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+void saveCalibration(const Calibration& calibration, const std::filesystem::path& path) {
+    writeFileAtomic(path, calibrationJson(calibration));
 }
 
 Calibration loadCalibration(const std::filesystem::path& path) {

@@ -39,6 +39,8 @@ Calibration calibrationFromRecords(const std::vector<UnitRecord>& records);
 const std::vector<std::string>& calibrationSignalNames();
 double signalValue(const UnitRecord& record, const std::string& name);
 
+// The calibration.json text (contract), as saveCalibration writes it.
+std::string calibrationJson(const Calibration& calibration);
 void saveCalibration(const Calibration& calibration, const std::filesystem::path& path);
 // Throws InputError naming the file and the field for a missing, malformed or foreign file.
 Calibration loadCalibration(const std::filesystem::path& path);

@@ -293,6 +293,7 @@ bool GateSession::decide(const float* stored) {
     if (m_sequenceStarts[u] > 0) m_history.reset(m_sequenceStarts[u]);
     const auto input = gateInput(stored, u, m_history);
     m_lastUpdate = m_gate->decide(input.data());
+    m_lastProbability = m_gate->updateProbability(input.data());
     ++m_next;
     return m_lastUpdate;
 }
@@ -343,6 +344,7 @@ void runGateLookahead(const GateModel& gate, const UnitTable& table,
                 const bool update = q[k] > threshold;
                 run.decisions[u] = update ? 1 : 0;
                 run.threshold[u] = threshold;
+                run.score[u] = q[k];
                 histories[rows[k]].observe(update ? table.lossUpdate[u] : table.lossSkip[u],
                                            update);
             }
@@ -363,6 +365,7 @@ void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRu
     run.decisions.assign(n, 0);
     run.threshold.assign(n, gate.decision == "argmax" ? 0.5 : gate.threshold);
     run.rateEma.assign(n, kNaN);
+    run.score.assign(n, kNaN);
     auto starts =
         gateSequenceStarts(table.fileIndex, table.block, table.chunkIndex, gate.sequenceChunks);
     if (lookahead) return runGateLookahead(gate, table, starts, rate, run);
@@ -370,6 +373,7 @@ void runGate(const GateModel& gate, const UnitTable& table, bool force, PolicyRu
     for (std::size_t u = 0; u < n; ++u) {
         const bool update = session.decide(table.gateFeatures.data() + u * kStoredGateFeatures);
         run.decisions[u] = update ? 1 : 0;
+        run.score[u] = session.lastProbability();
         // What an online run observes: the CE of the path it took.
         session.observe(update ? table.lossUpdate[u] : table.lossSkip[u]);
     }

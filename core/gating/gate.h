@@ -108,6 +108,8 @@ public:
     // The CE of the path the unit just decided took (the history's difficulty).
     void observe(double ce);
     bool lastDecision() const { return m_lastUpdate; }
+    // q = sigmoid(l_UPDATE - l_SKIP) of the last decision: the score the signal plot draws.
+    double lastProbability() const { return m_lastProbability; }
 
 private:
     const GateModel* m_gate;
@@ -115,6 +117,7 @@ private:
     std::size_t m_next = 0;
     GateHistory m_history;
     bool m_lastUpdate = false;
+    double m_lastProbability = 0.0;
 };
 
 // numpy.percentile's default (linear interpolation); `values` non-empty.

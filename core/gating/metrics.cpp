@@ -34,8 +34,7 @@ double quantileSorted(const std::vector<double>& values, double q) {
     return values[lower] + (position - double(lower)) * (values[upper] - values[lower]);
 }
 
-Correlation correlate(Signal signal, const UnitTable& table, bool positiveOnly) {
-    const auto& s = table.signal(signal);
+Correlation correlate(const std::vector<double>& s, const UnitTable& table, bool positiveOnly) {
     std::vector<double> x, y;
     const std::size_t n = std::min(s.size(), table.advantage.size());
     for (std::size_t u = 0; u < n; ++u) {
@@ -128,11 +127,15 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 Correlation signalCorrelation(Signal signal, const UnitTable& table) {
-    return correlate(signal, table, true);
+    return correlate(table.signal(signal), table, true);
 }
 
 Correlation signalCorrelationAll(Signal signal, const UnitTable& table) {
-    return correlate(signal, table, false);
+    return correlate(table.signal(signal), table, false);
+}
+
+Correlation correlationWithAdvantage(const std::vector<double>& score, const UnitTable& table) {
+    return correlate(score, table, false);
 }
 
 double binomialTwoSidedP(std::size_t b, std::size_t c) {
@@ -263,6 +266,11 @@ BootstrapInterval bootstrapLossDifference(const PolicyRun& a, const PolicyRun& b
     return blockBootstrap(
         table.block, {difference},
         [](const std::vector<double>& sums, double units) { return sums[0] / units; }, options);
+}
+
+bool showableInterval(const BootstrapInterval& interval) {
+    return interval.blocks >= kMinBootstrapBlocks && std::isfinite(interval.low) &&
+           std::isfinite(interval.high);
 }
 
 }  // namespace ponder::core

@@ -45,6 +45,9 @@ Correlation signalCorrelation(Signal signal, const UnitTable& table);
 // The same over every unit whose signal and advantage are finite (needed for signals that are
 // negative by nature, e.g. improvement, or for a z-scored signal).
 Correlation signalCorrelationAll(Signal signal, const UnitTable& table);
+// Any per-unit score (a policy's own, PolicyRun::score) against the advantage, over every unit
+// where both are finite.
+Correlation correlationWithAdvantage(const std::vector<double>& score, const UnitTable& table);
 
 // McNemar's test of two policies' correctness against the oracle's decision per unit (paper
 // §5): b = units where A agrees with the oracle and B does not, c = the reverse.
@@ -85,6 +88,14 @@ BootstrapInterval blockBootstrap(
     const std::vector<std::int64_t>& block, const std::vector<std::vector<double>>& columns,
     const std::function<double(const std::vector<double>& sums, double units)>& statistic,
     const BootstrapOptions& options = {});
+
+// The fewest blocks (files; batches in paper mode) an interval is shown for (algorithm.md §8.3):
+// with n blocks a percentile bootstrap has only C(2n-1, n) distinct resamples (3 for two files,
+// whose "95% CI" is their min and max) and covers far less than its nominal 95% for small n.
+constexpr std::size_t kMinBootstrapBlocks = 10;
+// True when `interval` rests on at least kMinBootstrapBlocks blocks and is finite: the only
+// intervals a table, the studio or an export shows.
+bool showableInterval(const BootstrapInterval& interval);
 
 // Unit u goes to block u / blockSize (blockSize 0 is taken as 1).
 std::vector<std::int64_t> contiguousBlocks(std::size_t units, std::size_t blockSize);

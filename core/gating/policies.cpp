@@ -47,6 +47,7 @@ void runEma(const std::vector<double>& score, const PolicySpec& spec, const EmaR
         run.threshold[u] = step.threshold;
         run.rateEma[u] = step.rateEma;
     }
+    run.score = score;
 }
 
 // z(recon_step0) + z(entropy) - z(confidence) with running mean/deviation over units 0..u,
@@ -87,6 +88,7 @@ void runAdvanced(const PolicySpec& spec, const UnitTable& table, PolicyRun& run)
     for (std::size_t u = 0; u < table.size(); ++u)
         combined[u] =
             score.next(table.improvement[u], table.entropyUpdate[u], table.confidenceUpdate[u]);
+    run.score = combined;
     if (spec.name == "advanced-threshold") {
         aboveThreshold(combined, 0.5, run.decisions);
         run.threshold.assign(table.size(), 0.5);
@@ -108,6 +110,7 @@ void runAdvanced(const PolicySpec& spec, const UnitTable& table, PolicyRun& run)
         start.profileTau0 = 0.5;
         runEma(combined, start, EmaRule::published(), run);
     }
+    run.score = combined;
 }
 
 double median(std::vector<double> values) {
@@ -246,6 +249,13 @@ const std::vector<PolicyInfo>& policyTable() {
 
 bool isGatePolicy(const std::string& name) { return name.rfind("gate:", 0) == 0; }
 
+std::string scoreName(const std::string& policyName) {
+    if (isGatePolicy(policyName)) return "gate q = P(UPDATE)";
+    if (policyName.rfind("advanced-", 0) == 0) return "score c (system A)";
+    if (policyName == "multi-signal") return "z-sum score";
+    return "signal";
+}
+
 std::string gateDirOf(const std::string& name) { return name.substr(5); }
 
 const PolicyInfo& policyInfo(const std::string& name) {
@@ -292,9 +302,11 @@ void validatePolicy(const PolicySpec& spec) {
     if (isGatePolicy(spec.name) && gateDirOf(spec.name).empty())
         throw InputError("policy 'gate:' names no gate folder",
                          "write gate:DIR, e.g. gate:assets/default-model/gate");
-    if (spec.name == "threshold" && std::isnan(spec.threshold))
+    if (spec.name == "threshold" && std::isnan(spec.threshold) &&
+        !(spec.calibration == "profile" && std::isfinite(spec.profileTau0)))
         throw InputError("the 'threshold' policy needs a fixed threshold",
                          "pass a threshold on signal " + signalName(spec.signal) +
+                             ", use profile calibration (the (1-rho) quantile of calibration.json)"
                              ", or use 'recon-ema' to adapt one to the target rate");
 }
 
@@ -326,6 +338,7 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
     run.decisions.assign(n, 0);
     run.threshold.assign(n, kNaN);
     run.rateEma.assign(n, kNaN);
+    run.score.assign(n, kNaN);
     const std::string& name = spec.name;
     if (name == "skip") {
         run.decisions = decideSkip(n);
@@ -339,9 +352,14 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
         run.decisions = decideOracle(table.improvement, spec.rate);
     } else if (name == "threshold" || name == "improvement-threshold") {
         const auto& values = name == "threshold" ? table.signal(spec.signal) : table.improvement;
-        const double tau = std::isnan(spec.threshold) ? median(values) : spec.threshold;
+        // No fixed τ: improvement-threshold takes the run's median (App. E); threshold under
+        // profile calibration the (1-ρ) quantile of calibration.json, which is τ0.
+        const double tau = !std::isnan(spec.threshold) ? spec.threshold
+                           : name == "threshold"       ? spec.profileTau0
+                                                       : median(values);
         aboveThreshold(values, tau, run.decisions);
         run.threshold.assign(n, tau);
+        run.score = values;
     } else if (name == "recon-ema") {
         runEma(table.signal(spec.signal), spec, EmaRule::published(), run);
     } else if (name == "recon-ema-paper") {
@@ -356,6 +374,20 @@ void runPolicyInto(const PolicySpec& spec, const UnitTable& table, PolicyRun& ru
         runGate(*cachedGate(gateDirOf(name)), table, spec.forceGate, run, spec.gateLookahead,
                 spec.rate);
     }
+}
+
+bool usesTargetRate(const PolicySpec& spec) {
+    if (isGatePolicy(spec.name)) return spec.gateLookahead;
+    // A threshold calibrated from calibration.json sits at the (1-ρ) quantile.
+    if (spec.name == "threshold" && std::isnan(spec.threshold) && spec.calibration == "profile")
+        return true;
+    return spec.name != "advanced-threshold" && spec.name != "threshold" &&
+           spec.name != "improvement-threshold" && spec.name != "skip" && spec.name != "update";
+}
+
+bool reportedAtOwnRate(const PolicySpec& spec) {
+    if (spec.name == "skip" || spec.name == "update") return false;  // the fixed baselines
+    return !usesTargetRate(spec) || spec.name == "advanced-budget";
 }
 
 bool forcesCalibrationUnits(const PolicySpec& spec) {

@@ -111,6 +111,10 @@ struct PolicyRun {
     std::vector<std::uint8_t> decisions;  // 1 = UPDATE
     std::vector<double> threshold;
     std::vector<double> rateEma;
+    // The value each decision compared against `threshold`: the signal (single-signal rules),
+    // the z-score sum (multi-signal), system A's score c (advanced-*), a learned gate's q; NaN
+    // for the rules without one (fixed, random, top-k). What the signal plot draws.
+    std::vector<double> score;
 };
 
 // Semantics (algorithm.md §5 and §9 item 2):
@@ -130,7 +134,8 @@ struct PolicyRun {
 //   τ0 = the ρ quantile of the signal (profileTau0Low, setProfileThresholds).
 // - recon-ema-paper: the printed equation τ ← τ + α(r̂-ρ)|τ| with the PRE-update r̂, no
 //   floors; then r̂ ← (1-α)r̂ + α·d. Same calibration.
-// - threshold: d = [signal > τ], τ required.  improvement-threshold: d = [improvement > τ].
+// - threshold: d = [signal > τ], τ required, except under profile calibration, where a missing
+//   τ is τ0 (the (1-ρ) quantile of calibration.json).  improvement-threshold: d = [improvement > τ].
 // - multi-signal: score s_u = z(recon_step0) + z(entropy) - z(confidence), where each z uses
 //   the running mean and population standard deviation over units 0..u (z = 0 while the
 //   deviation is 0, e.g. at u = 0): a high reconstruction loss and an uncertain SKIP
@@ -242,6 +247,9 @@ struct PolicyInfo {
 const std::vector<PolicyInfo>& policyTable();
 // InputError (hint lists the names) for an unknown name. Every gate:DIR shares one entry.
 const PolicyInfo& policyInfo(const std::string& name);
+// The name of the score PolicyRun::score holds for `policyName`: "gate q" for a learned gate,
+// "score c" for the advanced-* rules, "z-sum" for multi-signal, else "signal".
+std::string scoreName(const std::string& policyName);
 // True for gate:DIR; gateDirOf returns DIR.
 bool isGatePolicy(const std::string& name);
 std::string gateDirOf(const std::string& name);
@@ -257,6 +265,15 @@ void validatePolicy(const PolicySpec& spec);
 // True for the EMA policies whose paper calibration forces the first calibrationUnits units
 // to UPDATE (algorithm.md §5): recon-ema, recon-ema-paper and multi-signal.
 bool forcesCalibrationUnits(const PolicySpec& spec);
+
+// Whether the target rate ρ enters the policy's decisions at all: not for a learned gate (unless
+// --lookahead), advanced-threshold, or the fixed thresholds. A front end's rate control does not
+// apply to those.
+bool usesTargetRate(const PolicySpec& spec);
+// Whether a policy spends its own budget rather than holding ρ: those that ignore ρ, and
+// advanced-budget (whose additive offset often cannot reach it, gates.md §1). Such a policy is
+// reported at the rate it realized, against Random and the Oracle at that rate (run_analysis.h).
+bool reportedAtOwnRate(const PolicySpec& spec);
 
 class Calibration;  // core/gating/calibration.h
 // The profile starts of `spec` from calibration.json at its rate and signal: profileTau0 = the

@@ -1,7 +1,10 @@
 // Replays the report's policies over a unit table.
 #include "core/gating/run_analysis.h"
 
+#include "core/gating/calibration.h"
+#include "core/gating/decision_rules.h"
 #include "core/gating/gate.h"
+#include "core/gating/settings_resolve.h"
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 
@@ -77,23 +80,67 @@ void markPartial(PolicyResult& policy, const UnitTable& table) {
 
 }  // namespace
 
+SameRateComparison compareAtOwnRate(const PolicyRun& run, double loss, const UnitTable& table) {
+    SameRateComparison out;
+    const std::size_t n = table.size();
+    if (n == 0) return out;
+    double updated = 0;
+    for (auto d : run.decisions)
+        updated += d;
+    out.rate = updated / double(n);
+    out.loss = loss;
+    out.randomExpected = expectedRandomLoss(table, out.rate);
+    if (table.partial()) return out;  // a fast-path run has no Oracle
+    // llround, not floor: floor can lose one update to rounding at the realized rate.
+    PolicyRun oracle;
+    oracle.decisions = decideTopK(table.advantage, std::size_t(std::llround(out.rate * double(n))));
+    oracle.threshold.assign(n, kNaN);
+    oracle.rateEma.assign(n, kNaN);
+    out.oracleLoss = meanChosenLoss(oracle.decisions, table);
+    // No gap to capture at rate 0 or 1 (Random and the Oracle coincide up to rounding).
+    const double gap = out.randomExpected - out.oracleLoss;
+    if (std::abs(gap) > 1e-9) out.capture = (out.randomExpected - loss) / gap;
+    const auto summary = summarise(run, table, oracle);
+    out.recovery = summary.recovery;
+    out.agreement = summary.agreement;
+    return out;
+}
+
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {
     RunAnalysis analysis;
     analysis.table = table;
-    const auto add = [&](const std::string& method, const std::string& policy) {
+    const auto make = [&](const std::string& method, const std::string& policy, double rate) {
         PolicyResult result;
         result.method = method;
         result.spec = settings.ours;
         result.spec.name = policy;
+        result.spec.rate = rate;
+        result.ownRate = reportedAtOwnRate(result.spec);
         result.run = runPolicy(result.spec, table);
         result.run.name = method;
-        analysis.policies.push_back(std::move(result));
+        return result;
     };
-    add("SKIP", "skip");
-    add(updateMethodName(table.updateSteps), "update");
-    add("Random Skip", "random");
-    add("Oracle", "oracle");
-    add("Ours", settings.ours.name);
+    // Ours first: when it spends its own budget, Random and the Oracle run at the rate it
+    // realized, so recovery and agreement compare like with like (gates_same_rate's rule).
+    auto ours = make("Ours", settings.ours.name, settings.ours.rate);
+    analysis.oursOwnRate = ours.ownRate && table.size() > 0;
+    analysis.baselineRate = settings.ours.rate;
+    if (analysis.oursOwnRate) {
+        double updated = 0;
+        for (auto d : ours.run.decisions)
+            updated += d;
+        analysis.baselineRate = updated / double(table.size());
+    }
+    analysis.policies.push_back(make("SKIP", "skip", settings.ours.rate));
+    analysis.policies.push_back(
+        make(updateMethodName(table.updateSteps), "update", settings.ours.rate));
+    analysis.policies.push_back(make("Random Skip", "random", analysis.baselineRate));
+    auto oracle = make("Oracle", "oracle", analysis.baselineRate);
+    if (analysis.oursOwnRate && !table.partial())  // exactly as many updates as Ours made
+        oracle.run.decisions = decideTopK(
+            table.advantage, std::size_t(std::llround(analysis.baselineRate * double(table.size()))));
+    analysis.policies.push_back(std::move(oracle));
+    analysis.policies.push_back(std::move(ours));
     // A gate replayed with --lookahead says so: it is not a causal policy.
     const auto labelled = [&](const std::string& name) {
         return isGatePolicy(name) && settings.ours.gateLookahead
@@ -101,12 +148,21 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
                    : methodName(name);
     };
     for (const auto& extra : settings.extraPolicies)
-        if (extra != settings.ours.name) add(labelled(extra), extra);
-    const auto& oracle = analysis.policies[3].run;
+        if (extra != settings.ours.name)
+            analysis.policies.push_back(make(labelled(extra), extra, settings.ours.rate));
+    const auto& oracleRun = analysis.policies[3].run;
     const bool partial = table.partial();
-    for (auto& policy : analysis.policies) {
-        policy.summary = summarise(policy.run, table, oracle);
+    for (std::size_t i = 0; i < analysis.policies.size(); ++i) {
+        auto& policy = analysis.policies[i];
+        policy.summary = summarise(policy.run, table, oracleRun);
         policy.summary.name = policy.method;
+        if (i >= 4) {
+            policy.sameRate = compareAtOwnRate(policy.run, policy.summary.loss, table);
+            if (policy.ownRate) {
+                policy.summary.recovery = policy.sameRate.recovery;
+                policy.summary.agreement = policy.sameRate.agreement;
+            }
+        }
         if (partial) markPartial(policy, table);
     }
     return analysis;
@@ -116,18 +172,27 @@ std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSetting
                                    const std::vector<double>& rates) {
     std::vector<SweepPoint> points;
     for (double rate : rates) {
-        AnalysisSettings atRate = settings;
-        atRate.ours.rate = rate;
+        // A profile start moves with the rate (the (1-ρ) quantile), as `ponder export --rate` does.
+        AnalysisSettings atRate = settingsAtRate(settings, rate);
         atRate.extraPolicies.clear();
         const auto analysis = analyseUnits(table, atRate);
         SweepPoint point;
         point.targetRate = rate;
+        point.randomExpectedLoss = expectedRandomLoss(table, rate);
+        if (analysis.oursOwnRate) {
+            // ρ does not set Ours' budget: no curve for it (the figure marks its one point),
+            // and the baselines at this rate, not at the rate Ours realized.
+            point.randomLoss = meanChosenLoss(decideRandom(table.size(), rate, atRate.ours.seed), table);
+            if (!table.partial())
+                point.oracleLoss = meanChosenLoss(decideOracle(table.advantage, rate), table);
+            points.push_back(point);
+            continue;
+        }
         const auto& ours = analysis.find("Ours").summary;
         point.oursLoss = ours.loss;
         point.oursRate = ours.rate;
         point.oursRecovery = ours.recovery;
         point.randomLoss = analysis.find("Random Skip").summary.loss;
-        point.randomExpectedLoss = expectedRandomLoss(table, rate);
         point.oracleLoss = analysis.find("Oracle").summary.loss;
         points.push_back(point);
     }
@@ -141,6 +206,8 @@ std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,
         AnalysisSettings one = settings;
         one.ours = policy.spec;
         one.extraPolicies.clear();
+        one.calibration.reset();  // kept once, with the run's settings
+        one.gates.clear();
         stored.push_back({policy.spec.name, analysisSettingsJson(one), policy.run.decisions,
                           policy.run.threshold, policy.run.rateEma});
     }
@@ -166,7 +233,19 @@ std::string analysisSettingsJson(const AnalysisSettings& settings) {
                                    {"force_gate", ours.forceGate},
                                    {"gate_lookahead", ours.gateLookahead},
                                    {"extra_policies", settings.extraPolicies}};
-    return root.dump();
+    if (!settings.gates.empty()) {
+        auto gates = nlohmann::ordered_json::array();
+        for (const auto& gate : settings.gates)
+            gates.push_back({{"policy", gate.policy}, {"dir", gate.dir}, {"sha256", gate.sha256}});
+        root["gates"] = gates;
+    }
+    // The quantiles a profile start came from, so the run replays at any rate on its own.
+    if (settings.calibration) {
+        root["calibration_source"] = settings.calibrationSource;
+        root["profile_calibration"] =
+            nlohmann::ordered_json::parse(calibrationJson(*settings.calibration));
+    }
+    return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 AnalysisSettings analysisSettingsFromJson(const std::string& text) {
@@ -211,6 +290,42 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
         for (const auto& name : *extra)
             if (name.is_string()) settings.extraPolicies.push_back(name.get<std::string>());
     }
+    settings.calibrationSource = textOr("calibration_source", "");
+    if (const auto gates = root.find("gates"); gates != root.end() && gates->is_array()) {
+        for (const auto& gate : *gates) {
+            if (!gate.is_object()) continue;
+            AnalysisSettings::GateRecord record;
+            for (auto [key, field] : {std::pair{"policy", &record.policy},
+                                      std::pair{"dir", &record.dir},
+                                      std::pair{"sha256", &record.sha256}}) {
+                const auto found = gate.find(key);
+                if (found != gate.end() && found->is_string()) *field = found->get<std::string>();
+            }
+            settings.gates.push_back(std::move(record));
+        }
+    }
+    // A gate named by a relative folder is found again from another working folder through the
+    // absolute one recorded with the run.
+    const auto relocated = [&](const std::string& name) {
+        if (!isGatePolicy(name)) return name;
+        std::error_code error;
+        if (std::filesystem::exists(gateDirOf(name), error)) return name;
+        for (const auto& gate : settings.gates)
+            if (gate.policy == name && !gate.dir.empty()) return "gate:" + gate.dir;
+        return name;
+    };
+    ours.name = relocated(ours.name);
+    for (auto& extra : settings.extraPolicies)
+        extra = relocated(extra);
+    if (const auto stored = root.find("profile_calibration");
+        stored != root.end() && stored->is_object()) {
+        try {
+            settings.calibration = std::make_shared<const Calibration>(
+                parseCalibration(stored->dump(), "the run's stored calibration"));
+        } catch (const PonderError&) {
+            // A damaged copy is as if none was kept: the stored τ0 still replays the run.
+        }
+    }
     return settings;
 }
 
@@ -251,6 +366,29 @@ std::string displayName(const PolicyResult& policy) {
     if (policy.method != "Ours") return policy.method;
     const bool ahead = isGatePolicy(policy.spec.name) && policy.spec.gateLookahead;
     return "Ours (" + policy.spec.name + (ahead ? ", lookahead, non-causal" : "") + ")";
+}
+
+}  // namespace ponder::core
+
+namespace ponder::core {
+
+std::vector<SummaryRow> summaryRows(const RunAnalysis& analysis) {
+    std::vector<SummaryRow> rows;
+    for (const auto& policy : analysis.policies) {
+        SummaryRow row;
+        row.label = displayName(policy);
+        row.policy = policy.spec.name;
+        row.summary = policy.summary;
+        row.ownRate = policy.ownRate;
+        // The expectation and the seeded draw never share a label (design.md §7).
+        if (policy.spec.name == "random") {
+            row.seededDraw = policy.summary;
+            row.summary = expectedRandomSummary(analysis);
+            row.label = row.summary.name;
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
 }
 
 }  // namespace ponder::core

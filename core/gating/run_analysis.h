@@ -3,6 +3,8 @@
 // policies, each with its summary. Shared by `ponder eval`, `export`, `sweep` and the studio.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,22 +14,58 @@
 namespace ponder::core {
 
 struct StoredPolicy;  // core/store/run_store.h
+struct Calibration;   // core/gating/calibration.h
 
 struct AnalysisSettings {
     PolicySpec ours;                         // rate, α, signal, calibration, seed of "Ours"
     std::vector<std::string> extraPolicies;  // more policy names, run with ours' parameters
+    // The calibration.json behind a profile start, stored with the run (settings JSON
+    // "profile_calibration"), so a replay at another rate starts from the same quantiles
+    // without the model folder (settings_resolve.h). Null for paper calibration and for runs
+    // stored before it was kept.
+    std::shared_ptr<const Calibration> calibration;
+    std::string calibrationSource;  // the file it was read from, as an absolute path
+    // Each gate:DIR policy's folder as an absolute path and the SHA-256 of its
+    // gate.safetensors, recorded with the run (settings JSON "gates"): a stored run names the
+    // gate it was shown with, and replays from another working folder find it.
+    struct GateRecord {
+        std::string policy, dir, sha256;
+    };
+    std::vector<GateRecord> gates;
+};
+
+// A policy beside Random (its expectation) and the Oracle with as many updates as the policy
+// made (the top llround(rate·N) units by advantage): how a policy that spends its own budget
+// is judged (gates.md §2; the table gates_same_rate).
+struct SameRateComparison {
+    double rate = kNaN;            // the rate it realized
+    double loss = kNaN;            // its mean loss
+    double randomExpected = kNaN;  // L_skip - rate·mean(advantage)
+    double oracleLoss = kNaN;      // NaN on a fast-path run (no advantages for SKIP units)
+    double capture = kNaN;         // (random - loss) / (random - oracle); NaN with no gap
+    double recovery = kNaN;        // (L_skip - loss) / (L_skip - oracle)
+    double agreement = kNaN;       // with that Oracle's decisions
 };
 
 struct PolicyResult {
     std::string method;  // the published method name: SKIP, UPDATE_1, Random Skip, Oracle, Ours
     PolicySpec spec;
     PolicyRun run;
+    // Recovery and agreement against the run's Oracle; for a policy reportedAtOwnRate
+    // (policies.h), against the Oracle at the rate it realized (sameRate's).
     PolicySummary summary;
+    SameRateComparison sameRate;  // Ours and the extra policies; NaN for the baselines
+    bool ownRate = false;         // reportedAtOwnRate(spec): ρ does not set its budget
 };
 
 struct RunAnalysis {
     UnitTable table;
     std::vector<PolicyResult> policies;  // SKIP, UPDATE_N, Random Skip, Oracle, Ours, extras
+    // The rate Random and the Oracle were replayed at: the target ρ, or the rate Ours realized
+    // when Ours spends its own budget (a learned gate, advanced-threshold, ...), so the summary
+    // compares it with baselines that update as often as it did.
+    double baselineRate = kNaN;
+    bool oursOwnRate = false;
 
     // By method name or policy name; throws std::out_of_range for neither.
     const PolicyResult& find(const std::string& name) const;
@@ -67,6 +105,9 @@ std::string methodName(const std::string& policyName);
 // N steps per chunk (ttt.json update_steps); find("update") reaches it either way.
 std::string updateMethodName(std::int64_t updateSteps);
 
+// `run` (whose mean loss is `loss`) against Random and the Oracle at the rate it realized.
+SameRateComparison compareAtOwnRate(const PolicyRun& run, double loss, const UnitTable& table);
+
 // Expected loss of Random gating at rate ρ, E = L_skip - ρ·mean(advantage): the smooth
 // curve a seeded draw scatters around (for the loss-vs-rate sweep).
 double expectedRandomLoss(const UnitTable& table, double rate);
@@ -79,5 +120,15 @@ PolicySummary expectedRandomSummary(const RunAnalysis& analysis);
 
 // The label a summary table prints: "Ours (recon-ema)" for Ours, the method otherwise.
 std::string displayName(const PolicyResult& policy);
+
+// One row of the summary table `ponder eval` prints and the studio draws (design.md §7).
+struct SummaryRow {
+    std::string label;      // displayName; Random's row "Random Skip (expected)"
+    std::string policy;     // the policy name (skip, update, random, oracle, recon-ema, gate:DIR)
+    PolicySummary summary;  // Random's: its expectation at the baselines' rate
+    std::optional<PolicySummary> seededDraw;  // Random's: the one seeded draw files keep
+    bool ownRate = false;   // compared with Random and the Oracle at the rate it realized
+};
+std::vector<SummaryRow> summaryRows(const RunAnalysis& analysis);
 
 }  // namespace ponder::core

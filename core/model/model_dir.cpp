@@ -35,6 +35,16 @@ std::string dtypeList(const std::vector<fs::path>& files) {
 
 }  // namespace
 
+void checkModelDirectory(const std::filesystem::path& dir) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(dir, error))
+        throw ModelLoadError("no model directory '" + dir.string() + "'",
+                             "give a folder with config.json, e.g. assets/default-model");
+    if (!std::filesystem::exists(dir / "config.json", error))
+        throw ModelLoadError("'" + dir.string() + "' is not a model directory (no config.json)",
+                             "give a folder with config.json, e.g. assets/default-model");
+}
+
 ModelDirSummary inspectModelDir(const fs::path& dir) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec))

@@ -31,6 +31,11 @@ struct ModelDirSummary {
     double loadSeconds = 0.0;
 };
 
+// The cheap check before a model is chosen or a run starts: the folder exists and holds a
+// config.json. ModelLoadError naming the path otherwise (`ponder-studio`'s chooser and command
+// line, the run session).
+void checkModelDirectory(const std::filesystem::path& dir);
+
 // Loads and validates the whole directory (config, every weight, tokenizer) and summarises
 // it; Gemma 3 weights are checked by name, shape and dtype from the headers, without loading
 // them (a 12B model would need 48 GB). Throws ModelLoadError / WeightsFormatError /

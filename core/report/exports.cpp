@@ -33,9 +33,10 @@ std::string rounded4(double value) {
 }
 
 std::string ciCell(const BootstrapInterval& interval, int decimals, bool percent) {
-    // Resampling a single block (one file) gives the point estimate back as an "interval".
-    if (interval.blocks < 2) return "n/a (needs 2+ files)";
-    if (!std::isfinite(interval.low) || !std::isfinite(interval.high)) return "n/a";
+    // Too few blocks (files) make no interval worth the name (metrics.h, algorithm.md §8.3).
+    if (interval.blocks < kMinBootstrapBlocks)
+        return "n/a (needs " + std::to_string(kMinBootstrapBlocks) + "+ files)";
+    if (!showableInterval(interval)) return "n/a";
     const double scale = percent ? 100.0 : 1.0;
     return "[" + fixedCell(scale * interval.low, decimals) + ", " +
            fixedCell(scale * interval.high, decimals) + "]" + (percent ? "%" : "");
@@ -444,30 +445,23 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
     table.columns = {"Run",         "Method",      "Rate",   "Loss", "Random (expected)",
                      "Oracle",      "Oracle capture", "Agreement"};
     for (const auto& run : runs) {
-        const auto& a = run.analysis;
-        for (const auto& policy : a.policies) {
+        for (const auto& policy : run.analysis.policies) {
             static const std::set<std::string> baselines{"skip", "update", "random", "oracle"};
             if (policy.method != "Ours" && baselines.count(policy.spec.name)) continue;
-            const double rate = policy.summary.rate;
-            const double random = expectedRandomLoss(a.table, rate);
-            // The Oracle with the same number of updates: the top k by advantage.
-            // llround, not floor: floor can lose one update to rounding at the realized rate.
-            const auto oracle = decideTopK(
-                a.table.advantage, std::size_t(std::llround(rate * double(a.table.size()))));
-            // A fast-path run has no Oracle (its SKIP units lack advantages).
-            const double oracleLoss = a.table.partial() ? kNaN : meanChosenLoss(oracle, a.table);
-            // No gap to capture at rate 0 or 1 (Random and the Oracle coincide up to rounding).
-            const double gap = random - oracleLoss;
-            const double capture =
-                std::abs(gap) > 1e-9 ? (random - policy.summary.loss) / gap : kNaN;
-            table.addRow({run.name, displayName(policy), fixedCell(rate, 3),
-                          fixedCell(policy.summary.loss, 4), fixedCell(random, 4),
-                          fixedCell(oracleLoss, 4),
-                          std::isfinite(capture) ? percentCell(capture) : "",
-                          percentCell(policy.summary.agreement)});
+            const auto& same = policy.sameRate;  // core's one comparison (run_analysis.h)
+            table.addRow({run.name, displayName(policy), fixedCell(same.rate, 3),
+                          fixedCell(same.loss, 4), fixedCell(same.randomExpected, 4),
+                          fixedCell(same.oracleLoss, 4),
+                          std::isfinite(same.capture) ? percentCell(same.capture) : "",
+                          percentCell(same.agreement)});
         }
     }
     return table;
+}
+
+AnalysisSettings replaySettings(const StoredRun& run, const SettingsOverrides& overrides) {
+    return resolveSettings(analysisSettingsFromJson(run.settingsJson), overrides,
+                           run.description.modelDir);
 }
 
 std::vector<fs::path> exportRuns(const std::vector<StoredRun>& runs,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/gating/run_analysis.h"
+#include "core/gating/settings_resolve.h"
 #include "core/report/table_format.h"
 #include "core/store/run_store.h"
 
@@ -21,6 +22,12 @@ struct AnalysedRun {
 };
 
 AnalysedRun analyseStoredRun(const StoredRun& run, const AnalysisSettings& settings);
+
+// The settings a stored run replays with: those stored with it (the calibration used, its τ0,
+// each policy) with `overrides` on top, resolved by core (settings_resolve.h). With no
+// overrides it gives back the numbers the run showed; `ponder export`, `sweep --db`, the
+// studio's reopen and compare and its batch export all call it.
+AnalysisSettings replaySettings(const StoredRun& run, const SettingsOverrides& overrides = {});
 // The result points at `run`: a temporary would dangle (ASan found one in the tests).
 AnalysedRun analyseStoredRun(StoredRun&& run, const AnalysisSettings& settings) = delete;
 

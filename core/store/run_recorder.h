@@ -63,6 +63,8 @@ public:
     bool storing() const { return m_store != nullptr; }
     std::optional<std::int64_t> runId() const { return m_runId; }
     const std::vector<UnitRecord>& units() const { return m_units; }
+    // Hands the units over (after finish()), so a large run is not held twice.
+    std::vector<UnitRecord> releaseUnits() { return std::move(m_units); }
 
 private:
     void flush();

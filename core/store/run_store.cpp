@@ -800,11 +800,23 @@ RunSummary readSummary(const SQLite::Statement& row, const fs::path& path) {
 
 std::vector<RunSummary> RunStore::listRuns() const {
     try {
-        SQLite::Statement query(
-            *m_impl->db, std::string("SELECT ") + kSummaryColumns + " FROM run r ORDER BY r.id");
+        SQLite::Statement query(*m_impl->db,
+                                std::string("SELECT ") + kSummaryColumns +
+                                    ", r.inputs_json, r.rate, r.settings_json FROM run r "
+                                    "ORDER BY r.id");
         std::vector<RunSummary> runs;
-        while (query.executeStep())
-            runs.push_back(readSummary(query, m_impl->path));
+        while (query.executeStep()) {
+            auto summary = readSummary(query, m_impl->path);
+            summary.inputs = parseStringArray(query.getColumn(11).getString(), m_impl->path);
+            summary.rate = query.getColumn(12).getDouble();
+            // What identifies a run in a list: its policy (a damaged settings text: none).
+            const auto settings =
+                nlohmann::json::parse(query.getColumn(13).getString(), nullptr, false);
+            if (settings.is_object() && settings.contains("policy") &&
+                settings["policy"].is_string())
+                summary.policy = settings["policy"].get<std::string>();
+            runs.push_back(std::move(summary));
+        }
         return runs;
     } catch (const SQLite::Exception& e) {
         throwStoreError(e, m_impl->path, "list the runs");

@@ -51,6 +51,11 @@ struct RunSummary {
     std::int64_t units = 0;  // unit rows stored so far
     std::int64_t files = 0, tokens = 0;
     double seconds = 0;
+    // Filled by listRuns (a history list names runs by them): the inputs as given, Ours'
+    // policy and the target rate.
+    std::vector<std::string> inputs;
+    std::string policy;
+    double rate = 0;
 };
 
 struct StoredRun {

@@ -173,13 +173,16 @@ void BatchExporter::work(BatchRequest request) {
         if (runs.empty())
             throw core::InputError("no file could be evaluated", "see the log for each file");
 
-        // Export: per rate, the tables over all runs and each run's figures (as the CLI).
+        // Export: per rate, the tables over all runs and each run's figures, with the settings
+        // `ponder export --run ... --rate R` takes (the stored ones at that rate: a profile
+        // start is that rate's quantile, not the Tune pane's).
         for (std::size_t r = 0; r < request.rates.size() && !m_cancel.load(); ++r) {
             char name[32];
             std::snprintf(name, sizeof name, "rate-%.2f", request.rates[r]);
             setStep(std::string("exporting ") + name);
-            auto settings = request.run.settings;
-            settings.ours.rate = request.rates[r];
+            core::SettingsOverrides atRate;
+            atRate.rate = request.rates[r];
+            const auto settings = core::replaySettings(runs.front(), atRate);
             const fs::path dir = request.outDir / name;
             auto written = core::exportRuns(runs, settings, dir);
             for (const auto& run : runs) {

@@ -16,7 +16,7 @@
 namespace ponder::studio {
 
 struct BatchRequest {
-    RunRequest run;  // model, device, threads, settings, database; `inputs`: files or folders
+    RunRequest run;  // model, device, threads, gating, database; `inputs`: files or folders
     std::vector<double> rates;
     std::filesystem::path outDir;
     app::FigureFormats formats{{viz::ImageFormat::Png, viz::ImageFormat::Svg}, true};

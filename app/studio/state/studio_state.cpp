@@ -51,7 +51,8 @@ void StudioState::setTune(const TuneSettings& tune) {
 }
 
 void StudioState::setCalibration(std::optional<core::Calibration> calibration) {
-    m_calibration = std::move(calibration);
+    m_calibration = calibration ? std::make_shared<const core::Calibration>(std::move(*calibration))
+                                : nullptr;
     replay();
 }
 
@@ -60,41 +61,63 @@ void StudioState::setCompare(std::optional<CompareRun> compare) {
     replay();
 }
 
-// The same checks as the CLI's (core::validatePolicy): e.g. multi-signal has no profile
-// calibration, so the studio says so instead of starting it from another signal's quantile.
-core::PolicySpec StudioState::specFor(const core::UnitTable& table) const {
-    core::PolicySpec spec;
-    spec.name = m_tune.policy;
-    spec.rate = m_tune.rate;
-    spec.alpha = m_tune.alpha;
-    spec.signal = m_tune.signal;
-    spec.calibration = m_tune.calibration;
-    if (spec.calibration == "profile") {
-        if (m_calibration)
-            core::setProfileThresholds(*m_calibration, spec);
-        else
-            throw core::InputError(
-                "profile calibration needs the model's calibration.json",
-                "run `ponder calibrate` for this model, or use paper calibration");
-    }
-    // `threshold` needs a fixed τ: the run's own (1-ρ) quantile is the natural default here.
-    if (spec.name == "threshold")
-        spec.threshold = core::empiricalThreshold(table.signal(spec.signal), spec.rate);
-    core::validatePolicy(spec);
-    return spec;
+void StudioState::setRunFacts(std::string tttSha256, std::int64_t updateSteps) {
+    m_tttSha256 = std::move(tttSha256);
+    m_updateSteps = updateSteps;
 }
 
-core::PolicySpec StudioState::oursSpecOr() const {
-    try {
-        return oursSpec();
-    } catch (const core::PonderError&) {
-        core::PolicySpec spec;
-        spec.name = m_tune.policy;
-        spec.rate = m_tune.rate;
-        spec.alpha = m_tune.alpha;
-        spec.signal = m_tune.signal;
-        return spec;
-    }
+void StudioState::setExtraPolicies(std::vector<std::string> names) {
+    m_runSettings.extraPolicies = std::move(names);
+    replay();
+}
+
+void StudioState::setFileSha256(std::vector<std::string> sha256) {
+    m_fileSha256 = std::move(sha256);
+    replay();
+}
+
+void StudioState::setRunSettings(core::AnalysisSettings settings) {
+    m_runSettings = std::move(settings);
+    const auto& ours = m_runSettings.ours;
+    m_tune.policy = ours.name;
+    m_tune.rate = ours.rate;
+    m_tune.alpha = ours.alpha;
+    m_tune.signal = ours.signal;
+    m_tune.calibration = ours.calibration;
+    replay();
+}
+
+bool StudioState::rateApplies() const {
+    core::PolicySpec spec;
+    spec.name = m_tune.policy;
+    spec.gateLookahead = m_runSettings.ours.gateLookahead;
+    return spec.name == "threshold" || core::usesTargetRate(spec);
+}
+
+core::SettingsOverrides StudioState::tuneOverrides() const {
+    core::SettingsOverrides overrides;
+    overrides.policies = {m_tune.policy};
+    for (const auto& extra : m_runSettings.extraPolicies)
+        overrides.policies.push_back(extra);
+    overrides.rate = m_tune.rate;
+    overrides.alpha = m_tune.alpha;
+    overrides.signal = m_tune.signal;
+    overrides.calibration = m_tune.calibration;
+    return overrides;
+}
+
+// Core resolves the settings (the CLI's and the exports' rules): the tune over the run's
+// stored settings; a profile start reads the run's stored calibration, else the model's. The
+// studio's `threshold` takes the run's own (1-ρ) quantile as its fixed τ, so the rate control
+// still means something for it.
+core::AnalysisSettings StudioState::settingsFor(core::AnalysisSettings base,
+                                                const core::UnitTable& table) const {
+    auto overrides = tuneOverrides();
+    if (overrides.calibration == "auto") overrides.calibration = base.ours.calibration;
+    if (!base.calibration && m_calibration) base.calibration = m_calibration;
+    if (m_tune.policy == "threshold")
+        overrides.threshold = core::empiricalThreshold(table.signal(m_tune.signal), m_tune.rate);
+    return core::resolveSettings(std::move(base), overrides, {});
 }
 
 std::optional<std::int64_t> StudioState::unitAtByte(std::int64_t fileIndex,
@@ -116,36 +139,35 @@ std::optional<std::int64_t> StudioState::unitAtByte(std::int64_t fileIndex,
 
 namespace {
 
-// The summary table's methods replayed over one table, in display order.
-struct Replayed {
-    core::AnalysisSettings settings;
-    core::RunAnalysis analysis;
+// core's summary rows with the studio's intervals: only from enough files to mean anything.
+std::vector<SummaryRow> rowsOf(const core::RunAnalysis& analysis) {
     std::vector<SummaryRow> rows;
-};
-
-// The rows are core's analysis (the CLI's and the exports' labels and numbers), except that
-// Random shows its expectation at ρ with the seeded draw beside it, as `ponder eval` prints.
-Replayed replayMethods(const core::PolicySpec& spec, const core::UnitTable& table) {
-    Replayed out;
-    out.settings.ours = spec;
-    out.analysis = core::analyseUnits(table, out.settings);
-    for (const auto& policy : out.analysis.policies) {
+    const auto& oracle = analysis.find("Oracle").run;
+    const auto core = core::summaryRows(analysis);
+    for (std::size_t i = 0; i < core.size(); ++i) {
         SummaryRow row;
-        row.method = core::displayName(policy);
-        row.summary = policy.summary;
-        if (policy.method == "Random Skip") {
-            row.seededDraw = policy.summary;
-            row.summary = core::expectedRandomSummary(out.analysis);
+        row.method = core[i].label;
+        row.policy = core[i].policy;
+        row.summary = core[i].summary;
+        row.seededDraw = core[i].seededDraw;
+        row.ownRate = core[i].ownRate;
+        // Decisions stay fixed; which files enter the mean is resampled. A CI of one Random
+        // draw is not a CI of Random, and a policy at its own rate has its own Oracle.
+        if (!row.seededDraw && !row.ownRate) {
+            const auto& run = analysis.policies[i].run;
+            const auto loss = core::bootstrapMeanLoss(run, analysis.table);
+            const auto recovery = core::bootstrapRecovery(run, oracle, analysis.table);
+            if (core::showableInterval(loss)) row.lossCi = loss;
+            if (core::showableInterval(recovery)) row.recoveryCi = recovery;
         }
-        out.rows.push_back(std::move(row));
+        rows.push_back(std::move(row));
     }
-    return out;
+    return rows;
 }
 
-std::size_t distinctBlocks(const std::vector<std::int64_t>& block) {
-    std::vector<std::int64_t> sorted = block;
-    std::sort(sorted.begin(), sorted.end());
-    return std::size_t(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
+// Whether the compared run evaluated the same files: the join on (file SHA-256, unit).
+bool sameInputs(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    return !a.empty() && a == b;
 }
 
 }  // namespace
@@ -153,12 +175,14 @@ std::size_t distinctBlocks(const std::vector<std::int64_t>& block) {
 void StudioState::replay() {
     ++m_version;
     m_replayError.clear();
-    m_table = core::unitTableFrom(m_units, tttSha256, updateSteps);
+    m_table = core::unitTableFrom(m_units, m_tttSha256, m_updateSteps);
     m_summary.clear();
+    m_analysis = core::RunAnalysis{};
     m_figureData = viz::RunFigureData{};
     m_figureData.title = title;
     m_ours = core::PolicyRun{};
     m_oracle = core::PolicyRun{};
+    m_compareNote.clear();
     if (!m_units.empty()) replayUnits();
     m_figures = viz::runFigures(m_figureData);
     // Stacked and x-linked in the studio, the chunk plots share one axis whose ticks say
@@ -172,38 +196,40 @@ void StudioState::replay() {
 
 void StudioState::replayUnits() {
     try {
-        auto replayed = replayMethods(oursSpec(), m_table);
-        const auto& policies = replayed.analysis.policies;
-        // One file is one block, and a CI over a single block would be a point: CIs only for
-        // several files. Decisions stay fixed; which files enter the mean is resampled.
-        if (distinctBlocks(m_table.block) > 1)
-            for (std::size_t i = 0; i < replayed.rows.size(); ++i) {
-                if (replayed.rows[i].seededDraw) continue;  // a CI of one draw, not of Random
-                replayed.rows[i].lossCi = core::bootstrapMeanLoss(policies[i].run, m_table);
-                replayed.rows[i].recoveryCi = core::bootstrapRecovery(
-                    policies[i].run, replayed.analysis.find("Oracle").run, m_table);
-            }
-        m_ours = replayed.analysis.find("Ours").run;
-        m_oracle = replayed.analysis.find("Oracle").run;
-        m_summary = std::move(replayed.rows);
-        m_figureData = app::runFigureData(replayed.analysis, replayed.settings, title);
-
-        if (m_compare && !m_compare->units.empty()) {
-            const auto table = core::unitTableFrom(m_compare->units, m_compare->tttSha256,
-                                                     m_compare->updateSteps);
-            const auto other = replayMethods(specFor(table), table);
-            for (std::size_t i = 0; i < m_summary.size() && i < other.rows.size(); ++i)
-                m_summary[i].compare = other.rows[i].summary;
-            const auto compareData =
-                app::runFigureData(other.analysis, other.settings, m_compare->title);
-            m_figureData.compareName = m_compare->title;
-            m_figureData.compareSignal = compareData.signal;
-            m_figureData.compareThreshold = compareData.threshold;
-            m_figureData.compareSweep = compareData.sweep;
-        }
+        m_settings = settingsFor(m_runSettings, m_table);
+        m_analysis = core::analyseUnits(m_table, m_settings);
+        m_ours = m_analysis.find("Ours").run;
+        m_oracle = m_analysis.find("Oracle").run;
+        m_summary = rowsOf(m_analysis);
+        m_figureData = app::runFigureData(m_analysis, m_settings, title);
+        if (m_compare && !m_compare->units.empty()) replayCompare();
     } catch (const std::exception& error) {
         m_replayError = error.what();
         m_summary.clear();
+    }
+}
+
+void StudioState::replayCompare() {
+    const auto table =
+        core::unitTableFrom(m_compare->units, m_compare->tttSha256, m_compare->updateSteps);
+    const auto settings = settingsFor(m_compare->settings, table);
+    const auto other = core::analyseUnits(table, settings);
+    const auto rows = core::summaryRows(other);
+    for (std::size_t i = 0; i < m_summary.size() && i < rows.size(); ++i)
+        m_summary[i].compare = rows[i].summary;
+    const auto compareData = app::runFigureData(other, settings, m_compare->title);
+    m_figureData.compareName = m_compare->title;
+    m_figureData.compareSweep = compareData.sweep;
+    // Chunk by chunk only when both runs evaluated the same files: chunk 5 of another file is
+    // not comparable with chunk 5 of this one (the summaries still are).
+    if (sameInputs(m_fileSha256, m_compare->fileSha256) &&
+        m_compare->units.size() == m_units.size()) {
+        m_figureData.compareSignal = compareData.signal;
+        m_figureData.compareThreshold = compareData.threshold;
+    } else {
+        m_compareNote = "run " + std::to_string(m_compare->id) +
+                        " evaluated other files: compared by summary and sweep only, "
+                        "not chunk by chunk";
     }
 }
 

@@ -3,6 +3,7 @@
 // Torch-free and ImGui-free, so UI behaviour is tested without pixels.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "core/gating/calibration.h"
 #include "core/gating/metrics.h"
 #include "core/gating/policies.h"
+#include "core/gating/run_analysis.h"
+#include "core/gating/settings_resolve.h"
 #include "viz/run_figures.h"
 
 namespace ponder::studio {
@@ -21,7 +24,9 @@ struct TuneSettings {
     std::string policy = "recon-ema";
     core::Signal signal = core::Signal::ReconStep0;
     double alpha = 0.1;
-    std::string calibration = "paper";  // paper | profile (needs the model's calibration.json)
+    // paper | profile (needs a calibration.json) | auto (a new run's default: core resolves it,
+    // and the run's settings then say which)
+    std::string calibration = "paper";
     bool operator==(const TuneSettings& o) const {
         return rate == o.rate && policy == o.policy && signal == o.signal && alpha == o.alpha &&
                calibration == o.calibration;
@@ -29,25 +34,33 @@ struct TuneSettings {
     bool operator!=(const TuneSettings& o) const { return !(*this == o); }
 };
 
-// One row of the summary table.
+// One row of the summary table: core's row (core::summaryRows, the CLI's) with what the
+// studio adds around it.
 struct SummaryRow {
-    std::string method;
+    std::string method;  // core's label: "Ours (recon-ema)", "Random Skip (expected)", ...
+    std::string policy;  // the policy name behind it
     core::PolicySummary summary;
-    // Percentile block-bootstrap CIs (files are the blocks), when the run has several files.
+    // Percentile block-bootstrap CIs (files are the blocks), only when the run has enough files
+    // for one to mean anything (core::kMinBootstrapBlocks); the Random expectation has none.
     std::optional<core::BootstrapInterval> lossCi, recoveryCi;
     std::optional<core::PolicySummary> compare;  // the same method on the compared run
     // Random's row: `summary` is the expectation at ρ, this the one seeded draw behind it.
     std::optional<core::PolicySummary> seededDraw;
+    bool ownRate = false;  // compared with Random and the Oracle at the rate it realized
 };
 
 // A second stored run overlaid on the plots and summarised beside the current one; it is
-// replayed with the current tune settings, so both columns compare like with like.
+// replayed with the current tune settings on top of its own stored ones, so both columns
+// compare like with like.
 struct CompareRun {
     std::int64_t id = 0;
     std::string title;
     std::vector<core::UnitRecord> units;
-    std::string tttSha256;  // its TTT checkpoint, for gate:DIR policies
+    std::string tttSha256;         // its TTT checkpoint, for gate:DIR policies
     std::int64_t updateSteps = 1;  // its ttt.json's UPDATE_N, for the cost column
+    core::AnalysisSettings settings;  // as stored with it
+    // The SHA-256 of each of its input files, by file index: units are joined on (file, unit).
+    std::vector<std::string> fileSha256;
 };
 
 // Why a chunk was decided as it was, for tooltips.
@@ -61,7 +74,19 @@ public:
     void appendUnits(const std::vector<core::UnitRecord>& units);
     void setUnits(std::vector<core::UnitRecord> units);
     void setTune(const TuneSettings& tune);
+    // The run's facts a replay needs: its TTT checkpoint's hash (a gate:DIR policy refuses
+    // another layer's run) and its ttt.json's UPDATE_N (the cost column's 1 + 2N). Before reset().
+    void setRunFacts(std::string tttSha256, std::int64_t updateSteps);
+    // The current run's settings as core resolved and stored them: the tune takes their policy,
+    // rate, α, signal and calibration (so a reopened run shows what was stored), the replay
+    // their extra policies and stored calibration.
+    void setRunSettings(core::AnalysisSettings settings);
+    // The model's calibration.json, for a profile start when the run's settings hold none.
     void setCalibration(std::optional<core::Calibration> calibration);
+    // Policies replayed beside Ours (their own summary rows), until a run's settings say.
+    void setExtraPolicies(std::vector<std::string> names);
+    // The SHA-256 of each current input file, by file index (the compare join).
+    void setFileSha256(std::vector<std::string> sha256);
     void setCompare(std::optional<CompareRun> compare);
     const std::optional<CompareRun>& compare() const { return m_compare; }
 
@@ -71,6 +96,11 @@ public:
     const core::UnitTable& table() const { return m_table; }
     const core::PolicyRun& ours() const { return m_ours; }
     const core::PolicyRun& oracle() const { return m_oracle; }
+    // What the summary, plots and exports show: core's analysis with the resolved settings.
+    const core::RunAnalysis& analysis() const { return m_analysis; }
+    const core::AnalysisSettings& analysisSettings() const { return m_settings; }
+    // Why the compared run is not overlaid chunk by chunk (other inputs), else empty.
+    const std::string& compareNote() const { return m_compareNote; }
     const std::vector<SummaryRow>& summary() const { return m_summary; }
     const viz::RunFigureData& figureData() const { return m_figureData; }
     const std::vector<viz::NamedFigure>& figures() const { return m_figures; }
@@ -82,29 +112,34 @@ public:
 
     std::optional<std::int64_t> selected;  // selected unit index (plots and source)
     std::string title = "no run";
-    // SHA-256 of the current run's ttt.safetensors: a gate:DIR policy refuses another layer's
-    // run. Set before reset() (the caller knows the model or the stored run).
-    std::string tttSha256;
-    std::int64_t updateSteps = 1;  // the same run's ttt.json UPDATE_N: the cost column's 1 + 2N
-
-    // The spec "Ours" uses for the current settings (profile τ0 filled in when available).
-    core::PolicySpec oursSpec() const { return specFor(m_table); }
-    // The same, falling back to paper calibration when profile cannot be used (to store).
-    core::PolicySpec oursSpecOr() const;
+    // Whether the rate control applies to the chosen policy (core::usesTargetRate; the studio's
+    // `threshold` takes τ from the rate, so it does).
+    bool rateApplies() const;
+    // The overrides the tune stands for, as a new run's request takes them (`auto` calibration
+    // stays until core resolves it).
+    core::SettingsOverrides tuneOverrides() const;
     // The unit containing byte `offset` of file `fileIndex`, if any.
     std::optional<std::int64_t> unitAtByte(std::int64_t fileIndex, std::uint64_t offset) const;
 
 private:
     void replay();
     void replayUnits();  // policies, CIs, the compared run and figure data of m_units
-    // The tune settings as a spec for `table` (a fixed-threshold policy takes its τ from it).
-    core::PolicySpec specFor(const core::UnitTable& table) const;
+    // `base` resolved with the tune on top (a fixed-threshold policy takes its τ from `table`).
+    core::AnalysisSettings settingsFor(core::AnalysisSettings base,
+                                       const core::UnitTable& table) const;
+    void replayCompare();
 
     std::vector<core::PlanFile> m_files;
     std::vector<core::UnitRecord> m_units;
     TuneSettings m_tune;
-    std::optional<core::Calibration> m_calibration;
+    std::shared_ptr<const core::Calibration> m_calibration;
     std::optional<CompareRun> m_compare;
+    std::string m_compareNote;
+    std::vector<std::string> m_fileSha256;
+    std::string m_tttSha256;
+    std::int64_t m_updateSteps = 1;
+    core::AnalysisSettings m_runSettings, m_settings;
+    core::RunAnalysis m_analysis;
     core::UnitTable m_table;
     core::PolicyRun m_ours, m_oracle;
     std::vector<SummaryRow> m_summary;

@@ -4,7 +4,9 @@
 #include <thread>
 
 #include <imgui.h>
+#include <imgui_internal.h>  // RenderTextEllipsis, for the history's two-line rows
 
+#include "app/studio/ui/history_row.h"
 #include "app/studio/ui/studio_app.h"
 #include "core/model/backbone.h"
 
@@ -99,12 +101,14 @@ void Studio::drawFileBrowser() {
         if (ImGui::Button(m_browserTarget == "model" ? "Use this folder as the model"
                                                      : "Evaluate this folder")) {
             if (m_browserTarget == "model") {
-                m_settings.modelDir = m_browseDir.string();
-                m_modelMissing = false;
+                // chooseModel refuses a folder that is no model (an error toast, nothing saved);
+                // the browser then stays open to pick another.
+                chooseModel(m_browseDir.string());
+                if (m_settings.modelDir == m_browseDir.string()) m_showBrowser = false;
             } else {
                 openInputs({m_browseDir.string()}, !m_worker.busy());
+                m_showBrowser = false;
             }
-            m_showBrowser = false;
         }
         if (m_browserTarget == "model" && !isModel)
             ImGui::TextDisabled("(no config.json here: not a model directory)");
@@ -147,17 +151,29 @@ void Studio::drawHistoryPane() {
         if (!m_worker.busy()) refreshHistory();
     }
     ImGui::BeginChild("history", ImVec2(0, 0));
+    const float line = ImGui::GetTextLineHeight();
+    const ImU32 mutedColour = ImGui::GetColorU32(ImGuiCol_TextDisabled);
     for (const auto& run : m_history) {
-        char text[256];
-        std::snprintf(text, sizeof text, "#%lld %s  %lld units  %s##run%lld", (long long)run.id,
-                      core::runStatusName(run.status), (long long)run.units,
-                      run.label.empty() ? run.startedAt.c_str() : run.label.c_str(),
-                      (long long)run.id);
+        // Two lines per run: which inputs (and its label), then mode, model and status,
+        // each elided to the pane's width. RunSummary has no input paths yet: the first line
+        // then counts the files.
+        const HistoryRow row = historyRow(run);
         const bool compared = m_state.compare() && m_state.compare()->id == run.id;
-        if (ImGui::Selectable(text, (m_runId && *m_runId == run.id) || compared)) reopenRun(run.id);
-        if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("%s\n%s\nclick: open   right-click: compare", run.modelDir.c_str(),
-                              run.startedAt.c_str());
+        ImGui::PushID(static_cast<int>(run.id));
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        if (ImGui::Selectable("##run", (m_runId && *m_runId == run.id) || compared, 0,
+                              ImVec2(0, 2 * line + 2)))
+            reopenRun(run.id);
+        const float right = ImGui::GetItemRectMax().x;
+        ImDrawList* draw = ImGui::GetWindowDrawList();
+        ImGui::RenderTextEllipsis(draw, at, ImVec2(right, at.y + line), right, right,
+                                  row.heading.c_str(), nullptr, nullptr);
+        ImGui::PushStyleColor(ImGuiCol_Text, mutedColour);
+        ImGui::RenderTextEllipsis(draw, ImVec2(at.x, at.y + line + 1),
+                                  ImVec2(right, at.y + 2 * line + 1), right, right,
+                                  row.detail.c_str(), nullptr, nullptr);
+        ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", row.tooltip.c_str());
         if (ImGui::BeginPopupContextItem()) {
             if (ImGui::MenuItem("Open")) reopenRun(run.id);
             if (ImGui::MenuItem("Compare with the current run", nullptr, compared))
@@ -166,6 +182,7 @@ void Studio::drawHistoryPane() {
                 m_state.setCompare(std::nullopt);
             ImGui::EndPopup();
         }
+        ImGui::PopID();
     }
     ImGui::EndChild();
 }

@@ -6,6 +6,7 @@
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 
+#include "app/studio/ui/run_controls.h"
 #include "app/studio/ui/studio_app.h"
 
 namespace ponder::studio {
@@ -63,6 +64,8 @@ void Studio::drawFrame() {
     drawPlotsPane();
     ImGui::EndChild();
     drawStatusBar();
+    if (m_quitPrompt.draw(m_worker.busy() || m_batch.busy()))
+        glfwSetWindowShouldClose(glfwGetCurrentContext(), GLFW_TRUE);
     ImGui::End();
 
     drawFileBrowser();
@@ -93,8 +96,11 @@ void Studio::drawMenuBar() {
         }
         if (ImGui::MenuItem("Export...", "Ctrl+E")) m_showExport = true;
         if (ImGui::MenuItem("Batch export...")) m_showBatch = true;
+        // Apart from the items above, and asking first while something runs (run_controls.h).
+        ImGui::Spacing();
         ImGui::Separator();
-        if (ImGui::MenuItem("Quit")) glfwSetWindowShouldClose(glfwGetCurrentContext(), GLFW_TRUE);
+        ImGui::Spacing();
+        if (ImGui::MenuItem("Quit")) m_quitPrompt.request();
         ImGui::EndMenu();
     }
     if (ImGui::BeginMenu("Run")) {
@@ -136,6 +142,7 @@ void Studio::drawMenuBar() {
 }
 
 void Studio::drawStatusBar() {
+    constexpr float kLogRoom = 70;  // the Log button at the right end of the row
     ImGui::Separator();
     const auto phase = m_worker.phase();
     const std::size_t done = m_worker.done(), total = m_worker.total();
@@ -146,11 +153,9 @@ void Studio::drawStatusBar() {
         else
             std::snprintf(text, sizeof text, "%zu/%zu units  %.0f tokens/s  ETA %.0f s", done,
                           total, m_worker.tokensPerSecond(), m_worker.etaSeconds());
-        ImGui::ProgressBar(total ? float(done) / float(total) : 0.0f, ImVec2(240, 0));
-        ImGui::SameLine();
-        ImGui::TextUnformatted(text);
-        ImGui::SameLine();
-        if (ImGui::SmallButton("Cancel")) m_worker.cancel();
+        // Cancel first and the text clipped before Log: nothing moves as the ETA changes.
+        if (progressWithCancel(total ? float(done) / float(total) : 0.0f, text, 240, kLogRoom))
+            m_worker.cancel();
     } else {
         const char* state = phase == EvalWorker::Phase::Finished    ? "finished"
                             : phase == EvalWorker::Phase::Cancelled ? "cancelled"
@@ -160,7 +165,7 @@ void Studio::drawStatusBar() {
                       m_state.units().size(),
                       m_settings.modelDir.empty() ? "(none)" : m_settings.modelDir.c_str(),
                       m_runId ? ("run " + std::to_string(*m_runId)).c_str() : "not stored");
-        ImGui::TextUnformatted(text);
+        clippedText(text, kLogRoom);  // a long model path must not run under Log
     }
     ImGui::SameLine(ImGui::GetWindowWidth() - 60);
     if (ImGui::SmallButton("Log")) m_showLog = !m_showLog;

@@ -68,13 +68,17 @@ void Studio::drawPlotsPane() {
     if (m_plotFont) ImGui::PushFont(m_plotFont);
     // Rows: signal, advantage, the decision strip (two rows of cells need little height), and
     // the scatter beside the sweep, so the chunk plots keep their height with five figures.
+    // Smallest heights in lines of the plot font: titles, legends and tick labels grow with
+    // View > Font scale, and a plot must keep room for its data (at scale 1 these equal the
+    // pixel minimums; past that the pane scrolls instead of squashing the plots to nothing).
     const float dpi = dpiScale();
-    const float stripHeight = 100.0f * dpi;
+    const float font = ImGui::GetFontSize();
+    const float stripHeight = std::max(100.0f * dpi, 6.5f * font);
     const float spacing = ImGui::GetStyle().ItemSpacing.y;
     const float avail = ImGui::GetContentRegionAvail().y - stripHeight - 3 * spacing;
     // The half-width pair gets the most height: its legends wrap onto more rows.
-    const float chunkHeight = std::max(110.0f * dpi, avail * 0.3f);
-    const float pairHeight = std::max(140.0f * dpi, avail - 2 * chunkHeight);
+    const float chunkHeight = std::max({110.0f * dpi, 9.0f * font, avail * 0.3f});
+    const float pairHeight = std::max({140.0f * dpi, 11.0f * font, avail - 2 * chunkHeight});
     const float halfWidth =
         (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2.0f;
     for (std::size_t i = 0; i < figures.size() && i < m_plots.size(); ++i) {
@@ -87,7 +91,9 @@ void Studio::drawPlotsPane() {
                                                          : chunkAxis             ? chunkHeight
                                                                                  : pairHeight);
         options.dpiScale = dpi;
-        options.selectedUnit = m_state.selected;
+        // The selection is a unit: the chunk plots mark its chunk and the scatter its point
+        // (scatter points are units, by id); the sweep's points are rates, not units.
+        if (chunkAxis || stem == "fig_scatter") options.selectedUnit = m_state.selected;
         if (stem == "fig_sweep") ImGui::SameLine();
         const auto events = chunkAxis ? m_plots[i].draw(figures[i].figure, m_xAxis, options)
                                       : m_plots[i].draw(figures[i].figure, options);

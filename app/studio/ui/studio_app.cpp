@@ -14,10 +14,13 @@
 #include <stb_image_write.h>
 
 #include "core/gating/calibration.h"
+#include "core/model/model_dir.h"
 #include "core/model/ttt_config.h"
 #include "core/report/exports.h"
 #include "core/runtime/runtime.h"
+#include "app/studio/state/view_dump.h"
 #include "core/util/errors.h"
+#include "core/util/file_io.h"
 #include "core/util/sha256.h"
 #include "viz/figure_export.h"
 
@@ -37,22 +40,28 @@ std::string defaultModelDir() {
     return {};
 }
 
-// The hash a learned gate checks (gates.md §4); empty when the model has no TTT layer.
-std::string tttShaOf(const fs::path& modelDir) {
-    const auto checkpoint = modelDir / "ttt.safetensors";
+// The calibration a new run on `modelDir` gets (core's one default: profile when the model has
+// a calibration.json the policy can use), so the Tune pane shows it before the run resolves it.
+std::string defaultCalibration(const std::string& modelDir, const std::string& policy) {
+    core::SettingsOverrides overrides;
+    overrides.calibration = "auto";
+    overrides.policies = {policy};
     try {
-        return fs::exists(checkpoint) ? core::sha256FileHex(checkpoint) : std::string();
+        return core::resolveSettings({}, overrides, modelDir).ours.calibration;
     } catch (const core::PonderError&) {
-        return {};  // the run itself will report the unreadable checkpoint
+        return "paper";  // the run itself reports a damaged file or a bad policy
     }
 }
 
-std::int64_t updateStepsOfModel(const fs::path& modelDir) {
+// The model's calibration.json, for switching a paper run to profile; none when absent or
+// damaged (the run that needs it says why).
+std::optional<core::Calibration> modelCalibration(const fs::path& modelDir) {
     try {
-        return core::loadTttConfig(modelDir / "ttt.json").updateSteps;
+        const auto file = modelDir / "calibration.json";
+        if (fs::exists(file)) return core::loadCalibration(file);
     } catch (const core::PonderError&) {
-        return 1;  // as above: the run reports it
     }
+    return std::nullopt;
 }
 
 // Reads the back buffer (before the swap) and writes it top row first as PNG.
@@ -77,15 +86,25 @@ Studio::Studio(StudioOptions options) : m_options(std::move(options)) {
     m_iniPath = (m_configDir / "imgui.ini").string();
     if (!m_options.modelDir.empty())
         m_settings.modelDir = m_options.modelDir;
-    else if (m_settings.modelDir.empty() || !fs::exists(m_settings.modelDir))
-        m_settings.modelDir = defaultModelDir();
+    else if (m_settings.modelDir.empty() || !fs::exists(fs::path(m_settings.modelDir) / "config.json"))
+        m_settings.modelDir = defaultModelDir();  // a saved folder that is no model any more
     m_inputs = m_options.inputs;
     if (m_inputs.empty()) m_inputs = {kDefaultFile};
     auto tune = m_state.tune();
     if (m_options.rate) tune.rate = std::clamp(*m_options.rate, 0.0, 1.0);
     if (m_options.policy) tune.policy = *m_options.policy;  // a bad one shows as replay error
-    const bool calibrated = fs::exists(fs::path(m_settings.modelDir) / "calibration.json");
-    tune.calibration = m_options.calibration.value_or(calibrated ? "profile" : "paper");
+    if (m_options.alpha) tune.alpha = *m_options.alpha;
+    if (m_options.signal) {
+        try {
+            tune.signal = core::parseSignal(*m_options.signal);
+        } catch (...) {
+            report(errorLine(std::current_exception()));
+        }
+    }
+    m_state.setExtraPolicies(m_options.extraPolicies);
+    m_runOptions = m_options.evaluation;
+    tune.calibration =
+        m_options.calibration.value_or(defaultCalibration(m_settings.modelDir, tune.policy));
     m_state.setTune(tune);
     m_browseDir = fs::path(m_inputs.front()).parent_path();
     if (m_browseDir.empty()) m_browseDir = fs::current_path();
@@ -122,9 +141,11 @@ void Studio::report(LogLine line) {
 }
 
 void Studio::startRun() {
-    if (m_settings.modelDir.empty() || !fs::exists(m_settings.modelDir)) {
+    try {
+        core::checkModelDirectory(m_settings.modelDir);  // the path in the message
+    } catch (const core::PonderError& error) {
         m_modelMissing = true;
-        report({LogLine::Level::Error, "no model directory",
+        report({LogLine::Level::Error, error.what(),
                 "choose one with File > Open model... (a folder with config.json)"});
         return;
     }
@@ -134,14 +155,7 @@ void Studio::startRun() {
         return;
     }
     m_modelMissing = false;
-    RunRequest request;
-    request.modelDir = m_settings.modelDir;
-    for (const auto& input : m_inputs)
-        request.inputs.emplace_back(input);
-    request.threads = m_settings.threads;
-    request.device = m_settings.device;
-    request.settings.ours = m_state.oursSpecOr();
-    request.database = databasePath();
+    RunRequest request = newRunRequest();
     ++m_runGeneration;  // a reopen still in flight must not replace this run
     m_sourceNotes.clear();
     m_frameStats.clear();
@@ -149,14 +163,50 @@ void Studio::startRun() {
     m_runId.reset();
     m_state.title = fs::path(m_inputs.front()).filename().string();
     if (m_inputs.size() > 1) m_state.title += " + " + std::to_string(m_inputs.size() - 1) + " more";
-    m_state.tttSha256 = tttShaOf(request.modelDir);
-    m_state.updateSteps = updateStepsOfModel(request.modelDir);
+    m_state.setCalibration(modelCalibration(request.modelDir));
+    m_state.setFileSha256({});
     m_state.reset({});
     m_sourceFile = 0;
     m_xAxis.fit();
     m_worker.start(std::move(request));
     m_screenshotFrames = 0;
     m_historyDirty = true;
+}
+
+RunRequest Studio::newRunRequest() const {
+    // Every evaluation option the CLI has (Run settings, or the command line), then the model,
+    // the inputs and the tune as core's overrides: the session resolves and stores the rest.
+    RunRequest request = m_runOptions;
+    request.modelDir = m_settings.modelDir;
+    request.inputs = m_inputs;
+    request.threads = m_settings.threads;
+    request.device = m_settings.device;
+    request.database = databasePath();
+    request.gating = m_state.tuneOverrides();
+    // The studio's `threshold` under paper calibration keeps the τ on screen.
+    const auto& shown = m_state.analysisSettings().ours;
+    if (m_state.tune().policy == "threshold" && std::isfinite(shown.threshold))
+        request.gating.threshold = shown.threshold;
+    return request;
+}
+
+void Studio::chooseModel(const std::string& dir) {
+    try {
+        core::checkModelDirectory(dir);
+    } catch (...) {
+        // Refused, not saved: a saved non-model would fail every later start's run.
+        report(errorLine(std::current_exception()));
+        return;
+    }
+    m_settings.modelDir = dir;
+    m_modelMissing = false;
+    m_modelSummaryFor.clear();
+    // A new model: the calibration default is decided again (it may have a calibration.json).
+    auto tune = m_state.tune();
+    tune.calibration = defaultCalibration(dir, tune.policy);
+    m_state.setTune(tune);
+    m_state.setCalibration(modelCalibration(dir));
+    report({LogLine::Level::Info, "model: " + dir, {}});
 }
 
 void Studio::openInputs(std::vector<std::string> inputs, bool run) {
@@ -205,12 +255,16 @@ void Studio::reopenRun(std::int64_t id, bool compare) {
                 out.title = stored.summary.label.empty() ? "run " + std::to_string(id)
                                                          : stored.summary.label;
                 if (!compare) out.files = reopenFiles(stored);
+                // The settings it was shown with, as `ponder export --run` replays them.
+                out.settings = core::replaySettings(stored);
+                out.modelDir = stored.description.modelDir;
+                out.inputs = stored.description.inputs;
+                for (const auto& file : stored.inputFiles)
+                    out.fileSha256.push_back(file.sha256);
                 out.units = std::move(stored.units);
                 out.tttSha256 = stored.description.tttSha256;
                 out.updateSteps = core::updateStepsOf(stored.description.tttConfigJson);
-                const auto calibration = fs::path(stored.description.modelDir) / "calibration.json";
-                if (!compare && fs::exists(calibration))
-                    out.calibration = core::loadCalibration(calibration);
+                if (!compare) out.calibration = modelCalibration(out.modelDir);
             } catch (...) {
                 const auto line = errorLine(std::current_exception());
                 out.error = line.text;
@@ -231,8 +285,11 @@ void Studio::pollReopen() {
     }
     if (run.compare) {
         m_state.setCompare(CompareRun{run.id, run.title, std::move(run.units), run.tttSha256,
-                                      run.updateSteps});
+                                      run.updateSteps, std::move(run.settings),
+                                      std::move(run.fileSha256)});
         report({LogLine::Level::Info, "comparing with run " + std::to_string(run.id), {}});
+        if (!m_state.compareNote().empty())
+            report({LogLine::Level::Warning, m_state.compareNote(), {}});
         return;
     }
     if (run.generation != m_runGeneration || m_worker.busy()) return;  // a run started since
@@ -243,12 +300,17 @@ void Studio::pollReopen() {
         m_sourceNotes.push_back(std::move(file.note));
     }
     m_state.title = run.title;
-    m_state.tttSha256 = run.tttSha256;
-    m_state.updateSteps = run.updateSteps;
-    if (run.calibration) m_state.setCalibration(std::move(run.calibration));
+    m_state.setRunFacts(run.tttSha256, run.updateSteps);
+    m_state.setCalibration(std::move(run.calibration));
     m_state.reset(std::move(files));
+    m_state.setFileSha256(std::move(run.fileSha256));
+    m_state.setRunSettings(std::move(run.settings));
     m_state.setUnits(std::move(run.units));
     m_runId = run.id;
+    // Run evaluates what is shown: the run's own inputs and model.
+    if (!run.inputs.empty()) m_inputs = run.inputs;
+    if (!run.modelDir.empty() && fs::exists(fs::path(run.modelDir) / "config.json"))
+        m_settings.modelDir = run.modelDir;
     m_sourceFile = 0;
     m_xAxis.fit();
     report({LogLine::Level::Info, "reopened run " + std::to_string(run.id), {}});
@@ -259,9 +321,9 @@ void Studio::exportCurrent(const fs::path& dir) {
         std::size_t written = 0;
         if (m_runId) {
             core::RunStore store(databasePath());
-            core::AnalysisSettings settings;
-            settings.ours = m_state.oursSpecOr();
-            written += core::exportRuns({store.loadRun(*m_runId)}, settings, dir).size();
+            // The settings on screen, resolved by core: the files hold the numbers shown.
+            written += core::exportRuns({store.loadRun(*m_runId)}, m_state.analysisSettings(), dir)
+                           .size();
         }
         fs::create_directories(dir);
         // The figures `ponder export --figures` writes, from the data on screen (so the
@@ -313,15 +375,21 @@ void Studio::startBatch() {
         report(errorLine(std::current_exception()));
         return;
     }
-    request.run.modelDir = m_settings.modelDir;
-    for (const auto& input : m_inputs)
-        request.run.inputs.emplace_back(input);
-    request.run.threads = m_settings.threads;
-    request.run.device = m_settings.device;
-    request.run.settings.ours = m_state.oursSpecOr();
-    request.run.database = databasePath();
+    request.run = newRunRequest();
     request.outDir = m_batchDir;
     m_batch.start(std::move(request));
+}
+
+bool Studio::writeViewDump(const std::string& path) {
+    try {
+        core::writeFileAtomic(path, summaryViewJson(m_state, m_runId));
+        std::cerr << "wrote " << path << "\n";
+        return true;
+    } catch (...) {
+        const auto line = errorLine(std::current_exception());
+        std::cerr << "error: " << line.text << "\nhint: " << line.hint << "\n";
+        return false;
+    }
 }
 
 float Studio::dpiScale() const {
@@ -347,7 +415,9 @@ void Studio::handleShortcuts() {
         m_showBrowser = true;
     }
     if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_E, false)) m_showExport = true;
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
+    // Esc cancels a run, except while a dialog (Quit?) is open: there it closes the dialog.
+    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false) &&
+        !ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) {
         if (m_worker.busy()) m_worker.cancel();
         if (m_batch.busy()) m_batch.cancel();
     }
@@ -383,13 +453,22 @@ int Studio::run() {
         std::vector<std::string> list(paths, paths + count);
         static_cast<Studio*>(glfwGetWindowUserPointer(window))->onDrop(std::move(list));
     });
+    // The window's close button asks first while a run or a batch is busy, as File > Quit does.
+    glfwSetWindowCloseCallback(m_window, [](GLFWwindow* window) {
+        auto* studio = static_cast<Studio*>(glfwGetWindowUserPointer(window));
+        if (studio->m_worker.busy() || studio->m_batch.busy()) {
+            glfwSetWindowShouldClose(window, GLFW_FALSE);
+            studio->m_quitPrompt.request();
+        }
+    });
 
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     // Screenshots must not depend on (or change) the user's saved layout.
     io.IniFilename = m_options.screenshot.empty() ? m_iniPath.c_str() : nullptr;
-    io.Fonts->AddFontDefault();
+    // ImGui's default font has only Latin-1: ρ, τ, −, — and … come from DejaVu (viz).
+    viz::addUiFont(*io.Fonts);
     m_plotFont = viz::addPlotFont(*io.Fonts, 15.0f);
     applyTheme();
     ImGui_ImplGlfw_InitForOpenGL(m_window, true);
@@ -403,10 +482,15 @@ int Studio::run() {
         m_devices = {"cpu"};
     }
     refreshHistory();
-    if (m_options.reopen)
+    if (!m_options.batchExport.empty()) {
+        std::snprintf(m_batchRates, sizeof m_batchRates, "%s", m_options.batchRates.c_str());
+        std::snprintf(m_batchDir, sizeof m_batchDir, "%s", m_options.batchExport.c_str());
+        startBatch();
+    } else if (m_options.reopen) {
         reopenRun(*m_options.reopen, false);
-    else
+    } else {
         startRun();
+    }
     if (m_options.compare) reopenRun(*m_options.compare, true);
     int status = 0;
     while (!glfwWindowShouldClose(m_window)) {
@@ -444,9 +528,11 @@ int Studio::run() {
             const double waited =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
             // Frames count once the run is over, so the image shows its plots.
-            if ((!m_worker.busy() && !m_reopening.valid()) || waited > m_options.screenshotTimeout)
+            if ((!m_worker.busy() && !m_reopening.valid() && !m_batch.busy()) ||
+                waited > m_options.screenshotTimeout)
                 ++m_screenshotFrames;
             if (m_screenshotFrames >= m_options.frames) {
+                if (!m_options.dumpView.empty() && !writeViewDump(m_options.dumpView)) status = 1;
                 if (!saveFramebuffer(m_options.screenshot, width, height)) {
                     std::cerr << "error: cannot write " << m_options.screenshot
                               << "\nhint: check the folder exists and is writable\n";

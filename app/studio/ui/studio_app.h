@@ -19,6 +19,7 @@
 #include "app/studio/state/source_map.h"
 #include "app/studio/state/studio_state.h"
 #include "app/studio/ui/frame_stats.h"
+#include "app/studio/ui/run_controls.h"
 #include "core/store/run_store.h"
 #include "viz/plot_widget.h"
 
@@ -32,10 +33,22 @@ struct StudioOptions {
     std::vector<std::string> inputs;  // empty: the default Python file
     std::optional<double> rate;       // initial target rate
     std::optional<std::string> policy;  // initial policy (a name or gate:DIR)
+    std::vector<std::string> extraPolicies;  // replayed beside it (more --policy options)
+    std::optional<double> alpha;
+    std::optional<std::string> signal;
+    // Evaluation options of the runs (mode, chunk, max units, shuffle, causal-k, dtype, fast
+    // path, extensions), as `ponder eval` takes them; model, inputs and gating are set apart.
+    RunRequest evaluation;
     // paper | profile; unset: profile when the model has a calibration.json (a single file has
     // fewer than the 16 units paper calibration forces to UPDATE), else paper.
     std::optional<std::string> calibration;
     std::string screenshot;           // write the window as PNG after `frames` frames, exit
+    // With screenshot: also the summary table's numbers as JSON (state/view_dump.h).
+    std::string dumpView;
+    // Run File > Batch export into this folder at these rates instead of a run (with
+    // screenshot: then exit once it is done).
+    std::string batchExport;
+    std::string batchRates = "0.25, 0.5, 0.75";
     int frames = 30;
     double screenshotTimeout = 300;       // seconds to wait for a run before the screenshot
     bool frameStats = false;              // print p50/p95/max frame time of live runs at exit
@@ -71,19 +84,26 @@ private:
         std::vector<core::UnitRecord> units;
         std::string tttSha256;
         std::int64_t updateSteps = 1;
-        // The run's model's calibration.json, when it has one: a stored run opened before any
-        // live run (--run) still replays with profile calibration.
+        core::AnalysisSettings settings;  // core::replaySettings: what it was shown with
+        std::string modelDir;
+        std::vector<std::string> inputs, fileSha256;
+        // The run's model's calibration.json, for switching a paper run to profile.
         std::optional<core::Calibration> calibration;
         std::string error, hint;
     };
 
     // Actions.
     void startRun();
+    // The request of a new run: the run options, model, inputs and the tune's overrides.
+    RunRequest newRunRequest() const;
+    // Makes `dir` the model when it is one (else an error toast, nothing saved).
+    void chooseModel(const std::string& dir);
     void openInputs(std::vector<std::string> inputs, bool run);
     void reopenRun(std::int64_t id, bool compare = false);
     void pollReopen();
     void pollBatch();
     void startBatch();
+    bool writeViewDump(const std::string& path);
     float dpiScale() const;
     void refreshHistory();
     void exportCurrent(const std::filesystem::path& dir);
@@ -122,6 +142,9 @@ private:
     bool m_fontReload = false;
 
     std::vector<std::string> m_inputs;
+    // The evaluation options of the next run (mode, chunk, max units, shuffle, causal-k,
+    // dtype, fast path, extensions): every option `ponder eval` has.
+    RunRequest m_runOptions;
     StudioState m_state;
     EvalWorker m_worker;
     std::optional<std::int64_t> m_runId;
@@ -138,6 +161,7 @@ private:
     std::vector<Toast> m_toasts;
     bool m_showLog = false, m_showHelp = false, m_showExport = false, m_showBatch = false;
     bool m_showDatasets = false;
+    QuitPrompt m_quitPrompt;  // File > Quit and the close button while a run is busy
 
     // Batch export.
     BatchExporter m_batch;

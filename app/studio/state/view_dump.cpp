@@ -1,0 +1,55 @@
+// The summary table as JSON, from the same rows the table draws.
+#include "app/studio/state/view_dump.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+namespace ponder::studio {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json number(double value) {
+    return std::isfinite(value) ? Json(value) : Json(nullptr);
+}
+
+Json interval(const std::optional<core::BootstrapInterval>& ci) {
+    if (!ci) return nullptr;
+    return Json::array({number(ci->low), number(ci->high)});
+}
+
+}  // namespace
+
+std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t> runId) {
+    const auto& ours = state.analysisSettings().ours;
+    Json root = {{"run", runId ? Json(*runId) : Json(nullptr)},
+                 {"policy", ours.name},
+                 {"rate", number(ours.rate)},
+                 {"calibration", ours.calibration},
+                 {"own_rate", state.analysis().oursOwnRate},
+                 {"rate_applies", state.rateApplies()},
+                 {"error", state.replayError()},
+                 {"rows", Json::array()}};
+    for (const auto& row : state.summary()) {
+        const auto& s = row.summary;
+        Json seeded = nullptr;
+        if (row.seededDraw)
+            seeded = {{"loss", number(row.seededDraw->loss)}, {"rate", number(row.seededDraw->rate)}};
+        root["rows"].push_back({{"method", row.method},
+                                {"policy", row.policy},
+                                {"loss", number(s.loss)},
+                                {"rate", number(s.rate)},
+                                {"cost", number(s.cost)},
+                                {"recovery", number(s.recovery)},
+                                {"agreement", number(s.agreement)},
+                                {"own_rate", row.ownRate},
+                                {"seeded_draw", seeded},
+                                {"ci", {{"loss", interval(row.lossCi)},
+                                        {"recovery", interval(row.recoveryCi)}}}});
+    }
+    return root.dump(2) + "\n";
+}
+
+}  // namespace ponder::studio

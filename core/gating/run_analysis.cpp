@@ -322,7 +322,7 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
         try {
             settings.calibration = std::make_shared<const Calibration>(
                 parseCalibration(stored->dump(), "the run's stored calibration"));
-        } catch (const PonderError&) {
+        } catch (const std::exception&) {
             // A damaged copy is as if none was kept: the stored τ0 still replays the run.
         }
     }
@@ -364,8 +364,11 @@ PolicySummary expectedRandomSummary(const RunAnalysis& analysis) {
 
 std::string displayName(const PolicyResult& policy) {
     if (policy.method != "Ours") return policy.method;
-    const bool ahead = isGatePolicy(policy.spec.name) && policy.spec.gateLookahead;
-    return "Ours (" + policy.spec.name + (ahead ? ", lookahead, non-causal" : "") + ")";
+    // A gate by its folder's name ("Gate default-model"), not its whole path.
+    const bool gate = isGatePolicy(policy.spec.name);
+    const bool ahead = gate && policy.spec.gateLookahead;
+    return "Ours (" + (gate ? methodName(policy.spec.name) : policy.spec.name) +
+           (ahead ? ", lookahead, non-causal" : "") + ")";
 }
 
 }  // namespace ponder::core

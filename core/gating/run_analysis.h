@@ -118,7 +118,8 @@ double expectedRandomLoss(const UnitTable& table, double rate);
 // updates k of N units.
 PolicySummary expectedRandomSummary(const RunAnalysis& analysis);
 
-// The label a summary table prints: "Ours (recon-ema)" for Ours, the method otherwise.
+// The label a summary table prints: "Ours (recon-ema)" for Ours ("Ours (Gate NAME)" for a
+// learned gate), the method otherwise.
 std::string displayName(const PolicyResult& policy);
 
 // One row of the summary table `ponder eval` prints and the studio draws (design.md §7).

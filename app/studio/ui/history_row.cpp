@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/gating/run_analysis.h"
+
 namespace ponder::studio {
 
 namespace {
@@ -46,7 +48,8 @@ HistoryRow historyRow(const core::RunSummary& run, std::vector<std::string> inpu
         if (part.empty()) return;
         text += (text.empty() ? "" : "  ") + part;
     };
-    add(row.detail, run.policy);
+    // A gate by its folder's name, as the summary table labels it.
+    add(row.detail, core::isGatePolicy(run.policy) ? core::methodName(run.policy) : run.policy);
     if (!run.policy.empty()) add(row.detail, "\u03c1 " + rateText(run.rate));
     add(row.detail, run.mode);
     add(row.detail, run.modelDir.empty() ? std::string() : lastName(run.modelDir));

@@ -84,6 +84,35 @@ void Studio::drawRunSettings() {
                      m_settings.threads == 0 ? "all" : "%d");
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("LibTorch threads of the next run (0: all cores)");
+    // The rest of `ponder eval`'s options, folded away: most runs keep the defaults.
+    if (ImGui::TreeNode("evaluation options")) {
+        auto& run = m_runOptions;
+        int mode = run.mode == core::EvalMode::Paper ? 1 : 0;
+        if (ImGui::Combo("mode", &mode, "file\0paper\0"))
+            run.mode = mode ? core::EvalMode::Paper : core::EvalMode::File;
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("file: one chunk of one file per unit; paper: files joined, "
+                              "batches of 16 two-chunk windows (algorithm.md §4)");
+        int chunk = int(run.chunk);
+        if (ImGui::InputInt("chunk", &chunk, 64, 256) && chunk > 0) run.chunk = chunk;
+        int maxUnits = run.maxUnits ? int(*run.maxUnits) : 0;
+        if (ImGui::InputInt("max units", &maxUnits, 1, 16))
+            run.maxUnits = maxUnits > 0 ? std::optional<std::size_t>(maxUnits) : std::nullopt;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("the first N units in data order (0: all)");
+        ImGui::Checkbox("shuffle", &run.shuffle);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("the shuffle ablation: tokens permuted within each chunk");
+        bool diagonal = run.causalK == std::optional<std::int64_t>(-1);
+        if (ImGui::Checkbox("causal-k -1", &diagonal))
+            run.causalK = diagonal ? std::optional<std::int64_t>(-1) : std::nullopt;
+        ImGui::Checkbox("bf16", &run.bf16);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("the backbone in bfloat16 (Gemma 3)");
+        ImGui::Checkbox("fast path", &run.fast);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("the gated fast path: the policy decides before the UPDATE path "
+                              "runs, so skipped units have no UPDATE values (design.md §4)");
+        ImGui::TreePop();
+    }
     ImGui::PopItemWidth();
 }
 

@@ -17,8 +17,21 @@ void Studio::drawTunePane() {
     ImGui::TextDisabled("TUNE");
     TuneSettings tune = m_state.tune();
     float rate = float(tune.rate);
+    // A policy that ρ does not steer (a learned gate, advanced-threshold, ...) spends its own
+    // budget: the control is off and says what it realized (algorithm.md §8.2).
+    const bool rateApplies = m_state.rateApplies();
+    if (!rateApplies) ImGui::BeginDisabled();
     if (ImGui::SliderFloat("rate", &rate, 0.0f, 1.0f, "%.2f")) tune.rate = double(rate);
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("target update rate ρ");
+    if (!rateApplies) ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip(rateApplies ? "target update rate ρ"
+                                      : "this policy decides its own rate: ρ does not apply");
+    if (!rateApplies && !m_state.units().empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+        ImGui::TextWrapped("own rate %.2f: Random and the Oracle at it",
+                           m_state.analysis().baselineRate);
+        ImGui::PopStyleColor();
+    }
     // Built-in policies, then learned gates (gates.md §2-3): the model's own gate folder, the
     // one in use and any folder typed below.
     auto policies = core::policyNames();
@@ -132,17 +145,14 @@ void Studio::drawSummaryTable() {
         if (ImGui::SmallButton("Stop comparing")) m_state.setCompare(std::nullopt);
     }
     const bool withCompare = compare.has_value();
-    // Columns fit their text (CIs make cells wide); a narrow pane scrolls the table sideways.
+    // Columns fit their text, never cut a number short (a larger font scale, a CI, a long
+    // policy name); a narrow pane scrolls the table sideways.
     const bool withCi = rows.front().lossCi.has_value();
-    const ImGuiTableFlags flags =
-        ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
-        (withCi || withCompare ? ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX
-                               : ImGuiTableFlags_SizingStretchProp);
-    // A scrolling table needs its height; a plain one sizes itself.
+    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
+                                  ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
+    // A scrolling table needs its height.
     const float tableHeight =
-        withCi || withCompare
-            ? ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize
-            : 0.0f;
+        ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize;
     if (!ImGui::BeginTable("summary", withCompare ? 8 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
         ImGui::TableSetupColumn(header);
@@ -174,15 +184,22 @@ void Studio::drawSummaryTable() {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(row.method.c_str());
-        cellCi("%.4f", row.summary.loss, row.lossCi, 1);
-        if (row.seededDraw) {
+        if (row.ownRate) {
             ImGui::SameLine(0, 4);
-            ImGui::TextDisabled("draw %.4f", row.seededDraw->loss);
+            ImGui::TextDisabled("(own rate)");
             if (ImGui::IsItemHovered())
-                ImGui::SetTooltip("Expected loss and rate of Random at the target rate; the "
-                                  "seeded draw (rate %.2f) is what the JSON and exports keep",
-                                  row.seededDraw->rate);
+                ImGui::SetTooltip("ρ does not set this policy's budget: its recovery and "
+                                  "agreement are against the Oracle with as many updates "
+                                  "as it made");
         }
+        cellCi("%.4f", row.summary.loss, row.lossCi, 1);
+        // The seeded draw on hover: the row is the expectation, labelled so; the files keep
+        // the draw under "Random Skip" (algorithm.md §8.1).
+        if (row.seededDraw && ImGui::IsItemHovered())
+            ImGui::SetTooltip("Expected loss and rate of Random at the target rate. The seeded "
+                              "draw, which the JSON and the exports keep as \"Random Skip\": "
+                              "loss %.4f at rate %.2f",
+                              row.seededDraw->loss, row.seededDraw->rate);
         cell("%.2f", row.summary.rate);
         cell("%.2f", row.summary.cost);
         cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
@@ -193,8 +210,10 @@ void Studio::drawSummaryTable() {
         }
     }
     ImGui::EndTable();
-    // One file is one bootstrap block: its "interval" would be the point estimate twice.
-    if (!withCi) ImGui::TextDisabled("95%% CIs need 2+ files");
+    // Too few files make no interval worth the name (algorithm.md §8.3).
+    if (!withCi)
+        ImGui::TextDisabled("95%% CIs need %zu+ files", core::kMinBootstrapBlocks);
+    if (!m_state.compareNote().empty()) ImGui::TextWrapped("%s", m_state.compareNote().c_str());
 }
 
 }  // namespace ponder::studio

@@ -258,6 +258,7 @@ void Studio::reopenRun(std::int64_t id, bool compare) {
                 // The settings it was shown with, as `ponder export --run` replays them.
                 out.settings = core::replaySettings(stored);
                 out.modelDir = stored.description.modelDir;
+                out.description = stored.description;
                 out.inputs = stored.description.inputs;
                 for (const auto& file : stored.inputFiles)
                     out.fileSha256.push_back(file.sha256);
@@ -307,8 +308,16 @@ void Studio::pollReopen() {
     m_state.setRunSettings(std::move(run.settings));
     m_state.setUnits(std::move(run.units));
     m_runId = run.id;
-    // Run evaluates what is shown: the run's own inputs and model.
+    // Run evaluates what is shown: the run's own inputs, model and units.
     if (!run.inputs.empty()) m_inputs = run.inputs;
+    if (run.description.mode == "file" || run.description.mode == "paper") {
+        m_runOptions.mode =
+            run.description.mode == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
+        m_runOptions.chunk = run.description.chunk;
+        m_runOptions.shuffle = run.description.shuffle;
+        m_runOptions.causalK = run.description.causalK == -1 ? std::optional<std::int64_t>(-1)
+                                                             : std::nullopt;
+    }
     if (!run.modelDir.empty() && fs::exists(fs::path(run.modelDir) / "config.json"))
         m_settings.modelDir = run.modelDir;
     m_sourceFile = 0;

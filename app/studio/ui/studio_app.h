@@ -86,6 +86,7 @@ private:
         std::int64_t updateSteps = 1;
         core::AnalysisSettings settings;  // core::replaySettings: what it was shown with
         std::string modelDir;
+        core::RunDescription description;  // its mode, chunk and ablations, for the next Run
         std::vector<std::string> inputs, fileSha256;
         // The run's model's calibration.json, for switching a paper run to profile.
         std::optional<core::Calibration> calibration;

@@ -504,7 +504,12 @@ int Studio::run() {
     int status = 0;
     while (!glfwWindowShouldClose(m_window)) {
         const bool screenshot = !m_options.screenshot.empty();
-        if (screenshot || m_activeFrames > 0)
+        const bool working = m_worker.busy() || m_batch.busy() || m_reopening.valid();
+        if (screenshot && working && !m_options.frameStats)
+            // A screenshot needs the frames after the work: while it runs, 20 frames a second
+            // leave the cores to the evaluation (software GL under Xvfb costs a core).
+            glfwWaitEventsTimeout(0.05);
+        else if (screenshot || m_activeFrames > 0)
             glfwPollEvents();
         else
             // Idle: wake for input, or a few times a second for the worker's units and toasts.

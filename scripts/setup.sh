@@ -30,15 +30,29 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "setup: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
+  # apt's and dpkg's progress lines go to a log, shown only when something fails.
+  apt_log=$(mktemp -t ponder-setup-apt.XXXXXX)
+  if ! { $sudo apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+           "${missing[@]}"; } >"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    echo "setup: apt-get failed; the whole log is $apt_log" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
+  echo "setup: packages installed"
 fi
 
 [ "$mode" = packages ] && exit 0  # scripts/sanitize.sh and fuzz.sh configure their own builds
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build_dir" -j "$(nproc)"
+if [ "$mode" = demo ]; then
+  # Only what the demo runs; `setup.sh test` builds the rest (tests, examples, tools).
+  cmake --build "$build_dir" -j "$(nproc)" --target ponder ponder-studio
+else
+  cmake --build "$build_dir" -j "$(nproc)"
+fi
 ponder="$build_dir/app/ponder"
 
 case "$mode" in

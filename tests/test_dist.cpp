@@ -1,4 +1,4 @@
-// Running past one process (README "Scaling out"): torchrun's variables, the split of a plan
+// Running past one process (docs/scaling-out.md): torchrun's variables, the split of a plan
 // between ranks, units on the wire, the ranks' session over c10d's TCPStore on loopback
 // (joining, agreeing, messages, heartbeats, aborts, one-line errors) and data-parallel
 // gradient sums. Ranks are threads of this test here; tests/cli/distributed.sh runs processes.

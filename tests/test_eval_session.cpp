@@ -103,6 +103,27 @@ TEST_CASE("settings: a stored run replays from its own calibration at any rate",
     CHECK(points[0].oursRate < points[1].oursRate);
 }
 
+TEST_CASE("settings: a profile run stored before its calibration was kept replays from its τ0",
+          "[session]") {
+    testing::TempDir dir("ponder_settings_old");  // no calibration.json here
+    const auto old = analysisSettingsFromJson(
+        R"({"policy":"recon-ema","rate":0.4,"calibration":"profile","profile_tau0":1.25,)"
+        R"("profile_tau0_low":0.5})");
+    REQUIRE_FALSE(old.calibration);
+    // No change, or a change that repeats the stored value: the stored start.
+    CHECK(resolveSettings(old, {}, dir.path).ours.profileTau0 == 1.25);
+    SettingsOverrides same;
+    same.rate = 0.4;
+    same.calibration = "profile";
+    CHECK(resolveSettings(old, same, dir.path).ours.profileTau0 == 1.25);
+    // Another rate needs the quantiles, which this run does not have and the model lacks.
+    SettingsOverrides other;
+    other.rate = 0.6;
+    CHECK_THROWS_AS(resolveSettings(old, other, dir.path), InputError);
+    saveCalibration(linearCalibration(), dir.path / "calibration.json");
+    CHECK(resolveSettings(old, other, dir.path).ours.profileTau0 == Approx(40.0));
+}
+
 TEST_CASE("analysis: a policy ρ does not steer is compared at the rate it realized",
           "[session]") {
     const auto table = unitTableFrom(risingUnits(20));

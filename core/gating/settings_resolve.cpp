@@ -47,9 +47,12 @@ std::shared_ptr<const Calibration> findCalibration(const AnalysisSettings& base,
 
 // A profile run stored before its calibration was kept replays from its stored τ0 as long as
 // nothing that τ0 depends on (rate, signal, the file) is changed.
+// `base` is before the overrides: an override that repeats its value changes nothing.
 bool keepsStoredStart(const AnalysisSettings& base, const SettingsOverrides& overrides) {
     return !base.calibration && std::isfinite(base.ours.profileTau0) &&
-           overrides.calibrationFile.empty() && !overrides.rate && !overrides.signal &&
+           base.ours.calibration == "profile" && overrides.calibrationFile.empty() &&
+           (!overrides.rate || *overrides.rate == base.ours.rate) &&
+           (!overrides.signal || *overrides.signal == base.ours.signal) &&
            (!overrides.calibration || *overrides.calibration == "profile");
 }
 
@@ -99,6 +102,7 @@ AnalysisSettings applyOverrides(AnalysisSettings base, const SettingsOverrides& 
 
 AnalysisSettings resolveSettings(AnalysisSettings base, const SettingsOverrides& overrides,
                                  const fs::path& modelDir) {
+    const bool storedStart = keepsStoredStart(base, overrides);
     base = applyOverrides(std::move(base), overrides);
     auto& ours = base.ours;
     const auto names = policyNamesOf(base);
@@ -112,7 +116,7 @@ AnalysisSettings resolveSettings(AnalysisSettings base, const SettingsOverrides&
         if (profileFits)
             calibration = findCalibration(base, overrides, modelDir, source, false);
         mode = calibration ? "profile" : "paper";
-    } else if (mode == "profile" && !keepsStoredStart(base, overrides)) {
+    } else if (mode == "profile" && !storedStart) {
         calibration = findCalibration(base, overrides, modelDir, source, true);
     }
     ours.calibration = mode;

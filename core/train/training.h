@@ -65,7 +65,7 @@ struct BaseTrainOptions {
     // bf16 autocast for the forward pass (matmuls in bfloat16: AMX / AVX512-BF16 on the CPU);
     // weights, gradients and AdamW stay float32. Off by default, measured by `bench --train`.
     bool bf16 = false;
-    // Data-parallel (README "Scaling out"): each rank computes its rows of every batch, the
+    // Data-parallel (docs/scaling-out.md): each rank computes its rows of every batch, the
     // gradients are summed before the step, rank 0 alone writes. Dropout masks are drawn per
     // rank, so only a dropout-free run equals the one-process run (within rounding).
     RankSession* session = nullptr;

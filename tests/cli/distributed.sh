@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Past one process, on loopback (README "Scaling out"): `eval --nproc 2` stores and writes the
+# Past one process, on loopback (docs/scaling-out.md): `eval --nproc 2` stores and writes the
 # same run as one process (bit for bit at the same --threads), in file and paper mode; the
 # studio opens such a stored run; torchrun-style ranks (RANK, WORLD_SIZE, MASTER_*) that
 # disagree on the model or inputs, an unreachable master and a port in use are one-line

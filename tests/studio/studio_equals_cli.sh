@@ -3,8 +3,8 @@
 # Xvfb and dumps what its summary table shows (--dump-view); `ponder export --run ID` of the run
 # it stored, with no flags, must give the same numbers. Cases: recon-ema at two rates under both
 # calibrations, the model's learned gate (its own rate), multi-signal beside Ours, reopening a
-# stored run (--run) at another rate, a 2-file folder; and batch export's per-rate tables equal
-# `ponder export --rate R` of the same run.
+# stored run (--run), a 2-file folder, no arguments (the last run reopened, nothing evaluated);
+# and batch export's per-rate tables equal `ponder export --rate R` of the same run.
 set -uo pipefail
 ponder="$1"; studio="$2"; model="$3"; work="$4"
 if ! command -v xvfb-run >/dev/null; then
@@ -109,7 +109,7 @@ PY
 studio_view multi "$model" "$file" --policy recon-ema --policy multi-signal --calibration paper &&
   compare multi
 
-# Reopening the first run at another rate: the view equals an export at that rate.
+# Reopening the first run: the view equals an export with no flags.
 first=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"])' "$work/recon-ema-profile-0.3.json")
 studio_view reopen --run "$first" && compare reopen
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["calibration"]=="profile" and abs(v["rate"]-0.3)<1e-12, v' \
@@ -118,6 +118,14 @@ python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["calibrati
 mkdir -p "$work/two"
 cp /usr/lib/python3.11/configparser.py /usr/lib/python3.11/json/decoder.py "$work/two/"
 studio_view folder "$model" "$work/two" --rate 0.5 && compare folder
+
+# No arguments: the studio reopens the last stored run and evaluates nothing.
+before=$("$ponder" runs --db "$db" | wc -l)
+last=$("$ponder" runs --db "$db" | tail -1 | awk '{print $1}')
+studio_view last && compare last
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert str(v["run"])==sys.argv[2], (v["run"], sys.argv[2])' \
+  "$work/last.json" "$last" || fail "no arguments: not the last run"
+[ "$("$ponder" runs --db "$db" | wc -l)" = "$before" ] || fail "no arguments: a new run was stored"
 
 # Batch export at two rates: each rate's tables equal `ponder export --rate R` of the run.
 xvfb-run -a -s '-screen 0 1280x800x24' "$studio" "$model" "$file" --calibration profile \

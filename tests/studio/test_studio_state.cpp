@@ -3,6 +3,7 @@
 // become an error state, settings round trip, frame statistics, datasets and batch rates.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -263,8 +264,18 @@ TEST_CASE("studio: a compared run gets a summary column and dashed series, repla
     }
     state.setCompare(CompareRun{8, "run 8", again, "", 1, {}, {"sha-of-this-file"}});
     CHECK(state.compareNote().empty());
+    CHECK(state.compareMatched() == 40);
     CHECK(state.figureData().compareSignal.size() == 40);
     CHECK(state.figures()[0].figure.series.size() == plainSignal + 2);
+    // Half of it (a --max-units run): joined unit by unit, the rest without an overlay.
+    state.setCompare(CompareRun{9, "run 9", {again.begin(), again.begin() + 20}, "", 1, {},
+                                {"sha-of-this-file"}});
+    CHECK(state.compareMatched() == 20);
+    CHECK(state.compareNote().find("20 of 40 units matched") != std::string::npos);
+    REQUIRE(state.figureData().compareSignal.size() == 40);
+    CHECK(std::isfinite(state.figureData().compareSignal[19]));
+    CHECK(std::isnan(state.figureData().compareSignal[20]));
+    state.setCompare(CompareRun{8, "run 8", again, "", 1, {}, {"sha-of-this-file"}});
 
     // The compared run follows the tune settings.
     tune.rate = 0.5;

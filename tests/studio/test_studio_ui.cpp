@@ -119,7 +119,10 @@ TEST_CASE("studio: every evaluation option of ponder eval reaches the run reques
     const auto args = parseStudioArgs({folders.model.string(), "a.py", "--mode", "paper",
                                        "--chunk", "256", "--max-units", "8", "--shuffle",
                                        "--causal-k", "-1", "--dtype", "bf16", "--fast", "--ext",
-                                       "py", "--policy", "recon-ema", "--policy", "multi-signal"});
+                                       "py", "--policy", "recon-ema", "--policy", "multi-signal",
+                                       "--seed", "7", "--threshold", "0.3", "--force-gate",
+                                       "--lookahead", "--advanced-std", "published",
+                                       "--calibration-file", "cal.json"});
     REQUIRE_FALSE(args.exitCode);
     const auto& request = args.options.evaluation;
     CHECK(request.mode == ponder::core::EvalMode::Paper);
@@ -133,6 +136,13 @@ TEST_CASE("studio: every evaluation option of ponder eval reaches the run reques
     CHECK(request.extensions == std::vector<std::string>{"py"});
     CHECK(args.options.policy == std::optional<std::string>("recon-ema"));
     CHECK(args.options.extraPolicies == std::vector<std::string>{"multi-signal"});
+    const auto& gating = request.gating;  // what the Tune pane has no control for
+    CHECK(gating.seed == std::optional<std::uint64_t>(7));
+    CHECK(gating.threshold == std::optional<double>(0.3));
+    CHECK(gating.forceGate);
+    CHECK(gating.lookahead);
+    CHECK(gating.advancedStd == std::optional<std::string>("published"));
+    CHECK(gating.calibrationFile == "cal.json");
     for (const auto& bad : std::vector<std::vector<std::string>>{
              {"--mode", "batch"}, {"--chunk", "0"}, {"--max-units", "-3"}, {"--causal-k", "2"},
              {"--dtype", "f16"}}) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/model/ttt_config.h"
+#include "core/util/sha256.h"
 #include "core/util/errors.h"
 
 namespace ponder::studio {
@@ -35,6 +36,7 @@ bool applyInbox(WorkerInbox& inbox, StudioState& state) {
     if (inbox.files) {
         if (inbox.run) state.setRunFacts(inbox.run->tttSha256, core::updateStepsOf(inbox.run->tttConfigJson));
         state.reset(std::move(*inbox.files));
+        state.setFileSha256(std::move(inbox.fileSha256));
     }
     if (inbox.settings) state.setRunSettings(std::move(*inbox.settings));
     if (!inbox.units.empty()) state.appendUnits(inbox.units);
@@ -75,7 +77,12 @@ void EvalWorker::work(RunRequest request) {
         };
         callbacks.onPlan = [&](const core::RunDescription& run, const core::EvalPlan& plan) {
             m_total.store(plan.units.size());
+            // As the store keys the files: a compared run is joined on them.
+            std::vector<std::string> sha256;
+            for (const auto& file : plan.files)
+                sha256.push_back(core::sha256Hex(file.text));
             std::lock_guard<std::mutex> lock(m_mutex);
+            m_inbox.fileSha256 = std::move(sha256);
             m_inbox.files = plan.files;
             m_inbox.run = run;
             m_inbox.settings = session.settings();  // after the files, which reset the state

@@ -24,6 +24,7 @@ using RunRequest = core::EvalRequest;
 struct WorkerInbox {
     std::optional<std::vector<core::PlanFile>> files;  // set once the plan is built
     std::optional<core::RunDescription> run;           // with the files: the run's facts
+    std::vector<std::string> fileSha256;               // with the files: each one's SHA-256
     std::optional<core::AnalysisSettings> settings;    // as the session resolved and stored them
     std::vector<core::UnitRecord> units;
     std::vector<LogLine> log;

@@ -2,6 +2,7 @@
 #include "app/studio/state/studio_state.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -88,10 +89,10 @@ void StudioState::setRunSettings(core::AnalysisSettings settings) {
 }
 
 bool StudioState::rateApplies() const {
-    core::PolicySpec spec;
+    auto spec = m_runSettings.ours;  // its τ, lookahead and the like
     spec.name = m_tune.policy;
-    spec.gateLookahead = m_runSettings.ours.gateLookahead;
-    return spec.name == "threshold" || core::usesTargetRate(spec);
+    spec.calibration = m_tune.calibration;
+    return core::usesTargetRate(spec);
 }
 
 core::SettingsOverrides StudioState::tuneOverrides() const {
@@ -107,16 +108,12 @@ core::SettingsOverrides StudioState::tuneOverrides() const {
 }
 
 // Core resolves the settings (the CLI's and the exports' rules): the tune over the run's
-// stored settings; a profile start reads the run's stored calibration, else the model's. The
-// studio's `threshold` takes the run's own (1-ρ) quantile as its fixed τ, so the rate control
-// still means something for it.
-core::AnalysisSettings StudioState::settingsFor(core::AnalysisSettings base,
-                                                const core::UnitTable& table) const {
+// stored settings; a profile start reads the run's stored calibration, else the model's. A
+// `threshold` keeps the run's τ, or under profile calibration takes τ0 (core's rule).
+core::AnalysisSettings StudioState::settingsFor(core::AnalysisSettings base) const {
     auto overrides = tuneOverrides();
     if (overrides.calibration == "auto") overrides.calibration = base.ours.calibration;
     if (!base.calibration && m_calibration) base.calibration = m_calibration;
-    if (m_tune.policy == "threshold")
-        overrides.threshold = core::empiricalThreshold(table.signal(m_tune.signal), m_tune.rate);
     return core::resolveSettings(std::move(base), overrides, {});
 }
 
@@ -165,9 +162,28 @@ std::vector<SummaryRow> rowsOf(const core::RunAnalysis& analysis) {
     return rows;
 }
 
-// Whether the compared run evaluated the same files: the join on (file SHA-256, unit).
-bool sameInputs(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-    return !a.empty() && a == b;
+// For each unit of `units`, the unit of `other` with the same file (by SHA-256) and the same
+// chunk of it, or -1: chunk 5 of another file is not comparable with chunk 5 of this one.
+std::vector<std::int64_t> joinUnits(const std::vector<core::UnitRecord>& units,
+                                    const std::vector<std::string>& sha256,
+                                    const std::vector<core::UnitRecord>& other,
+                                    const std::vector<std::string>& otherSha256) {
+    const auto keyOf = [](const core::UnitRecord& u, const std::vector<std::string>& sha) {
+        const bool known = u.fileIndex >= 0 && std::size_t(u.fileIndex) < sha.size() &&
+                           !sha[std::size_t(u.fileIndex)].empty();
+        return known ? sha[std::size_t(u.fileIndex)] + "#" + std::to_string(u.chunkIndex) + "@" +
+                           std::to_string(u.tokenStart)
+                     : std::string();
+    };
+    std::map<std::string, std::int64_t> index;
+    for (std::size_t j = 0; j < other.size(); ++j)
+        if (const auto key = keyOf(other[j], otherSha256); !key.empty())
+            index.emplace(key, std::int64_t(j));
+    std::vector<std::int64_t> match(units.size(), -1);
+    for (std::size_t i = 0; i < units.size(); ++i)
+        if (const auto found = index.find(keyOf(units[i], sha256)); found != index.end())
+            match[i] = found->second;
+    return match;
 }
 
 }  // namespace
@@ -183,6 +199,7 @@ void StudioState::replay() {
     m_ours = core::PolicyRun{};
     m_oracle = core::PolicyRun{};
     m_compareNote.clear();
+    m_compareMatched = 0;
     if (!m_units.empty()) replayUnits();
     m_figures = viz::runFigures(m_figureData);
     // Stacked and x-linked in the studio, the chunk plots share one axis whose ticks say
@@ -196,7 +213,7 @@ void StudioState::replay() {
 
 void StudioState::replayUnits() {
     try {
-        m_settings = settingsFor(m_runSettings, m_table);
+        m_settings = settingsFor(m_runSettings);
         m_analysis = core::analyseUnits(m_table, m_settings);
         m_ours = m_analysis.find("Ours").run;
         m_oracle = m_analysis.find("Oracle").run;
@@ -212,7 +229,7 @@ void StudioState::replayUnits() {
 void StudioState::replayCompare() {
     const auto table =
         core::unitTableFrom(m_compare->units, m_compare->tttSha256, m_compare->updateSteps);
-    const auto settings = settingsFor(m_compare->settings, table);
+    const auto settings = settingsFor(m_compare->settings);
     const auto other = core::analyseUnits(table, settings);
     const auto rows = core::summaryRows(other);
     for (std::size_t i = 0; i < m_summary.size() && i < rows.size(); ++i)
@@ -220,17 +237,30 @@ void StudioState::replayCompare() {
     const auto compareData = app::runFigureData(other, settings, m_compare->title);
     m_figureData.compareName = m_compare->title;
     m_figureData.compareSweep = compareData.sweep;
-    // Chunk by chunk only when both runs evaluated the same files: chunk 5 of another file is
-    // not comparable with chunk 5 of this one (the summaries still are).
-    if (sameInputs(m_fileSha256, m_compare->fileSha256) &&
-        m_compare->units.size() == m_units.size()) {
-        m_figureData.compareSignal = compareData.signal;
-        m_figureData.compareThreshold = compareData.threshold;
-    } else {
-        m_compareNote = "run " + std::to_string(m_compare->id) +
-                        " evaluated other files: compared by summary and sweep only, "
-                        "not chunk by chunk";
+    // Chunk by chunk only where both runs evaluated the same chunk of the same file (joined on
+    // file SHA-256 and chunk); the summaries always compare.
+    const auto match = joinUnits(m_units, m_fileSha256, m_compare->units, m_compare->fileSha256);
+    m_compareMatched = 0;
+    std::vector<double> signal(m_units.size(), core::kNaN), threshold(m_units.size(), core::kNaN);
+    for (std::size_t i = 0; i < match.size(); ++i) {
+        if (match[i] < 0) continue;
+        ++m_compareMatched;
+        const auto j = std::size_t(match[i]);
+        if (j < compareData.signal.size()) signal[i] = compareData.signal[j];
+        if (j < compareData.threshold.size()) threshold[i] = compareData.threshold[j];
     }
+    const auto which = "run " + std::to_string(m_compare->id);
+    if (m_compareMatched == 0) {
+        m_compareNote = which + " evaluated other files: compared by summary and sweep only, "
+                                "not chunk by chunk";
+        return;
+    }
+    m_figureData.compareSignal = std::move(signal);
+    m_figureData.compareThreshold = std::move(threshold);
+    if (m_compareMatched < m_units.size() || m_compareMatched < m_compare->units.size())
+        m_compareNote = std::to_string(m_compareMatched) + " of " +
+                        std::to_string(m_units.size()) + " units matched " + which +
+                        "'s (same file and chunk); the others have no overlay";
 }
 
 }  // namespace ponder::studio

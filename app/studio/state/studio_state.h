@@ -99,8 +99,10 @@ public:
     // What the summary, plots and exports show: core's analysis with the resolved settings.
     const core::RunAnalysis& analysis() const { return m_analysis; }
     const core::AnalysisSettings& analysisSettings() const { return m_settings; }
-    // Why the compared run is not overlaid chunk by chunk (other inputs), else empty.
+    // Why the compared run is not overlaid chunk by chunk, or only in part (other inputs), else
+    // empty; and how many of the current units matched one of it (same file SHA-256, chunk).
     const std::string& compareNote() const { return m_compareNote; }
+    std::size_t compareMatched() const { return m_compareMatched; }
     const std::vector<SummaryRow>& summary() const { return m_summary; }
     const viz::RunFigureData& figureData() const { return m_figureData; }
     const std::vector<viz::NamedFigure>& figures() const { return m_figures; }
@@ -112,8 +114,8 @@ public:
 
     std::optional<std::int64_t> selected;  // selected unit index (plots and source)
     std::string title = "no run";
-    // Whether the rate control applies to the chosen policy (core::usesTargetRate; the studio's
-    // `threshold` takes τ from the rate, so it does).
+    // Whether the rate control applies to the chosen policy (core::usesTargetRate: not for a
+    // learned gate or a fixed threshold; a `threshold` at profile's τ0 follows the rate).
     bool rateApplies() const;
     // The overrides the tune stands for, as a new run's request takes them (`auto` calibration
     // stays until core resolves it).
@@ -124,9 +126,8 @@ public:
 private:
     void replay();
     void replayUnits();  // policies, CIs, the compared run and figure data of m_units
-    // `base` resolved with the tune on top (a fixed-threshold policy takes its τ from `table`).
-    core::AnalysisSettings settingsFor(core::AnalysisSettings base,
-                                       const core::UnitTable& table) const;
+    // `base` resolved with the tune on top.
+    core::AnalysisSettings settingsFor(core::AnalysisSettings base) const;
     void replayCompare();
 
     std::vector<core::PlanFile> m_files;
@@ -135,6 +136,7 @@ private:
     std::shared_ptr<const core::Calibration> m_calibration;
     std::optional<CompareRun> m_compare;
     std::string m_compareNote;
+    std::size_t m_compareMatched = 0;
     std::vector<std::string> m_fileSha256;
     std::string m_tttSha256;
     std::int64_t m_updateSteps = 1;

@@ -138,9 +138,11 @@ void Studio::drawSummaryTable() {
     const auto& compare = m_state.compare();
     if (compare) {
         const std::string name = "run " + std::to_string(compare->id);
-        ImGui::TextDisabled("B: comparing with %s%s%s (dashed in the plots)", name.c_str(),
-                            compare->title == name ? "" : ": ",
-                            compare->title == name ? "" : compare->title.c_str());
+        ImGui::TextDisabled("B: comparing with %s%s%s (%zu of %zu units matched by file and "
+                            "chunk; dashed in the plots)",
+                            name.c_str(), compare->title == name ? "" : ": ",
+                            compare->title == name ? "" : compare->title.c_str(),
+                            m_state.compareMatched(), m_state.units().size());
         ImGui::SameLine();
         if (ImGui::SmallButton("Stop comparing")) m_state.setCompare(std::nullopt);
     }
@@ -153,13 +155,14 @@ void Studio::drawSummaryTable() {
     // A scrolling table needs its height.
     const float tableHeight =
         ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize;
-    if (!ImGui::BeginTable("summary", withCompare ? 8 : 6, flags, ImVec2(0, tableHeight))) return;
+    if (!ImGui::BeginTable("summary", withCompare ? 11 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
         ImGui::TableSetupColumn(header);
-    if (withCompare) {
-        ImGui::TableSetupColumn("loss B");
-        ImGui::TableSetupColumn("recovery B");
-    }
+    if (withCompare)  // B is the compared run; Δ = B − this run
+        for (const char* header :
+             {"loss B", "recovery B", "\u0394 loss", "\u0394 rate", "\u0394 recovery",
+              "\u0394 agreement"})
+            ImGui::TableSetupColumn(header);
     ImGui::TableHeadersRow();
     const auto cell = [](const char* format, double value) {
         ImGui::TableNextColumn();
@@ -205,8 +208,15 @@ void Studio::drawSummaryTable() {
         cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
         cell("%.1f%%", 100 * row.summary.agreement);
         if (withCompare) {
+            const auto delta = [&](double core::PolicySummary::*field) {
+                return row.compare ? (*row.compare).*field - row.summary.*field : core::kNaN;
+            };
             cell("%.4f", row.compare ? row.compare->loss : core::kNaN);
             cell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
+            cell("%+.4f", delta(&core::PolicySummary::loss));
+            cell("%+.2f", delta(&core::PolicySummary::rate));
+            cell("%+.1f%%", 100 * delta(&core::PolicySummary::recovery));
+            cell("%+.1f%%", 100 * delta(&core::PolicySummary::agreement));
         }
     }
     ImGui::EndTable();

@@ -182,11 +182,13 @@ RunRequest Studio::newRunRequest() const {
     request.threads = m_settings.threads;
     request.device = m_settings.device;
     request.database = databasePath();
-    request.gating = m_state.tuneOverrides();
-    // The studio's `threshold` under paper calibration keeps the τ on screen.
-    const auto& shown = m_state.analysisSettings().ours;
-    if (m_state.tune().policy == "threshold" && std::isfinite(shown.threshold))
-        request.gating.threshold = shown.threshold;
+    // The tune's overrides on top of the command line's other gating options.
+    const auto tune = m_state.tuneOverrides();
+    request.gating.policies = tune.policies;
+    request.gating.rate = tune.rate;
+    request.gating.alpha = tune.alpha;
+    request.gating.signal = tune.signal;
+    request.gating.calibration = tune.calibration;
     return request;
 }
 
@@ -497,6 +499,10 @@ int Studio::run() {
         startBatch();
     } else if (m_options.reopen) {
         reopenRun(*m_options.reopen, false);
+    } else if (m_options.inputs.empty() && m_options.modelDir.empty() && !m_history.empty()) {
+        // No arguments: where the user left off, the last stored run, with no new evaluation
+        // (the demo names its file, so it evaluates).
+        reopenRun(m_history.front().id, false);
     } else {
         startRun();
     }

@@ -38,6 +38,8 @@ struct StudioOptions {
     std::optional<std::string> signal;
     // Evaluation options of the runs (mode, chunk, max units, shuffle, causal-k, dtype, fast
     // path, extensions), as `ponder eval` takes them; model, inputs and gating are set apart.
+    // evaluation.gating holds the gating options the Tune pane has no control for (seed,
+    // threshold, calibration file, advanced-std, force-gate, lookahead).
     RunRequest evaluation;
     // paper | profile; unset: profile when the model has a calibration.json (a single file has
     // fewer than the 16 units paper calibration forces to UPDATE), else paper.

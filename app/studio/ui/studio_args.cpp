@@ -37,6 +37,8 @@ constexpr const char* kHelp =
     "  --shuffle          the shuffle ablation; --causal-k -1: the diagonal one\n"
     "  --dtype f32|bf16   the backbone's dtype (bf16: Gemma 3)\n"
     "  --fast             the gated fast path (Ours decides before the UPDATE path)\n"
+    "  Gating, as `ponder eval` takes it: --seed S, --threshold T, --calibration-file F,\n"
+    "  --advanced-std running|published, --force-gate, --lookahead\n"
     "  --compare RUN      overlay this stored run (an id from the history)\n"
     "  --run RUN          open this stored run (an evaluation or a `ponder\n"
     "                     generate --db` stream) instead of evaluating\n"
@@ -117,12 +119,17 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
             (arg == "--shuffle" ? options.evaluation.shuffle : options.evaluation.fast) = true;
             continue;
         }
+        if (arg == "--force-gate" || arg == "--lookahead") {
+            auto& gating = options.evaluation.gating;
+            (arg == "--force-gate" ? gating.forceGate : gating.lookahead) = true;
+            continue;
+        }
         static const char* const kValued[] = {
             "--model",  "--open",    "--rate",      "--screenshot",   "--frames",
             "--size",   "--compare", "--run",       "--calibration",  "--policy",
             "--signal", "--alpha",   "--dump-view", "--batch-export", "--batch-rates",
             "--mode",   "--chunk",   "--ext",       "--max-units",    "--causal-k",
-            "--dtype"};
+            "--dtype",  "--seed",    "--threshold", "--calibration-file", "--advanced-std"};
         const bool valued =
             std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
         if (!valued) {
@@ -146,6 +153,11 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
                     options.policy = value;
             }
             if (arg == "--signal") options.signal = value;
+            auto& gating = options.evaluation.gating;
+            if (arg == "--seed") gating.seed = std::stoull(value);
+            if (arg == "--threshold") gating.threshold = std::stod(value);
+            if (arg == "--calibration-file") gating.calibrationFile = value;
+            if (arg == "--advanced-std") gating.advancedStd = value;
             if (!setEvaluationOption(options.evaluation, arg, value))
                 return fail("bad value for " + arg + ": '" + value + "'",
                             "--mode file|paper, --chunk N > 0, --max-units N > 0, "

@@ -26,9 +26,10 @@ std::string formatted(const char* format, double value) {
     return text;
 }
 
-void printRow(const std::string& label, const core::PolicySummary& s, const std::string& note) {
+void printRow(const std::string& label, std::size_t width, const core::PolicySummary& s,
+              const std::string& note) {
     std::string name = label;
-    name.resize(std::max<std::size_t>(name.size(), 24), ' ');
+    name.resize(std::max(name.size(), width), ' ');
     std::cout << name << "  " << formatted("%.4f", s.loss) << "   " << formatted("%.2f", s.rate)
               << "   " << formatted("%.2f", s.cost) << "   "
               << formatted("%6.1f%%", 100 * s.recovery) << "   "
@@ -39,15 +40,20 @@ void printRow(const std::string& label, const core::PolicySummary& s, const std:
 // seeded draw the JSON and the store keep beside it; a policy that spends its own budget says
 // it is compared at the rate it realized.
 void printSummary(const core::RunAnalysis& analysis) {
-    std::cout << "\nmethod                    loss     rate   cost   recovery  agreement   ("
-              << analysis.table.size() << " units)\n";
-    for (const auto& row : core::summaryRows(analysis)) {
+    const auto rows = core::summaryRows(analysis);
+    std::size_t width = 24;  // the labels' column: as wide as the longest
+    for (const auto& row : rows)
+        width = std::max(width, row.label.size());
+    std::cout << "\n" << std::string("method").append(width - 6, ' ')
+              << "  loss     rate   cost   recovery  agreement   (" << analysis.table.size()
+              << " units)\n";
+    for (const auto& row : rows) {
         std::string note;
         if (row.seededDraw)
             note = "   seeded draw " + formatted("%.4f", row.seededDraw->loss) + " at rate " +
                    formatted("%.2f", row.seededDraw->rate);
         if (row.ownRate) note = "   own rate: against Random and the Oracle at that rate";
-        printRow(row.label, row.summary, note);
+        printRow(row.label, width, row.summary, note);
     }
 }
 
@@ -66,11 +72,8 @@ int runEval(const Arguments& rawArgs) {
         specs.push_back(spec);
     const ParsedArgs args(rawArgs, specs);
     auto request = evalRequestFrom(args);
-    // Settings are checked before any model work, so a typo costs nothing (usage errors here;
-    // the session resolves the same settings again and stores them).
-    analysisSettingsFrom(args, {}, request.modelDir.string(), true);
-    request.gating = settingsOverridesFrom(args);
-    if (!request.gating.calibration) request.gating.calibration = "auto";
+    // Settings are checked before any model work, so a typo costs nothing.
+    request.gating = newRunGating(args, request.modelDir.string());
     request.keepTokenLosses = args.flag("--token-losses");
     request.fast = args.flag("--fast");
     if (const auto db = args.value("--db")) request.database = *db;

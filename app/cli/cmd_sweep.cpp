@@ -69,9 +69,7 @@ int runSweep(const Arguments& rawArgs) {
                                     core::updateStepsOf(run.description.tttConfigJson));
     } else {
         auto request = evalRequestFrom(args);
-        analysisSettingsFrom(args, {}, request.modelDir.string(), true);  // usage errors first
-        request.gating = settingsOverridesFrom(args);
-        if (!request.gating.calibration) request.gating.calibration = "auto";
+        request.gating = newRunGating(args, request.modelDir.string());
         const auto result = runEvaluation(args, std::move(request));
         settings = result.settings;  // as the session resolved them
         table = result.analysis.table;

@@ -39,6 +39,13 @@ core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args) {
     return overrides;
 }
 
+core::SettingsOverrides newRunGating(const ParsedArgs& args, const std::string& modelDir) {
+    analysisSettingsFrom(args, {}, modelDir, true);  // the checks; the session resolves again
+    auto overrides = settingsOverridesFrom(args);
+    if (!overrides.calibration) overrides.calibration = "auto";
+    return overrides;
+}
+
 core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::AnalysisSettings base,
                                             const std::string& modelDir, bool newRun) {
     auto overrides = settingsOverridesFrom(args);

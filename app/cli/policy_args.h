@@ -18,6 +18,10 @@ std::vector<OptionSpec> policyOptionSpecs();
 // The flags that were given, as core's overrides (unset: not given).
 core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args);
 
+// A new run's gating (`ponder eval`, `sweep`): the flags as overrides, no --calibration meaning
+// "auto", checked before any model work (usage errors, a missing calibration.json or gate).
+core::SettingsOverrides newRunGating(const ParsedArgs& args, const std::string& modelDir);
+
 // `base` (the defaults, or a stored run's settings) with the flags that were given applied and
 // resolved by core (core::resolveSettings): profile calibration takes τ0 for the target rate
 // from --calibration-file, else the run's stored calibration, else MODEL_DIR/calibration.json.

@@ -155,7 +155,7 @@ void Studio::drawSummaryTable() {
     // A scrolling table needs its height.
     const float tableHeight =
         ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize;
-    if (!ImGui::BeginTable("summary", withCompare ? 11 : 6, flags, ImVec2(0, tableHeight))) return;
+    if (!ImGui::BeginTable("summary", withCompare ? 12 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
         ImGui::TableSetupColumn(header);
     if (withCompare)  // B is the compared run; Δ = B − this run

@@ -111,12 +111,10 @@ PreparedEvaluation prepareEvaluation(const ParsedArgs& args, bool keepTokenLosse
     prepared.modeName = args.valueOr("--mode", "file");
     prepared.chunk = request.chunk;
     prepared.threads = applyThreads(args);
-    auto& options = prepared.options;
-    options = modelLoadOptions(args, request.device);
-    options.keepTokenLosses = keepTokenLosses;
-    options.shuffle = request.shuffle;
-    options.causalK = request.causalK;
-    prepared.evaluator = std::make_unique<core::Evaluator>(request.modelDir, options);
+    auto withLosses = request;
+    withLosses.keepTokenLosses = keepTokenLosses;
+    prepared.options = core::evalOptionsOf(withLosses);
+    prepared.evaluator = std::make_unique<core::Evaluator>(request.modelDir, prepared.options);
     prepared.plan = core::planRequest(request, *prepared.evaluator);
     if (!args.flag("--quiet")) {
         for (const auto& line : core::skippedReport(prepared.plan))

@@ -22,8 +22,7 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
     data.policyName = ours.method;
     // What the policy itself compared with its threshold: a learned gate's q, system A's score,
     // the multi-signal z-sum; the signal for single-signal rules.
-    const bool ownScore = core::isGatePolicy(ours.spec.name) || ours.spec.name == "multi-signal" ||
-                          ours.spec.name.rfind("advanced-", 0) == 0;
+    const bool ownScore = core::hasOwnScore(ours.spec.name);
     data.signalName = ownScore ? core::scoreName(ours.spec.name) : core::signalName(ours.spec.signal);
     data.signal = ownScore ? ours.run.score : table.signal(ours.spec.signal);
     data.threshold = ours.run.threshold;

@@ -47,16 +47,6 @@ std::string modelKey(const fs::path& modelDir, const EvalOptions& options) {
     return key;
 }
 
-EvalOptions evalOptionsOf(const EvalRequest& request) {
-    EvalOptions options;
-    options.device = request.device;
-    options.forceCheckpoint = request.forceCheckpoint;
-    options.keepTokenLosses = request.keepTokenLosses;
-    options.shuffle = request.shuffle;
-    options.causalK = request.causalK;
-    options.bf16 = request.bf16;
-    return options;
-}
 
 }  // namespace
 
@@ -69,6 +59,17 @@ Evaluator& EvaluatorCache::get(const fs::path& modelDir, const EvalOptions& opti
         ++m_loads;
     }
     return *m_evaluator;
+}
+
+EvalOptions evalOptionsOf(const EvalRequest& request) {
+    EvalOptions options;
+    options.device = request.device;
+    options.forceCheckpoint = request.forceCheckpoint;
+    options.keepTokenLosses = request.keepTokenLosses;
+    options.shuffle = request.shuffle;
+    options.causalK = request.causalK;
+    options.bf16 = request.bf16;
+    return options;
 }
 
 EvalPlan planRequest(const EvalRequest& request, const Evaluator& evaluator) {
@@ -109,9 +110,11 @@ EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
     if (m_request.inputs.empty())
         throw InputError("no input files", "give at least one FILE or DIR to evaluate");
     m_settings = resolveSettings({}, m_request.gating, m_request.modelDir);
-    // A gate made for another TTT layer is refused before any model work.
+    // A gate made for another TTT layer is refused before any model work (the checkpoint is
+    // hashed only when a gate is named: a large layer costs a read of its whole file).
     const auto checkpoint = m_request.modelDir / "ttt.safetensors";
-    checkGates(m_settings, fs::exists(checkpoint, error) ? sha256FileHex(checkpoint) : "");
+    if (!m_settings.gates.empty())
+        checkGates(m_settings, fs::exists(checkpoint, error) ? sha256FileHex(checkpoint) : "");
     if (m_request.fast && m_request.ranks)
         throw InputError("the gated fast path decides each unit from the units before it, so "
                          "it runs in one process",

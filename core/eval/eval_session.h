@@ -121,6 +121,10 @@ private:
     std::vector<std::pair<std::string, std::string>> m_storeWarnings;  // text, hint
 };
 
+// The model-load and evaluation options a request stands for (device, dtype, checkpoint check,
+// token losses, the ablations).
+EvalOptions evalOptionsOf(const EvalRequest& request);
+
 // The plan of a request on a loaded model, with --max-units applied (what every rank agrees on).
 EvalPlan planRequest(const EvalRequest& request, const Evaluator& evaluator);
 

@@ -249,6 +249,11 @@ const std::vector<PolicyInfo>& policyTable() {
 
 bool isGatePolicy(const std::string& name) { return name.rfind("gate:", 0) == 0; }
 
+bool hasOwnScore(const std::string& policyName) {
+    return isGatePolicy(policyName) || policyName == "multi-signal" ||
+           policyName.rfind("advanced-", 0) == 0;
+}
+
 std::string scoreName(const std::string& policyName) {
     if (isGatePolicy(policyName)) return "gate q = P(UPDATE)";
     if (policyName.rfind("advanced-", 0) == 0) return "score c (system A)";

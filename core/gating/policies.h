@@ -247,8 +247,10 @@ struct PolicyInfo {
 const std::vector<PolicyInfo>& policyTable();
 // InputError (hint lists the names) for an unknown name. Every gate:DIR shares one entry.
 const PolicyInfo& policyInfo(const std::string& name);
-// The name of the score PolicyRun::score holds for `policyName`: "gate q" for a learned gate,
-// "score c" for the advanced-* rules, "z-sum" for multi-signal, else "signal".
+// Whether `policyName` decides on a score of its own rather than one of the signals: a learned
+// gate's q, the advanced-* rules' c, multi-signal's z-sum (PolicyRun::score holds it).
+bool hasOwnScore(const std::string& policyName);
+// The name of that score ("gate q = P(UPDATE)", ...); "signal" for the single-signal rules.
 std::string scoreName(const std::string& policyName);
 // True for gate:DIR; gateDirOf returns DIR.
 bool isGatePolicy(const std::string& name);

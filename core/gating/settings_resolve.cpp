@@ -1,6 +1,7 @@
 // Resolving gating settings once: overrides, the calibration mode and its start threshold.
 #include "core/gating/settings_resolve.h"
 
+#include <algorithm>
 #include <cmath>
 #include <system_error>
 
@@ -131,15 +132,24 @@ AnalysisSettings resolveSettings(AnalysisSettings base, const SettingsOverrides&
         spec.name = name;
         validatePolicy(spec);
     }
-    base.gates.clear();
+    // Each gate's record: the one already kept for it (a stored run's, or the last replay's:
+    // the studio resolves on every slider move), else its folder and hash now.
+    std::vector<AnalysisSettings::GateRecord> gates;
     for (const auto& name : names) {
         if (!isGatePolicy(name)) continue;
+        const auto kept = std::find_if(base.gates.begin(), base.gates.end(),
+                                       [&](const auto& gate) { return gate.policy == name; });
+        if (kept != base.gates.end()) {
+            gates.push_back(*kept);
+            continue;
+        }
         std::error_code error;
         const fs::path dir = gateDirOf(name);
         const auto weights = dir / "gate.safetensors";
-        base.gates.push_back({name, fs::absolute(dir, error).lexically_normal().string(),
-                              fs::exists(weights, error) ? sha256FileHex(weights) : ""});
+        gates.push_back({name, fs::absolute(dir, error).lexically_normal().string(),
+                         fs::exists(weights, error) ? sha256FileHex(weights) : ""});
     }
+    base.gates = std::move(gates);
     return base;
 }
 

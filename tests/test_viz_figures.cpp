@@ -208,3 +208,196 @@ TEST_CASE("viz: run figures: a compared run is overlaid dashed on the signal and
     CHECK(named(sweep, "Ours \u2014 run 7")->lineStyle == LineStyle::Dashed);
     CHECK(named(sweep, "Ours \u2014 run 7")->size() == d.sweep.size());
 }
+
+namespace {
+
+// A run whose axes are short: advantages of about +-0.015 nats (a lone "0" tick before), sweep
+// losses within 0.05 of each other with SKIP and UPDATE_1 close together.
+RunFigureData shortRangeRun(std::size_t n) {
+    RunFigureData d = sampleRun(n);
+    for (auto& a : d.advantage)
+        a *= 0.12;
+    for (std::size_t i = 0; i < n; ++i)
+        d.oracleDecisions[i] = d.advantage[i] > 0.002 ? 1 : 0;
+    d.sweep.clear();
+    for (double rate = 0; rate <= 1.0001; rate += 0.25)
+        d.sweep.push_back({rate, 3.0 - 0.02 * rate, 3.0 - 0.01 * rate, 3.0 - 0.01 * rate,
+                           3.0 - 0.03 * std::sqrt(rate)});
+    d.lossSkip = 3.0;
+    d.lossUpdate = 2.995;
+    return d;
+}
+
+// Overlap with area: rectangles that only touch do not intersect.
+bool intersects(const Rect& a, const Rect& b) {
+    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+bool inside(const Rect& inner, const Rect& outer) {
+    return inner.x0 >= outer.x0 - 1e-9 && inner.x1 <= outer.x1 + 1e-9 &&
+           inner.y0 >= outer.y0 - 1e-9 && inner.y1 <= outer.y1 + 1e-9;
+}
+
+std::vector<Rect> drawnBoxes(const std::vector<std::string>& labels,
+                             const std::vector<Rect>& boxes) {
+    std::vector<Rect> out;
+    for (std::size_t i = 0; i < labels.size() && i < boxes.size(); ++i)
+        if (!labels[i].empty()) out.push_back(boxes[i]);
+    return out;
+}
+
+struct Size {
+    double width, height;
+};
+
+const Size kSizes[] = {{240, 110}, {240, 140}, {320, 160}, {400, 200},
+                       {520, 260}, {700, 300}, {1000, 400}};
+
+// Every run figure laid out at every size and font (points at scale 1: pixels) with `check`.
+template <class Check>
+void forEachLayout(const RunFigureData& data, Check check) {
+    for (const auto& named : runFigures(data))
+        for (const Size size : kSizes)
+            for (double fontSize : {9.0, 13.5}) {
+                NullCanvas canvas;
+                RenderStyle style;
+                style.fontSize = fontSize;
+                const View view = defaultView(named.figure, visibilityOf(named.figure));
+                const auto layout = layoutFigure(canvas, named.figure, view,
+                                                 {0, 0, size.width, size.height}, style);
+                INFO(named.stem << " at " << size.width << "x" << size.height << ", font "
+                                << fontSize);
+                check(named.figure, layout, canvas);
+            }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "viz: run figures: three or more labels on each numeric axis, none overlapping, at any size",
+    "[viz][figures]") {
+    for (const auto& data : {shortRangeRun(300), sampleRun(300), sampleRun(7)}) {
+        forEachLayout(data, [](const Figure& figure, const FigureLayout& layout, Canvas& canvas) {
+            const double font = layout.fontPx;
+            const double lineH = canvas.textSize("Ag", font).y;
+            const auto xBoxes = drawnBoxes(layout.xLabels, layout.xLabelBoxes);
+            const auto yBoxes = drawnBoxes(layout.yLabels, layout.yLabelBoxes);
+            // x: three labels side by side fit in the plot's width -> three are drawn.
+            double widest = 0;
+            for (double v : layout.xTicks.values)
+                widest =
+                    std::max(widest, canvas.textSize(formatTick(v, layout.xTicks.step), font).x);
+            const bool chunksEnough = !figure.x.integerTicks || layout.xTicks.values.size() >= 3;
+            if (chunksEnough && 3 * widest + 2 * 0.8 * font <= layout.plot.width())
+                CHECK(xBoxes.size() >= 3);
+            // y (numeric only): the plot holds three label heights -> three are drawn.
+            if (figure.y.categories.empty() && layout.plot.height() >= 3 * lineH)
+                CHECK(yBoxes.size() >= 3);
+            // No two labels overlap, on one axis or across the corner.
+            std::vector<Rect> all = xBoxes;
+            all.insert(all.end(), yBoxes.begin(), yBoxes.end());
+            for (std::size_t i = 0; i < all.size(); ++i)
+                for (std::size_t j = i + 1; j < all.size(); ++j)
+                    CHECK_FALSE(intersects(all[i], all[j]));
+            // Nor does one run into the header, the legend or a line label.
+            std::vector<Rect> others;
+            for (const auto& entry : layout.legend)
+                others.push_back(entry.box);
+            for (const auto& label : layout.lineLabels)
+                others.push_back(label.box);
+            const Point yTitle = canvas.textSize(layout.yTitle.text, font);
+            others.push_back({layout.yTitle.at.x, layout.yTitle.at.y, layout.yTitle.at.x + yTitle.x,
+                              layout.yTitle.at.y + yTitle.y});
+            for (const auto& box : all)
+                for (const auto& other : others)
+                    CHECK_FALSE(intersects(box, other));
+        });
+    }
+}
+
+TEST_CASE("viz: run figures: line labels, legends and titles stay outside the plot frame",
+          "[viz][figures]") {
+    for (const auto& data : {shortRangeRun(300), sampleRun(40)}) {
+        forEachLayout(data, [](const Figure& figure, const FigureLayout& layout, Canvas& canvas) {
+            CHECK(figure.legend == LegendPosition::Above);
+            for (const auto& entry : layout.legend)
+                CHECK_FALSE(intersects(entry.box, layout.plot));
+            for (const auto& line : layout.title) {
+                const Point size = canvas.textSize(line.text, layout.titlePx);
+                CHECK_FALSE(intersects(
+                    {line.at.x, line.at.y, line.at.x + size.x, line.at.y + size.y}, layout.plot));
+            }
+            for (std::size_t i = 0; i < layout.lineLabels.size(); ++i) {
+                const auto& label = layout.lineLabels[i];
+                CHECK_FALSE(intersects(label.box, layout.plot));
+                CHECK(inside(label.box, layout.outer));
+                for (std::size_t j = i + 1; j < layout.lineLabels.size(); ++j)
+                    CHECK_FALSE(intersects(label.box, layout.lineLabels[j].box));
+                for (const auto& entry : layout.legend)
+                    CHECK_FALSE(intersects(label.box, entry.box));
+            }
+        });
+    }
+}
+
+TEST_CASE("viz: run figures: line labels go beside the frame at their line, vertical ones above it",
+          "[viz][figures]") {
+    const auto d = shortRangeRun(300);
+    NullCanvas canvas;
+    const RenderStyle style;
+    // The sweep: SKIP and UPDATE_1 in a right gutter near their lines, apart; rho above.
+    const Figure sweep = sweepFigure(d);
+    const View view = defaultView(sweep, visibilityOf(sweep));
+    const auto layout = layoutFigure(canvas, sweep, view, {0, 0, 600, 300}, style);
+    const Transform t = layout.transform(view);
+    REQUIRE(layout.lineLabels.size() == 3);
+    int horizontal = 0, vertical = 0;
+    for (const auto& label : layout.lineLabels) {
+        const RefLine& line = sweep.lines[label.line];
+        CHECK(label.text == line.label);
+        if (line.vertical) {
+            ++vertical;
+            CHECK(label.box.y1 <= layout.plot.y0);  // the row above the frame
+            const double x = t.xToPixel(line.value);
+            CHECK(label.box.x0 <= x);
+            CHECK(label.box.x1 >= x);
+            for (const auto& entry : layout.legend)
+                CHECK(label.box.y0 >= entry.box.y1);  // below the legend
+        } else {
+            ++horizontal;
+            CHECK(label.box.x0 >= layout.plot.x1);  // the right gutter
+            CHECK(label.box.x1 <= layout.outer.x1);
+            // Within a label height of its line (two close lines are nudged apart).
+            const double y = t.yToPixel(line.value);
+            CHECK(std::abs(0.5 * (label.box.y0 + label.box.y1) - y) <= layout.fontPx * 1.2);
+        }
+    }
+    CHECK(horizontal == 2);
+    CHECK(vertical == 1);
+
+    // A figure without labelled lines keeps its old frame: no gutter, no label row.
+    const Figure scatter = scatterFigure(d);
+    const auto plain = layoutFigure(canvas, scatter, defaultView(scatter, visibilityOf(scatter)),
+                                    {0, 0, 600, 300}, style);
+    CHECK(plain.lineLabels.empty());
+    CHECK(plain.outer.x1 - plain.plot.x1 == Approx(style.px(style.padding) + 0.5 * plain.fontPx));
+    // The advantage plot's cutoff label is in the gutter; the unlabelled zero line needs none.
+    const Figure advantage = advantageFigure(d);
+    const auto withCutoff =
+        layoutFigure(canvas, advantage, defaultView(advantage, visibilityOf(advantage)),
+                     {0, 0, 600, 300}, style);
+    REQUIRE(withCutoff.lineLabels.size() == 1);
+    CHECK(withCutoff.lineLabels[0].text == "Oracle cutoff");
+    CHECK(withCutoff.lineLabels[0].box.x0 > withCutoff.plot.x1);
+}
+
+TEST_CASE("viz: run figures: a 240 x 140 figure keeps a plot three labels tall", "[viz][figures]") {
+    for (const auto& named : runFigures(shortRangeRun(300))) {
+        if (!named.inOverview) continue;  // the decision strip is a thin figure by design
+        NullCanvas canvas;
+        const View view = defaultView(named.figure, visibilityOf(named.figure));
+        const auto layout = layoutFigure(canvas, named.figure, view, {0, 0, 240, 140}, {});
+        INFO(named.stem);
+        CHECK(layout.plot.height() >= 3 * canvas.textSize("Ag", layout.fontPx).y);
+    }
+}

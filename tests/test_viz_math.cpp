@@ -35,7 +35,7 @@ TEST_CASE("viz: transform maps plot values to pixels and back, y up", "[viz][mat
     CHECK(t.pixelToY(t.yToPixel(0.25)) == Approx(0.25));
 }
 
-TEST_CASE("viz: nice ticks use 1/2/5 steps inside the range and never exceed the budget",
+TEST_CASE("viz: nice ticks use 1/2/5 steps inside the range and keep to the budget",
           "[viz][math]") {
     CHECK(niceStep(0.13) == Approx(0.2));
     CHECK(niceStep(0.5) == Approx(0.5));
@@ -50,7 +50,16 @@ TEST_CASE("viz: nice ticks use 1/2/5 steps inside the range and never exceed the
     for (int budget = 2; budget < 12; ++budget) {
         for (const Range r : {Range{-3.3, 7.1}, Range{0.001, 0.0042}, Range{1e6, 3.5e6}}) {
             const auto t = niceTicks(r, budget);
-            CHECK(static_cast<int>(t.values.size()) <= budget);
+            // The budget's own step where it leaves three ticks, else the first finer one that
+            // does (a few over the budget, never more than 7).
+            const auto own = ticksAtStep(r, niceStep(r.span() / (budget - 1)));
+            if (own.values.size() >= 3) {
+                CHECK(t.values == own.values);
+                CHECK(static_cast<int>(t.values.size()) <= budget);
+            } else {
+                CHECK(t.values.size() >= 3);
+                CHECK(t.values.size() <= 7);
+            }
             for (double v : t.values)
                 CHECK(r.contains(v));
         }
@@ -69,6 +78,52 @@ TEST_CASE("viz: integer ticks for chunk axes sit on whole numbers", "[viz][math]
     CHECK(many.step == 200.0);
     for (double v : many.values)
         CHECK(v == std::round(v));
+}
+
+TEST_CASE("viz: ticks: at least three for any valid range and budget", "[viz][math]") {
+    CHECK(niceStepBelow(5) == Approx(2));
+    CHECK(niceStepBelow(2) == Approx(1));
+    CHECK(niceStepBelow(1) == Approx(0.5));
+    CHECK(niceStepBelow(0.01) == Approx(0.005));
+    // A short advantage axis: budget 2 used to give the step 0.05 and a lone "0".
+    const auto advantage = niceTicks({-0.013, 0.021}, 2);
+    CHECK(advantage.values.size() >= 3);
+    CHECK(advantage.step == Approx(0.01));
+    const std::vector<Range> ranges = {{-0.013, 0.021}, {0.4, 0.6},   {2.95, 3.02},
+                                       {-1e-6, 3e-6},   {0.01, 2.99}, {99.5, 100.5},
+                                       {-7, -6.99},     {1e6, 1.3e6}, {0, 1}};
+    for (const Range& r : ranges)
+        for (int budget : {1, 2, 3, 4, 6}) {
+            const auto t = niceTicks(r, budget);
+            INFO("[" << r.min << ", " << r.max << "] budget " << budget);
+            CHECK(t.values.size() >= 3);
+            CHECK(t.values.size() <= std::max<std::size_t>(7, static_cast<std::size_t>(budget)));
+            for (double v : t.values)
+                CHECK(r.contains(v));
+            const double k = t.step / std::pow(10.0, std::floor(std::log10(t.step) + 1e-9));
+            CHECK((k == Approx(1) || k == Approx(2) || k == Approx(5)));
+        }
+}
+
+TEST_CASE("viz: integer ticks: at least three when the range holds three whole numbers",
+          "[viz][math]") {
+    // A narrow sweep of chunks 3..7 used to show a lone "5".
+    const auto narrow = integerTicks({2.5, 7.5}, 2);
+    CHECK(narrow.values.size() >= 3);
+    for (double v : narrow.values)
+        CHECK(v == std::round(v));
+    for (int budget : {2, 3, 4})
+        for (const Range r : {Range{-0.5, 2.5}, Range{9.7, 12.2}, Range{-0.5, 29.5}, Range{40, 140},
+                              Range{-0.5, 299.5}}) {
+            const auto t = integerTicks(r, budget);
+            INFO("[" << r.min << ", " << r.max << "] budget " << budget);
+            CHECK(t.values.size() >= 3);
+            CHECK(t.step >= 1.0);
+        }
+    // Two whole numbers are all there is: no step below 1.
+    const auto two = integerTicks({-0.5, 1.5}, 2);
+    CHECK(two.step == 1.0);
+    CHECK(two.values == std::vector<double>{0, 1});
 }
 
 TEST_CASE("viz: tick labels: decimals from the step, compact thousands, no minus zero", "[viz][math]") {
@@ -112,6 +167,44 @@ TEST_CASE("viz: label pruning keeps round ticks and leaves no overlap", "[viz][m
     CHECK(phased == std::vector<bool>{false, true, false, true, false});
     const auto roomy = pruneLabels({0, 100, 200}, {20, 20, 20}, 4.0);
     CHECK(roomy == std::vector<bool>{true, true, true});
+}
+
+TEST_CASE(
+    "viz: label pruning keeps three labels off the round ticks when the round ones give fewer",
+    "[viz][math]") {
+    // Ticks 0.5 .. 2.5 (indices 1..5), 30 px apart, labels 40 px wide: every other label fits,
+    // but the round ones (1.0, 2.0) are only two; 0.5, 1.5, 2.5 are three.
+    const std::vector<double> centres = {0, 30, 60, 90, 120};
+    const std::vector<double> widths(5, 40.0);
+    CHECK(pruneLabels(centres, widths, 4.0, 1) ==
+          std::vector<bool>{false, true, false, true, false});
+    CHECK(pruneLabels(centres, widths, 4.0, 1, 3) ==
+          std::vector<bool>{true, false, true, false, true});
+    // Enough round ones: the round choice stands.
+    CHECK(pruneLabels(centres, widths, 4.0, 0, 3) ==
+          std::vector<bool>{true, false, true, false, true});
+    // Three cannot fit at all: the round choice as before.
+    CHECK(pruneLabels(centres, std::vector<double>(5, 70.0), 4.0, 1, 3) ==
+          std::vector<bool>{false, false, true, false, false});
+}
+
+TEST_CASE("viz: spread labels stay near their wish, apart and inside the bounds", "[viz][math]") {
+    // Two labels 10 px tall wanted 3 px apart (SKIP and UPDATE_1 at close losses).
+    auto starts = spreadLabels({50, 53}, {10, 10}, 0, 100, 2);
+    CHECK(starts[0] == Approx(50));
+    CHECK(starts[1] == Approx(62));
+    // Near the bottom bound they are pushed back up, order kept.
+    starts = spreadLabels({95, 92}, {10, 10}, 0, 100, 2);
+    CHECK(starts[0] == Approx(90));
+    CHECK(starts[1] == Approx(78));
+    // Below the top bound: clamped down.
+    starts = spreadLabels({-20}, {10}, 0, 100, 2);
+    CHECK(starts[0] == Approx(0));
+    // Not all fit: the later ones are dropped.
+    starts = spreadLabels({0, 5, 10}, {10, 10, 10}, 0, 25, 2);
+    CHECK(starts[0] == Approx(0));
+    CHECK(starts[1] == Approx(12));
+    CHECK(std::isnan(starts[2]));
 }
 
 TEST_CASE("viz: min-max decimation keeps spikes and ends, at most ~4 points a column", "[viz][math]") {

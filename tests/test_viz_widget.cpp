@@ -200,6 +200,30 @@ TEST_CASE("viz: widget: x-linked plots share the range, the crosshair and the le
     CHECK_FALSE(axis.hoverX());
 }
 
+TEST_CASE("viz: widget: x-linked plots share the right gutter one plot's line label needs",
+          "[viz][widget]") {
+    Harness h;
+    PlotWidget top("top"), bottom("bottom");
+    LinkedXAxis axis;
+    const Figure plain = chunkFigure(200, 0.1);
+    Figure labelled = chunkFigure(200, 0.1);
+    labelled.lines.push_back({false, 0.05, "Oracle cutoff"});
+    PlotOptions options;
+    options.size = ImVec2(0, 250);
+    const auto both = [&] {
+        top.draw(plain, axis, options);
+        bottom.draw(labelled, axis, options);
+    };
+    h.frame(both);
+    h.frame(both);
+    REQUIRE(bottom.layout().lineLabels.size() == 1);
+    CHECK(bottom.layout().lineLabels[0].box.x0 > bottom.layout().plot.x1);
+    CHECK(top.layout().lineLabels.empty());
+    // The plain plot gives up the same room, so the chunk axes still line up.
+    CHECK(top.layout().plot.x1 == Approx(bottom.layout().plot.x1));
+    CHECK(top.layout().rightGutter < bottom.layout().rightGutter);
+}
+
 TEST_CASE("viz: widget: a click selects the chunk under the mouse, then a drag pans", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");

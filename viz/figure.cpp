@@ -1,7 +1,9 @@
 // Figure model helpers: fitting the view to the data and the series as CSV.
 #include "viz/figure.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <cstdio>
 #include <cstdlib>
 
@@ -45,6 +47,14 @@ std::vector<bool> visibilityOf(const Figure& figure) {
     for (const auto& s : figure.series)
         visible.push_back(s.visible);
     return visible;
+}
+
+const std::string& Axis::segmentAt(double value) const {
+    static const std::string none;
+    const auto after = std::upper_bound(
+        segments.begin(), segments.end(), value,
+        [](double v, const std::pair<double, std::string>& segment) { return v < segment.first; });
+    return after == segments.begin() ? none : std::prev(after)->second;
 }
 
 Range fitX(const Figure& figure, const std::vector<bool>& visible) {

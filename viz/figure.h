@@ -64,6 +64,11 @@ struct Axis {
     // Named rows instead of numeric ticks (a decision strip's "Ours" and "Oracle"): a tick and
     // its name at each value inside the view.
     std::vector<std::pair<double, std::string>> categories;
+    // Named spans, each from its value to the next one's (a folder run's files on the chunk
+    // axis, by first chunk, ascending): a hover names the span it is in.
+    std::vector<std::pair<double, std::string>> segments;
+    // The name of the span holding `value`, or "" when before the first or there are none.
+    const std::string& segmentAt(double value) const;
 
     std::string title() const { return unit.empty() ? label : label + " (" + unit + ")"; }
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace ponder::viz {
 
@@ -199,160 +200,447 @@ View defaultView(const Figure& figure, const std::vector<bool>& visible) {
     return view;
 }
 
+namespace {
+
+// Sizes every part of the layout shares, in pixels.
+struct Metrics {
+    double pad = 0, font = 0, lineH = 0, tick = 0;
+};
+
+// Space between a reference line's label and the plot frame, in font heights.
+constexpr double kLineLabelGapEm = 0.4;
+// A gutter label is elided beyond this share of the figure's width: the plot keeps the rest.
+constexpr double kMaxGutterShare = 0.3;
+
+// The title, from `top`: a long one shrinks a little (down to the smallest readable size),
+// then wraps; each line is centred, or starts at the left when it fills it. Returns the y
+// below its last line (`top` when there is none).
+double layoutTitle(Canvas& canvas, const Figure& figure, const RenderStyle& style, const Metrics& m,
+                   double top, FigureLayout& layout) {
+    if (figure.title.empty()) return top;
+    const Rect& outer = layout.outer;
+    const double room = outer.width() - 2 * m.pad;
+    const double smallest = std::min(layout.titlePx, minTextPx(style));
+    const double width = canvas.textSize(figure.title, layout.titlePx).x;
+    if (width > room && width > 0)
+        layout.titlePx = std::max(smallest, layout.titlePx * room / width);
+    const double lineStep = canvas.textSize("Ag", layout.titlePx).y;
+    for (auto& line : balancedWrap(canvas, figure.title, layout.titlePx, room, kTitleLines)) {
+        const double w = canvas.textSize(line, layout.titlePx).x;
+        const Point at{std::max(outer.x0 + m.pad, 0.5 * (outer.x0 + outer.x1) - 0.5 * w), top};
+        layout.title.push_back({at, std::move(line)});
+        top += lineStep;
+    }
+    return top;
+}
+
+struct LegendItem {
+    std::size_t series;
+    double width;
+    std::string text;
+};
+
+// The series named in the legend, each elided to the figure's width.
+std::vector<LegendItem> legendItems(Canvas& canvas, const Figure& figure, const Metrics& m,
+                                    double room) {
+    std::vector<LegendItem> items;
+    if (figure.legend == LegendPosition::None) return items;
+    const double swatchW = m.font * kSwatchEm;
+    for (std::size_t i = 0; i < figure.series.size(); ++i) {
+        const auto& s = figure.series[i];
+        if (!s.inLegend || s.name.empty()) continue;
+        // A name wider than the figure (a long compared run's title) is elided.
+        std::string text = elideText(canvas, s.name, m.font, room - swatchW - 0.4 * m.font);
+        const double w = swatchW + 0.4 * m.font + canvas.textSize(text, m.font).x;
+        items.push_back({i, w, std::move(text)});
+    }
+    return items;
+}
+
+// Header rows from `top`: the y-axis title on the left (horizontal, above the axis: it reads on
+// screen and paper alike, and ImGui cannot rotate text), an Above legend flowing after it
+// (flush with the plot's right edge, `plotRight`) or on rows below. Returns the y below them
+// (`top` when there are none).
+double layoutHeader(Canvas& canvas, const Figure& figure, const std::vector<LegendItem>& items,
+                    const Metrics& m, double top, double plotRight, FigureLayout& layout) {
+    const Rect& outer = layout.outer;
+    const double room = outer.width() - 2 * m.pad;
+    const std::string yTitle = elideText(canvas, figure.y.title(), m.font, room);
+    const double yTitleW = yTitle.empty() ? 0 : canvas.textSize(yTitle, m.font).x;
+    layout.yTitle = {{outer.x0 + m.pad, top}, yTitle};
+    double headerBottom = top + (yTitle.empty() ? 0 : m.lineH);
+    if (!items.empty() && figure.legend == LegendPosition::Above) {
+        const double entryGap = m.font * 1.0;
+        double legendW = 0;
+        for (const auto& item : items)
+            legendW += (legendW > 0 ? entryGap : 0) + item.width;
+        // Same row as the y title when it fits (right-aligned), else rows of their own.
+        const double rowStartX = outer.x0 + m.pad;
+        const bool sameRow = yTitleW + 2 * entryGap + legendW <= plotRight - rowStartX;
+        double x = sameRow ? plotRight - legendW : rowStartX;
+        double y = sameRow || yTitle.empty() ? top : top + m.lineH + 0.25 * m.pad;
+        for (const auto& [index, w, text] : items) {
+            if (!sameRow && x > rowStartX && x + w > outer.x1 - m.pad) {
+                x = rowStartX;
+                y += m.lineH + 0.25 * m.pad;
+            }
+            layout.legend.push_back({index, {x, y, x + w, y + m.lineH}, text});
+            x += w + entryGap;
+        }
+        headerBottom = std::max(headerBottom, y + m.lineH);
+    }
+    return headerBottom;
+}
+
+// A legend inside a corner of the axes: stacked entries over the data.
+void layoutCornerLegend(const Figure& figure, const std::vector<LegendItem>& items,
+                        const Metrics& m, FigureLayout& layout) {
+    if (items.empty() || figure.legend == LegendPosition::Above) return;
+    double boxW = 0;
+    for (const auto& item : items)
+        boxW = std::max(boxW, item.width);
+    const double inset = 0.6 * m.pad;
+    const bool onRight =
+        figure.legend == LegendPosition::TopRight || figure.legend == LegendPosition::BottomRight;
+    const bool onTop =
+        figure.legend == LegendPosition::TopLeft || figure.legend == LegendPosition::TopRight;
+    const double blockH = static_cast<double>(items.size()) * m.lineH;
+    const Rect& plot = layout.plot;
+    const double x = onRight ? plot.x1 - inset - boxW : plot.x0 + inset;
+    double y = onTop ? plot.y0 + inset : plot.y1 - inset - blockH;
+    for (const auto& [index, w, text] : items) {
+        layout.legend.push_back({index, {x, y, x + w, y + m.lineH}, text});
+        y += m.lineH;
+    }
+}
+
+// Indices of the figure's labelled lines of one orientation whose value is inside the view.
+std::vector<std::size_t> labelledLines(const Figure& figure, const View& view, bool vertical) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < figure.lines.size(); ++i) {
+        const RefLine& line = figure.lines[i];
+        if (line.vertical != vertical || line.label.empty()) continue;
+        if ((vertical ? view.x : view.y).contains(line.value)) out.push_back(i);
+    }
+    return out;
+}
+
+// Labels of `lines` laid out along one axis: each wants to be centred on its line's pixel
+// (`centre`), all are spread apart inside [lo, hi] so none overlaps another. `across` places
+// the box on the other axis (its left edge for a gutter, its top for a row).
+void placeLineLabels(Canvas& canvas, const Figure& figure, const std::vector<std::size_t>& lines,
+                     const std::vector<std::string>& texts,
+                     const std::function<double(double)>& centre, bool vertical, double lo,
+                     double hi, double across, const Metrics& m, FigureLayout& layout) {
+    std::vector<double> wanted, sizes;
+    std::vector<Point> extents;
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+        extents.push_back(canvas.textSize(texts[k], m.font));
+        const double size = vertical ? extents.back().x : extents.back().y;
+        sizes.push_back(size);
+        wanted.push_back(centre(figure.lines[lines[k]].value) - 0.5 * size);
+    }
+    const double gap = vertical ? 0.8 * m.font : 0.1 * m.font;
+    const auto starts = spreadLabels(wanted, sizes, lo, hi, gap);
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+        if (std::isnan(starts[k])) continue;  // no room left for it
+        const Point e = extents[k];
+        const Rect box = vertical ? Rect{starts[k], across, starts[k] + e.x, across + e.y}
+                                  : Rect{across, starts[k], across + e.x, starts[k] + e.y};
+        layout.lineLabels.push_back({lines[k], box, texts[k]});
+    }
+}
+
+// Where one axis' labels may go.
+struct LabelTrack {
+    std::function<double(double)> position;  // value -> pixel along the axis, ascending
+    double lo = 0, hi = 0;                   // same coordinates: a label must lie inside [lo, hi]
+    double gap = 0;                          // the least space between two labels
+    bool alongY = false;                     // labels are measured by their height
+};
+
+// Clears the labels that do not fit: those reaching outside the track (a y label into the
+// header, an x label out of the figure), then as many of the rest as it takes for none to
+// overlap another (pruneLabels, keeping `wanted` where it can). Returns how many are left.
+std::size_t pruneToFit(Canvas& canvas, const std::vector<double>& values,
+                       std::vector<std::string>& labels, long long firstIndex, std::size_t wanted,
+                       const LabelTrack& track, double font) {
+    const std::size_t n = std::min(values.size(), labels.size());
+    std::vector<double> centres, extents;
+    std::vector<bool> inside;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Point size = canvas.textSize(labels[i], font);
+        centres.push_back(track.position(values[i]));
+        extents.push_back(track.alongY ? size.y : size.x);
+        inside.push_back(centres[i] - 0.5 * extents[i] >= track.lo - 1e-9 &&
+                         centres[i] + 0.5 * extents[i] <= track.hi + 1e-9);
+    }
+    // Positions ascend, so the labels outside the track are at the ends: prune the run between.
+    std::size_t a = 0, b = n;
+    while (a < b && !inside[a])
+        ++a;
+    while (b > a && !inside[b - 1])
+        --b;
+    const std::vector<double> runCentres(centres.begin() + a, centres.begin() + b);
+    const std::vector<double> runExtents(extents.begin() + a, extents.begin() + b);
+    const auto keep = pruneLabels(runCentres, runExtents, track.gap,
+                                  firstIndex + static_cast<long long>(a), wanted);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool shown = i >= a && i < b && keep[i - a] && inside[i];
+        if (shown)
+            ++kept;
+        else
+            labels[i].clear();
+    }
+    return kept;
+}
+
+// One numeric axis' ticks and labels (empty: pruned).
+struct AxisLabels {
+    Ticks ticks;
+    std::vector<std::string> labels;
+    std::size_t kept = 0;
+};
+
+// A finer step's labelled ticks alone (every k-th): the unlabelled ones between would crowd
+// the grid with lines nobody can name. The labels keep the finer step's decimals.
+AxisLabels onlyLabelled(AxisLabels axis) {
+    AxisLabels out;
+    for (std::size_t i = 0; i < axis.labels.size(); ++i)
+        if (!axis.labels[i].empty()) {
+            out.ticks.values.push_back(axis.ticks.values[i]);
+            out.labels.push_back(std::move(axis.labels[i]));
+        }
+    const auto& v = out.ticks.values;
+    out.ticks.step = v.size() >= 2 ? v[1] - v[0] : axis.ticks.step;
+    out.kept = out.labels.size();
+    return out;
+}
+
+// Labels of `ticks` pruned to fit `track`, keeping `wanted` where they can.
+AxisLabels labelTicks(Canvas& canvas, Ticks ticks, std::size_t wanted, const LabelTrack& track,
+                      double font) {
+    AxisLabels out{std::move(ticks), {}, 0};
+    for (double v : out.ticks.values)
+        out.labels.push_back(formatTick(v, out.ticks.step));
+    const long long firstIndex =
+        out.ticks.values.empty()
+            ? 0
+            : static_cast<long long>(std::llround(out.ticks.values[0] / out.ticks.step));
+    out.kept = pruneToFit(canvas, out.ticks.values, out.labels, firstIndex, wanted, track, font);
+    return out;
+}
+
+// Ticks from `budget`, labels pruned to fit the track. When that leaves fewer than three though
+// three fit along the axis (`lengthPx`), finer 1-2-5 steps are tried, labelled every k-th tick,
+// then all that again with half the gap between labels, until three fit: three numbers give
+// an axis its scale, one or two do not.
+AxisLabels labelAxis(Canvas& canvas, const Axis& axis, const Range& range, int budget,
+                     double lengthPx, const LabelTrack& track, double font) {
+    constexpr std::size_t kWanted = 3;
+    const Ticks first = axisTicks(axis, range, budget);
+    double widest = 0;
+    for (double v : first.values) {
+        const Point size = canvas.textSize(formatTick(v, first.step), font);
+        widest = std::max(widest, track.alongY ? size.y : size.x);
+    }
+    // Three labels fit when the outer two may sit on the axis' ends, half hanging over.
+    const bool threeFit = (kWanted - 1) * (widest + 0.5 * track.gap) <= lengthPx;
+    AxisLabels best = labelTicks(canvas, first, threeFit ? kWanted : 1, track, font);
+    if (!threeFit || best.kept >= kWanted) return best;
+    LabelTrack tight = track;
+    for (double gap : {track.gap, 0.5 * track.gap}) {
+        tight.gap = gap;
+        if (gap < track.gap) {
+            AxisLabels closer = labelTicks(canvas, first, kWanted, tight, font);
+            if (closer.kept >= kWanted) return closer;
+            if (closer.kept > best.kept) best = std::move(closer);
+        }
+        // A few steps finer reach a tick spacing under a third of a label, enough for three;
+        // the count cap keeps a degenerate range from formatting thousands of labels.
+        Ticks ticks = first;
+        for (int finer = 0; finer < 6 && ticks.values.size() < 200; ++finer) {
+            const double step = niceStepBelow(ticks.step);
+            if (axis.integerTicks && step < 1) break;
+            ticks = ticksAtStep(range, step);
+            AxisLabels candidate = labelTicks(canvas, ticks, kWanted, tight, font);
+            if (candidate.kept >= kWanted) return onlyLabelled(std::move(candidate));
+        }
+    }
+    return best;  // three never fit: the budget's ticks, as many labels as fit
+}
+
+// Distance from the plot's bottom edge to the top of the x labels, below the tick marks. A y
+// label centred on a tick at the very bottom would reach lower: the y labels' track stops here,
+// so that one is dropped rather than the corner's labels overlapping.
+double xLabelOffset(const Metrics& m) {
+    return m.tick + 0.15 * m.font;
+}
+
+// y ticks and labels of a plot from `top`, `plotH` high (a category axis' named rows), none
+// reaching above `ceiling` (the header's bottom) or into the x labels; returns the widest.
+double layoutYLabels(Canvas& canvas, const Figure& figure, const View& view, double top,
+                     double plotH, double ceiling, const Metrics& m, FigureLayout& layout) {
+    // Pixels up from the top of the figure, so positions ascend with the value.
+    const Transform t(view.x, view.y, {0, top, 1, top + plotH});
+    LabelTrack track;
+    track.position = [&](double v) { return -(std::round(t.yToPixel(v)) + 0.5); };
+    track.lo = -(top + plotH + xLabelOffset(m));
+    track.hi = -ceiling;
+    track.gap = 0.1 * m.font;  // text boxes include the font's leading: a hairline is enough
+    track.alongY = true;
+    if (!figure.y.categories.empty()) {
+        for (const auto& category : figure.y.categories)
+            if (view.y.contains(category.first)) {
+                layout.yTicks.values.push_back(category.first);
+                layout.yLabels.push_back(category.second);
+            }
+        pruneToFit(canvas, layout.yTicks.values, layout.yLabels, 0, 1, track, m.font);
+    } else {
+        AxisLabels axis = labelAxis(canvas, figure.y, view.y, tickBudget(plotH, m.lineH * 2.6),
+                                    plotH, track, m.font);
+        layout.yTicks = std::move(axis.ticks);
+        layout.yLabels = std::move(axis.labels);
+    }
+    double widest = 0;
+    for (const auto& label : layout.yLabels)
+        if (!label.empty()) widest = std::max(widest, canvas.textSize(label, m.font).x);
+    return widest;
+}
+
+// Boxes of the y labels, right-aligned against the ticks, centred on them.
+void placeYLabels(Canvas& canvas, const View& view, const Metrics& m, FigureLayout& layout) {
+    const Transform t = layout.transform(view);
+    for (std::size_t i = 0; i < layout.yLabels.size(); ++i) {
+        const std::string& label = layout.yLabels[i];
+        if (label.empty()) {
+            layout.yLabelBoxes.push_back({});
+            continue;
+        }
+        const double y = std::round(t.yToPixel(layout.yTicks.values[i])) + 0.5;
+        const Point size = canvas.textSize(label, m.font);
+        const double x1 = layout.plot.x0 - m.tick - 0.3 * m.font;
+        layout.yLabelBoxes.push_back({x1 - size.x, y - 0.5 * size.y, x1, y + 0.5 * size.y});
+    }
+}
+
+// x ticks, as many as the width allows, labels pruned so none overlaps or leaves the figure,
+// and their boxes.
+void layoutXLabels(Canvas& canvas, const Figure& figure, const View& view, const Metrics& m,
+                   FigureLayout& layout) {
+    const Transform t = layout.transform(view);
+    LabelTrack track;
+    track.position = [&](double v) { return std::round(t.xToPixel(v)) + 0.5; };
+    track.lo = layout.outer.x0;
+    track.hi = layout.outer.x1;
+    track.gap = 0.8 * m.font;
+    AxisLabels axis =
+        labelAxis(canvas, figure.x, view.x, tickBudget(layout.plot.width(), m.font * 4.5),
+                  layout.plot.width(), track, m.font);
+    layout.xTicks = std::move(axis.ticks);
+    layout.xLabels = std::move(axis.labels);
+    const double y0 = layout.plot.y1 + xLabelOffset(m);
+    for (std::size_t i = 0; i < layout.xLabels.size(); ++i) {
+        const std::string& label = layout.xLabels[i];
+        if (label.empty()) {
+            layout.xLabelBoxes.push_back({});
+            continue;
+        }
+        const Point size = canvas.textSize(label, m.font);
+        const double x = track.position(layout.xTicks.values[i]);
+        layout.xLabelBoxes.push_back({x - 0.5 * size.x, y0, x + 0.5 * size.x, y0 + size.y});
+    }
+}
+
+}  // namespace
+
 FigureLayout layoutFigure(Canvas& canvas, const Figure& figure, const View& view, const Rect& outer,
                           const RenderStyle& style) {
     FigureLayout layout;
     layout.outer = outer;
     layout.fontPx = style.px(style.fontSize);
     layout.titlePx = layout.fontPx * kTitleScale;
-    const double pad = style.px(style.padding);
-    const double font = layout.fontPx;
-    const double lineH = canvas.textSize("Ag", font).y;
-    const double tick = style.px(style.tickLength);
+    Metrics m;
+    m.pad = style.px(style.padding);
+    m.font = layout.fontPx;
+    m.lineH = canvas.textSize("Ag", m.font).y;
+    m.tick = style.px(style.tickLength);
+    const double room = outer.width() - 2 * m.pad;
 
-    double top = outer.y0 + pad;
-    const double room = outer.width() - 2 * pad;
-    if (!figure.title.empty()) {
-        // A long title in a narrow figure shrinks a little (down to the smallest readable
-        // size), then wraps; each line is centred, or starts at the left when it fills it.
-        const double smallest = std::min(layout.titlePx, minTextPx(style));
-        const double width = canvas.textSize(figure.title, layout.titlePx).x;
-        if (width > room && width > 0)
-            layout.titlePx = std::max(smallest, layout.titlePx * room / width);
-        const double lineStep = canvas.textSize("Ag", layout.titlePx).y;
-        for (auto& line : balancedWrap(canvas, figure.title, layout.titlePx, room, kTitleLines)) {
-            const double w = canvas.textSize(line, layout.titlePx).x;
-            const Point at{std::max(outer.x0 + pad, 0.5 * (outer.x0 + outer.x1) - 0.5 * w), top};
-            layout.title.push_back({at, std::move(line)});
-            top += lineStep;
-        }
-        top += 0.5 * pad;
+    // From the top down: title, header (y title and legend), the vertical lines' label row.
+    // `ceiling` follows the bottom of the title and header, which the y labels stay below.
+    double top = outer.y0 + m.pad;
+    double ceiling = outer.y0;
+    const double titleBottom = layoutTitle(canvas, figure, style, m, top, layout);
+    if (titleBottom > top) {
+        ceiling = titleBottom;
+        top = titleBottom + 0.5 * m.pad;
     }
 
-    // Header rows: the y-axis title on the left (horizontal, above the axis: it reads on screen
-    // and paper alike, and ImGui cannot rotate text), the legend flowing after it or below.
-    const std::string yTitle = elideText(canvas, figure.y.title(), font, room);
-    const double yTitleW = yTitle.empty() ? 0 : canvas.textSize(yTitle, font).x;
-    layout.yTitle = {{outer.x0 + pad, top}, yTitle};
-    const double entryGap = font * 1.0;
-    const double swatchW = font * kSwatchEm;
-    struct Entry {
-        std::size_t series;
-        double width;
-        std::string text;
-    };
-    std::vector<Entry> entries;
-    double legendW = 0;
-    if (figure.legend != LegendPosition::None) {
-        for (std::size_t i = 0; i < figure.series.size(); ++i) {
-            const auto& s = figure.series[i];
-            if (!s.inLegend || s.name.empty()) continue;
-            // A name wider than the figure (a long compared run's title) is elided.
-            std::string text = elideText(canvas, s.name, font, room - swatchW - 0.4 * font);
-            const double w = swatchW + 0.4 * font + canvas.textSize(text, font).x;
-            entries.push_back({i, w, std::move(text)});
-            legendW += (legendW > 0 ? entryGap : 0) + w;
-        }
+    // Labelled horizontal lines get a right gutter, as wide as their widest label (elided to a
+    // share of the figure), so the labels sit beside the axes instead of over the data.
+    const auto hLines = labelledLines(figure, view, false);
+    std::vector<std::string> hTexts;
+    double hLabelW = 0;
+    for (std::size_t i : hLines) {
+        hTexts.push_back(
+            elideText(canvas, figure.lines[i].label, m.font, kMaxGutterShare * outer.width()));
+        hLabelW = std::max(hLabelW, canvas.textSize(hTexts.back(), m.font).x);
     }
-    const double available = outer.width() - 2 * pad;
-    double headerBottom = top + (yTitle.empty() ? 0 : lineH);
-    if (!entries.empty()) {
-        if (figure.legend == LegendPosition::Above) {
-            // Same row as the y title when it fits (right-aligned), else rows of their own.
-            double x = 0, y = top;
-            const bool sameRow = yTitleW + 2 * entryGap + legendW <= available;
-            double rowStartX = outer.x0 + pad;
-            if (sameRow) {
-                x = outer.x1 - pad - 0.5 * font - legendW;  // flush with the plot's right edge
-            } else {
-                y = yTitle.empty() ? top : top + lineH + 0.25 * pad;
-                x = rowStartX;
-            }
-            for (const auto& [index, w, text] : entries) {
-                if (!sameRow && x > rowStartX && x + w > outer.x1 - pad) {
-                    x = rowStartX;
-                    y += lineH + 0.25 * pad;
-                }
-                layout.legend.push_back({index, {x, y, x + w, y + lineH}, text});
-                x += w + entryGap;
-            }
-            headerBottom = std::max(headerBottom, y + lineH);
-        }
-    }
-    top = headerBottom + (headerBottom > top ? 0.5 * pad : 0);
+    const double labelGap = kLineLabelGapEm * m.font;
+    layout.rightGutter = m.pad + (hLines.empty() ? 0.5 * m.font : labelGap + hLabelW);
+    const double right = outer.x1 - std::max(layout.rightGutter, style.minRightGutter);
 
-    double bottom = outer.y1 - pad;
+    const auto items = legendItems(canvas, figure, m, room);
+    const double headerBottom = layoutHeader(canvas, figure, items, m, top, right, layout);
+    if (headerBottom > top) {
+        ceiling = headerBottom;
+        top = headerBottom + 0.5 * m.pad;
+    }
+    // The vertical lines' label row. Its labels stay right of the plot's left edge, so the top
+    // y label may reach up into the row (the ceiling stays the header's).
+    const auto vLines = labelledLines(figure, view, true);
+    const double labelRowTop = top;
+    if (!vLines.empty()) top += m.lineH + 0.25 * m.pad;
+
+    double bottom = outer.y1 - m.pad;
     const std::string xTitle = figure.x.title();
     if (!xTitle.empty()) {
-        bottom -= lineH;
+        bottom -= m.lineH;
         layout.xTitle.at = {0, bottom};  // x centred below, once the plot's width is known
-        bottom -= 0.25 * pad;
+        bottom -= 0.25 * m.pad;
     }
-    bottom -= lineH + tick + 0.25 * pad;  // x tick labels
+    bottom -= m.lineH + m.tick + 0.25 * m.pad;  // x tick labels
 
     // y ticks, now that the height is known; their labels set the left gutter.
     const double plotH = std::max(1.0, bottom - top);
-    layout.yTicks = axisTicks(figure.y, view.y, tickBudget(plotH, lineH * 2.6));
-    if (!figure.y.categories.empty()) {
-        layout.yTicks = {};
-        for (const auto& category : figure.y.categories)
-            if (view.y.contains(category.first)) {
-                layout.yTicks.values.push_back(category.first);
-                layout.yLabels.push_back(category.second);
-            }
-    }
-    double labelW = 0;
-    for (std::size_t i = 0; i < layout.yTicks.values.size(); ++i) {
-        if (figure.y.categories.empty())
-            layout.yLabels.push_back(formatTick(layout.yTicks.values[i], layout.yTicks.step));
-        labelW = std::max(labelW, canvas.textSize(layout.yLabels[i], font).x);
-    }
-    layout.leftGutter = pad + labelW + tick + 0.4 * font;
+    const double labelW = layoutYLabels(canvas, figure, view, top, plotH, ceiling, m, layout);
+    layout.leftGutter = m.pad + labelW + m.tick + 0.4 * m.font;
     const double left = outer.x0 + std::max(layout.leftGutter, style.minLeftGutter);
-    const double right = outer.x1 - pad - 0.5 * font;
     layout.plot = {left, top, std::max(left + 1, right), std::max(top + 1, bottom)};
+    placeYLabels(canvas, view, m, layout);
     if (!xTitle.empty()) {
-        layout.xTitle.text = elideText(canvas, xTitle, font, room);
-        const double w = canvas.textSize(layout.xTitle.text, font).x;
+        layout.xTitle.text = elideText(canvas, xTitle, m.font, room);
+        const double w = canvas.textSize(layout.xTitle.text, m.font).x;
         layout.xTitle.at.x =
-            std::max(outer.x0 + pad, 0.5 * (layout.plot.x0 + layout.plot.x1) - 0.5 * w);
+            std::max(outer.x0 + m.pad, 0.5 * (layout.plot.x0 + layout.plot.x1) - 0.5 * w);
     }
+    layoutCornerLegend(figure, items, m, layout);
+    layoutXLabels(canvas, figure, view, m, layout);
 
-    // Legend inside a corner: stacked entries over the axes.
-    if (!entries.empty() && figure.legend != LegendPosition::Above) {
-        double boxW = 0;
-        for (const auto& e : entries)
-            boxW = std::max(boxW, e.width);
-        const double inset = 0.6 * pad;
-        const bool onRight = figure.legend == LegendPosition::TopRight ||
-                             figure.legend == LegendPosition::BottomRight;
-        const bool onTop =
-            figure.legend == LegendPosition::TopLeft || figure.legend == LegendPosition::TopRight;
-        const double blockH = entries.size() * lineH;
-        const double x = onRight ? layout.plot.x1 - inset - boxW : layout.plot.x0 + inset;
-        double y = onTop ? layout.plot.y0 + inset : layout.plot.y1 - inset - blockH;
-        for (const auto& [index, w, text] : entries) {
-            layout.legend.push_back({index, {x, y, x + w, y + lineH}, text});
-            y += lineH;
-        }
-    }
-
-    // x ticks: as many as the width allows, then labels pruned so none overlap.
-    layout.xTicks = axisTicks(figure.x, view.x, tickBudget(layout.plot.width(), font * 4.5));
     const Transform t = layout.transform(view);
-    std::vector<double> centres, widths;
-    for (double v : layout.xTicks.values) {
-        layout.xLabels.push_back(formatTick(v, layout.xTicks.step));
-        centres.push_back(t.xToPixel(v));
-        widths.push_back(canvas.textSize(layout.xLabels.back(), font).x);
-    }
-    const long long firstIndex =
-        layout.xTicks.values.empty()
-            ? 0
-            : static_cast<long long>(std::llround(layout.xTicks.values[0] / layout.xTicks.step));
-    const auto keep = pruneLabels(centres, widths, font * 0.8, firstIndex);
-    for (std::size_t i = 0; i < keep.size(); ++i)
-        if (!keep[i]) layout.xLabels[i].clear();
+    const Rect& plot = layout.plot;
+    placeLineLabels(
+        canvas, figure, hLines, hTexts, [&](double v) { return t.yToPixel(v); }, false, plot.y0,
+        plot.y1, plot.x1 + labelGap, m, layout);
+    std::vector<std::string> vTexts;
+    for (std::size_t i : vLines)
+        vTexts.push_back(
+            elideText(canvas, figure.lines[i].label, m.font, outer.x1 - m.pad - plot.x0));
+    placeLineLabels(
+        canvas, figure, vLines, vTexts, [&](double v) { return t.xToPixel(v); }, true, plot.x0,
+        outer.x1 - m.pad, labelRowTop, m, layout);
     return layout;
 }
 
@@ -466,16 +754,7 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
         }
     }
 
-    // Labels over data get a backing so they stay legible.
-    Rgba backing = theme.plotBackground;
-    backing.a = 0.8f;
-    const auto label = [&](Point at, const std::string& text, Point size, Rgba colour) {
-        const double m = 0.15 * font;
-        canvas.fillRect({at.x - m, at.y, at.x + size.x + m, at.y + size.y}, backing);
-        canvas.text(at, text, font, colour);
-    };
     for (const auto& line : figure.lines) {
-        const Rgba colour = resolveColour(line.colour, theme);
         scratch.points.clear();
         if (line.vertical) {
             const double x = t.xToPixel(line.value);
@@ -486,21 +765,8 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
             if (y < plot.y0 - 1 || y > plot.y1 + 1) continue;
             scratch.points = {{plot.x0, y}, {plot.x1, y}};
         }
-        strokeStyled(canvas, scratch.points, colour, style.px(line.width), line.style, style.scale,
-                     scratch.dashed);
-        if (line.label.empty()) continue;
-        const Point size = canvas.textSize(line.label, font);
-        const double gap = 0.3 * font;
-        if (line.vertical) {
-            const double x = scratch.points[0].x;
-            const double at = x + gap + size.x <= plot.x1 ? x + gap : x - gap - size.x;
-            label({at, plot.y0 + gap}, line.label, size, colour);
-        } else {
-            const double y = scratch.points[0].y;
-            const double at =
-                y - size.y - 0.1 * font >= plot.y0 ? y - size.y - 0.1 * font : y + 0.1 * font;
-            label({plot.x1 - gap - size.x, at}, line.label, size, colour);
-        }
+        strokeStyled(canvas, scratch.points, resolveColour(line.colour, theme),
+                     style.px(line.width), line.style, style.scale, scratch.dashed);
     }
     for (const auto& region : figure.regions) {
         if (region.label.empty()) continue;
@@ -513,6 +779,12 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
     }
     canvas.popClip();
 
+    // Line labels sit outside the axes (right gutter, row above), where the layout put them.
+    for (const auto& label : layout.lineLabels)
+        if (label.line < figure.lines.size())
+            canvas.text({label.box.x0, label.box.y0}, label.text, font,
+                        resolveColour(figure.lines[label.line].colour, theme));
+
     // Axes: left and bottom spines with outward ticks and labels.
     const Point spine[3] = {{plot.x0, plot.y0}, {plot.x0, plot.y1}, {plot.x1, plot.y1}};
     canvas.polyline(spine, 3, theme.foreground, thin);
@@ -520,20 +792,17 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
         const double y = std::round(t.yToPixel(layout.yTicks.values[i])) + 0.5;
         const Point mark[2] = {{plot.x0 - tick, y}, {plot.x0, y}};
         canvas.polyline(mark, 2, theme.foreground, thin);
-        const auto& label = layout.yLabels[i];
-        const Point size = canvas.textSize(label, font);
-        canvas.text({plot.x0 - tick - 0.3 * font - size.x, y - 0.5 * size.y}, label, font,
-                    theme.foreground);
+        if (layout.yLabels[i].empty() || i >= layout.yLabelBoxes.size()) continue;
+        const Rect& box = layout.yLabelBoxes[i];
+        canvas.text({box.x0, box.y0}, layout.yLabels[i], font, theme.foreground);
     }
     for (std::size_t i = 0; i < layout.xTicks.values.size(); ++i) {
         const double x = std::round(t.xToPixel(layout.xTicks.values[i])) + 0.5;
         const Point mark[2] = {{x, plot.y1}, {x, plot.y1 + tick}};
         canvas.polyline(mark, 2, theme.foreground, thin);
-        const auto& label = layout.xLabels[i];
-        if (label.empty()) continue;
-        const Point size = canvas.textSize(label, font);
-        canvas.text({x - 0.5 * size.x, plot.y1 + tick + 0.15 * font}, label, font,
-                    theme.foreground);
+        if (layout.xLabels[i].empty() || i >= layout.xLabelBoxes.size()) continue;
+        const Rect& box = layout.xLabelBoxes[i];
+        canvas.text({box.x0, box.y0}, layout.xLabels[i], font, theme.foreground);
     }
 
     for (const auto& line : layout.title)

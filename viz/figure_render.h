@@ -39,7 +39,8 @@ struct RenderStyle {
     // figure wraps onto more lines, and what still does not fit ends in "\u2026", instead of
     // shrinking until a minus sign is a faint dot. The studio sets 11 (pixels at scale 1).
     double minTextSize = 0;
-    double minLeftGutter = 0;  // pixels: stacked, x-linked plots pass the widest so axes align
+    double minLeftGutter = 0;   // pixels: stacked, x-linked plots pass the widest so axes align
+    double minRightGutter = 0;  // pixels: the same for the right edge (line labels' gutter)
 
     double px(double points) const { return points * scale; }
 };
@@ -60,15 +61,28 @@ struct TextLine {
     std::string text;
 };
 
+// A reference line's label, outside the axes so it never covers data: a horizontal line's in
+// the right gutter at the line's height, a vertical line's in a row above the plot at its x.
+struct LineLabel {
+    std::size_t line = 0;  // index into Figure::lines
+    Rect box;              // the text's extent; drawn from its top-left corner
+    std::string text;      // as drawn (elided to the gutter's width)
+};
+
 struct FigureLayout {
     Rect outer, plot;
     Ticks xTicks, yTicks;
     std::vector<std::string> xLabels, yLabels;  // empty string: pruned
+    // Where each tick label is drawn, parallel to xLabels / yLabels (an empty Rect{} where the
+    // label is pruned): none overlaps another.
+    std::vector<Rect> xLabelBoxes, yLabelBoxes;
     std::vector<LegendEntry> legend;
-    std::vector<TextLine> title;  // wrapped onto as many lines as it needs (three at most)
-    TextLine yTitle, xTitle;      // elided to the room they have
+    std::vector<TextLine> title;        // wrapped onto as many lines as it needs (three at most)
+    TextLine yTitle, xTitle;            // elided to the room they have
+    std::vector<LineLabel> lineLabels;  // labelled reference lines inside the view
     double fontPx = 12, titlePx = 14;
-    double leftGutter = 0;  // what this figure's y labels needed (before minLeftGutter)
+    double leftGutter = 0;   // what this figure's y labels needed (before minLeftGutter)
+    double rightGutter = 0;  // what this figure's line labels needed (before minRightGutter)
 
     Transform transform(const View& view) const { return {view.x, view.y, plot}; }
 };

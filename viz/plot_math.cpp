@@ -227,6 +227,9 @@ double niceStep(double raw) {
 
 namespace {
 
+// Fewer ticks than this leave an axis unreadable: one tick names a value but not a scale.
+constexpr std::size_t kMinTicks = 3;
+
 Ticks ticksWithStep(const Range& range, double step) {
     Ticks ticks;
     ticks.step = step;
@@ -235,23 +238,50 @@ Ticks ticksWithStep(const Range& range, double step) {
     for (double k = first; k <= last && ticks.values.size() < 1000; ++k) {
         double v = k * step;
         if (std::abs(v) < step * 1e-9) v = 0;  // exact zero, never 1e-17
-        ticks.values.push_back(v);
+        // 6 x 0.1 is 0.6000000000000001: an end tick within the slack lands on the end.
+        ticks.values.push_back(std::clamp(v, range.min, range.max));
     }
+    return ticks;
+}
+
+// Ticks at `step`, stepped down the 1-2-5 sequence (not below `minStep`) until at least
+// kMinTicks fall inside the range. A small budget rounds its step up past the span (a short
+// advantage axis showed a lone "0"); the finer step may exceed the budget by a few ticks, which
+// the layout's label pruning absorbs.
+Ticks atLeastThreeTicks(const Range& range, double step, double minStep) {
+    Ticks ticks = ticksWithStep(range, std::max(step, minStep));
+    // Each step down is a third of a decade; the cap only stops a degenerate range looping.
+    for (int i = 0; i < 200 && ticks.values.size() < kMinTicks && ticks.step > minStep; ++i)
+        ticks = ticksWithStep(range, std::max(niceStepBelow(ticks.step), minStep));
     return ticks;
 }
 
 }  // namespace
 
+double niceStepBelow(double step) {
+    if (!(step > 0) || !finite(step)) return 1.0;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+    const double fraction = step / magnitude;  // about 1, 2 or 5
+    if (fraction < 1.5) return 0.5 * magnitude;
+    if (fraction < 3.5) return magnitude;
+    return 2 * magnitude;
+}
+
+Ticks ticksAtStep(const Range& range, double step) {
+    if (!range.valid() || !(step > 0) || !finite(step)) return {};
+    return ticksWithStep(range, step);
+}
+
 Ticks niceTicks(const Range& range, int maxCount) {
     if (!range.valid()) return {};
     maxCount = std::max(2, maxCount);
-    return ticksWithStep(range, niceStep(range.span() / (maxCount - 1)));
+    return atLeastThreeTicks(range, niceStep(range.span() / (maxCount - 1)), 0.0);
 }
 
 Ticks integerTicks(const Range& range, int maxCount) {
     if (!range.valid()) return {};
     maxCount = std::max(2, maxCount);
-    return ticksWithStep(range, std::max(1.0, niceStep(range.span() / (maxCount - 1))));
+    return atLeastThreeTicks(range, niceStep(range.span() / (maxCount - 1)), 1.0);
 }
 
 int tickBudget(double lengthPx, double spacingPx) {
@@ -327,33 +357,98 @@ std::string formatCompact(double value, int significant) {
     return buffer;
 }
 
+namespace {
+
+// How many labels every `stride`-th from `start` keeps, or 0 when two of them would be less
+// than `gap` apart.
+std::size_t keptWithoutOverlap(const std::vector<double>& centres,
+                               const std::vector<double>& widths, std::size_t n, double gap,
+                               std::size_t stride, std::size_t start) {
+    std::size_t kept = 0;
+    for (std::size_t i = start; i < n; i += stride) {
+        if (kept > 0) {
+            const std::size_t p = i - stride;
+            if ((centres[i] - widths[i] / 2) - (centres[p] + widths[p] / 2) < gap) return 0;
+        }
+        ++kept;
+    }
+    return kept;
+}
+
+}  // namespace
+
 std::vector<bool> pruneLabels(const std::vector<double>& centres, const std::vector<double>& widths,
-                              double gap, long long firstIndex) {
+                              double gap, long long firstIndex, std::size_t minKept) {
     const std::size_t n = std::min(centres.size(), widths.size());
     std::vector<bool> keep(n, false);
-    for (std::size_t stride = 1; stride <= std::max<std::size_t>(1, n); ++stride) {
-        // Keep the ticks whose index is a multiple of the stride, so 0, 10, 20 survive
-        // rather than 5, 15, 25.
+    if (n == 0) return keep;
+    // The offset keeping the ticks whose index is a multiple of the stride, so 0, 10, 20
+    // survive rather than 5, 15, 25.
+    const auto roundStart = [&](std::size_t stride) {
         const auto s = static_cast<long long>(stride);
-        const auto start = static_cast<std::size_t>(((-firstIndex) % s + s) % s);
-        bool fits = true;
-        std::ptrdiff_t previous = -1;
-        for (std::size_t i = start; i < n && fits; i += stride) {
-            if (previous >= 0) {
-                const auto p = static_cast<std::size_t>(previous);
-                const double space = (centres[i] - widths[i] / 2) - (centres[p] + widths[p] / 2);
-                fits = space >= gap;
-            }
-            previous = static_cast<std::ptrdiff_t>(i);
-        }
-        if (fits && previous >= 0) {
-            for (std::size_t i = start; i < n; i += stride)
-                keep[i] = true;
-            return keep;
-        }
+        return static_cast<std::size_t>(((-firstIndex) % s + s) % s);
+    };
+    const auto keepEvery = [&](std::size_t stride, std::size_t start) {
+        for (std::size_t i = start; i < n; i += stride)
+            keep[i] = true;
+        return keep;
+    };
+    std::size_t roundStride = 0, roundKept = 0;
+    for (std::size_t stride = 1; stride <= n && roundStride == 0; ++stride) {
+        roundKept = keptWithoutOverlap(centres, widths, n, gap, stride, roundStart(stride));
+        if (roundKept > 0) roundStride = stride;
     }
-    if (n > 0) keep[0] = true;
+    const std::size_t wanted = std::min(std::max<std::size_t>(minKept, 1), n);
+    if (roundStride > 0 && roundKept >= wanted)
+        return keepEvery(roundStride, roundStart(roundStride));
+    // Too few: a label off the round multiples beats an axis with one or two numbers, so try
+    // every offset, the smallest stride first and the round offset first within it.
+    for (std::size_t stride = 1; stride <= n; ++stride)
+        for (std::size_t k = 0; k < stride; ++k) {
+            const std::size_t start = (roundStart(stride) + k) % stride;
+            if (keptWithoutOverlap(centres, widths, n, gap, stride, start) >= wanted)
+                return keepEvery(stride, start);
+        }
+    if (roundStride > 0) return keepEvery(roundStride, roundStart(roundStride));
+    keep[0] = true;
     return keep;
+}
+
+std::vector<double> spreadLabels(const std::vector<double>& wanted,
+                                 const std::vector<double>& sizes, double lo, double hi,
+                                 double gap) {
+    const std::size_t n = std::min(wanted.size(), sizes.size());
+    std::vector<double> starts(n, kNaN);
+    std::vector<std::size_t> placed(n);
+    for (std::size_t i = 0; i < n; ++i)
+        placed[i] = i;
+    // Drop labels from the back (the later lines in the figure) until the rest fit.
+    const auto needed = [&] {
+        double total = 0;
+        for (std::size_t i : placed)
+            total += std::max(0.0, sizes[i]);
+        return total + gap * static_cast<double>(placed.empty() ? 0 : placed.size() - 1);
+    };
+    while (!placed.empty() && needed() > hi - lo)
+        placed.pop_back();
+    const auto wish = [&](std::size_t i) { return finite(wanted[i]) ? wanted[i] : lo; };
+    std::stable_sort(placed.begin(), placed.end(),
+                     [&](std::size_t a, std::size_t b) { return wish(a) < wish(b); });
+    // Down the axis: each at its wish, or pushed past the one before it.
+    double next = lo;
+    for (std::size_t i : placed) {
+        starts[i] = std::max(wish(i), next);
+        next = starts[i] + std::max(0.0, sizes[i]) + gap;
+    }
+    // Back up: each pulled inside `hi` and before the one after it. Everything fits, so this
+    // never pushes a label below `lo`.
+    double limit = hi;
+    for (auto it = placed.rbegin(); it != placed.rend(); ++it) {
+        const double size = std::max(0.0, sizes[*it]);
+        starts[*it] = std::min(starts[*it], limit - size);
+        limit = starts[*it] - gap;
+    }
+    return starts;
 }
 
 void decimateLine(const XYView& d, const Transform& t, bool step, std::vector<Point>& out) {

@@ -76,10 +76,17 @@ struct Ticks {
 
 // The 1, 2 or 5 x 10^k at or above `raw`.
 double niceStep(double raw);
-// At most `maxCount` (>= 2) ticks at multiples of a 1/2/5 step, inside `range`.
+// The 1/2/5 step below a 1/2/5 `step` (5 -> 2 -> 1 -> 0.5).
+double niceStepBelow(double step);
+// Ticks at multiples of a 1/2/5 step, inside `range`: about `maxCount` (>= 2) at most, but never
+// fewer than 3 for a valid range (the step goes down the 1-2-5 sequence until 3 fit, which may
+// give a few more than `maxCount`: up to 7 when the budget is under 3).
 Ticks niceTicks(const Range& range, int maxCount);
-// The same with a step of at least 1, for chunk axes: ticks only on whole numbers.
+// The same with a step of at least 1, for chunk axes: ticks only on whole numbers; at least 3
+// whenever the range holds 3 whole numbers.
 Ticks integerTicks(const Range& range, int maxCount);
+// Every multiple of `step` inside `range` (none for an invalid range or step).
+Ticks ticksAtStep(const Range& range, double step);
 // How many ticks fit along `lengthPx` with about `spacingPx` between them (at least 2).
 int tickBudget(double lengthPx, double spacingPx);
 
@@ -91,9 +98,20 @@ std::string formatCompact(double value, int significant = 3);
 
 // Which labels to draw so that none overlap: keeps the labels whose tick index (firstIndex + i,
 // e.g. round(value / step)) is a multiple of s, the smallest stride that leaves at least `gap`
-// pixels between neighbours. `centres` ascending, `widths` alike.
+// pixels between neighbours. `centres` ascending, `widths` alike (extents along the axis: text
+// widths on x, heights on y). When that keeps fewer than `minKept` labels, the smallest stride
+// and offset that keep `minKept` without overlap wins instead (0.5, 1.5, 2.5 rather than 1, 2);
+// when none does, the round choice stands.
 std::vector<bool> pruneLabels(const std::vector<double>& centres, const std::vector<double>& widths,
-                              double gap, long long firstIndex = 0);
+                              double gap, long long firstIndex = 0, std::size_t minKept = 1);
+
+// Starts of labels along one axis placed as near their wanted starts as they can be while none
+// overlaps another (at least `gap` apart) and each stays inside [lo, hi]; labels are ordered by
+// wanted start, ties by index. When they do not all fit, the later ones in index order are
+// dropped (NaN start) until the rest do.
+std::vector<double> spreadLabels(const std::vector<double>& wanted,
+                                 const std::vector<double>& sizes, double lo, double hi,
+                                 double gap);
 
 // --- Data access ------------------------------------------------------------------------
 

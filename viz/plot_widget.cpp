@@ -139,6 +139,8 @@ Tooltip chunkTooltip(const Figure& figure, const std::vector<bool>& visible, dou
     Tooltip tooltip;
     tooltip.heading = figure.x.label.empty() ? "x" : figure.x.label;
     tooltip.heading += " " + formatCompact(x, 6);
+    const std::string& segment = figure.x.segmentAt(x);  // a folder run's file
+    if (!segment.empty()) tooltip.heading += "  \u00b7  " + segment;
     for (const auto& hit : seriesPointsAtX(seriesViews(figure), chunkValued(figure, visible), x)) {
         const auto& s = figure.series[hit.series];
         tooltip.rows.push_back(
@@ -212,10 +214,12 @@ void LinkedXAxis::beginFrame(int frame) {
         if (m_limitsNext.max >= m_limitsNext.min) m_limits = m_limitsNext;
         m_hover = m_hoverNext;
         m_gutter = m_gutterNext;
+        m_rightGutter = m_rightGutterNext;
     }
     m_limitsNext = kEmptyRange;
     m_hoverNext.reset();
     m_gutterNext = 0;
+    m_rightGutterNext = 0;
     m_frame = frame;
 }
 
@@ -301,6 +305,7 @@ PlotEvents PlotWidget::draw(const Figure& figure, LinkedXAxis& link, const PlotO
     frame.style.fontSize = ImGui::GetFontSize() / scale;  // text at the UI font's own size: crisp
     frame.style.minTextSize = kMinTextPx;  // long titles wrap rather than shrink below this
     frame.style.minLeftGutter = std::max(link.m_gutter, link.m_gutterNext);
+    frame.style.minRightGutter = std::max(link.m_rightGutter, link.m_rightGutterNext);
     frame.theme = options.theme ? *options.theme : themeFromImGui();
     frame.chunkAxis = figure.x.integerTicks;
     relayout(figure, link, frame);
@@ -320,6 +325,9 @@ PlotEvents PlotWidget::draw(const Figure& figure, LinkedXAxis& link, const PlotO
         relayout(figure, link, frame);
     }
     updateHover(link, frame, events);
+    if (frame.hovered && frame.mouse.y < m_layout.plot.y0 && ImGui::IsMouseDoubleClicked(0) &&
+        !legendEntryAt(frame.mouse))
+        events.headerDoubleClicked = true;
     drawFigure(canvas, figure, frame.visible, m_view, m_layout, frame.theme, frame.style,
                m_scratch);
     drawOverlays(figure, link, options, frame);
@@ -458,6 +466,7 @@ void PlotWidget::updateHover(LinkedXAxis& link, const Frame& frame, PlotEvents& 
         m_hoverX = x;
     }
     link.m_gutterNext = std::max(link.m_gutterNext, m_layout.leftGutter);
+    link.m_rightGutterNext = std::max(link.m_rightGutterNext, m_layout.rightGutter);
 }
 
 // Selection, crosshair and the box-zoom rectangle, clipped to the axes.

@@ -18,7 +18,7 @@
 
 namespace ponder::viz {
 
-// One x range, crosshair and left gutter shared by stacked plots (chunk axes): zooming or
+// One x range, crosshair and gutters shared by stacked plots (chunk axes): zooming or
 // panning one moves all, hovering one shows the crosshair in all, and their axes line up.
 // Until the user zooms or pans, the range follows the union of the plots' data, so a live run
 // streaming in stays in view.
@@ -45,7 +45,8 @@ private:
     int m_frame = -1;
     Range m_limits{kNaN, kNaN}, m_limitsNext = kEmptyRange;
     std::optional<double> m_hover, m_hoverNext;
-    double m_gutter = 0, m_gutterNext = 0;
+    double m_gutter = 0, m_gutterNext = 0;            // left: the widest y labels
+    double m_rightGutter = 0, m_rightGutterNext = 0;  // right: the widest line labels
 };
 
 struct PlotOptions {
@@ -62,6 +63,9 @@ struct PlotEvents {
     bool csvCopied = false;
     std::optional<std::size_t> toggledSeries;
     bool viewChanged = false;
+    // A double-click on the figure's header (title, axis title, legend row) above the plot:
+    // the studio enlarges the plot (or brings it back).
+    bool headerDoubleClicked = false;
 };
 
 class PlotWidget {

@@ -37,12 +37,46 @@ Axis chunkAxis() {
     return axis;
 }
 
+// The chunk axis of a run's per-unit figures: a folder run's files named for the hover, with a
+// thin boundary before each file after the first.
+void placeOnChunkAxis(Figure& f, const RunFigureData& data) {
+    f.x = chunkAxis();
+    f.x.segments = data.fileStarts;
+    for (std::size_t i = 1; i < data.fileStarts.size(); ++i)
+        f.lines.push_back({true, data.fileStarts[i].first - 0.5, "", Colour::muted(0.5f),
+                           LineStyle::Solid, 0.8f});
+}
+
+// A row name for the decision strip: the strip's names set the left gutter every x-linked
+// chunk plot shares, so a long policy name is cut (the legend keeps it whole).
+std::string rowName(const std::string& name) {
+    constexpr std::size_t kLongest = 12;  // characters: "recon-ema-i…"
+    std::size_t characters = 0, cut = name.size();
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if ((static_cast<unsigned char>(name[i]) & 0xC0) == 0x80) continue;  // UTF-8 tail
+        if (++characters == kLongest) cut = i;
+    }
+    return characters <= kLongest ? name : name.substr(0, cut) + "\u2026";
+}
+
+// Unit i's place on the chunk axis: its own number in a slice, else i.
+double unitX(const RunFigureData& data, std::size_t i) {
+    return i < data.unitX.size() ? data.unitX[i] : static_cast<double>(i);
+}
+
+// The policies beside Ours take the palette's colours Ours, the Oracle, the signal and the
+// threshold leave free, in turn.
+Colour besideColour(std::size_t k) {
+    static const PaletteIndex kColours[] = {kReddishPurple, kSkyBlue, kYellow, kBlue, kOrange};
+    return Colour::series(kColours[k % (sizeof kColours / sizeof kColours[0])]);
+}
+
 }  // namespace
 
 Figure signalFigure(const RunFigureData& data) {
     Figure f;
     f.title = withRun("Gating signal, threshold and decisions", data);
-    f.x = chunkAxis();
+    placeOnChunkAxis(f, data);
     f.y.label = data.signalName;
     const std::size_t n = data.signal.size();
     if (data.calibrationUnits > 0)
@@ -51,6 +85,7 @@ Figure signalFigure(const RunFigureData& data) {
 
     Series signal;
     signal.name = data.signalName;
+    signal.x = data.unitX;
     signal.y = data.signal;
     signal.colour = Colour::series(kBlue);
     signal.lineWidth = 1.4f;
@@ -59,6 +94,7 @@ Figure signalFigure(const RunFigureData& data) {
     Series threshold;
     threshold.name = "threshold \u03c4";
     threshold.kind = SeriesKind::Step;
+    threshold.x = data.unitX;
     threshold.y = data.threshold;
     threshold.y.resize(n, kNaN);
     threshold.colour = Colour::series(kOrange);
@@ -80,11 +116,11 @@ Figure signalFigure(const RunFigureData& data) {
     ours.colour = Colour::series(kVermillion);
     for (std::size_t i = 0; i < n; ++i) {
         if (at(data.oracleDecisions, i)) {
-            oracle.x.push_back(static_cast<double>(i));
+            oracle.x.push_back(unitX(data, i));
             oracle.y.push_back(data.signal[i]);
         }
         if (at(data.decisions, i)) {
-            ours.x.push_back(static_cast<double>(i));
+            ours.x.push_back(unitX(data, i));
             ours.y.push_back(data.signal[i]);
         }
     }
@@ -93,6 +129,7 @@ Figure signalFigure(const RunFigureData& data) {
     if (!data.compareSignal.empty()) {
         Series other;
         other.name = data.signalName + " \u2014 " + data.compareName;
+        other.x = data.unitX;
         other.y = data.compareSignal;
         other.colour = Colour::series(kSkyBlue, 0.75f);
         other.lineStyle = LineStyle::Dashed;
@@ -101,6 +138,7 @@ Figure signalFigure(const RunFigureData& data) {
         Series threshold;
         threshold.name = "\u03c4 \u2014 " + data.compareName;
         threshold.kind = SeriesKind::Step;
+        threshold.x = data.unitX;
         threshold.y = data.compareThreshold;
         threshold.y.resize(data.compareSignal.size(), kNaN);
         threshold.colour = Colour::series(kOrange, 0.55f);
@@ -122,6 +160,7 @@ Figure advantageFigure(const RunFigureData& data) {
     differ.name = "disagrees";
     differ.kind = SeriesKind::Bars;
     differ.colour = Colour::series(kVermillion);
+    same.x = differ.x = data.unitX;
     double cutoff = kNaN;  // the smallest advantage the oracle still updates
     for (std::size_t i = 0; i < n; ++i) {
         const bool agrees = at(data.decisions, i) == at(data.oracleDecisions, i);
@@ -146,7 +185,7 @@ Figure advantageFigure(const RunFigureData& data) {
                               " updated (gated fast path: no Oracle)",
                           data);
     }
-    f.x = chunkAxis();
+    placeOnChunkAxis(f, data);
     f.y.label = "advantage = loss SKIP \u2212 loss UPDATE";
     f.y.unit = "nats";
     f.y.includeZero = true;
@@ -162,8 +201,10 @@ Figure advantageFigure(const RunFigureData& data) {
 Figure decisionStripFigure(const RunFigureData& data) {
     Figure f;
     const std::size_t n = std::max(data.decisions.size(), data.oracleDecisions.size());
-    // Cells are bars one chunk wide on two fixed rows, so the strip zooms and pans with the
-    // x-linked chunk plots and a click selects the chunk like anywhere else.
+    const std::size_t beside = data.policies.size();
+    // Cells are bars one chunk wide on fixed rows, so the strip zooms and pans with the
+    // x-linked chunk plots and a click selects the chunk like anywhere else. Rows from the top:
+    // Ours, each policy beside it, the Oracle at 0.
     const auto row = [&](const std::string& name, double centre, Colour colour, bool legend) {
         Series s;
         s.name = name;
@@ -172,19 +213,37 @@ Figure decisionStripFigure(const RunFigureData& data) {
         s.barWidth = 1.0;
         s.barBase = centre - 0.4;
         s.inLegend = legend;
+        s.x = data.unitX;
         s.y.assign(n, kNaN);
         return s;
     };
-    Series ours = row(data.policyName + " UPDATE", 1.0, Colour::series(kVermillion), true);
-    Series oursSkip = row("SKIP", 1.0, Colour::muted(0.35f), true);
-    Series oracle = row("Oracle UPDATE", 0.0, Colour::series(kBluishGreen), true);
-    Series oracleSkip = row("Oracle SKIP", 0.0, Colour::muted(0.35f), false);
-    std::size_t agree = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        (at(data.decisions, i) ? ours : oursSkip).y[i] = 1.4;
-        if (data.oracleComputed) (at(data.oracleDecisions, i) ? oracle : oracleSkip).y[i] = 0.4;
-        agree += at(data.decisions, i) == at(data.oracleDecisions, i) ? 1 : 0;
+    // One row of cells: `update` coloured, SKIP muted (in the legend once, with Ours' row).
+    const auto addRow = [&](const std::string& name, const std::vector<std::uint8_t>& decisions,
+                            double centre, Colour colour, bool skipInLegend, bool computed) {
+        Series update = row(name + " UPDATE", centre, colour, true);
+        Series skip = row(skipInLegend ? "SKIP" : name + " SKIP", centre, Colour::muted(0.35f),
+                          skipInLegend);
+        for (std::size_t i = 0; i < n && computed; ++i)
+            (at(decisions, i) ? update : skip).y[i] = centre + 0.4;
+        f.series.push_back(std::move(update));
+        f.series.push_back(std::move(skip));
+    };
+    const double top = static_cast<double>(beside + 1);
+    addRow(data.policyName, data.decisions, top, Colour::series(kVermillion), true, true);
+    f.y.categories.push_back({top, rowName(data.policyName)});
+    for (std::size_t k = 0; k < beside; ++k) {
+        const double centre = top - 1.0 - static_cast<double>(k);
+        addRow(data.policies[k].name, data.policies[k].decisions, centre, besideColour(k), false,
+               true);
+        f.y.categories.push_back({centre, rowName(data.policies[k].name)});
     }
+    addRow("Oracle", data.oracleDecisions, 0.0, Colour::series(kBluishGreen), false,
+           data.oracleComputed);
+    f.y.categories.push_back({0.0, data.oracleComputed ? "Oracle" : "Oracle: n/a"});
+    std::sort(f.y.categories.begin(), f.y.categories.end());
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        agree += at(data.decisions, i) == at(data.oracleDecisions, i) ? 1 : 0;
     const std::string agreement =
         n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
     f.title =
@@ -192,12 +251,8 @@ Figure decisionStripFigure(const RunFigureData& data) {
             ? withRun("Decisions: " + data.policyName + " vs Oracle (agree on " + agreement + ")",
                       data)
             : withRun("Decisions: " + data.policyName + " (gated fast path: no Oracle)", data);
-    f.x = chunkAxis();
-    f.y.range = Range{-0.55, 1.55};
-    f.y.categories = {{0.0, data.oracleComputed ? "Oracle" : "Oracle: n/a"},
-                      {1.0, data.policyName}};
-    for (auto* s : {&ours, &oursSkip, &oracle, &oracleSkip})
-        f.series.push_back(std::move(*s));
+    placeOnChunkAxis(f, data);
+    f.y.range = Range{-0.55, top + 0.55};
     return f;
 }
 
@@ -226,7 +281,7 @@ Figure scatterFigure(const RunFigureData& data) {
         Series& s = at(data.decisions, i) ? update : skip;
         s.x.push_back(data.signal[i]);
         s.y.push_back(data.advantage[i]);
-        s.ids.push_back(static_cast<std::int64_t>(i));
+        s.ids.push_back(static_cast<std::int64_t>(unitX(data, i)));
     }
     f.lines.push_back({false, 0.0, "", Colour::foreground(0.6f), LineStyle::Solid, 0.8f});
     f.series.push_back(std::move(skip));
@@ -291,6 +346,24 @@ Figure sweepFigure(const RunFigureData& data) {
         own.y = {data.ownRateLoss};
         f.series.push_back(std::move(own));
     }
+    for (std::size_t k = 0; k < data.policies.size(); ++k) {
+        const auto& policy = data.policies[k];
+        auto losses = policy.sweepLoss;
+        losses.resize(rates.size(), kNaN);
+        addLine(policy.name, std::move(losses), besideColour(k), MarkerShape::Diamond,
+                LineStyle::Solid);
+        if (std::isfinite(policy.ownRate) && std::isfinite(policy.ownRateLoss)) {
+            Series own;
+            own.name = policy.name + " (its own rate)";
+            own.kind = SeriesKind::Markers;
+            own.marker = MarkerShape::Diamond;
+            own.markerSize = 7.0f;
+            own.colour = besideColour(k);
+            own.x = {policy.ownRate};
+            own.y = {policy.ownRateLoss};
+            f.series.push_back(std::move(own));
+        }
+    }
     if (!data.compareSweep.empty()) {
         // The compared run's curves share the rate grid; muted and dashed, no markers.
         const auto other = [&](double SweepRow::*field) {
@@ -318,7 +391,9 @@ Figure sweepFigure(const RunFigureData& data) {
 std::vector<NamedFigure> runFigures(const RunFigureData& data) {
     return {{"fig_signal", signalFigure(data)},
             {"fig_advantage", advantageFigure(data)},
-            {"fig_decisions", decisionStripFigure(data), 0.4, false},
+            // Thin: two rows of cells, and a little more for each policy beside Ours.
+            {"fig_decisions", decisionStripFigure(data),
+             0.4 + 0.12 * static_cast<double>(data.policies.size()), false},
             {"fig_scatter", scatterFigure(data)},
             {"fig_sweep", sweepFigure(data)}};
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "viz/figure.h"
@@ -18,6 +19,15 @@ struct SweepRow {
     double ours = kNaN, random = kNaN, randomExpected = kNaN, oracle = kNaN;
 };
 
+// A policy shown beside Ours on the same run (extra policies): its own row in the decision
+// strip and its own curve in the sweep, or one point where it spends its own budget.
+struct PolicyTrack {
+    std::string name;                       // its method label
+    std::vector<std::uint8_t> decisions;    // per unit, 1 = UPDATE
+    std::vector<double> sweepLoss;          // per RunFigureData::sweep row; NaN: not replayed
+    double ownRate = kNaN, ownRateLoss = kNaN;  // where it landed, when ρ does not steer it
+};
+
 struct RunFigureData {
     std::string title;                       // the run's name; figure titles end with it
     std::string signalName = "recon_step0";  // what the policy gates on
@@ -25,6 +35,12 @@ struct RunFigureData {
     // Per unit, in data order (all the same length; threshold NaN where the policy has none).
     std::vector<double> signal, threshold, advantage;
     std::vector<std::uint8_t> decisions, oracleDecisions;  // 1 = UPDATE
+    std::vector<PolicyTrack> policies;  // shown beside Ours, in the summary's order
+    // The chunk-axis x of each unit (a slice's own unit numbers); empty: 0, 1, 2, ...
+    std::vector<double> unitX;
+    // A folder run's files by first unit (x, name), ascending: boundaries on the chunk axis,
+    // and a hover names its file. Empty or one file: none drawn.
+    std::vector<std::pair<double, std::string>> fileStarts;
     // False for a gated fast-path run (`ponder eval --fast`): advantages exist only on the
     // units its gate updated, so there is no Oracle (oracleDecisions empty) to compare with.
     bool oracleComputed = true;

@@ -3,17 +3,24 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <sstream>
 
 #include "app/cli/cli_args.h"
 #include "core/gating/metrics.h"
+#include "core/gating/slices.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
 namespace ponder::app {
 
-viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
-                                 const core::AnalysisSettings& settings, const std::string& title) {
+viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
+                                 const core::AnalysisSettings& settings, const std::string& title,
+                                 const std::vector<std::size_t>& slice) {
+    // A slice shows the whole run's decisions on its units, each at its own chunk number.
+    std::optional<core::RunAnalysis> sliced;
+    if (!slice.empty()) sliced = core::sliceAnalysis(wholeRun, slice);
+    const core::RunAnalysis& analysis = sliced ? *sliced : wholeRun;
     const auto& table = analysis.table;
     const auto& ours = analysis.find("Ours");
     const auto& oracle = analysis.find("Oracle");
@@ -41,9 +48,26 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
     std::vector<double> rates;
     for (int i = 0; i <= 20; ++i)
         rates.push_back(i / 20.0);
-    for (const auto& point : core::sweepRates(table, settings, rates))
+    for (std::size_t i = core::kFirstExtraPolicy; i < analysis.policies.size(); ++i) {
+        const auto& extra = analysis.policies[i];
+        viz::PolicyTrack track;
+        track.name = extra.method;
+        track.decisions = extra.run.decisions;
+        if (extra.ownRate) {
+            track.ownRate = extra.summary.rate;
+            track.ownRateLoss = extra.summary.loss;
+        }
+        data.policies.push_back(std::move(track));
+    }
+    for (auto unit : slice)
+        data.unitX.push_back(double(unit));
+    for (const auto& point : core::sweepRates(wholeRun.table, settings, rates, slice)) {
         data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
                               point.randomExpectedLoss, point.oracleLoss});
+        for (std::size_t k = 0; k < data.policies.size(); ++k)
+            data.policies[k].sweepLoss.push_back(
+                k < point.extraLosses.size() ? point.extraLosses[k] : core::kNaN);
+    }
     data.currentRate = settings.ours.rate;
     if (analysis.oursOwnRate) {
         // ρ does not set its budget: a point where it landed instead of the ρ marker.

@@ -13,10 +13,12 @@
 
 namespace ponder::app {
 
-// Ours (the chosen policy), Oracle, its signal, correlation and a sweep over rates 0, 0.05,
-// ..., 1 with the analysis' other settings.
+// Ours (the chosen policy), the extra policies, Oracle, its signal, correlation and a sweep
+// over rates 0, 0.05, ..., 1 with the analysis' other settings. With `slice` (unit indices,
+// core/gating/slices.h) only those units, at their own chunk numbers on the x axis.
 viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
-                                 const core::AnalysisSettings& settings, const std::string& title);
+                                 const core::AnalysisSettings& settings, const std::string& title,
+                                 const std::vector<std::size_t>& slice = {});
 
 struct FigureFormats {
     std::vector<viz::ImageFormat> images;

@@ -5,6 +5,7 @@
 #include "core/gating/decision_rules.h"
 #include "core/gating/gate.h"
 #include "core/gating/settings_resolve.h"
+#include "core/gating/slices.h"
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 
@@ -169,22 +170,34 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
 }
 
 std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSettings& settings,
-                                   const std::vector<double>& rates) {
+                                   const std::vector<double>& rates,
+                                   const std::vector<std::size_t>& slice) {
     std::vector<SweepPoint> points;
     for (double rate : rates) {
         // A profile start moves with the rate (the (1-ρ) quantile), as `ponder export --rate` does.
-        AnalysisSettings atRate = settingsAtRate(settings, rate);
-        atRate.extraPolicies.clear();
-        const auto analysis = analyseUnits(table, atRate);
+        const AnalysisSettings atRate = settingsAtRate(settings, rate);
+        const auto whole = analyseUnits(table, atRate);
+        // A slice keeps the decisions made on the whole run at this rate (slices.h).
+        const RunAnalysis analysis = slice.empty() ? whole : sliceAnalysis(whole, slice);
         SweepPoint point;
         point.targetRate = rate;
-        point.randomExpectedLoss = expectedRandomLoss(table, rate);
+        point.randomExpectedLoss = expectedRandomLoss(analysis.table, rate);
+        for (std::size_t i = kFirstExtraPolicy; i < analysis.policies.size(); ++i) {
+            const auto& extra = analysis.policies[i];
+            point.extraLosses.push_back(extra.ownRate ? kNaN : extra.summary.loss);
+        }
         if (analysis.oursOwnRate) {
             // ρ does not set Ours' budget: no curve for it (the figure marks its one point),
             // and the baselines at this rate, not at the rate Ours realized.
-            point.randomLoss = meanChosenLoss(decideRandom(table.size(), rate, atRate.ours.seed), table);
-            if (!table.partial())
-                point.oracleLoss = meanChosenLoss(decideOracle(table.advantage, rate), table);
+            const auto lossOf = [&](const std::vector<std::uint8_t>& decisions) {
+                if (slice.empty()) return meanChosenLoss(decisions, table);
+                std::vector<std::uint8_t> kept;
+                for (auto unit : slice)
+                    kept.push_back(decisions.at(unit));
+                return meanChosenLoss(kept, analysis.table);
+            };
+            point.randomLoss = lossOf(decideRandom(table.size(), rate, atRate.ours.seed));
+            if (!table.partial()) point.oracleLoss = lossOf(decideOracle(table.advantage, rate));
             points.push_back(point);
             continue;
         }

@@ -58,6 +58,10 @@ struct PolicyResult {
     bool ownRate = false;         // reportedAtOwnRate(spec): ρ does not set its budget
 };
 
+// Where the extra policies start in RunAnalysis::policies (after SKIP, UPDATE_N, Random Skip,
+// Oracle and Ours).
+constexpr std::size_t kFirstExtraPolicy = 5;
+
 struct RunAnalysis {
     UnitTable table;
     std::vector<PolicyResult> policies;  // SKIP, UPDATE_N, Random Skip, Oracle, Ours, extras
@@ -73,15 +77,20 @@ struct RunAnalysis {
 
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings);
 
-// Loss against target rate for Ours, Random and Oracle (the sweep plot and `ponder sweep`):
-// every policy is replayed at each rate with the other settings unchanged.
+// Loss against target rate for Ours, the extra policies, Random and Oracle (the sweep plot and
+// `ponder sweep`): every policy is replayed at each rate with the other settings unchanged.
 struct SweepPoint {
     double targetRate = 0;
     double oursLoss = kNaN, oursRate = kNaN, oursRecovery = kNaN;
     double randomLoss = kNaN, randomExpectedLoss = kNaN, oracleLoss = kNaN;
+    // Each extra policy's loss at this rate, in the order of RunAnalysis::policies after Ours;
+    // NaN for one that ρ does not steer (it has one point at its own rate, not a curve).
+    std::vector<double> extraLosses;
 };
+// With `slice` (unit indices, slices.h), each rate's whole-run decisions measured on those units.
 std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSettings& settings,
-                                   const std::vector<double>& rates);
+                                   const std::vector<double>& rates,
+                                   const std::vector<std::size_t>& slice = {});
 
 // Every policy of `analysis` as the run store keeps it, each with its own settings JSON.
 std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,

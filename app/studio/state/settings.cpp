@@ -50,6 +50,10 @@ void Settings::resetLayout() {
     const Settings defaults;
     leftRatio = defaults.leftRatio;
     sourceRatio = defaults.sourceRatio;
+    plotShares = defaults.plotShares;
+    rightTab = defaults.rightTab;
+    enlargedPlot = defaults.enlargedPlot;
+    chunkPlotRatio = defaults.chunkPlotRatio;
 }
 
 Settings loadSettings(const fs::path& file) {
@@ -67,9 +71,24 @@ Settings loadSettings(const fs::path& file) {
         settings.threads = json.value("threads", settings.threads);
         settings.device = json.value("device", settings.device);
         settings.dpiScale = json.value("dpi_scale", settings.dpiScale);
+        settings.windowWidth = json.value("window_width", settings.windowWidth);
+        settings.windowHeight = json.value("window_height", settings.windowHeight);
+        settings.plotShares = json.value("plot_shares", settings.plotShares);
+        settings.rightTab = json.value("right_tab", settings.rightTab);
+        settings.enlargedPlot = json.value("enlarged_plot", settings.enlargedPlot);
+        settings.chunkPlotRatio = json.value("chunk_plot_ratio", settings.chunkPlotRatio);
+        settings.chunkSort = json.value("chunk_sort", settings.chunkSort);
+        settings.chunkSortAscending =
+            json.value("chunk_sort_ascending", settings.chunkSortAscending);
     } catch (const std::exception&) {
         return Settings{};
     }
+    // A hand-edited or older file: shares that cannot lay out the plots fall back.
+    if (settings.plotShares.size() != Settings{}.plotShares.size() ||
+        std::any_of(settings.plotShares.begin(), settings.plotShares.end(),
+                    [](float share) { return !(share > 0.0f && share < 1.0f); }))
+        settings.plotShares = Settings{}.plotShares;
+    settings.chunkPlotRatio = std::clamp(settings.chunkPlotRatio, 0.1f, 0.8f);
     return settings;
 }
 
@@ -84,6 +103,14 @@ void saveSettings(const Settings& settings, const fs::path& file) {
     json["threads"] = settings.threads;
     json["device"] = settings.device;
     json["dpi_scale"] = settings.dpiScale;
+    json["window_width"] = settings.windowWidth;
+    json["window_height"] = settings.windowHeight;
+    json["plot_shares"] = settings.plotShares;
+    json["right_tab"] = settings.rightTab;
+    json["enlarged_plot"] = settings.enlargedPlot;
+    json["chunk_plot_ratio"] = settings.chunkPlotRatio;
+    json["chunk_sort"] = settings.chunkSort;
+    json["chunk_sort_ascending"] = settings.chunkSortAscending;
     core::writeFileAtomic(file, json.dump(2) + "\n");
 }
 

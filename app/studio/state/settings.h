@@ -23,6 +23,16 @@ struct Settings {
     int threads = 0;                  // 0: all cores
     std::string device = "cpu";       // "cpu" or "cuda:N", applied to the next run
     float dpiScale = 0.0f;            // plots' line and marker scale; 0: the monitor's own
+    // The workbench as the user left it (View > Reset layout restores these).
+    int windowWidth = 0, windowHeight = 0;  // 0: 1280 x 800
+    // The stacked chunk plots' shares of the room the Plots tab has past their least heights:
+    // signal, advantage, decisions (dragged by the splitters between them).
+    std::vector<float> plotShares = {0.4f, 0.35f, 0.25f};
+    std::string rightTab = "plots";  // plots, a figure's stem (fig_sweep, ...), chunks, files
+    std::string enlargedPlot;        // a figure's stem shown over the whole right side, or ""
+    float chunkPlotRatio = 0.3f;     // the one-chunk plot's share of the source column
+    std::string chunkSort;           // the chunk table's sort column, "" for run order
+    bool chunkSortAscending = true;
 
     void addRecent(const std::string& path);
     void resetLayout();

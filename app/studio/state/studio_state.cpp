@@ -2,9 +2,10 @@
 #include "app/studio/state/studio_state.h"
 
 #include <algorithm>
-#include <map>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <utility>
 
 #include "app/common/run_figure_data.h"
@@ -30,6 +31,7 @@ std::string decisionReason(double signal, double threshold, bool update, bool ca
 void StudioState::reset(std::vector<core::PlanFile> files) {
     m_files = std::move(files);
     m_units.clear();
+    m_slice.clear();  // another run's file indices
     selected.reset();
     replay();
 }
@@ -186,7 +188,29 @@ std::vector<std::int64_t> joinUnits(const std::vector<core::UnitRecord>& units,
     return match;
 }
 
+// The first unit of each file (of the slice, when there is one) by its name: the chunk axis'
+// file boundaries. None for a single file or paper mode.
+std::vector<std::pair<double, std::string>> fileStarts(const std::vector<core::UnitRecord>& units,
+                                                       const std::set<std::int64_t>& slice) {
+    std::vector<std::pair<double, std::string>> starts;
+    std::int64_t last = -2;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        const auto file = units[i].fileIndex;
+        if (file == last || file < 0 || (!slice.empty() && !slice.count(file))) continue;
+        last = file;
+        starts.emplace_back(double(i), std::filesystem::path(units[i].file).filename().string());
+    }
+    if (starts.size() < 2) starts.clear();
+    return starts;
+}
+
 }  // namespace
+
+void StudioState::setSlice(std::set<std::int64_t> files) {
+    if (files == m_slice) return;
+    m_slice = std::move(files);
+    replay();
+}
 
 void StudioState::replay() {
     ++m_version;
@@ -200,6 +224,8 @@ void StudioState::replay() {
     m_oracle = core::PolicyRun{};
     m_compareNote.clear();
     m_compareMatched = 0;
+    m_fileRows.clear();
+    m_sliceUnits.clear();
     if (!m_units.empty()) replayUnits();
     m_figures = viz::runFigures(m_figureData);
     // Stacked and x-linked in the studio, the chunk plots share one axis whose ticks say
@@ -217,8 +243,12 @@ void StudioState::replayUnits() {
         m_analysis = core::analyseUnits(m_table, m_settings);
         m_ours = m_analysis.find("Ours").run;
         m_oracle = m_analysis.find("Oracle").run;
-        m_summary = rowsOf(m_analysis);
-        m_figureData = app::runFigureData(m_analysis, m_settings, title);
+        m_fileRows = core::perFileRows(m_analysis, m_units);
+        m_sliceUnits = core::unitsOfFiles(m_units, m_slice);
+        m_summary =
+            rowsOf(m_sliceUnits.empty() ? m_analysis : core::sliceAnalysis(m_analysis, m_sliceUnits));
+        m_figureData = app::runFigureData(m_analysis, m_settings, title, m_sliceUnits);
+        m_figureData.fileStarts = fileStarts(m_units, m_slice);
         if (m_compare && !m_compare->units.empty()) replayCompare();
     } catch (const std::exception& error) {
         m_replayError = error.what();
@@ -254,6 +284,15 @@ void StudioState::replayCompare() {
         m_compareNote = which + " evaluated other files: compared by summary and sweep only, "
                                 "not chunk by chunk";
         return;
+    }
+    if (!m_sliceUnits.empty()) {  // the plots show the slice's units only
+        std::vector<double> slicedSignal, slicedThreshold;
+        for (auto unit : m_sliceUnits) {
+            slicedSignal.push_back(signal[unit]);
+            slicedThreshold.push_back(threshold[unit]);
+        }
+        signal = std::move(slicedSignal);
+        threshold = std::move(slicedThreshold);
     }
     m_figureData.compareSignal = std::move(signal);
     m_figureData.compareThreshold = std::move(threshold);

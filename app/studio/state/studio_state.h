@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "core/gating/policies.h"
 #include "core/gating/run_analysis.h"
 #include "core/gating/settings_resolve.h"
+#include "core/gating/slices.h"
 #include "viz/run_figures.h"
 
 namespace ponder::studio {
@@ -85,9 +87,17 @@ public:
     void setCalibration(std::optional<core::Calibration> calibration);
     // Policies replayed beside Ours (their own summary rows), until a run's settings say.
     void setExtraPolicies(std::vector<std::string> names);
+    const std::vector<std::string>& extraPolicies() const { return m_runSettings.extraPolicies; }
     // The SHA-256 of each current input file, by file index (the compare join).
     void setFileSha256(std::vector<std::string> sha256);
     void setCompare(std::optional<CompareRun> compare);
+    // Files (by index) the summary, the plots and the chunk table are restricted to; empty:
+    // the whole run. The whole run's decisions, measured on their units (core/gating/slices.h).
+    void setSlice(std::set<std::int64_t> files);
+    const std::set<std::int64_t>& slice() const { return m_slice; }
+    std::size_t sliceUnitCount() const { return m_sliceUnits.size(); }
+    // Per file of the whole run: units, losses by path, Ours, Oracle, rates and recovery.
+    const std::vector<core::FileSliceRow>& fileRows() const { return m_fileRows; }
     const std::optional<CompareRun>& compare() const { return m_compare; }
 
     const TuneSettings& tune() const { return m_tune; }
@@ -135,6 +145,9 @@ private:
     TuneSettings m_tune;
     std::shared_ptr<const core::Calibration> m_calibration;
     std::optional<CompareRun> m_compare;
+    std::set<std::int64_t> m_slice;
+    std::vector<std::size_t> m_sliceUnits;  // the slice's unit indices (empty: no slice)
+    std::vector<core::FileSliceRow> m_fileRows;
     std::string m_compareNote;
     std::size_t m_compareMatched = 0;
     std::vector<std::string> m_fileSha256;

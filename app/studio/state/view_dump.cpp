@@ -22,7 +22,8 @@ Json interval(const std::optional<core::BootstrapInterval>& ci) {
 
 }  // namespace
 
-std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t> runId) {
+std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t> runId,
+                            const std::vector<ViewFrame>& frames) {
     const auto& ours = state.analysisSettings().ours;
     Json root = {{"run", runId ? Json(*runId) : Json(nullptr)},
                  {"policy", ours.name},
@@ -31,6 +32,7 @@ std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t
                  {"own_rate", state.analysis().oursOwnRate},
                  {"rate_applies", state.rateApplies()},
                  {"error", state.replayError()},
+                 {"slice", state.slice()},  // file indices; empty: the whole run
                  {"rows", Json::array()}};
     for (const auto& row : state.summary()) {
         const auto& s = row.summary;
@@ -49,6 +51,14 @@ std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t
                                 {"ci", {{"loss", interval(row.lossCi)},
                                         {"recovery", interval(row.recoveryCi)}}}});
     }
+    root["plot_frames"] = Json::array();
+    for (const auto& frame : frames)
+        root["plot_frames"].push_back({{"plot", frame.plot},
+                                       {"x0", frame.x0},
+                                       {"y0", frame.y0},
+                                       {"x1", frame.x1},
+                                       {"y1", frame.y1},
+                                       {"whole", frame.whole}});
     return root.dump(2) + "\n";
 }
 

@@ -31,6 +31,7 @@ bool Studio::splitter(const char* id, float& ratio, float total, float height) {
 }
 
 void Studio::drawFrame() {
+    m_plotFrames.clear();
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(viewport->Pos);
     ImGui::SetNextWindowSize(viewport->Size);
@@ -56,8 +57,25 @@ void Studio::drawFrame() {
     drawHistoryPane();
     ImGui::EndChild();
     splitter("##split-left", m_settings.leftRatio, total, height);
-    ImGui::BeginChild("source", ImVec2(middle, height), true, ImGuiWindowFlags_HorizontalScrollbar);
+    // The source over the selected chunk's per-token plot, a splitter between them.
+    ImGui::BeginChild("source", ImVec2(middle, height), true);
+    const float columnHeight = ImGui::GetContentRegionAvail().y;
+    const float splitterRoom = std::max(6.0f, 0.4f * ImGui::GetFontSize());
+    // The chunk plot keeps room for its title, legend and a readable frame while the column
+    // has it; past that the user's ratio decides.
+    const float leastPlot = std::min(0.7f * columnHeight, 11.0f * ImGui::GetFontSize());
+    m_settings.chunkPlotRatio =
+        std::clamp(m_settings.chunkPlotRatio, leastPlot / std::max(columnHeight, 1.0f), 0.8f);
+    float sourceShare = 1.0f - m_settings.chunkPlotRatio;
+    ImGui::BeginChild("source-text",
+                      ImVec2(0, std::max(1.0f, columnHeight * sourceShare - splitterRoom)));
     drawSourcePane();
+    ImGui::EndChild();
+    if (rowSplitter("##split-chunk", sourceShare, m_settings.chunkPlotRatio, columnHeight))
+        m_settings.chunkPlotRatio = std::clamp(m_settings.chunkPlotRatio, 0.1f, 0.8f);
+    ImGui::BeginChild("chunk-plot");
+    drawChunkPlot();
+    ImGui::EndChild();
     ImGui::EndChild();
     splitter("##split-source", m_settings.sourceRatio, total - left, height);
     ImGui::BeginChild("plots", ImVec2(0, height), true);

@@ -48,6 +48,34 @@ void Studio::drawTunePane() {
             if (ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
         ImGui::EndCombo();
     }
+    // Policies side by side: each chosen one gets its own summary row, strip row in the
+    // decisions plot and sweep curve, each at the rate it realized.
+    auto extras = m_state.extraPolicies();
+    const std::string besidePreview =
+        extras.empty() ? "(none)"
+                       : extras.front() + (extras.size() > 1
+                                               ? " + " + std::to_string(extras.size() - 1)
+                                               : std::string());
+    if (ImGui::BeginCombo("beside", besidePreview.c_str())) {
+        bool changed = false;
+        for (const auto& name : policies) {
+            if (name == tune.policy) continue;
+            const auto at = std::find(extras.begin(), extras.end(), name);
+            if (ImGui::Selectable(name.c_str(), at != extras.end(),
+                                  ImGuiSelectableFlags_DontClosePopups)) {
+                if (at != extras.end())
+                    extras.erase(at);
+                else
+                    extras.push_back(name);
+                changed = true;
+            }
+        }
+        ImGui::EndCombo();
+        if (changed) m_state.setExtraPolicies(extras);
+    }
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("policies replayed beside this one on the same run: a summary row, a "
+                          "decision strip row and a sweep curve each");
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 80);
     ImGui::InputTextWithHint("##gate", "gate folder (ponder train-gate --out)", m_gateDir,
                              sizeof m_gateDir);
@@ -71,70 +99,200 @@ void Studio::drawTunePane() {
         ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", m_state.replayError().c_str());
 }
 
+namespace {
+
+// The tab and header name of each run figure (viz::runFigures' stems).
+const char* figureLabel(const std::string& stem) {
+    if (stem == "fig_signal") return "Signal";
+    if (stem == "fig_advantage") return "Advantage";
+    if (stem == "fig_decisions") return "Decisions";
+    if (stem == "fig_scatter") return "Scatter";
+    if (stem == "fig_sweep") return "Sweep";
+    return "Plot";
+}
+
+bool onChunkAxis(const std::string& stem) {
+    return stem == "fig_signal" || stem == "fig_advantage" || stem == "fig_decisions";
+}
+
+}  // namespace
+
 void Studio::drawPlotsPane() {
+    const auto& figures = m_state.figures();
+    for (std::size_t i = 0; i < figures.size(); ++i)
+        if (figures[i].stem == m_settings.enlargedPlot) return drawEnlargedPlot(i);
     drawSummaryTable();
+    drawRightTabs();
+}
+
+void Studio::drawRightTabs() {
+    if (!ImGui::BeginTabBar("right-tabs", ImGuiTabBarFlags_FittingPolicyScroll)) return;
+    // Selects the remembered tab once; afterwards the user's clicks decide.
+    const auto tab = [&](const std::string& key, const char* label) {
+        const ImGuiTabItemFlags flags = !m_rightTabRestored && key == m_settings.rightTab
+                                            ? ImGuiTabItemFlags_SetSelected
+                                            : ImGuiTabItemFlags_None;
+        if (!ImGui::BeginTabItem(label, nullptr, flags)) return false;
+        if (m_rightTabRestored) m_settings.rightTab = key;
+        return true;
+    };
+    if (tab("plots", "Plots")) {
+        ImGui::BeginChild("stacked");
+        drawStackedPlots();
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
+    const auto& figures = m_state.figures();
+    for (std::size_t i = 0; i < figures.size() && i < m_plots.size(); ++i) {
+        if (!tab(figures[i].stem, figureLabel(figures[i].stem))) continue;
+        if (m_plotFont) ImGui::PushFont(m_plotFont);
+        drawPlot(i, ImVec2(0, ImGui::GetContentRegionAvail().y));
+        if (m_plotFont) ImGui::PopFont();
+        ImGui::EndTabItem();
+    }
+    if (tab("chunks", "Chunks")) {
+        drawChunkTable();
+        ImGui::EndTabItem();
+    }
+    if (tab("files", "Files")) {
+        drawFilesTable();
+        ImGui::EndTabItem();
+    }
+    m_rightTabRestored = true;
+    ImGui::EndTabBar();
+}
+
+bool Studio::rowSplitter(const char* id, float& upper, float& lower, float total) {
+    const float thickness = std::max(6.0f, 0.4f * ImGui::GetFontSize());
+    ImGui::InvisibleButton(id, ImVec2(std::max(1.0f, ImGui::GetContentRegionAvail().x), thickness));
+    const bool active = ImGui::IsItemActive();
+    if (ImGui::IsItemHovered() || active) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeNS);
+    const ImVec2 min = ImGui::GetItemRectMin(), max = ImGui::GetItemRectMax();
+    const float mid = 0.5f * (min.y + max.y);
+    ImGui::GetWindowDrawList()->AddRectFilled(
+        ImVec2(min.x, mid - 1), ImVec2(max.x, mid + 1),
+        ImGui::GetColorU32(active ? ImGuiCol_SeparatorActive : ImGuiCol_Separator));
+    if (!active || total <= 0) return false;
+    // Each pane keeps a sliver; the pair's sum never changes.
+    constexpr float kSmallest = 0.05f;
+    const float delta = std::clamp(ImGui::GetIO().MouseDelta.y / total, kSmallest - upper,
+                                   lower - kSmallest);
+    upper += delta;
+    lower -= delta;
+    return delta != 0;
+}
+
+void Studio::drawStackedPlots() {
     const auto& figures = m_state.figures();
     if (m_state.units().empty()) {
         ImGui::TextDisabled(m_worker.busy() ? "Waiting for the first chunk..."
                                             : "No chunks yet: run an evaluation (Ctrl+R).");
     }
+    if (figures.size() < 3 || m_plots.size() < 3) return;
     if (m_plotFont) ImGui::PushFont(m_plotFont);
-    // Rows: signal, advantage, the decision strip (two rows of cells need little height), and
-    // the scatter beside the sweep, so the chunk plots keep their height with five figures.
-    // Smallest heights in lines of the plot font: titles, legends and tick labels grow with
-    // View > Font scale, and a plot must keep room for its data (at scale 1 these equal the
-    // pixel minimums; past that the pane scrolls instead of squashing the plots to nothing).
+    // The three x-linked chunk plots (the scatter and the sweep have their own axes and tabs):
+    // signal, advantage and the decision strip, their heights the user's shares of the tab
+    // (splitters between them). Each keeps a least height in lines of the plot font, so its
+    // title, legend and a frame with three readable ticks fit at any View > Font scale; when
+    // the tab cannot give that, it scrolls instead of squashing.
     const float dpi = dpiScale();
     const float font = ImGui::GetFontSize();
-    const float stripHeight = std::max(100.0f * dpi, 6.5f * font);
-    const float spacing = ImGui::GetStyle().ItemSpacing.y;
-    const float avail = ImGui::GetContentRegionAvail().y - stripHeight - 3 * spacing;
-    // The half-width pair gets the most height: its legends wrap onto more rows.
-    const float chunkHeight = std::max({110.0f * dpi, 9.0f * font, avail * 0.3f});
-    const float pairHeight = std::max({140.0f * dpi, 11.0f * font, avail - 2 * chunkHeight});
-    const float halfWidth =
-        (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2.0f;
-    for (std::size_t i = 0; i < figures.size() && i < m_plots.size(); ++i) {
-        const auto& stem = figures[i].stem;
-        // The scatter and the sweep have their own x axes; the chunk plots share one.
-        const bool chunkAxis =
-            stem == "fig_signal" || stem == "fig_advantage" || stem == "fig_decisions";
-        viz::PlotOptions options;
-        options.size = ImVec2(chunkAxis ? 0 : halfWidth, stem == "fig_decisions" ? stripHeight
-                                                         : chunkAxis             ? chunkHeight
-                                                                                 : pairHeight);
-        options.dpiScale = dpi;
-        // The selection is a unit: the chunk plots mark its chunk and the scatter its point
-        // (scatter points are units, by id); the sweep's points are rates, not units.
-        if (chunkAxis || stem == "fig_scatter") options.selectedUnit = m_state.selected;
-        if (stem == "fig_sweep") ImGui::SameLine();
-        const auto events = chunkAxis ? m_plots[i].draw(figures[i].figure, m_xAxis, options)
-                                      : m_plots[i].draw(figures[i].figure, options);
-        if (events.clickedUnit && stem != "fig_sweep") {
-            m_state.selected = events.clickedUnit;
-            m_scrollToUnit = events.clickedUnit;
-        }
-        if (events.exportRequested) {
-            std::filesystem::path dir(m_exportDir);
-            try {
-                std::filesystem::create_directories(dir);
-                const auto path = dir / (stem + "." + viz::extensionOf(*events.exportRequested));
-                viz::ExportOptions exportOptions;
-                exportOptions.heightPt *= figures[i].heightScale;
-                viz::exportFigure(m_plots[i].snapshot(figures[i].figure), *events.exportRequested,
-                                  path, exportOptions);
-                report({LogLine::Level::Info, "wrote " + path.string(), {}});
-            } catch (...) {
-                report(errorLine(std::current_exception()));
-            }
+    const float splitterRoom = std::max(6.0f, 0.4f * ImGui::GetFontSize());
+    constexpr int kRows = 3;
+    const float avail = std::max(1.0f, ImGui::GetContentRegionAvail().y - 2 * splitterRoom);
+    // Ours, each policy beside it and the Oracle: one strip row each, under a legend that wraps.
+    const float stripRows = float(m_state.figureData().policies.size() + 2);
+    const float least[kRows] = {std::max(150.0f * dpi, 10.5f * font),
+                                std::max(150.0f * dpi, 10.5f * font),
+                                std::max(100.0f * dpi, (6.0f + 1.3f * stripRows) * font)};
+    // Each row gets its least height, and the room left is shared out by the user's shares.
+    auto& shares = m_settings.plotShares;
+    float sum = 0, leastSum = 0;
+    for (int row = 0; row < kRows; ++row) {
+        sum += shares[std::size_t(row)];
+        leastSum += least[row];
+    }
+    const float extra = std::max(0.0f, avail - leastSum);
+    const ImVec2 spacing = ImGui::GetStyle().ItemSpacing;
+    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(spacing.x, 0));
+    const char* splitters[kRows - 1] = {"##split-plot-0", "##split-plot-1"};
+    for (int row = 0; row < kRows; ++row) {
+        const auto r = std::size_t(row);
+        drawPlot(r, ImVec2(0, least[row] + extra * shares[r] / sum));
+        if (row + 1 < kRows)
+            rowSplitter(splitters[row], shares[r], shares[r + 1], std::max(extra, 1.0f) / sum);
+    }
+    ImGui::PopStyleVar();
+    if (m_plotFont) ImGui::PopFont();
+}
+
+void Studio::drawEnlargedPlot(std::size_t index) {
+    const auto& figure = m_state.figures()[index];
+    if (ImGui::SmallButton("Back")) m_settings.enlargedPlot.clear();
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s enlarged: double-click its title or press Esc to go back",
+                        figureLabel(figure.stem));
+    if (m_plotFont) ImGui::PushFont(m_plotFont);
+    drawPlot(index, ImVec2(0, ImGui::GetContentRegionAvail().y));
+    if (m_plotFont) ImGui::PopFont();
+}
+
+void Studio::notePlotFrame(const std::string& stem, const viz::Rect& frame) {
+    const ImDrawList* draw = ImGui::GetWindowDrawList();
+    const ImVec2 clipMin = draw->GetClipRectMin(), clipMax = draw->GetClipRectMax();
+    const bool whole = frame.x0 >= clipMin.x - 1 && frame.y0 >= clipMin.y - 1 &&
+                       frame.x1 <= clipMax.x + 1 && frame.y1 <= clipMax.y + 1;
+    m_plotFrames.push_back({stem, frame, whole});
+}
+
+void Studio::drawPlot(std::size_t index, ImVec2 size) {
+    const auto& named = m_state.figures()[index];
+    const auto& stem = named.stem;
+    // The scatter and the sweep have their own x axes; the chunk plots share one.
+    const bool chunkAxis = onChunkAxis(stem);
+    viz::PlotOptions options;
+    options.size = size;
+    options.dpiScale = dpiScale();
+    // The selection is a unit: the chunk plots mark its chunk and the scatter its point
+    // (scatter points are units, by id); the sweep's points are rates, not units.
+    if (chunkAxis || stem == "fig_scatter") options.selectedUnit = m_state.selected;
+    auto& plot = m_plots[index];
+    const auto events = chunkAxis ? plot.draw(named.figure, m_xAxis, options)
+                                  : plot.draw(named.figure, options);
+    notePlotFrame(stem, plot.layout().plot);
+    if (events.headerDoubleClicked)
+        m_settings.enlargedPlot = m_settings.enlargedPlot == stem ? std::string() : stem;
+    if (events.clickedUnit && stem != "fig_sweep") {
+        m_state.selected = events.clickedUnit;
+        m_scrollToUnit = events.clickedUnit;
+    }
+    if (events.exportRequested) {
+        std::filesystem::path dir(m_exportDir);
+        try {
+            std::filesystem::create_directories(dir);
+            const auto path = dir / (stem + "." + viz::extensionOf(*events.exportRequested));
+            viz::ExportOptions exportOptions;
+            exportOptions.heightPt *= named.heightScale;
+            viz::exportFigure(plot.snapshot(named.figure), *events.exportRequested, path,
+                              exportOptions);
+            report({LogLine::Level::Info, "wrote " + path.string(), {}});
+        } catch (...) {
+            report(errorLine(std::current_exception()));
         }
     }
-    if (m_plotFont) ImGui::PopFont();
 }
 
 void Studio::drawSummaryTable() {
     const auto& rows = m_state.summary();
     if (rows.empty()) return;
+    if (!m_state.slice().empty()) {  // the rows below are a slice's, and say so
+        ImGui::TextColored(ImVec4(0.95f, 0.75f, 0.3f, 1),
+                           "Slice: %zu of %zu files, %zu of %zu units (the whole run's decisions)",
+                           m_state.slice().size(), m_state.fileRows().size(),
+                           m_state.sliceUnitCount(), m_state.units().size());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("All files")) m_state.setSlice({});
+    }
     const auto& compare = m_state.compare();
     if (compare) {
         const std::string name = "run " + std::to_string(compare->id);
@@ -151,10 +309,14 @@ void Studio::drawSummaryTable() {
     // policy name); a narrow pane scrolls the table sideways.
     const bool withCi = rows.front().lossCi.has_value();
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
-                                  ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
+                                  ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX |
+                                  ImGuiTableFlags_ScrollY;
     // A scrolling table needs its height.
-    const float tableHeight =
-        ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize;
+    // A scrolling table needs its height: every row, or at most a third of the pane (a larger
+    // font scale, many policies beside Ours), so the plots below keep their room.
+    const float tableHeight = std::min(
+        ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize,
+        std::max(4.0f * ImGui::GetFrameHeight(), ImGui::GetContentRegionAvail().y / 3.0f));
     if (!ImGui::BeginTable("summary", withCompare ? 12 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
         ImGui::TableSetupColumn(header);

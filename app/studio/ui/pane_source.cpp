@@ -65,6 +65,7 @@ void Studio::drawSourcePane() {
     const ImU32 mutedColour = ImGui::GetColorU32(ImGuiCol_TextDisabled);
     const auto& byteStarts = file.tokenByteStart;
     std::optional<std::int64_t> hoveredUnit;
+    m_sourceHoverToken.reset();
 
     // Lines are exactly lineHeight apart, so the clipper and the drawn rows agree.
     ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(0, 0));
@@ -117,8 +118,12 @@ void Studio::drawSourcePane() {
                     draw->AddRectFilled(
                         ImVec2(x0, y), ImVec2(x1, y + lineHeight),
                         diff >= 0 ? rgba(0, 114, 178, alpha) : rgba(213, 94, 0, alpha));
+                    if (m_plotHoverToken == token)  // hovered in the chunk plot
+                        draw->AddRect(ImVec2(x0 - 1, y), ImVec2(x1 + 1, y + lineHeight),
+                                      textColour, 0, 0, 1.5f);
                     if (hoveredPane && mouse.y >= y && mouse.y < y + lineHeight && mouse.x >= x0 &&
                         mouse.x < x1) {
+                        m_sourceHoverToken = token;
                         const auto ownerIndex = loss->unit;
                         const auto* owner = &units[ownerIndex];
                         std::string text(file.text.data() + *it, file.text.data() + tokenEnd);

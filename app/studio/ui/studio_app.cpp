@@ -393,7 +393,10 @@ void Studio::startBatch() {
 
 bool Studio::writeViewDump(const std::string& path) {
     try {
-        core::writeFileAtomic(path, summaryViewJson(m_state, m_runId));
+        std::vector<ViewFrame> frames;
+        for (const auto& [stem, rect, whole] : m_plotFrames)
+            frames.push_back({stem, rect.x0, rect.y0, rect.x1, rect.y1, whole});
+        core::writeFileAtomic(path, summaryViewJson(m_state, m_runId, frames));
         std::cerr << "wrote " << path << "\n";
         return true;
     } catch (...) {
@@ -426,9 +429,14 @@ void Studio::handleShortcuts() {
         m_showBrowser = true;
     }
     if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_E, false)) m_showExport = true;
-    // Esc cancels a run, except while a dialog (Quit?) is open: there it closes the dialog.
+    // Esc brings an enlarged plot back first; else it cancels a run, except while a dialog
+    // (Quit?) is open: there it closes the dialog.
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false) &&
         !ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) {
+        if (!m_settings.enlargedPlot.empty()) {
+            m_settings.enlargedPlot.clear();
+            return;
+        }
         if (m_worker.busy()) m_worker.cancel();
         if (m_batch.busy()) m_batch.cancel();
     }
@@ -447,8 +455,15 @@ int Studio::run() {
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    m_window =
-        glfwCreateWindow(m_options.width, m_options.height, "PonderTTT Studio", nullptr, nullptr);
+    const bool remembered = m_options.screenshot.empty() && m_options.width <= 0 &&
+                            m_settings.windowWidth >= 640 && m_settings.windowHeight >= 480;
+    const int width = m_options.width > 0 ? m_options.width
+                      : remembered        ? m_settings.windowWidth
+                                          : 1280;
+    const int height = m_options.height > 0 ? m_options.height
+                       : remembered         ? m_settings.windowHeight
+                                            : 800;
+    m_window = glfwCreateWindow(width, height, "PonderTTT Studio", nullptr, nullptr);
     if (!m_window) {
         std::cerr << "error: cannot create an OpenGL 3.3 window\nhint: check the GL driver\n";
         glfwTerminate();
@@ -525,6 +540,12 @@ int Studio::run() {
         pollWorker();
         pollReopen();
         pollBatch();
+        if (m_options.select && *m_options.select >= 0 &&
+            std::size_t(*m_options.select) < m_state.units().size()) {
+            m_state.selected = m_options.select;
+            m_scrollToUnit = m_options.select;
+            m_options.select.reset();
+        }
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
@@ -589,6 +610,8 @@ int Studio::run() {
         quiet.replace(0, quiet.find(':'), "frame time without a run");
         std::cerr << quiet << "\n";
     }
+    if (m_options.screenshot.empty())  // the next start opens at the size it was left at
+        glfwGetWindowSize(m_window, &m_settings.windowWidth, &m_settings.windowHeight);
     m_worker.cancel();
     m_worker.join();
     m_batch.cancel();

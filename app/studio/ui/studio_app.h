@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/studio/state/batch_export.h"
+#include "app/studio/state/chunk_table.h"
 #include "app/studio/state/datasets.h"
 #include "app/studio/state/eval_worker.h"
 #include "app/studio/state/reopen.h"
@@ -22,6 +23,7 @@
 #include "app/studio/ui/run_controls.h"
 #include "core/store/run_store.h"
 #include "viz/plot_widget.h"
+#include "viz/token_figure.h"
 
 struct GLFWwindow;
 struct ImFont;
@@ -57,7 +59,10 @@ struct StudioOptions {
     std::optional<std::int64_t> compare;  // a stored run to overlay from the start
     // A stored run to open instead of evaluating the inputs (e.g. a `ponder generate --db`).
     std::optional<std::int64_t> reopen;
-    int width = 1280, height = 800;
+    std::optional<std::int64_t> select;  // a chunk to select once the run has it
+    // --size WxH; 0: the size the window had when last closed (1280 x 800 for a screenshot,
+    // which must not depend on the user's settings).
+    int width = 0, height = 0;
 };
 
 class Studio {
@@ -123,6 +128,16 @@ private:
     void drawHistoryPane();
     void drawSourcePane();
     void drawPlotsPane();
+    // The right side's tabs: all plots stacked, each plot alone, the chunk and file tables.
+    void drawRightTabs();
+    void drawStackedPlots();
+    void drawEnlargedPlot(std::size_t figure);
+    // Figure `figure` of m_state.figures() at `size` (0 width: the available width).
+    void drawPlot(std::size_t figure, ImVec2 size);
+    void drawChunkTable();
+    void drawFilesTable();
+    // The selected chunk's per-token losses under the source (pane_chunk.cpp).
+    void drawChunkPlot();
     void drawSummaryTable();
     void drawStatusBar();
     void drawFileBrowser();
@@ -134,6 +149,9 @@ private:
     void drawRunSettings();
     void drawToasts();
     bool splitter(const char* id, float& ratio, float total, float height);
+    // A horizontal bar between two stacked panes: dragging it moves height from one share to
+    // the other (`total` pixels stand for a share of 1).
+    bool rowSplitter(const char* id, float& upper, float& lower, float total);
 
     StudioOptions m_options;
     std::filesystem::path m_configDir;
@@ -195,6 +213,27 @@ private:
     // Plots.
     viz::LinkedXAxis m_xAxis;
     std::vector<viz::PlotWidget> m_plots;
+    viz::PlotWidget m_chunkPlot{"chunk-tokens"};
+    bool m_rightTabRestored = false;  // the remembered tab is selected on the first frame
+    // The file token (index in the shown file) hovered in the source this frame, and the one
+    // hovered in the chunk plot last frame: each pane marks the other's.
+    std::optional<std::size_t> m_sourceHoverToken, m_plotHoverToken;
+    viz::Figure m_chunkFigure;  // the selected chunk's, rebuilt when the selection changes
+    std::pair<std::uint64_t, std::int64_t> m_chunkFigureKey{~0ull, -1};  // state version, unit
+    // Where each plot's frame (its axes) was drawn this frame, for --dump-view and its tests.
+    struct PlotFrame {
+        std::string stem;
+        viz::Rect frame;
+        bool whole = true;  // all of it inside its pane's visible area (not scrolled off)
+    };
+    void notePlotFrame(const std::string& stem, const viz::Rect& frame);
+    std::vector<PlotFrame> m_plotFrames;
+
+    // Chunk table (pane_tables.cpp): rebuilt when the state replays.
+    ChunkTable m_chunkTable;
+    std::uint64_t m_chunkTableVersion = ~0ull;
+    char m_chunkFileFilter[128] = {};
+    std::optional<std::int64_t> m_chunkTableScrolledTo;  // the selection it last scrolled to
     std::optional<std::int64_t> m_scrollToUnit;
     std::size_t m_sourceFile = 0;
     // Per line of the shown file: the unit it belongs to (-1: none), rebuilt on replay.

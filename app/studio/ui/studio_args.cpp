@@ -47,7 +47,9 @@ constexpr const char* kHelp =
     "  --batch-export DIR batch export into DIR instead of a run (--batch-rates\n"
     "                     \"0.25, 0.5, 0.75\" by default)\n"
     "  --frames N         frames to render before the screenshot (30)\n"
-    "  --size WxH         window size (1280x800)\n"
+    "  --size WxH         window size (default: as last closed; 1280x800)\n"
+    "  --select UNIT      select this chunk once the run has it (plots, tables,\n"
+    "                     source and the per-token plot show it)\n"
     "  --frame-stats      print p50/p95/max frame time during runs at exit\n";
 
 StudioArgs fail(const std::string& reason, const std::string& hint = kUsage) {
@@ -129,7 +131,8 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
             "--size",   "--compare", "--run",       "--calibration",  "--policy",
             "--signal", "--alpha",   "--dump-view", "--batch-export", "--batch-rates",
             "--mode",   "--chunk",   "--ext",       "--max-units",    "--causal-k",
-            "--dtype",  "--seed",    "--threshold", "--calibration-file", "--advanced-std"};
+            "--dtype",  "--seed",    "--threshold", "--calibration-file", "--advanced-std",
+            "--select"};
         const bool valued =
             std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
         if (!valued) {
@@ -168,6 +171,7 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
             if (arg == "--batch-rates") options.batchRates = value;
             if (arg == "--compare") options.compare = std::stoll(value);
             if (arg == "--run") options.reopen = std::stoll(value);
+            if (arg == "--select") options.select = std::stoll(value);
             if (arg == "--calibration") {
                 if (value != "paper" && value != "profile")
                     return fail("--calibration must be paper or profile");

@@ -1,0 +1,103 @@
+// Checks the plot frames a studio screenshot shows: each frame that --dump-view listed as whole
+// (not scrolled partly out of its pane) lies in the window, keeps at least MIN_HEIGHT pixels, does not overlap another, and is really drawn
+// there (its left axis spine is ink along its height). Usage:
+//   studio_frame_check SHOT.png VIEW.json MIN_HEIGHT [PLOT...]   (PLOTs that must be listed)
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <stb_image.h>
+
+namespace {
+
+struct Frame {
+    std::string plot;
+    double x0, y0, x1, y1;
+    bool whole;
+};
+
+// Whether column x near the spine holds a pixel that stands out from the plot background: the
+// spine is drawn in the theme's foreground, one pixel wide, maybe anti-aliased over two.
+bool spineAt(const unsigned char* pixels, int w, int x, int y) {
+    int best = 0;
+    for (int dx = -1; dx <= 1; ++dx) {
+        const int cx = x + dx;
+        if (cx < 0 || cx >= w) continue;
+        const unsigned char* p = pixels + (std::size_t(y) * w + cx) * 3;
+        best = std::max(best, (p[0] + p[1] + p[2]) / 3);
+    }
+    const unsigned char* inside = pixels + (std::size_t(y) * w + std::min(w - 1, x + 4)) * 3;
+    const int background = (inside[0] + inside[1] + inside[2]) / 3;
+    return std::abs(best - background) > 60;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: studio_frame_check SHOT.png VIEW.json MIN_HEIGHT [PLOT...]\n");
+        return 2;
+    }
+    int w = 0, h = 0, channels = 0;
+    unsigned char* pixels = stbi_load(argv[1], &w, &h, &channels, 3);
+    if (!pixels) {
+        std::printf("FAIL cannot read %s as PNG\n", argv[1]);
+        return 1;
+    }
+    std::ifstream in(argv[2]);
+    const auto view = nlohmann::json::parse(in, nullptr, false);
+    if (view.is_discarded() || !view.contains("plot_frames")) {
+        std::printf("FAIL %s has no plot_frames\n", argv[2]);
+        return 1;
+    }
+    const double minHeight = std::atof(argv[3]);
+    std::vector<Frame> frames;
+    for (const auto& f : view["plot_frames"])
+        if (f.value("whole", true)) frames.push_back({f["plot"], f["x0"], f["y0"], f["x1"], f["y1"], true});
+    int failures = 0;
+    for (int i = 4; i < argc; ++i) {
+        bool listed = false;
+        for (const auto& f : frames) listed |= f.plot == argv[i];
+        if (!listed) {
+            std::printf("FAIL %s was not drawn whole\n", argv[i]);
+            ++failures;
+        }
+    }
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const auto& f = frames[i];
+        const double height = f.y1 - f.y0;
+        std::printf("%-14s frame %4.0f,%4.0f .. %4.0f,%4.0f  height %3.0f px\n", f.plot.c_str(),
+                    f.x0, f.y0, f.x1, f.y1, height);
+        if (f.x0 < 0 || f.y0 < 0 || f.x1 > w || f.y1 > h) {
+            std::printf("FAIL %s lies outside the %dx%d window\n", f.plot.c_str(), w, h);
+            ++failures;
+            continue;
+        }
+        if (height < minHeight) {
+            std::printf("FAIL %s is %.0f px high, under %.0f\n", f.plot.c_str(), height, minHeight);
+            ++failures;
+        }
+        for (std::size_t j = i + 1; j < frames.size(); ++j) {
+            const auto& g = frames[j];
+            if (f.x0 < g.x1 && g.x0 < f.x1 && f.y0 < g.y1 && g.y0 < f.y1) {
+                std::printf("FAIL %s overlaps %s\n", f.plot.c_str(), g.plot.c_str());
+                ++failures;
+            }
+        }
+        int inked = 0, rows = 0;
+        const int x = int(std::lround(f.x0));
+        for (int y = int(std::ceil(f.y0)) + 1; y < int(f.y1) - 1; ++y, ++rows)
+            inked += spineAt(pixels, w, x, y);
+        if (rows == 0 || inked < 0.9 * rows) {
+            std::printf("FAIL %s: its axis is not on screen (%d of %d rows of the spine drawn)\n",
+                        f.plot.c_str(), inked, rows);
+            ++failures;
+        }
+    }
+    stbi_image_free(pixels);
+    return failures ? 1 : 0;
+}

@@ -1,12 +1,14 @@
 // viz run figures: the five figures of a run are built from plain per-unit vectors and export.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
 #include "viz/figure_export.h"
 #include "viz/figure_render.h"
 #include "viz/run_figures.h"
+#include "viz/token_figure.h"
 
 using namespace ponder::viz;
 
@@ -400,4 +402,89 @@ TEST_CASE("viz: run figures: a 240 x 140 figure keeps a plot three labels tall",
         INFO(named.stem);
         CHECK(layout.plot.height() >= 3 * canvas.textSize("Ag", layout.fontPx).y);
     }
+}
+
+TEST_CASE("figures: policies beside Ours get a strip row and a sweep curve each", "[viz]") {
+    auto data = sampleRun(30);
+    PolicyTrack inverted;
+    inverted.name = "recon-ema-inverted";
+    for (std::size_t i = 0; i < 30; ++i)
+        inverted.decisions.push_back(i % 3 == 0 ? 1 : 0);
+    for (const auto& row : data.sweep)
+        inverted.sweepLoss.push_back(3.0 - 0.05 * row.rate);
+    PolicyTrack gate;  // spends its own budget: one point, no curve
+    gate.name = "Gate g";
+    gate.decisions.assign(30, 1);
+    gate.sweepLoss.assign(data.sweep.size(), kNaN);
+    gate.ownRate = 0.3;
+    gate.ownRateLoss = 2.95;
+    data.policies = {inverted, gate};
+
+    const auto strip = decisionStripFigure(data);
+    // Rows from the top: Ours, the two policies, the Oracle at 0; a long name is cut.
+    REQUIRE(strip.y.categories.size() == 4);
+    CHECK(strip.y.categories[0] == std::make_pair(0.0, std::string("Oracle")));
+    CHECK(strip.y.categories[1].second == "Gate g");
+    CHECK(strip.y.categories[2].second == "recon-ema-i\u2026");
+    CHECK(strip.y.categories[3].second == "Ours");
+    CHECK(strip.y.range->max == Approx(3.55));
+    const auto* row = named(strip, "recon-ema-inverted UPDATE");
+    REQUIRE(row);
+    CHECK(row->barBase == Approx(2.0 - 0.4));
+    CHECK(std::isfinite(row->y[0]));   // unit 0 updated
+    CHECK(std::isnan(row->y[1]));      // unit 1 skipped: in the SKIP series
+    REQUIRE(named(strip, "Gate g UPDATE"));
+    CHECK(named(strip, "Gate g UPDATE")->barBase == Approx(1.0 - 0.4));
+
+    const auto sweep = sweepFigure(data);
+    const auto* curve = named(sweep, "recon-ema-inverted");
+    REQUIRE(curve);
+    CHECK(curve->y.size() == data.sweep.size());
+    CHECK_FALSE(named(sweep, "Gate g"));  // no finite point: no curve
+    const auto* point = named(sweep, "Gate g (its own rate)");
+    REQUIRE(point);
+    CHECK(point->x == std::vector<double>{0.3});
+    // Its export is taller by a row per policy.
+    CHECK(runFigures(data)[2].heightScale == Approx(0.4 + 2 * 0.12));
+}
+
+TEST_CASE("figures: a slice keeps its units' chunk numbers and a folder run its files",
+          "[viz]") {
+    auto data = sampleRun(6);
+    data.unitX = {10, 11, 12, 30, 31, 32};
+    data.fileStarts = {{10, "a.py"}, {30, "c.py"}};
+    for (const auto& figure : {signalFigure(data), advantageFigure(data), decisionStripFigure(data)}) {
+        INFO(figure.title);
+        CHECK(figure.series[0].x == data.unitX);
+        // A boundary before the second file, and the hover names the file.
+        const auto boundary = std::count_if(figure.lines.begin(), figure.lines.end(),
+                                            [](const RefLine& l) { return l.vertical && l.value == 29.5; });
+        CHECK(boundary == 1);
+        CHECK(figure.x.segmentAt(12.0) == "a.py");
+        CHECK(figure.x.segmentAt(31.0) == "c.py");
+        CHECK(figure.x.segmentAt(5.0).empty());
+    }
+    // Scatter points carry the unit's own number, so a click selects that chunk.
+    const auto scatter = scatterFigure(data);
+    std::vector<std::int64_t> ids;
+    for (const auto& s : scatter.series)
+        ids.insert(ids.end(), s.ids.begin(), s.ids.end());
+    std::sort(ids.begin(), ids.end());
+    CHECK(ids == std::vector<std::int64_t>{10, 11, 12, 30, 31, 32});
+}
+
+TEST_CASE("figures: one chunk's per-token losses and their difference", "[viz]") {
+    TokenLossData data;
+    data.title = "chunk 3";
+    data.skip = {2.0f, 4.0f, 1.0f};
+    data.update = {1.5f, 4.5f, 1.0f};
+    const auto f = tokenLossFigure(data);
+    CHECK(f.x.integerTicks);  // hover and selection name a position
+    const auto* difference = named(f, "SKIP \u2212 UPDATE");
+    REQUIRE(difference);
+    CHECK(difference->kind == SeriesKind::Bars);
+    CHECK(difference->y == std::vector<double>{0.5, -0.5, 0.0});
+    REQUIRE(named(f, "CE SKIP"));
+    CHECK(named(f, "CE UPDATE")->y == std::vector<double>{1.5, 4.5, 1.0});
+    CHECK(f.title.find("chunk 3") != std::string::npos);
 }

@@ -7,7 +7,7 @@ namespace ponder::viz {
 
 Figure tokenLossFigure(const TokenLossData& data) {
     Figure f;
-    f.title = data.title.empty() ? "Per-token loss" : "Per-token loss \u2014 " + data.title;
+    f.title = data.title.empty() ? "Per-token loss" : data.title;
     f.x.label = "position in chunk";
     f.x.integerTicks = true;
     f.y.label = "next-token CE";

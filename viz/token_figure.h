@@ -11,7 +11,7 @@
 namespace ponder::viz {
 
 struct TokenLossData {
-    std::string title;  // e.g. "chunk 12 of decoder.py"
+    std::string title;  // e.g. "chunk 12 of decoder.py"; empty: "Per-token loss"
     // CE of predicting token t+1 from position t of the chunk, on each path (equal lengths).
     std::vector<float> skip, update;
 };

@@ -1,11 +1,14 @@
 // Checks the plot frames a studio screenshot shows: each frame that --dump-view listed as whole
 // (not scrolled partly out of its pane) lies in the window, keeps at least MIN_HEIGHT pixels, does not overlap another, and is really drawn
 // there (its left axis spine is ink along its height). Usage:
-//   studio_frame_check SHOT.png VIEW.json MIN_HEIGHT [PLOT...]   (PLOTs that must be listed)
+//   studio_frame_check SHOT.png VIEW.json MIN_HEIGHT [PLOT[=MIN]...]
+// Each PLOT named must be listed whole, at least its own MIN high when given.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,19 +23,19 @@ struct Frame {
     bool whole;
 };
 
-// Whether column x near the spine holds a pixel that stands out from the plot background: the
-// spine is drawn in the theme's foreground, one pixel wide, maybe anti-aliased over two.
+// Whether column x (give or take one: the spine is one pixel wide, maybe anti-aliased over
+// two) holds a pixel that stands out from the figure's background a few pixels left of it,
+// between the spine's ticks and their labels: the spine is drawn in the theme's foreground.
 bool spineAt(const unsigned char* pixels, int w, int x, int y) {
-    int best = 0;
-    for (int dx = -1; dx <= 1; ++dx) {
-        const int cx = x + dx;
-        if (cx < 0 || cx >= w) continue;
-        const unsigned char* p = pixels + (std::size_t(y) * w + cx) * 3;
-        best = std::max(best, (p[0] + p[1] + p[2]) / 3);
-    }
-    const unsigned char* inside = pixels + (std::size_t(y) * w + std::min(w - 1, x + 4)) * 3;
-    const int background = (inside[0] + inside[1] + inside[2]) / 3;
-    return std::abs(best - background) > 60;
+    const auto luminance = [&](int cx) {
+        const unsigned char* p = pixels + (std::size_t(y) * w + std::clamp(cx, 0, w - 1)) * 3;
+        return (p[0] + p[1] + p[2]) / 3;
+    };
+    const int background = luminance(x - 6);
+    int contrast = 0;
+    for (int dx = -1; dx <= 1; ++dx)
+        contrast = std::max(contrast, std::abs(luminance(x + dx) - background));
+    return contrast > 60;
 }
 
 }  // namespace
@@ -57,13 +60,21 @@ int main(int argc, char** argv) {
     const double minHeight = std::atof(argv[3]);
     std::vector<Frame> frames;
     for (const auto& f : view["plot_frames"])
-        if (f.value("whole", true)) frames.push_back({f["plot"], f["x0"], f["y0"], f["x1"], f["y1"], true});
+        if (f.value("whole", true))
+            frames.push_back({f["plot"], f["x0"], f["y0"], f["x1"], f["y1"], true});
     int failures = 0;
+    std::map<std::string, double> ownMinimum;
     for (int i = 4; i < argc; ++i) {
+        std::string name = argv[i];
+        const auto equals = name.find('=');
+        if (equals != std::string::npos) {
+            ownMinimum[name.substr(0, equals)] = std::atof(name.c_str() + equals + 1);
+            name.resize(equals);
+        }
         bool listed = false;
-        for (const auto& f : frames) listed |= f.plot == argv[i];
+        for (const auto& f : frames) listed |= f.plot == name;
         if (!listed) {
-            std::printf("FAIL %s was not drawn whole\n", argv[i]);
+            std::printf("FAIL %s was not drawn whole\n", name.c_str());
             ++failures;
         }
     }
@@ -77,8 +88,9 @@ int main(int argc, char** argv) {
             ++failures;
             continue;
         }
-        if (height < minHeight) {
-            std::printf("FAIL %s is %.0f px high, under %.0f\n", f.plot.c_str(), height, minHeight);
+        const double least = ownMinimum.count(f.plot) ? ownMinimum[f.plot] : minHeight;
+        if (height < least) {
+            std::printf("FAIL %s is %.0f px high, under %.0f\n", f.plot.c_str(), height, least);
             ++failures;
         }
         for (std::size_t j = i + 1; j < frames.size(); ++j) {

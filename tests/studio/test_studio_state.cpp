@@ -3,6 +3,7 @@
 // become an error state, settings round trip, frame statistics, datasets and batch rates.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "app/studio/state/source_map.h"
 #include "app/studio/state/studio_state.h"
 #include "app/studio/ui/frame_stats.h"
+#include "core/gating/slices.h"
 #include "core/util/errors.h"
 #include "tests/test_support.h"
 
@@ -156,6 +158,14 @@ TEST_CASE("studio: settings live under XDG_CONFIG_HOME and round trip", "[studio
     settings.device = "cuda:1";
     settings.threads = 3;
     settings.dpiScale = 1.75f;
+    settings.windowWidth = 1600;
+    settings.windowHeight = 1000;
+    settings.plotShares = {0.2f, 0.5f, 0.3f};
+    settings.rightTab = "chunks";
+    settings.enlargedPlot = "fig_sweep";
+    settings.chunkPlotRatio = 0.45f;
+    settings.chunkSort = "advantage";
+    settings.chunkSortAscending = false;
     saveSettings(settings, configDir() / "settings.json");
     const auto loaded = loadSettings(configDir() / "settings.json");
     CHECK_FALSE(loaded.darkTheme);
@@ -166,9 +176,24 @@ TEST_CASE("studio: settings live under XDG_CONFIG_HOME and round trip", "[studio
     CHECK(loaded.device == "cuda:1");
     CHECK(loaded.threads == 3);
     CHECK(loaded.dpiScale == 1.75f);
+    // The workbench as it was left: window, splitters, tab, enlarged plot and table sort.
+    CHECK(loaded.windowWidth == 1600);
+    CHECK(loaded.windowHeight == 1000);
+    CHECK(loaded.plotShares == settings.plotShares);
+    CHECK(loaded.rightTab == "chunks");
+    CHECK(loaded.enlargedPlot == "fig_sweep");
+    CHECK(loaded.chunkPlotRatio == 0.45f);
+    CHECK(loaded.chunkSort == "advantage");
+    CHECK_FALSE(loaded.chunkSortAscending);
     auto reset = loaded;
     reset.resetLayout();
     CHECK(reset.leftRatio == Settings{}.leftRatio);
+    CHECK(reset.plotShares == Settings{}.plotShares);
+    CHECK(reset.enlargedPlot.empty());
+
+    // Shares that cannot lay the plots out (an older file's count, a zero) fall back.
+    { std::ofstream(configDir() / "shares.json") << R"({"plot_shares": [0.5, 0.0, 0.5]})"; }
+    CHECK(loadSettings(configDir() / "shares.json").plotShares == Settings{}.plotShares);
 
     // A broken file gives the defaults, not an error.
     { std::ofstream(configDir() / "bad.json") << "{not json"; }
@@ -469,4 +494,80 @@ TEST_CASE("studio: a gate:DIR policy replays the learned gate, refusing another 
     state.setRunFacts("ttt-b", 1);
     state.setUnits(units);
     CHECK(state.replayError().find("another TTT layer") != std::string::npos);
+}
+
+TEST_CASE("studio: a slice of files restricts the summary and the plots to their units",
+          "[studio]") {
+    StudioState state;
+    auto units = unitsInFiles(40, 4);  // files 0..3, ten units each
+    for (auto& unit : units)
+        unit.file = "/src/file" + std::to_string(unit.fileIndex) + ".py";
+    state.setUnits(units);
+    REQUIRE(state.replayError().empty());
+    REQUIRE(state.fileRows().size() == 4);
+    const auto whole = state.summary();
+    // Boundaries on the chunk axis: each file's first unit, by name.
+    REQUIRE(state.figureData().fileStarts.size() == 4);
+    CHECK(state.figureData().fileStarts[2].first == 20.0);
+    CHECK(state.figureData().fileStarts[2].second == "file2.py");
+    CHECK(state.figures()[0].figure.x.segmentAt(25.0) == "file2.py");
+
+    state.setSlice({1, 3});
+    REQUIRE(state.replayError().empty());
+    CHECK(state.sliceUnitCount() == 20);
+    // The summary is core's slice of the whole run's analysis, row for row.
+    const auto sliced = core::sliceAnalysis(state.analysis(),
+                                            core::unitsOfFiles(state.units(), {1, 3}));
+    const auto expected = core::summaryRows(sliced);
+    REQUIRE(state.summary().size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        INFO(expected[i].label);
+        CHECK(state.summary()[i].summary.loss == Approx(expected[i].summary.loss));
+        CHECK(state.summary()[i].summary.rate == Approx(expected[i].summary.rate));
+    }
+    CHECK(state.summary()[4].summary.loss != Approx(whole[4].summary.loss));
+    // The plots keep the slice's own chunk numbers: units 10..19 and 30..39.
+    const auto& data = state.figureData();
+    REQUIRE(data.unitX.size() == 20);
+    CHECK(data.unitX.front() == 10.0);
+    CHECK(data.unitX.back() == 39.0);
+    CHECK(data.signal.size() == 20);
+    CHECK(state.figures()[0].figure.series[0].x == data.unitX);
+    REQUIRE(data.fileStarts.size() == 2);
+    CHECK(data.fileStarts[1].second == "file3.py");
+    // The per-file table stays the whole run's; clearing the slice brings the whole run back.
+    CHECK(state.fileRows().size() == 4);
+    state.setSlice({});
+    CHECK(state.summary()[4].summary.loss == Approx(whole[4].summary.loss));
+    CHECK(state.figureData().unitX.empty());
+}
+
+TEST_CASE("studio: policies beside Ours get a summary row, a strip row and a sweep curve",
+          "[studio]") {
+    StudioState state;
+    state.setUnits(syntheticUnits(40));
+    state.setExtraPolicies({"recon-ema-inverted", "improvement-topk"});
+    REQUIRE(state.replayError().empty());
+    REQUIRE(state.summary().size() == 7);
+    CHECK(state.summary()[5].policy == "recon-ema-inverted");
+    const auto& data = state.figureData();
+    REQUIRE(data.policies.size() == 2);
+    CHECK(data.policies[0].decisions == state.analysis().policies[5].run.decisions);
+    CHECK(data.policies[0].sweepLoss.size() == data.sweep.size());
+    // At ρ = 0.5 the sweep's point is the policy replayed at 0.5: the summary's loss.
+    for (std::size_t i = 0; i < data.sweep.size(); ++i)
+        if (std::abs(data.sweep[i].rate - 0.5) < 1e-9)
+            CHECK(data.policies[0].sweepLoss[i] == Approx(state.summary()[5].summary.loss));
+    // The decision strip: a row per policy between Ours and the Oracle.
+    const auto& strip = state.figures()[2].figure;
+    REQUIRE(strip.y.categories.size() == 4);
+    CHECK(strip.y.categories.front().second == "Oracle");
+    CHECK(strip.y.categories.back().second == "Ours");
+    // The sweep: a curve named after each policy.
+    const auto& sweep = state.figures()[4].figure;
+    const auto named = [&](const std::string& name) {
+        return std::count_if(sweep.series.begin(), sweep.series.end(),
+                             [&](const viz::Series& s) { return s.name == name; });
+    };
+    CHECK(named("recon-ema-inverted") == 1);
 }

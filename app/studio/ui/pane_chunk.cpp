@@ -32,7 +32,7 @@ void Studio::drawChunkPlot() {
     if (m_chunkFigureKey != key) {
         viz::TokenLossData data;
         char title[256];
-        std::snprintf(title, sizeof title, "chunk %lld, %s, tokens %lld\u2013%lld",
+        std::snprintf(title, sizeof title, "chunk %lld of %s, tokens %lld\u2013%lld",
                       static_cast<long long>(index),
                       std::filesystem::path(unit.file).filename().string().c_str(),
                       static_cast<long long>(unit.tokenStart),

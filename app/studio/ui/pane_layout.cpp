@@ -63,7 +63,9 @@ void Studio::drawFrame() {
     const float splitterRoom = std::max(6.0f, 0.4f * ImGui::GetFontSize());
     // The chunk plot keeps room for its title, legend and a readable frame while the column
     // has it; past that the user's ratio decides.
-    const float leastPlot = std::min(0.7f * columnHeight, 11.0f * ImGui::GetFontSize());
+    const float plotFont =
+        (m_plotFont ? m_plotFont->FontSize : ImGui::GetFontSize()) * ImGui::GetIO().FontGlobalScale;
+    const float leastPlot = std::min(0.7f * columnHeight, 12.0f * plotFont);
     m_settings.chunkPlotRatio =
         std::clamp(m_settings.chunkPlotRatio, leastPlot / std::max(columnHeight, 1.0f), 0.8f);
     float sourceShare = 1.0f - m_settings.chunkPlotRatio;

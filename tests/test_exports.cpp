@@ -254,9 +254,9 @@ TEST_CASE("report: exportRuns writes every file atomically and names an unwritab
          {"detailed_results.csv", "summary.csv", "summary.json", "correlation.json", "units.csv",
           "table1_main.csv", "table1_main.md", "table1_main.tex", "table2_languages.md",
           "table3_correlation.tex", "table5_agreement.csv", "table8_random.md",
-          "table9_update1.csv", "table10_11_ablations.tex", "gates_same_rate.md"})
+          "table9_update1.csv", "table10_11_ablations.tex", "gates_same_rate.md", "per_file.csv"})
         CHECK(fs::exists(dir / "tables" / name));
-    CHECK(written.size() == 5 + 8 * 3);
+    CHECK(written.size() == 6 + 8 * 3);
     for (const auto& entry : fs::directory_iterator(dir / "tables"))
         CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
 
@@ -304,4 +304,18 @@ TEST_CASE("report: a gate:DIR policy exports through every table, languages incl
     run.description.tttSha256 = "ttt-b";
     CHECK_THROWS_WITH(exportRuns({run}, settings, dir / "other"),
                       Catch::Contains("another TTT layer"));
+}
+
+TEST_CASE("report: per_file.csv gives each file's losses, rates and recovery under the run's decisions",
+          "[exports]") {
+    const auto run = fourUnitRun();
+    const auto analysed = analyseStoredRun(run, halfRate());
+    // Ours (τ 0.25) updates units 0 and 2, as the Oracle at 0.5 does (advantages 0.5, 1.0).
+    // a.py: SKIP (2 + 3) / 2, UPDATE (1.5 + 3.25) / 2, Ours and Oracle (1.5 + 3) / 2.
+    // b.go: SKIP (4 + 1) / 2, UPDATE (3 + 1) / 2, Ours and Oracle (3 + 1) / 2.
+    CHECK(lines(perFileCsv(analysed)) ==
+          std::vector<std::string>{"file,file_index,units,loss_skip,loss_update,loss_ours,"
+                                   "loss_oracle,rate_ours,rate_oracle,recovery_ours",
+                                   "a.py,0,2,2.5,2.375,2.25,2.25,0.5,0.5,1.0",
+                                   "b.go,1,2,2.5,2.0,2.0,2.0,0.5,0.5,1.0"});
 }

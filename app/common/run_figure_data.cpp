@@ -14,9 +14,19 @@
 
 namespace ponder::app {
 
+std::vector<core::SweepPoint> runFigureSweep(const core::RunAnalysis& wholeRun,
+                                             const core::AnalysisSettings& settings,
+                                             const std::vector<std::size_t>& slice) {
+    std::vector<double> rates;
+    for (int i = 0; i <= 20; ++i)
+        rates.push_back(i / 20.0);
+    return core::sweepRates(wholeRun.table, settings, rates, slice);
+}
+
 viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
                                  const core::AnalysisSettings& settings, const std::string& title,
-                                 const std::vector<std::size_t>& slice) {
+                                 const std::vector<std::size_t>& slice,
+                                 const std::vector<core::SweepPoint>* sweep) {
     // A slice shows the whole run's decisions on its units, each at its own chunk number.
     std::optional<core::RunAnalysis> sliced;
     if (!slice.empty()) sliced = core::sliceAnalysis(wholeRun, slice);
@@ -45,9 +55,6 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     data.pearson = correlation.pearson;
     data.spearman = correlation.spearman;
     data.correlationUnits = correlation.n;
-    std::vector<double> rates;
-    for (int i = 0; i <= 20; ++i)
-        rates.push_back(i / 20.0);
     for (std::size_t i = core::kFirstExtraPolicy; i < analysis.policies.size(); ++i) {
         const auto& extra = analysis.policies[i];
         viz::PolicyTrack track;
@@ -61,7 +68,8 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     }
     for (auto unit : slice)
         data.unitX.push_back(double(unit));
-    for (const auto& point : core::sweepRates(wholeRun.table, settings, rates, slice)) {
+    const auto points = sweep ? *sweep : runFigureSweep(wholeRun, settings, slice);
+    for (const auto& point : points) {
         data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
                               point.randomExpectedLoss, point.oracleLoss});
         for (std::size_t k = 0; k < data.policies.size(); ++k)

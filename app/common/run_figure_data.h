@@ -16,9 +16,16 @@ namespace ponder::app {
 // Ours (the chosen policy), the extra policies, Oracle, its signal, correlation and a sweep
 // over rates 0, 0.05, ..., 1 with the analysis' other settings. With `slice` (unit indices,
 // core/gating/slices.h) only those units, at their own chunk numbers on the x axis.
+// `sweep`: the points runFigureSweep gives for the same analysis, settings and slice, when the
+// caller kept them (the studio, while only the target rate moves); else computed here.
 viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
                                  const core::AnalysisSettings& settings, const std::string& title,
-                                 const std::vector<std::size_t>& slice = {});
+                                 const std::vector<std::size_t>& slice = {},
+                                 const std::vector<core::SweepPoint>* sweep = nullptr);
+// The sweep of the figure: rates 0, 0.05, ..., 1 (the target rate itself plays no part).
+std::vector<core::SweepPoint> runFigureSweep(const core::RunAnalysis& analysis,
+                                             const core::AnalysisSettings& settings,
+                                             const std::vector<std::size_t>& slice = {});
 
 struct FigureFormats {
     std::vector<viz::ImageFormat> images;

@@ -13,6 +13,7 @@
 
 #include "core/gating/decision_rules.h"
 #include "core/gating/gate.h"
+#include "core/gating/slices.h"
 #include "core/model/ttt_config.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
@@ -276,6 +277,20 @@ std::string unitsCsv(const AnalysedRun& run) {
     return toCsv(table);
 }
 
+std::string perFileCsv(const AnalysedRun& run) {
+    TextTable table;
+    table.columns = {"file",        "file_index",  "units",     "loss_skip", "loss_update",
+                     "loss_ours",   "loss_oracle", "rate_ours", "rate_oracle", "recovery_ours"};
+    // A value not computed (a fast-path run's Oracle) is an empty cell, as in units.csv.
+    const auto number = [](double v) { return std::isfinite(v) ? shortestDouble(v) : std::string(); };
+    for (const auto& row : perFileRows(run.analysis, run.stored->units))
+        table.addRow({row.file, std::to_string(row.fileIndex), std::to_string(row.units),
+                      number(row.lossSkip), number(row.lossUpdate), number(row.lossOurs),
+                      number(row.lossOracle), number(row.oursRate), number(row.oracleRate),
+                      number(row.recovery)});
+    return toCsv(table);
+}
+
 namespace {
 
 // A notional cost as "2.03x"; "n/a" alone when not computed.
@@ -488,6 +503,7 @@ std::vector<fs::path> exportRuns(const std::vector<StoredRun>& runs,
         write(dir / "summary.json", summaryJson(run, settings.ours.rate));
         write(dir / "correlation.json", correlationJson(run));
         write(dir / "units.csv", unitsCsv(run));
+        write(dir / "per_file.csv", perFileCsv(run));
     }
     const std::vector<std::pair<std::string, TextTable>> tables = {
         {"table1_main", table1(analysed)},

@@ -43,6 +43,10 @@ std::string correlationJson(const AnalysedRun& run);
 // Ours: one row per unit with batch/chunk/file indices, every signal and each policy's
 // decision, plus Ours' threshold and rate EMA (so Table 5 needs no row order).
 std::string unitsCsv(const AnalysedRun& run);
+// One row per file (core::perFileRows, the studio's Files tab): units, the mean loss of SKIP,
+// UPDATE, Ours and the Oracle, both rates and Ours' recovery on the file, with the decisions
+// made on the whole run.
+std::string perFileCsv(const AnalysedRun& run);
 
 // Paper-layout tables over one or more runs (one row per run or per run and language).
 TextTable table1(const std::vector<AnalysedRun>& runs);  // SKIP/Oracle/Ours/Recovery/rate/cost

@@ -3,7 +3,8 @@
 # Xvfb and dumps what its summary table shows (--dump-view); `ponder export --run ID` of the run
 # it stored, with no flags, must give the same numbers. Cases: recon-ema at two rates under both
 # calibrations, the model's learned gate (its own rate), multi-signal beside Ours, reopening a
-# stored run (--run), a 2-file folder, no arguments (the last run reopened, nothing evaluated);
+# stored run (--run), a 2-file folder, no arguments (the last run reopened, nothing evaluated),
+# the Files tab against export's per_file.csv in every case;
 # and batch export's per-rate tables equal `ponder export --rate R` of the same run.
 set -uo pipefail
 ponder="$1"; studio="$2"; model="$3"; work="$4"
@@ -74,6 +75,20 @@ for method, row in rows.items():
 # No interval from fewer files than the bootstrap needs.
 for row in view["rows"]:
     assert row["ci"]["loss"] is None and row["ci"]["recovery"] is None, row
+# The Files tab is export's per_file.csv, file by file.
+per_file = list(csv.DictReader(open(out + "/per_file.csv")))
+assert len(per_file) == len(view["files"]), (len(per_file), len(view["files"]))
+for shown, exported in zip(view["files"], per_file):
+    assert shown["file"] == exported["file"], (shown["file"], exported["file"])
+    assert shown["units"] == int(exported["units"]), shown["file"]
+    for key, column in (("loss_skip", "loss_skip"), ("loss_update", "loss_update"),
+                        ("loss_ours", "loss_ours"), ("loss_oracle", "loss_oracle"),
+                        ("rate_ours", "rate_ours"), ("rate_oracle", "rate_oracle"),
+                        ("recovery", "recovery_ours")):
+        if shown[key] is None:
+            assert exported[column] == "", (shown["file"], key)
+        else:
+            close(shown[key], exported[column], 1e-9, shown["file"] + " " + key)
 PY
 }
 

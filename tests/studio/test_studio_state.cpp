@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/common/run_figure_data.h"
 #include "app/studio/state/batch_export.h"
 #include "app/studio/state/datasets.h"
 #include "app/studio/state/settings.h"
@@ -570,4 +571,37 @@ TEST_CASE("studio: policies beside Ours get a summary row, a strip row and a swe
                              [&](const viz::Series& s) { return s.name == name; });
     };
     CHECK(named("recon-ema-inverted") == 1);
+}
+
+TEST_CASE("studio: the kept sweep is the one core computes, after a rate move and new units",
+          "[studio]") {
+    StudioState state;
+    auto units = syntheticUnits(40);
+    state.setUnits({units.begin(), units.begin() + 30});
+    const auto sweepOf = [](const viz::RunFigureData& data) {
+        std::vector<double> ours;
+        for (const auto& row : data.sweep)
+            ours.push_back(row.ours);
+        return ours;
+    };
+    const auto fresh = [&] {
+        std::vector<double> ours;
+        for (const auto& point : app::runFigureSweep(state.analysis(), state.analysisSettings()))
+            ours.push_back(point.oursLoss);
+        return ours;
+    };
+    auto tune = state.tune();
+    tune.rate = 0.3;
+    state.setTune(tune);
+    CHECK(state.figureData().currentRate == 0.3);
+    CHECK(sweepOf(state.figureData()) == fresh());
+    // Ten more units: the sweep is over all forty, not the thirty it was kept for.
+    state.appendUnits({units.begin() + 30, units.end()});
+    CHECK(sweepOf(state.figureData()) == fresh());
+    // Another signal changes every point.
+    const auto before = sweepOf(state.figureData());
+    tune.signal = core::Signal::Improvement;
+    state.setTune(tune);
+    CHECK(sweepOf(state.figureData()) == fresh());
+    CHECK(sweepOf(state.figureData()) != before);
 }

@@ -31,6 +31,7 @@ std::string decisionReason(double signal, double threshold, bool update, bool ca
 void StudioState::reset(std::vector<core::PlanFile> files) {
     m_files = std::move(files);
     m_units.clear();
+    ++m_unitsGeneration;
     m_slice.clear();  // another run's file indices
     selected.reset();
     replay();
@@ -39,11 +40,13 @@ void StudioState::reset(std::vector<core::PlanFile> files) {
 void StudioState::appendUnits(const std::vector<core::UnitRecord>& units) {
     if (units.empty()) return;
     m_units.insert(m_units.end(), units.begin(), units.end());
+    ++m_unitsGeneration;
     replay();
 }
 
 void StudioState::setUnits(std::vector<core::UnitRecord> units) {
     m_units = std::move(units);
+    ++m_unitsGeneration;
     replay();
 }
 
@@ -67,6 +70,7 @@ void StudioState::setCompare(std::optional<CompareRun> compare) {
 void StudioState::setRunFacts(std::string tttSha256, std::int64_t updateSteps) {
     m_tttSha256 = std::move(tttSha256);
     m_updateSteps = updateSteps;
+    ++m_unitsGeneration;  // the table the sweep replays over changes with them
 }
 
 void StudioState::setExtraPolicies(std::vector<std::string> names) {
@@ -204,6 +208,13 @@ std::vector<std::pair<double, std::string>> fileStarts(const std::vector<core::U
     return starts;
 }
 
+std::string sliceKey(const std::vector<std::size_t>& units) {
+    std::string key;
+    for (auto unit : units)
+        key += std::to_string(unit) + ",";
+    return key;
+}
+
 }  // namespace
 
 void StudioState::setSlice(std::set<std::int64_t> files) {
@@ -247,7 +258,16 @@ void StudioState::replayUnits() {
         m_sliceUnits = core::unitsOfFiles(m_units, m_slice);
         m_summary =
             rowsOf(m_sliceUnits.empty() ? m_analysis : core::sliceAnalysis(m_analysis, m_sliceUnits));
-        m_figureData = app::runFigureData(m_analysis, m_settings, title, m_sliceUnits);
+        // The sweep replays every policy at 21 rates, the bulk of a replay; the target rate
+        // plays no part in it, so moving the rate slider keeps it.
+        const std::string sweepKey = std::to_string(m_unitsGeneration) + "|" +
+                                     core::analysisSettingsJson(core::settingsAtRate(m_settings, 0)) +
+                                     "|" + sliceKey(m_sliceUnits);
+        if (sweepKey != m_sweepKey) {
+            m_sweep = app::runFigureSweep(m_analysis, m_settings, m_sliceUnits);
+            m_sweepKey = sweepKey;
+        }
+        m_figureData = app::runFigureData(m_analysis, m_settings, title, m_sliceUnits, &m_sweep);
         m_figureData.fileStarts = fileStarts(m_units, m_slice);
         if (m_compare && !m_compare->units.empty()) replayCompare();
     } catch (const std::exception& error) {

@@ -148,6 +148,10 @@ private:
     std::set<std::int64_t> m_slice;
     std::vector<std::size_t> m_sliceUnits;  // the slice's unit indices (empty: no slice)
     std::vector<core::FileSliceRow> m_fileRows;
+    // The figure's sweep and what it was computed from (units, settings but the rate, slice).
+    std::uint64_t m_unitsGeneration = 0;  // bumped whenever the units or the run's facts change
+    std::string m_sweepKey;
+    std::vector<core::SweepPoint> m_sweep;
     std::string m_compareNote;
     std::size_t m_compareMatched = 0;
     std::vector<std::string> m_fileSha256;

@@ -51,6 +51,18 @@ std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t
                                 {"ci", {{"loss", interval(row.lossCi)},
                                         {"recovery", interval(row.recoveryCi)}}}});
     }
+    root["files"] = Json::array();  // the Files tab: core::perFileRows
+    for (const auto& file : state.fileRows())
+        root["files"].push_back({{"file", file.file},
+                                 {"file_index", file.fileIndex},
+                                 {"units", file.units},
+                                 {"loss_skip", number(file.lossSkip)},
+                                 {"loss_update", number(file.lossUpdate)},
+                                 {"loss_ours", number(file.lossOurs)},
+                                 {"loss_oracle", number(file.lossOracle)},
+                                 {"rate_ours", number(file.oursRate)},
+                                 {"rate_oracle", number(file.oracleRate)},
+                                 {"recovery", number(file.recovery)}});
     root["plot_frames"] = Json::array();
     for (const auto& frame : frames)
         root["plot_frames"].push_back({{"plot", frame.plot},

@@ -16,6 +16,8 @@ namespace ponder::studio {
 //  "rows": [{"method", "policy", "loss", "rate", "cost", "recovery", "agreement",
 //            "own_rate", "seeded_draw": {"loss", "rate"}|null,
 //            "ci": {"loss": [low, high]|null, "recovery": [low, high]|null}}]}
+// "files": [{"file", "file_index", "units", "loss_skip", "loss_update", "loss_ours",
+//            "loss_oracle", "rate_ours", "rate_oracle", "recovery"}] (the Files tab),
 // and, with frames, "plot_frames": [{"plot", "x0", "y0", "x1", "y1", "whole"}] in window pixels.
 // Non-finite numbers are null.
 struct ViewFrame {

@@ -193,30 +193,35 @@ void Studio::drawStatusBar() {
 
 void Studio::drawHelpWindow() {
     if (!m_showHelp) return;
-    ImGui::SetNextWindowSize(ImVec2(560, 420), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(620, 560), ImGuiCond_FirstUseEver);
     if (ImGui::Begin("Help", &m_showHelp)) {
         ImGui::TextWrapped(
             "Keys\n"
             "  Ctrl+O  open a file or folder      Ctrl+R  run the evaluation\n"
-            "  Ctrl+E  export tables and figures   Esc     cancel the run\n\n"
+            "  Ctrl+E  export tables and figures   Esc     back from an enlarged plot,\n"
+            "                                              else cancel the run\n\n"
             "Mouse (plots)\n"
-            "  click: select a chunk (the source scrolls to it)   wheel: zoom x\n"
+            "  click: select a chunk (everywhere)   wheel: zoom x\n"
             "  drag: pan   right-drag: box zoom   double-click: fit   right-click: menu\n"
-            "  click a legend entry to hide or show a series\n\n"
+            "  double-click a plot's title: enlarge it over the right side (again: back)\n"
+            "  click a legend entry to hide or show a series\n"
+            "  drag the bars between panes and between the stacked plots to resize them\n\n"
             "Source pane\n"
             "  left strip: chunk decision (green UPDATE, grey SKIP, red edge: Oracle disagrees)\n"
             "  token background: CE_skip - CE_update (blue: the update helped, red: it hurt)\n"
-            "  hover a token for its two losses; click to select its chunk\n\n"
-            "Plots\n"
-            "  Signal: the gating signal per chunk, the threshold trajectory and the decisions\n"
-            "  Advantage: loss_skip - loss_update per chunk, coloured by agreement with Oracle\n"
-            "  Scatter: signal against advantage, with Pearson and Spearman correlation\n"
-            "  Decisions: one cell per chunk, Ours above and Oracle below (coloured: UPDATE)\n"
-            "  Sweep: mean loss against the target update rate for Ours, Random and Oracle;\n"
-            "         the current rate is marked\n"
-            "  Compare (right-click a run in the history): its signal, threshold and sweep\n"
-            "         dashed in the plots, its loss and recovery as B columns\n\n"
-            "Tune: every change replays the policy over the cached chunks (no recomputation).\n"
+            "  hover a token for its two losses; click to select its chunk\n"
+            "  below: the selected chunk's per-token CE, linked to the tokens by hover\n\n"
+            "Tabs on the right\n"
+            "  Plots: signal (threshold, decisions), advantage, decision strip, x-linked\n"
+            "  Signal, Advantage, Decisions, Scatter, Sweep: each plot alone\n"
+            "  Chunks: every chunk as a row; click a header to sort, filter above, click a row\n"
+            "          to select it, Copy as CSV copies the rows shown\n"
+            "  Files: per-file losses and recovery; tick files to show only them (a slice)\n\n"
+            "Tune: every change replays the policies over the cached chunks (no recomputation);\n"
+            "  beside: more policies on the same run, each with a summary row, a strip row and\n"
+            "  a sweep curve.\n"
+            "Compare (right-click a run in the history): its signal, threshold and sweep\n"
+            "  dashed in the plots, its loss and recovery as B columns.\n"
             "Summary: [low, high] is a 95%% block-bootstrap CI over files (several files).");
     }
     ImGui::End();

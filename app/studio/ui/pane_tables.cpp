@@ -99,7 +99,10 @@ void Studio::drawChunkTable() {
                            (m_chunkTable.sortAscending()
                                 ? ImGuiTableColumnFlags_PreferSortAscending
                                 : ImGuiTableColumnFlags_PreferSortDescending);
-        ImGui::TableSetupColumn(columns[c].name.c_str(), columnFlags);
+        // The file column starts wide enough for a typical name (ImGui fits the others to
+        // the rows it draws, and the clipper draws only those on screen).
+        const float width = c == 1 ? ImGui::CalcTextSize("configparser.py").x : 0.0f;
+        ImGui::TableSetupColumn(columns[c].name.c_str(), columnFlags, width);
     }
     ImGui::TableHeadersRow();
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs && specs->SpecsDirty) {

@@ -168,6 +168,10 @@ private:
     RunRequest m_runOptions;
     StudioState m_state;
     EvalWorker m_worker;
+    // Units the worker sent that wait for the next live replay (pollWorker), and when the last
+    // ones were taken in.
+    std::vector<core::UnitRecord> m_pendingUnits;
+    std::chrono::steady_clock::time_point m_lastUnitsTaken;
     std::optional<std::int64_t> m_runId;
     bool m_modelMissing = false;
     // The model's architecture and size line (config.json only), for the directory it names.
@@ -198,6 +202,9 @@ private:
     // Frame times of live runs (style: 60 fps while a run streams in).
     FrameStats m_frameStats, m_quietFrameStats;  // frames during a live run, and the others
     FrameStats m_uiWorkStats;                    // live frames up to ImGui::Render()
+    // The UI work of live frames that took new units in (and replayed everything over them),
+    // and of the frames without a run (a reopened run: tables, plots, tune).
+    FrameStats m_replayWorkStats, m_quietUiWorkStats;
     bool m_recordedRun = false;                  // the last frame had a run in progress
 
     // Files pane / browser.

@@ -47,6 +47,7 @@ constexpr const char* kHelp =
     "  --batch-export DIR batch export into DIR instead of a run (--batch-rates\n"
     "                     \"0.25, 0.5, 0.75\" by default)\n"
     "  --frames N         frames to render before the screenshot (30)\n"
+    "  --screenshot-timeout S  seconds to wait for the run before them (300)\n"
     "  --size WxH         window size (default: as last closed; 1280x800)\n"
     "  --select UNIT      select this chunk once the run has it (plots, tables,\n"
     "                     source and the per-token plot show it)\n"
@@ -132,7 +133,7 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
             "--signal", "--alpha",   "--dump-view", "--batch-export", "--batch-rates",
             "--mode",   "--chunk",   "--ext",       "--max-units",    "--causal-k",
             "--dtype",  "--seed",    "--threshold", "--calibration-file", "--advanced-std",
-            "--select"};
+            "--select", "--screenshot-timeout"};
         const bool valued =
             std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
         if (!valued) {
@@ -172,6 +173,8 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
             if (arg == "--compare") options.compare = std::stoll(value);
             if (arg == "--run") options.reopen = std::stoll(value);
             if (arg == "--select") options.select = std::stoll(value);
+            if (arg == "--screenshot-timeout")
+                options.screenshotTimeout = std::max(1.0, std::stod(value));
             if (arg == "--calibration") {
                 if (value != "paper" && value != "profile")
                     return fail("--calibration must be paper or profile");

@@ -335,34 +335,30 @@ Figure sweepFigure(const RunFigureData& data) {
             LineStyle::Solid);
     addLine(data.policyName, column(&SweepRow::ours), Colour::series(kVermillion),
             MarkerShape::TriangleUp, LineStyle::Solid);
-    if (std::isfinite(data.ownRate) && std::isfinite(data.ownRateLoss)) {
+    // A policy ρ does not steer: one point where it landed instead of a curve.
+    const auto addOwnRate = [&](const std::string& name, double rate, double loss, Colour colour,
+                                MarkerShape marker) {
+        if (!std::isfinite(rate) || !std::isfinite(loss)) return;
         Series own;
-        own.name = data.policyName + " (its own rate)";
+        own.name = name + " (its own rate)";
         own.kind = SeriesKind::Markers;
-        own.marker = MarkerShape::TriangleUp;
+        own.marker = marker;
         own.markerSize = 7.0f;
-        own.colour = Colour::series(kVermillion);
-        own.x = {data.ownRate};
-        own.y = {data.ownRateLoss};
+        own.colour = colour;
+        own.x = {rate};
+        own.y = {loss};
         f.series.push_back(std::move(own));
-    }
+    };
+    addOwnRate(data.policyName, data.ownRate, data.ownRateLoss, Colour::series(kVermillion),
+               MarkerShape::TriangleUp);
     for (std::size_t k = 0; k < data.policies.size(); ++k) {
         const auto& policy = data.policies[k];
         auto losses = policy.sweepLoss;
         losses.resize(rates.size(), kNaN);
         addLine(policy.name, std::move(losses), besideColour(k), MarkerShape::Diamond,
                 LineStyle::Solid);
-        if (std::isfinite(policy.ownRate) && std::isfinite(policy.ownRateLoss)) {
-            Series own;
-            own.name = policy.name + " (its own rate)";
-            own.kind = SeriesKind::Markers;
-            own.marker = MarkerShape::Diamond;
-            own.markerSize = 7.0f;
-            own.colour = besideColour(k);
-            own.x = {policy.ownRate};
-            own.y = {policy.ownRateLoss};
-            f.series.push_back(std::move(own));
-        }
+        addOwnRate(policy.name, policy.ownRate, policy.ownRateLoss, besideColour(k),
+                   MarkerShape::Diamond);
     }
     if (!data.compareSweep.empty()) {
         // The compared run's curves share the rate grid; muted and dashed, no markers.

@@ -93,18 +93,24 @@ SameRateComparison compareAtOwnRate(const PolicyRun& run, double loss, const Uni
     out.randomExpected = expectedRandomLoss(table, out.rate);
     if (table.partial()) return out;  // a fast-path run has no Oracle
     // llround, not floor: floor can lose one update to rounding at the realized rate.
+    judgeAgainstOracle(out, run, table,
+                       decideTopK(table.advantage, std::size_t(std::llround(out.rate * double(n)))));
+    return out;
+}
+
+void judgeAgainstOracle(SameRateComparison& out, const PolicyRun& run, const UnitTable& table,
+                        std::vector<std::uint8_t> oracleDecisions) {
     PolicyRun oracle;
-    oracle.decisions = decideTopK(table.advantage, std::size_t(std::llround(out.rate * double(n))));
-    oracle.threshold.assign(n, kNaN);
-    oracle.rateEma.assign(n, kNaN);
+    oracle.decisions = std::move(oracleDecisions);
+    oracle.threshold.assign(table.size(), kNaN);
+    oracle.rateEma.assign(table.size(), kNaN);
     out.oracleLoss = meanChosenLoss(oracle.decisions, table);
     // No gap to capture at rate 0 or 1 (Random and the Oracle coincide up to rounding).
     const double gap = out.randomExpected - out.oracleLoss;
-    if (std::abs(gap) > 1e-9) out.capture = (out.randomExpected - loss) / gap;
+    if (std::abs(gap) > 1e-9) out.capture = (out.randomExpected - out.loss) / gap;
     const auto summary = summarise(run, table, oracle);
     out.recovery = summary.recovery;
     out.agreement = summary.agreement;
-    return out;
 }
 
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {

@@ -116,6 +116,11 @@ std::string updateMethodName(std::int64_t updateSteps);
 
 // `run` (whose mean loss is `loss`) against Random and the Oracle at the rate it realized.
 SameRateComparison compareAtOwnRate(const PolicyRun& run, double loss, const UnitTable& table);
+// The Oracle's part of a SameRateComparison: with `out.loss` and `out.randomExpected` set, fills
+// oracleLoss, capture, recovery and agreement of `run` against these Oracle decisions (a
+// slice's share of the whole run's Oracle too, core/gating/slices.h).
+void judgeAgainstOracle(SameRateComparison& out, const PolicyRun& run, const UnitTable& table,
+                        std::vector<std::uint8_t> oracleDecisions);
 
 // Expected loss of Random gating at rate ρ, E = L_skip - ρ·mean(advantage): the smooth
 // curve a seeded draw scatters around (for the loss-vs-rate sweep).

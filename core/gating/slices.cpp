@@ -94,14 +94,7 @@ SameRateComparison sameRateOnSlice(const PolicyResult& whole, const PolicyRun& r
     // Random at the whole run's rate spends that rate on each unit in expectation.
     out.randomExpected = expectedRandomLoss(table, whole.sameRate.rate);
     if (wholeTable.partial()) return out;  // a fast-path run has no Oracle
-    PolicyRun oracle;
-    oracle.decisions = picked(ownRateOracle(whole.run, wholeTable), indices);
-    out.oracleLoss = meanChosenLoss(oracle.decisions, table);
-    const double gap = out.randomExpected - out.oracleLoss;
-    if (std::abs(gap) > 1e-9) out.capture = (out.randomExpected - loss) / gap;
-    const auto summary = summarise(run, table, oracle);
-    out.recovery = summary.recovery;
-    out.agreement = summary.agreement;
+    judgeAgainstOracle(out, run, table, picked(ownRateOracle(whole.run, wholeTable), indices));
     return out;
 }
 

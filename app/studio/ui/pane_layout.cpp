@@ -144,6 +144,7 @@ void Studio::drawMenuBar() {
         if (ImGui::MenuItem("Log window", nullptr, m_showLog)) m_showLog = !m_showLog;
         if (ImGui::MenuItem("Reset layout")) {
             m_settings.resetLayout();
+            m_rightTabRestored = false;  // back to the Plots tab
             ImGui::LoadIniSettingsFromMemory("");
             std::error_code ignored;
             fs::remove(m_iniPath, ignored);

@@ -291,6 +291,31 @@ TEST_CASE("viz: widget: double-click fits x and y to the data again", "[viz][wid
     CHECK(plot.yFollowsData());
 }
 
+TEST_CASE("viz: widget: a double-click on the title asks to enlarge, one on the data fits",
+          "[viz][widget]") {
+    Harness h;
+    PlotWidget plot("p");
+    const Figure f = chunkFigure(100);
+    h.frame([&] { plot.draw(f); });
+    REQUIRE_FALSE(plot.layout().title.empty());
+    const auto doubleClick = [&](Point at) {
+        h.mouse(at.x, at.y);
+        bool asked = false;
+        for (bool down : {true, false, true, false}) {
+            h.button(0, down);
+            h.frame([&] { asked |= plot.draw(f).headerDoubleClicked; });
+        }
+        h.wait([&] { plot.draw(f); });
+        return asked;
+    };
+    const auto& title = plot.layout().title.front();
+    CHECK(doubleClick({std::floor(title.at.x + 4), std::floor(title.at.y + 4)}));
+    CHECK_FALSE(doubleClick(plotPoint(plot, 0.5, 0.5)));
+    // A legend entry toggles its series instead.
+    const auto& entry = plot.layout().legend.front().box;
+    CHECK_FALSE(doubleClick({std::floor(entry.x0 + 2), std::floor(entry.y0 + 2)}));
+}
+
 TEST_CASE("viz: widget: right-drag zooms to the box, then right-click opens the menu", "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");

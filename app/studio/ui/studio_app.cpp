@@ -168,6 +168,7 @@ void Studio::startRun() {
     m_state.setCalibration(modelCalibration(request.modelDir));
     m_state.setFileSha256({});
     m_state.reset({});
+    m_pendingUnits.clear();  // the last run's, not yet taken in
     m_sourceFile = 0;
     m_xAxis.fit();
     m_worker.start(std::move(request));
@@ -308,6 +309,7 @@ void Studio::pollReopen() {
     m_state.setRunFacts(run.tttSha256, run.updateSteps);
     m_state.setCalibration(std::move(run.calibration));
     m_state.reset(std::move(files));
+    m_pendingUnits.clear();
     m_state.setFileSha256(std::move(run.fileSha256));
     m_state.setRunSettings(std::move(run.settings));
     m_state.setUnits(std::move(run.units));

@@ -17,16 +17,20 @@ if(_plain_tests)
   set_tests_properties(${_plain_tests} PROPERTIES ENVIRONMENT "${PONDER_SANITIZER_ENV}")
 endif()
 
-# The studio under Xvfb: see keep_loaded.cpp. An LD_PRELOADed library comes before libasan,
-# hence verify_asan_link_order=0 (the shim intercepts nothing ASan does).
+# The studio under Xvfb (the screenshot and the layout tests): see keep_loaded.cpp. An
+# LD_PRELOADed library comes before libasan, hence verify_asan_link_order=0 (the shim intercepts
+# nothing ASan does).
 if(TEST "studio: screenshot under Xvfb")
   add_library(ponder_keep_loaded SHARED ${_supp}/keep_loaded.cpp)
   set_target_properties(ponder_keep_loaded PROPERTIES COMPILE_OPTIONS "" LINK_OPTIONS "")
   add_dependencies(studio_png_check ponder_keep_loaded)
   set(_studio_env ${PONDER_SANITIZER_ENV})
   list(TRANSFORM _studio_env REPLACE "^ASAN_OPTIONS=" "ASAN_OPTIONS=verify_asan_link_order=0:")
-  set_tests_properties("studio: screenshot under Xvfb" PROPERTIES ENVIRONMENT
-                       "${_studio_env};LD_PRELOAD=$<TARGET_FILE:ponder_keep_loaded>")
+  foreach(_studio_test "studio: screenshot under Xvfb"
+                       "studio: layout at 1280x800 and font scale 1.5")
+    set_tests_properties("${_studio_test}" PROPERTIES ENVIRONMENT
+                         "${_studio_env};LD_PRELOAD=$<TARGET_FILE:ponder_keep_loaded>")
+  endforeach()
 endif()
 
 # Catch2 tests are only known when ctest reads the files catch_discover_tests wrote at build

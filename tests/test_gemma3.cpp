@@ -330,6 +330,13 @@ TEST_CASE("model: bad Gemma 3 inputs are refused with one line naming the proble
     activation["hidden_activation"] = 3;
     CHECK_THAT(withConfig(activation), Catch::Contains("hidden_activation must be a string"));
 
+    // The default BOS (2) against a vocab_size of 1 is refused on the first read, not only once
+    // written out with its defaults (found by fuzz_configs: our own config.json was rejected).
+    CHECK_THAT(errorOf([&] {
+                   parseGemma3Config(R"({"model_type": "gemma3_text", "vocab_size": 1})", "c");
+               }),
+               Catch::Contains("bos_token_id 2 is outside vocab_size 1"));
+
     auto wide = json;
     wide["sliding_window"] = 65;  // > max_position_embeddings 64
     CHECK_THAT(withConfig(wide), Catch::Contains("sliding_window 65 is larger"));

@@ -1,6 +1,9 @@
 // Gemma 3 config.json parsing with field-level validation; unknown HF fields are ignored.
 #include "core/model/gemma3_config.h"
 
+#include <string>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "core/util/errors.h"
@@ -138,9 +141,13 @@ Gemma3Config parseGemma3Config(std::string_view text, const std::string& label) 
     if (c.slidingWindow > c.maxPositions)
         throw fail("sliding_window " + std::to_string(c.slidingWindow) +
                    " is larger than max_position_embeddings " + std::to_string(c.maxPositions));
-    for (const auto* key : {"bos_token_id", "eos_token_id"})
-        if (id(key, 0) >= c.vocabSize)
-            throw fail(std::string(key) + " is outside vocab_size " + std::to_string(c.vocabSize));
+    // The ids as they will be used, defaults included: a small vocab_size without the ids
+    // must not load with a BOS its writer then writes out and its reader refuses.
+    for (const auto& [key, value] : {std::pair<const char*, std::int64_t>{"bos_token_id", c.bosTokenId},
+                                     {"eos_token_id", c.eosTokenId}})
+        if (value >= c.vocabSize)
+            throw fail(std::string(key) + " " + std::to_string(value) + " is outside vocab_size " +
+                       std::to_string(c.vocabSize));
     const auto activation = stringField(root, "hidden_activation", "gelu_pytorch_tanh");
     if (activation != "gelu_pytorch_tanh")
         throw fail("hidden_activation \"" + activation + "\" is not gelu_pytorch_tanh");

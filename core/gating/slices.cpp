@@ -83,8 +83,21 @@ std::vector<std::uint8_t> ownRateOracle(const PolicyRun& run, const UnitTable& w
     return decideTopK(whole.advantage, std::size_t(std::llround(updateRate(run.decisions) * n)));
 }
 
-// compareAtOwnRate's fields on the slice, with the whole run's baselines restricted to it.
+// Each policy's whole-run same-rate Oracle (ownRateOracle), by policy index; empty for the
+// baselines and on a fast-path run, which has no Oracle. A sort of all N units each: computed
+// once per analysis, not once per slice (perFileRows slices every file).
+std::vector<std::vector<std::uint8_t>> ownRateOracles(const RunAnalysis& analysis) {
+    std::vector<std::vector<std::uint8_t>> oracles(analysis.policies.size());
+    if (analysis.table.partial()) return oracles;
+    for (std::size_t i = kBaselines; i < analysis.policies.size(); ++i)
+        oracles[i] = ownRateOracle(analysis.policies[i].run, analysis.table);
+    return oracles;
+}
+
+// compareAtOwnRate's fields on the slice, with the whole run's baselines restricted to it
+// (`wholeOracle`: the policy's entry of ownRateOracles).
 SameRateComparison sameRateOnSlice(const PolicyResult& whole, const PolicyRun& run, double loss,
+                                   const std::vector<std::uint8_t>& wholeOracle,
                                    const UnitTable& wholeTable, const UnitTable& table,
                                    const std::vector<std::size_t>& indices) {
     SameRateComparison out;
@@ -94,7 +107,7 @@ SameRateComparison sameRateOnSlice(const PolicyResult& whole, const PolicyRun& r
     // Random at the whole run's rate spends that rate on each unit in expectation.
     out.randomExpected = expectedRandomLoss(table, whole.sameRate.rate);
     if (wholeTable.partial()) return out;  // a fast-path run has no Oracle
-    judgeAgainstOracle(out, run, table, picked(ownRateOracle(whole.run, wholeTable), indices));
+    judgeAgainstOracle(out, run, table, picked(wholeOracle, indices));
     return out;
 }
 
@@ -116,10 +129,9 @@ PolicySummary summaryOf(const RunAnalysis& analysis, const std::string& name) {
     }
 }
 
-}  // namespace
-
-RunAnalysis sliceAnalysis(const RunAnalysis& analysis,
-                          const std::vector<std::size_t>& unitIndices) {
+// sliceAnalysis with the whole run's same-rate Oracles given (ownRateOracles(analysis)).
+RunAnalysis sliceWith(const RunAnalysis& analysis, const std::vector<std::size_t>& unitIndices,
+                      const std::vector<std::vector<std::uint8_t>>& wholeOracles) {
     const auto& wholeTable = analysis.table;
     for (auto i : unitIndices)
         if (i >= wholeTable.size())
@@ -141,8 +153,8 @@ RunAnalysis sliceAnalysis(const RunAnalysis& analysis,
         part.summary = summarise(part.run, slice.table, oracle);
         part.summary.name = whole.method;
         if (i >= kBaselines) {
-            part.sameRate = sameRateOnSlice(whole, part.run, part.summary.loss, wholeTable,
-                                            slice.table, unitIndices);
+            part.sameRate = sameRateOnSlice(whole, part.run, part.summary.loss, wholeOracles[i],
+                                            wholeTable, slice.table, unitIndices);
             if (part.ownRate) {
                 part.summary.recovery = part.sameRate.recovery;
                 part.summary.agreement = part.sameRate.agreement;
@@ -152,6 +164,13 @@ RunAnalysis sliceAnalysis(const RunAnalysis& analysis,
         slice.policies.push_back(std::move(part));
     }
     return slice;
+}
+
+}  // namespace
+
+RunAnalysis sliceAnalysis(const RunAnalysis& analysis,
+                          const std::vector<std::size_t>& unitIndices) {
+    return sliceWith(analysis, unitIndices, ownRateOracles(analysis));
 }
 
 std::vector<FileSliceRow> perFileRows(const RunAnalysis& analysis,
@@ -167,10 +186,11 @@ std::vector<FileSliceRow> perFileRows(const RunAnalysis& analysis,
         if (list.empty()) order.push_back(units[i].fileIndex);
         list.push_back(i);
     }
+    const auto wholeOracles = ownRateOracles(analysis);
     std::vector<FileSliceRow> rows;
     for (auto fileIndex : order) {
         const auto& indices = members[fileIndex];
-        const auto slice = sliceAnalysis(analysis, indices);
+        const auto slice = sliceWith(analysis, indices, wholeOracles);
         const auto ours = summaryOf(slice, "Ours");
         const auto oracle = summaryOf(slice, "Oracle");
         FileSliceRow row;

@@ -28,6 +28,12 @@ struct ChunkFilter {
     std::string policy;
     bool disagreesOnly = false;  // only units where that decision differs from the Oracle's
     std::string text;            // case-insensitive substring of the file's full path
+
+    bool operator==(const ChunkFilter& o) const {
+        return files == o.files && decision == o.decision && policy == o.policy &&
+               disagreesOnly == o.disagreesOnly && text == o.text;
+    }
+    bool operator!=(const ChunkFilter& o) const { return !(*this == o); }
 };
 
 struct ChunkColumn {

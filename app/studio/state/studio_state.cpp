@@ -243,9 +243,7 @@ void StudioState::replay() {
     // "chunk" plainly enough: without the axis title row each keeps more of its height.
     // (Exports render figureData() afresh, with every label: app::writeFigures.)
     for (auto& figure : m_figures)
-        if (figure.stem == "fig_signal" || figure.stem == "fig_advantage" ||
-            figure.stem == "fig_decisions")
-            figure.figure.x.label.clear();
+        if (figure.figure.x.integerTicks) figure.figure.x.label.clear();  // a chunk axis
 }
 
 void StudioState::replayUnits() {

@@ -111,10 +111,6 @@ const char* figureLabel(const std::string& stem) {
     return "Plot";
 }
 
-bool onChunkAxis(const std::string& stem) {
-    return stem == "fig_signal" || stem == "fig_advantage" || stem == "fig_decisions";
-}
-
 }  // namespace
 
 void Studio::drawPlotsPane() {
@@ -248,8 +244,9 @@ void Studio::notePlotFrame(const std::string& stem, const viz::Rect& frame) {
 void Studio::drawPlot(std::size_t index, ImVec2 size) {
     const auto& named = m_state.figures()[index];
     const auto& stem = named.stem;
-    // The scatter and the sweep have their own x axes; the chunk plots share one.
-    const bool chunkAxis = onChunkAxis(stem);
+    // The scatter and the sweep have their own x axes; the chunk plots (an integer chunk axis,
+    // viz/run_figures.h) share one.
+    const bool chunkAxis = named.figure.x.integerTicks;
     viz::PlotOptions options;
     options.size = size;
     options.dpiScale = dpiScale();

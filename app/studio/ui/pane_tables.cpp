@@ -68,11 +68,7 @@ void Studio::drawChunkTable() {
     }
     ImGui::SameLine();
     ImGui::Checkbox("disagrees with Oracle", &filter.disagreesOnly);
-    if (filter.files != m_chunkTable.filter().files || filter.text != m_chunkTable.filter().text ||
-        filter.decision != m_chunkTable.filter().decision ||
-        filter.policy != m_chunkTable.filter().policy ||
-        filter.disagreesOnly != m_chunkTable.filter().disagreesOnly)
-        m_chunkTable.setFilter(filter);
+    if (filter != m_chunkTable.filter()) m_chunkTable.setFilter(filter);
     ImGui::SameLine();
     if (ImGui::SmallButton("Copy as CSV")) {
         ImGui::SetClipboardText(m_chunkTable.csv().c_str());

@@ -524,9 +524,14 @@ TEST_CASE("codebench: the whole hostile set scores right with 2 workers within 6
         names.push_back(name);
     }
     std::vector<std::size_t> order;
+    // Nine sandboxes on 2 workers share the machine with the rest of ctest -j: the memory hog
+    // touching 256 MB once took over 1 s there (CI), so this set gets 3 s and the endless
+    // loop's verdict is checked against that.
+    auto limits = testLimits();
+    limits.timeoutSeconds = 3.0;
     const auto start = std::chrono::steady_clock::now();
     const auto results = scoreSamples(
-        problems, samples, testLimits(), 2,
+        problems, samples, limits, 2,
         [&](std::size_t done, std::size_t total, std::size_t index, const SampleResult&) {
             CHECK(done == order.size() + 1);
             CHECK(total == samples.size());
@@ -541,7 +546,7 @@ TEST_CASE("codebench: the whole hostile set scores right with 2 workers within 6
         CHECK(results[i].taskId == "Test/0");
         CHECK(results[i].result == expected.at(names[i]));
         CHECK(results[i].passed == (names[i] == "correct"));
-        if (names[i] == "endless") CHECK(results[i].seconds == Approx(1.0).margin(0.6));
+        if (names[i] == "endless") CHECK(results[i].seconds == Approx(3.0).margin(1.0));
     }
     CHECK(listener.accepted() == 0);
     CHECK_FALSE(fs::exists("/usr/ponder_escape"));

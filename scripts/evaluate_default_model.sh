@@ -17,9 +17,11 @@ mkdir -p "$out"
 db="$out/results.sqlite"
 rm -f "$db" "$db-wal" "$db-shm"
 
-run() {  # run LABEL ARGS...: one stored evaluation with recon-ema at rate 0.5
+run() {  # run LABEL ARGS...: one stored evaluation with recon-ema at rate 0.5, with the
+  # static path so the tables split the advantage (advantage_split, table3's last columns)
   local label="$1"; shift
-  "$ponder" eval --model "$model" --policy recon-ema --rate 0.5 --db "$db" --label "$label" --quiet "$@"
+  "$ponder" eval --model "$model" --policy recon-ema --rate 0.5 --db "$db" --label "$label" \
+    --static-path --quiet "$@"
 }
 run python-file datasets/build/python-stdlib/test --mode file
 run python-paper datasets/build/python-stdlib/test --mode paper
@@ -35,4 +37,4 @@ gate=()
   --policy recon-ema --policy recon-ema-inverted --policy advanced-threshold \
   --policy advanced-budget --policy advanced-budget-ema "${gate[@]}"
 cat "$out/tables/table9_update1.md" "$out/tables/table1_main.md" "$out/tables/table8_random.md" \
-  "$out/tables/gates_same_rate.md"
+  "$out/tables/gates_same_rate.md" "$out/tables/advantage_split.md" "$out/tables/table3_correlation.md"

@@ -105,6 +105,43 @@ TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recompu
     }
 }
 
+TEST_CASE("eval: loss_static is the UPDATE loss of the same model with base_lr 0; the parts sum "
+          "to the advantage", "[eval][split]") {
+    // algorithm.md §4.1. The independent computation: a copy of the model whose ttt.json sets
+    // base_lr 0, evaluated the ordinary way (the full dual-form scan with every η zero).
+    ModelFixture fixture;
+    const auto frozenDir = fixture.dir / "frozen-model";
+    fs::copy(fixture.model, frozenDir, fs::copy_options::recursive);
+    auto frozenConfig = loadTttConfig(frozenDir / "ttt.json");
+    REQUIRE(frozenConfig.baseLr != 0.0);
+    frozenConfig.baseLr = 0.0;
+    saveTttConfig(frozenConfig, frozenDir / "ttt.json");
+
+    EvalOptions options;
+    options.staticPath = true;
+    Evaluator evaluator(fixture.model, options), frozen(frozenDir, {}), plain(fixture.model, {});
+    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
+                                    evaluator.planOptions(EvalMode::File, 128));
+    REQUIRE(plan.units.size() >= 3);
+    for (const auto& unit : plan.units) {
+        INFO("unit " << unit.index);
+        const auto record = evaluator.evaluateUnit(plan, unit);
+        const auto reference = frozen.evaluateUnit(plan, unit);
+        CHECK(record.lossStatic == Approx(reference.lossUpdate).epsilon(1e-6));
+        CHECK(record.lossSkip == Approx(reference.lossSkip).epsilon(1e-9));
+        CHECK(std::abs(record.advInner()) > 1e-6);  // the random layer's inner loop does move it
+        CHECK(record.advStatic() + record.advInner() == Approx(record.advantage).epsilon(1e-12));
+        // Everything else is what a run without the static path computes.
+        const auto without = plain.evaluateUnit(plan, unit);
+        CHECK(std::isnan(without.lossStatic));
+        CHECK(without.lossUpdate == Approx(record.lossUpdate).epsilon(1e-9));
+        CHECK(without.reconStep0 == Approx(record.reconStep0).epsilon(1e-9));
+        // The gated fast path never computes it, not even for a unit it updates.
+        const auto gated = evaluator.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return true; });
+        CHECK(std::isnan(gated.lossStatic));
+    }
+}
+
 TEST_CASE("eval: run streams every unit in order with progress, and stops when cancelled", "[eval]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, {});

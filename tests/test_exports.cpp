@@ -254,9 +254,10 @@ TEST_CASE("report: exportRuns writes every file atomically and names an unwritab
          {"detailed_results.csv", "summary.csv", "summary.json", "correlation.json", "units.csv",
           "table1_main.csv", "table1_main.md", "table1_main.tex", "table2_languages.md",
           "table3_correlation.tex", "table5_agreement.csv", "table8_random.md",
-          "table9_update1.csv", "table10_11_ablations.tex", "gates_same_rate.md", "per_file.csv"})
+          "table9_update1.csv", "table10_11_ablations.tex", "gates_same_rate.md", "per_file.csv",
+          "advantage_split.csv"})
         CHECK(fs::exists(dir / "tables" / name));
-    CHECK(written.size() == 6 + 8 * 3);
+    CHECK(written.size() == 6 + 9 * 3);
     for (const auto& entry : fs::directory_iterator(dir / "tables"))
         CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
 
@@ -278,11 +279,74 @@ TEST_CASE("report: the same-rate table sets each gate beside Random and the Orac
     const auto run = fourUnitRun();
     const auto table = sameRateTable({analyseStoredRun(run, settings)});
     REQUIRE(table.rows.size() == 2);
+    // No static path in this run: the adaptation oracle's columns are n/a and empty.
     CHECK(table.rows[0] == std::vector<std::string>{"run 7", "Ours (threshold)", "0.500", "2.1250",
-                                                     "2.3438", "2.1250", "100.0%", "100.0%"});
+                                                     "2.3438", "2.1250", "100.0%", "100.0%",
+                                                     "n/a", ""});
     CHECK(table.rows[1][1] == "TTT Improvement");
 }
 
+TEST_CASE("report: the advantage split: adaptation oracle, its capture, Table 3's columns, "
+          "units.csv", "[exports][split]") {
+    // fourUnitRun's units with a static path: advantages 0.5, -0.25, 1.0, 0.0 split into
+    // static parts 0.4, -0.5, 0.95, -0.4 and inner parts 0.1, 0.25, 0.05, 0.4.
+    auto run = fourUnitRun();
+    const double staticLoss[] = {1.6, 3.5, 3.05, 1.4};
+    for (std::size_t i = 0; i < run.units.size(); ++i) run.units[i].lossStatic = staticLoss[i];
+    // Ours: a fixed threshold 0.15 on recon_step0 (0.3, 0.1, 0.4, 0.2) updates units 0, 2, 3;
+    // it spends its own budget, so the baselines run at its rate 0.75.
+    auto settings = halfRate();
+    settings.ours.threshold = 0.15;
+    std::vector<AnalysedRun> runs;
+    runs.push_back(analyseStoredRun(run, settings));
+    const auto& analysed = runs[0];
+    const auto& a = analysed.analysis;
+    REQUIRE(a.table.hasSplit());
+    CHECK(a.table.advInner[3] == Approx(0.4));
+    // The Oracle (3 updates) takes units 2, 0, 3; the adaptation oracle ranks by adv_inner and
+    // takes 3, 1, 0: loss (1.5 + 3.25 + 4.0 + 1.0) / 4 = 2.4375, recovery (2.5 − 2.4375) /
+    // (2.5 − 2.125) = 16.7%, and it agrees with the Oracle on units 0 and 3.
+    REQUIRE(a.adaptationOracle);
+    CHECK(a.adaptationOracle->run.decisions == std::vector<std::uint8_t>{1, 1, 0, 1});
+    CHECK(a.adaptationOracle->summary.loss == Approx(2.4375));
+    CHECK(a.adaptationOracle->summary.recovery == Approx(1.0 / 6.0));
+    CHECK(a.adaptationOracle->summary.agreement == Approx(0.5));
+    CHECK(a.innerShare == Approx(0.8 / 1.25));
+    // It is a summary row right after the Oracle, not a policy: the published files keep theirs.
+    const auto rows = summaryRows(a);
+    REQUIRE(rows.size() == a.policies.size() + 1);
+    CHECK(rows[3].label == "Oracle");
+    CHECK(rows[4].label == "Adaptation Oracle");
+    CHECK(detailedResultsCsv(analysed).find("Adaptation") == std::string::npos);
+    // Ours' capture of the adaptation gap, on the inner part: its inner gain (0.1 + 0.05 +
+    // 0.4) / 4 = 0.1375, Random's 0.75 × 0.2 = 0.15, the adaptation oracle's 0.1875:
+    // (0.1375 − 0.15) / (0.1875 − 0.15) = −33.3%. (On losses it would read −81.8%.)
+    const auto same = sameRateTable(runs);
+    CHECK(same.rows[0][2] == "0.750");
+    CHECK(same.rows[0][8] == "2.4375");
+    CHECK(same.rows[0][9] == "-33.3%");
+    const auto split = advantageSplitTable(runs);
+    REQUIRE(split.rows.size() == 1);
+    CHECK(split.rows[0] == std::vector<std::string>{"run 7", "4", "0.3125", "0.1125", "0.2000",
+                                                     "64.0%", "2.1250", "2.4375", "2.1250",
+                                                     "100.0%", "-33.3%", "-0.735"});
+    // Table 3: recon_step0 against each part, over all units.
+    const auto correlations = table3(runs);
+    REQUIRE(correlations.rows[0][1] == "recon_step0");
+    CHECK(correlations.rows[0][8] == "0.966");
+    CHECK(correlations.rows[0][10] == "-0.735");
+    // units.csv carries the three fields; a run without the static path leaves them NaN.
+    const auto csv = lines(unitsCsv(analysed));
+    CHECK(csv[0].find("confidence_update,loss_static,adv_static,adv_inner,decision_") !=
+          std::string::npos);
+    CHECK(csv[1].find(",1.6,0.399999") != std::string::npos);  // 2.0 − 1.6 in binary
+    const auto plainRun = fourUnitRun();
+    std::vector<AnalysedRun> without;
+    without.push_back(analyseStoredRun(plainRun, settings));
+    CHECK_FALSE(without[0].analysis.adaptationOracle);
+    CHECK(advantageSplitTable(without).rows[0][5] == "n/a");
+    CHECK(lines(unitsCsv(without[0]))[1].find(",nan,nan,nan,") != std::string::npos);
+}
 
 TEST_CASE("report: a gate:DIR policy exports through every table, languages included",
           "[exports]") {

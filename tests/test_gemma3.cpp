@@ -301,6 +301,348 @@ TEST_CASE("model: the released Gemma 3 configs parse to the technical report's s
     CHECK(oneB.slidingLayers[4] == true);
 }
 
+// google/gemma-3-27b-it's config.json as Hugging Face publishes it (google/gemma-3-27b-pt's is
+// the same text). Multimodal and sparse like the 4B/12B ones: vocab_size, max_position_embeddings,
+// rope_theta, rope_local_base_freq, the ids but eos and the layer pattern are left to
+// transformers' Gemma3TextConfig defaults (262208, 131072, 1e6, 1e4, bos 2 / pad 0, every 6th
+// layer global); the outer eos_token_id [1, 106] lists <eos> and <end_of_turn>.
+constexpr const char* kGemma3_27bConfig = R"({
+  "architectures": [
+    "Gemma3ForConditionalGeneration"
+  ],
+  "boi_token_index": 255999,
+  "eoi_token_index": 256000,
+  "eos_token_id": [
+    1,
+    106
+  ],
+  "image_token_index": 262144,
+  "initializer_range": 0.02,
+  "mm_tokens_per_image": 256,
+  "model_type": "gemma3",
+  "text_config": {
+    "head_dim": 128,
+    "hidden_size": 5376,
+    "intermediate_size": 21504,
+    "model_type": "gemma3_text",
+    "num_attention_heads": 32,
+    "num_hidden_layers": 62,
+    "num_key_value_heads": 16,
+    "query_pre_attn_scalar": 168,
+    "rope_scaling": {
+      "factor": 8.0,
+      "rope_type": "linear"
+    },
+    "sliding_window": 1024
+  },
+  "torch_dtype": "bfloat16",
+  "transformers_version": "4.50.0.dev0",
+  "vision_config": {
+    "hidden_size": 1152,
+    "image_size": 896,
+    "intermediate_size": 4304,
+    "model_type": "siglip_vision_model",
+    "num_attention_heads": 16,
+    "num_hidden_layers": 27,
+    "patch_size": 14,
+    "vision_use_head": false
+  }
+}
+)";
+
+// google/gemma-3-1b-it's config.json: text-only and explicit (the -pt file has eos_token_id 1).
+constexpr const char* kGemma3_1bItConfig = R"({
+  "architectures": [
+    "Gemma3ForCausalLM"
+  ],
+  "attention_bias": false,
+  "attention_dropout": 0.0,
+  "attn_logit_softcapping": null,
+  "bos_token_id": 2,
+  "cache_implementation": "hybrid",
+  "eos_token_id": [
+    1,
+    106
+  ],
+  "final_logit_softcapping": null,
+  "head_dim": 256,
+  "hidden_activation": "gelu_pytorch_tanh",
+  "hidden_size": 1152,
+  "initializer_range": 0.02,
+  "intermediate_size": 6912,
+  "max_position_embeddings": 32768,
+  "model_type": "gemma3_text",
+  "num_attention_heads": 4,
+  "num_hidden_layers": 26,
+  "num_key_value_heads": 1,
+  "pad_token_id": 0,
+  "query_pre_attn_scalar": 256,
+  "rms_norm_eps": 1e-06,
+  "rope_local_base_freq": 10000,
+  "rope_scaling": null,
+  "rope_theta": 1000000,
+  "sliding_window": 512,
+  "sliding_window_pattern": 6,
+  "torch_dtype": "bfloat16",
+  "transformers_version": "4.50.0.dev0",
+  "use_cache": true,
+  "vocab_size": 262144
+}
+)";
+
+namespace {
+
+// The files an instruction-tuned (-it) Hugging Face download carries besides config.json, the
+// weights and tokenizer.model, shaped as published (the chat template is our own text, made
+// large the way tokenizer_config.json is: ~1 MB with its added_tokens_decoder). ponder must
+// never read them: added_tokens.json names an id far outside a test model's vocabulary, and
+// tokenizer_config.json's model_max_length does not fit in 64 bits.
+void writeInstructionTunedFiles(const fs::path& dir) {
+    std::string chatTemplate =
+        "{{ bos_token }}\n{%- if messages[0]['role'] == 'system' -%}\n"
+        "    {%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}\n"
+        "    {%- set loop_messages = messages[1:] -%}\n{%- else -%}\n"
+        "    {%- set first_user_prefix = \"\" -%}\n    {%- set loop_messages = messages -%}\n"
+        "{%- endif -%}\n{%- for message in loop_messages -%}\n"
+        "    {{ '<start_of_turn>' + ('model' if message['role'] == 'assistant' else "
+        "message['role']) + '\\n' }}{{ message['content'] | trim }}{{ '<end_of_turn>\\n' }}\n"
+        "{%- endfor -%}\n{%- if add_generation_prompt -%}{{ '<start_of_turn>model\\n' }}"
+        "{%- endif -%}\n";
+    for (int i = 0; i < 2000; ++i)
+        chatTemplate += "{#- padding " + std::to_string(i) + ": “quotes”, {braces}, \\\"escapes\\\" -#}\n";
+    writeText(dir / "chat_template.jinja", chatTemplate);
+    writeText(dir / "chat_template.json", nlohmann::json{{"chat_template", chatTemplate}}.dump(2));
+
+    nlohmann::json decoder = nlohmann::json::object();
+    const std::vector<std::string> special = {"<pad>", "<eos>", "<bos>", "<unk>"};
+    for (int id = 0; id < 6414; ++id) {
+        const auto content = id < 4 ? special[std::size_t(id)] : "<unused" + std::to_string(id) + ">";
+        decoder[std::to_string(id)] = {{"content", content}, {"lstrip", false},
+                                       {"normalized", false}, {"rstrip", false},
+                                       {"single_word", false}, {"special", true}};
+    }
+    auto tokenizerConfig = nlohmann::json{
+        {"add_bos_token", true}, {"add_eos_token", false}, {"added_tokens_decoder", decoder},
+        {"boi_token", "<start_of_image>"}, {"bos_token", "<bos>"},
+        {"chat_template", chatTemplate}, {"clean_up_tokenization_spaces", false},
+        {"eoi_token", "<end_of_image>"}, {"eos_token", "<eos>"},
+        {"extra_special_tokens", {{"boi_token", "<start_of_image>"},
+                                  {"eoi_token", "<end_of_image>"},
+                                  {"image_token", "<image_soft_token>"}}},
+        {"image_token", "<image_soft_token>"}, {"pad_token", "<pad>"}, {"padding_side", "left"},
+        {"processor_class", "Gemma3Processor"}, {"sp_model_kwargs", nullptr},
+        {"spaces_between_special_tokens", false}, {"tokenizer_class", "GemmaTokenizer"},
+        {"unk_token", "<unk>"}, {"use_default_system_prompt", false}}.dump(2);
+    // transformers writes this integer as is; it is no int64.
+    tokenizerConfig.insert(tokenizerConfig.rfind('}'),
+                           ",\n  \"model_max_length\": 1000000000000000019884624838656\n");
+    writeText(dir / "tokenizer_config.json", tokenizerConfig);
+    REQUIRE(fs::file_size(dir / "tokenizer_config.json") > 1'000'000);
+
+    writeText(dir / "generation_config.json", R"({
+  "cache_implementation": "hybrid",
+  "do_sample": true,
+  "top_k": 64,
+  "top_p": 0.95,
+  "bos_token_id": 2,
+  "eos_token_id": [1, 106],
+  "pad_token_id": 0,
+  "transformers_version": "4.50.0.dev0"
+}
+)");
+    const auto token = [](const char* content) {
+        return nlohmann::json{{"content", content}, {"lstrip", false}, {"normalized", false},
+                              {"rstrip", false}, {"single_word", false}};
+    };
+    writeText(dir / "special_tokens_map.json",
+              nlohmann::json{{"boi_token", "<start_of_image>"}, {"bos_token", token("<bos>")},
+                             {"eoi_token", "<end_of_image>"}, {"eos_token", token("<eos>")},
+                             {"image_token", "<image_soft_token>"}, {"pad_token", token("<pad>")},
+                             {"unk_token", token("<unk>")}}
+                  .dump(2));
+    writeText(dir / "added_tokens.json", "{\n  \"<image_soft_token>\": 262144\n}\n");
+    writeText(dir / "preprocessor_config.json", R"({
+  "do_convert_rgb": null,
+  "do_normalize": true,
+  "do_pan_and_scan": null,
+  "do_rescale": true,
+  "do_resize": true,
+  "image_mean": [0.5, 0.5, 0.5],
+  "image_processor_type": "Gemma3ImageProcessor",
+  "image_seq_length": 256,
+  "image_std": [0.5, 0.5, 0.5],
+  "pan_and_scan_max_num_crops": null,
+  "pan_and_scan_min_crop_size": null,
+  "pan_and_scan_min_ratio_to_activate": null,
+  "processor_class": "Gemma3Processor",
+  "resample": 2,
+  "rescale_factor": 0.00392156862745098,
+  "size": {"height": 896, "width": 896}
+}
+)");
+    writeText(dir / "processor_config.json",
+              "{\n  \"image_seq_length\": 256,\n  \"processor_class\": \"Gemma3Processor\"\n}\n");
+    // The download's tokenizer.json (HF tokenizers format) beside tokenizer.model, a model card.
+    writeText(dir / "tokenizer.json", R"({"version": "1.0", "added_tokens": [], "model": {"type": "BPE"}})");
+    writeText(dir / "README.md", "---\nlicense: gemma\npipeline_tag: image-text-to-text\n---\n");
+}
+
+}  // namespace
+
+TEST_CASE("model: Gemma 3 as released: the 27B pt/it and 1B it configs parse to their sizes",
+          "[gemma3]") {
+    const auto it = parseGemma3Config(kGemma3_27bConfig, "gemma-3-27b-it");
+    CHECK(it.modelType == "gemma3");
+    CHECK(it.hiddenSize == 5376);
+    CHECK(it.intermediateSize == 21504);
+    CHECK(it.numLayers == 62);
+    CHECK(it.numHeads == 32);
+    CHECK(it.numKvHeads == 16);
+    CHECK(it.headDim == 128);
+    CHECK(it.queryWidth() == 4096);  // != hidden_size: o_proj is [5376, 4096]
+    CHECK(it.kvWidth() == 2048);
+    CHECK(it.queryPreAttnScalar == 168.0);  // hidden_size / heads, not head_dim
+    CHECK(it.slidingWindow == 1024);
+    CHECK(it.ropeScalingFactor == 8.0);
+    // Gemma3TextConfig's defaults for what the file leaves out.
+    CHECK(it.vocabSize == 262208);
+    CHECK(it.maxPositions == 131072);
+    CHECK(it.ropeTheta == 1000000.0);
+    CHECK(it.ropeLocalTheta == 10000.0);
+    CHECK(it.rmsNormEps == 1e-6);
+    CHECK(it.bosTokenId == 2);
+    CHECK(it.eosTokenId == 1);  // the first of [1, 106]
+    CHECK(it.padTokenId == 0);
+    CHECK(it.tieWordEmbeddings);
+    CHECK(!it.attnLogitSoftcap);
+    CHECK(!it.finalLogitSoftcap);
+    // Five sliding layers per global one: layers 6, 12, ..., 60 (1-based) are global and the
+    // last two (61, 62) slide.
+    REQUIRE(it.slidingLayers.size() == 62);
+    std::vector<std::size_t> global;
+    for (std::size_t i = 0; i < it.slidingLayers.size(); ++i)
+        if (!it.slidingLayers[i]) global.push_back(i);
+    CHECK(global == std::vector<std::size_t>{5, 11, 17, 23, 29, 35, 41, 47, 53, 59});
+    // Parameters: per layer q/o 2 x 5376 x 4096 + k/v 2 x 5376 x 2048 + q/k norms 2 x 128 +
+    // MLP 3 x 5376 x 21504 + 4 norms x 5376 = 412,898,560; x 62 + the final norm =
+    // 25,599,716,096 non-embedding, + 262208 x 5376 = 1,409,630,208 tied embedding.
+    // The technical report (table 1) rounds to millions: 25,600 M non-embedding, and 1,416 M
+    // "embedding" that also holds the 1152 x 5376 multimodal projector (6,193,152; the same
+    // reading gives its 675 M and 1,012 M for 4B and 12B). Half a million either side is the
+    // report's rounding; it tells vocab 262208 (1,415.8 M) from 262144 (1,415.5 M).
+    const auto embedding = it.vocabSize * it.hiddenSize;
+    CHECK(it.parameterCount() == 27'009'346'304);
+    CHECK(double(it.parameterCount() - embedding) == Approx(25'600e6).margin(0.5e6));
+    CHECK(double(embedding + 1152 * it.hiddenSize) == Approx(1'416e6).margin(0.5e6));
+    CHECK(backboneInfoOf(it).describe() == "gemma3_text, 62 layers, width 5376, 27.01 B parameters");
+
+    // The -pt file is the same text; with a scalar eos_token_id it reads the same too.
+    auto ptJson = nlohmann::json::parse(kGemma3_27bConfig);
+    ptJson["eos_token_id"] = 1;
+    const auto pt = parseGemma3Config(ptJson.dump(), "gemma-3-27b-pt");
+    CHECK(gemma3ConfigJson(pt) == gemma3ConfigJson(it));
+    // What ponder writes back (gemma3_text, every field spelled out) reads as the same model.
+    CHECK(gemma3ConfigJson(parseGemma3Config(gemma3ConfigJson(it), "written")) ==
+          gemma3ConfigJson(it));
+
+    const auto oneB = parseGemma3Config(kGemma3_1bItConfig, "gemma-3-1b-it");
+    CHECK(oneB.modelType == "gemma3_text");
+    CHECK(oneB.vocabSize == 262144);
+    CHECK(oneB.numLayers == 26);
+    CHECK(oneB.numHeads == 4);
+    CHECK(oneB.numKvHeads == 1);
+    CHECK(oneB.headDim == 256);
+    CHECK(oneB.queryPreAttnScalar == 256.0);
+    CHECK(oneB.slidingWindow == 512);
+    CHECK(oneB.maxPositions == 32768);
+    CHECK(oneB.ropeScalingFactor == 1.0);  // rope_scaling null
+    CHECK(oneB.eosTokenId == 1);
+    CHECK(oneB.slidingLayers == gemma3SlidingPattern(26));
+    // Report: 302 M embedding + 698 M non-embedding (697,896,064 + 301,989,888 here).
+    CHECK(oneB.parameterCount() == 999'885'952);
+    CHECK(double(oneB.parameterCount() - oneB.vocabSize * oneB.hiddenSize) ==
+          Approx(698e6).margin(0.5e6));
+
+    // Through a directory, beside the -it download's other files.
+    TempDir dir("ponder_gemma_27b");
+    writeText(dir.path / "config.json", kGemma3_27bConfig);
+    writeInstructionTunedFiles(dir.path);
+    CHECK(backboneArch(dir.path) == kArchGemma3);
+    CHECK(backboneInfoFromConfig(dir.path).parameterCount == 27'009'346'304);
+}
+
+TEST_CASE("eval: a Gemma 3 directory with an -it release's extra files evaluates as without them",
+          "[gemma3][eval][sentencepiece]") {
+    TempDir dir("ponder_gemma_it");
+    TestModelOptions options;
+    options.arch = "gemma3";
+    options.layers = 2;
+    options.embd = 32;
+    options.heads = 2;
+    options.kvHeads = 1;
+    options.headDim = 24;
+    options.window = 16;
+    options.positions = 256;
+    options.vocab = 500;
+    options.corpus = localCorpus();
+    options.withTtt = true;
+    options.shards = 2;
+    const auto bare = dir.path / "bare";
+    makeTestModel(bare, options);
+
+    // The same directory with the -it files; then also with the -it release's config.json
+    // shape (model_type gemma3, text_config, vision_config, eos [1, 106] outside) around the
+    // same decoder.
+    const auto it = dir.path / "it", itMultimodal = dir.path / "it-multimodal";
+    fs::copy(bare, it, fs::copy_options::recursive);
+    writeInstructionTunedFiles(it);
+    fs::copy(it, itMultimodal, fs::copy_options::recursive);
+    auto text = nlohmann::json::parse(readFileBytes(bare / "config.json"));
+    text.erase("eos_token_id");
+    text.erase("architectures");
+    auto outer = nlohmann::json::parse(kGemma3_27bConfig);
+    outer["text_config"] = text;
+    writeText(itMultimodal / "config.json", outer.dump(2));
+
+    const auto reference = inspectModelDir(bare);
+    const fs::path source = fs::path(PONDER_SOURCE_DIR) / "core/gating/gate.cpp";
+    std::vector<std::vector<UnitRecord>> records;
+    std::vector<std::vector<std::int64_t>> ids;
+    for (const auto& model : {bare, it, itMultimodal}) {
+        INFO(model.filename());
+        const auto inspected = inspectModelDir(model);
+        CHECK(inspected.backbone.arch == kArchGemma3);
+        CHECK(inspected.backbone.parameterCount == reference.backbone.parameterCount);
+        CHECK(inspected.backbone.layers == 2);
+        CHECK(inspected.tokenizerKind == "SentencePiece");
+        CHECK(inspected.tokenizerVocab == reference.tokenizerVocab);
+        CHECK(inspected.weightFiles == 2);
+        CHECK(inspected.hasTttCheckpoint);
+        CHECK(backboneSha256(model) == backboneSha256(bare));  // the TTT checkpoint applies
+
+        Evaluator evaluator(model, EvalOptions{});
+        CHECK(evaluator.tokenizer().endOfTextId() == std::optional<std::int32_t>(1));
+        const auto plan = buildEvalPlan(evaluator.tokenizer(), {source},
+                                        evaluator.planOptions(EvalMode::File, 128));
+        REQUIRE(plan.units.size() >= 2);
+        ids.push_back(plan.unitIds(plan.units[1]));
+        records.emplace_back();
+        for (std::size_t u = 0; u < 2; ++u)
+            records.back().push_back(evaluator.evaluateUnit(plan, plan.units[u]));
+    }
+    for (std::size_t m = 1; m < records.size(); ++m) {
+        INFO("model " << m);
+        CHECK(ids[m] == ids[0]);
+        for (std::size_t u = 0; u < 2; ++u) {
+            CHECK(std::isfinite(records[0][u].lossSkip));
+            CHECK(records[m][u].lossSkip == records[0][u].lossSkip);
+            CHECK(records[m][u].lossUpdate == records[0][u].lossUpdate);
+            CHECK(records[m][u].reconStep0 == records[0][u].reconStep0);
+        }
+    }
+    CHECK(records[0][0].lossUpdate != records[0][0].lossSkip);  // the TTT layer took part
+}
+
 TEST_CASE("model: bad Gemma 3 inputs are refused with one line naming the problem",
           "[gemma3][errors]") {
     TempDir dir("ponder_gemma_bad");

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "core/gating/policies.h"
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 #include "tests/test_support.h"
@@ -71,6 +72,7 @@ UnitRecord sampleUnit(std::int64_t index, bool tokenLosses = true) {
     u.confidence = 0.4;
     u.entropyUpdate = 1.125;
     u.confidenceUpdate = 0.45;
+    u.lossStatic = u.lossUpdate + 0.01 * double(index % 3);  // v8: the static path's loss
     u.seconds = 0.01 * index;
     if (tokenLosses) {
         for (int t = 0; t < 255; ++t) {
@@ -121,6 +123,7 @@ void checkSameUnit(const UnitRecord& a, const UnitRecord& b) {
     CHECK(sameDouble(a.confidence, b.confidence));
     CHECK(sameDouble(a.entropyUpdate, b.entropyUpdate));
     CHECK(sameDouble(a.confidenceUpdate, b.confidenceUpdate));
+    CHECK(sameDouble(a.lossStatic, b.lossStatic));
     CHECK(sameDouble(a.seconds, b.seconds));
     CHECK(sameBits(a.tokenLossSkip, b.tokenLossSkip));  // float32 blobs are bit-exact
     CHECK(sameBits(a.tokenLossUpdate, b.tokenLossUpdate));
@@ -365,6 +368,10 @@ TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usa
     // v4's UPDATE-path entropy and confidence: unknown for a unit stored before them.
     CHECK(std::isnan(old.units[0].entropyUpdate));
     CHECK(std::isnan(old.units[0].confidenceUpdate));
+    // v8's static path: unknown for a unit stored before it, so its advantage does not split.
+    CHECK(std::isnan(old.units[0].lossStatic));
+    CHECK(std::isnan(old.units[0].advInner()));
+    CHECK_FALSE(unitTableFrom(old.units).hasSplit());
     REQUIRE(old.policies.size() == 1);
     CHECK(old.policies[0].decisions == std::vector<std::uint8_t>{1});
 

@@ -278,7 +278,10 @@ TEST_CASE("gating: slices of no units and past the end", "[gating][slices]") {
     CHECK_THROWS_AS(sliceAnalysis(whole, {units.size()}), std::out_of_range);
     CHECK_THROWS_AS(perFileRows(whole, {units.begin(), units.end() - 1}), std::invalid_argument);
     // A replay that failed has no policies: rows with nothing to show, not a throw.
-    const auto rows = perFileRows(RunAnalysis{unitTableFrom(units), {}, 0.5, false}, units);
+    RunAnalysis failed;
+    failed.table = unitTableFrom(units);
+    failed.baselineRate = 0.5;
+    const auto rows = perFileRows(failed, units);
     REQUIRE(rows.size() == 2);
     CHECK(std::isnan(rows[0].lossOurs));
 }

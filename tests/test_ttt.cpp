@@ -432,6 +432,34 @@ TEST_CASE("model: initLoss equals the stats.init of a full forward for every con
         }
 }
 
+TEST_CASE("model: the static path equals a forward with base_lr 0, and differs from the inner loop",
+          "[ttt][split]") {
+    // algorithm.md §4.1: the layer at its initial fast weights for every token. The reference
+    // is the full scan of §2.5 with every η zero (base_lr 0), in float64, with the same weights.
+    torch::NoGradGuard noGrad;
+    for (const std::string etaForm : {"ponderttt", "ttt-lm"})
+        for (std::int64_t lag : {0, 1})
+            for (std::int64_t width : {0, 24}) {  // 24: a ttt_width projection (Gemma 3's shape)
+                auto config = smallConfig(etaForm, lag);
+                config.tttWidth = width;
+                auto model = randomModel(config, 31);
+                auto frozenConfig = config;
+                frozenConfig.baseLr = 0.0;
+                auto frozen = randomModel(frozenConfig, 31);  // the same draws: same weights
+                const auto weights = paramsOf(model), frozenWeights = paramsOf(frozen);
+                for (const auto& [name, value] : weights)
+                    REQUIRE(maxAbsDiff(value, frozenWeights.at(name)) == 0.0);
+                torch::manual_seed(12);
+                const auto h = torch::randn({2, 48, 32}, torch::kFloat64);
+                const auto positions = torch::arange(48, torch::kInt64) + 3;
+                const auto staticHidden = model->forwardStatic(h, positions);
+                INFO("eta_form " << etaForm << ", conv lag " << lag << ", ttt_width " << width);
+                CHECK(maxAbsDiff(staticHidden, frozen->forward(h, positions).hidden) < 1e-12);
+                // The inner loop moves the output (else adv_inner would be 0 by construction).
+                CHECK(maxAbsDiff(staticHidden, model->forward(h, positions).hidden) > 1e-6);
+            }
+}
+
 TEST_CASE("model: gradients reach every TTT parameter and float32, float64 and inference mode agree",
           "[ttt]") {
     const auto config = smallConfig();

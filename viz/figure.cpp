@@ -98,7 +98,9 @@ Range fitY(const Figure& figure, const std::vector<bool>& visible, const Range& 
         if (!(e.max >= e.min)) continue;
         extend(extent, e.min);
         extend(extent, e.max);
-        if (s.kind == SeriesKind::Bars) extend(extent, s.barBase);
+        if (s.kind == SeriesKind::Bars && s.barBases.empty()) extend(extent, s.barBase);
+        for (double base : s.barBases)  // a stacked part's bases (its tops are in e)
+            if (std::isfinite(base)) extend(extent, base);
     }
     for (const auto& line : figure.lines)
         if (!line.vertical) extend(extent, line.value);
@@ -123,7 +125,7 @@ std::string figureCsv(const Figure& figure) {
         for (std::size_t i = 0; i < shown.front()->size(); ++i) {
             out += csvNumber(shown.front()->xAt(i));
             for (const auto* s : shown)
-                out += "," + csvNumber(s->y[i]);
+                out += "," + csvNumber(s->valueAt(i));
             out += "\n";
         }
         return out;
@@ -132,7 +134,7 @@ std::string figureCsv(const Figure& figure) {
            csvField(figure.y.title().empty() ? "y" : figure.y.title()) + "\n";
     for (const auto* s : shown)
         for (std::size_t i = 0; i < s->size(); ++i)
-            out += csvField(s->name) + "," + csvNumber(s->xAt(i)) + "," + csvNumber(s->y[i]) + "\n";
+            out += csvField(s->name) + "," + csvNumber(s->xAt(i)) + "," + csvNumber(s->valueAt(i)) + "\n";
     return out;
 }
 

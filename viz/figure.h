@@ -42,10 +42,17 @@ struct Series {
     float markerSize = 5.0f;  // points, across
     double barWidth = 0.8;    // plot units
     double barBase = 0.0;
+    // Bars: each bar's own base (a stacked part drawn from the part below it); empty: barBase.
+    std::vector<double> barBases;
     bool visible = true;  // the widget's legend toggles its own copy of this
     bool inLegend = true;
 
     std::size_t size() const { return y.size(); }
+    // The point's own value: y, or for a stacked bar its height above its base (what the
+    // tooltip and the CSV give).
+    double valueAt(std::size_t i) const {
+        return barBases.size() == y.size() ? y[i] - barBases[i] : y[i];
+    }
     double xAt(std::size_t i) const { return x.empty() ? static_cast<double>(i) : x[i]; }
     std::int64_t idAt(std::size_t i) const {
         return i < ids.size() ? ids[i] : static_cast<std::int64_t>(i);

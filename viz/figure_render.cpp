@@ -747,7 +747,8 @@ void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& v
                     drawMarker(canvas, symbolOf(s), p, markerPx, colour, style.px(1.0));
                 break;
             case SeriesKind::Bars:
-                decimateBars(s.view(), s.barBase, s.barWidth, t, 2.0, scratch.rects);
+                decimateBars(s.view(), s.barBase, s.barWidth, t, 2.0, scratch.rects,
+                             s.barBases.size() == s.y.size() ? s.barBases.data() : nullptr);
                 for (const auto& r : scratch.rects)
                     canvas.fillRect(r, colour);
                 break;

@@ -516,7 +516,7 @@ void decimatePoints(const XYView& d, const Transform& t, double cellPx, bool xAs
 }
 
 void decimateBars(const XYView& d, double base, double width, const Transform& t, double minBarPx,
-                  std::vector<Rect>& out) {
+                  std::vector<Rect>& out, const double* bases) {
     out.clear();
     if (d.n == 0 || !d.y) return;
     const Rect guard = guardBand(t.pixels());
@@ -525,14 +525,17 @@ void decimateBars(const XYView& d, double base, double width, const Transform& t
     std::size_t lo = 0, hi = 0;
     visibleWindow(d, t.x(), lo, hi);
     const double barPx = std::abs(t.xToPixel(width) - t.xToPixel(0));
-    const double basePx = clampY(t.yToPixel(base));
+    const double commonBasePx = clampY(t.yToPixel(base));
+    const auto basePxAt = [&](std::size_t i) {
+        return bases ? clampY(t.yToPixel(bases[i])) : commonBasePx;
+    };
     if (barPx >= minBarPx) {
         for (std::size_t i = lo; i < hi; ++i) {
             const double x = d.xAt(i), y = d.y[i];
-            if (!finite(x) || !finite(y)) continue;
+            if (!finite(x) || !finite(y) || (bases && !finite(bases[i]))) continue;
             const double a = clampX(t.xToPixel(x - width / 2)),
                          b = clampX(t.xToPixel(x + width / 2));
-            const double py = clampY(t.yToPixel(y));
+            const double py = clampY(t.yToPixel(y)), basePx = basePxAt(i);
             out.push_back(
                 {std::min(a, b), std::min(py, basePx), std::max(a, b), std::max(py, basePx)});
         }
@@ -546,17 +549,17 @@ void decimateBars(const XYView& d, double base, double width, const Transform& t
     };
     for (std::size_t i = lo; i < hi; ++i) {
         const double x = d.xAt(i), y = d.y[i];
-        if (!finite(x) || !finite(y)) continue;
+        if (!finite(x) || !finite(y) || (bases && !finite(bases[i]))) continue;
         const double c = std::floor(clampX(t.xToPixel(x)));
-        const double py = clampY(t.yToPixel(y));
+        const double py = clampY(t.yToPixel(y)), basePx = basePxAt(i);
         if (open && c != column) close();
         if (!open) {
             open = true;
             column = c;
             top = bottom = basePx;
         }
-        top = std::min(top, py);
-        bottom = std::max(bottom, py);
+        top = std::min({top, py, basePx});
+        bottom = std::max({bottom, py, basePx});
     }
     close();
 }

@@ -138,9 +138,10 @@ void decimateLine(const XYView& data, const Transform& t, bool step, std::vector
 void decimatePoints(const XYView& data, const Transform& t, double cellPx, bool xAscending,
                     std::vector<Point>& out, std::vector<std::size_t>* indices = nullptr);
 // Bars of `width` plot units from `base`: one rectangle per visible bar, or, where bars are
-// narrower than `minBarPx` pixels, one per pixel column spanning the column's bars.
+// narrower than `minBarPx` pixels, one per pixel column spanning the column's bars. `bases`
+// (optional, one per point, a stacked series' own bases) replaces `base` bar by bar.
 void decimateBars(const XYView& data, double base, double width, const Transform& t,
-                  double minBarPx, std::vector<Rect>& out);
+                  double minBarPx, std::vector<Rect>& out, const double* bases = nullptr);
 
 // Splits a polyline (NaN-separated like decimateLine's) into dashes of `on` and gaps of `off`
 // pixels, NaN-separated. on <= 0 copies the input.

@@ -144,7 +144,7 @@ Tooltip chunkTooltip(const Figure& figure, const std::vector<bool>& visible, dou
     for (const auto& hit : seriesPointsAtX(seriesViews(figure), chunkValued(figure, visible), x)) {
         const auto& s = figure.series[hit.series];
         tooltip.rows.push_back(
-            {resolveColour(s.colour, theme), s.name + ": " + formatCompact(s.y[hit.index], 4)});
+            {resolveColour(s.colour, theme), s.name + ": " + formatCompact(s.valueAt(hit.index), 4)});
     }
     return tooltip;
 }
@@ -163,7 +163,7 @@ Tooltip pointTooltip(const Figure& figure, const std::vector<bool>& visible, con
     tooltip.rows = {{colour, (figure.x.label.empty() ? "x" : figure.x.label) + ": " +
                                  formatCompact(s.xAt(k), 4)},
                     {colour, (figure.y.label.empty() ? "y" : figure.y.label) + ": " +
-                                 formatCompact(s.y[k], 4)}};
+                                 formatCompact(s.valueAt(k), 4)}};
     return tooltip;
 }
 

@@ -189,8 +189,33 @@ Figure advantageFigure(const RunFigureData& data) {
     f.y.label = "advantage = loss SKIP \u2212 loss UPDATE";
     f.y.unit = "nats";
     f.y.includeZero = true;
-    f.series.push_back(std::move(same));
-    f.series.push_back(std::move(differ));
+    if (data.advStatic.size() == n && data.advInner.size() == n && n > 0) {
+        // The split (algorithm.md §4.1): each bar stacked from its static part and its inner
+        // loop, positive parts upward from 0 and negative ones downward, so a part of the
+        // other sign than the static part starts at 0 instead of on top of it.
+        Series staticPart, innerPart;
+        staticPart.name = "static part (trained weights)";
+        innerPart.name = "inner loop (learning from the chunk)";
+        staticPart.kind = innerPart.kind = SeriesKind::Bars;
+        staticPart.colour = Colour::series(kSkyBlue);
+        innerPart.colour = Colour::series(kOrange);
+        staticPart.x = innerPart.x = data.unitX;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double a = data.advStatic[i], b = data.advInner[i];
+            staticPart.y.push_back(a);
+            const double base = (a >= 0) == (b >= 0) ? a : 0.0;
+            innerPart.barBases.push_back(base);
+            innerPart.y.push_back(base + b);
+        }
+        f.title = withRun("Advantage by chunk = static part + inner loop (" + data.policyName +
+                              " agrees with the Oracle on " + agreement + ")",
+                          data);
+        f.series.push_back(std::move(staticPart));
+        f.series.push_back(std::move(innerPart));
+    } else {
+        f.series.push_back(std::move(same));
+        f.series.push_back(std::move(differ));
+    }
     f.lines.push_back({false, 0.0, "", Colour::foreground(0.6f), LineStyle::Solid, 0.8f});
     if (std::isfinite(cutoff))
         f.lines.push_back({false, cutoff, "Oracle cutoff", Colour::series(kBluishGreen),
@@ -240,6 +265,12 @@ Figure decisionStripFigure(const RunFigureData& data) {
     addRow("Oracle", data.oracleDecisions, 0.0, Colour::series(kBluishGreen), false,
            data.oracleComputed);
     f.y.categories.push_back({0.0, data.oracleComputed ? "Oracle" : "Oracle: n/a"});
+    const bool adaptation = !data.adaptationOracleDecisions.empty();
+    if (adaptation) {  // ranked by adv_inner: what learning from the chunk alone would pick
+        addRow("Adaptation Oracle", data.adaptationOracleDecisions, -1.0, Colour::series(kBlue),
+               false, true);
+        f.y.categories.push_back({-1.0, "Adaptation Oracle"});
+    }
     std::sort(f.y.categories.begin(), f.y.categories.end());
     std::size_t agree = 0;
     for (std::size_t i = 0; i < n; ++i)
@@ -252,18 +283,20 @@ Figure decisionStripFigure(const RunFigureData& data) {
                       data)
             : withRun("Decisions: " + data.policyName + " (gated fast path: no Oracle)", data);
     placeOnChunkAxis(f, data);
-    f.y.range = Range{-0.55, top + 0.55};
+    f.y.range = Range{adaptation ? -1.55 : -0.55, top + 0.55};
     return f;
 }
 
 Figure scatterFigure(const RunFigureData& data) {
     Figure f;
-    f.title = withRun("Signal vs advantage: Pearson r = " + fixed(data.pearson, 3) +
+    const bool part = !data.scatterValues.empty();
+    const auto& target = part ? data.scatterValues : data.advantage;
+    f.title = withRun("Signal vs " + data.scatterTarget + ": Pearson r = " + fixed(data.pearson, 3) +
                           ", Spearman \u03c1 = " + fixed(data.spearman, 3) +
                           " (n = " + std::to_string(data.correlationUnits) + ")",
                       data);
     f.x.label = data.signalName;
-    f.y.label = "advantage";
+    f.y.label = data.scatterTarget;
     f.y.unit = "nats";
     Series skip, update;
     skip.name = data.policyName + " SKIP";
@@ -276,11 +309,11 @@ Figure scatterFigure(const RunFigureData& data) {
     update.marker = MarkerShape::TriangleUp;
     update.markerSize = 5.5f;
     update.colour = Colour::series(kVermillion, 0.9f);
-    const std::size_t n = std::min(data.signal.size(), data.advantage.size());
+    const std::size_t n = std::min(data.signal.size(), target.size());
     for (std::size_t i = 0; i < n; ++i) {
         Series& s = at(data.decisions, i) ? update : skip;
         s.x.push_back(data.signal[i]);
-        s.y.push_back(data.advantage[i]);
+        s.y.push_back(target[i]);
         s.ids.push_back(static_cast<std::int64_t>(unitX(data, i)));
     }
     f.lines.push_back({false, 0.0, "", Colour::foreground(0.6f), LineStyle::Solid, 0.8f});
@@ -333,6 +366,8 @@ Figure sweepFigure(const RunFigureData& data) {
     }
     addLine("Oracle", column(&SweepRow::oracle), Colour::series(kBluishGreen), MarkerShape::Circle,
             LineStyle::Solid);
+    addLine("Adaptation Oracle", column(&SweepRow::adaptationOracle), Colour::series(kBlue),
+            MarkerShape::Square, LineStyle::Dashed);
     addLine(data.policyName, column(&SweepRow::ours), Colour::series(kVermillion),
             MarkerShape::TriangleUp, LineStyle::Solid);
     // A policy ρ does not steer: one point where it landed instead of a curve.
@@ -389,7 +424,9 @@ std::vector<NamedFigure> runFigures(const RunFigureData& data) {
             {"fig_advantage", advantageFigure(data)},
             // Thin: two rows of cells, and a little more for each policy beside Ours.
             {"fig_decisions", decisionStripFigure(data),
-             0.4 + 0.12 * static_cast<double>(data.policies.size()), false},
+             0.4 + 0.12 * static_cast<double>(data.policies.size() +
+                                              (data.adaptationOracleDecisions.empty() ? 0 : 1)),
+             false},
             {"fig_scatter", scatterFigure(data)},
             {"fig_sweep", sweepFigure(data)}};
 }

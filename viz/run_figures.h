@@ -17,6 +17,7 @@ namespace ponder::viz {
 struct SweepRow {
     double rate = 0;
     double ours = kNaN, random = kNaN, randomExpected = kNaN, oracle = kNaN;
+    double adaptationOracle = kNaN;  // the top units by adv_inner (runs with the static path)
 };
 
 // A policy shown beside Ours on the same run (extra policies): its own row in the decision
@@ -35,6 +36,15 @@ struct RunFigureData {
     // Per unit, in data order (all the same length; threshold NaN where the policy has none).
     std::vector<double> signal, threshold, advantage;
     std::vector<std::uint8_t> decisions, oracleDecisions;  // 1 = UPDATE
+    // A run with the static path (algorithm.md §4.1): the advantage's two parts per unit, drawn
+    // as stacked bars, and the adaptation oracle's decisions (a row below the Oracle's). Empty:
+    // the run has no split.
+    std::vector<double> advStatic, advInner;
+    std::vector<std::uint8_t> adaptationOracleDecisions;
+    // What the scatter's y axis shows: "advantage" (data.advantage), "adv_static" or
+    // "adv_inner" with its values here; pearson/spearman below are against it.
+    std::string scatterTarget = "advantage";
+    std::vector<double> scatterValues;  // empty: advantage
     std::vector<PolicyTrack> policies;  // shown beside Ours, in the summary's order
     // The chunk-axis x of each unit (a slice's own unit numbers); empty: 0, 1, 2, ...
     std::vector<double> unitX;

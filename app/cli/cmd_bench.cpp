@@ -86,6 +86,10 @@ int runBench(const Arguments& rawArgs) {
               << "x (FLOP-count bound " << fixed(unit.flopBoundSpeedup, 2) << "x); shared unit "
               << fixed(unit.sharedGflops)
               << " GFLOP/s = " << fixed(100.0 * unit.sharedGflops / gemm) << "% of the GEMM rate\n";
+    std::cout << "unit, split     " << fixed(unit.splitTokensPerSecond, 0)
+              << " tokens/s  (shared + the static path, --static-path); costs "
+              << fixed(100.0 * (unit.sharedTokensPerSecond / unit.splitTokensPerSecond - 1.0), 1)
+              << "% more time per unit\n";
     std::cout << "policy replay   " << fixed(core::benchmarkPolicyReplayMs(100000), 2)
               << " ms  (recon-ema re-decides 100,000 units for a new target rate; median)\n";
     return 0;

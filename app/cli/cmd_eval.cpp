@@ -55,6 +55,12 @@ void printSummary(const core::RunAnalysis& analysis) {
         if (row.ownRate) note = "   own rate: against Random and the Oracle at that rate";
         printRow(row.label, width, row.summary, note);
     }
+    const auto split = core::advantageSplit(analysis.table);
+    if (std::isfinite(split.advantage))
+        std::cout << "advantage " << formatted("%.4f", split.advantage) << " = static "
+                  << formatted("%.4f", split.advStatic) << " + inner loop "
+                  << formatted("%.4f", split.advInner) << " (inner share "
+                  << formatted("%.1f%%", 100 * split.innerShare) << ")\n";
 }
 
 }  // namespace
@@ -68,6 +74,7 @@ int runEval(const Arguments& rawArgs) {
     specs.push_back({"--label", true});
     specs.push_back({"--token-losses", false});
     specs.push_back({"--fast", false});
+    specs.push_back({"--static-path", false});
     for (const auto& spec : distributedOptionSpecs())
         specs.push_back(spec);
     const ParsedArgs args(rawArgs, specs);
@@ -76,6 +83,10 @@ int runEval(const Arguments& rawArgs) {
     request.gating = newRunGating(args, request.modelDir.string());
     request.keepTokenLosses = args.flag("--token-losses");
     request.fast = args.flag("--fast");
+    request.staticPath = args.flag("--static-path");
+    if (request.fast && request.staticPath)
+        throw UsageError("--static-path needs both paths of every unit; the gated fast path "
+                         "skips UPDATE: drop --fast or --static-path");
     if (const auto db = args.value("--db")) request.database = *db;
     request.label = args.valueOr("--label", "");
     const auto start = distributedStart(args);

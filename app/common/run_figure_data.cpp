@@ -26,7 +26,8 @@ std::vector<core::SweepPoint> runFigureSweep(const core::RunAnalysis& wholeRun,
 viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
                                  const core::AnalysisSettings& settings, const std::string& title,
                                  const std::vector<std::size_t>& slice,
-                                 const std::vector<core::SweepPoint>* sweep) {
+                                 const std::vector<core::SweepPoint>* sweep,
+                                 core::AdvantagePart scatterPart) {
     // A slice shows the whole run's decisions on its units, each at its own chunk number.
     std::optional<core::RunAnalysis> sliced;
     if (!slice.empty()) sliced = core::sliceAnalysis(wholeRun, slice);
@@ -50,8 +51,25 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     if (core::forcesCalibrationUnits(ours.spec))
         data.calibrationUnits = std::min<std::size_t>(
             static_cast<std::size_t>(std::max(0, ours.spec.calibrationUnits)), table.size());
-    const auto correlation = ownScore ? core::correlationWithAdvantage(data.signal, table)
-                                      : core::signalCorrelation(ours.spec.signal, table);
+    if (table.hasSplit()) {
+        data.advStatic = table.advStatic;
+        data.advInner = table.advInner;
+        if (analysis.adaptationOracle)
+            data.adaptationOracleDecisions = analysis.adaptationOracle->run.decisions;
+    } else {
+        scatterPart = core::AdvantagePart::Whole;
+    }
+    if (scatterPart != core::AdvantagePart::Whole) {
+        data.scatterTarget = core::advantagePartName(scatterPart);
+        data.scatterValues = table.advantageOf(scatterPart);
+    }
+    // The published correlation (signal > 0) for the whole advantage, every unit for a part
+    // (as Table 3's columns).
+    const auto correlation =
+        ownScore ? core::correlationWithAdvantage(data.signal, table, scatterPart)
+        : scatterPart == core::AdvantagePart::Whole
+            ? core::signalCorrelation(ours.spec.signal, table)
+            : core::signalCorrelationAll(ours.spec.signal, table, scatterPart);
     data.pearson = correlation.pearson;
     data.spearman = correlation.spearman;
     data.correlationUnits = correlation.n;
@@ -71,7 +89,8 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     const auto points = sweep ? *sweep : runFigureSweep(wholeRun, settings, slice);
     for (const auto& point : points) {
         data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
-                              point.randomExpectedLoss, point.oracleLoss});
+                              point.randomExpectedLoss, point.oracleLoss,
+                              point.adaptationOracleLoss});
         for (std::size_t k = 0; k < data.policies.size(); ++k)
             data.policies[k].sweepLoss.push_back(
                 k < point.extraLosses.size() ? point.extraLosses[k] : core::kNaN);

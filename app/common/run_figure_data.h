@@ -18,10 +18,13 @@ namespace ponder::app {
 // core/gating/slices.h) only those units, at their own chunk numbers on the x axis.
 // `sweep`: the points runFigureSweep gives for the same analysis, settings and slice, when the
 // caller kept them (the studio, while only the target rate moves); else computed here.
+// `scatterPart`: the advantage the scatter and its correlation read (algorithm.md §4.1); a part
+// on a run without the static path falls back to the whole advantage.
 viz::RunFigureData runFigureData(const core::RunAnalysis& analysis,
                                  const core::AnalysisSettings& settings, const std::string& title,
                                  const std::vector<std::size_t>& slice = {},
-                                 const std::vector<core::SweepPoint>* sweep = nullptr);
+                                 const std::vector<core::SweepPoint>* sweep = nullptr,
+                                 core::AdvantagePart scatterPart = core::AdvantagePart::Whole);
 // The sweep of the figure: rates 0, 0.05, ..., 1 (the target rate itself plays no part).
 std::vector<core::SweepPoint> runFigureSweep(const core::RunAnalysis& analysis,
                                              const core::AnalysisSettings& settings,

@@ -81,6 +81,7 @@ void eachField(Unit& u, const Visit& visit) {
     visit(u.unit), visit(u.fileIndex), visit(u.file), visit(u.batchIndex), visit(u.chunkIndex);
     visit(u.tokenStart), visit(u.tokens), visit(u.sequences), visit(u.lineStart);
     visit(u.lineEnd), visit(u.lossSkip), visit(u.lossUpdate), visit(u.advantage);
+    visit(u.lossStatic);
     visit(u.reconStep0), visit(u.reconInit), visit(u.reconStep1), visit(u.improvement);
     visit(u.entropy), visit(u.confidence), visit(u.entropyUpdate), visit(u.confidenceUpdate);
     visit(u.gateFeatures), visit(u.blendSlopeSkip), visit(u.blendSlopeUpdate);

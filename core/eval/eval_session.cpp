@@ -31,7 +31,8 @@ std::string modelKey(const fs::path& modelDir, const EvalOptions& options) {
                       (options.forceCheckpoint ? "force" : "") + "|" +
                       std::to_string(options.causalK.value_or(99)) + "|" +
                       (options.shuffle ? "shuffle" : "") +
-                      (options.keepTokenLosses ? "|tokens" : "");
+                      (options.keepTokenLosses ? "|tokens" : "") +
+                      (options.staticPath ? "|static" : "");
     std::error_code error;
     std::vector<std::string> entries;
     for (fs::directory_iterator it(modelDir, error), end; !error && it != end; it.increment(error)) {
@@ -69,6 +70,7 @@ EvalOptions evalOptionsOf(const EvalRequest& request) {
     options.shuffle = request.shuffle;
     options.causalK = request.causalK;
     options.bf16 = request.bf16;
+    options.staticPath = request.staticPath && !request.fast;  // the fast path never computes it
     return options;
 }
 

@@ -43,6 +43,9 @@ struct EvalRequest {
     bool forceCheckpoint = false;
     int threads = 0;  // 0: all cores (OMP_NUM_THREADS wins); set on the calling thread
     bool keepTokenLosses = false;
+    // The static path per unit (EvalOptions::staticPath, algorithm.md §4.1): the advantage
+    // split into the TTT layer's static part and its inner loop. Never on the fast path.
+    bool staticPath = false;
     // The gated fast path (design.md §4, `ponder eval --fast`): Ours decides each unit before
     // its UPDATE path runs. One process only.
     bool fast = false;

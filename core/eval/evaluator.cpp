@@ -175,12 +175,14 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
     torch::InferenceMode inference;
     const auto start = std::chrono::steady_clock::now();
     const auto ids = impl.unitIds(plan, unit);
-    const auto result = computeUnit(*impl.backbone, impl.ttt, ids, impl.unitPositions(unit));
+    const auto result = computeUnit(*impl.backbone, impl.ttt, ids, impl.unitPositions(unit),
+                                    true, impl.options.staticPath);
     auto record = impl.placedRecord(plan, unit);
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, result.skip, result.stats.init, keepTokens);
     impl.addGateFeatures(record, result.skipHidden, result.skip, ids);
     fillUpdateSide(record, result.update, result.stats, keepTokens);
+    if (result.staticCe.defined()) record.lossStatic = sequenceMean(result.staticCe);
     if (impl.options.blendSlopes)
         std::tie(record.blendSlopeSkip, record.blendSlopeUpdate) =
             blendSlopes(*impl.backbone, result.skipHidden, result.updateHidden, ids);

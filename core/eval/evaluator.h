@@ -29,6 +29,13 @@ struct UnitRecord {
     std::int64_t tokenStart = 0, tokens = 0, sequences = 1;
     std::int64_t lineStart = 0, lineEnd = 0;  // file mode, 1-based, inclusive
     double lossSkip = 0, lossUpdate = 0, advantage = 0;  // mean next-token CE (nats)
+    // The static path (algorithm.md §4.1): the UPDATE path with the inner step set to zero,
+    // the TTT layer at its initial fast weights. NaN where not computed (EvalOptions::staticPath
+    // off, the gated fast path, runs stored before it). It splits the advantage in two parts
+    // that sum to it: what the layer's trained weights add, and what learning from the chunk adds.
+    double lossStatic = std::numeric_limits<double>::quiet_NaN();
+    double advStatic() const { return lossSkip - lossStatic; }   // adv_static
+    double advInner() const { return lossStatic - lossUpdate; }  // adv_inner
     double reconStep0 = 0;  // the paper's gating signal (algorithm.md §3)
     double reconInit = 0;   // same with the chunk-initial W0: known before any update
     double reconStep1 = 0;
@@ -70,6 +77,9 @@ struct EvalOptions {
     // ttt.json's value.
     std::optional<std::int64_t> causalK;
     bool blendSlopes = false;  // fill UnitRecord::blendSlope* (costs two more LM-head passes)
+    // Fill UnitRecord::lossStatic: the static path from the same backbone pass, one more TTT
+    // forward without its scan and one more LM head (`ponder bench` measures what it costs).
+    bool staticPath = false;
     // --dtype bf16: a Gemma 3 backbone's weights held and computed in bfloat16 (no float32
     // copy); the TTT layer, the losses and the signals stay float32.
     bool bf16 = false;

@@ -53,13 +53,19 @@ void computeUpdatePath(Backbone& backbone, TttModel& ttt, const torch::Tensor& h
     out.updateHidden = updated.hidden;
 }
 
+torch::Tensor staticPathLosses(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
+                               const torch::Tensor& ids, const torch::Tensor& positions) {
+    return nextTokenLosses(backbone, ttt->forwardStatic(hidden, positions), ids, false).ce;
+}
+
 UnitTensors computeUnit(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
-                        const torch::Tensor& positions, bool shareBackbone) {
+                        const torch::Tensor& positions, bool shareBackbone, bool withStaticPath) {
     UnitTensors out;
     const auto hidden = backbone.hidden(ids, positions);
     out.skip = nextTokenLosses(backbone, hidden, ids, true, true);
     computeUpdatePath(backbone, ttt, shareBackbone ? hidden : backbone.hidden(ids, positions), ids,
                       positions, true, out);
+    if (withStaticPath) out.staticCe = staticPathLosses(backbone, ttt, hidden, ids, positions);
     return out;
 }
 

@@ -40,6 +40,7 @@ std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& s
 
 struct UnitTensors {
     PathLosses skip, update;
+    torch::Tensor staticCe;  // [S, T-1] the static path's CE (algorithm.md §4.1), when asked
     TttStats stats;
     torch::Tensor skipHidden, updateHidden;  // [S, T, D]: what each path's LM head read
 };
@@ -54,8 +55,15 @@ void computeUpdatePath(Backbone& backbone, TttModel& ttt, const torch::Tensor& h
                        const torch::Tensor& ids, const torch::Tensor& positions,
                        bool withDistributionStats, UnitTensors& out);
 
+// The static path's next-token CE [S, T-1] (algorithm.md §4.1): the TTT layer at its
+// initial fast weights on the backbone's hidden states, then the LM head.
+torch::Tensor staticPathLosses(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
+                               const torch::Tensor& ids, const torch::Tensor& positions);
+
+// withStaticPath adds the static path (UnitTensors::staticCe) from the same backbone pass.
 UnitTensors computeUnit(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
-                        const torch::Tensor& positions, bool shareBackbone = true);
+                        const torch::Tensor& positions, bool shareBackbone = true,
+                        bool withStaticPath = false);
 
 // The gated fast path's first half: the backbone, the SKIP path (with its entropy and
 // confidence) and ttt_loss_init, all known before any update; `hidden` is kept so an UPDATE

@@ -34,14 +34,15 @@ double quantileSorted(const std::vector<double>& values, double q) {
     return values[lower] + (position - double(lower)) * (values[upper] - values[lower]);
 }
 
-Correlation correlate(const std::vector<double>& s, const UnitTable& table, bool positiveOnly) {
+Correlation correlate(const std::vector<double>& s, const std::vector<double>& advantage,
+                      bool positiveOnly) {
     std::vector<double> x, y;
-    const std::size_t n = std::min(s.size(), table.advantage.size());
+    const std::size_t n = std::min(s.size(), advantage.size());
     for (std::size_t u = 0; u < n; ++u) {
-        if (!std::isfinite(s[u]) || !std::isfinite(table.advantage[u])) continue;
+        if (!std::isfinite(s[u]) || !std::isfinite(advantage[u])) continue;
         if (positiveOnly && !(s[u] > 0)) continue;
         x.push_back(s[u]);
-        y.push_back(table.advantage[u]);
+        y.push_back(advantage[u]);
     }
     return {pearson(x, y), spearman(x, y), x.size()};
 }
@@ -126,16 +127,17 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
     return pearson(averageRanks(x), averageRanks(y));
 }
 
-Correlation signalCorrelation(Signal signal, const UnitTable& table) {
-    return correlate(table.signal(signal), table, true);
+Correlation signalCorrelation(Signal signal, const UnitTable& table, AdvantagePart part) {
+    return correlate(table.signal(signal), table.advantageOf(part), true);
 }
 
-Correlation signalCorrelationAll(Signal signal, const UnitTable& table) {
-    return correlate(table.signal(signal), table, false);
+Correlation signalCorrelationAll(Signal signal, const UnitTable& table, AdvantagePart part) {
+    return correlate(table.signal(signal), table.advantageOf(part), false);
 }
 
-Correlation correlationWithAdvantage(const std::vector<double>& score, const UnitTable& table) {
-    return correlate(score, table, false);
+Correlation correlationWithAdvantage(const std::vector<double>& score, const UnitTable& table,
+                                     AdvantagePart part) {
+    return correlate(score, table.advantageOf(part), false);
 }
 
 double binomialTwoSidedP(std::size_t b, std::size_t c) {

@@ -40,14 +40,18 @@ struct Correlation {
     std::size_t n = 0;  // units used
 };
 // Signal vs advantage as the published code computes it (algorithm.md §5 "Pearson/Spearman"):
-// over units whose signal is > 0 and finite and whose advantage is finite.
-Correlation signalCorrelation(Signal signal, const UnitTable& table);
+// over units whose signal is > 0 and finite and whose advantage is finite. `part` picks the
+// published advantage or one of its two parts (algorithm.md §4.1; n 0 and NaN without them).
+Correlation signalCorrelation(Signal signal, const UnitTable& table,
+                              AdvantagePart part = AdvantagePart::Whole);
 // The same over every unit whose signal and advantage are finite (needed for signals that are
 // negative by nature, e.g. improvement, or for a z-scored signal).
-Correlation signalCorrelationAll(Signal signal, const UnitTable& table);
+Correlation signalCorrelationAll(Signal signal, const UnitTable& table,
+                                 AdvantagePart part = AdvantagePart::Whole);
 // Any per-unit score (a policy's own, PolicyRun::score) against the advantage, over every unit
 // where both are finite.
-Correlation correlationWithAdvantage(const std::vector<double>& score, const UnitTable& table);
+Correlation correlationWithAdvantage(const std::vector<double>& score, const UnitTable& table,
+                                     AdvantagePart part = AdvantagePart::Whole);
 
 // McNemar's test of two policies' correctness against the oracle's decision per unit (paper
 // §5): b = units where A agrees with the oracle and B does not, c = the reverse.

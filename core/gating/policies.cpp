@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 
 #include "core/eval/evaluator.h"
 #include "core/gating/decision_rules.h"
@@ -177,10 +178,8 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::strin
     table.tttSha256 = tttSha256;
     table.updateSteps = std::max<std::int64_t>(1, updateSteps);
     const std::size_t n = records.size();
-    for (auto* column : {&table.lossSkip, &table.lossUpdate, &table.advantage, &table.reconStep0,
-                         &table.reconInit, &table.reconStep1, &table.improvement, &table.entropy,
-                         &table.confidence, &table.entropyUpdate, &table.confidenceUpdate})
-        column->reserve(n);
+    for (auto column : UnitTable::doubleColumns())
+        (table.*column).reserve(n);
     table.block.reserve(n);
     for (const auto& record : records) {
         table.lossSkip.push_back(record.lossSkip);
@@ -194,6 +193,9 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::strin
         table.confidence.push_back(record.confidence);
         table.entropyUpdate.push_back(record.entropyUpdate);
         table.confidenceUpdate.push_back(record.confidenceUpdate);
+        table.lossStatic.push_back(record.lossStatic);
+        table.advStatic.push_back(record.advStatic());
+        table.advInner.push_back(record.advInner());
         table.block.push_back(record.fileIndex >= 0 ? record.fileIndex : record.batchIndex);
         table.fileIndex.push_back(record.fileIndex);
         table.chunkIndex.push_back(record.chunkIndex);
@@ -206,11 +208,61 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::strin
     return table;
 }
 
+const std::vector<UnitTable::DoubleColumn>& UnitTable::doubleColumns() {
+    static const std::vector<DoubleColumn> columns = {
+        &UnitTable::lossSkip,    &UnitTable::lossUpdate,       &UnitTable::advantage,
+        &UnitTable::reconStep0,  &UnitTable::reconInit,        &UnitTable::reconStep1,
+        &UnitTable::improvement, &UnitTable::entropy,          &UnitTable::confidence,
+        &UnitTable::entropyUpdate, &UnitTable::confidenceUpdate, &UnitTable::lossStatic,
+        &UnitTable::advStatic,   &UnitTable::advInner};
+    return columns;
+}
+
+UnitTable UnitTable::rows(const std::vector<std::size_t>& indices) const {
+    UnitTable out;
+    out.tttSha256 = tttSha256;
+    out.updateSteps = updateSteps;
+    for (auto column : doubleColumns())
+        out.*column = pickRows(this->*column, indices);
+    out.block = pickRows(block, indices);
+    out.fileIndex = pickRows(fileIndex, indices);
+    out.chunkIndex = pickRows(chunkIndex, indices);
+    if (gateFeatures.size() == size() * kStoredGateFeatures)
+        out.gateFeatures = pickRows(gateFeatures, indices, kStoredGateFeatures);
+    return out;
+}
+
 bool anyNotComputed(const std::vector<double>& values) {
     return std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
 }
 
 bool UnitTable::partial() const { return anyNotComputed(lossUpdate); }
+
+std::string advantagePartName(AdvantagePart part) {
+    switch (part) {
+        case AdvantagePart::Static:
+            return "adv_static";
+        case AdvantagePart::Inner:
+            return "adv_inner";
+        case AdvantagePart::Whole:
+            break;
+    }
+    return "advantage";
+}
+
+const std::vector<double>& UnitTable::advantageOf(AdvantagePart part) const {
+    switch (part) {
+        case AdvantagePart::Static:
+            return advStatic;
+        case AdvantagePart::Inner:
+            return advInner;
+        case AdvantagePart::Whole:
+            break;
+    }
+    return advantage;
+}
+
+bool UnitTable::hasSplit() const { return size() > 0 && !anyNotComputed(advInner); }
 
 const std::vector<PolicyInfo>& policyTable() {
     // name, method, ema, usesSignal, profileCalibration, summary

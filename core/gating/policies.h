@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ enum class Signal {
     ConfidenceUpdate
 };
 
+// Which advantage a correlation, an oracle or a plot reads (algorithm.md §4.1): the published
+// loss_skip − loss_update, or one of the two parts it splits into.
+enum class AdvantagePart { Whole, Static, Inner };
+// "advantage" | "adv_static" | "adv_inner"
+std::string advantagePartName(AdvantagePart part);
+
 // recon_step0 | recon_init | recon_step1 | improvement | entropy | confidence | loss_skip |
 // entropy_update | confidence_update
 std::string signalName(Signal signal);
@@ -37,6 +44,10 @@ std::vector<Signal> allSignals();
 struct UnitTable {
     std::vector<double> lossSkip, lossUpdate, advantage, reconStep0, reconInit, reconStep1,
         improvement, entropy, confidence, entropyUpdate, confidenceUpdate;
+    // The advantage split (algorithm.md §4.1): the static path's loss and the two parts,
+    // advStatic = lossSkip − lossStatic and advInner = lossStatic − lossUpdate; NaN where the
+    // static path was not computed.
+    std::vector<double> lossStatic, advStatic, advInner;
     // Bootstrap block of each unit (metrics.h): unitTableFrom sets the file index in file mode
     // and the batch index in paper mode (the two chunks of one batch share their 16 windows).
     // Callers may overwrite it, e.g. with contiguousBlocks().
@@ -53,11 +64,40 @@ struct UnitTable {
     // The notional cost of updating a fraction `rate` of the units: 1 + 2N·rate.
     double costAtRate(double rate) const { return 1.0 + (updateCost() - 1.0) * rate; }
 
+    // Every per-unit double column above, for code that copies or picks whole rows.
+    using DoubleColumn = std::vector<double> UnitTable::*;
+    static const std::vector<DoubleColumn>& doubleColumns();
+
     std::size_t size() const { return lossSkip.size(); }
+    // The units `indices` (kept in the given order; std::out_of_range past the end): every
+    // per-unit column picked, the run's hash and update steps kept. A column a table does
+    // not fill stays empty.
+    UnitTable rows(const std::vector<std::size_t>& indices) const;
     const std::vector<double>& signal(Signal s) const;
+    const std::vector<double>& advantageOf(AdvantagePart part) const;
     // A gated fast-path run (`ponder eval --fast`): some units have no UPDATE-path values.
     bool partial() const;
+    // Every unit has the static path, so the advantage splits (algorithm.md §4.1).
+    bool hasSplit() const;
 };
+
+// values[i] for each index in order (`width` consecutive values per unit); an empty column
+// (one a table does not fill) stays empty; std::out_of_range past the end.
+template <class T>
+std::vector<T> pickRows(const std::vector<T>& values, const std::vector<std::size_t>& indices,
+                        std::size_t width = 1) {
+    if (values.empty()) return {};
+    std::vector<T> out;
+    out.reserve(indices.size() * width);
+    for (auto i : indices) {
+        if ((i + 1) * width > values.size())
+            throw std::out_of_range("unit " + std::to_string(i) + " of " +
+                                    std::to_string(values.size() / width));
+        const auto first = values.begin() + std::ptrdiff_t(i * width);
+        out.insert(out.end(), first, first + std::ptrdiff_t(width));
+    }
+    return out;
+}
 
 // True when some value is NaN: not computed (a fast-path run's UPDATE side).
 bool anyNotComputed(const std::vector<double>& values);

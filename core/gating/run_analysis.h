@@ -45,6 +45,10 @@ struct SameRateComparison {
     double capture = kNaN;         // (random - loss) / (random - oracle); NaN with no gap
     double recovery = kNaN;        // (L_skip - loss) / (L_skip - oracle)
     double agreement = kNaN;       // with that Oracle's decisions
+    // The adaptation oracle at that rate (the top units by adv_inner, algorithm.md §4.1): its
+    // loss, and the share of its inner-loop gain over Random's that the policy captures,
+    // (G − G_random) / (G_oracle − G_random) with G = meanInnerGain. NaN without the split.
+    double adaptationOracleLoss = kNaN, adaptationCapture = kNaN;
 };
 
 struct PolicyResult {
@@ -70,6 +74,13 @@ struct RunAnalysis {
     // compares it with baselines that update as often as it did.
     double baselineRate = kNaN;
     bool oursOwnRate = false;
+    // Where every unit has the static path (table.hasSplit(), algorithm.md §4.1): the
+    // adaptation oracle, method "Adaptation Oracle" (the top units by adv_inner at
+    // baselineRate, summarised against the Oracle like any policy), and the inner loop's share
+    // of UPDATE's gain (advantageSplit's). Neither is one of `policies`, so the
+    // published files stay as they were.
+    std::optional<PolicyResult> adaptationOracle;
+    double innerShare = kNaN;
 
     // By method name or policy name; throws std::out_of_range for neither.
     const PolicyResult& find(const std::string& name) const;
@@ -77,12 +88,24 @@ struct RunAnalysis {
 
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings);
 
+// The means of the advantage, adv_static and adv_inner over the table's units and the inner
+// share Σ adv_inner / Σ advantage (NaN where UPDATE gains nothing on average, Σ advantage ≤ 0);
+// all NaN without the split (the summary line, the advantage_split table).
+struct AdvantageSplit {
+    double advantage = kNaN, advStatic = kNaN, advInner = kNaN, innerShare = kNaN;
+};
+AdvantageSplit advantageSplit(const UnitTable& table);
+// The inner-loop gain of some decisions: the mean over units of d·adv_inner (what learning
+// from the chunks it updates adds, on top of the static part); Random's is rate·mean(adv_inner).
+double meanInnerGain(const std::vector<std::uint8_t>& decisions, const UnitTable& table);
+
 // Loss against target rate for Ours, the extra policies, Random and Oracle (the sweep plot and
 // `ponder sweep`): every policy is replayed at each rate with the other settings unchanged.
 struct SweepPoint {
     double targetRate = 0;
     double oursLoss = kNaN, oursRate = kNaN, oursRecovery = kNaN;
     double randomLoss = kNaN, randomExpectedLoss = kNaN, oracleLoss = kNaN;
+    double adaptationOracleLoss = kNaN;  // RunAnalysis::adaptationOracle at this rate
     // Each extra policy's loss at this rate, in the order of RunAnalysis::policies after Ours;
     // NaN for one that ρ does not steer (it has one point at its own rate, not a curve).
     std::vector<double> extraLosses;

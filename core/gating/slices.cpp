@@ -17,54 +17,13 @@ namespace {
 // them a same-rate comparison.
 constexpr std::size_t kBaselines = 4;
 
-// values[i] for each index; an empty column (one a table does not fill) stays empty.
-template <class T>
-std::vector<T> picked(const std::vector<T>& values, const std::vector<std::size_t>& indices) {
-    if (values.empty()) return {};
-    std::vector<T> out;
-    out.reserve(indices.size());
-    for (auto i : indices)
-        out.push_back(values.at(i));
-    return out;
-}
-
-// The stored gate features, kStoredGateFeatures per unit.
-std::vector<float> pickedFeatures(const std::vector<float>& features, std::size_t units,
-                                  const std::vector<std::size_t>& indices) {
-    if (features.size() != units * kStoredGateFeatures) return {};
-    std::vector<float> out;
-    out.reserve(indices.size() * kStoredGateFeatures);
-    for (auto i : indices) {
-        const auto first = features.begin() + std::ptrdiff_t(i * kStoredGateFeatures);
-        out.insert(out.end(), first, first + std::ptrdiff_t(kStoredGateFeatures));
-    }
-    return out;
-}
-
-UnitTable sliceTable(const UnitTable& table, const std::vector<std::size_t>& indices) {
-    UnitTable out;
-    out.tttSha256 = table.tttSha256;
-    out.updateSteps = table.updateSteps;
-    using Column = std::vector<double> UnitTable::*;
-    for (Column column : {&UnitTable::lossSkip, &UnitTable::lossUpdate, &UnitTable::advantage,
-                          &UnitTable::reconStep0, &UnitTable::reconInit, &UnitTable::reconStep1,
-                          &UnitTable::improvement, &UnitTable::entropy, &UnitTable::confidence,
-                          &UnitTable::entropyUpdate, &UnitTable::confidenceUpdate})
-        out.*column = picked(table.*column, indices);
-    out.block = picked(table.block, indices);
-    out.fileIndex = picked(table.fileIndex, indices);
-    out.chunkIndex = picked(table.chunkIndex, indices);
-    out.gateFeatures = pickedFeatures(table.gateFeatures, table.size(), indices);
-    return out;
-}
-
 PolicyRun sliceRun(const PolicyRun& run, const std::vector<std::size_t>& indices) {
     PolicyRun out;
     out.name = run.name;
-    out.decisions = picked(run.decisions, indices);
-    out.threshold = picked(run.threshold, indices);
-    out.rateEma = picked(run.rateEma, indices);
-    out.score = picked(run.score, indices);
+    out.decisions = pickRows(run.decisions, indices);
+    out.threshold = pickRows(run.threshold, indices);
+    out.rateEma = pickRows(run.rateEma, indices);
+    out.score = pickRows(run.score, indices);
     return out;
 }
 
@@ -107,7 +66,7 @@ SameRateComparison sameRateOnSlice(const PolicyResult& whole, const PolicyRun& r
     // Random at the whole run's rate spends that rate on each unit in expectation.
     out.randomExpected = expectedRandomLoss(table, whole.sameRate.rate);
     if (wholeTable.partial()) return out;  // a fast-path run has no Oracle
-    judgeAgainstOracle(out, run, table, picked(wholeOracle, indices));
+    judgeAgainstOracle(out, run, table, pickRows(wholeOracle, indices));
     return out;
 }
 
@@ -138,7 +97,7 @@ RunAnalysis sliceWith(const RunAnalysis& analysis, const std::vector<std::size_t
             throw std::out_of_range("sliceAnalysis: unit " + std::to_string(i) + " of " +
                                     std::to_string(wholeTable.size()));
     RunAnalysis slice;
-    slice.table = sliceTable(wholeTable, unitIndices);
+    slice.table = wholeTable.rows(unitIndices);
     slice.baselineRate = analysis.baselineRate;
     slice.oursOwnRate = analysis.oursOwnRate;
     if (analysis.policies.empty()) return slice;
@@ -162,6 +121,14 @@ RunAnalysis sliceWith(const RunAnalysis& analysis, const std::vector<std::size_t
         }
         if (wholeTable.partial()) markPartialLike(part.summary, whole.summary);
         slice.policies.push_back(std::move(part));
+    }
+    if (analysis.adaptationOracle) {  // the whole run's adaptation oracle, kept on the slice
+        auto part = *analysis.adaptationOracle;
+        part.run = sliceRun(part.run, unitIndices);
+        part.summary = summarise(part.run, slice.table, oracle);
+        part.summary.name = part.method;
+        slice.adaptationOracle = std::move(part);
+        slice.innerShare = advantageSplit(slice.table).innerShare;
     }
     return slice;
 }

@@ -50,6 +50,16 @@ TttConfig TttConfig::forBackboneInfo(const BackboneInfo& backbone) {
     return config;
 }
 
+TttConfig TttConfig::forLora(const BackboneInfo& backbone, std::int64_t rank) {
+    auto config = forBackboneInfo(backbone);
+    config.tttWidth = 0;
+    config.fastWeights = kFastWeightsLora;
+    config.loraRank = rank;
+    config.loraAlpha = double(rank);
+    config.loraDropout = 0.1;
+    return config;
+}
+
 TttConfig loadTttConfig(const fs::path& path) {
     std::string text;
     try {
@@ -143,6 +153,31 @@ TttConfig parseTttConfig(std::string_view content, const std::string& label) {
     config.fastNormEps = root.contains("fast_norm_eps") ? real("fast_norm_eps") : config.lnEps;
     if (root.contains("ttt_width")) config.tttWidth = positive("ttt_width");
 
+    // The fast-weight layer (algorithm.md §2.7): "ttt-linear" when absent.
+    if (root.contains("fast_weights")) {
+        config.fastWeights = text("fast_weights");
+        if (config.fastWeights != kFastWeightsTtt && config.fastWeights != kFastWeightsLora)
+            throw fail("fast_weights is \"" + config.fastWeights + "\", expected \"" +
+                       kFastWeightsTtt + "\" or \"" + kFastWeightsLora + "\"");
+    }
+    if (config.isLora()) {
+        if (root.contains("lora_rank")) config.loraRank = positive("lora_rank");
+        config.loraAlpha = root.contains("lora_alpha") ? real("lora_alpha") : double(config.loraRank);
+        if (!(config.loraAlpha > 0.0))
+            throw fail("lora_alpha must be positive, got " + field("lora_alpha").dump());
+        if (root.contains("lora_dropout")) config.loraDropout = real("lora_dropout");
+        if (!(config.loraDropout >= 0.0 && config.loraDropout < 1.0))
+            throw fail("lora_dropout must be in [0, 1), got " + field("lora_dropout").dump());
+        if (config.tttWidth > 0)
+            throw fail("ttt_width is not supported with fast_weights \"lora\" (the LoRA layer "
+                       "works at the backbone width)");
+    } else {
+        for (const char* key : {"lora_rank", "lora_alpha", "lora_dropout"})
+            if (root.contains(key))
+                throw fail(std::string(key) + " is only used with fast_weights \"lora\"; add "
+                           "\"fast_weights\": \"lora\" or remove it");
+    }
+
     if (config.headDim % 2 != 0)
         throw fail("head_dim must be even (RoPE rotates pairs of features), got " +
                    std::to_string(config.headDim));
@@ -191,6 +226,12 @@ std::string tttConfigJson(const TttConfig& config) {
         root["fast_norm_eps"] = config.fastNormEps;
     }
     if (config.tttWidth > 0) root["ttt_width"] = config.tttWidth;
+    if (config.fastWeights != kFastWeightsTtt) root["fast_weights"] = config.fastWeights;
+    if (config.isLora()) {
+        root["lora_rank"] = config.loraRank;
+        root["lora_alpha"] = config.loraAlphaValue();
+        root["lora_dropout"] = config.loraDropout;
+    }
     return root.dump(2) + "\n";
 }
 
@@ -204,6 +245,13 @@ std::int64_t updateStepsOf(std::string_view text) {
 
 void saveTttConfig(const TttConfig& config, const fs::path& path) {
     writeFileAtomic(path, tttConfigJson(config));
+}
+
+bool isLoraCheckpoint(const fs::path& dir) {
+    const auto path = dir / "ttt.json";
+    std::error_code error;
+    if (!fs::is_regular_file(path, error)) return false;
+    return loadTttConfig(path).isLora();
 }
 
 }  // namespace ponder::core

@@ -12,6 +12,10 @@ namespace ponder::core {
 
 constexpr std::int64_t kMaxUpdateSteps = 64;
 
+// The fast-weight layer a checkpoint holds ("fast_weights" in ttt.json, design.md §3.1).
+inline constexpr const char* kFastWeightsTtt = "ttt-linear";  // the default (algorithm.md §2)
+inline constexpr const char* kFastWeightsLora = "lora";       // algorithm.md §2.7
+
 struct TttConfig {
     std::int64_t hidden = 768;   // D, the backbone width (the width of the hidden state it adapts)
     std::int64_t heads = 12;     // H
@@ -40,7 +44,19 @@ struct TttConfig {
     // zero-initialised projection P -> D (Gemma: D != heads * head_dim). 0: no projections.
     std::int64_t tttWidth = 0;
 
+    // "fast_weights" (optional, written only when not the default): kFastWeightsTtt, or
+    // kFastWeightsLora for the LoRA layer of algorithm.md §2.7. A LoRA checkpoint keeps every
+    // field above (the TTT-Linear ones are written and validated but the LoRA layer does not
+    // read them) and adds the three below, written only for LoRA.
+    std::string fastWeights = kFastWeightsTtt;
+    std::int64_t loraRank = 64;  // "lora_rank" r >= 1
+    double loraAlpha = 0.0;      // "lora_alpha" α > 0; 0 here means α = r (ttt.json's default)
+    double loraDropout = 0.1;    // "lora_dropout" in [0, 1), on A(x), training mode only
+
     std::int64_t layerWidth() const { return tttWidth > 0 ? tttWidth : hidden; }
+    bool isLora() const { return fastWeights == kFastWeightsLora; }
+    // α, with 0 resolved to the rank; the LoRA delta is scaled by α / r.
+    double loraAlphaValue() const { return loraAlpha > 0.0 ? loraAlpha : double(loraRank); }
 
     // The published defaults for a GPT-2 width (algorithm.md §2.1): H = D / 64, d = 64,
     // λ = 0 for small (D = 768) and 0.3 above.
@@ -49,6 +65,10 @@ struct TttConfig {
     // published Gemma3TTTModel) heads and head_dim of the backbone's attention, an RMS fast
     // norm, projections when D != heads * head_dim, and λ by the layer width as above.
     static TttConfig forBackboneInfo(const BackboneInfo& backbone);
+    // A LoRA checkpoint's config for `backbone` (algorithm.md §2.7): forBackboneInfo's fields
+    // (fast_norm as for TTT-Linear, no ttt_width: the layer works at the backbone width) with
+    // fast_weights "lora", rank r, α = r and dropout 0.1, the published defaults.
+    static TttConfig forLora(const BackboneInfo& backbone, std::int64_t rank = 64);
 };
 
 // Reads and validates ttt.json; throws ModelLoadError naming the bad field.
@@ -60,5 +80,10 @@ std::string tttConfigJson(const TttConfig& config);
 // cost columns need, never a reason to refuse a stored run.
 std::int64_t updateStepsOf(std::string_view tttConfigJsonText);
 void saveTttConfig(const TttConfig& config, const std::filesystem::path& path);
+// Whether the checkpoint in model directory `dir` is a LoRA one (ttt.json's fast_weights is
+// "lora"): what decides between loadTttCheckpoint and loadLoraCheckpoint. false when the
+// directory has no ttt.json; a ttt.json that is there but invalid throws the ModelLoadError
+// loadTttConfig gives.
+bool isLoraCheckpoint(const std::filesystem::path& dir);
 
 }  // namespace ponder::core

@@ -312,14 +312,31 @@ TttOutput TttLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos
     }
     stats.step0 = torch::stack(step0, 2);
     stats.step1 = torch::stack(step1, 2);
+    return {outputOf(x, torch::stack(outputs, 2)), stats};
+}
 
+torch::Tensor TttLayerImpl::outputOf(const torch::Tensor& x, const torch::Tensor& miniBatchOut) {
+    const auto batch = x.size(0), length = x.size(1);
+    const auto heads = m_config.heads, headDim = m_config.headDim;
     // [B, H, n, K, d] -> [B, T, H*d], then post_norm, gate and output projection (§2.3 8-10).
-    auto z = torch::stack(outputs, 2)
-                 .reshape({batch, heads, length, headDim})
+    auto z = miniBatchOut.reshape({batch, heads, length, headDim})
                  .permute({0, 2, 1, 3})
                  .reshape({batch, length, heads * headDim});
     z = torch::gelu(m_wg(x), "tanh") * m_postNorm(z);
-    return {m_wo(z), stats};
+    return m_wo(z);
+}
+
+torch::Tensor TttLayerImpl::forwardStatic(const torch::Tensor& x, const torch::Tensor& positions) {
+    // algorithm.md §4.1: with every η zero, §2.5's Z̄_i = q_i·W0 + b0 on every row and the
+    // carry keeps (W0, b0), so the scan collapses to one product per head.
+    const auto& c = m_config;
+    const auto inner = prepareInner(x, positions);
+    const auto gamma = m_tttNorm->weight.view({1, c.heads, 1, 1, c.headDim});
+    const auto beta = m_tttNorm->bias.view({1, c.heads, 1, 1, c.headDim});
+    const auto w0 = m_w0.view({1, c.heads, 1, c.headDim, c.headDim});
+    const auto b0 = m_b0.view({1, c.heads, 1, 1, c.headDim});
+    const auto zBar = inner.xq.matmul(w0) + b0;
+    return outputOf(x, inner.xq + layerNorm(zBar, gamma, beta, c.lnEps));  // step 5: adds Q
 }
 
 TttStreamState TttLayerImpl::startStream() const {
@@ -451,16 +468,23 @@ torch::Tensor TttModelImpl::initLoss(const torch::Tensor& h, const torch::Tensor
 TttModelImpl::Result TttModelImpl::forward(const torch::Tensor& h, const torch::Tensor& positions) {
     checkInput(h, config());
     auto out = m_layer(layerInput(h), positions);
-    const auto y = m_projOut.defined() ? torch::linear(out.y, m_projOut) : out.y;
     // Residual onto the un-normalised final hidden state; no extra final norm (algorithm.md §1).
-    return {h + y, out.stats};
+    return {h + projectOut(out.y), out.stats};
+}
+
+torch::Tensor TttModelImpl::forwardStatic(const torch::Tensor& h, const torch::Tensor& positions) {
+    checkInput(h, config());
+    return h + projectOut(m_layer->forwardStatic(layerInput(h), positions));
+}
+
+torch::Tensor TttModelImpl::projectOut(const torch::Tensor& y) const {
+    return m_projOut.defined() ? torch::linear(y, m_projOut) : y;
 }
 
 torch::Tensor TttModelImpl::streamStep(TttStreamState& state, const torch::Tensor& h,
                                        TttStreamStats& stats) {
     const auto row = h.reshape({1, m_config.hidden});
-    const auto y = m_layer->streamStep(state, layerInput(row), stats);
-    return row + (m_projOut.defined() ? torch::linear(y, m_projOut) : y);
+    return row + projectOut(m_layer->streamStep(state, layerInput(row), stats));
 }
 
 void TttModelImpl::initialiseWeights(std::uint64_t seed) {

@@ -74,6 +74,9 @@ public:
     // clear message). `positions` [T] or [B, T] (int64) are the token positions; RoPE uses
     // pos mod K. Defaults to 0..T-1. Every call starts from (W0, b0): no state across calls.
     TttOutput forward(const torch::Tensor& x, const torch::Tensor& positions = {});
+    // The layer's output with its inner loop switched off (algorithm.md §4.1): every token
+    // reads the chunk-initial (W0, b0), which is forward() with base_lr 0, without the scan.
+    torch::Tensor forwardStatic(const torch::Tensor& x, const torch::Tensor& positions = {});
     // §3's ttt_loss_init alone, [B, H, n]: the same values as forward's stats.init, without the
     // dual-form scan, Q, η or the output (what the gated fast path decides on).
     torch::Tensor initLoss(const torch::Tensor& x, const torch::Tensor& positions = {});
@@ -99,6 +102,8 @@ private:
         torch::Tensor perSource, perRow;
     };
     EtaFactors etaFactors() const;
+    // Steps 8-10 of §2.3 on the per-mini-batch outputs [B, H, n, K, d]: y [B, T, D].
+    torch::Tensor outputOf(const torch::Tensor& x, const torch::Tensor& miniBatchOut);
     // ttt_loss_init from each mini-batch's last key and value, [B, H, n, d] each.
     torch::Tensor initStatistic(const torch::Tensor& lastK, const torch::Tensor& lastV) const;
     TttConfig m_config;
@@ -123,6 +128,8 @@ public:
         TttStats stats;
     };
     Result forward(const torch::Tensor& h, const torch::Tensor& positions = {});
+    // The static path of algorithm.md §4.1: h + the layer at its initial fast weights.
+    torch::Tensor forwardStatic(const torch::Tensor& h, const torch::Tensor& positions = {});
     // Streaming one token h [1, D] of a chunk: the UPDATE hidden h + y [1, D] (forward's row).
     torch::Tensor streamStep(TttStreamState& state, const torch::Tensor& h, TttStreamStats& stats);
     // ttt_loss_init [B, H, n] of fast_norm(h) (TttLayerImpl::initLoss).
@@ -138,6 +145,7 @@ public:
 
 private:
     torch::Tensor layerInput(const torch::Tensor& h);  // fast_norm, then proj_in if any
+    torch::Tensor projectOut(const torch::Tensor& y) const;  // proj_out if any
     TttConfig m_config;
     torch::nn::LayerNorm m_fastNorm{nullptr};  // fast_norm "layernorm"
     torch::Tensor m_fastNormRms;               // fast_norm "rmsnorm": weight [D]

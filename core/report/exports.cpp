@@ -62,25 +62,6 @@ std::map<std::string, std::vector<std::size_t>> unitsByLanguage(const StoredRun&
     return groups;
 }
 
-UnitTable subTable(const UnitTable& table, const std::vector<std::size_t>& rows) {
-    UnitTable out;
-    for (auto column : {&UnitTable::lossSkip, &UnitTable::lossUpdate, &UnitTable::advantage,
-                        &UnitTable::reconStep0, &UnitTable::reconInit, &UnitTable::reconStep1,
-                        &UnitTable::improvement, &UnitTable::entropy, &UnitTable::confidence,
-                        &UnitTable::entropyUpdate, &UnitTable::confidenceUpdate})
-        for (auto i : rows)
-            (out.*column).push_back((table.*column)[i]);
-    for (auto column : {&UnitTable::block, &UnitTable::fileIndex, &UnitTable::chunkIndex})
-        for (auto i : rows)
-            (out.*column).push_back((table.*column)[i]);
-    for (auto i : rows) {
-        const auto first = table.gateFeatures.begin() + std::ptrdiff_t(i * kStoredGateFeatures);
-        out.gateFeatures.insert(out.gateFeatures.end(), first, first + kStoredGateFeatures);
-    }
-    out.tttSha256 = table.tttSha256;
-    return out;
-}
-
 void makeFolder(const fs::path& dir) {
     std::error_code error;
     fs::create_directories(dir, error);
@@ -246,7 +227,10 @@ std::string unitsCsv(const AnalysedRun& run) {
                      "confidence",
                      "seconds",
                      "entropy_update",
-                     "confidence_update"};
+                     "confidence_update",
+                     "loss_static",
+                     "adv_static",
+                     "adv_inner"};
     for (const auto& policy : run.analysis.policies)
         table.columns.push_back("decision_" + policy.spec.name +
                                 (policy.method == "Ours" ? "_ours" : ""));
@@ -267,7 +251,9 @@ std::string unitsCsv(const AnalysedRun& run) {
             shortestDouble(u.reconStep0),    shortestDouble(u.reconStep1),
             shortestDouble(u.improvement),   shortestDouble(u.entropy),
             shortestDouble(u.confidence),    shortestDouble(u.seconds),
-            shortestDouble(u.entropyUpdate), shortestDouble(u.confidenceUpdate)};
+            shortestDouble(u.entropyUpdate), shortestDouble(u.confidenceUpdate),
+            shortestDouble(u.lossStatic),    shortestDouble(u.advStatic()),
+            shortestDouble(u.advInner())};
         for (const auto& policy : run.analysis.policies)
             row.push_back(policy.run.decisions[i] ? "1" : "0");
         row.push_back(std::isfinite(ours.threshold[i]) ? shortestDouble(ours.threshold[i]) : "");
@@ -337,7 +323,7 @@ TextTable table2(const std::vector<AnalysedRun>& runs, const AnalysisSettings& s
                      "Random", "Oracle",   "Ours",  "Recovery", "Rate"};
     for (const auto& run : runs)
         for (const auto& [language, rows] : unitsByLanguage(*run.stored)) {
-            const auto part = analyseUnits(subTable(run.analysis.table, rows), settings);
+            const auto part = analyseUnits(run.analysis.table.rows(rows), settings);
             const auto loss = [&](const char* method) {
                 return fixedCell(part.find(method).summary.loss, 4);
             };
@@ -353,6 +339,8 @@ TextTable table3(const std::vector<AnalysedRun>& runs) {
     TextTable table;
     table.caption = "Table 3: correlation of each signal with the oracle advantage";
     table.label = "tab:ponder-correlation";
+    // The last four columns: the two parts of the advantage (algorithm.md §4.1) over every
+    // unit, n/a for a run stored without the static path.
     table.columns = {"Run",
                      "Signal",
                      "Pearson r",
@@ -360,15 +348,24 @@ TextTable table3(const std::vector<AnalysedRun>& runs) {
                      "n (signal > 0)",
                      "Pearson r (all)",
                      "Spearman rho (all)",
-                     "n (all)"};
+                     "n (all)",
+                     "Pearson r (adv_static)",
+                     "Spearman rho (adv_static)",
+                     "Pearson r (adv_inner)",
+                     "Spearman rho (adv_inner)"};
     for (const auto& run : runs)
         for (const auto signal : allSignals()) {
-            const auto positive = signalCorrelation(signal, run.analysis.table);
-            const auto all = signalCorrelationAll(signal, run.analysis.table);
+            const auto& units = run.analysis.table;
+            const auto positive = signalCorrelation(signal, units);
+            const auto all = signalCorrelationAll(signal, units);
+            const auto staticPart = signalCorrelationAll(signal, units, AdvantagePart::Static);
+            const auto inner = signalCorrelationAll(signal, units, AdvantagePart::Inner);
             table.addRow({run.name, signalName(signal), fixedCell(positive.pearson, 3),
                           fixedCell(positive.spearman, 3), std::to_string(positive.n),
                           fixedCell(all.pearson, 3), fixedCell(all.spearman, 3),
-                          std::to_string(all.n)});
+                          std::to_string(all.n), fixedCell(staticPart.pearson, 3),
+                          fixedCell(staticPart.spearman, 3), fixedCell(inner.pearson, 3),
+                          fixedCell(inner.spearman, 3)});
         }
     return table;
 }
@@ -457,8 +454,9 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
     TextTable table;
     table.caption = "Each gate against Random and the Oracle at the rate it realized";
     table.label = "tab:ponder-same-rate";
-    table.columns = {"Run",         "Method",      "Rate",   "Loss", "Random (expected)",
-                     "Oracle",      "Oracle capture", "Agreement"};
+    table.columns = {"Run",       "Method",         "Rate",      "Loss",
+                     "Random (expected)", "Oracle", "Oracle capture", "Agreement",
+                     "Adaptation Oracle", "Adaptation capture"};
     for (const auto& run : runs) {
         for (const auto& policy : run.analysis.policies) {
             static const std::set<std::string> baselines{"skip", "update", "random", "oracle"};
@@ -468,8 +466,37 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
                           fixedCell(same.loss, 4), fixedCell(same.randomExpected, 4),
                           fixedCell(same.oracleLoss, 4),
                           std::isfinite(same.capture) ? percentCell(same.capture) : "",
-                          percentCell(same.agreement)});
+                          percentCell(same.agreement), fixedCell(same.adaptationOracleLoss, 4),
+                          std::isfinite(same.adaptationCapture) ? percentCell(same.adaptationCapture)
+                                                                : ""});
         }
+    }
+    return table;
+}
+
+TextTable advantageSplitTable(const std::vector<AnalysedRun>& runs) {
+    TextTable table;
+    table.caption = "Where the gain comes from: the advantage split into the TTT layer's static "
+                    "part and its inner loop";
+    table.label = "tab:ponder-advantage-split";
+    table.columns = {"Run",        "Units",      "Advantage", "adv_static",
+                     "adv_inner",  "Inner share", "Oracle",   "Adaptation Oracle",
+                     "Ours",       "Ours: Oracle capture", "Ours: adaptation capture",
+                     "r recon_step0 (adv_inner)"};
+    for (const auto& run : runs) {
+        const auto& a = run.analysis;
+        const auto split = advantageSplit(a.table);
+        const auto& ours = a.find("Ours");
+        const double adaptationLoss =
+            a.adaptationOracle ? a.adaptationOracle->summary.loss : kNaN;
+        table.addRow({run.name, std::to_string(a.table.size()), fixedCell(split.advantage, 4),
+                      fixedCell(split.advStatic, 4), fixedCell(split.advInner, 4),
+                      percentCell(split.innerShare), fixedCell(a.find("Oracle").summary.loss, 4),
+                      fixedCell(adaptationLoss, 4), fixedCell(ours.summary.loss, 4),
+                      percentCell(ours.sameRate.capture),
+                      percentCell(ours.sameRate.adaptationCapture),
+                      fixedCell(signalCorrelationAll(Signal::ReconStep0, a.table,
+                                                     AdvantagePart::Inner).pearson, 3)});
     }
     return table;
 }
@@ -513,7 +540,8 @@ std::vector<fs::path> exportRuns(const std::vector<StoredRun>& runs,
         {"table8_random", table8(analysed)},
         {"table9_update1", table9(analysed)},
         {"table10_11_ablations", ablationTable(analysed)},
-        {"gates_same_rate", sameRateTable(analysed)}};
+        {"gates_same_rate", sameRateTable(analysed)},
+        {"advantage_split", advantageSplitTable(analysed)}};
     for (const auto& [stem, table] : tables) {
         write(outDir / (stem + ".csv"), toCsv(table));
         write(outDir / (stem + ".md"), toMarkdown(table));

@@ -61,6 +61,9 @@ TextTable ablationTable(const std::vector<AnalysedRun>& runs);  // Tables 10/11 
 // rate it realized, with its oracle capture (L_random - L)/(L_random - L_oracle): a gate
 // that ignores the target is compared at the budget it spent (gates.md §2).
 TextTable sameRateTable(const std::vector<AnalysedRun>& runs);
+// Per run: the mean advantage, its static and inner parts and the inner share, the Oracle and
+// the adaptation oracle, Ours' capture of each gap at its rate (algorithm.md §4.1).
+TextTable advantageSplitTable(const std::vector<AnalysedRun>& runs);
 
 // Writes everything into `outDir` (created if missing): with one run the per-run files at
 // the top, with several in run-<id>/ folders; tables at the top as .csv, .md and .tex.

@@ -194,6 +194,9 @@ UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std
     const double sharedRate =
         runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, true); }, minSeconds, dev);
     result.sharedTokensPerSecond = tokens * sharedRate;
+    result.splitTokensPerSecond =
+        tokens *
+        runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, true, true); }, minSeconds, dev);
     result.twoForwardTokensPerSecond =
         tokens *
         runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, false); }, minSeconds, dev);

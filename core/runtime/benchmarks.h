@@ -54,6 +54,7 @@ struct UnitBenchmark {
     std::int64_t tokensPerUnit = 0;
     double backboneTokensPerSecond = 0;    // frozen GPT-2 hidden states only
     double sharedTokensPerSecond = 0;      // a whole SKIP+UPDATE unit, one backbone pass (ours)
+    double splitTokensPerSecond = 0;       // the same with the static path (algorithm.md §4.1)
     double twoForwardTokensPerSecond = 0;  // the same unit with a backbone pass per path
     double sharedGflops = 0;               // achieved by the shared unit, from the FLOP count
     // FLOPs of the two-pass unit over the shared one: the speed-up sharing can give at equal

@@ -205,9 +205,14 @@ ALTER TABLE input_file ADD COLUMN text TEXT;
 ALTER TABLE input_file ADD COLUMN token_ids BLOB;
 ALTER TABLE input_file ADD COLUMN token_starts BLOB;
 )sql"},
+    {8, "the static path's loss per unit", R"sql(
+-- The UPDATE path's CE with the inner step set to zero (algorithm.md §4.1); NULL before
+-- version 8 and where not computed: adv_static and adv_inner are then n/a.
+ALTER TABLE unit ADD COLUMN loss_static REAL;
+)sql"},
 };
 
-constexpr int kCurrentVersion = 7;
+constexpr int kCurrentVersion = 8;
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kCurrentVersion,
               "one migration step per schema version");
 
@@ -570,7 +575,7 @@ void RunStore::appendUnits(std::int64_t runId, const std::vector<UnitRecord>& un
         m_impl->requireRun(runId);
         SQLite::Statement unit(db,
                                "INSERT INTO unit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                               "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         SQLite::Statement tokens(db, "INSERT INTO unit_token_loss VALUES (?, ?, ?, ?)");
         for (const UnitRecord& u : units) {
             int i = 0;
@@ -593,6 +598,7 @@ void RunStore::appendUnits(std::int64_t runId, const std::vector<UnitRecord>& un
                 unit.bind(++i);
             else
                 bindBlob(unit, ++i, encodeLittleEndian<float, std::uint32_t>(u.gateFeatures));
+            unit.bind(++i, u.lossStatic);
             unit.exec();
             unit.reset();
             if (!u.tokenLossSkip.empty() || !u.tokenLossUpdate.empty()) {
@@ -902,7 +908,7 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 "u.token_start, u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, "
                 "u.loss_update, u.advantage, u.recon_step0, u.recon_init, u.recon_step1, "
                 "u.improvement, u.entropy, u.confidence, u.seconds, t.loss_skip, t.loss_update, "
-                "u.entropy_update, u.confidence_update, u.gate_features "
+                "u.entropy_update, u.confidence_update, u.gate_features, u.loss_static "
                 "FROM unit u LEFT JOIN unit_token_loss t ON t.run_id = u.run_id AND t.unit = "
                 "u.unit WHERE u.run_id = ? ORDER BY u.unit");
             query.bind(1, runId);
@@ -930,6 +936,7 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
                 u.seconds = realOrNan(query.getColumn(19));
                 u.entropyUpdate = realOrNan(query.getColumn(22));
                 u.confidenceUpdate = realOrNan(query.getColumn(23));
+                u.lossStatic = realOrNan(query.getColumn(25));
                 if (!query.getColumn(24).isNull())
                     u.gateFeatures =
                         decodeLittleEndian<float, std::uint32_t>(query.getColumn(24), path);

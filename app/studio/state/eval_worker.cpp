@@ -60,6 +60,7 @@ void EvalWorker::work(RunRequest request) {
     // run is marked failed by the session whatever was thrown.
     try {
         request.keepTokenLosses = true;         // the source pane's per-token heat map
+        request.staticPath = true;              // the advantage split (algorithm.md §4.1)
         request.storeErrorsAreWarnings = true;  // the run goes on on screen, unstored
         core::EvalSession session(std::move(request));
         {

@@ -147,6 +147,7 @@ std::vector<SummaryRow> rowsOf(const core::RunAnalysis& analysis) {
     std::vector<SummaryRow> rows;
     const auto& oracle = analysis.find("Oracle").run;
     const auto core = core::summaryRows(analysis);
+    std::size_t policy = 0;  // the row's place in analysis.policies
     for (std::size_t i = 0; i < core.size(); ++i) {
         SummaryRow row;
         row.method = core[i].label;
@@ -156,8 +157,11 @@ std::vector<SummaryRow> rowsOf(const core::RunAnalysis& analysis) {
         row.ownRate = core[i].ownRate;
         // Decisions stay fixed; which files enter the mean is resampled. A CI of one Random
         // draw is not a CI of Random, and a policy at its own rate has its own Oracle.
+        // Every row is one of analysis.policies in order, but the adaptation oracle's.
+        const bool adaptation = row.policy == "adaptation-oracle" && analysis.adaptationOracle;
+        const auto& run = adaptation ? analysis.adaptationOracle->run
+                                     : analysis.policies.at(policy++).run;
         if (!row.seededDraw && !row.ownRate) {
-            const auto& run = analysis.policies[i].run;
             const auto loss = core::bootstrapMeanLoss(run, analysis.table);
             const auto recovery = core::bootstrapRecovery(run, oracle, analysis.table);
             if (core::showableInterval(loss)) row.lossCi = loss;
@@ -217,6 +221,12 @@ std::string sliceKey(const std::vector<std::size_t>& units) {
 
 }  // namespace
 
+void StudioState::setScatterPart(core::AdvantagePart part) {
+    if (part == m_scatterPart) return;
+    m_scatterPart = part;
+    replay();
+}
+
 void StudioState::setSlice(std::set<std::int64_t> files) {
     if (files == m_slice) return;
     m_slice = std::move(files);
@@ -228,6 +238,7 @@ void StudioState::replay() {
     m_replayError.clear();
     m_table = core::unitTableFrom(m_units, m_tttSha256, m_updateSteps);
     m_summary.clear();
+    m_advantageSplit = {};
     m_analysis = core::RunAnalysis{};
     m_figureData = viz::RunFigureData{};
     m_figureData.title = title;
@@ -254,8 +265,11 @@ void StudioState::replayUnits() {
         m_oracle = m_analysis.find("Oracle").run;
         m_fileRows = core::perFileRows(m_analysis, m_units);
         m_sliceUnits = core::unitsOfFiles(m_units, m_slice);
-        m_summary =
-            rowsOf(m_sliceUnits.empty() ? m_analysis : core::sliceAnalysis(m_analysis, m_sliceUnits));
+        std::optional<core::RunAnalysis> sliced;
+        if (!m_sliceUnits.empty()) sliced = core::sliceAnalysis(m_analysis, m_sliceUnits);
+        const auto& shown = sliced ? *sliced : m_analysis;
+        m_summary = rowsOf(shown);
+        m_advantageSplit = core::advantageSplit(shown.table);
         // The sweep replays every policy at 21 rates, the bulk of a replay; the target rate
         // plays no part in it, so moving the rate slider keeps it.
         const std::string sweepKey = std::to_string(m_unitsGeneration) + "|" +
@@ -265,7 +279,8 @@ void StudioState::replayUnits() {
             m_sweep = app::runFigureSweep(m_analysis, m_settings, m_sliceUnits);
             m_sweepKey = sweepKey;
         }
-        m_figureData = app::runFigureData(m_analysis, m_settings, title, m_sliceUnits, &m_sweep);
+        m_figureData =
+            app::runFigureData(m_analysis, m_settings, title, m_sliceUnits, &m_sweep, m_scatterPart);
         m_figureData.fileStarts = fileStarts(m_units, m_slice);
         if (m_compare && !m_compare->units.empty()) replayCompare();
     } catch (const std::exception& error) {
@@ -279,9 +294,10 @@ void StudioState::replayCompare() {
         core::unitTableFrom(m_compare->units, m_compare->tttSha256, m_compare->updateSteps);
     const auto settings = settingsFor(m_compare->settings);
     const auto other = core::analyseUnits(table, settings);
-    const auto rows = core::summaryRows(other);
-    for (std::size_t i = 0; i < m_summary.size() && i < rows.size(); ++i)
-        m_summary[i].compare = rows[i].summary;
+    // By label: one run may have rows the other has not (the adaptation oracle).
+    for (const auto& row : core::summaryRows(other))
+        for (auto& mine : m_summary)
+            if (mine.method == row.label) mine.compare = row.summary;
     const auto compareData = app::runFigureData(other, settings, m_compare->title);
     m_figureData.compareName = m_compare->title;
     m_figureData.compareSweep = compareData.sweep;

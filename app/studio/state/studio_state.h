@@ -114,6 +114,13 @@ public:
     const std::string& compareNote() const { return m_compareNote; }
     std::size_t compareMatched() const { return m_compareMatched; }
     const std::vector<SummaryRow>& summary() const { return m_summary; }
+    // The advantage split of what the summary shows (the slice's units when there is one);
+    // NaN for a run without the static path (algorithm.md §4.1).
+    const core::AdvantageSplit& advantageSplit() const { return m_advantageSplit; }
+    // What the scatter's y axis and its correlation read (the Scatter tab's choice); a part
+    // on a run without the static path shows the whole advantage.
+    void setScatterPart(core::AdvantagePart part);
+    core::AdvantagePart scatterPart() const { return m_scatterPart; }
     const viz::RunFigureData& figureData() const { return m_figureData; }
     const std::vector<viz::NamedFigure>& figures() const { return m_figures; }
     // A one-line message when the last replay could not run (bad settings), else empty.
@@ -162,6 +169,8 @@ private:
     core::UnitTable m_table;
     core::PolicyRun m_ours, m_oracle;
     std::vector<SummaryRow> m_summary;
+    core::AdvantageSplit m_advantageSplit;
+    core::AdvantagePart m_scatterPart = core::AdvantagePart::Whole;
     viz::RunFigureData m_figureData;
     std::vector<viz::NamedFigure> m_figures;
     std::string m_replayError;

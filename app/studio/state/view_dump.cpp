@@ -51,6 +51,12 @@ std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t
                                 {"ci", {{"loss", interval(row.lossCi)},
                                         {"recovery", interval(row.recoveryCi)}}}});
     }
+    const auto& split = state.advantageSplit();  // the summary's split line
+    root["advantage_split"] = {{"advantage", number(split.advantage)},
+                               {"adv_static", number(split.advStatic)},
+                               {"adv_inner", number(split.advInner)},
+                               {"inner_share", number(split.innerShare)}};
+    root["scatter"] = state.figureData().scatterTarget;
     root["files"] = Json::array();  // the Files tab: core::perFileRows
     for (const auto& file : state.fileRows())
         root["files"].push_back({{"file", file.file},

@@ -141,6 +141,14 @@ void Studio::drawRightTabs() {
     const auto& figures = m_state.figures();
     for (std::size_t i = 0; i < figures.size() && i < m_plots.size(); ++i) {
         if (!tab(figures[i].stem, figureLabel(figures[i].stem))) continue;
+        if (figures[i].stem == "fig_scatter" && m_state.table().hasSplit()) {
+            // The signal against the whole advantage or one of its parts (algorithm.md §4.1).
+            int part = int(m_state.scatterPart());
+            ImGui::SetNextItemWidth(14 * ImGui::GetFontSize());
+            if (ImGui::Combo("y axis", &part, "advantage\0adv_static (trained weights)\0"
+                                              "adv_inner (inner loop)\0"))
+                m_state.setScatterPart(core::AdvantagePart(part));
+        }
         if (m_plotFont) ImGui::PushFont(m_plotFont);
         drawPlot(i, ImVec2(0, ImGui::GetContentRegionAvail().y));
         if (m_plotFont) ImGui::PopFont();
@@ -197,7 +205,9 @@ void Studio::drawStackedPlots() {
     constexpr int kRows = 3;
     const float avail = std::max(1.0f, ImGui::GetContentRegionAvail().y - 2 * splitterRoom);
     // Ours, each policy beside it and the Oracle: one strip row each, under a legend that wraps.
-    const float stripRows = float(m_state.figureData().policies.size() + 2);
+    const auto& data = m_state.figureData();
+    const float stripRows =
+        float(data.policies.size() + 2 + (data.adaptationOracleDecisions.empty() ? 0 : 1));
     const float least[kRows] = {std::max(150.0f * dpi, 10.5f * font),
                                 std::max(150.0f * dpi, 10.5f * font),
                                 std::max(100.0f * dpi, (6.0f + 1.3f * stripRows) * font)};
@@ -382,6 +392,19 @@ void Studio::drawSummaryTable() {
     // Too few files make no interval worth the name (algorithm.md §8.3).
     if (!withCi)
         ImGui::TextDisabled("95%% CIs need %zu+ files", core::kMinBootstrapBlocks);
+    // Where UPDATE's gain comes from (algorithm.md §4.1): the trained layer as a static adapter
+    // or the learning from each chunk that the gate rations.
+    const auto& split = m_state.advantageSplit();
+    if (std::isfinite(split.advantage)) {
+        ImGui::Text("Advantage %.4f = static %.4f + inner loop %.4f nats: inner share %.1f%%",
+                    split.advantage, split.advStatic, split.advInner, 100 * split.innerShare);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Per chunk, loss SKIP − loss UPDATE splits into what the TTT "
+                              "layer's trained weights add with the inner step set to zero "
+                              "(static) and what learning from the chunk adds (inner loop). "
+                              "The Adaptation Oracle updates the chunks with the largest inner "
+                              "part.");
+    }
     if (!m_state.compareNote().empty()) ImGui::TextWrapped("%s", m_state.compareNote().c_str());
 }
 

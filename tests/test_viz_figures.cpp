@@ -87,6 +87,46 @@ TEST_CASE("viz: run figures: advantage bars split by agreement with the oracle",
     CHECK(f.y.includeZero);
 }
 
+TEST_CASE("viz: run figures: with the split, each advantage bar stacks its two parts",
+          "[viz][figures][split]") {
+    // algorithm.md §4.1: positive parts stack upward from 0, negative ones downward, so an
+    // inner part of the other sign than the static part starts at 0.
+    auto d = sampleRun(4);
+    d.advStatic = {0.3, -0.2, 0.4, -0.1};
+    d.advInner = {0.05, -0.05, -0.1, 0.2};
+    d.adaptationOracleDecisions = {1, 0, 0, 1};
+    const Figure f = advantageFigure(d);
+    const Series* staticPart = named(f, "static part (trained weights)");
+    const Series* innerPart = named(f, "inner loop (learning from the chunk)");
+    REQUIRE(staticPart);
+    REQUIRE(innerPart);
+    CHECK(f.series.size() == 2);
+    CHECK(staticPart->y == d.advStatic);
+    CHECK(innerPart->barBases == std::vector<double>{0.3, -0.2, 0.0, 0.0});
+    for (std::size_t i = 0; i < 4; ++i)
+        CHECK(innerPart->valueAt(i) == Approx(d.advInner[i]));  // what hover and CSV show
+    CHECK(figureCsv(f).find(",0.4,-0.1\n") != std::string::npos);  // unit 2: its parts, not its top
+    // The fit keeps the stacked tops and the bases in view: 0.3 + 0.05 and -0.2 - 0.05.
+    const auto y = fitY(f, visibilityOf(f), fitX(f, visibilityOf(f)));
+    CHECK(y.max >= 0.35);
+    CHECK(y.min <= -0.25);
+    // The strip gets the adaptation oracle's row under the Oracle's, the sweep its curve.
+    const Figure strip = decisionStripFigure(d);
+    CHECK(named(strip, "Adaptation Oracle UPDATE"));
+    CHECK(strip.y.range->min < -1.0);
+    for (auto& row : d.sweep) row.adaptationOracle = row.oracle + 0.01;
+    CHECK(named(sweepFigure(d), "Adaptation Oracle"));
+    // The scatter reads the chosen part.
+    d.scatterTarget = "adv_inner";
+    d.scatterValues = d.advInner;
+    const Figure scatter = scatterFigure(d);
+    CHECK(scatter.y.label == "adv_inner");
+    CHECK(scatter.title.find("Signal vs adv_inner") != std::string::npos);
+    for (const auto& s : scatter.series)
+        for (std::size_t k = 0; k < s.size(); ++k)
+            CHECK(s.y[k] == d.advInner[static_cast<std::size_t>(s.ids[k])]);
+}
+
 TEST_CASE("viz: run figures: scatter carries the correlations and unit ids", "[viz][figures]") {
     const auto d = sampleRun(30);
     const Figure f = scatterFigure(d);

@@ -340,6 +340,29 @@ TEST_CASE("viz: bars: one rectangle each, or one per pixel column when thinner",
     CHECK(tallest == Approx(dense.yToPixel(5.0)));
 }
 
+TEST_CASE("viz: stacked bars start at their own bases, also where columns merge",
+          "[viz][math][split]") {
+    const std::vector<double> y = {2, -1, 1};
+    const std::vector<double> bases = {1, 0, std::nan("")};  // a NaN base draws nothing
+    const Transform t({-0.5, 2.5}, {-3, 3}, {0, 0, 300, 600});
+    std::vector<Rect> out;
+    decimateBars({nullptr, y.data(), y.size()}, 0.0, 0.8, t, 2.0, out, bases.data());
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].y0 == Approx(t.yToPixel(2)));
+    CHECK(out[0].y1 == Approx(t.yToPixel(1)));  // from its base, not from 0
+    CHECK(out[1].y0 == Approx(t.yToPixel(0)));
+    CHECK(out[1].y1 == Approx(t.yToPixel(-1)));
+    // Thinner than 2 px: a column spans its bars' bases and tops.
+    std::vector<double> many(1000, 3.0), manyBases(1000, 2.0);
+    const Transform dense({-0.5, 999.5}, {0, 6}, {0, 0, 10, 60});
+    decimateBars({nullptr, many.data(), many.size()}, 0.0, 0.8, dense, 2.0, out, manyBases.data());
+    REQUIRE_FALSE(out.empty());
+    for (const auto& r : out) {
+        CHECK(r.y0 == Approx(dense.yToPixel(3.0)));
+        CHECK(r.y1 == Approx(dense.yToPixel(2.0)));
+    }
+}
+
 TEST_CASE("viz: dashes alternate on and off along the path", "[viz][math]") {
     const std::vector<Point> line = {{0, 0}, {20, 0}};
     std::vector<Point> out;

@@ -87,6 +87,21 @@ for p in d["policies"].values():
 assert d["policies"]["oracle"]["recovery"] == 1.0
 assert d["run"]["tokens"] > 0 and d["run"]["backbone_sha256"]
 PY
+# The advantage split (algorithm.md §4.1): null without --static-path, the two parts sum to the
+# advantage with it; the gated fast path refuses it as a usage error.
+expect "eval --static-path" 0 "$ponder" eval --model "$tmodel" "$real" --chunk 64 --static-path \
+  --json "$work/split.json" --quiet
+python3 - "$work/eval.json" "$work/split.json" <<'PY' && pass "eval JSON splits the advantage" || fail "advantage split"
+import json, sys
+plain, split = (json.load(open(p))["units"] for p in sys.argv[1:])
+assert all(u["loss_static"] is None and u["adv_inner"] is None for u in plain)
+for u in split:
+    assert abs(u["adv_static"] - (u["loss_skip"] - u["loss_static"])) < 1e-9, u
+    assert abs(u["adv_static"] + u["adv_inner"] - u["advantage"]) < 1e-9, u
+assert any(abs(u["adv_inner"]) > 1e-7 for u in split)
+PY
+expect "eval --fast --static-path is a usage error" 2 "$ponder" eval --model "$tmodel" "$real" \
+  --fast --static-path --quiet
 expect "eval --mode paper" 0 "$ponder" eval --model "$tmodel" --mode paper --chunk 64 "$real" --quiet
 # The earlier releases' multi-signal gate (docs/gates.md §1) runs beside Ours on the same units.
 expect "eval with the advanced policies" 0 "$ponder" eval --model "$tmodel" "$real" --chunk 64 \

@@ -4,7 +4,8 @@
 # it stored, with no flags, must give the same numbers. Cases: recon-ema at two rates under both
 # calibrations, the model's learned gate (its own rate), multi-signal beside Ours, reopening a
 # stored run (--run), a 2-file folder, no arguments (the last run reopened, nothing evaluated),
-# the Files tab against export's per_file.csv in every case;
+# the Files tab against export's per_file.csv and the advantage split against advantage_split.csv
+# in every case;
 # and batch export's per-rate tables equal `ponder export --rate R` of the same run.
 set -uo pipefail
 ponder="$1"; studio="$2"; model="$3"; work="$4"
@@ -72,6 +73,19 @@ for method, row in rows.items():
     if row["own_rate"]:
         close(100 * row["agreement"], same_rate[method]["Agreement"].rstrip("%"), 0.051,
               method + " agreement at its rate")
+# The advantage split (algorithm.md §4.1): the studio's runs always have the static path; its
+# split line and the Adaptation Oracle row are export's advantage_split.csv.
+split = next(csv.DictReader(open(out + "/advantage_split.csv")))
+shown = view["advantage_split"]
+assert shown["advantage"] is not None, "a studio run without the static path"
+for key, column in (("advantage", "Advantage"), ("adv_static", "adv_static"),
+                    ("adv_inner", "adv_inner")):
+    close(shown[key], split[column], 6e-5, "split " + key)
+if shown["inner_share"] is None:
+    assert split["Inner share"] == "n/a", split
+else:
+    close(100 * shown["inner_share"], split["Inner share"].rstrip("%"), 0.051, "inner share")
+close(rows["Adaptation Oracle"]["loss"], split["Adaptation Oracle"], 6e-5, "Adaptation Oracle")
 # No interval from fewer files than the bootstrap needs.
 for row in view["rows"]:
     assert row["ci"]["loss"] is None and row["ci"]["recovery"] is None, row

@@ -573,6 +573,49 @@ TEST_CASE("studio: policies beside Ours get a summary row, a strip row and a swe
     CHECK(named("recon-ema-inverted") == 1);
 }
 
+TEST_CASE("studio: the advantage split: its summary row and line, the stacked bars, the scatter "
+          "on either part, a slice", "[studio][split]") {
+    StudioState state;
+    auto units = syntheticUnits(40);
+    for (std::size_t i = 0; i < units.size(); ++i) {
+        units[i].fileIndex = std::int64_t(i / 20);  // two files, for a slice
+        units[i].lossStatic = units[i].lossUpdate + 0.003 * double((i * 5) % 11);
+    }
+    state.setUnits(units);
+    REQUIRE(state.replayError().empty());
+    // The summary is core's rows (the CLI's), the Adaptation Oracle among them.
+    const auto core = core::summaryRows(state.analysis());
+    REQUIRE(state.summary().size() == core.size());
+    REQUIRE(state.summary()[4].method == "Adaptation Oracle");
+    CHECK(state.summary()[4].summary.loss == state.analysis().adaptationOracle->summary.loss);
+    const auto split = core::advantageSplit(state.table());
+    CHECK(state.advantageSplit().advInner == split.advInner);
+    CHECK(state.advantageSplit().innerShare == split.innerShare);
+    CHECK(state.figureData().advInner == state.table().advInner);
+    CHECK(state.figureData().adaptationOracleDecisions ==
+          state.analysis().adaptationOracle->run.decisions);
+    // The scatter on the inner part: its values and Table 3's correlation over all units.
+    state.setScatterPart(core::AdvantagePart::Inner);
+    CHECK(state.figureData().scatterTarget == "adv_inner");
+    CHECK(state.figureData().scatterValues == state.table().advInner);
+    CHECK(state.figureData().pearson ==
+          core::signalCorrelationAll(core::Signal::ReconStep0, state.table(),
+                                     core::AdvantagePart::Inner).pearson);
+    // A slice: the split line is the slice's, the adaptation row its share of the whole run's.
+    state.setSlice({1});
+    const auto sliced =
+        core::sliceAnalysis(state.analysis(), core::unitsOfFiles(state.units(), {1}));
+    CHECK(state.advantageSplit().advInner == core::advantageSplit(sliced.table).advInner);
+    CHECK(state.summary()[4].summary.loss == sliced.adaptationOracle->summary.loss);
+    // Units without the static path (a run stored before it): no row, no line, plain bars.
+    state.setSlice({});
+    state.setUnits(syntheticUnits(40));
+    CHECK(state.summary().size() == core.size() - 1);
+    CHECK(std::isnan(state.advantageSplit().advantage));
+    CHECK(state.figureData().advStatic.empty());
+    CHECK(state.figureData().scatterTarget == "advantage");
+}
+
 TEST_CASE("studio: the kept sweep is the one core computes, after a rate move and new units",
           "[studio]") {
     StudioState state;

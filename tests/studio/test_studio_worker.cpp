@@ -122,7 +122,12 @@ TEST_CASE("studio: cancelling a live run stops it promptly and stores whole unit
     CHECK(state.replayError().empty());
     CHECK(state.table().size() == state.units().size());
     CHECK(state.ours().decisions.size() == state.units().size());
-    REQUIRE(state.summary().size() == 5);
+    // SKIP, UPDATE_1, Random, Oracle, the Adaptation Oracle (a studio run has the static path,
+    // algorithm.md §4.1) and Ours.
+    REQUIRE(state.summary().size() == 6);
+    CHECK(state.summary()[4].method == "Adaptation Oracle");
+    CHECK(std::isfinite(state.advantageSplit().advInner));
+    CHECK(std::isfinite(state.units()[0].lossStatic));
     CHECK(state.summary()[0].summary.units == state.units().size());
     REQUIRE(state.files().size() == 1);
     CHECK(state.files()[0].path == setup.input);

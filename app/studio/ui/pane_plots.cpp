@@ -318,11 +318,12 @@ void Studio::drawSummaryTable() {
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
                                   ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX |
                                   ImGuiTableFlags_ScrollY;
-    // A scrolling table needs its height.
     // A scrolling table needs its height: every row, or at most a third of the pane (a larger
     // font scale, many policies beside Ours), so the plots below keep their room.
+    // A row is a line of text and the cell padding above and below it (ImGui's table rows).
+    const float rowHeight = ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y;
     const float tableHeight = std::min(
-        ImGui::GetFrameHeight() * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize,
+        rowHeight * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize + 2,
         std::max(4.0f * ImGui::GetFrameHeight(), ImGui::GetContentRegionAvail().y / 3.0f));
     if (!ImGui::BeginTable("summary", withCompare ? 12 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
@@ -389,21 +390,35 @@ void Studio::drawSummaryTable() {
         }
     }
     ImGui::EndTable();
-    // Too few files make no interval worth the name (algorithm.md §8.3).
-    if (!withCi)
-        ImGui::TextDisabled("95%% CIs need %zu+ files", core::kMinBootstrapBlocks);
     // Where UPDATE's gain comes from (algorithm.md §4.1): the trained layer as a static adapter
-    // or the learning from each chunk that the gate rations.
+    // or the learning from each chunk that the gate rations. One line with the CI note, so the
+    // plots below keep their room.
     const auto& split = m_state.advantageSplit();
     if (std::isfinite(split.advantage)) {
-        ImGui::Text("Advantage %.4f = static %.4f + inner loop %.4f nats: inner share %.1f%%",
-                    split.advantage, split.advStatic, split.advInner, 100 * split.innerShare);
+        const std::string share =
+            std::isfinite(split.innerShare)
+                ? std::to_string(int(std::lround(100 * split.innerShare))) + "%"
+                : std::string("n/a");
+        ImGui::Text("Advantage %.4f = static %.4f + inner %.4f (inner share %s)",
+                    split.advantage, split.advStatic, split.advInner, share.c_str());
         if (ImGui::IsItemHovered())
             ImGui::SetTooltip("Per chunk, loss SKIP − loss UPDATE splits into what the TTT "
                               "layer's trained weights add with the inner step set to zero "
                               "(static) and what learning from the chunk adds (inner loop). "
                               "The Adaptation Oracle updates the chunks with the largest inner "
-                              "part.");
+                              "part. The inner share is n/a where UPDATE gains nothing on "
+                              "average.");
+    }
+    // Too few files make no interval worth the name (algorithm.md §8.3).
+    if (!withCi) {
+        const std::string note =
+            "95% CIs need " + std::to_string(core::kMinBootstrapBlocks) + "+ files";
+        const float gap = 2 * ImGui::GetFontSize();
+        if (std::isfinite(split.advantage) &&
+            ImGui::GetContentRegionAvail().x - ImGui::GetItemRectMax().x +
+                    ImGui::GetCursorScreenPos().x - gap >= ImGui::CalcTextSize(note.c_str()).x)
+            ImGui::SameLine(0, gap);
+        ImGui::TextDisabled("%s", note.c_str());
     }
     if (!m_state.compareNote().empty()) ImGui::TextWrapped("%s", m_state.compareNote().c_str());
 }

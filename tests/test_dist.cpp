@@ -189,6 +189,7 @@ TEST_CASE("dist: a unit crosses the wire bit for bit, NaN included", "[dist]") {
     unit.chunkIndex = 1, unit.tokenStart = 1024, unit.tokens = 512, unit.sequences = 16;
     unit.lineStart = 40, unit.lineEnd = 80;
     unit.lossSkip = 1.0 / 3.0, unit.lossUpdate = 0.1, unit.advantage = -0.2;
+    unit.lossStatic = 0.3;
     unit.reconStep0 = 3.3, unit.reconInit = 4.4, unit.reconStep1 = 5.5, unit.improvement = -2.2;
     unit.entropy = 6.6, unit.confidence = 0.7;
     unit.entropyUpdate = std::numeric_limits<double>::quiet_NaN(), unit.confidenceUpdate = 0.8;
@@ -216,7 +217,8 @@ TEST_CASE("dist: a unit crosses the wire bit for bit, NaN included", "[dist]") {
         {back.improvement, unit.improvement},     {back.entropy, unit.entropy},
         {back.confidence, unit.confidence},       {back.entropyUpdate, unit.entropyUpdate},
         {back.confidenceUpdate, unit.confidenceUpdate}, {back.blendSlopeSkip, unit.blendSlopeSkip},
-        {back.blendSlopeUpdate, unit.blendSlopeUpdate}, {back.seconds, unit.seconds}};
+        {back.blendSlopeUpdate, unit.blendSlopeUpdate}, {back.seconds, unit.seconds},
+        {back.lossStatic, unit.lossStatic}};
     for (const auto& [got, sent] : doubles) CHECK(sameBits(got, sent));
     CHECK(std::memcmp(back.gateFeatures.data(), unit.gateFeatures.data(), 3 * sizeof(float)) == 0);
     CHECK(back.tokenLossSkip == unit.tokenLossSkip);
@@ -234,6 +236,7 @@ TEST_CASE("dist: a unit crosses the wire bit for bit, NaN included", "[dist]") {
     CHECK(seeded.file == "pkg/mod.py");
     CHECK(seeded.tokenStart == 512);
     CHECK(seeded.tokens == 64);
+    CHECK(seeded.lossStatic == Approx(2.3125));  // between its SKIP (2.5) and UPDATE (2.25)
     CHECK(encodeUnit(seeded) == seed);
 }
 

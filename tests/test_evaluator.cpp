@@ -105,8 +105,8 @@ TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recompu
     }
 }
 
-TEST_CASE("eval: loss_static is the UPDATE loss of the same model with base_lr 0; the parts sum "
-          "to the advantage", "[eval][split]") {
+TEST_CASE("eval: loss_static is the UPDATE loss of the same model with base_lr 0, and the parts "
+          "sum to the advantage", "[eval][split]") {
     // algorithm.md §4.1. The independent computation: a copy of the model whose ttt.json sets
     // base_lr 0, evaluated the ordinary way (the full dual-form scan with every η zero).
     ModelFixture fixture;

@@ -172,7 +172,7 @@ TEST_CASE("generate: a greedy generation equals the teacher-forced forward on it
         auto part = hidden.slice(1, start, end);
         if (padded > end - start)
             part = torch::cat({part, torch::zeros({1, padded - (end - start), part.size(2)})}, 1);
-        const auto forward = parts.ttt->forward(part);
+        const auto forward = parts.ttt.ttt("the test")->forward(part);
         updated.push_back(forward.hidden.slice(1, 0, end - start));
         if (end - start == 32) chunkStep0.push_back(forward.stats.step0.mean().item<double>());
     }

@@ -239,7 +239,8 @@ int runTrainTtt(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
     for (const char* name :
          {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form", "--conv-lag", "--eta-decay",
-          "--inner-lr", "--update-steps"})
+          "--inner-lr", "--update-steps", "--fast-weights", "--lora-rank", "--lora-alpha",
+          "--lora-dropout"})
         specs.push_back({name, true});
     specs.push_back({"--no-dropout", false});
     const ParsedArgs args(rawArgs, specs);
@@ -263,6 +264,14 @@ int runTrainTtt(const Arguments& rawArgs) {
     if (args.value("--eta-decay")) options.etaDecay = args.numberOr("--eta-decay", 0.0);
     if (args.value("--inner-lr")) options.innerBaseLr = args.numberOr("--inner-lr", 1.0);
     options.updateSteps = args.integerOr("--update-steps", 1);
+    options.fastWeights = args.valueOr("--fast-weights", core::kFastWeightsTtt);
+    const bool lora = options.fastWeights == core::kFastWeightsLora;
+    for (const char* name : {"--lora-rank", "--lora-alpha", "--lora-dropout"})
+        if (!lora && args.value(name))
+            throw UsageError(std::string(name) + " goes with --fast-weights lora");
+    options.loraRank = args.integerOr("--lora-rank", 64);
+    options.loraAlpha = args.numberOr("--lora-alpha", 0.0);
+    options.loraDropout = args.numberOr("--lora-dropout", 0.1);
     options.seed = std::uint64_t(args.integerOr("--seed", 42));
     options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
     options.device = args.valueOr("--device", "cpu");
@@ -284,6 +293,9 @@ int runTrainTtt(const Arguments& rawArgs) {
                                      {"eta_decay", orNull(options.etaDecay)},
                                      {"ttt_base_lr", orNull(options.innerBaseLr)},
                                      {"update_steps", options.updateSteps},
+                                     {"fast_weights", options.fastWeights},
+                                     {"lora_rank", lora ? nlohmann::json(options.loraRank)
+                                                        : nlohmann::json(nullptr)},
                                      {"seed", options.seed},
                                      {"bf16", options.bf16},
                                      {"corpus", args.positionals()}};

@@ -161,6 +161,8 @@ const std::vector<Command>& commands() {
          "                 [--checkpoint-every 100] [--db runs.sqlite] [--device] [--threads N]\n"
          "                 [--bf16] [--eta-decay L] [--inner-lr 1.0] [--update-steps 1]\n"
          "                 [--nproc N ...] [--rank-timeout 60]\n"
+         "                 [--fast-weights ttt-linear|lora] [--lora-rank 64] [--lora-alpha A]\n"
+         "                 [--lora-dropout 0.1]\n"
          "  algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
          "  chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
          "  three last-token reconstruction statistics; backbone frozen with dropout on.\n"
@@ -173,7 +175,10 @@ const std::vector<Command>& commands() {
          "  default: the published values for the width, lambda 0 at 768 and 0.3 elsewhere).\n"
          "  --update-steps N: the published UPDATE_N baseline, N Adam steps on each chunk at\n"
          "  lr/N; ttt.json records N and the cost columns count an UPDATE as 1 + 2N.\n"
-         "  --nproc N: data-parallel as for train-base (--no-dropout equals one process).",
+         "  --nproc N: data-parallel as for train-base (--no-dropout equals one process).\n"
+         "  --fast-weights lora trains the LoRA layer of section 2.7 instead (causal single-head\n"
+         "  attention with rank-r adapters on its query and value; alpha defaults to the rank):\n"
+         "  the loss is the CE alone, and its runs have no reconstruction signals.",
          runTrainTtt},
         {"train-gate", "train a learned gate (Gumbel-Softmax, RankNet or ListNet) on a model",
          "ponder train-gate --model DIR --out GATE_DIR CORPUS... [--kind gumbel|ranknet|listnet]\n"

@@ -14,7 +14,7 @@ namespace ponder::core {
 
 namespace {
 
-constexpr std::uint32_t kMagic = 0x31554e50;  // "PNU1"
+constexpr std::uint32_t kMagic = 0x32554e50;  // "PNU2": loss_static added (schema 8)
 
 class Writer {
 public:

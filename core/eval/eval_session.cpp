@@ -117,6 +117,19 @@ EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
     const auto checkpoint = m_request.modelDir / "ttt.safetensors";
     if (!m_settings.gates.empty())
         checkGates(m_settings, fs::exists(checkpoint, error) ? sha256FileHex(checkpoint) : "");
+    // LoRA fast weights (algorithm.md §2.7): refused where they lack what is asked, before
+    // any model work.
+    if (isLoraCheckpoint(m_request.modelDir)) {
+        checkNoReconstruction(m_settings);
+        if (m_request.fast)
+            throw InputError("the gated fast path decides on recon_init or the SKIP path before "
+                             "running the TTT layer; LoRA fast weights have no such path",
+                             "drop --fast for this model");
+        if (m_request.causalK)
+            throw InputError("--causal-k is the dual form's mask, which LoRA fast weights do not "
+                             "have",
+                             "drop --causal-k for this model");
+    }
     if (m_request.fast && m_request.ranks)
         throw InputError("the gated fast path decides each unit from the units before it, so "
                          "it runs in one process",

@@ -61,15 +61,14 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
     impl.backbone = loadBackbone(modelDir, impl.torchDevice, options.bf16);
     impl.backboneInfo = impl.backbone->info();
     impl.backboneSha = ponder::core::backboneSha256(modelDir);
-    impl.ttt = loadTttCheckpoint(modelDir, impl.backboneInfo, impl.backboneSha,
+    impl.ttt = UpdateLayer::load(modelDir, impl.backboneInfo, impl.backboneSha,
                                  options.forceCheckpoint, impl.torchDevice);
-    impl.ttt->eval();
     impl.tttSha = sha256FileHex(modelDir / "ttt.safetensors");
     if (options.causalK) {
         if (*options.causalK != 0 && *options.causalK != -1)
             throw InputError("causal_k must be 0 or -1, not " + std::to_string(*options.causalK),
                              "use --causal-k -1 for the diagonal ablation");
-        impl.ttt->setCausalK(*options.causalK);
+        impl.ttt.setCausalK(*options.causalK);
     }
     if (options.shuffle) impl.options.keepTokenLosses = false;
     if (impl.tokenizer->vocabSize() > static_cast<std::size_t>(impl.backboneInfo.vocabSize))
@@ -81,7 +80,7 @@ Evaluator::~Evaluator() = default;
 
 const Tokenizer& Evaluator::tokenizer() const { return *m_impl->tokenizer; }
 const BackboneInfo& Evaluator::backboneInfo() const { return m_impl->backboneInfo; }
-const TttConfig& Evaluator::tttConfig() const { return m_impl->ttt->config(); }
+const TttConfig& Evaluator::tttConfig() const { return m_impl->ttt.config(); }
 const std::string& Evaluator::backboneSha256() const { return m_impl->backboneSha; }
 const std::string& Evaluator::tttSha256() const { return m_impl->tttSha; }
 const std::string& Evaluator::device() const { return m_impl->device; }
@@ -110,8 +109,9 @@ void fillSkipSide(UnitRecord& record, const PathLosses& skip, const torch::Tenso
                   bool keepTokenLosses) {
     if (keepTokenLosses) record.tokenLossSkip = toVector(skip.ce);
     record.lossSkip = sequenceMean(skip.ce);
-    // Signals: means over sequences, heads and mini-batches (algorithm.md §3).
-    record.reconInit = init.to(torch::kFloat64).mean().item<double>();
+    // Signals: means over sequences, heads and mini-batches (algorithm.md §3); LoRA fast
+    // weights have no reconstruction task, so none (algorithm.md §2.7).
+    record.reconInit = init.defined() ? init.to(torch::kFloat64).mean().item<double>() : kNaN;
     const bool withStats = skip.entropy.defined();
     record.entropy = withStats ? sequenceMean(skip.entropy) : kNaN;
     record.confidence = withStats ? sequenceMean(skip.confidence) : kNaN;
@@ -122,8 +122,11 @@ void fillUpdateSide(UnitRecord& record, const PathLosses& update, const TttStats
     if (keepTokenLosses) record.tokenLossUpdate = toVector(update.ce);
     record.lossUpdate = sequenceMean(update.ce);
     record.advantage = record.lossSkip - record.lossUpdate;
-    record.reconStep0 = stats.step0.to(torch::kFloat64).mean().item<double>();
-    record.reconStep1 = stats.step1.to(torch::kFloat64).mean().item<double>();
+    const auto mean = [](const torch::Tensor& t) {
+        return t.defined() ? t.to(torch::kFloat64).mean().item<double>() : kNaN;
+    };
+    record.reconStep0 = mean(stats.step0);
+    record.reconStep1 = mean(stats.step1);
     record.improvement = record.reconStep0 - record.reconStep1;
     const bool withStats = update.entropy.defined();
     record.entropyUpdate = withStats ? sequenceMean(update.entropy) : kNaN;
@@ -221,7 +224,7 @@ double Evaluator::timePath(const EvalPlan& plan, const PlanUnit& unit, Path path
     const auto ids = impl.unitIds(plan, unit);
     const auto positions = impl.unitPositions(unit);
     auto hidden = impl.backbone->hidden(ids, positions);
-    if (path == Path::Update) hidden = impl.ttt->forward(hidden, positions).hidden;
+    if (path == Path::Update) hidden = impl.ttt.forward(hidden, positions).hidden;
     const auto losses = nextTokenLosses(*impl.backbone, hidden, ids, false);
     if (losses.ce.is_cuda()) torch::cuda::synchronize();
     return secondsSince(start);

@@ -11,7 +11,7 @@
 #include "core/eval/evaluator.h"
 #include "core/eval/unit_compute_impl.h"
 #include "core/model/backbone_impl.h"
-#include "core/model/ttt_layer_impl.h"
+#include "core/model/update_layer_impl.h"
 #include "core/text/tokenizer.h"
 
 namespace ponder::core {
@@ -24,7 +24,7 @@ struct Evaluator::Impl {
     std::unique_ptr<Tokenizer> tokenizer;
     std::shared_ptr<Backbone> backbone;
     BackboneInfo backboneInfo;
-    TttModel ttt{nullptr};
+    UpdateLayer ttt;  // TTT-Linear or LoRA fast weights (algorithm.md §2.7)
     std::string backboneSha, tttSha;
     // The learned gates' features of a SKIP pass (gate.h), when its top-five stats were made.
     void addGateFeatures(UnitRecord& record, const torch::Tensor& hidden, const PathLosses& skip,

@@ -43,22 +43,22 @@ PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden, cons
     return out;
 }
 
-void computeUpdatePath(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
+void computeUpdatePath(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& hidden,
                        const torch::Tensor& ids, const torch::Tensor& positions,
                        bool withDistributionStats, UnitTensors& out) {
-    const auto updated = ttt->forward(hidden, positions);
+    const auto updated = ttt.forward(hidden, positions);
     out.update = nextTokenLosses(backbone, updated.hidden, ids, withDistributionStats);
     out.stats = updated.stats;
     out.skipHidden = hidden;
     out.updateHidden = updated.hidden;
 }
 
-torch::Tensor staticPathLosses(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
+torch::Tensor staticPathLosses(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& hidden,
                                const torch::Tensor& ids, const torch::Tensor& positions) {
-    return nextTokenLosses(backbone, ttt->forwardStatic(hidden, positions), ids, false).ce;
+    return nextTokenLosses(backbone, ttt.forwardStatic(hidden, positions), ids, false).ce;
 }
 
-UnitTensors computeUnit(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
+UnitTensors computeUnit(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone, bool withStaticPath) {
     UnitTensors out;
     const auto hidden = backbone.hidden(ids, positions);
@@ -103,12 +103,12 @@ std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& s
     return {rowMean(atSkip), rowMean(atUpdate)};
 }
 
-SkipPass computeSkipPass(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
+SkipPass computeSkipPass(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& ids,
                          const torch::Tensor& positions, bool withDistributionStats) {
     SkipPass out;
     out.hidden = backbone.hidden(ids, positions);
     out.skip = nextTokenLosses(backbone, out.hidden, ids, withDistributionStats, withDistributionStats);
-    out.init = ttt->initLoss(out.hidden, positions);
+    out.init = ttt.initLoss(out.hidden, positions);
     return out;
 }
 

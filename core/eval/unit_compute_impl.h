@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/model/backbone_impl.h"
-#include "core/model/ttt_layer_impl.h"
+#include "core/model/update_layer_impl.h"
 
 namespace ponder::core {
 
@@ -41,7 +41,7 @@ std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& s
 struct UnitTensors {
     PathLosses skip, update;
     torch::Tensor staticCe;  // [S, T-1] the static path's CE (algorithm.md §4.1), when asked
-    TttStats stats;
+    TttStats stats;  // undefined tensors for LoRA fast weights
     torch::Tensor skipHidden, updateHidden;  // [S, T, D]: what each path's LM head read
 };
 
@@ -51,17 +51,17 @@ struct UnitTensors {
 // The UPDATE path from the backbone's hidden states: TTT layer (fast_norm, dual form,
 // residual), the second LM head (with its entropy and confidence when asked) and the layer's
 // statistics.
-void computeUpdatePath(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
+void computeUpdatePath(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& hidden,
                        const torch::Tensor& ids, const torch::Tensor& positions,
                        bool withDistributionStats, UnitTensors& out);
 
 // The static path's next-token CE [S, T-1] (algorithm.md §4.1): the TTT layer at its
 // initial fast weights on the backbone's hidden states, then the LM head.
-torch::Tensor staticPathLosses(Backbone& backbone, TttModel& ttt, const torch::Tensor& hidden,
+torch::Tensor staticPathLosses(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& hidden,
                                const torch::Tensor& ids, const torch::Tensor& positions);
 
 // withStaticPath adds the static path (UnitTensors::staticCe) from the same backbone pass.
-UnitTensors computeUnit(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
+UnitTensors computeUnit(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& ids,
                         const torch::Tensor& positions, bool shareBackbone = true,
                         bool withStaticPath = false);
 
@@ -73,7 +73,7 @@ struct SkipPass {
     PathLosses skip;
     torch::Tensor init;  // [S, H, n]
 };
-SkipPass computeSkipPass(Backbone& backbone, TttModel& ttt, const torch::Tensor& ids,
+SkipPass computeSkipPass(Backbone& backbone, UpdateLayer& ttt, const torch::Tensor& ids,
                          const torch::Tensor& positions, bool withDistributionStats);
 
 }  // namespace ponder::core

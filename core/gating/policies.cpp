@@ -262,7 +262,11 @@ const std::vector<double>& UnitTable::advantageOf(AdvantagePart part) const {
     return advantage;
 }
 
-bool UnitTable::hasSplit() const { return size() > 0 && !anyNotComputed(advInner); }
+bool UnitTable::hasSplit() const {
+    // A table built column by column may leave these empty: no split then.
+    return size() > 0 && advInner.size() == size() && advStatic.size() == size() &&
+           !anyNotComputed(advInner);
+}
 
 const std::vector<PolicyInfo>& policyTable() {
     // name, method, ema, usesSignal, profileCalibration, summary

@@ -9,6 +9,7 @@
 #include "core/store/run_store.h"
 #include "core/util/errors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -150,7 +151,38 @@ void judgeAgainstOracle(SameRateComparison& out, const PolicyRun& run, const Uni
     out.agreement = summary.agreement;
 }
 
+void checkNoReconstruction(const AnalysisSettings& settings) {
+    const auto needs = [&](const std::string& name) -> std::string {
+        for (const auto& info : policyTable())
+            if (name == info.name && info.usesSignal) {
+                const auto s = settings.ours.signal;
+                const bool reconstruction = s == Signal::ReconStep0 || s == Signal::ReconInit ||
+                                            s == Signal::ReconStep1 || s == Signal::Improvement;
+                return reconstruction ? signalName(s) : std::string();
+            }
+        if (name.rfind("improvement-", 0) == 0 || name.rfind("advanced-", 0) == 0)
+            return "improvement";
+        if (name == "multi-signal") return "recon_step0";
+        return {};
+    };
+    auto names = settings.extraPolicies;
+    names.insert(names.begin(), settings.ours.name);
+    for (const auto& name : names)
+        if (const auto signal = needs(name); !signal.empty())
+            throw InputError("policy " + name + " needs " + signal +
+                                 ", which LoRA fast weights do not have (no reconstruction task, "
+                                 "algorithm.md §2.7)",
+                             "a LoRA run has entropy, confidence, loss_skip, entropy_update and "
+                             "confidence_update: use --signal with one of them, or gate:DIR");
+}
+
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {
+    // A run with no reconstruction statistics at all is a LoRA one (a fast-path run has
+    // recon_init on every unit).
+    if (table.size() > 0 && table.reconInit.size() == table.size() &&
+        std::all_of(table.reconInit.begin(), table.reconInit.end(),
+                    [](double v) { return std::isnan(v); }))
+        checkNoReconstruction(settings);
     RunAnalysis analysis;
     analysis.table = table;
     const auto make = [&](const std::string& method, const std::string& policy, double rate) {

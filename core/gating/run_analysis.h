@@ -88,6 +88,12 @@ struct RunAnalysis {
 
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings);
 
+// LoRA fast weights (algorithm.md §2.7) have no reconstruction task, so none of §3's
+// statistics: recon_step0, recon_init, recon_step1 and improvement. Throws InputError naming
+// the first policy of `settings` (Ours, then the extras) that needs one, with the signals a
+// LoRA run has. analyseUnits checks it on a table without them.
+void checkNoReconstruction(const AnalysisSettings& settings);
+
 // The means of the advantage, adv_static and adv_inner over the table's units and the inner
 // share Σ adv_inner / Σ advantage (NaN where UPDATE gains nothing on average, Σ advantage ≤ 0);
 // all NaN without the split (the summary line, the advantage_split table).

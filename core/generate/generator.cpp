@@ -160,7 +160,7 @@ public:
         : m_parts(parts),
           m_options(options),
           m_out(out),
-          m_every(options.decisionInterval(parts.ttt->config().miniBatch)),
+          m_every(options.decisionInterval(parts.ttt.config().miniBatch)),
           m_cache(parts.backbone->startDecode()),
           m_gate(options.policy,
                  std::size_t(parts.backboneInfo.maxUnitTokens() / m_every + 2)) {}
@@ -228,7 +228,7 @@ void StreamRun::closeSegment(std::int64_t end) {
 
 std::pair<torch::Tensor, torch::Tensor> StreamRun::read(const std::vector<std::int32_t>& fresh) {
     auto& backbone = *m_parts.backbone;
-    auto& ttt = m_parts.ttt;
+    auto& ttt = m_parts.ttt.ttt("generation (the TTT stream)");
     const auto count = std::int64_t(fresh.size());
     const auto ids =
         torch::tensor(std::vector<std::int64_t>(fresh.begin(), fresh.end()), torch::kInt64)
@@ -296,7 +296,8 @@ Generation Generator::generateFromIds(std::vector<std::int32_t> promptIds,
                                       const std::atomic<bool>* cancel) {
     auto& parts = m_evaluator.impl();
     const auto& tokenizer = *parts.tokenizer;
-    const auto miniBatch = parts.ttt->config().miniBatch;
+    parts.ttt.ttt("generation (the TTT stream)");  // LoRA is refused before any work
+    const auto miniBatch = parts.ttt.config().miniBatch;
     if (promptIds.empty())
         throw InputError("the prompt is empty", "give a prompt with at least one token");
     validateGenerationPolicy(options.policy);

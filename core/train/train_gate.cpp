@@ -118,6 +118,10 @@ void checkOptions(const GateTrainOptions& o) {
         bad("--fresh-ttt and --advantage-gradient go with --train-ttt");
     if (o.advantageGradient && o.kind == "gumbel")
         bad("--advantage-gradient is for the ranking kinds (gumbel has no advantage term)");
+    if (o.trainTtt && isLoraCheckpoint(o.modelDir))
+        throw InputError("train-gate --train-ttt trains a TTT-Linear layer with the gate; this "
+                         "model's fast weights are LoRA (algorithm.md §2.7)",
+                         "drop --train-ttt, or use a TTT-Linear model");
     std::error_code error;
     if (o.trainTtt && fs::equivalent(o.outDir, o.modelDir, error))
         throw InputError("train-gate --train-ttt would overwrite the model's own TTT layer",

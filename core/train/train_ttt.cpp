@@ -4,7 +4,7 @@
 
 #include "core/dist/data_parallel_impl.h"
 #include "core/model/backbone_impl.h"
-#include "core/model/ttt_layer_impl.h"
+#include "core/model/update_layer_impl.h"
 #include "core/runtime/runtime.h"
 #include "core/text/tokenizer.h"
 #include "core/train/train_checkpoint_impl.h"
@@ -36,6 +36,16 @@ void checkOptions(const TttTrainOptions& o, const BackboneInfo& backbone) {
         bad("inner base lr must be within (0, 100]");
     if (o.updateSteps < 1 || o.updateSteps > kMaxUpdateSteps)
         bad("update steps must be within [1, " + std::to_string(kMaxUpdateSteps) + "]");
+    if (o.fastWeights != kFastWeightsTtt && o.fastWeights != kFastWeightsLora)
+        bad("fast weights must be ttt-linear or lora");
+    if (o.fastWeights == kFastWeightsLora) {
+        if (o.loraRank < 1 || o.loraRank > backbone.hidden)
+            bad("lora rank must be within [1, the backbone width]");
+        if (!(o.loraAlpha >= 0) || !(o.loraDropout >= 0 && o.loraDropout < 1))
+            bad("lora alpha must be >= 0 (0: the rank) and lora dropout within [0, 1)");
+        if (o.etaDecay || o.innerBaseLr || o.etaForm != "ponderttt" || o.convLag != 1)
+            bad("the eta and conv options are TTT-Linear's; LoRA fast weights have no inner step");
+    }
 }
 
 }  // namespace
@@ -53,19 +63,26 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
         parameter.set_requires_grad(false);
     backbone->train(options.backboneDropout);
 
-    auto config = TttConfig::forBackboneInfo(backbone->info());
-    config.etaForm = options.etaForm;
-    config.convLag = options.convLag;
-    if (options.etaDecay) config.etaDecay = *options.etaDecay;
-    if (options.innerBaseLr) config.baseLr = *options.innerBaseLr;
+    const bool lora = options.fastWeights == kFastWeightsLora;
+    auto config = lora ? TttConfig::forLora(backbone->info(), options.loraRank)
+                       : TttConfig::forBackboneInfo(backbone->info());
+    if (lora) {
+        config.loraAlpha = options.loraAlpha;
+        config.loraDropout = options.loraDropout;
+    } else {
+        config.etaForm = options.etaForm;
+        config.convLag = options.convLag;
+        if (options.etaDecay) config.etaDecay = *options.etaDecay;
+        if (options.innerBaseLr) config.baseLr = *options.innerBaseLr;
+    }
     config.updateSteps = options.updateSteps;
     config.backboneSha256 = backboneSha256(options.modelDir);
-    TttModel ttt(config);
-    ttt->initialiseWeights(options.seed);
-    ttt->to(device);
-    ttt->train();
+    auto layer = UpdateLayer::create(config, options.seed);
+    auto& ttt = layer.module();
+    ttt.to(device);
+    ttt.train();
     // UPDATE_N: N steps per chunk at lr/N (algorithm.md §6).
-    torch::optim::Adam optimizer(ttt->parameters(),
+    torch::optim::Adam optimizer(ttt.parameters(),
                                  torch::optim::AdamOptions(options.lr / double(options.updateSteps)));
 
     const auto plan =
@@ -90,13 +107,19 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     if (options.etaDecay) identity["eta_decay"] = config.etaDecay;
     if (options.innerBaseLr) identity["ttt_base_lr"] = config.baseLr;
     if (options.updateSteps != 1) identity["update_steps"] = options.updateSteps;
+    if (lora) {  // only then, so TTT-Linear checkpoints written before LoRA still resume
+        identity["fast_weights"] = config.fastWeights;
+        identity["lora_rank"] = config.loraRank;
+        identity["lora_alpha"] = config.loraAlpha;
+        identity["lora_dropout"] = config.loraDropout;
+    }
     identity["bf16"] = options.bf16;  // a checkpoint resumes in its own precision only
     TrainResult result;
     result.trainTokens = std::int64_t(plan.stream.size());
-    if (const auto state = loadTrainCheckpoint(options.outDir, "ttt", identity, *ttt, optimizer))
+    if (const auto state = loadTrainCheckpoint(options.outDir, "ttt", identity, ttt, optimizer))
         result.startStep = state->step;
     DataParallel parallel(options.session);
-    agreeOnTraining(parallel, identity, plan.stream, result.startStep, ttt->parameters(), options.batch);
+    agreeOnTraining(parallel, identity, plan.stream, result.startStep, ttt.parameters(), options.batch);
 
     const auto positions =
         torch::arange(options.chunk, torch::TensorOptions().dtype(torch::kInt64).device(device));
@@ -120,11 +143,11 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                 // A batch with fewer rows than ranks (the corpus' last): this rank adds zeros
                 // to the others' gradients and takes the same step.
                 optimizer.zero_grad();
-                for (auto& parameter : ttt->parameters())
+                for (auto& parameter : ttt.parameters())
                     parameter.mutable_grad() = torch::zeros_like(parameter);
-                parallel.sumGradients(ttt->parameters());
+                parallel.sumGradients(ttt.parameters());
                 const double gradNorm =
-                    torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
+                    torch::nn::utils::clip_grad_norm_(ttt.parameters(), options.gradClip);
                 optimizer.step();
                 return std::array<double, 3>{0.0, 0.0, gradNorm};
             }
@@ -138,13 +161,15 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
                     torch::NoGradGuard frozen;  // no autograd graph through the frozen backbone
                     hidden = backbone->hidden(ids, positions);
                 }
-                const auto updated = ttt->forward(hidden, positions);
+                const auto updated = layer.forward(hidden, positions);
                 logits = backbone->logits(updated.hidden.slice(1, 0, unit.tokens - 1));
                 const auto& stats = updated.stats;
-                ssl = (stats.init.to(torch::kFloat32).mean() +
-                       stats.step0.to(torch::kFloat32).mean() +
-                       stats.step1.to(torch::kFloat32).mean()) /
-                      3.0;
+                // LoRA has no reconstruction statistics: its loss is the CE alone.
+                ssl = stats.init.defined() ? (stats.init.to(torch::kFloat32).mean() +
+                                              stats.step0.to(torch::kFloat32).mean() +
+                                              stats.step1.to(torch::kFloat32).mean()) /
+                                                 3.0
+                                           : torch::zeros({}, torch::kFloat32).to(device);
             }
             // Token-weighted CE over the batch (algorithm.md §6, §9 item 9).
             const auto ce = torch::nn::functional::cross_entropy(
@@ -154,9 +179,9 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
             optimizer.zero_grad();
             // Rows are equally long, so the batch's token mean is the shares' weighted sum.
             (loss * share).backward();
-            parallel.sumGradients(ttt->parameters());
+            parallel.sumGradients(ttt.parameters());
             const double gradNorm =
-                torch::nn::utils::clip_grad_norm_(ttt->parameters(), options.gradClip);
+                torch::nn::utils::clip_grad_norm_(ttt.parameters(), options.gradClip);
             optimizer.step();
             return std::array<double, 3>{loss.item<double>(), ce.item<double>(), gradNorm};
         };
@@ -183,8 +208,8 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
         if (callbacks.onStep) callbacks.onStep(progress);
         if (((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) &&
             parallel.writes()) {
-            saveTrainCheckpoint(options.outDir, {"ttt", step + 1, identity}, *ttt, optimizer);
-            saveTttCheckpoint(ttt, options.outDir);
+            saveTrainCheckpoint(options.outDir, {"ttt", step + 1, identity}, ttt, optimizer);
+            layer.save(options.outDir);
             if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
         }
         if (stopAfter) {
@@ -195,8 +220,8 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
     result.steps = step;
     result.finished = step >= options.steps;
     if (!result.finished && step > result.startStep && parallel.writes()) {
-        saveTrainCheckpoint(options.outDir, {"ttt", step, identity}, *ttt, optimizer);
-        saveTttCheckpoint(ttt, options.outDir);
+        saveTrainCheckpoint(options.outDir, {"ttt", step, identity}, ttt, optimizer);
+        layer.save(options.outDir);
         if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
     }
     result.seconds = clock.seconds();

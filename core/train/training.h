@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/model/gpt2_config.h"
+#include "core/model/ttt_config.h"
 
 namespace ponder::core {
 
@@ -90,6 +91,12 @@ struct TttTrainOptions {
     std::optional<double> etaDecay, innerBaseLr;
     // UPDATE_N (algorithm.md §6): N optimiser steps on each chunk at lr/N; ttt.json records N.
     std::int64_t updateSteps = 1;
+    // The layer trained: "ttt-linear" (kFastWeightsTtt) or "lora" (algorithm.md §2.7: rank,
+    // α (0: = rank) and dropout of its adapters; the loss is then CE alone, as LoRA has no
+    // reconstruction statistics, and the η options do not apply).
+    std::string fastWeights = kFastWeightsTtt;
+    std::int64_t loraRank = 64;
+    double loraAlpha = 0.0, loraDropout = 0.1;
     std::uint64_t seed = 42;
     std::int64_t checkpointEvery = 100;
     std::string device = "cpu";

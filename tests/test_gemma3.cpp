@@ -154,6 +154,24 @@ std::vector<fs::path> localCorpus() {
             root / "README.md"};
 }
 
+// A 2-layer Gemma 3 test model in two shards, with a TTT layer, on the local corpus.
+TestModelOptions smallGemmaWithTtt(std::int64_t window) {
+    TestModelOptions options;
+    options.arch = "gemma3";
+    options.layers = 2;
+    options.embd = 32;
+    options.heads = 2;
+    options.kvHeads = 1;
+    options.headDim = 24;
+    options.window = window;
+    options.positions = 256;
+    options.vocab = 500;
+    options.corpus = localCorpus();
+    options.withTtt = true;
+    options.shards = 2;
+    return options;
+}
+
 }  // namespace
 
 TEST_CASE("model: Gemma 3 matches a float64 reference, past the sliding window, for each GQA "
@@ -574,19 +592,7 @@ TEST_CASE("model: Gemma 3 as released: the 27B pt/it and 1B it configs parse to 
 TEST_CASE("eval: a Gemma 3 directory with an -it release's extra files evaluates as without them",
           "[gemma3][eval][sentencepiece]") {
     TempDir dir("ponder_gemma_it");
-    TestModelOptions options;
-    options.arch = "gemma3";
-    options.layers = 2;
-    options.embd = 32;
-    options.heads = 2;
-    options.kvHeads = 1;
-    options.headDim = 24;
-    options.window = 16;
-    options.positions = 256;
-    options.vocab = 500;
-    options.corpus = localCorpus();
-    options.withTtt = true;
-    options.shards = 2;
+    const auto options = smallGemmaWithTtt(16);
     const auto bare = dir.path / "bare";
     makeTestModel(bare, options);
 
@@ -795,19 +801,7 @@ TEST_CASE("model: the TTT layer on Gemma 3 starts as the identity and keeps to i
 TEST_CASE("eval: a Gemma 3 test model evaluates SKIP and UPDATE like GPT-2, in F32 and BF16",
           "[gemma3][eval][sentencepiece]") {
     TempDir dir("ponder_gemma_eval");
-    TestModelOptions options;
-    options.arch = "gemma3";
-    options.layers = 2;
-    options.embd = 32;
-    options.heads = 2;
-    options.kvHeads = 1;
-    options.headDim = 24;
-    options.window = 32;
-    options.positions = 256;
-    options.vocab = 500;
-    options.corpus = localCorpus();
-    options.withTtt = true;
-    options.shards = 2;
+    const auto options = smallGemmaWithTtt(32);
     const auto summary = makeTestModel(dir.path / "model", options);
     CHECK(summary.tttParameterCount > 0);
     const auto inspected = inspectModelDir(dir.path / "model");

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/model/fast_weights_checkpoint_impl.h"
 #include "core/model/safetensors.h"
 #include "core/model/tensor_convert_impl.h"
 #include "core/util/errors.h"
@@ -119,10 +120,6 @@ void checkInput(const torch::Tensor& x, const TttConfig& c) {
             " tokens is not a multiple of the TTT mini-batch K = " + std::to_string(k) +
             "; trim it to " + std::to_string(length / k * k) +
             " tokens (a chunk must hold whole mini-batches)");
-}
-
-std::string shortSha(const std::string& sha) {
-    return sha.empty() ? std::string("(none)") : sha.substr(0, 12) + "\u2026";
 }
 
 }  // namespace
@@ -523,80 +520,18 @@ TttModel loadTttCheckpoint(const fs::path& dir, std::int64_t backboneHidden,
 
 TttModel loadTttCheckpoint(const fs::path& dir, const BackboneInfo& backbone,
                            const std::string& backboneSha256, bool force, torch::Device device) {
-    const auto backboneHidden = backbone.hidden;
-    const auto configPath = dir / "ttt.json", weightsPath = dir / "ttt.safetensors";
-    for (const auto& path : {configPath, weightsPath}) {
-        std::error_code error;
-        if (!fs::is_regular_file(path, error))
-            throw ModelLoadError(
-                "no TTT checkpoint in '" + dir.string() + "' (" + path.filename().string() +
-                    " is missing)",
-                "train one with `ponder train-ttt` or make a test model with --ttt");
-    }
-    const auto config = loadTttConfig(configPath);
-    if (config.backboneArch != backbone.arch)
-        throw ModelLoadError("TTT checkpoint '" + configPath.string() + "' was made for a " +
-                                 config.backboneArch + " backbone, this one is " + backbone.arch,
-                             "train one for this backbone with `ponder train-ttt` "
-                             "(--force-checkpoint only overrides the weights' hash)");
-    if (config.hidden != backboneHidden)
-        throw ModelLoadError("TTT checkpoint '" + configPath.string() + "' has hidden " +
-                                 std::to_string(config.hidden) + " but the backbone's width is " +
-                                 std::to_string(backboneHidden),
-                             "it belongs to another model size; train one for this backbone with "
-                             "`ponder train-ttt`");
-    if (config.backboneSha256 != backboneSha256 && !force)
-        throw ModelLoadError("checkpoint was trained for another backbone (sha256 " +
-                                 shortSha(config.backboneSha256) + " vs " +
-                                 shortSha(backboneSha256) + ")",
-                             "pass --force-checkpoint to use it anyway");
-
-    const auto weights = SafetensorsFile::open(weightsPath);
-    const auto fail = [&](const std::string& why) {
-        return ModelLoadError("cannot load TTT weights '" + weightsPath.string() + "': " + why,
-                              "ttt.json and ttt.safetensors must come from the same checkpoint; "
-                              "train one with `ponder train-ttt`");
-    };
+    const auto config = checkedCheckpointConfig(dir, backbone, backboneSha256, force, "TTT");
     TttModel model(config);
-    torch::NoGradGuard noGrad;
-    std::set<std::string> used;
-    for (auto& item : model->named_parameters()) {
-        const auto& name = item.key();
-        const auto* info = weights.find(name);
-        if (!info) throw fail("missing tensor '" + name + "'");
-        auto& param = item.value();
-        if (param.sizes() != torch::IntArrayRef(info->shape))
-            throw fail("tensor '" + name + "' has shape " +
-                       c10::str(torch::IntArrayRef(info->shape)) + ", ttt.json implies " +
-                       c10::str(param.sizes()));
-        if (info->dtype != DType::F32 && info->dtype != DType::F16 && info->dtype != DType::BF16 &&
-            info->dtype != DType::F64)
-            throw fail("tensor '" + name + "' has dtype " + std::string(dtypeName(info->dtype)) +
-                       "; expected a floating-point dtype");
-        const auto value = loadTensor(weights, *info).to(torch::kFloat32);
-        if (!torch::isfinite(value).all().item<bool>())
-            throw fail("tensor '" + name + "' contains NaN or Inf values");
-        param.copy_(value);
-        used.insert(name);
-    }
-    for (const auto& info : weights.tensors())
-        if (!used.count(info.name))
-            throw fail("unexpected tensor '" + info.name +
-                       "' (not part of a TTT layer with heads=" + std::to_string(config.heads) +
-                       ", head_dim=" + std::to_string(config.headDim) + ")");
+    loadCheckpointTensors(*model, dir, "TTT",
+                          "a TTT layer with heads=" + std::to_string(config.heads) +
+                              ", head_dim=" + std::to_string(config.headDim));
     model->to(device);
     model->eval();
     return model;
 }
 
 void saveTttCheckpoint(TttModel& model, const fs::path& dir) {
-    std::error_code error;
-    fs::create_directories(dir, error);  // writeFileAtomic reports an unwritable folder
-    NamedTensors tensors;
-    for (const auto& item : model->named_parameters())
-        tensors.emplace_back(item.key(), item.value());
-    saveTensors(dir / "ttt.safetensors", tensors);
-    saveTttConfig(model->config(), dir / "ttt.json");
+    saveCheckpointFiles(*model, model->config(), dir);
 }
 
 }  // namespace ponder::core

@@ -399,7 +399,8 @@ void Studio::drawSummaryTable() {
             std::isfinite(split.innerShare)
                 ? std::to_string(int(std::lround(100 * split.innerShare))) + "%"
                 : std::string("n/a");
-        ImGui::Text("Advantage %.4f = static %.4f + inner %.4f (inner share %s)",
+        // Wrapped: a narrow pane or a large font scale keeps the share in view.
+        ImGui::TextWrapped("Advantage %.4f = static %.4f + inner %.4f (inner share %s)",
                     split.advantage, split.advStatic, split.advInner, share.c_str());
         if (ImGui::IsItemHovered())
             ImGui::SetTooltip("Per chunk, loss SKIP − loss UPDATE splits into what the TTT "

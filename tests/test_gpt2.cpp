@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "core/model/backbone_impl.h"
 #include "core/model/gpt2_model_impl.h"
 #include "core/model/model_dir.h"
 #include "core/model/tensor_convert_impl.h"
@@ -270,6 +271,52 @@ TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite tensor
     CHECK_THROWS_WITH(loadGpt2(dir), Catch::Contains("vocab_size"));
     std::ofstream(dir / "config.json") << R"({"vocab_size": 97, "n_positions": 64, "n_embd": 30, "n_layer": 2, "n_head": 4})";
     CHECK_THROWS_WITH(loadGpt2(dir), Catch::Contains("not divisible"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("model: a bfloat16 GPT-2 computes in bfloat16, returns float32, stays causal and loads "
+          "so with --dtype bf16", "[gpt2][bf16]") {
+    torch::NoGradGuard noGrad;
+    auto f32 = tinyModel();
+    auto bf16 = tinyModel();
+    bf16->to(torch::kBFloat16);
+    const auto ids = randomIds(2, 48, 5);
+    const auto hidden32 = f32->hidden(ids), hidden16 = bf16->hidden(ids);
+    CHECK(bf16->tokenEmbedding().scalar_type() == torch::kBFloat16);
+    CHECK(hidden16.scalar_type() == torch::kFloat32);  // the TTT layer reads float32
+    const auto logits32 = f32->logits(hidden32), logits16 = bf16->logits(hidden16);
+    CHECK(logits16.scalar_type() == torch::kFloat32);
+    // 8 mantissa bits: about 0.4% per rounding, a few of them along the way.
+    const double hiddenRel = maxAbsDiff(hidden16, hidden32) / hidden32.abs().max().item<double>();
+    const auto ce = [&](const torch::Tensor& logits) {
+        return torch::nn::functional::cross_entropy(
+                   logits.narrow(1, 0, 47).reshape({-1, tinyConfig().vocabSize}),
+                   ids.narrow(1, 1, 47).reshape({-1}))
+            .item<double>();
+    };
+    const double lossRel = std::abs(ce(logits16) - ce(logits32)) / ce(logits32);
+    WARN("bf16 vs f32: hidden " << hiddenRel << " of its largest value, CE " << lossRel);
+    CHECK(hiddenRel < 5e-2);
+    CHECK(lossRel < 1e-2);
+    CHECK(hiddenRel > 0.0);  // it did compute in bfloat16
+
+    auto changed = ids.clone();
+    changed.slice(1, 30) = (changed.slice(1, 30) + 1) % tinyConfig().vocabSize;
+    CHECK(torch::equal(bf16->hidden(changed).narrow(1, 0, 30), hidden16.narrow(1, 0, 30)));
+
+    const auto dir = tempDir("bf16");
+    TestModelOptions options;
+    options.layers = 2, options.embd = 32, options.heads = 2, options.positions = 64;
+    makeTestModel(dir, options);
+    const auto loaded = loadBackbone(dir, torch::kCPU, true);
+    const auto reference = loadBackbone(dir, torch::kCPU, false);
+    CHECK(loaded->parameters().front().scalar_type() == torch::kBFloat16);
+    CHECK(reference->parameters().front().scalar_type() == torch::kFloat32);
+    const auto fileIds = torch::randint(256, {1, 32}, torch::kInt64);
+    const auto loadedHidden = loaded->hidden(fileIds);
+    CHECK(loadedHidden.scalar_type() == torch::kFloat32);
+    CHECK(maxAbsDiff(loaded->logits(loadedHidden), reference->logits(reference->hidden(fileIds))) <
+          0.1);
     fs::remove_all(dir);
 }
 

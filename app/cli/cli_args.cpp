@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sstream>
 
 #include "core/runtime/runtime.h"
 
@@ -54,6 +55,14 @@ std::optional<std::string> ParsedArgs::value(const std::string& name) const {
 std::vector<std::string> ParsedArgs::values(const std::string& name) const {
     const auto it = m_values.find(name);
     return it == m_values.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::vector<std::string> commaList(const std::string& text) {
+    std::vector<std::string> items;
+    std::istringstream stream(text);
+    for (std::string item; std::getline(stream, item, ',');)
+        if (!item.empty()) items.push_back(item);
+    return items;
 }
 
 std::string ParsedArgs::valueOr(const std::string& name, const std::string& fallback) const {

@@ -40,6 +40,9 @@ private:
     std::vector<std::string> m_positionals;
 };
 
+// "a,b,c" -> {"a", "b", "c"}; empty items are dropped.
+std::vector<std::string> commaList(const std::string& text);
+
 // Common to all commands: sets LibTorch's thread count from --threads (0 = all cores).
 int applyThreads(const ParsedArgs& args);
 

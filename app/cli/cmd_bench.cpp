@@ -11,6 +11,27 @@
 
 namespace ponder::app {
 
+namespace {
+// One line per dtype, then each dtype against the first (the reference).
+void printDtypeBench(const core::DtypeBenchmark& bench) {
+    for (std::size_t i = 0; i < bench.dtypes.size(); ++i) {
+        const auto name = "unit, " + bench.dtypes[i];
+        std::cout << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ')
+                  << fixed(bench.unitTokensPerSecond[i], 0) << " tokens/s  (shared unit, backbone in "
+                  << bench.dtypes[i] << "; TTT layer, losses and signals in f32)\n";
+    }
+    for (std::size_t i = 1; i < bench.dtypes.size(); ++i) {
+        char diffs[96];
+        std::snprintf(diffs, sizeof diffs, "losses %.1e, signals %.1e", bench.maxLossRelDiff[i],
+                      bench.maxSignalRelDiff[i]);
+        std::cout << "                " << bench.dtypes[i] << " / " << bench.dtypes[0] << " = "
+                  << fixed(bench.unitTokensPerSecond[i] / bench.unitTokensPerSecond[0], 2)
+                  << "x; largest relative difference over " << bench.comparedUnits
+                  << " random units: " << diffs << "\n";
+    }
+}
+}  // namespace
+
 int runBench(const Arguments& rawArgs) {
     for (const auto& arg : rawArgs) {
         if (arg == "--gated") return runBenchFastPath(rawArgs);
@@ -26,7 +47,12 @@ int runBench(const Arguments& rawArgs) {
                                     {"--length", true},
                                     {"--device", true},
                                     {"--unit-length", true},
-                                    {"--unit-batch", true}});
+                                    {"--unit-batch", true},
+                                    {"--dtype", true}});
+    const auto dtypes = commaList(args.valueOr("--dtype", ""));
+    for (const auto& dtype : dtypes)
+        if (dtype != "f32" && dtype != "bf16")
+            throw UsageError("--dtype takes f32 and bf16 (comma-separated), not '" + dtype + "'");
     const int threads = applyThreads(args);
     const double seconds = args.numberOr("--seconds", 3.0);
     const auto length = args.integerOr("--length", 1024);
@@ -90,6 +116,9 @@ int runBench(const Arguments& rawArgs) {
               << " tokens/s  (shared + the static path, --static-path); costs "
               << fixed(100.0 * (unit.sharedTokensPerSecond / unit.splitTokensPerSecond - 1.0), 1)
               << "% more time per unit\n";
+    if (!dtypes.empty())
+        printDtypeBench(
+            core::benchmarkUnitDtypes(benchShape, dtypes, unitBatch, unitLength, seconds, device));
     std::cout << "policy replay   " << fixed(core::benchmarkPolicyReplayMs(100000), 2)
               << " ms  (recon-ema re-decides 100,000 units for a new target rate; median)\n";
     return 0;

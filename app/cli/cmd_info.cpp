@@ -45,9 +45,7 @@ int runInfo(const Arguments& rawArgs) {
         std::cout << "backbone:   " << backbone.describe() << "\n";
         std::cout << "memory:     " << gib(core::backboneWeightBytes(backbone, false))
                   << " of weights in float32";
-        if (backbone.arch == core::kArchGemma3)
-            std::cout << ", " << gib(core::backboneWeightBytes(backbone, true))
-                      << " with --dtype bf16";
+        std::cout << ", " << gib(core::backboneWeightBytes(backbone, true)) << " with --dtype bf16";
         std::cout << " (plus activations)\n" << std::flush;
         const auto model = core::inspectModelDir(*dir);
         if (backbone.arch == core::kArchGpt2) {

@@ -76,10 +76,11 @@ torch::Tensor loadFloatTensor(const WeightShards::Entry& entry, torch::ScalarTyp
 
 std::shared_ptr<Backbone> loadBackbone(const fs::path& modelDir, torch::Device device, bool bf16) {
     if (backboneArch(modelDir) == kArchGemma3) return loadGemma3(modelDir, device, bf16).ptr();
-    if (bf16)
-        throw InputError("--dtype bf16 is for Gemma 3 backbones; GPT-2 computes in float32",
-                         "drop --dtype bf16 for this model");
-    return loadGpt2(modelDir, device).ptr();
+    auto gpt2 = loadGpt2(modelDir, device);
+    // Loaded in float32, then held and computed in bfloat16; hidden states and logits come out
+    // in float32, so the TTT layer, the losses and the signals stay float32 (design.md §3).
+    if (bf16) gpt2->to(torch::kBFloat16);
+    return gpt2.ptr();
 }
 
 }  // namespace ponder::core

@@ -70,7 +70,12 @@ torch::Tensor Gpt2AttentionImpl::attend(const torch::Tensor& q, const torch::Ten
     const auto batch = q.size(0), length = q.size(2);
     auto scores = torch::matmul(q, k.transpose(-2, -1));
     scores.mul_(1.0 / std::sqrt(double(m_config.headDim()))).add_(bias);
-    auto probs = torch::dropout(torch::softmax(scores, -1), m_config.attnDropout, is_training());
+    // A bfloat16 backbone normalises its scores in float32 (8 mantissa bits lose the small
+    // probabilities), as Gemma 3's does; the products stay in bfloat16.
+    auto probs = q.scalar_type() == torch::kFloat32
+                     ? torch::softmax(scores, -1)
+                     : torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+    probs = torch::dropout(probs, m_config.attnDropout, is_training());
     auto out = torch::matmul(probs, v).transpose(1, 2).reshape({batch, length, m_config.nEmbd});
     return torch::dropout(m_proj(out), m_config.residDropout, is_training());
 }
@@ -130,11 +135,13 @@ torch::Tensor Gpt2ModelImpl::hidden(const torch::Tensor& ids, const torch::Tenso
     const auto causalBias =
         torch::full({length, length}, -std::numeric_limits<float>::infinity(), x.options()).triu(1);
     for (const auto& block : *m_blocks) x = block->as<Gpt2Block>()->forward(x, causalBias);
-    return m_lnF(x);
+    return m_lnF(x).to(torch::kFloat32);  // the TTT layer and the heads read float32
 }
 
 torch::Tensor Gpt2ModelImpl::logits(const torch::Tensor& hidden) const {
-    return torch::linear(hidden, m_lmHead.is_empty() ? m_wte->weight : m_lmHead->weight);
+    // In the backbone's dtype (the head GEMM is the largest), returned as float32 for the loss.
+    const auto& head = m_lmHead.is_empty() ? m_wte->weight : m_lmHead->weight;
+    return torch::linear(hidden.to(head.scalar_type()), head).to(torch::kFloat32);
 }
 
 BackboneInfo Gpt2ModelImpl::info() const {
@@ -170,7 +177,7 @@ torch::Tensor Gpt2ModelImpl::decodeStep(DecodeCache& cache, const torch::Tensor&
     for (std::size_t i = 0; i < m_blocks->size(); ++i)
         x = m_blocks[i]->as<Gpt2Block>()->forwardCached(x, kv.keys[i], kv.values[i]);
     cache.length = past + length;
-    return m_lnF(x);
+    return m_lnF(x).to(torch::kFloat32);
 }
 
 void Gpt2ModelImpl::initialiseWeights(std::uint64_t seed) {

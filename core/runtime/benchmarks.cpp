@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/eval/unit_compute_impl.h"
+#include "core/runtime/bench_setup_impl.h"
 #include "core/gating/policies.h"
 #include "core/model/gemma3_model_impl.h"
 #include "core/model/gpt2_model_impl.h"
@@ -88,26 +89,39 @@ double lmHeadFlops(const BenchShape& shape, std::int64_t length) {
     return 2.0 * double(length) * double(shape.gemma.hiddenSize) * double(shape.gemma.vocabSize);
 }
 
-namespace {
-
-std::shared_ptr<Backbone> randomBackbone(const BenchShape& shape, const torch::Device& device) {
+std::shared_ptr<Backbone> randomBackbone(const BenchShape& shape, const torch::Device& device,
+                                         torch::ScalarType dtype) {
+    std::shared_ptr<Backbone> model;
     if (shape.gemma3) {
-        Gemma3Model model(shape.gemma, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-        model->initialiseWeights(0);
-        return model.ptr();
+        Gemma3Model gemma(shape.gemma,
+                          torch::TensorOptions().dtype(torch::kFloat32).device(device));
+        gemma->initialiseWeights(0);
+        model = gemma.ptr();
+    } else {
+        Gpt2Model gpt2(shape.gpt2);
+        gpt2->initialiseWeights(0);
+        model = gpt2.ptr();
     }
-    Gpt2Model model(shape.gpt2);
-    model->initialiseWeights(0);
-    model->to(device);
+    // Initialised in float32, then converted: each dtype holds the same weights, rounded.
+    model->to(device, dtype);
     model->eval();
-    return model.ptr();
+    return model;
 }
 
 std::int64_t vocabOf(const BenchShape& shape) {
     return shape.gemma3 ? shape.gemma.vocabSize : shape.gpt2.vocabSize;
 }
 
-}  // namespace
+UpdateLayer randomUpdateLayer(const Backbone& backbone, const torch::Device& device) {
+    const auto tttConfig = TttConfig::forBackboneInfo(backbone.info());
+    TttModel model(tttConfig);
+    model->initialiseWeights(1);
+    model->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.02);
+    if (tttConfig.tttWidth > 0) model->named_parameters()["ttt_proj_out.weight"].normal_(0.0, 0.02);
+    model->to(device);
+    model->eval();
+    return UpdateLayer(model);
+}
 
 ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch,
                                   std::int64_t length, double minSeconds,
@@ -148,41 +162,13 @@ double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headD
     return projections + dualForm;
 }
 
-namespace {
-// Calls `run` until `minSeconds` have passed (after one warm-up); returns runs per second.
-template <typename Run>
-double runsPerSecond(Run&& run, double minSeconds, const torch::Device& device) {
-    const auto sync = [&] {
-        if (device.is_cuda()) torch::cuda::synchronize();
-    };
-    run();
-    sync();
-    int runs = 0;
-    const auto start = Clock::now();
-    double elapsed = 0;
-    do {
-        run();
-        sync();
-        ++runs;
-        elapsed = secondsSince(start);
-    } while (elapsed < minSeconds);
-    return runs / elapsed;
-}
-}  // namespace
-
 UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std::int64_t length,
                                 double minSeconds, const std::string& device) {
     torch::InferenceMode inference;
     const torch::Device dev(device);
     auto gpt2 = randomBackbone(shape, dev);
+    auto ttt = randomUpdateLayer(*gpt2, dev);
     const auto tttConfig = TttConfig::forBackboneInfo(gpt2->info());
-    TttModel model(tttConfig);
-    model->initialiseWeights(1);
-    model->named_parameters()["ttt.wo.weight"].normal_(0.0, 0.02);
-    if (tttConfig.tttWidth > 0) model->named_parameters()["ttt_proj_out.weight"].normal_(0.0, 0.02);
-    model->to(dev);
-    model->eval();
-    UpdateLayer ttt(model);
     const auto options = torch::TensorOptions().dtype(torch::kInt64).device(dev);
     const auto ids = torch::randint(vocabOf(shape), {batch, length}, options);
     const auto positions = torch::arange(length, options);

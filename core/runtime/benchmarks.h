@@ -67,6 +67,21 @@ struct UnitBenchmark {
 UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std::int64_t length,
                                 double minSeconds, const std::string& device = "cpu");
 
+// The shared unit with the backbone in each of `dtypes` ("f32", "bf16"; the first is the
+// reference), the TTT layer and the losses in float32 (design.md §3), on the same random
+// weights: tokens/s for each, and the largest relative difference from the reference over
+// `comparedUnits` random units of the per-unit losses (SKIP, UPDATE, static path) and of the
+// reconstruction signals (recon_init, recon_step0, recon_step1).
+struct DtypeBenchmark {
+    std::vector<std::string> dtypes;
+    std::vector<double> unitTokensPerSecond;  // one per dtype
+    int comparedUnits = 0;
+    std::vector<double> maxLossRelDiff, maxSignalRelDiff;  // one per dtype (0 for the reference)
+};
+DtypeBenchmark benchmarkUnitDtypes(const BenchShape& shape, const std::vector<std::string>& dtypes,
+                                   std::int64_t batch, std::int64_t length, double minSeconds,
+                                   const std::string& device = "cpu", int comparedUnits = 8);
+
 struct TokenizerBenchmark {
     std::uint64_t bytes = 0;
     std::uint64_t tokens = 0;

@@ -35,7 +35,7 @@ constexpr const char* kHelp =
     "  --ext EXT          file extensions of a folder (repeatable; default: code files)\n"
     "  --max-units N      the first N units in data order\n"
     "  --shuffle          the shuffle ablation; --causal-k -1: the diagonal one\n"
-    "  --dtype f32|bf16   the backbone's dtype (bf16: Gemma 3)\n"
+    "  --dtype f32|bf16   the backbone's dtype (bf16: held and computed in bfloat16)\n"
     "  --fast             the gated fast path (Ours decides before the UPDATE path)\n"
     "  Gating, as `ponder eval` takes it: --seed S, --threshold T, --calibration-file F,\n"
     "  --advanced-std running|published, --force-gate, --lookahead\n"

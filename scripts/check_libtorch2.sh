@@ -67,6 +67,7 @@ unmount_all() {
   mounted=()
 }
 trap unmount_all EXIT
+trap "exit 130" INT TERM  # the EXIT trap then unmounts
 
 make_tree() {
   if [ -f "$tree/.ponder-tree-complete" ]; then
@@ -122,10 +123,10 @@ build() {
   if [ $cuda = 1 ]; then
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DPONDER_BUILD_STUDIO=OFF -DPONDER_BUILD_TESTS=OFF -DPONDER_NODE_CONFORMANCE=OFF \
-      && cmake --build /work/build -j $(nproc) --target ponder"
+      && cmake --build /work/build -j $(nproc) --target ponder -- -k 0"
   else
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      && cmake --build /work/build -j $(nproc)"
+      && cmake --build /work/build -j $(nproc) -- -k 0"
   fi
   echo "libtorch2: build $((SECONDS - start)) s"
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The code that handles bytes and processes under AddressSanitizer + UndefinedBehaviorSanitizer
-# (GCC) in build-asan/: the Catch2 unit tests (label `unit`) and the scripts labelled `sanitize`
+# (GCC) in build-asan/: the Catch2 unit tests (label `unit`, each executable whole in one
+# process: tests/CMakeLists.txt, ponder_discover_tests) and the scripts labelled `sanitize`
 # (hostile inputs, kills, a failed run, figure export). Left to the Release pass: the
 # tensor-maths tests (tests/CMakeLists.txt, ponder_add_torch_test: their time is in LibTorch,
 # which is not instrumented), the studio's window (its state and UI pieces are unit-tested here)

@@ -17,6 +17,7 @@
 #include <map>
 #include <thread>
 
+#include "core/dist/collective_backend.h"
 #include "core/dist/data_parallel_impl.h"
 #include "core/dist/rank_session.h"
 #include "core/dist/unit_wire.h"
@@ -128,6 +129,24 @@ TEST_CASE("dist: torchrun's variables make the world and a malformed one is name
     CHECK_THROWS_WITH(worldFromEnvironment(lookup), Contains("MASTER_PORT='80x'"));
     env = {{"RANK", "0"}};
     CHECK_THROWS_WITH(worldFromEnvironment(lookup), Contains("WORLD_SIZE is unset"));
+}
+
+TEST_CASE("dist: Gloo carries CPU collectives, NCCL CUDA ones, and a build without NCCL says so",
+          "[dist]") {
+    CHECK(collectiveBackendFor("cpu", false) == CollectiveBackend::Gloo);
+    CHECK(collectiveBackendFor("cpu", true) == CollectiveBackend::Gloo);
+    CHECK(collectiveBackendFor("cuda", true) == CollectiveBackend::Nccl);
+    CHECK(std::string(collectiveBackendName(CollectiveBackend::Nccl)) == "nccl");
+    CHECK(std::string(collectiveBackendName(CollectiveBackend::Gloo)) == "gloo");
+    try {
+        collectiveBackendFor("cuda", false);
+        FAIL("a CUDA collective without NCCL was accepted");
+    } catch (const DistributedError& error) {
+        CHECK(std::string(error.what()).find("NCCL") != std::string::npos);
+        CHECK(std::string(error.hint()).find("--device cpu") != std::string::npos);
+    }
+    // This CPU build has no NCCL, so the default is the refusal.
+    if (!ncclInThisBuild()) CHECK_THROWS_AS(collectiveBackendFor("cuda"), DistributedError);
 }
 
 TEST_CASE("dist: a plan is split by whole files or batches, balanced by tokens", "[dist]") {

@@ -21,7 +21,12 @@ int runInfo(const Arguments& rawArgs) {
     std::cout << "devices:   ";
     for (const auto& device : runtime.devices)
         std::cout << " " << device;
-    std::cout << (runtime.cudaAvailable ? "" : "  (no CUDA in this build)") << "\n";
+    if (runtime.cudaBuild.empty())
+        std::cout << "  (no CUDA in this build)";
+    else
+        std::cout << "  (built with CUDA " << runtime.cudaBuild
+                  << (runtime.cudaAvailable ? ")" : "; no CUDA device found)");
+    std::cout << "\n";
     std::cout << "threads:    " << runtime.threads << "\n";
     if (!args.flag("--no-gemm")) {
         const double gflops = core::measureGemmGflops();

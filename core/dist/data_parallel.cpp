@@ -1,4 +1,5 @@
-// Data-parallel training's collectives on the session's Gloo process group.
+// Data-parallel training's collectives on the session's process groups (Gloo for CPU tensors,
+// NCCL for CUDA ones).
 #include "core/dist/data_parallel_impl.h"
 
 #include "core/dist/rank_session_impl.h"
@@ -20,10 +21,10 @@ double DataParallel::share(std::int64_t rows) const {
 }
 
 template <typename Collective>
-void DataParallel::collective(const Collective& run) {
+void DataParallel::collective(const torch::Tensor& tensor, const Collective& run) {
     m_session->throwIfFailed();
     try {
-        run(RankSessionAccess::processGroup(*m_session));
+        run(RankSessionAccess::processGroup(*m_session, tensor.is_cuda() ? "cuda" : "cpu"));
     } catch (const PonderError&) {
         throw;
     } catch (const std::exception& error) {
@@ -47,7 +48,7 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor>& parameters) {
             for (const auto& grad : grads) views.push_back(grad.reshape({-1}));
             return views;
         }())};
-    collective([&](c10d::ProcessGroup& group) { group.allreduce(flat)->wait(); });
+    collective(flat[0], [&](CollectiveGroup& group) { group.allreduce(flat)->wait(); });
     std::int64_t offset = 0;
     for (auto& grad : grads) {
         const auto count = grad.numel();
@@ -59,7 +60,7 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor>& parameters) {
 std::vector<double> DataParallel::sum(std::vector<double> values) {
     if (!m_session || values.empty()) return values;
     std::vector<torch::Tensor> tensor{torch::tensor(values, torch::kFloat64)};
-    collective([&](c10d::ProcessGroup& group) { group.allreduce(tensor)->wait(); });
+    collective(tensor[0], [&](CollectiveGroup& group) { group.allreduce(tensor)->wait(); });
     const auto summed = tensor[0].contiguous();
     return {summed.data_ptr<double>(), summed.data_ptr<double>() + summed.numel()};
 }

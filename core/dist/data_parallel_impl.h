@@ -44,8 +44,9 @@ public:
     void throwIfFailed() const;
 
 private:
+    // `run` on the group for `tensor`'s device; a failure becomes a DistributedError.
     template <typename Collective>
-    void collective(const Collective& run);
+    void collective(const torch::Tensor& tensor, const Collective& run);
     RankSession* m_session;
 };
 

@@ -1,11 +1,13 @@
 // A RankSession over c10d's TCPStore: rank 0 hosts the store, every rank holds two clients
 // (the calling thread's and the heartbeat thread's, since a client is not shared between
-// threads), and a ProcessGroupGloo is built over it when training asks for one.
+// threads), and a ProcessGroupGloo (CPU tensors) or ProcessGroupNCCL (CUDA tensors) is built
+// over it when training asks for one.
 #include "core/dist/rank_session.h"
 
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -15,7 +17,11 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
+#include "core/dist/collective_backend.h"
 #include "core/dist/rank_session_impl.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
@@ -101,7 +107,7 @@ struct RankSession::Impl {
     World world;
     StorePtr store;      // the calling thread's client (rank 0: also the server)
     StorePtr beatStore;  // the heartbeat thread's
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    std::map<CollectiveBackend, c10::intrusive_ptr<CollectiveGroup>> groups;
 
     std::atomic<bool> stop{false};
     mutable std::mutex mutex;
@@ -380,24 +386,46 @@ void RankSession::leave() {
     m_impl->store->set(rankKey("left", m_impl->world.rank), bytesOf(""));
 }
 
-c10d::ProcessGroup& RankSessionAccess::processGroup(RankSession& session) {
+namespace {
+
+c10::intrusive_ptr<CollectiveGroup> makeGlooGroup(const World& world, const StorePtr& store) {
+    auto options = c10d::ProcessGroupGloo::Options::create();
+    options->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(world.timeout);
+    // Loopback runs stay on loopback; otherwise the interface GLOO_SOCKET_IFNAME names, or
+    // the one this host's name resolves to (as PyTorch chooses).
+    if (isLoopback(world.masterAddr))
+        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"))
+        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+    else
+        options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("gloo", store);
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, world.rank, world.size, options);
+}
+
+#ifdef USE_C10D_NCCL
+c10::intrusive_ptr<CollectiveGroup> makeNcclGroup(const World& world, const StorePtr& store) {
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(world.timeout);
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("nccl", store);
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, world.rank, world.size, options);
+}
+#endif
+
+}  // namespace
+
+CollectiveGroup& RankSessionAccess::processGroup(RankSession& session,
+                                                 const std::string& deviceKind) {
     auto& impl = *session.m_impl;
-    if (!impl.group) {
-        auto options = c10d::ProcessGroupGloo::Options::create();
-        options->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(impl.world.timeout);
-        // Loopback runs stay on loopback; otherwise the interface GLOO_SOCKET_IFNAME names, or
-        // the one this host's name resolves to (as PyTorch chooses).
-        if (isLoopback(impl.world.masterAddr))
-            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-        else if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"))
-            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
-        else
-            options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-        auto store = c10::make_intrusive<c10d::PrefixStore>("gloo", impl.store);
-        impl.group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, impl.world.rank,
-                                                                 impl.world.size, options);
+    const auto backend = collectiveBackendFor(deviceKind);
+    auto& group = impl.groups[backend];
+    if (!group) {
+#ifdef USE_C10D_NCCL
+        if (backend == CollectiveBackend::Nccl) group = makeNcclGroup(impl.world, impl.store);
+#endif
+        if (backend == CollectiveBackend::Gloo) group = makeGlooGroup(impl.world, impl.store);
     }
-    return *impl.group;
+    return *group;
 }
 
 }  // namespace ponder::core

@@ -10,6 +10,8 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include "core/runtime/torch_compat_impl.h"
+
 namespace ponder::core {
 
 namespace {
@@ -91,11 +93,16 @@ void releaseBlock(void* block) { cache().release(block); }
 
 class CachingCpuAllocator final : public c10::Allocator {
 public:
-    c10::DataPtr allocate(std::size_t bytes) const override {
+    c10::DataPtr allocate(std::size_t bytes) PONDER_ALLOCATOR_ALLOCATE_CONST override {
         void* block = cache().acquire(bytes);
         return {block, block, &releaseBlock, c10::Device(c10::DeviceType::CPU)};
     }
     c10::DeleterFnPtr raw_deleter() const override { return &releaseBlock; }
+#if PONDER_ALLOCATOR_HAS_COPY_DATA
+    void copy_data(void* dest, const void* src, std::size_t count) const override {
+        default_copy_data(dest, src, count);
+    }
+#endif
 };
 
 }  // namespace

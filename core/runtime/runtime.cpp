@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -66,12 +67,26 @@ std::string referenceBlasWarning() {
            "alternative), or: sudo update-alternatives --config libblas.so.3-x86_64-linux-gnu";
 }
 
+namespace {
+// The CUDA runtime version ATen's CUDA library was compiled with; known without a device, and
+// empty where that library is absent (a CPU LibTorch: its hooks throw).
+std::string builtCudaVersion() {
+    try {
+        const auto version = at::detail::getCUDAHooks().versionCUDART();  // e.g. 12040
+        return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+    } catch (const std::exception&) {
+        return "";
+    }
+}
+}  // namespace
+
 RuntimeInfo runtimeInfo() {
     RuntimeInfo info;
     info.torchVersion = TORCH_VERSION;
     info.threads = at::get_num_threads();
     info.devices.push_back("cpu");
     info.cudaAvailable = torch::cuda::is_available();
+    info.cudaBuild = builtCudaVersion();
     if (info.cudaAvailable)
         for (std::size_t i = 0; i < torch::cuda::device_count(); ++i)
             info.devices.push_back("cuda:" + std::to_string(i));

@@ -26,6 +26,7 @@ struct RuntimeInfo {
     int threads = 1;
     std::vector<std::string> devices;  // "cpu", "cuda:0 (NVIDIA H100 ...)" ...
     bool cudaAvailable = false;
+    std::string cudaBuild;  // the CUDA runtime this LibTorch was built with ("12.4"), else empty
     BlasInfo blas;
 };
 RuntimeInfo runtimeInfo();

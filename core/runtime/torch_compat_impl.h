@@ -1,0 +1,20 @@
+// Private (includes LibTorch): where the LibTorch versions the project builds against differ
+// (Debian bookworm's 1.13, the default; trixie's 2.6 and PyTorch's 2.x wheels, checked by
+// scripts/check_libtorch2.sh), each difference once, named by what changed.
+#pragma once
+
+#include <torch/version.h>
+
+#define PONDER_TORCH_AT_LEAST(major, minor) \
+    (TORCH_VERSION_MAJOR > (major) ||       \
+     (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+// c10::Allocator::allocate lost its const in 2.0.
+#if PONDER_TORCH_AT_LEAST(2, 0)
+#define PONDER_ALLOCATOR_ALLOCATE_CONST
+#else
+#define PONDER_ALLOCATOR_ALLOCATE_CONST const
+#endif
+
+// c10::Allocator::copy_data, pure virtual since 2.3 (Allocator::default_copy_data does memcpy).
+#define PONDER_ALLOCATOR_HAS_COPY_DATA PONDER_TORCH_AT_LEAST(2, 3)

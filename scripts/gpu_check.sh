@@ -15,8 +15,10 @@ if [ "$abi" != 1 ]; then
   echo "hint: use a PyTorch built with the C++11 ABI (the manylinux_2_28 wheels are)" >&2
   exit 1
 fi
+# Ranks on CUDA all-reduce through NCCL where this PyTorch has it (core/dist/collective_backend.h).
+nccl=$(python3 -c 'import torch.distributed as d; print("ON" if d.is_available() and d.is_nccl_available() else "OFF")')
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
-  -DPONDER_BUILD_STUDIO=OFF -DPONDER_NODE_CONFORMANCE=OFF
+  -DPONDER_BUILD_STUDIO=OFF -DPONDER_NODE_CONFORMANCE=OFF -DPONDER_NCCL="$nccl"
 cmake --build build-cuda -j "$(nproc)"
 mkdir -p "$(dirname "$log")"
 ponder=build-cuda/app/ponder

@@ -287,7 +287,7 @@ RankSession::~RankSession() {
     }
     impl.wake.notify_all();
     if (impl.heartbeat.joinable()) impl.heartbeat.join();
-    impl.group.reset();
+    impl.groups.clear();
     impl.beatStore.reset();
     impl.store.reset();
 }

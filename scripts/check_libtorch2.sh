@@ -41,13 +41,13 @@ mkdir -p "$log_dir"
 packages=(
   build-essential cmake ninja-build pkg-config git
   libopenblas0-openmp libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev
-  libutf8proc-dev libsentencepiece-dev libgloo-dev catch2/bookworm libseccomp-dev
+  libutf8proc-dev libsentencepiece-dev catch2/bookworm libseccomp-dev
   bubblewrap python3 util-linux sqlite3 nodejs npm
 )
 if [ $cuda = 1 ]; then
-  packages+=(libtorch-cuda-dev nvidia-cuda-toolkit)
+  packages+=(libtorch-cuda-dev libgloo-cuda-dev nvidia-cuda-toolkit)
 else
-  packages+=(libtorch-dev libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev
+  packages+=(libtorch-dev libgloo-dev libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev
              fonts-dejavu-core xvfb xauth libgl1-mesa-dri)
 fi
 

@@ -122,7 +122,7 @@ build() {
   local start=$SECONDS
   if [ $cuda = 1 ]; then
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DPONDER_BUILD_STUDIO=OFF -DPONDER_BUILD_TESTS=OFF -DPONDER_NODE_CONFORMANCE=OFF \
+      -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_BUILD_TESTS=OFF -DPONDER_NODE_CONFORMANCE=OFF \
       && cmake --build /work/build -j $(nproc) --target ponder -- -k 0"
   else
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU and a CUDA-enabled PyTorch install: builds the core, the CLI
-# and the tests against the LibTorch inside PyTorch (no studio: -DPONDER_BUILD_STUDIO=OFF),
+# and the tests against the LibTorch inside PyTorch (headless: no studio window and no ImGui),
 # runs the tests that have a CUDA variant, then the GPU benchmarks, logging to $1 (default
 # build-cuda/gpu-figures.txt). The other build dependencies (SQLiteCpp, nlohmann-json,
-# utf8proc, ImGui, Cairo, Catch2) come from the system as on the CPU machines.
+# utf8proc, Cairo, Catch2) come from the system as on the CPU machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log="${1:-build-cuda/gpu-figures.txt}"
@@ -18,7 +18,7 @@ fi
 # Ranks on CUDA all-reduce through NCCL where this PyTorch has it (core/dist/collective_backend.h).
 nccl=$(python3 -c 'import torch.distributed as d; print("ON" if d.is_available() and d.is_nccl_available() else "OFF")')
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
-  -DPONDER_BUILD_STUDIO=OFF -DPONDER_NODE_CONFORMANCE=OFF -DPONDER_NCCL="$nccl"
+  -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_NODE_CONFORMANCE=OFF -DPONDER_NCCL="$nccl"
 cmake --build build-cuda -j "$(nproc)"
 mkdir -p "$(dirname "$log")"
 ponder=build-cuda/app/ponder

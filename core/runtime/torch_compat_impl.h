@@ -18,3 +18,12 @@
 
 // c10::Allocator::copy_data, pure virtual since 2.3 (Allocator::default_copy_data does memcpy).
 #define PONDER_ALLOCATOR_HAS_COPY_DATA PONDER_TORCH_AT_LEAST(2, 3)
+
+namespace ponder::core {
+
+// bfloat16 autocast on the CPU or CUDA: whether it is on, and turning it on (in bfloat16) or
+// off. LibTorch 2.4 made these per-device calls and deprecated the CPU/CUDA-named ones.
+bool autocastEnabled(bool cuda);
+void setBf16Autocast(bool cuda, bool enabled);
+
+}  // namespace ponder::core

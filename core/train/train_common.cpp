@@ -3,6 +3,7 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/runtime/torch_compat_impl.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
 
@@ -75,23 +76,13 @@ std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module) {
 Bf16Autocast::Bf16Autocast(bool on, const torch::Device& device)
     : m_on(on), m_cuda(device.is_cuda()) {
     if (!m_on) return;
-    if (m_cuda) {
-        m_wasEnabled = at::autocast::is_enabled();
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        at::autocast::set_enabled(true);
-    } else {
-        m_wasEnabled = at::autocast::is_cpu_enabled();
-        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-        at::autocast::set_cpu_enabled(true);
-    }
+    m_wasEnabled = autocastEnabled(m_cuda);
+    setBf16Autocast(m_cuda, true);
 }
 
 Bf16Autocast::~Bf16Autocast() {
     if (!m_on) return;
-    if (m_cuda)
-        at::autocast::set_enabled(m_wasEnabled);
-    else
-        at::autocast::set_cpu_enabled(m_wasEnabled);
+    setBf16Autocast(m_cuda, m_wasEnabled);
     // The casts of weights cached for this forward: the optimiser changes them next.
     at::autocast::clear_cache();
 }

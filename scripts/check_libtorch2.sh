@@ -12,6 +12,9 @@
 #   --cuda libtorch-cuda-dev and nvidia-cuda-toolkit (contrib, non-free) in a tree of its own;
 #          builds `ponder` alone (no studio, no tests): linking needs no GPU. `test` then runs
 #          `ponder info`, which names the CUDA it was built with and that there is no device.
+#          Not yet complete here: Debian's nvidia-cudnn downloads cuDNN from NVIDIA when it is
+#          installed, which these machines cannot reach, so the tree lacks libcudnn.so.9 and
+#          libtorch-cuda-2.6 stays unconfigured.
 # Needs root (debootstrap, chroot, bind mounts) and Debian's package mirrors.
 #
 # Test data: the suite reads real code from bookworm's /usr/lib/python3.11 and Go 1.19 sources;
@@ -33,7 +36,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-if [ $cuda = 1 ]; then tree="$project/build-libtorch2/cuda-root"; else tree="$project/build-libtorch2/root"; fi
+tree="$project/build-libtorch2/root"
+[ $cuda = 1 ] && tree="$project/build-libtorch2/cuda-root"
 mirror=http://deb.debian.org/debian
 log_dir="$project/build-libtorch2"
 mkdir -p "$log_dir"
@@ -63,7 +67,9 @@ mount_into() {  # mount_into SOURCE TARGET [options]
 }
 unmount_all() {
   local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    umount -l "${mounted[i]}" 2>/dev/null || true
+  done
   mounted=()
 }
 trap unmount_all EXIT
@@ -95,7 +101,8 @@ EOF
   cp /etc/resolv.conf "$tree/etc/resolv.conf"
   mount_into /proc /proc
   echo "libtorch2: installing ${#packages[@]} packages in the tree"
-  if ! in_tree "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages[*]}" \
+  local install="apt-get install -y -qq --no-install-recommends ${packages[*]}"
+  if ! in_tree "apt-get update -qq && $install" \
       >"$log_dir/apt-$(basename "$tree").log" 2>&1; then
     tail -20 "$log_dir/apt-$(basename "$tree").log" >&2
     exit 1
@@ -122,7 +129,8 @@ build() {
   local start=$SECONDS
   if [ $cuda = 1 ]; then
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_BUILD_TESTS=OFF -DPONDER_NODE_CONFORMANCE=OFF \
+      -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_BUILD_TESTS=OFF \
+      -DPONDER_NODE_CONFORMANCE=OFF \
       && cmake --build /work/build -j $(nproc) --target ponder -- -k 0"
   else
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -16,7 +16,8 @@ if [ "$abi" != 1 ]; then
   exit 1
 fi
 # Ranks on CUDA all-reduce through NCCL where this PyTorch has it (core/dist/collective_backend.h).
-nccl=$(python3 -c 'import torch.distributed as d; print("ON" if d.is_available() and d.is_nccl_available() else "OFF")')
+nccl=$(python3 -c 'import torch.distributed as d
+print("ON" if d.is_available() and d.is_nccl_available() else "OFF")')
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
   -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_NODE_CONFORMANCE=OFF -DPONDER_NCCL="$nccl"
 cmake --build build-cuda -j "$(nproc)"

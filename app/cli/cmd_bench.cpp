@@ -17,8 +17,9 @@ void printDtypeBench(const core::DtypeBenchmark& bench) {
     for (std::size_t i = 0; i < bench.dtypes.size(); ++i) {
         const auto name = "unit, " + bench.dtypes[i];
         std::cout << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ')
-                  << fixed(bench.unitTokensPerSecond[i], 0) << " tokens/s  (shared unit, backbone in "
-                  << bench.dtypes[i] << "; TTT layer, losses and signals in f32)\n";
+                  << fixed(bench.unitTokensPerSecond[i], 0)
+                  << " tokens/s  (shared unit, backbone in " << bench.dtypes[i]
+                  << "; TTT layer, losses and signals in f32)\n";
     }
     for (std::size_t i = 1; i < bench.dtypes.size(); ++i) {
         char diffs[96];

@@ -62,7 +62,8 @@ DtypeBenchmark benchmarkUnitDtypes(const BenchShape& shape, const std::vector<st
                           minSeconds, dev));
         torch::Tensor means = unitMeans(*backbone, ttt, comparedIds, positions);
         if (!reference.defined()) reference = means;
-        result.maxLossRelDiff.push_back(maxRelDiff(means.narrow(1, 0, 3), reference.narrow(1, 0, 3)));
+        result.maxLossRelDiff.push_back(
+            maxRelDiff(means.narrow(1, 0, 3), reference.narrow(1, 0, 3)));
         result.maxSignalRelDiff.push_back(
             maxRelDiff(means.narrow(1, 3, 3), reference.narrow(1, 3, 3)));
     }

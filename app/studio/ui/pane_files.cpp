@@ -106,7 +106,9 @@ void Studio::drawRunSettings() {
         if (ImGui::Checkbox("causal-k -1", &diagonal))
             run.causalK = diagonal ? std::optional<std::int64_t>(-1) : std::nullopt;
         ImGui::Checkbox("bf16", &run.bf16);
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("the backbone held and computed in bfloat16; the TTT layer and losses stay float32");
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("the backbone held and computed in bfloat16; the TTT layer and "
+                              "the losses stay float32");
         ImGui::Checkbox("fast path", &run.fast);
         if (ImGui::IsItemHovered())
             ImGui::SetTooltip("the gated fast path: the policy decides before the UPDATE path "

@@ -441,14 +441,26 @@ void Studio::applyTheme() {
     ImGui::GetIO().FontGlobalScale = m_settings.fontScale * dpiScale();
 }
 
+namespace {
+// A letter key went down this frame. ImGui 1.87 named the letter keys (ImGuiKey_A..Z, what
+// Debian trixie's 1.90 takes); before, the backend's key codes were the indices (GLFW_KEY_A..Z).
+bool letterPressed(char letter) {
+#if IMGUI_VERSION_NUM >= 18700
+    return ImGui::IsKeyPressed(static_cast<ImGuiKey>(ImGuiKey_A + (letter - 'A')), false);
+#else
+    return ImGui::IsKeyPressed(GLFW_KEY_A + (letter - 'A'), false);
+#endif
+}
+}  // namespace
+
 void Studio::handleShortcuts() {
     const ImGuiIO& io = ImGui::GetIO();
-    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_R, false) && !m_worker.busy()) startRun();
-    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_O, false)) {
+    if (io.KeyCtrl && letterPressed('R') && !m_worker.busy()) startRun();
+    if (io.KeyCtrl && letterPressed('O')) {
         m_browserTarget = "input";
         m_showBrowser = true;
     }
-    if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_E, false)) m_showExport = true;
+    if (io.KeyCtrl && letterPressed('E')) m_showExport = true;
     // Esc brings an enlarged plot back first; else it cancels a run, except while a dialog
     // (Quit?) is open: there it closes the dialog.
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false) &&

@@ -76,6 +76,10 @@ StorePtr connectStore(const World& world, bool server) {
     options.isServer = server;
     options.waitWorkers = false;  // joining is counted below, to say how many came
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(world.timeout);
+#if PONDER_TORCH_AT_LEAST(2, 2)
+    // LibTorch 2.4+ asks for the libuv server by default, which Debian's 2.6 is built without.
+    options.useLibUV = false;
+#endif
     try {
         return c10::make_intrusive<c10d::TCPStore>(world.masterAddr, options);
     } catch (const std::exception& error) {

@@ -4,17 +4,21 @@
 # suite run there (the studio under Xvfb too). Bookworm's LibTorch 1.13 stays the default of
 # the README's commands; this script says whether the code also builds and passes on 2.x.
 #
-# Usage: scripts/check_libtorch2.sh [--cuda] [tree|build|test|all] [ctest args...]
+# Usage: scripts/check_libtorch2.sh [--cuda|--kit] [tree|build|test|all] [ctest args...]
 #   tree   make the trixie tree and install the packages (skipped when it is complete)
 #   build  configure and build in the tree (build-libtorch2/<tree>/work/build)
 #   test   run ctest there (extra arguments go to ctest, e.g. -L unit)
 #   all    the three (the default)
 #   --cuda libtorch-cuda-dev and nvidia-cuda-toolkit (contrib, non-free) in a tree of its own;
-#          builds `ponder` alone (no studio, no tests): linking needs no GPU. `test` then runs
-#          `ponder info`, which names the CUDA it was built with and that there is no device.
-#          Not yet complete here: Debian's nvidia-cudnn downloads cuDNN from NVIDIA when it is
-#          installed, which these machines cannot reach, so the tree lacks libcudnn.so.9 and
-#          libtorch-cuda-2.6 stays unconfigured.
+#          builds `ponder` and the evaluator's and ranks' tests (no studio): linking needs no
+#          GPU. `test` runs `ponder info` (the CUDA it was built with, no device, NCCL) and
+#          those tests, whose CUDA case says there is no device. Debian's nvidia-cudnn fetches
+#          cuDNN from NVIDIA, which these machines cannot reach, so the tree gets a stand-in
+#          libcudnn.so.9 (make_cudnn_stand_in) that lets LibTorch load without a GPU.
+#   --kit  the GPU kit's rehearsal: a tree with only a C++ compiler, CMake, ninja and Debian's
+#          PyTorch (python3-torch with libtorch-dev standing in for the GPU machine's), where
+#          `test` runs scripts/gpu_check.sh with gpu-kit/ (scripts/make_gpu_kit.sh, made first
+#          on this bookworm machine) as the only other files. No build stage.
 # Needs root (debootstrap, chroot, bind mounts) and Debian's package mirrors.
 #
 # Test data: the suite reads real code from bookworm's /usr/lib/python3.11 and Go 1.19 sources;
@@ -24,8 +28,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 project=$(pwd)
 
-cuda=0
-if [ "${1:-}" = --cuda ]; then cuda=1; shift; fi
+variant=cpu
+case "${1:-}" in --cuda) variant=cuda; shift ;; --kit) variant=kit; shift ;; esac
+cuda=0; [ $variant = cuda ] && cuda=1
 stage="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$stage" in tree|build|test|all) ;; *)
@@ -36,9 +41,12 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-tree="$project/build-libtorch2/root"
-[ $cuda = 1 ] && tree="$project/build-libtorch2/cuda-root"
+case $variant in
+  cpu) tree="$project/build-libtorch2/root" ;;
+  *) tree="$project/build-libtorch2/$variant-root" ;;
+esac
 mirror=http://deb.debian.org/debian
+cudnn_dir=/opt/cudnn-stand-in  # the CUDA tree's stand-in for cuDNN (make_cudnn_stand_in)
 log_dir="$project/build-libtorch2"
 mkdir -p "$log_dir"
 
@@ -48,12 +56,12 @@ packages=(
   libutf8proc-dev libsentencepiece-dev catch2/bookworm libseccomp-dev
   bubblewrap python3 util-linux sqlite3 nodejs npm
 )
-if [ $cuda = 1 ]; then
-  packages+=(libtorch-cuda-dev libgloo-cuda-dev nvidia-cuda-toolkit)
-else
-  packages+=(libtorch-dev libgloo-dev libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev
-             fonts-dejavu-core xvfb xauth libgl1-mesa-dri)
-fi
+case $variant in
+  cuda) packages+=(libtorch-cuda-dev libgloo-cuda-dev nvidia-cuda-toolkit) ;;
+  cpu) packages+=(libtorch-dev libgloo-dev libimgui-dev libglfw3-dev libgl-dev libcairo2-dev
+                  libstb-dev fonts-dejavu-core xvfb xauth libgl1-mesa-dri) ;;
+  kit) packages=(build-essential cmake ninja-build python3-torch libtorch-dev) ;;
+esac
 
 in_tree() { chroot "$tree" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 OMP_WAIT_POLICY=PASSIVE DEBIAN_FRONTEND=noninteractive bash -c "$1"; }
@@ -103,17 +111,52 @@ EOF
   echo "libtorch2: installing ${#packages[@]} packages in the tree"
   local install="apt-get install -y -qq --no-install-recommends ${packages[*]}"
   if ! in_tree "apt-get update -qq && $install" \
-      >"$log_dir/apt-$(basename "$tree").log" 2>&1; then
+      >"$log_dir/apt-$(basename "$tree").log" 2>&1 && ! only_cudnn_unconfigured; then
     tail -20 "$log_dir/apt-$(basename "$tree").log" >&2
     exit 1
   fi
   unmount_all
   in_tree "apt-get clean"
+  [ $cuda = 1 ] && make_cudnn_stand_in
   touch "$tree/.ponder-tree-complete"
   echo "libtorch2: tree ready in $((SECONDS - start)) s ($(du -sh "$tree" | cut -f1))"
 }
 
+# Debian's nvidia-cudnn fetches cuDNN from NVIDIA in its postinst, which these machines cannot
+# reach; it and the LibTorch packages that depend on it then stay unpacked but unconfigured.
+# Their files are all there, so the CUDA tree goes on when those are the only ones left.
+only_cudnn_unconfigured() {
+  [ $cuda = 1 ] || return 1
+  local left
+  left=$(in_tree "dpkg --audit" | awk '/^ [a-z0-9]/ {print $1}' | sed 's/:amd64$//' | sort -u)
+  [ -n "$left" ] && [ -z "$(grep -vxE 'nvidia-cudnn|libtorch-cuda-2.6|libtorch-cuda-dev' \
+    <<<"$left")" ] && echo "libtorch2: nvidia-cudnn could not download cuDNN; going on without it"
+}
+
+# A stand-in libcudnn.so.9 so that libtorch_cuda.so (linked with BIND_NOW) loads without
+# cuDNN: every cuDNN function LibTorch imports, with its symbol version, each one stopping the
+# process if called. Nothing calls them on a machine without a GPU; the GPU kit never uses it
+# (PyTorch's wheels bring their own cuDNN). In the tree only, under /opt/cudnn-stand-in.
+make_cudnn_stand_in() {
+  in_tree 'set -e
+    dir='$cudnn_dir' && mkdir -p $dir && cd $dir
+    lib=/usr/lib/x86_64-linux-gnu/libtorch_cuda.so
+    nm -D --undefined-only $lib | sed -n "s/^ *U \(cudnn[A-Za-z0-9_]*\)@libcudnn.so.9$/\1/p" \
+      | sort -u >symbols.txt
+    { echo "#include <stdio.h>"; echo "#include <stdlib.h>"
+      while read -r s; do
+        echo "void $s(void) { fputs(\"cuDNN stand-in: $s called\\n\", stderr); abort(); }"
+      done <symbols.txt; } >stand_in.c
+    { echo "libcudnn.so.9 { global:"; sed "s/$/;/" symbols.txt; echo "local: *; };"; } >stand_in.map
+    gcc -shared -fPIC -o libcudnn.so.9 -Wl,-soname,libcudnn.so.9 \
+      -Wl,--version-script,stand_in.map stand_in.c
+    echo "libtorch2: cuDNN stand-in with $(wc -l <symbols.txt) functions in $dir"'
+}
+
 mount_work() {
+  # The tree on itself, so that its / is a mount point: bubblewrap (the code sandbox) makes /
+  # a slave mount and fails with EINVAL otherwise.
+  mount --bind "$tree" "$tree" && mounted+=("$tree")
   mount_into /proc /proc
   mount_into /dev /dev
   mount_into /dev/pts /dev/pts
@@ -128,10 +171,10 @@ mount_work() {
 build() {
   local start=$SECONDS
   if [ $cuda = 1 ]; then
-    in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_BUILD_TESTS=OFF \
-      -DPONDER_NODE_CONFORMANCE=OFF \
-      && cmake --build /work/build -j $(nproc) --target ponder -- -k 0"
+    in_tree "export LD_LIBRARY_PATH=$cudnn_dir && \
+      cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_NODE_CONFORMANCE=OFF -DPONDER_NCCL=ON \
+      && cmake --build /work/build -j $(nproc) --target ponder test_evaluator test_dist -- -k 0"
   else
     in_tree "cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       && cmake --build /work/build -j $(nproc) -- -k 0"
@@ -141,8 +184,12 @@ build() {
 
 run_tests() {
   local start=$SECONDS
-  if [ $cuda = 1 ]; then
-    in_tree "/work/build/app/ponder info"
+  if [ $variant = kit ]; then
+    [ -d gpu-kit ] || { echo "error: no gpu-kit/; hint: run scripts/make_gpu_kit.sh" >&2; exit 1; }
+    in_tree "cd /work/src && bash scripts/gpu_check.sh build-cuda/rehearsal-figures.txt"
+  elif [ $cuda = 1 ]; then
+    in_tree "export LD_LIBRARY_PATH=$cudnn_dir && /work/build/app/ponder info \
+      && /work/build/tests/test_evaluator '[cuda]' && /work/build/tests/test_dist '[dist]'"
     ls -l "$tree/work/build/app/ponder"
   else
     in_tree "cd /work/build && ctest --output-on-failure -j 2 $*"
@@ -157,6 +204,6 @@ if [ "$stage" != tree ]; then
     exit 1
   fi
   mount_work
-  if [ "$stage" = build ] || [ "$stage" = all ]; then build; fi
+  if [ $variant != kit ] && { [ "$stage" = build ] || [ "$stage" = all ]; }; then build; fi
   if [ "$stage" = test ] || [ "$stage" = all ]; then run_tests "$@"; fi
 fi

@@ -63,6 +63,16 @@ public:
     }
     void button(int b, bool down) { ImGui::GetIO().MouseDown[b] = down; }
     void wheel(float notches) { ImGui::GetIO().MouseWheel = notches; }
+    // From 1.87 ImGui takes modifiers as key events and NewFrame sets io.KeyShift from them.
+    void shift(bool down) {
+#if IMGUI_VERSION_NUM >= 18900
+        ImGui::GetIO().AddKeyEvent(ImGuiMod_Shift, down);
+#elif IMGUI_VERSION_NUM >= 18700
+        ImGui::GetIO().AddKeyEvent(ImGuiKey_ModShift, down);
+#else
+        ImGui::GetIO().KeyShift = down;
+#endif
+    }
 
 private:
     ImGuiContext* m_context;
@@ -140,10 +150,10 @@ TEST_CASE("viz: widget: shift+wheel zooms y and stops y following the data", "[v
     const double span = plot.view().y.span();
     const Point at = plotPoint(plot, 0.5, 0.5);
     h.mouse(at.x, at.y);
-    ImGui::GetIO().KeyShift = true;
+    h.shift(true);
     h.wheel(1);
     h.frame([&] { plot.draw(f); });
-    ImGui::GetIO().KeyShift = false;
+    h.shift(false);
     CHECK(plot.view().y.span() == Approx(span * 0.8));
     CHECK_FALSE(plot.yFollowsData());
     CHECK(plot.view().x.span() == Approx(50.0));
@@ -274,9 +284,9 @@ TEST_CASE("viz: widget: double-click fits x and y to the data again", "[viz][wid
     const Point at = plotPoint(plot, 0.3, 0.5);
     h.mouse(at.x, at.y);
     h.wheel(5);
-    ImGui::GetIO().KeyShift = true;
+    h.shift(true);
     h.frame([&] { plot.draw(f); });
-    ImGui::GetIO().KeyShift = false;
+    h.shift(false);
     h.wheel(5);
     h.frame([&] { plot.draw(f); });
     REQUIRE(plot.view().x.span() < 50);

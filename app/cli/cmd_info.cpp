@@ -27,6 +27,8 @@ int runInfo(const Arguments& rawArgs) {
         std::cout << "  (built with CUDA " << runtime.cudaBuild
                   << (runtime.cudaAvailable ? ")" : "; no CUDA device found)");
     std::cout << "\n";
+    std::cout << "ranks:      gloo for cpu"
+              << (runtime.nccl ? ", nccl for cuda" : " (no NCCL in this build)") << "\n";
     std::cout << "threads:    " << runtime.threads << "\n";
     if (!args.flag("--no-gemm")) {
         const double gflops = core::measureGemmGflops();

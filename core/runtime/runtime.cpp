@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "core/dist/collective_backend.h"
 #include "core/runtime/cpu_allocator_impl.h"
 #include "core/util/errors.h"
 
@@ -87,6 +88,7 @@ RuntimeInfo runtimeInfo() {
     info.devices.push_back("cpu");
     info.cudaAvailable = torch::cuda::is_available();
     info.cudaBuild = builtCudaVersion();
+    info.nccl = ncclInThisBuild();
     if (info.cudaAvailable)
         for (std::size_t i = 0; i < torch::cuda::device_count(); ++i)
             info.devices.push_back("cuda:" + std::to_string(i));

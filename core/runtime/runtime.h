@@ -27,6 +27,7 @@ struct RuntimeInfo {
     std::vector<std::string> devices;  // "cpu", "cuda:0 (NVIDIA H100 ...)" ...
     bool cudaAvailable = false;
     std::string cudaBuild;  // the CUDA runtime this LibTorch was built with ("12.4"), else empty
+    bool nccl = false;      // ranks on CUDA can all-reduce (core/dist/collective_backend.h)
     BlasInfo blas;
 };
 RuntimeInfo runtimeInfo();

@@ -12,6 +12,8 @@ expect "make-test-model" 0 "$ponder" make-test-model "$model" --layers 2 --embd 
 expect "info --model on a valid model" 0 "$ponder" info --model "$model" --no-gemm
 grep -q "parameters:" "$work/out" && pass "info prints the parameter count" || fail "info output lacks parameters"
 grep -q "ttt:        absent" "$work/out" && pass "info reports the missing TTT checkpoint" || fail "info lacks ttt line"
+grep -q "^ranks:      gloo for cpu" "$work/out" && pass "info names the ranks' collectives" \
+  || fail "info lacks the ranks line"
 
 sample="$work/sample.py"
 printf 'def add(a, b):\n    return a + b  # héllo\n' >"$sample"

@@ -16,7 +16,8 @@
 #          cuDNN from NVIDIA, which these machines cannot reach, so the tree gets a stand-in
 #          libcudnn.so.9 (make_cudnn_stand_in) that lets LibTorch load without a GPU.
 #   --kit  the GPU kit's rehearsal: a tree with only a C++ compiler, CMake, ninja and Debian's
-#          PyTorch (python3-torch with libtorch-dev standing in for the GPU machine's), where
+#          PyTorch (python3-torch, libtorch-dev and OpenBLAS standing in for the GPU machine's
+#          PyTorch, whose wheels bring their own BLAS), where
 #          `test` runs scripts/gpu_check.sh with gpu-kit/ (scripts/make_gpu_kit.sh, made first
 #          on this bookworm machine) as the only other files. No build stage.
 # Needs root (debootstrap, chroot, bind mounts) and Debian's package mirrors.
@@ -57,14 +58,19 @@ packages=(
   bubblewrap python3 util-linux sqlite3 nodejs npm
 )
 case $variant in
-  cuda) packages+=(libtorch-cuda-dev libgloo-cuda-dev nvidia-cuda-toolkit) ;;
+  cuda) packages+=(libtorch-cuda-dev libgloo-cuda-dev libnccl-dev nvidia-cuda-toolkit
+                   libcairo2-dev) ;;
   cpu) packages+=(libtorch-dev libgloo-dev libimgui-dev libglfw3-dev libgl-dev libcairo2-dev
                   libstb-dev fonts-dejavu-core xvfb xauth libgl1-mesa-dri) ;;
-  kit) packages=(build-essential cmake ninja-build python3-torch libtorch-dev) ;;
+  # PyTorch's wheels bring their BLAS (MKL); Debian's PyTorch takes the system's.
+  kit) packages=(build-essential cmake ninja-build python3-torch libtorch-dev libopenblas0-openmp) ;;
 esac
 
+# GALLIUM_DRIVER: Mesa 25's llvmpipe crashes creating a GL context inside this chroot (in
+# driCreateContextAttribs, before any of our code draws); softpipe draws the studio alike.
 in_tree() { chroot "$tree" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 OMP_WAIT_POLICY=PASSIVE DEBIAN_FRONTEND=noninteractive bash -c "$1"; }
+  LANG=C.UTF-8 OMP_WAIT_POLICY=PASSIVE DEBIAN_FRONTEND=noninteractive GALLIUM_DRIVER=softpipe \
+  bash -c "$1"; }
 
 mounted=()
 mount_into() {  # mount_into SOURCE TARGET [options]
@@ -162,6 +168,11 @@ mount_work() {
   mount_into /dev/pts /dev/pts
   mount_into /sys /sys
   mount_into "$project" /work/src
+  # This machine's way to the npm registry (the tokenizer conformance test installs from it):
+  # its host names, its npm settings and the certificates they trust.
+  cp /etc/hosts /etc/resolv.conf "$tree/etc/"
+  [ -f /etc/npmrc ] && cp /etc/npmrc "$tree/etc/npmrc"
+  mount_into /etc/ssl/certs /etc/ssl/certs ro
   mkdir -p "$tree/tmp" && chmod 1777 "$tree/tmp"
   for data in /usr/lib/python3.11 /usr/share/go-1.19; do
     [ -d "$data" ] && mount_into "$data" "$data" ro

@@ -34,15 +34,19 @@ if [ -d gpu-kit ]; then
     if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$deb" "$kit"
     else ar p "$deb" data.tar.xz | tar -xJ -C "$kit"; fi
   done
-  lib="$kit/usr/lib/x86_64-linux-gnu"
+  lib="$kit/usr/lib/x86_64-linux-gnu" base_lib="$kit/lib/x86_64-linux-gnu"  # bookworm uses both
   # Paths as unpacked; private requirements name packages a build does not need.
-  sed -i "s|^prefix=/usr|prefix=$kit/usr|; /^Requires.private:/d" "$lib"/pkgconfig/*.pc \
-    "$kit"/usr/share/pkgconfig/*.pc 2>/dev/null || true
-  ln -sf libz.so.1 "$lib/libz.so"  # packaged as an absolute link to /lib
+  sed -i "s|=/usr|=$kit/usr|; s| -\([IL]\)/usr/| -\1$kit/usr/|g; /^Requires.private:/d" \
+    "$lib"/pkgconfig/*.pc "$kit"/usr/share/pkgconfig/*.pc 2>/dev/null || true
+  ln -sf ../../../lib/x86_64-linux-gnu/libz.so.1 "$lib/libz.so"  # packaged as a link to /lib
   export PKG_CONFIG_PATH="$lib/pkgconfig:$kit/usr/share/pkgconfig"
-  export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export LD_LIBRARY_PATH="$lib:$base_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # As /usr/include for a system install: headers one package includes from another's
+  # (cairo-ft.h includes fontconfig's, whose .pc the build does not ask for).
+  export CPATH="$kit/usr/include${CPATH:+:$CPATH}"
   command -v pkg-config >/dev/null || export PKG_CONFIG="$kit/usr/bin/pkgconf"
   prefix="$torch_prefix;$kit/usr"
+  rm -f "$build/CMakeCache.txt"  # pkg-config's answers are cached, and the kit is unpacked anew
   echo "gpu check: $(ls gpu-kit/*.deb | wc -l) kit packages unpacked in $kit"
 fi
 
@@ -55,8 +59,10 @@ mkdir -p "$(dirname "$log")"
 ponder="$build/app/ponder"
 # Real code to evaluate: this Python's standard library.
 corpus=$(py 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
-if [ "$device" = cuda ]; then shapes=(small medium large xl); seconds=5; units=2000
-else shapes=(small); seconds=2; units=64; fi
+# Sized for 8 minutes on a GPU machine with 16 cores, the build included; the CPU rehearsal
+# runs one shape and a few units of each.
+if [ "$device" = cuda ]; then shapes=(small medium large xl); seconds=3; units=2000; batches=200
+else shapes=(small); seconds=2; units=64; batches=2; fi
 
 {
   echo "== machine"
@@ -76,7 +82,7 @@ else shapes=(small); seconds=2; units=64; fi
     --calibration profile --max-units "$units" --quiet
   echo "== a paper-protocol evaluation (16 windows of two 512-token chunks a batch)"
   "$ponder" eval --device "$device" --model assets/default-model --mode paper --ext py \
-    "$corpus" --max-units "$units" 2>&1 >/dev/null | grep 'tokens/s' | tail -1
+    "$corpus" --max-units "$batches" 2>&1 >/dev/null | grep 'tokens/s' | tail -1
   nvidia-smi --query-gpu=memory.used --format=csv,noheader 2>/dev/null || true
   echo "== gpu check: $((SECONDS - started)) s in all"
 } 2>&1 | tee "$log"

@@ -332,7 +332,8 @@ TEST_CASE("eval: a LibTorch error thrown mid-run leaves the stored run failed wi
 // numbers. Without CUDA there is nothing to compare, which it says.
 TEST_CASE("eval: cuda: the evaluation and the gated fast path on the GPU equal the CPU's", "[eval][cuda]") {
     if (!torch::cuda::is_available()) {
-        WARN("no CUDA device in this LibTorch build: the CPU/GPU comparison did not run");
+        WARN("no CUDA device here, or no CUDA in this LibTorch: the CPU/GPU comparison did not "
+             "run");
         return;
     }
     ModelFixture fixture;

@@ -68,9 +68,11 @@ esac
 
 # GALLIUM_DRIVER: Mesa 25's llvmpipe crashes creating a GL context inside this chroot (in
 # driCreateContextAttribs, before any of our code draws); softpipe draws the studio alike.
+# XDG_RUNTIME_DIR as a login session has it (Mesa prints "error: XDG_RUNTIME_DIR is invalid"
+# without it, which a test takes for the studio's own error line).
 in_tree() { chroot "$tree" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 OMP_WAIT_POLICY=PASSIVE DEBIAN_FRONTEND=noninteractive GALLIUM_DRIVER=softpipe \
-  bash -c "$1"; }
+  XDG_RUNTIME_DIR=/run/user/0 bash -c "mkdir -p -m 700 /run/user/0 && $1"; }
 
 mounted=()
 mount_into() {  # mount_into SOURCE TARGET [options]

@@ -16,10 +16,10 @@
 #          cuDNN from NVIDIA, which these machines cannot reach, so the tree gets a stand-in
 #          libcudnn.so.9 (make_cudnn_stand_in) that lets LibTorch load without a GPU.
 #   --kit  the GPU kit's rehearsal: a tree with only a C++ compiler, CMake, ninja and Debian's
-#          PyTorch (python3-torch, libtorch-dev and OpenBLAS standing in for the GPU machine's
-#          PyTorch, whose wheels bring their own BLAS), where
-#          `test` runs scripts/gpu_check.sh with gpu-kit/ (scripts/make_gpu_kit.sh, made first
-#          on this bookworm machine) as the only other files. No build stage.
+#          PyTorch (python3-torch, libtorch-dev and OpenBLAS stand in for the GPU machine's
+#          PyTorch, whose wheels bring their own BLAS). `test` runs scripts/gpu_check.sh there
+#          with gpu-kit/ (scripts/make_gpu_kit.sh, made first on this bookworm machine) as the
+#          only other files. No build stage: gpu_check.sh builds.
 # Needs root (debootstrap, chroot, bind mounts) and Debian's package mirrors.
 #
 # Test data: the suite reads real code from bookworm's /usr/lib/python3.11 and Go 1.19 sources;

@@ -50,9 +50,10 @@ if [ -d gpu-kit ]; then
   echo "gpu check: $(ls gpu-kit/*.deb | wc -l) kit packages unpacked in $kit"
 fi
 
+mkdir -p "$build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
   -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_NODE_CONFORMANCE=OFF \
-  -DPONDER_NCCL="$nccl" >"$build.configure.log" 2>&1 || { tail -30 "$build.configure.log"; exit 1; }
+  -DPONDER_NCCL="$nccl" >"$build/configure.log" 2>&1 || { tail -30 "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)" --target ponder test_evaluator
 built=$SECONDS
 mkdir -p "$(dirname "$log")"

@@ -7,11 +7,11 @@
 # carries). gpu_check.sh unpacks them into its build folder and points CMake, pkg-config and
 # the loader there. Bookworm's builds need glibc 2.36 or newer.
 #
-# Usage: scripts/make_gpu_kit.sh [DIR]   (default gpu-kit; ignored by git, never committed)
+# Usage: scripts/make_gpu_kit.sh   (writes gpu-kit/, which git ignores: never committed)
 # Needs apt-get with bookworm's package lists (this project's machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-kit="${1:-gpu-kit}"
+kit=gpu-kit
 
 packages=(
   # linked: the library and its headers (-dev)

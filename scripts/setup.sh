@@ -9,7 +9,7 @@ build_dir="${PONDER_BUILD_DIR:-build}"
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-openmp libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev
-  libutf8proc-dev libsentencepiece-dev libgloo-dev catch2
+  libutf8proc-dev libsentencepiece-dev libgloo-dev catch2 zlib1g-dev
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri sqlite3 util-linux
   golang-1.19-src python3-distutils python3-lib2to3 python3.11-venv

@@ -31,7 +31,6 @@ project=$(pwd)
 
 variant=cpu
 case "${1:-}" in --cuda) variant=cuda; shift ;; --kit) variant=kit; shift ;; esac
-cuda=0; [ $variant = cuda ] && cuda=1
 stage="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$stage" in tree|build|test|all) ;; *)
@@ -125,7 +124,7 @@ EOF
   fi
   unmount_all
   in_tree "apt-get clean"
-  [ $cuda = 1 ] && make_cudnn_stand_in
+  [ $variant = cuda ] && make_cudnn_stand_in
   touch "$tree/.ponder-tree-complete"
   echo "libtorch2: tree ready in $((SECONDS - start)) s ($(du -sh "$tree" | cut -f1))"
 }
@@ -134,7 +133,7 @@ EOF
 # reach; it and the LibTorch packages that depend on it then stay unpacked but unconfigured.
 # Their files are all there, so the CUDA tree goes on when those are the only ones left.
 only_cudnn_unconfigured() {
-  [ $cuda = 1 ] || return 1
+  [ $variant = cuda ] || return 1
   local left
   left=$(in_tree "dpkg --audit" | awk '/^ [a-z0-9]/ {print $1}' | sed 's/:amd64$//' | sort -u)
   [ -n "$left" ] && [ -z "$(grep -vxE 'nvidia-cudnn|libtorch-cuda-2.6|libtorch-cuda-dev' \
@@ -183,7 +182,7 @@ mount_work() {
 
 build() {
   local start=$SECONDS
-  if [ $cuda = 1 ]; then
+  if [ $variant = cuda ]; then
     in_tree "export LD_LIBRARY_PATH=$cudnn_dir && \
       cmake -S /work/src -B /work/build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DPONDER_BUILD_STUDIO=OFF -DPONDER_IMGUI=OFF -DPONDER_NODE_CONFORMANCE=OFF -DPONDER_NCCL=ON \
@@ -200,7 +199,7 @@ run_tests() {
   if [ $variant = kit ]; then
     [ -d gpu-kit ] || { echo "error: no gpu-kit/; hint: run scripts/make_gpu_kit.sh" >&2; exit 1; }
     in_tree "cd /work/src && bash scripts/gpu_check.sh build-cuda/rehearsal-figures.txt"
-  elif [ $cuda = 1 ]; then
+  elif [ $variant = cuda ]; then
     in_tree "export LD_LIBRARY_PATH=$cudnn_dir && /work/build/app/ponder info \
       && /work/build/tests/test_evaluator '[cuda]' && /work/build/tests/test_dist '[dist]'"
     ls -l "$tree/work/build/app/ponder"

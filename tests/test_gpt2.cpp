@@ -11,6 +11,7 @@
 
 #include "core/model/backbone_impl.h"
 #include "core/model/gpt2_model_impl.h"
+#include "core/model/hashed_dropout_impl.h"
 #include "core/model/model_dir.h"
 #include "core/model/tensor_convert_impl.h"
 #include "core/runtime/cpu_allocator_impl.h"
@@ -364,4 +365,62 @@ TEST_CASE("model: the caching CPU allocator hands a freed large block to the nex
     CHECK(cachedCpuBytes() == before);
     auto small = torch::ones({1000});  // small blocks bypass the cache
     CHECK(small.sum().item<float>() == 1000.0f);
+}
+
+TEST_CASE("model: the caching CPU allocator frees its least recently freed blocks to keep a new "
+          "size, so a later phase with other shapes is cached too",
+          "[runtime]") {
+    constexpr std::size_t MiB = std::size_t(1) << 20;
+    installCachingCpuAllocator(0);  // empties the cache
+    installCachingCpuAllocator(24 * MiB);
+    {
+        auto first = torch::empty({3 << 20}, torch::kFloat32);   // 12 MiB
+        auto second = torch::empty({3 << 20}, torch::kFloat32);  // 12 MiB
+    }
+    CHECK(cachedCpuBytes() == 24 * MiB);  // full
+    { auto other = torch::empty({2 << 20}, torch::kFloat32); }  // 8 MiB, a size not cached
+    // One 12 MiB block made room: 12 + 8. A cache that never evicts stays at 24 without it.
+    CHECK(cachedCpuBytes() == 20 * MiB);
+    auto again = torch::empty({2 << 20}, torch::kFloat32);
+    CHECK(cachedCpuBytes() == 12 * MiB);  // served from the cache
+    installCachingCpuAllocator();         // the default limit for the other tests
+}
+
+TEST_CASE("model: hashed dropout keeps 1 - p of the elements scaled by 1 / (1 - p), is fixed by "
+          "manual_seed whatever the thread count, and passes x through outside training",
+          "[model]") {
+    const auto ones = torch::ones({1 << 20}, torch::kFloat32);
+    CHECK(hashedDropout(ones, 0.1, false).data_ptr() == ones.data_ptr());
+    CHECK(hashedDropout(ones, 0.0, true).data_ptr() == ones.data_ptr());
+
+    torch::manual_seed(7);
+    const auto dropped = hashedDropout(ones, 0.1, true);
+    const auto kept = dropped.gt(0);
+    // 2^20 Bernoulli(0.9) draws: standard deviation 0.0003 of the kept fraction.
+    CHECK(kept.to(torch::kFloat64).mean().item<double>() == Approx(0.9).margin(0.003));
+    CHECK(torch::equal(dropped.masked_select(kept),
+                       torch::full({kept.sum().item<std::int64_t>()}, float(1.0 / 0.9))));
+    // Neighbouring elements (the two halves of one 64-bit hash) are not correlated.
+    const auto even = kept.slice(0, 0, kept.size(0), 2).to(torch::kFloat64);
+    const auto odd = kept.slice(0, 1, kept.size(0), 2).to(torch::kFloat64);
+    CHECK((even * odd).mean().item<double>() == Approx(0.81).margin(0.005));
+
+    const int threads = at::get_num_threads();
+    at::set_num_threads(1);
+    torch::manual_seed(7);
+    const auto oneThread = hashedDropout(ones, 0.1, true);
+    at::set_num_threads(threads);
+    CHECK(torch::equal(oneThread, dropped));
+    torch::manual_seed(8);
+    CHECK_FALSE(torch::equal(hashedDropout(ones, 0.1, true), dropped));
+
+    // bfloat16 keeps its own dtype; the gradient is the mask.
+    torch::manual_seed(7);
+    const auto half = hashedDropout(ones.to(torch::kBFloat16), 0.1, true);
+    CHECK(half.scalar_type() == torch::kBFloat16);
+    CHECK(torch::equal(half.gt(0), kept));
+    auto x = torch::full({1000}, 2.0f).requires_grad_(true);
+    const auto y = hashedDropout(x, 0.5, true);
+    y.sum().backward();
+    CHECK(torch::allclose(x.grad() * 2.0f, y));
 }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <set>
 
+#include "core/model/hashed_dropout_impl.h"
 #include "core/model/tensor_convert_impl.h"
 #include "core/util/errors.h"
 
@@ -75,9 +76,9 @@ torch::Tensor Gpt2AttentionImpl::attend(const torch::Tensor& q, const torch::Ten
     auto probs = q.scalar_type() == torch::kFloat32
                      ? torch::softmax(scores, -1)
                      : torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
-    probs = torch::dropout(probs, m_config.attnDropout, is_training());
+    probs = hashedDropout(probs, m_config.attnDropout, is_training());
     auto out = torch::matmul(probs, v).transpose(1, 2).reshape({batch, length, m_config.nEmbd});
-    return torch::dropout(m_proj(out), m_config.residDropout, is_training());
+    return hashedDropout(m_proj(out), m_config.residDropout, is_training());
 }
 
 Gpt2MlpImpl::Gpt2MlpImpl(const Gpt2Config& config) : m_config(config) {
@@ -87,7 +88,7 @@ Gpt2MlpImpl::Gpt2MlpImpl(const Gpt2Config& config) : m_config(config) {
 
 torch::Tensor Gpt2MlpImpl::forward(const torch::Tensor& x) {
     auto out = m_proj(activate(m_fc(x), m_config.activation));
-    return torch::dropout(out, m_config.residDropout, is_training());
+    return hashedDropout(out, m_config.residDropout, is_training());
 }
 
 Gpt2BlockImpl::Gpt2BlockImpl(const Gpt2Config& config) : m_config(config) {
@@ -130,7 +131,7 @@ torch::Tensor Gpt2ModelImpl::hidden(const torch::Tensor& ids, const torch::Tenso
         pos = torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
     }
     auto x = m_wte(ids) + m_wpe(pos);
-    x = torch::dropout(x, m_config.embdDropout, is_training());
+    x = hashedDropout(x, m_config.embdDropout, is_training());
     // Additive causal mask: -inf above the diagonal, so position t attends to 0..t only.
     const auto causalBias =
         torch::full({length, length}, -std::numeric_limits<float>::infinity(), x.options()).triu(1);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/model/fast_weights_checkpoint_impl.h"
+#include "core/model/hashed_dropout_impl.h"
 #include "core/model/safetensors.h"
 #include "core/model/tensor_convert_impl.h"
 #include "core/util/errors.h"
@@ -72,7 +73,7 @@ LoraLinearImpl::LoraLinearImpl(std::int64_t features, std::int64_t rank, double 
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
     auto down = lora_A(x);
-    if (m_dropout > 0.0) down = torch::dropout(down, m_dropout, is_training());
+    if (m_dropout > 0.0) down = hashedDropout(down, m_dropout, is_training());
     return lora_B(down) * m_scaling;
 }
 

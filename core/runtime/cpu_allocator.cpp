@@ -2,10 +2,13 @@
 #include "core/runtime/cpu_allocator_impl.h"
 
 #include <cstdlib>
+#include <iterator>
+#include <list>
 #include <map>
 #include <mutex>
 #include <new>
 #include <unordered_map>
+#include <vector>
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
@@ -19,15 +22,21 @@ namespace {
 constexpr std::size_t kAlignment = 64;  // what c10's own CPU allocator guarantees
 constexpr std::size_t kLargeBlock = std::size_t(1) << 20;
 
+// Freed large blocks wait for a same-size request. When keeping one more would pass the limit,
+// the least recently freed blocks go back to the OS first: a workload whose sizes change (a
+// train-base run, then train-ttt in the same process) must not find the cache full of the
+// previous phase's sizes and fault in every block afresh.
 class BlockCache {
 public:
     void* acquire(std::size_t bytes) {
         const std::size_t size = bytes < kLargeBlock ? bytes : roundUp(bytes);
         if (size >= kLargeBlock) {
             std::lock_guard<std::mutex> lock(m_mutex);
-            const auto it = m_free.find(size);
-            if (it != m_free.end()) {
-                void* block = it->second;
+            // The most recently freed block of this size: the likeliest still in the CPU caches.
+            auto it = m_free.upper_bound(size);
+            if (it != m_free.begin() && (--it)->first == size) {
+                void* block = it->second->block;
+                m_lru.erase(it->second);
                 m_free.erase(it);
                 m_cachedBytes -= size;
                 m_sizes[block] = size;
@@ -46,25 +55,34 @@ public:
 
     void release(void* block) {
         if (!block) return;
+        std::vector<void*> evicted;
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             const auto it = m_sizes.find(block);
             if (it != m_sizes.end()) {
                 const std::size_t size = it->second;
                 m_sizes.erase(it);
-                if (m_cachedBytes + size <= m_limit) {
-                    m_free.emplace(size, block);
+                if (size <= m_limit) {
+                    while (m_cachedBytes + size > m_limit) evicted.push_back(evictOldest());
+                    m_lru.push_back({size, block});
+                    m_free.emplace(size, std::prev(m_lru.end()));
                     m_cachedBytes += size;
-                    return;
+                    block = nullptr;
                 }
             }
         }
+        for (void* old : evicted) std::free(old);
         std::free(block);
     }
 
     void setLimit(std::size_t limit) {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_limit = limit;
+        std::vector<void*> evicted;
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_limit = limit;
+            while (m_cachedBytes > m_limit) evicted.push_back(evictOldest());
+        }
+        for (void* old : evicted) std::free(old);
     }
     std::size_t cachedBytes() {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -72,12 +90,29 @@ public:
     }
 
 private:
+    struct Cached {
+        std::size_t size;
+        void* block;
+    };
+
     static std::size_t roundUp(std::size_t bytes) {
         return (bytes + kLargeBlock - 1) / kLargeBlock * kLargeBlock;
     }
 
+    // Drops the least recently freed block from the cache (the caller frees it, unlocked).
+    void* evictOldest() {
+        const Cached oldest = m_lru.front();
+        auto [first, last] = m_free.equal_range(oldest.size);
+        while (first != last && first->second != m_lru.begin()) ++first;
+        m_free.erase(first);
+        m_lru.pop_front();
+        m_cachedBytes -= oldest.size;
+        return oldest.block;
+    }
+
     std::mutex m_mutex;
-    std::multimap<std::size_t, void*> m_free;         // exact rounded size -> cached blocks
+    std::list<Cached> m_lru;  // cached blocks, least recently freed first
+    std::multimap<std::size_t, std::list<Cached>::iterator> m_free;  // rounded size -> block
     std::unordered_map<void*, std::size_t> m_sizes;  // live large blocks -> rounded size
     std::size_t m_cachedBytes = 0;
     std::size_t m_limit = 0;

@@ -1,0 +1,16 @@
+// Private: includes LibTorch. Inverted dropout whose CPU mask is a counter-based hash, filled
+// in parallel, instead of LibTorch's serial bernoulli_ (algorithm.md §6: the frozen backbone's
+// dropout stays on in train-ttt, and its masks were a quarter of a training step).
+#pragma once
+
+#include <torch/torch.h>
+
+namespace ponder::core {
+
+// x · mask / (1 − p) with mask ~ Bernoulli(1 − p) per element while `training`; x itself
+// otherwise. On the CPU the mask is splitmix64(seed + element index), the seed one draw from
+// LibTorch's default generator: torch::manual_seed fixes it, and it does not depend on the
+// thread count. Other devices use torch::dropout (CUDA has a fused kernel).
+torch::Tensor hashedDropout(const torch::Tensor& x, double p, bool training);
+
+}  // namespace ponder::core

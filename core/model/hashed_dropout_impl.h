@@ -1,6 +1,6 @@
 // Private: includes LibTorch. Inverted dropout whose CPU mask is a counter-based hash, filled
 // in parallel, instead of LibTorch's serial bernoulli_ (algorithm.md §6: the frozen backbone's
-// dropout stays on in train-ttt, and its masks were a quarter of a training step).
+// dropout stays on in train-ttt, and the serial masks were a large share of its step).
 #pragma once
 
 #include <torch/torch.h>

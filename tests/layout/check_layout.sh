@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The layout's include rules, which the compiler alone would not catch: LibTorch only in core's
-# .cpp files and its *_impl.h headers (so the studio and viz/ never compile against Torch), no
-# private header or Torch outside core (tests excepted), no core in viz/, no ImGui in core.
+# The layout's include rules (design.md §2), which the compiler alone would not catch: LibTorch
+# only in core's .cpp files and its *_impl.h headers (so the studio and viz/ never compile
+# against Torch), no private header or Torch outside core (tests excepted), no core in viz/,
+# core includes neither viz/ nor app/, no window (ImGui, GLFW, OpenGL) in core, the CLI, the
+# studio's state layer or viz/ outside the plot widget, and SQLiteCpp only in the store's .cpp.
 #   check_layout.sh REPO_ROOT
 set -u
 root="${1:?usage: check_layout.sh REPO_ROOT}"
@@ -19,8 +21,15 @@ while IFS= read -r hit; do
 done < <(grep -rnE "$torch|#include \"core/.*_impl\.h\"" app viz)
 while IFS= read -r hit; do report "$hit: viz/ must not depend on core/"; done \
   < <(grep -rn '#include "core/' viz)
-while IFS= read -r hit; do report "$hit: core/ must not include ImGui"; done \
-  < <(grep -rnE '#include <(imgui|backends/imgui)' core)
+while IFS= read -r hit; do report "$hit: core/ must not depend on viz/ or app/"; done \
+  < <(grep -rnE '#include "(viz|app)/' core)
+window='#include [<"](imgui|backends/imgui|GLFW/|GL/|GLES)'
+while IFS= read -r hit; do
+  report "$hit: core, the CLI, the studio's state layer and viz/ (but its plot widget) have no window"
+done < <(grep -rnE "$window" core app/cli app/common app/studio/state viz \
+           | grep -vE '^viz/plot_widget\.(h|cpp):')
+while IFS= read -r hit; do report "$hit: SQLiteCpp stays inside core/store/*.cpp"; done \
+  < <(grep -rn '#include <SQLiteCpp' core app viz | grep -vE '^core/store/[a-z_]+\.cpp:')
 
 if [ "$problems" -gt 0 ]; then
   echo "$problems layout problem(s)"

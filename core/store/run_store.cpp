@@ -411,10 +411,10 @@ std::unique_ptr<SQLite::Database> openDatabase(const fs::path& path, const Store
             for (auto& c : check)
                 if (c == '\n') c = ' ';  // one-line errors (design.md §9)
             if (check != "ok")
-                throw StoreError("run database '" + path.string() + "' is corrupted (" + check +
-                                     ")",
-                                 "the file was left untouched; restore it from a copy, or try "
-                                 "`sqlite3 FILE .recover`");
+                throw StoreError(
+                    "run database '" + path.string() + "' is corrupted (" + check + ")",
+                    "the file was left untouched; restore it from a copy, or try "
+                    "`sqlite3 FILE .recover`");
         }
         version = readVersion(*db);
         if (version > kCurrentVersion)
@@ -725,14 +725,14 @@ std::vector<TrainingPoint> RunStore::trainingCurve(const std::string& kind,
         query.bind(2, outDir);
         while (query.executeStep()) {
             TrainingPoint point;
-            point.step = query.getColumn(0).getInt64();
-            point.loss = realOrNan(query.getColumn(1));
-            point.ce = realOrNan(query.getColumn(2));
-            point.lr = realOrNan(query.getColumn(3));
-            point.gradNorm = realOrNan(query.getColumn(4));
-            point.tokensPerSecond = realOrNan(query.getColumn(5));
-            point.seconds = realOrNan(query.getColumn(6));
-            point.updateRate = realOrNan(query.getColumn(7));
+            point.step = query.getColumn("step").getInt64();
+            point.loss = realOrNan(query.getColumn("loss"));
+            point.ce = realOrNan(query.getColumn("ce"));
+            point.lr = realOrNan(query.getColumn("lr"));
+            point.gradNorm = realOrNan(query.getColumn("grad_norm"));
+            point.tokensPerSecond = realOrNan(query.getColumn("tokens_per_second"));
+            point.seconds = realOrNan(query.getColumn("seconds"));
+            point.updateRate = realOrNan(query.getColumn("update_rate"));
             if (!points.empty() && points.back().step == point.step)
                 points.back() = point;
             else
@@ -782,24 +782,168 @@ void RunStore::setLabel(std::int64_t runId, const std::string& label) {
 
 namespace {
 
+// Columns are read by their names (the SELECT's aliases), so adding one moves nothing.
 const char* const kSummaryColumns =
     "r.id, r.started_at, r.finished_at, r.status, r.mode, r.model_dir, r.label, r.files, "
-    "r.tokens, r.seconds, (SELECT COUNT(*) FROM unit u WHERE u.run_id = r.id)";
+    "r.tokens, r.seconds, (SELECT COUNT(*) FROM unit u WHERE u.run_id = r.id) AS units";
 
 RunSummary readSummary(const SQLite::Statement& row, const fs::path& path) {
     RunSummary s;
-    s.id = row.getColumn(0).getInt64();
-    s.startedAt = row.getColumn(1).getString();
-    s.finishedAt = row.getColumn(2).getString();  // NULL reads as ""
-    s.status = parseStatus(row.getColumn(3).getString(), path);
-    s.mode = row.getColumn(4).getString();
-    s.modelDir = row.getColumn(5).getString();
-    s.label = row.getColumn(6).getString();
-    s.files = row.getColumn(7).getInt64();
-    s.tokens = row.getColumn(8).getInt64();
-    s.seconds = row.getColumn(9).getDouble();
-    s.units = row.getColumn(10).getInt64();
+    s.id = row.getColumn("id").getInt64();
+    s.startedAt = row.getColumn("started_at").getString();
+    s.finishedAt = row.getColumn("finished_at").getString();  // NULL reads as ""
+    s.status = parseStatus(row.getColumn("status").getString(), path);
+    s.mode = row.getColumn("mode").getString();
+    s.modelDir = row.getColumn("model_dir").getString();
+    s.label = row.getColumn("label").getString();
+    s.files = row.getColumn("files").getInt64();
+    s.tokens = row.getColumn("tokens").getInt64();
+    s.seconds = row.getColumn("seconds").getDouble();
+    s.units = row.getColumn("units").getInt64();
     return s;
+}
+
+// The run row: its summary and the description it was evaluated with.
+void readRunRow(SQLite::Database& db, std::int64_t runId, const fs::path& path, StoredRun& out) {
+    SQLite::Statement query(db, std::string("SELECT ") + kSummaryColumns +
+                                    ", r.backbone_sha256, r.ttt_json, r.settings_json, r.seed, "
+                                    "r.chunk, r.rate, r.device, r.threads, r.inputs_json, "
+                                    "r.skipped_json, r.dropped_tokens, r.tokens_per_second, "
+                                    "r.shuffle, r.causal_k, r.ttt_sha256, r.dtype FROM run r "
+                                    "WHERE r.id = ?");
+    query.bind(1, runId);
+    if (!query.executeStep())
+        throw StoreError("no run " + std::to_string(runId) + " in '" + path.string() + "'",
+                         runsHint(path));
+    out.summary = readSummary(query, path);
+    out.settingsJson = query.getColumn("settings_json").getString();
+    out.seed = static_cast<std::uint64_t>(query.getColumn("seed").getInt64());
+    RunDescription& d = out.description;
+    d.modelDir = out.summary.modelDir;
+    d.backboneSha256 = query.getColumn("backbone_sha256").getString();
+    d.tttConfigJson = query.getColumn("ttt_json").getString();
+    d.chunk = query.getColumn("chunk").getInt64();
+    d.rate = query.getColumn("rate").getDouble();
+    d.device = query.getColumn("device").getString();
+    d.threads = query.getColumn("threads").getInt();
+    d.inputs = parseStringArray(query.getColumn("inputs_json").getString(), path);
+    d.skippedFiles = parseStringArray(query.getColumn("skipped_json").getString(), path);
+    d.droppedTokens = query.getColumn("dropped_tokens").getInt64();
+    d.tokensPerSecond = query.getColumn("tokens_per_second").getDouble();
+    d.shuffle = query.getColumn("shuffle").getInt() != 0;
+    d.causalK = query.getColumn("causal_k").getInt64();
+    d.tttSha256 = query.getColumn("ttt_sha256").getString();  // "" for NULL
+    const auto dtype = query.getColumn("dtype");
+    d.dtype = dtype.isNull() ? "float32" : dtype.getString();
+    d.mode = out.summary.mode;
+    d.files = static_cast<std::size_t>(out.summary.files);
+    d.tokens = out.summary.tokens;
+    d.seconds = out.summary.seconds;
+    d.startedAt = out.summary.startedAt;
+    d.cancelled = out.summary.status == RunStatus::Cancelled;
+}
+
+std::vector<StoredInputFile> readInputFiles(SQLite::Database& db, std::int64_t runId,
+                                            const fs::path& path) {
+    SQLite::Statement query(db,
+                            "SELECT file_index, path, bytes, tokens, sha256, text, token_ids, "
+                            "token_starts FROM input_file WHERE run_id = ? ORDER BY file_index");
+    query.bind(1, runId);
+    std::vector<StoredInputFile> files;
+    while (query.executeStep()) {
+        StoredInputFile f;
+        f.fileIndex = query.getColumn("file_index").getInt64();
+        f.path = query.getColumn("path").getString();
+        f.bytes = query.getColumn("bytes").getInt64();
+        f.tokens = query.getColumn("tokens").getInt64();
+        f.sha256 = query.getColumn("sha256").getString();
+        if (!query.getColumn("text").isNull()) {
+            f.text = query.getColumn("text").getString();
+            f.tokenIds =
+                decodeLittleEndian<std::int32_t, std::uint32_t>(query.getColumn("token_ids"), path);
+            f.tokenStarts = decodeLittleEndian<std::uint64_t, std::uint64_t>(
+                query.getColumn("token_starts"), path);
+            if (f.tokenIds.size() != f.tokenStarts.size())
+                throwCorrupt(path, "a stored stream has " + std::to_string(f.tokenIds.size()) +
+                                       " tokens but " + std::to_string(f.tokenStarts.size()) +
+                                       " offsets");
+        }
+        files.push_back(std::move(f));
+    }
+    return files;
+}
+
+UnitRecord readUnit(const SQLite::Statement& query, const fs::path& path) {
+    const auto real = [&](const char* name) { return realOrNan(query.getColumn(name)); };
+    const auto floats = [&](const char* name) {
+        return decodeLittleEndian<float, std::uint32_t>(query.getColumn(name), path);
+    };
+    UnitRecord u;
+    u.unit = query.getColumn("unit").getInt64();
+    u.fileIndex = query.getColumn("file_index").getInt64();
+    u.file = query.getColumn("file").getString();
+    u.batchIndex = query.getColumn("batch_index").getInt64();
+    u.chunkIndex = query.getColumn("chunk_index").getInt64();
+    u.tokenStart = query.getColumn("token_start").getInt64();
+    u.tokens = query.getColumn("tokens").getInt64();
+    u.sequences = query.getColumn("sequences").getInt64();
+    u.lineStart = query.getColumn("line_start").getInt64();
+    u.lineEnd = query.getColumn("line_end").getInt64();
+    u.lossSkip = real("loss_skip");
+    u.lossUpdate = real("loss_update");
+    u.advantage = real("advantage");
+    u.reconStep0 = real("recon_step0");
+    u.reconInit = real("recon_init");
+    u.reconStep1 = real("recon_step1");
+    u.improvement = real("improvement");
+    u.entropy = real("entropy");
+    u.confidence = real("confidence");
+    u.seconds = real("seconds");
+    u.entropyUpdate = real("entropy_update");
+    u.confidenceUpdate = real("confidence_update");
+    u.lossStatic = real("loss_static");
+    if (!query.getColumn("gate_features").isNull()) u.gateFeatures = floats("gate_features");
+    if (!query.getColumn("token_loss_skip").isNull()) {
+        u.tokenLossSkip = floats("token_loss_skip");
+        u.tokenLossUpdate = floats("token_loss_update");
+    }
+    return u;
+}
+
+std::vector<UnitRecord> readUnits(SQLite::Database& db, std::int64_t runId, const fs::path& path) {
+    SQLite::Statement query(
+        db,
+        "SELECT u.unit, u.file_index, u.file, u.batch_index, u.chunk_index, u.token_start, "
+        "u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, u.loss_update, "
+        "u.advantage, u.recon_step0, u.recon_init, u.recon_step1, u.improvement, u.entropy, "
+        "u.confidence, u.seconds, t.loss_skip AS token_loss_skip, "
+        "t.loss_update AS token_loss_update, u.entropy_update, u.confidence_update, "
+        "u.gate_features, u.loss_static FROM unit u LEFT JOIN unit_token_loss t "
+        "ON t.run_id = u.run_id AND t.unit = u.unit WHERE u.run_id = ? ORDER BY u.unit");
+    query.bind(1, runId);
+    std::vector<UnitRecord> units;
+    while (query.executeStep())
+        units.push_back(readUnit(query, path));
+    return units;
+}
+
+std::vector<StoredPolicy> readPolicies(SQLite::Database& db, std::int64_t runId,
+                                       const fs::path& path) {
+    SQLite::Statement query(db,
+                            "SELECT name, spec_json, decisions, threshold, rate_ema "
+                            "FROM policy WHERE run_id = ? ORDER BY position");
+    query.bind(1, runId);
+    std::vector<StoredPolicy> policies;
+    while (query.executeStep()) {
+        StoredPolicy p;
+        p.name = query.getColumn("name").getString();
+        p.specJson = query.getColumn("spec_json").getString();
+        p.decisions = blobBytes(query.getColumn("decisions"));
+        p.threshold = decodeLittleEndian<double, std::uint64_t>(query.getColumn("threshold"), path);
+        p.rateEma = decodeLittleEndian<double, std::uint64_t>(query.getColumn("rate_ema"), path);
+        policies.push_back(std::move(p));
+    }
+    return policies;
 }
 
 }  // namespace
@@ -813,11 +957,12 @@ std::vector<RunSummary> RunStore::listRuns() const {
         std::vector<RunSummary> runs;
         while (query.executeStep()) {
             auto summary = readSummary(query, m_impl->path);
-            summary.inputs = parseStringArray(query.getColumn(11).getString(), m_impl->path);
-            summary.rate = query.getColumn(12).getDouble();
+            summary.inputs =
+                parseStringArray(query.getColumn("inputs_json").getString(), m_impl->path);
+            summary.rate = query.getColumn("rate").getDouble();
             // What identifies a run in a list: its policy (a damaged settings text: none).
             const auto settings =
-                nlohmann::json::parse(query.getColumn(13).getString(), nullptr, false);
+                nlohmann::json::parse(query.getColumn("settings_json").getString(), nullptr, false);
             if (settings.is_object() && settings.contains("policy") &&
                 settings["policy"].is_string())
                 summary.policy = settings["policy"].get<std::string>();
@@ -836,134 +981,10 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
         // One read transaction: a consistent snapshot while a writer keeps appending units.
         SQLite::Transaction snapshot(db);
         StoredRun out;
-        {
-            SQLite::Statement query(db, std::string("SELECT ") + kSummaryColumns +
-                                            ", r.model_dir, r.backbone_sha256, r.ttt_json, "
-                                            "r.settings_json, r.seed, r.chunk, r.rate, r.device, "
-                                            "r.threads, r.inputs_json, r.skipped_json, "
-                                            "r.dropped_tokens, r.tokens_per_second, r.shuffle, "
-                                            "r.causal_k, r.ttt_sha256, r.dtype FROM run r "
-                                            "WHERE r.id = ?");
-            query.bind(1, runId);
-            if (!query.executeStep())
-                throw StoreError("no run " + std::to_string(runId) + " in '" + path.string() + "'",
-                                 runsHint(path));
-            out.summary = readSummary(query, path);
-            RunDescription& d = out.description;
-            d.modelDir = query.getColumn(11).getString();
-            d.backboneSha256 = query.getColumn(12).getString();
-            d.tttConfigJson = query.getColumn(13).getString();
-            out.settingsJson = query.getColumn(14).getString();
-            out.seed = static_cast<std::uint64_t>(query.getColumn(15).getInt64());
-            d.chunk = query.getColumn(16).getInt64();
-            d.rate = query.getColumn(17).getDouble();
-            d.device = query.getColumn(18).getString();
-            d.threads = query.getColumn(19).getInt();
-            d.inputs = parseStringArray(query.getColumn(20).getString(), path);
-            d.skippedFiles = parseStringArray(query.getColumn(21).getString(), path);
-            d.droppedTokens = query.getColumn(22).getInt64();
-            d.tokensPerSecond = query.getColumn(23).getDouble();
-            d.shuffle = query.getColumn(24).getInt() != 0;
-            d.causalK = query.getColumn(25).getInt64();
-            d.tttSha256 = query.getColumn(26).getString();  // "" for NULL
-            d.dtype = query.getColumn(27).isNull() ? "float32" : query.getColumn(27).getString();
-            d.mode = out.summary.mode;
-            d.files = static_cast<std::size_t>(out.summary.files);
-            d.tokens = out.summary.tokens;
-            d.seconds = out.summary.seconds;
-            d.startedAt = out.summary.startedAt;
-            d.cancelled = out.summary.status == RunStatus::Cancelled;
-        }
-        {
-            SQLite::Statement query(db,
-                                    "SELECT file_index, path, bytes, tokens, sha256, text, "
-                                    "token_ids, token_starts FROM input_file WHERE run_id = ? "
-                                    "ORDER BY file_index");
-            query.bind(1, runId);
-            while (query.executeStep()) {
-                StoredInputFile f;
-                f.fileIndex = query.getColumn(0).getInt64();
-                f.path = query.getColumn(1).getString();
-                f.bytes = query.getColumn(2).getInt64();
-                f.tokens = query.getColumn(3).getInt64();
-                f.sha256 = query.getColumn(4).getString();
-                if (!query.getColumn(5).isNull()) {
-                    f.text = query.getColumn(5).getString();
-                    f.tokenIds =
-                        decodeLittleEndian<std::int32_t, std::uint32_t>(query.getColumn(6), path);
-                    f.tokenStarts =
-                        decodeLittleEndian<std::uint64_t, std::uint64_t>(query.getColumn(7), path);
-                    if (f.tokenIds.size() != f.tokenStarts.size())
-                        throwCorrupt(path, "a stored stream has " +
-                                               std::to_string(f.tokenIds.size()) + " tokens but " +
-                                               std::to_string(f.tokenStarts.size()) + " offsets");
-                }
-                out.inputFiles.push_back(std::move(f));
-            }
-        }
-        {
-            SQLite::Statement query(
-                db,
-                "SELECT u.unit, u.file_index, u.file, u.batch_index, u.chunk_index, "
-                "u.token_start, u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, "
-                "u.loss_update, u.advantage, u.recon_step0, u.recon_init, u.recon_step1, "
-                "u.improvement, u.entropy, u.confidence, u.seconds, t.loss_skip, t.loss_update, "
-                "u.entropy_update, u.confidence_update, u.gate_features, u.loss_static "
-                "FROM unit u LEFT JOIN unit_token_loss t ON t.run_id = u.run_id AND t.unit = "
-                "u.unit WHERE u.run_id = ? ORDER BY u.unit");
-            query.bind(1, runId);
-            while (query.executeStep()) {
-                UnitRecord u;
-                u.unit = query.getColumn(0).getInt64();
-                u.fileIndex = query.getColumn(1).getInt64();
-                u.file = query.getColumn(2).getString();
-                u.batchIndex = query.getColumn(3).getInt64();
-                u.chunkIndex = query.getColumn(4).getInt64();
-                u.tokenStart = query.getColumn(5).getInt64();
-                u.tokens = query.getColumn(6).getInt64();
-                u.sequences = query.getColumn(7).getInt64();
-                u.lineStart = query.getColumn(8).getInt64();
-                u.lineEnd = query.getColumn(9).getInt64();
-                u.lossSkip = realOrNan(query.getColumn(10));
-                u.lossUpdate = realOrNan(query.getColumn(11));
-                u.advantage = realOrNan(query.getColumn(12));
-                u.reconStep0 = realOrNan(query.getColumn(13));
-                u.reconInit = realOrNan(query.getColumn(14));
-                u.reconStep1 = realOrNan(query.getColumn(15));
-                u.improvement = realOrNan(query.getColumn(16));
-                u.entropy = realOrNan(query.getColumn(17));
-                u.confidence = realOrNan(query.getColumn(18));
-                u.seconds = realOrNan(query.getColumn(19));
-                u.entropyUpdate = realOrNan(query.getColumn(22));
-                u.confidenceUpdate = realOrNan(query.getColumn(23));
-                u.lossStatic = realOrNan(query.getColumn(25));
-                if (!query.getColumn(24).isNull())
-                    u.gateFeatures =
-                        decodeLittleEndian<float, std::uint32_t>(query.getColumn(24), path);
-                if (!query.getColumn(20).isNull()) {
-                    u.tokenLossSkip =
-                        decodeLittleEndian<float, std::uint32_t>(query.getColumn(20), path);
-                    u.tokenLossUpdate =
-                        decodeLittleEndian<float, std::uint32_t>(query.getColumn(21), path);
-                }
-                out.units.push_back(std::move(u));
-            }
-        }
-        {
-            SQLite::Statement query(db,
-                                    "SELECT name, spec_json, decisions, threshold, rate_ema "
-                                    "FROM policy WHERE run_id = ? ORDER BY position");
-            query.bind(1, runId);
-            while (query.executeStep()) {
-                StoredPolicy p;
-                p.name = query.getColumn(0).getString();
-                p.specJson = query.getColumn(1).getString();
-                p.decisions = blobBytes(query.getColumn(2));
-                p.threshold = decodeLittleEndian<double, std::uint64_t>(query.getColumn(3), path);
-                p.rateEma = decodeLittleEndian<double, std::uint64_t>(query.getColumn(4), path);
-                out.policies.push_back(std::move(p));
-            }
-        }
+        readRunRow(db, runId, path, out);
+        out.inputFiles = readInputFiles(db, runId, path);
+        out.units = readUnits(db, runId, path);
+        out.policies = readPolicies(db, runId, path);
         return out;  // the snapshot transaction rolls back: it only read
     } catch (const SQLite::Exception& e) {
         throwStoreError(e, path, "load run " + std::to_string(runId));

@@ -843,35 +843,48 @@ void readRunRow(SQLite::Database& db, std::int64_t runId, const fs::path& path, 
     d.cancelled = out.summary.status == RunStatus::Cancelled;
 }
 
-std::vector<StoredInputFile> readInputFiles(SQLite::Database& db, std::int64_t runId,
-                                            const fs::path& path) {
-    SQLite::Statement query(db,
-                            "SELECT file_index, path, bytes, tokens, sha256, text, token_ids, "
-                            "token_starts FROM input_file WHERE run_id = ? ORDER BY file_index");
+// Runs `sql` with the run id bound to its one parameter; `read` turns each row into a record.
+template <typename Read>
+auto readRunRows(SQLite::Database& db, const char* sql, std::int64_t runId, Read read) {
+    SQLite::Statement query(db, sql);
     query.bind(1, runId);
-    std::vector<StoredInputFile> files;
-    while (query.executeStep()) {
-        StoredInputFile f;
-        f.fileIndex = query.getColumn("file_index").getInt64();
-        f.path = query.getColumn("path").getString();
-        f.bytes = query.getColumn("bytes").getInt64();
-        f.tokens = query.getColumn("tokens").getInt64();
-        f.sha256 = query.getColumn("sha256").getString();
-        if (!query.getColumn("text").isNull()) {
-            f.text = query.getColumn("text").getString();
-            f.tokenIds =
-                decodeLittleEndian<std::int32_t, std::uint32_t>(query.getColumn("token_ids"), path);
-            f.tokenStarts = decodeLittleEndian<std::uint64_t, std::uint64_t>(
-                query.getColumn("token_starts"), path);
-            if (f.tokenIds.size() != f.tokenStarts.size())
-                throwCorrupt(path, "a stored stream has " + std::to_string(f.tokenIds.size()) +
-                                       " tokens but " + std::to_string(f.tokenStarts.size()) +
-                                       " offsets");
-        }
-        files.push_back(std::move(f));
-    }
-    return files;
+    std::vector<decltype(read(query))> rows;
+    while (query.executeStep())
+        rows.push_back(read(query));
+    return rows;
 }
+
+const char* const kInputFileQuery =
+    "SELECT file_index, path, bytes, tokens, sha256, text, token_ids, token_starts "
+    "FROM input_file WHERE run_id = ? ORDER BY file_index";
+
+StoredInputFile readInputFile(const SQLite::Statement& query, const fs::path& path) {
+    StoredInputFile f;
+    f.fileIndex = query.getColumn("file_index").getInt64();
+    f.path = query.getColumn("path").getString();
+    f.bytes = query.getColumn("bytes").getInt64();
+    f.tokens = query.getColumn("tokens").getInt64();
+    f.sha256 = query.getColumn("sha256").getString();
+    if (query.getColumn("text").isNull()) return f;
+    f.text = query.getColumn("text").getString();
+    f.tokenIds =
+        decodeLittleEndian<std::int32_t, std::uint32_t>(query.getColumn("token_ids"), path);
+    f.tokenStarts =
+        decodeLittleEndian<std::uint64_t, std::uint64_t>(query.getColumn("token_starts"), path);
+    if (f.tokenIds.size() != f.tokenStarts.size())
+        throwCorrupt(path, "a stored stream has " + std::to_string(f.tokenIds.size()) +
+                               " tokens but " + std::to_string(f.tokenStarts.size()) + " offsets");
+    return f;
+}
+
+const char* const kUnitQuery =
+    "SELECT u.unit, u.file_index, u.file, u.batch_index, u.chunk_index, u.token_start, "
+    "u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, u.loss_update, "
+    "u.advantage, u.recon_step0, u.recon_init, u.recon_step1, u.improvement, u.entropy, "
+    "u.confidence, u.seconds, t.loss_skip AS token_loss_skip, "
+    "t.loss_update AS token_loss_update, u.entropy_update, u.confidence_update, "
+    "u.gate_features, u.loss_static FROM unit u LEFT JOIN unit_token_loss t "
+    "ON t.run_id = u.run_id AND t.unit = u.unit WHERE u.run_id = ? ORDER BY u.unit";
 
 UnitRecord readUnit(const SQLite::Statement& query, const fs::path& path) {
     const auto real = [&](const char* name) { return realOrNan(query.getColumn(name)); };
@@ -910,40 +923,18 @@ UnitRecord readUnit(const SQLite::Statement& query, const fs::path& path) {
     return u;
 }
 
-std::vector<UnitRecord> readUnits(SQLite::Database& db, std::int64_t runId, const fs::path& path) {
-    SQLite::Statement query(
-        db,
-        "SELECT u.unit, u.file_index, u.file, u.batch_index, u.chunk_index, u.token_start, "
-        "u.tokens, u.sequences, u.line_start, u.line_end, u.loss_skip, u.loss_update, "
-        "u.advantage, u.recon_step0, u.recon_init, u.recon_step1, u.improvement, u.entropy, "
-        "u.confidence, u.seconds, t.loss_skip AS token_loss_skip, "
-        "t.loss_update AS token_loss_update, u.entropy_update, u.confidence_update, "
-        "u.gate_features, u.loss_static FROM unit u LEFT JOIN unit_token_loss t "
-        "ON t.run_id = u.run_id AND t.unit = u.unit WHERE u.run_id = ? ORDER BY u.unit");
-    query.bind(1, runId);
-    std::vector<UnitRecord> units;
-    while (query.executeStep())
-        units.push_back(readUnit(query, path));
-    return units;
-}
+const char* const kPolicyQuery =
+    "SELECT name, spec_json, decisions, threshold, rate_ema FROM policy WHERE run_id = ? "
+    "ORDER BY position";
 
-std::vector<StoredPolicy> readPolicies(SQLite::Database& db, std::int64_t runId,
-                                       const fs::path& path) {
-    SQLite::Statement query(db,
-                            "SELECT name, spec_json, decisions, threshold, rate_ema "
-                            "FROM policy WHERE run_id = ? ORDER BY position");
-    query.bind(1, runId);
-    std::vector<StoredPolicy> policies;
-    while (query.executeStep()) {
-        StoredPolicy p;
-        p.name = query.getColumn("name").getString();
-        p.specJson = query.getColumn("spec_json").getString();
-        p.decisions = blobBytes(query.getColumn("decisions"));
-        p.threshold = decodeLittleEndian<double, std::uint64_t>(query.getColumn("threshold"), path);
-        p.rateEma = decodeLittleEndian<double, std::uint64_t>(query.getColumn("rate_ema"), path);
-        policies.push_back(std::move(p));
-    }
-    return policies;
+StoredPolicy readPolicy(const SQLite::Statement& query, const fs::path& path) {
+    StoredPolicy p;
+    p.name = query.getColumn("name").getString();
+    p.specJson = query.getColumn("spec_json").getString();
+    p.decisions = blobBytes(query.getColumn("decisions"));
+    p.threshold = decodeLittleEndian<double, std::uint64_t>(query.getColumn("threshold"), path);
+    p.rateEma = decodeLittleEndian<double, std::uint64_t>(query.getColumn("rate_ema"), path);
+    return p;
 }
 
 }  // namespace
@@ -982,9 +973,12 @@ StoredRun RunStore::loadRun(std::int64_t runId) const {
         SQLite::Transaction snapshot(db);
         StoredRun out;
         readRunRow(db, runId, path, out);
-        out.inputFiles = readInputFiles(db, runId, path);
-        out.units = readUnits(db, runId, path);
-        out.policies = readPolicies(db, runId, path);
+        const auto withPath = [&](auto read) {
+            return [&path, read](const SQLite::Statement& row) { return read(row, path); };
+        };
+        out.inputFiles = readRunRows(db, kInputFileQuery, runId, withPath(readInputFile));
+        out.units = readRunRows(db, kUnitQuery, runId, withPath(readUnit));
+        out.policies = readRunRows(db, kPolicyQuery, runId, withPath(readPolicy));
         return out;  // the snapshot transaction rolls back: it only read
     } catch (const SQLite::Exception& e) {
         throwStoreError(e, path, "load run " + std::to_string(runId));

@@ -6,16 +6,10 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/util/splitmix64.h"
+
 namespace ponder::core {
 namespace {
-
-// splitmix64's output function: a bijective mix of a 64-bit counter.
-std::uint64_t splitmix64(std::uint64_t z) {
-    z += 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 // mask[i] = keep ? scale : 0, from the hash of (seed, i / 2): each 64-bit draw gives two
 // 32-bit uniforms.
@@ -26,7 +20,7 @@ void fillMask(Scalar* mask, std::int64_t count, std::uint64_t seed, double keep)
     const std::int64_t pairs = (count + 1) / 2;
     at::parallel_for(0, pairs, 1 << 14, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t pair = begin; pair < end; ++pair) {
-            const std::uint64_t bits = splitmix64(seed + std::uint64_t(pair));
+            const std::uint64_t bits = splitmix64(seed, std::uint64_t(pair));
             const std::int64_t i = 2 * pair;
             mask[i] = (bits & 0xFFFFFFFFULL) < threshold ? kept : dropped;
             if (i + 1 < count) mask[i + 1] = (bits >> 32) < threshold ? kept : dropped;
@@ -42,7 +36,8 @@ torch::Tensor hashedDropout(const torch::Tensor& x, double p, bool training) {
         (x.scalar_type() != torch::kFloat32 && x.scalar_type() != torch::kBFloat16))
         return torch::dropout(x, p, training);
     // One draw from the default generator seeds the whole mask.
-    const auto seed = std::uint64_t(torch::empty({1}, torch::kInt64).random_().item<std::int64_t>());
+    const auto seed =
+        std::uint64_t(torch::empty({1}, torch::kInt64).random_().item<std::int64_t>());
     auto mask = torch::empty(x.sizes(), x.options().requires_grad(false));
     if (x.scalar_type() == torch::kFloat32)
         fillMask(mask.data_ptr<float>(), mask.numel(), seed, 1.0 - p);

@@ -8,9 +8,10 @@
 namespace ponder::core {
 
 // x · mask / (1 − p) with mask ~ Bernoulli(1 − p) per element while `training`; x itself
-// otherwise. On the CPU the mask is splitmix64(seed + element index), the seed one draw from
-// LibTorch's default generator: torch::manual_seed fixes it, and it does not depend on the
-// thread count. Other devices use torch::dropout (CUDA has a fused kernel).
+// otherwise. On the CPU, elements 2k and 2k + 1 take the two halves of output k of a splitmix64
+// stream seeded by one draw from LibTorch's default generator: torch::manual_seed fixes the
+// mask, and the thread count does not change it. Other devices use torch::dropout (CUDA has a
+// fused kernel).
 torch::Tensor hashedDropout(const torch::Tensor& x, double p, bool training);
 
 }  // namespace ponder::core

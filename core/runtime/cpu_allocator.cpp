@@ -63,7 +63,8 @@ public:
                 const std::size_t size = it->second;
                 m_sizes.erase(it);
                 if (size <= m_limit) {
-                    while (m_cachedBytes + size > m_limit) evicted.push_back(evictOldest());
+                    while (m_cachedBytes + size > m_limit)
+                        evicted.push_back(evictOldest());
                     m_lru.push_back({size, block});
                     m_free.emplace(size, std::prev(m_lru.end()));
                     m_cachedBytes += size;
@@ -71,7 +72,8 @@ public:
                 }
             }
         }
-        for (void* old : evicted) std::free(old);
+        for (void* old : evicted)
+            std::free(old);
         std::free(block);
     }
 
@@ -80,9 +82,11 @@ public:
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             m_limit = limit;
-            while (m_cachedBytes > m_limit) evicted.push_back(evictOldest());
+            while (m_cachedBytes > m_limit)
+                evicted.push_back(evictOldest());
         }
-        for (void* old : evicted) std::free(old);
+        for (void* old : evicted)
+            std::free(old);
     }
     std::size_t cachedBytes() {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -103,7 +107,8 @@ private:
     void* evictOldest() {
         const Cached oldest = m_lru.front();
         auto [first, last] = m_free.equal_range(oldest.size);
-        while (first != last && first->second != m_lru.begin()) ++first;
+        while (first != last && first->second != m_lru.begin())
+            ++first;
         m_free.erase(first);
         m_lru.pop_front();
         m_cachedBytes -= oldest.size;
@@ -124,7 +129,9 @@ BlockCache& cache() {
     return *instance;
 }
 
-void releaseBlock(void* block) { cache().release(block); }
+void releaseBlock(void* block) {
+    cache().release(block);
+}
 
 class CachingCpuAllocator final : public c10::Allocator {
 public:
@@ -149,6 +156,8 @@ void installCachingCpuAllocator(std::size_t cacheLimit) {
     std::call_once(installed, [] { c10::SetCPUAllocator(&allocator, /*priority=*/1); });
 }
 
-std::size_t cachedCpuBytes() { return cache().cachedBytes(); }
+std::size_t cachedCpuBytes() {
+    return cache().cachedBytes();
+}
 
 }  // namespace ponder::core

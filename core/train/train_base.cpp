@@ -46,6 +46,59 @@ void writeModelDir(Gpt2Model& model, const BaseTrainOptions& options) {
 
 }  // namespace
 
+namespace {
+
+// AdamW with weight decay on matrices only (embeddings and Conv1D weights), as GPT-2 recipes do.
+torch::optim::AdamW makeOptimizer(Gpt2Model& model, const BaseTrainOptions& options) {
+    std::vector<torch::Tensor> decay, noDecay;
+    for (const auto& item : model->named_parameters())
+        (item.value().dim() >= 2 ? decay : noDecay).push_back(item.value());
+    auto defaults = torch::optim::AdamWOptions(options.lr)
+                        .betas({options.beta1, options.beta2})
+                        .weight_decay(options.weightDecay);
+    auto noDecayOptions = std::make_unique<torch::optim::AdamWOptions>(defaults);
+    noDecayOptions->weight_decay(0.0);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(defaults));
+    groups.emplace_back(noDecay, std::move(noDecayOptions));
+    return torch::optim::AdamW(std::move(groups), defaults);
+}
+
+// What a resumed run must share with its checkpoint.
+nlohmann::json checkpointIdentity(const BaseTrainOptions& options, std::size_t trainTokens) {
+    return {{"n_layer", options.config.nLayer},
+            {"n_embd", options.config.nEmbd},
+            {"n_head", options.config.nHead},
+            {"n_positions", options.config.nPositions},
+            {"vocab_size", options.config.vocabSize},
+            {"sequence", options.sequence},
+            {"batch", options.batch},
+            {"steps", options.steps},
+            {"warmup", options.warmup},
+            {"lr", options.lr},
+            {"seed", options.seed},
+            {"train_tokens", trainTokens},
+            {"bf16", options.bf16}};  // a checkpoint resumes in its own precision only
+}
+
+// `batch` windows of sequence + 1 tokens at offsets drawn from the step's seed, so a resumed
+// run draws what an uninterrupted one would.
+std::vector<std::int64_t> drawWindows(const std::vector<std::int32_t>& stream,
+                                      const BaseTrainOptions& options, std::int64_t step) {
+    const auto limit = std::int64_t(stream.size()) - options.sequence - 1;
+    std::vector<std::int64_t> window(std::size_t(options.batch * (options.sequence + 1)));
+    std::mt19937_64 draw(stepSeed(options.seed, step));
+    std::uniform_int_distribution<std::int64_t> offset(0, std::max<std::int64_t>(0, limit));
+    for (std::int64_t row = 0; row < options.batch; ++row) {
+        const auto start = offset(draw);
+        for (std::int64_t i = 0; i <= options.sequence; ++i)
+            window[std::size_t(row * (options.sequence + 1) + i)] = stream[std::size_t(start + i)];
+    }
+    return window;
+}
+
+}  // namespace
+
 TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& callbacks) {
     auto options = requested;
     const auto tokenizer = BpeTokenizer::load(options.tokenizerDir);
@@ -70,72 +123,29 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
     model->initialiseWeights(options.seed);
     model->to(device);
     model->train();
-
-    // Weight decay on matrices only (embeddings and Conv1D weights), as GPT-2 recipes do.
-    std::vector<torch::Tensor> decay, noDecay;
-    for (const auto& item : model->named_parameters())
-        (item.value().dim() >= 2 ? decay : noDecay).push_back(item.value());
-    auto defaults = torch::optim::AdamWOptions(options.lr)
-                        .betas({options.beta1, options.beta2})
-                        .weight_decay(options.weightDecay);
-    auto noDecayOptions = std::make_unique<torch::optim::AdamWOptions>(defaults);
-    noDecayOptions->weight_decay(0.0);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(defaults));
-    groups.emplace_back(noDecay, std::move(noDecayOptions));
-    torch::optim::AdamW optimizer(std::move(groups), defaults);
-
-    std::error_code error;
-    fs::create_directories(options.outDir, error);
-    if (error)
-        throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
-                          "choose a writable --out folder");
-    nlohmann::json identity = {{"n_layer", options.config.nLayer},
-                                     {"n_embd", options.config.nEmbd},
-                                     {"n_head", options.config.nHead},
-                                     {"n_positions", options.config.nPositions},
-                                     {"vocab_size", options.config.vocabSize},
-                                     {"sequence", options.sequence},
-                                     {"batch", options.batch},
-                                     {"steps", options.steps},
-                                     {"warmup", options.warmup},
-                                     {"lr", options.lr},
-                                     {"seed", options.seed},
-                                     {"train_tokens", stream.size()}};
-    identity["bf16"] = options.bf16;  // a checkpoint resumes in its own precision only
+    auto optimizer = makeOptimizer(model, options);
+    createOutDir(options.outDir);
+    const auto identity = checkpointIdentity(options, stream.size());
     TrainResult result;
     result.trainTokens = std::int64_t(stream.size());
     if (const auto state = loadTrainCheckpoint(options.outDir, "base", identity, *model, optimizer))
         result.startStep = state->step;
     DataParallel parallel(options.session);
-    agreeOnTraining(parallel, identity, stream, result.startStep, model->parameters(), options.batch);
+    agreeOnTraining(parallel, identity, stream, result.startStep, model->parameters(),
+                    options.batch);
     const auto [firstRow, lastRow] = parallel.rows(options.batch);
     const double share = parallel.share(options.batch);
 
-    StepClock clock(result.startStep, options.steps);
-    const auto limit = std::int64_t(stream.size()) - options.sequence - 1;
-    std::vector<std::int64_t> window(std::size_t(options.batch * (options.sequence + 1)));
-    std::int64_t step = result.startStep;
-    for (; step < options.steps; ++step) {
-        if (!parallel.distributed() && callbacks.cancel && callbacks.cancel->load()) break;
+    const auto step = [&](std::int64_t s) {
         parallel.throwIfFailed();
-        std::mt19937_64 draw(stepSeed(options.seed, step));
-        std::uniform_int_distribution<std::int64_t> offset(0, std::max<std::int64_t>(0, limit));
-        for (std::int64_t row = 0; row < options.batch; ++row) {
-            const auto start = offset(draw);
-            for (std::int64_t i = 0; i <= options.sequence; ++i)
-                window[std::size_t(row * (options.sequence + 1) + i)] =
-                    stream[std::size_t(start + i)];
-        }
-        const auto ids = torch::tensor(window, torch::kInt64)
+        const auto ids = torch::tensor(drawWindows(stream, options, s), torch::kInt64)
                              .view({options.batch, options.sequence + 1})
                              .slice(0, firstRow, lastRow)  // this rank's rows of the draw
                              .to(device);
-        torch::manual_seed(stepSeed(options.seed ^ 0xD0D0, step));  // dropout masks
-        const double lr = warmupCosineLr(options, step);
+        torch::manual_seed(stepSeed(options.seed ^ 0xD0D0, s));  // dropout masks
+        const double lr = warmupCosineLr(options, s);
         for (auto& group : optimizer.param_groups())
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-
         torch::Tensor logits;
         {
             Bf16Autocast autocast(options.bf16, device);
@@ -147,44 +157,32 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
         optimizer.zero_grad();
         (loss * share).backward();
         parallel.sumGradients(model->parameters());
-        const double gradNorm =
+        StepReport report;
+        report.progress.gradNorm =
             torch::nn::utils::clip_grad_norm_(model->parameters(), options.gradClip);
         optimizer.step();
         // The whole batch's loss, and whether any rank was asked to stop after this step.
-        const auto summed = parallel.sum(
-            {loss.item<double>() * share, callbacks.cancel && callbacks.cancel->load() ? 1.0 : 0.0});
-        const bool stopAfter = parallel.distributed() && summed[1] > 0;
-
-        TrainProgress progress;
-        progress.step = step + 1;
-        progress.loss = progress.ce = summed[0];
-        progress.lr = lr;
-        progress.gradNorm = gradNorm;
-        clock.tick(progress, options.batch * options.sequence);
-        if (!std::isfinite(progress.loss))
-            throw TrainingError(
-                "train-base diverged at step " + std::to_string(step + 1) + " (loss is not finite)",
-                "lower --lr or raise --warmup; the last checkpoint is kept");
-        if (callbacks.onStep) callbacks.onStep(progress);
-        if (((step + 1) % options.checkpointEvery == 0 || step + 1 == options.steps) &&
-            parallel.writes()) {
-            saveTrainCheckpoint(options.outDir, {"base", step + 1, identity}, *model, optimizer);
-            writeModelDir(model, options);
-            if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
-        }
-        if (stopAfter) {
-            ++step;
-            break;
-        }
-    }
-    result.steps = step;
-    result.finished = step >= options.steps;
-    if (!result.finished && step > result.startStep && parallel.writes()) {
-        saveTrainCheckpoint(options.outDir, {"base", step, identity}, *model, optimizer);
+        const auto summed =
+            parallel.sum({loss.item<double>() * share,
+                          callbacks.cancel && callbacks.cancel->load() ? 1.0 : 0.0});
+        report.stopAfter = parallel.distributed() && summed[1] > 0;
+        report.progress.loss = report.progress.ce = summed[0];
+        report.progress.lr = lr;
+        report.tokens = options.batch * options.sequence;
+        return report;
+    };
+    TrainingLoop loop;
+    loop.command = "train-base";
+    loop.divergenceHint = "lower --lr or raise --warmup; the last checkpoint is kept";
+    loop.steps = options.steps;
+    loop.mayStopBefore = [&](std::int64_t) { return !parallel.distributed(); };
+    loop.checkpointDue = [&](std::int64_t done) { return done % options.checkpointEvery == 0; };
+    loop.writes = parallel.writes();
+    loop.save = [&](std::int64_t done) {
+        saveTrainCheckpoint(options.outDir, {"base", done, identity}, *model, optimizer);
         writeModelDir(model, options);
-        if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
-    }
-    result.seconds = clock.seconds();
+    };
+    runTrainingLoop(loop, callbacks, step, result);
     return result;
 }
 

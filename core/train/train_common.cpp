@@ -1,16 +1,20 @@
-// Shared training helpers: the packed stream, seeds, timing.
+// Shared training helpers: the packed stream, seeds, timing, the training loop.
 #include "core/train/train_common_impl.h"
 
 #include <ATen/autocast_mode.h>
 
+#include <cmath>
+#include <system_error>
+
 #include "core/runtime/torch_compat_impl.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
+#include "core/util/splitmix64.h"
 
 namespace ponder::core {
 
-EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus,
-                      std::int64_t chunk, std::int64_t miniBatch, std::int64_t batch) {
+EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus, std::int64_t chunk,
+                      std::int64_t miniBatch, std::int64_t batch) {
     PlanOptions options;
     options.mode = EvalMode::Paper;
     options.chunk = chunk;
@@ -21,10 +25,7 @@ EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus,
 
 std::uint64_t stepSeed(std::uint64_t seed, std::int64_t step) {
     // splitmix64 of (seed, step): well-mixed, so nearby steps get unrelated seeds.
-    std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + std::uint64_t(step) + 1;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFFull;
+    return mix64(seed * kGoldenGamma + std::uint64_t(step) + 1) & 0x7FFFFFFFFFFFFFFFull;
 }
 
 StepClock::StepClock(std::int64_t startStep, std::int64_t steps)
@@ -49,21 +50,61 @@ void agreeOnTraining(DataParallel& parallel, const nlohmann::json& identity,
                      const std::vector<torch::Tensor>& parameters, std::int64_t batchRows) {
     if (!parallel.distributed()) return;
     if (parallel.size() > batchRows)
-        throw RunStoppedError(std::to_string(parallel.size()) + " ranks for a batch of " +
-                                   std::to_string(batchRows) + " rows leave a rank without work",
-                               "use at most " + std::to_string(batchRows) +
-                                   " ranks, or a larger --batch");
+        throw RunStoppedError(
+            std::to_string(parallel.size()) + " ranks for a batch of " + std::to_string(batchRows) +
+                " rows leave a rank without work",
+            "use at most " + std::to_string(batchRows) + " ranks, or a larger --batch");
     parallel.agreeOnBinary();
     parallel.agree("training options", sha256Hex(identity.dump()),
                    "give every rank the same options and --model");
-    parallel.agree("corpus", sha256Hex({reinterpret_cast<const char*>(corpus.data()),
-                                        corpus.size() * sizeof(std::int32_t)}),
+    parallel.agree("corpus",
+                   sha256Hex({reinterpret_cast<const char*>(corpus.data()),
+                              corpus.size() * sizeof(std::int32_t)}),
                    "every rank needs the same corpus files at the same paths");
     parallel.agree("start step", std::to_string(startStep),
                    "a resumed run reads its checkpoint from --out on every rank: put --out on a "
                    "filesystem they all see");
     parallel.agree("parameters", tensorsDigest(parameters),
                    "every rank must start from the same checkpoint or seed");
+}
+
+void createOutDir(const std::filesystem::path& outDir) {
+    std::error_code error;
+    std::filesystem::create_directories(outDir, error);
+    if (error)
+        throw OutputError("cannot create '" + outDir.string() + "': " + error.message(),
+                          "choose a writable --out folder");
+}
+
+void runTrainingLoop(const TrainingLoop& loop, const TrainCallbacks& callbacks,
+                     const std::function<StepReport(std::int64_t step)>& step,
+                     TrainResult& result) {
+    const auto checkpoint = [&](std::int64_t stepsDone) {
+        loop.save(stepsDone);
+        if (callbacks.onCheckpoint) callbacks.onCheckpoint(stepsDone);
+    };
+    StepClock clock(result.startStep, loop.steps);
+    std::int64_t s = result.startStep;
+    for (; s < loop.steps; ++s) {
+        if (loop.mayStopBefore(s) && callbacks.cancel && callbacks.cancel->load()) break;
+        StepReport report = step(s);
+        report.progress.step = s + 1;
+        clock.tick(report.progress, report.tokens);
+        if (!std::isfinite(report.progress.loss))
+            throw TrainingError(loop.command + " diverged at step " + std::to_string(s + 1) +
+                                    " (loss is not finite)",
+                                loop.divergenceHint);
+        if (callbacks.onStep) callbacks.onStep(report.progress);
+        if (loop.writes && (loop.checkpointDue(s + 1) || s + 1 == loop.steps)) checkpoint(s + 1);
+        if (report.stopAfter) {
+            ++s;
+            break;
+        }
+    }
+    result.steps = s;
+    result.finished = s >= loop.steps;
+    if (!result.finished && s > result.startStep && loop.writes) checkpoint(s);
+    result.seconds = clock.seconds();
 }
 
 std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module) {

@@ -1,13 +1,17 @@
-// Private (includes LibTorch): pieces shared by train-base and train-ttt — the packed training
-// stream, step timing and progress, and the per-step seeding that makes resuming exact.
+// Private (includes LibTorch): pieces shared by the trainers — the packed training stream, the
+// training loop with its timing and checkpoints, and the per-step seeding that makes resuming
+// exact.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "core/dist/data_parallel_impl.h"
 #include "core/eval/eval_plan.h"
@@ -20,8 +24,8 @@ class Tokenizer;
 // Files of `corpus` tokenized and joined by <|endoftext|> in path order (algorithm.md §7),
 // as a paper-mode plan with `chunk`-token chunks and `batch` windows per unit. InputError
 // when the corpus yields no unit.
-EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus,
-                      std::int64_t chunk, std::int64_t miniBatch, std::int64_t batch);
+EvalPlan trainingPlan(const Tokenizer& tokenizer, const CorpusSelection& corpus, std::int64_t chunk,
+                      std::int64_t miniBatch, std::int64_t batch);
 
 // A distinct, reproducible seed for (seed, step): dropout masks and batch draws of a resumed
 // run equal those of an uninterrupted one.
@@ -40,6 +44,37 @@ private:
 };
 
 std::vector<torch::Tensor> trainableParameters(torch::nn::Module& module);
+
+// Creates a trainer's --out folder; OutputError when it cannot.
+void createOutDir(const std::filesystem::path& outDir);
+
+// What one optimiser step tells the training loop.
+struct StepReport {
+    TrainProgress progress;   // loss, ce, lr, gradNorm, updateRate (the loop adds step, timing)
+    std::int64_t tokens = 0;  // tokens this step trained on (for tokens/s)
+    bool stopAfter = false;   // a rank was asked to stop: end after this step (data-parallel)
+};
+
+// The loop the three trainers share around their own step: cancellation, timing, progress,
+// the divergence check, the checkpoint cadence and the checkpoint of a run stopped early.
+struct TrainingLoop {
+    std::string command;         // "train-base": names the run in the divergence error
+    std::string divergenceHint;  // what to change when the loss is not finite
+    std::int64_t steps = 0;      // run until this many steps are done
+    // Whether Ctrl-C may stop the run before 0-based `step` (train-gate: between batches only;
+    // data-parallel runs stop through StepReport::stopAfter instead).
+    std::function<bool(std::int64_t step)> mayStopBefore;
+    // Whether a checkpoint is due after `stepsDone` steps (the last step always has one).
+    std::function<bool(std::int64_t stepsDone)> checkpointDue;
+    bool writes = true;  // this rank writes checkpoints (rank 0 of a data-parallel run)
+    // Writes the checkpoint and the trained files after `stepsDone` steps.
+    std::function<void(std::int64_t stepsDone)> save;
+};
+
+// Runs `step(s)` for s = result.startStep .. loop.steps - 1 and fills result.steps, finished and
+// seconds. TrainingError when a step's loss is not finite (the last checkpoint is kept).
+void runTrainingLoop(const TrainingLoop& loop, const TrainCallbacks& callbacks,
+                     const std::function<StepReport(std::int64_t step)>& step, TrainResult& result);
 
 // Data-parallel training starts only when every rank runs the same binary with the same
 // checkpoint identity (options, corpus), from the same step (a resumed run reads --out on each

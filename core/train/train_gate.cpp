@@ -66,7 +66,7 @@ torch::Tensor listNetLoss(const torch::Tensor& score, const torch::Tensor& advan
 namespace {
 
 constexpr double kAnnealSteps = 5000, kMinTemperature = 0.1;  // τ(i) = 0.1^(i/5000), then 0.1
-constexpr double kThresholdDecay = 0.99;                       // system C's inference threshold
+constexpr double kThresholdDecay = 0.99;                      // system C's inference threshold
 
 // What training reads of one unit.
 struct GateUnit {
@@ -76,11 +76,10 @@ struct GateUnit {
 };
 
 json unitJson(const GateUnit& u) {
-    return {{"file", u.fileIndex},          {"chunk", u.chunkIndex},
-            {"tokens", u.tokens},           {"loss_skip", u.lossSkip},
-            {"loss_update", u.lossUpdate},  {"recon_step1", u.reconStep1},
-            {"slope_skip", u.slopeSkip},    {"slope_update", u.slopeUpdate},
-            {"features", u.features}};
+    return {
+        {"file", u.fileIndex},       {"chunk", u.chunkIndex},         {"tokens", u.tokens},
+        {"loss_skip", u.lossSkip},   {"loss_update", u.lossUpdate},   {"recon_step1", u.reconStep1},
+        {"slope_skip", u.slopeSkip}, {"slope_update", u.slopeUpdate}, {"features", u.features}};
 }
 
 GateUnit unitFromJson(const json& j) {
@@ -119,9 +118,10 @@ void checkOptions(const GateTrainOptions& o) {
     if (o.advantageGradient && o.kind == "gumbel")
         bad("--advantage-gradient is for the ranking kinds (gumbel has no advantage term)");
     if (o.trainTtt && isLoraCheckpoint(o.modelDir))
-        throw InputError("train-gate --train-ttt trains a TTT-Linear layer with the gate; this "
-                         "model's fast weights are LoRA (algorithm.md §2.7)",
-                         "drop --train-ttt, or use a TTT-Linear model");
+        throw InputError(
+            "train-gate --train-ttt trains a TTT-Linear layer with the gate; this "
+            "model's fast weights are LoRA (algorithm.md §2.7)",
+            "drop --train-ttt, or use a TTT-Linear model");
     std::error_code error;
     if (o.trainTtt && fs::equivalent(o.outDir, o.modelDir, error))
         throw InputError("train-gate --train-ttt would overwrite the model's own TTT layer",
@@ -148,7 +148,8 @@ std::vector<GateUnit> prepareUnits(const GateTrainOptions& options, Evaluator& e
         try {
             const auto cached = json::parse(readFileBytes(cachePath));
             if (cached.at("identity") == identity)
-                for (const auto& u : cached.at("units")) units.push_back(unitFromJson(u));
+                for (const auto& u : cached.at("units"))
+                    units.push_back(unitFromJson(u));
         } catch (const std::exception&) {
             units.clear();  // a damaged cache is rebuilt, never trusted
         }
@@ -156,7 +157,8 @@ std::vector<GateUnit> prepareUnits(const GateTrainOptions& options, Evaluator& e
     }
     const auto save = [&] {
         json out = {{"identity", identity}, {"units", json::array()}};
-        for (const auto& u : units) out["units"].push_back(unitJson(u));
+        for (const auto& u : units)
+            out["units"].push_back(unitJson(u));
         writeFileAtomic(cachePath, out.dump() + "\n");
     };
     const auto start = std::chrono::steady_clock::now();
@@ -215,8 +217,9 @@ struct GateNetImpl : torch::nn::Module {
 
     explicit GateNetImpl(std::uint64_t seed) {
         norm = register_module(
-            "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({std::int64_t(kGateInputs)})
-                                             .eps(kGateLayerNormEps)));
+            "norm",
+            torch::nn::LayerNorm(
+                torch::nn::LayerNormOptions({std::int64_t(kGateInputs)}).eps(kGateLayerNormEps)));
         fc1 = register_module("fc1", torch::nn::Linear(kGateInputs, kGateHidden));
         fc2 = register_module("fc2", torch::nn::Linear(kGateHidden, kGateHidden));
         out = register_module("out", torch::nn::Linear(kGateHidden, 2));
@@ -225,13 +228,13 @@ struct GateNetImpl : torch::nn::Module {
         auto generator = std::mt19937_64(seed);
         for (auto* layer : {&fc1, &fc2, &out}) {
             auto& weight = (*layer)->weight;
-            const double deviation =
-                1.0 / std::sqrt(double(weight.size(1))) / 0.87962566103423978;
+            const double deviation = 1.0 / std::sqrt(double(weight.size(1))) / 0.87962566103423978;
             std::normal_distribution<double> normal;
             auto* data = weight.data_ptr<float>();
             for (std::int64_t k = 0; k < weight.numel(); ++k) {
                 double x;
-                do x = normal(generator);
+                do
+                    x = normal(generator);
                 while (std::abs(x) > 2.0);
                 data[k] = float(x * deviation);
             }
@@ -249,32 +252,38 @@ GateWeights weightsOf(GateNetImpl& net) {
         const auto c = t.detach().to(torch::kFloat32).contiguous();
         return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     };
-    return {values(net.norm->weight), values(net.norm->bias), values(net.fc1->weight),
+    return {values(net.norm->weight), values(net.norm->bias),  values(net.fc1->weight),
             values(net.fc1->bias),    values(net.fc2->weight), values(net.fc2->bias),
             values(net.out->weight),  values(net.out->bias)};
 }
 
 std::vector<std::string> declaredFixes(const GateTrainOptions& options) {
-    const std::string padding = "ponder never pads, so CE is over real next tokens only (the "
-                                "published training left the pad logit unmasked)";
+    const std::string padding =
+        "ponder never pads, so CE is over real next tokens only (the "
+        "published training left the pad logit unmasked)";
     std::vector<std::string> fixes{
         "history and budget features computed live from the gate's own decisions in training "
         "(the published jit baked their first values in)",
         "attention features kept as four zero slots (the published code always fed 0)",
         options.trainTtt
             ? "TTT layer trained jointly with the gate (published), the backbone frozen without "
-              "dropout, so the features and SKIP CE are those of inference; " + padding
+              "dropout, so the features and SKIP CE are those of inference; " +
+                  padding
             : "TTT layer frozen from an existing checkpoint (published: trained jointly from a "
-              "fresh layer); " + padding};
+              "fresh layer); " +
+                  padding};
     if (options.kind != "gumbel") {
-        fixes.push_back("inference threshold: causal EMA (0.99) of each step's percentile of q "
-                        "(the published per-sequence percentile looks ahead)");
+        fixes.push_back(
+            "inference threshold: causal EMA (0.99) of each step's percentile of q "
+            "(the published per-sequence percentile looks ahead)");
         if (!options.trainTtt)
-            fixes.push_back("ranking gradient cannot reach the TTT layer (frozen, so the "
-                            "published undetached advantage makes no difference)");
+            fixes.push_back(
+                "ranking gradient cannot reach the TTT layer (frozen, so the "
+                "published undetached advantage makes no difference)");
         else if (!options.advantageGradient)
-            fixes.push_back("ranking gradient cannot reach the TTT layer: the advantage is "
-                            "detached (published: not detached; --advantage-gradient)");
+            fixes.push_back(
+                "ranking gradient cannot reach the TTT layer: the advantage is "
+                "detached (published: not detached; --advantage-gradient)");
     }
     return fixes;
 }
@@ -299,13 +308,10 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     evalOptions.blendSlopes = true;  // every kind, so gates of all kinds share one cache
     evalOptions.forceCheckpoint = options.forceCheckpoint;
     Evaluator evaluator(options.modelDir, evalOptions);
-    std::error_code error;
-    fs::create_directories(options.outDir, error);
-    if (error)
-        throw OutputError("cannot create '" + options.outDir.string() + "': " + error.message(),
-                          "choose a writable --out folder");
+    createOutDir(options.outDir);
     std::vector<std::string> inputs;
-    for (const auto& input : options.corpus.inputs) inputs.push_back(input.string());
+    for (const auto& input : options.corpus.inputs)
+        inputs.push_back(input.string());
     const json dataIdentity = {{"backbone_sha256", evaluator.backboneSha256()},
                                {"ttt_sha256", evaluator.tttSha256()},
                                {"chunk", options.chunk},
@@ -323,7 +329,8 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                              " units, too few to train a gate",
                          "add files (each file gives one unit per " +
                              std::to_string(options.chunk) + " tokens)");
-    for (const auto& u : units) result.trainTokens += u.tokens;
+    for (const auto& u : units)
+        result.trainTokens += u.tokens;
 
     GateNet net(options.seed);
     // --train-ttt: one Adam over the gate and the TTT layer (gates.md §2, published).
@@ -373,8 +380,9 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
             {"format", "ponderttt-gate/1"},
             {"kind", options.kind},
             {"features", gateInputNames()},
-            {"network", "LayerNorm(32, eps 1e-6) -> Linear(32, 64) -> ReLU -> Linear(64, 64) -> "
-                        "ReLU -> Linear(64, 2) [SKIP, UPDATE]"},
+            {"network",
+             "LayerNorm(32, eps 1e-6) -> Linear(32, 64) -> ReLU -> Linear(64, 64) -> "
+             "ReLU -> Linear(64, 2) [SKIP, UPDATE]"},
             {"decision", thresholded ? "threshold" : "argmax"},
             {"threshold", thresholded ? net->threshold[0].item<double>() : 0.5},
             {"rate", options.rate},
@@ -391,14 +399,11 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     };
 
     const std::int64_t chunks = options.sequenceChunks;
-    StepClock clock(result.startStep, options.steps);
-    std::vector<std::size_t> drawn;           // this batch's sequences
+    std::vector<std::size_t> drawn;  // this batch's sequences
     std::vector<GateHistory> histories;
-    std::int64_t step = result.startStep;
-    for (; step < options.steps; ++step) {
+    const auto gateStep = [&](std::int64_t step) {
         const std::int64_t position = step % chunks;
         if (position == 0) {
-            if (callbacks.cancel && callbacks.cancel->load()) break;  // batch boundaries only
             std::mt19937_64 generator(stepSeed(options.seed, step / chunks));
             std::uniform_int_distribution<std::size_t> pick(0, sequences.size() - 1);
             drawn.assign(std::size_t(options.batch), 0);
@@ -415,8 +420,8 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                 rows.push_back(b);
                 unitOf.push_back(sequences[drawn[b]][std::size_t(position)]);
             }
-        TrainProgress progress;
-        progress.step = step + 1;
+        StepReport report;
+        auto& progress = report.progress;
         progress.lr = options.lr;
         std::vector<std::uint8_t> decisions(rows.size(), 0);
         std::vector<double> takenCe(rows.size(), std::numeric_limits<double>::quiet_NaN());
@@ -424,8 +429,8 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
             const auto n = std::int64_t(rows.size());
             auto input = torch::zeros({n, std::int64_t(kGateInputs)});
             auto ceSkip = torch::zeros({n}, torch::kFloat64), ceUpdate = ceSkip.clone(),
-                 slopeSkip = ceSkip.clone(), slopeUpdate = ceSkip.clone(),
-                 recon = ceSkip.clone(), weight = ceSkip.clone();
+                 slopeSkip = ceSkip.clone(), slopeUpdate = ceSkip.clone(), recon = ceSkip.clone(),
+                 weight = ceSkip.clone();
             for (std::int64_t r = 0; r < n; ++r) {
                 const auto& u = units[unitOf[std::size_t(r)]];
                 auto features = gateInputFrom(u.features.data());
@@ -469,8 +474,8 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
                 loss = blended + options.beta * recon.mean() * p.mean();
                 if (warm) {
                     const auto gap = p.mean() - options.rate;
-                    loss = loss + options.gamma * (options.cost == "abs" ? gap.abs()
-                                                                         : torch::relu(gap));
+                    loss = loss +
+                           options.gamma * (options.cost == "abs" ? gap.abs() : torch::relu(gap));
                 }
             } else {
                 // gates.md §3: the UPDATE path's CE and L_TTT (constants here) plus the ranking
@@ -530,33 +535,28 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
         // the decision.
         for (std::size_t r = 0; r < rows.size(); ++r) {
             const auto& u = units[unitOf[r]];
-            const double taken = std::isnan(takenCe[r]) ? (decisions[r] ? u.lossUpdate : u.lossSkip)
-                                                        : takenCe[r];
+            const double taken =
+                std::isnan(takenCe[r]) ? (decisions[r] ? u.lossUpdate : u.lossSkip) : takenCe[r];
             histories[rows[r]].observe(taken, decisions[r]);
         }
-        std::int64_t tokens = 0;
-        for (auto u : unitOf) tokens += units[u].tokens;
-        clock.tick(progress, tokens);
-        if (!std::isfinite(progress.loss))
-            throw TrainingError("train-gate diverged at step " + std::to_string(step + 1),
-                                "lower --lr; the last checkpoint is kept");
-        if (callbacks.onStep) callbacks.onStep(progress);
-        const bool batchEnds = position == chunks - 1 || step + 1 == options.steps;
-        if (batchEnds && ((step + 1) / chunks % std::max<std::int64_t>(1, options.checkpointEvery / chunks) == 0 ||
-                          step + 1 == options.steps)) {
-            saveTrainCheckpoint(options.outDir, {"gate", step + 1, identity}, *trained, optimizer);
-            writeGate(step + 1);
-            if (callbacks.onCheckpoint) callbacks.onCheckpoint(step + 1);
-        }
-    }
-    result.steps = step;
-    result.finished = step >= options.steps;
-    if (!result.finished && step > result.startStep) {
-        saveTrainCheckpoint(options.outDir, {"gate", step, identity}, *trained, optimizer);
-        writeGate(step);
-        if (callbacks.onCheckpoint) callbacks.onCheckpoint(step);
-    }
-    result.seconds = clock.seconds();
+        for (auto u : unitOf)
+            report.tokens += units[u].tokens;
+        return report;
+    };
+    TrainingLoop loop;
+    loop.command = "train-gate";
+    loop.divergenceHint = "lower --lr; the last checkpoint is kept";
+    loop.steps = options.steps;
+    loop.mayStopBefore = [&](std::int64_t step) { return step % chunks == 0; };  // batch starts
+    loop.checkpointDue = [&](std::int64_t done) {
+        const auto batches = std::max<std::int64_t>(1, options.checkpointEvery / chunks);
+        return done % chunks == 0 && done / chunks % batches == 0;
+    };
+    loop.save = [&](std::int64_t done) {
+        saveTrainCheckpoint(options.outDir, {"gate", done, identity}, *trained, optimizer);
+        writeGate(done);
+    };
+    runTrainingLoop(loop, callbacks, gateStep, result);
     return result;
 }
 

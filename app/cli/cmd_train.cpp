@@ -22,24 +22,20 @@ namespace {
 
 std::vector<OptionSpec> commonTrainOptions() {
     std::vector<OptionSpec> specs{{"--ext", true, true},
-            {"--steps", true},
-            {"--batch", true},
-            {"--lr", true},
-            {"--clip", true},
-            {"--seed", true},
-            {"--checkpoint-every", true},
-            {"--device", true},
-            {"--threads", true},
-            {"--db", true},
-            {"--bf16", false},
-            {"--quiet", false}};
-    for (const auto& spec : distributedOptionSpecs()) specs.push_back(spec);
+                                  {"--steps", true},
+                                  {"--batch", true},
+                                  {"--lr", true},
+                                  {"--clip", true},
+                                  {"--seed", true},
+                                  {"--checkpoint-every", true},
+                                  {"--device", true},
+                                  {"--threads", true},
+                                  {"--db", true},
+                                  {"--bf16", false},
+                                  {"--quiet", false}};
+    for (const auto& spec : distributedOptionSpecs())
+        specs.push_back(spec);
     return specs;
-}
-
-// An option left at its default is stored as null (the default depends on the model).
-nlohmann::json orNull(const std::optional<double>& value) {
-    return value ? nlohmann::json(*value) : nlohmann::json();
 }
 
 core::CorpusSelection corpusFrom(const ParsedArgs& args) {
@@ -158,8 +154,8 @@ core::TrainResult trainOnRank(TrainingWorld& world, const Train& train) {
         return result;
     } catch (...) {
         if (world.session && !world.session->failure())
-            world.session->abort("rank " + std::to_string(world.session->rank()) + " failed: " +
-                                 core::describeError(std::current_exception()).what);
+            world.session->abort("rank " + std::to_string(world.session->rank()) +
+                                 " failed: " + core::describeError(std::current_exception()).what);
         throw;
     }
 }
@@ -175,9 +171,9 @@ void printResult(const core::TrainResult& result, const std::string& outDir) {
 
 int runTrainBase(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
-    for (const char* name : {"--tokenizer", "--out", "--layers", "--embd", "--heads", "--positions",
-                             "--sequence", "--warmup", "--min-lr-ratio", "--weight-decay",
-                             "--dropout"})
+    for (const char* name :
+         {"--tokenizer", "--out", "--layers", "--embd", "--heads", "--positions", "--sequence",
+          "--warmup", "--min-lr-ratio", "--weight-decay", "--dropout"})
         specs.push_back({name, true});
     const ParsedArgs args(rawArgs, specs);
     auto world = joinTraining("train-base", rawArgs, args);
@@ -197,36 +193,26 @@ int runTrainBase(const Arguments& rawArgs) {
     const double dropout = args.numberOr("--dropout", 0.1);
     if (!(dropout >= 0 && dropout < 1)) throw UsageError("--dropout must be in [0, 1)");
     options.config.residDropout = options.config.embdDropout = options.config.attnDropout = dropout;
-    options.sequence = args.integerOr("--sequence", 256);
-    options.batch = args.integerOr("--batch", 16);
-    options.steps = args.integerOr("--steps", 2000);
-    options.warmup = args.integerOr("--warmup", 100);
-    options.lr = args.numberOr("--lr", 1e-3);
-    options.minLrRatio = args.numberOr("--min-lr-ratio", 0.1);
-    options.weightDecay = args.numberOr("--weight-decay", 0.1);
-    options.gradClip = args.numberOr("--clip", 1.0);
-    options.seed = std::uint64_t(args.integerOr("--seed", 42));
-    options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
-    options.device = args.valueOr("--device", "cpu");
+    options.sequence = args.integerOr("--sequence", options.sequence);
+    options.batch = args.integerOr("--batch", options.batch);
+    options.steps = args.integerOr("--steps", options.steps);
+    options.warmup = args.integerOr("--warmup", options.warmup);
+    options.lr = args.numberOr("--lr", options.lr);
+    options.minLrRatio = args.numberOr("--min-lr-ratio", options.minLrRatio);
+    options.weightDecay = args.numberOr("--weight-decay", options.weightDecay);
+    options.gradClip = args.numberOr("--clip", options.gradClip);
+    options.seed = std::uint64_t(args.integerOr("--seed", std::int64_t(options.seed)));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", options.checkpointEvery);
+    options.device = args.valueOr("--device", options.device);
     options.bf16 = args.flag("--bf16");
     options.device = rankDevice(options.device, world.session.get());
     options.session = world.session.get();
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
 
-    const nlohmann::json settings = {{"layers", options.config.nLayer},
-                                     {"embd", options.config.nEmbd},
-                                     {"heads", options.config.nHead},
-                                     {"sequence", options.sequence},
-                                     {"batch", options.batch},
-                                     {"steps", options.steps},
-                                     {"warmup", options.warmup},
-                                     {"lr", options.lr},
-                                     {"seed", options.seed},
-                                     {"bf16", options.bf16},
-                                     {"corpus", args.positionals()}};
-    TrainReporter reporter(args, "base", options.outDir.string(), settings, options.device,
-                           threads, world.reports());
+    const auto settings = core::trainingSettings(options);
+    TrainReporter reporter(args, "base", options.outDir.string(), settings, options.device, threads,
+                           world.reports());
     InterruptGuard interrupt;
     const auto result =
         trainOnRank(world, [&] { return core::trainBase(options, reporter.callbacks()); });
@@ -237,10 +223,9 @@ int runTrainBase(const Arguments& rawArgs) {
 
 int runTrainTtt(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
-    for (const char* name :
-         {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form", "--conv-lag", "--eta-decay",
-          "--inner-lr", "--update-steps", "--fast-weights", "--lora-rank", "--lora-alpha",
-          "--lora-dropout"})
+    for (const char* name : {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form",
+                             "--conv-lag", "--eta-decay", "--inner-lr", "--update-steps",
+                             "--fast-weights", "--lora-rank", "--lora-alpha", "--lora-dropout"})
         specs.push_back({name, true});
     specs.push_back({"--no-dropout", false});
     const ParsedArgs args(rawArgs, specs);
@@ -252,53 +237,36 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.modelDir = *model;
     options.outDir = args.valueOr("--out", *model);
     options.corpus = corpusFrom(args);
-    options.chunk = args.integerOr("--chunk", 512);
-    options.batch = args.integerOr("--batch", 16);
-    options.steps = args.integerOr("--steps", 10000);
-    options.lr = args.numberOr("--lr", 3e-4);
-    options.gradClip = args.numberOr("--clip", 1.0);
-    options.sslWeight = args.numberOr("--ssl-weight", 0.1);
+    options.chunk = args.integerOr("--chunk", options.chunk);
+    options.batch = args.integerOr("--batch", options.batch);
+    options.steps = args.integerOr("--steps", options.steps);
+    options.lr = args.numberOr("--lr", options.lr);
+    options.gradClip = args.numberOr("--clip", options.gradClip);
+    options.sslWeight = args.numberOr("--ssl-weight", options.sslWeight);
     options.backboneDropout = !args.flag("--no-dropout");
-    options.etaForm = args.valueOr("--eta-form", "ponderttt");
-    options.convLag = args.integerOr("--conv-lag", 1);
+    options.etaForm = args.valueOr("--eta-form", options.etaForm);
+    options.convLag = args.integerOr("--conv-lag", options.convLag);
     if (args.value("--eta-decay")) options.etaDecay = args.numberOr("--eta-decay", 0.0);
     if (args.value("--inner-lr")) options.innerBaseLr = args.numberOr("--inner-lr", 1.0);
-    options.updateSteps = args.integerOr("--update-steps", 1);
-    options.fastWeights = args.valueOr("--fast-weights", core::kFastWeightsTtt);
+    options.updateSteps = args.integerOr("--update-steps", options.updateSteps);
+    options.fastWeights = args.valueOr("--fast-weights", options.fastWeights);
     const bool lora = options.fastWeights == core::kFastWeightsLora;
     for (const char* name : {"--lora-rank", "--lora-alpha", "--lora-dropout"})
         if (!lora && args.value(name))
             throw UsageError(std::string(name) + " goes with --fast-weights lora");
-    options.loraRank = args.integerOr("--lora-rank", 64);
-    options.loraAlpha = args.numberOr("--lora-alpha", 0.0);
-    options.loraDropout = args.numberOr("--lora-dropout", 0.1);
-    options.seed = std::uint64_t(args.integerOr("--seed", 42));
-    options.checkpointEvery = args.integerOr("--checkpoint-every", 100);
-    options.device = args.valueOr("--device", "cpu");
+    options.loraRank = args.integerOr("--lora-rank", options.loraRank);
+    options.loraAlpha = args.numberOr("--lora-alpha", options.loraAlpha);
+    options.loraDropout = args.numberOr("--lora-dropout", options.loraDropout);
+    options.seed = std::uint64_t(args.integerOr("--seed", std::int64_t(options.seed)));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", options.checkpointEvery);
+    options.device = args.valueOr("--device", options.device);
     options.bf16 = args.flag("--bf16");
     options.device = rankDevice(options.device, world.session.get());
     options.session = world.session.get();
     if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
     const int threads = applyThreads(args);
 
-    const nlohmann::json settings = {{"model", options.modelDir.string()},
-                                     {"chunk", options.chunk},
-                                     {"batch", options.batch},
-                                     {"steps", options.steps},
-                                     {"lr", options.lr},
-                                     {"ssl_weight", options.sslWeight},
-                                     {"backbone_dropout", options.backboneDropout},
-                                     {"eta_form", options.etaForm},
-                                     {"conv_lag", options.convLag},
-                                     {"eta_decay", orNull(options.etaDecay)},
-                                     {"ttt_base_lr", orNull(options.innerBaseLr)},
-                                     {"update_steps", options.updateSteps},
-                                     {"fast_weights", options.fastWeights},
-                                     {"lora_rank", lora ? nlohmann::json(options.loraRank)
-                                                        : nlohmann::json(nullptr)},
-                                     {"seed", options.seed},
-                                     {"bf16", options.bf16},
-                                     {"corpus", args.positionals()}};
+    const auto settings = core::trainingSettings(options);
     TrainReporter reporter(args, "ttt", options.outDir.string(), settings, options.device, threads,
                            world.reports());
     InterruptGuard interrupt;
@@ -311,9 +279,9 @@ int runTrainTtt(const Arguments& rawArgs) {
 
 int runTrainGate(const Arguments& rawArgs) {
     auto specs = commonTrainOptions();
-    for (const char* name : {"--model", "--out", "--kind", "--rate", "--cost", "--chunk",
-                             "--sequence-chunks", "--warmup", "--beta", "--gamma",
-                             "--listnet-temperature", "--max-units"})
+    for (const char* name :
+         {"--model", "--out", "--kind", "--rate", "--cost", "--chunk", "--sequence-chunks",
+          "--warmup", "--beta", "--gamma", "--listnet-temperature", "--max-units"})
         specs.push_back({name, true});
     specs.push_back({"--force-checkpoint", false});
     for (const char* name : {"--train-ttt", "--fresh-ttt", "--advantage-gradient"})
@@ -322,8 +290,9 @@ int runTrainGate(const Arguments& rawArgs) {
     // Its losses are batch-wide (the rate cost, the ranking losses, the threshold's
     // percentile), so a batch does not split into per-rank sums as train-ttt's does.
     if (distributedStart(args).role != DistributedStart::Role::Alone)
-        throw UsageError("train-gate runs in one process: its losses are batch-wide (rate cost, "
-                         "ranking losses); drop --nproc (or RANK/WORLD_SIZE)");
+        throw UsageError(
+            "train-gate runs in one process: its losses are batch-wide (rate cost, "
+            "ranking losses); drop --nproc (or RANK/WORLD_SIZE)");
     const auto model = args.value("--model");
     const auto out = args.value("--out");
     if (!model || !out) throw UsageError("--model DIR and --out GATE_DIR are required");
@@ -331,23 +300,23 @@ int runTrainGate(const Arguments& rawArgs) {
     options.modelDir = *model;
     options.outDir = *out;
     options.corpus = corpusFrom(args);
-    options.kind = args.valueOr("--kind", "gumbel");
-    options.rate = args.numberOr("--rate", 0.5);
-    options.cost = args.valueOr("--cost", "abs");
-    options.chunk = args.integerOr("--chunk", 512);
-    options.steps = args.integerOr("--steps", 2000);
-    options.batch = args.integerOr("--batch", 16);
-    options.sequenceChunks = args.integerOr("--sequence-chunks", 2);
-    options.warmup = args.integerOr("--warmup", 500);
-    options.maxUnits = args.integerOr("--max-units", 0);
-    options.lr = args.numberOr("--lr", 1e-3);
-    options.gradClip = args.numberOr("--clip", 1.0);
-    options.beta = args.numberOr("--beta", 0.1);
-    options.gamma = args.numberOr("--gamma", 0.1);
-    options.listnetTemperature = args.numberOr("--listnet-temperature", 3.0);
-    options.seed = std::uint64_t(args.integerOr("--seed", 42));
-    options.checkpointEvery = args.integerOr("--checkpoint-every", 200);
-    options.device = args.valueOr("--device", "cpu");
+    options.kind = args.valueOr("--kind", options.kind);
+    options.rate = args.numberOr("--rate", options.rate);
+    options.cost = args.valueOr("--cost", options.cost);
+    options.chunk = args.integerOr("--chunk", options.chunk);
+    options.steps = args.integerOr("--steps", options.steps);
+    options.batch = args.integerOr("--batch", options.batch);
+    options.sequenceChunks = args.integerOr("--sequence-chunks", options.sequenceChunks);
+    options.warmup = args.integerOr("--warmup", options.warmup);
+    options.maxUnits = args.integerOr("--max-units", options.maxUnits);
+    options.lr = args.numberOr("--lr", options.lr);
+    options.gradClip = args.numberOr("--clip", options.gradClip);
+    options.beta = args.numberOr("--beta", options.beta);
+    options.gamma = args.numberOr("--gamma", options.gamma);
+    options.listnetTemperature = args.numberOr("--listnet-temperature", options.listnetTemperature);
+    options.seed = std::uint64_t(args.integerOr("--seed", std::int64_t(options.seed)));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", options.checkpointEvery);
+    options.device = args.valueOr("--device", options.device);
     options.forceCheckpoint = args.flag("--force-checkpoint");
     options.trainTtt = args.flag("--train-ttt");
     options.freshTtt = args.flag("--fresh-ttt");
@@ -356,23 +325,7 @@ int runTrainGate(const Arguments& rawArgs) {
         throw UsageError("--fresh-ttt and --advantage-gradient go with --train-ttt");
     if (args.flag("--bf16")) throw UsageError("--bf16 is not an option of train-gate");
     const int threads = applyThreads(args);
-    const nlohmann::json settings = {{"model", options.modelDir.string()},
-                                     {"kind", options.kind},
-                                     {"rate", options.rate},
-                                     {"cost", options.cost},
-                                     {"steps", options.steps},
-                                     {"batch", options.batch},
-                                     {"sequence_chunks", options.sequenceChunks},
-                                     {"warmup", options.warmup},
-                                     {"lr", options.lr},
-                                     {"beta", options.beta},
-                                     {"gamma", options.gamma},
-                                     {"seed", options.seed},
-                                     {"max_units", options.maxUnits},
-                                     {"train_ttt", options.trainTtt},
-                                     {"fresh_ttt", options.freshTtt},
-                                     {"advantage_gradient", options.advantageGradient},
-                                     {"corpus", args.positionals()}};
+    const auto settings = core::trainingSettings(options);
     TrainReporter reporter(args, "gate", options.outDir.string(), settings, options.device,
                            threads);
     InterruptGuard interrupt;

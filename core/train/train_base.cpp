@@ -64,21 +64,14 @@ torch::optim::AdamW makeOptimizer(Gpt2Model& model, const BaseTrainOptions& opti
     return torch::optim::AdamW(std::move(groups), defaults);
 }
 
-// What a resumed run must share with its checkpoint.
+// What a resumed run must share with its checkpoint: the settings (training.h) but the corpus
+// as given, with the tokenizer's vocabulary and the stream it made instead.
 nlohmann::json checkpointIdentity(const BaseTrainOptions& options, std::size_t trainTokens) {
-    return {{"n_layer", options.config.nLayer},
-            {"n_embd", options.config.nEmbd},
-            {"n_head", options.config.nHead},
-            {"n_positions", options.config.nPositions},
-            {"vocab_size", options.config.vocabSize},
-            {"sequence", options.sequence},
-            {"batch", options.batch},
-            {"steps", options.steps},
-            {"warmup", options.warmup},
-            {"lr", options.lr},
-            {"seed", options.seed},
-            {"train_tokens", trainTokens},
-            {"bf16", options.bf16}};  // a checkpoint resumes in its own precision only
+    auto identity = trainingSettings(options);
+    identity.erase("corpus");
+    identity["vocab_size"] = options.config.vocabSize;
+    identity["train_tokens"] = trainTokens;
+    return identity;
 }
 
 // `batch` windows of sequence + 1 tokens at offsets drawn from the step's seed, so a resumed

@@ -1,17 +1,19 @@
 // Training (algorithm.md §6, design.md §1): a GPT-2 backbone from scratch (`train-base`) and
 // the TTT layer on a frozen backbone exactly as the published recipe (`train-ttt`). Both keep
-// a resumable checkpoint in OUT/checkpoint-base or OUT/checkpoint-ttt (replaced atomically) and report progress per step.
-// Torch-free public API.
+// a resumable checkpoint in OUT/checkpoint-base or OUT/checkpoint-ttt (replaced atomically) and
+// report progress per step. Torch-free public API.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/model/gpt2_config.h"
 #include "core/model/ttt_config.h"
@@ -115,12 +117,12 @@ struct GateTrainOptions {
     std::filesystem::path modelDir;  // backbone + TTT layer, both frozen
     std::filesystem::path outDir;    // receives gate.safetensors + gate.json
     CorpusSelection corpus;
-    std::string kind = "gumbel";     // gumbel (system B) | ranknet | listnet (system C)
-    double rate = 0.5;               // target update rate ρ
-    std::string cost = "abs";        // gumbel's cost term: abs |p̄ - ρ| | hinge max(0, p̄ - ρ)
-    std::int64_t steps = 2000;       // one step per chunk position of a batch of sequences
+    std::string kind = "gumbel";  // gumbel (system B) | ranknet | listnet (system C)
+    double rate = 0.5;            // target update rate ρ
+    std::string cost = "abs";     // gumbel's cost term: abs |p̄ - ρ| | hinge max(0, p̄ - ρ)
+    std::int64_t steps = 2000;    // one step per chunk position of a batch of sequences
     std::int64_t batch = 16, sequenceChunks = 2, warmup = 500, chunk = 512;
-    std::int64_t maxUnits = 0;       // > 0: the corpus' first N file-mode units
+    std::int64_t maxUnits = 0;  // > 0: the corpus' first N file-mode units
     double lr = 1e-3, gradClip = 1.0, beta = 0.1, gamma = 0.1, listnetTemperature = 3.0;
     std::uint64_t seed = 42;
     std::int64_t checkpointEvery = 200;
@@ -145,6 +147,13 @@ struct GateTrainOptions {
 // With trainTtt the SKIP side (features, SKIP CE) still comes from the cache, while the UPDATE
 // CE, L_TTT and the blended CE are recomputed by the learning layer at every step (JointTtt).
 TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& callbacks = {});
+
+// The settings a training stores with its loss curve (`--db`, RunStore::beginTraining): the
+// options that shape it and the corpus as given. train-base's keys are those of its checkpoint
+// identity (n_layer, n_embd, ...), which adds the tokenizer's vocab_size and the stream's size.
+nlohmann::json trainingSettings(const BaseTrainOptions& options);
+nlohmann::json trainingSettings(const TttTrainOptions& options);
+nlohmann::json trainingSettings(const GateTrainOptions& options);
 
 // The learning rate of step `step` (0-based) for trainBase's schedule.
 double warmupCosineLr(const BaseTrainOptions& options, std::int64_t step);

@@ -298,6 +298,305 @@ struct JointModulesImpl : torch::nn::Module {
 };
 TORCH_MODULE(JointModules);
 
+// One chunk position's rows of the drawn sequences as tensors: the gate's inputs and the
+// cached losses (token-weighted).
+struct GateRows {
+    std::vector<std::size_t> rows, unitOf;  // batch rows with a unit here, and those units
+    torch::Tensor input, ceSkip, ceUpdate, slopeSkip, slopeUpdate, recon, weight;
+};
+
+// A step's loss, the CE of the decisions taken, and the decisions (1 = UPDATE).
+struct GateLoss {
+    torch::Tensor loss, ce, hard;
+    double reported = 0;  // what the curve shows (ranking kinds: the ranking loss)
+};
+
+// Phase 2 (gates.md §2-3): the gate (with --train-ttt also the TTT layer) learns one chunk
+// position at a time on sequences drawn per batch, the history features live.
+class GateTrainer {
+public:
+    GateTrainer(const GateTrainOptions& options, const Evaluator& evaluator, const EvalPlan& plan,
+                std::vector<GateUnit> units, const json& dataIdentity)
+        : m_options(options),
+          m_evaluator(evaluator),
+          m_units(std::move(units)),
+          m_sequences(sequencesOf(m_units, options.sequenceChunks)),
+          m_net(options.seed) {
+        if (m_sequences.size() < 2)
+            throw InputError("train-gate: the corpus gives " + std::to_string(m_units.size()) +
+                                 " units, too few to train a gate",
+                             "add files (each file gives one unit per " +
+                                 std::to_string(options.chunk) + " tokens)");
+        m_trained = m_net.get();
+        if (options.trainTtt) {  // one Adam over the gate and the TTT layer (gates.md §2)
+            m_joint.emplace(options, plan, evaluator.backboneSha256());
+            m_jointModules = JointModules(m_net, m_joint->ttt());
+            m_trained = m_jointModules.get();
+        }
+        m_optimizer = std::make_unique<torch::optim::Adam>(m_trained->parameters(),
+                                                           torch::optim::AdamOptions(options.lr));
+        m_identity = identityOf(dataIdentity);
+    }
+
+    std::int64_t trainTokens() const {
+        std::int64_t tokens = 0;
+        for (const auto& u : m_units)
+            tokens += u.tokens;
+        return tokens;
+    }
+    std::optional<std::int64_t> resume() {
+        const auto state =
+            loadTrainCheckpoint(m_options.outDir, "gate", m_identity, *m_trained, *m_optimizer);
+        return state ? std::optional<std::int64_t>(state->step) : std::nullopt;
+    }
+    void save(std::int64_t steps) {
+        saveTrainCheckpoint(m_options.outDir, {"gate", steps, m_identity}, *m_trained,
+                            *m_optimizer);
+        writeGate(steps);
+    }
+
+    StepReport step(std::int64_t step) {
+        const std::int64_t position = step % m_options.sequenceChunks;
+        if (position == 0) drawBatch(step / m_options.sequenceChunks);
+        auto rows = rowsAt(position);
+        StepReport report;
+        report.progress.lr = m_options.lr;
+        const auto n = rows.rows.size();
+        std::vector<std::uint8_t> decisions(n, 0);
+        std::vector<double> takenCe(n, std::numeric_limits<double>::quiet_NaN());
+        if (n >= 2) {
+            torch::manual_seed(stepSeed(m_options.seed ^ 0x6761746575ull, step));  // Gumbel noise
+            const auto logits = m_net->forward(rows.input).to(torch::kFloat64);
+            const auto loss = m_options.kind == "gumbel" ? gumbelLoss(rows, logits, step)
+                                                         : rankingLoss(rows, logits, step);
+            report.progress.gradNorm = optimise(loss.loss);
+            report.progress.loss = loss.reported;
+            report.progress.ce = loss.ce.item<double>();
+            report.progress.updateRate = loss.hard.mean().item<double>();
+            for (std::size_t r = 0; r < n; ++r) {
+                decisions[r] = loss.hard[std::int64_t(r)].item<double>() > 0.5;
+                takenCe[r] =
+                    (decisions[r] ? rows.ceUpdate : rows.ceSkip)[std::int64_t(r)].item<double>();
+            }
+        }
+        // History: the CE of the path taken (the live one when the layer learns), the cost of
+        // the decision.
+        for (std::size_t r = 0; r < n; ++r) {
+            const auto& u = m_units[rows.unitOf[r]];
+            const double taken =
+                std::isnan(takenCe[r]) ? (decisions[r] ? u.lossUpdate : u.lossSkip) : takenCe[r];
+            m_histories[rows.rows[r]].observe(taken, decisions[r]);
+            report.tokens += u.tokens;
+        }
+        return report;
+    }
+
+private:
+    // What a resumed run must share with the checkpoint: the data, the loss and its draws.
+    // Not `steps`: a finished training can be continued to more.
+    json identityOf(const json& dataIdentity) const {
+        const auto& o = m_options;
+        json identity = dataIdentity;
+        identity.update({{"kind", o.kind},
+                         {"rate", o.rate},
+                         {"cost", o.cost},
+                         {"batch", o.batch},
+                         {"sequence_chunks", o.sequenceChunks},
+                         {"warmup", o.warmup},
+                         {"lr", o.lr},
+                         {"clip", o.gradClip},
+                         {"beta", o.beta},
+                         {"gamma", o.gamma},
+                         {"listnet_temperature", o.listnetTemperature},
+                         {"seed", o.seed},
+                         {"units", m_units.size()}});
+        // Only when set, so checkpoints of frozen-layer trainings written before still resume.
+        if (o.trainTtt)
+            identity.update({{"train_ttt", true},
+                             {"fresh_ttt", o.freshTtt},
+                             {"advantage_gradient", o.advantageGradient}});
+        return identity;
+    }
+
+    // The batch's sequences, drawn from (seed, batch) so a resumed run draws the same.
+    void drawBatch(std::int64_t batch) {
+        std::mt19937_64 generator(stepSeed(m_options.seed, batch));
+        std::uniform_int_distribution<std::size_t> pick(0, m_sequences.size() - 1);
+        m_drawn.assign(std::size_t(m_options.batch), 0);
+        m_histories.assign(std::size_t(m_options.batch), GateHistory(m_options.rate));
+        for (std::size_t b = 0; b < m_drawn.size(); ++b) {
+            m_drawn[b] = pick(generator);
+            m_histories[b].reset(std::int64_t(m_sequences[m_drawn[b]].size()));
+        }
+    }
+
+    // The units at this chunk position (shorter sequences have none), as tensors.
+    GateRows rowsAt(std::int64_t position) {
+        GateRows out;
+        for (std::size_t b = 0; b < m_drawn.size(); ++b)
+            if (position < std::int64_t(m_sequences[m_drawn[b]].size())) {
+                out.rows.push_back(b);
+                out.unitOf.push_back(m_sequences[m_drawn[b]][std::size_t(position)]);
+            }
+        const auto n = std::int64_t(out.rows.size());
+        out.input = torch::zeros({n, std::int64_t(kGateInputs)});
+        out.ceSkip = torch::zeros({n}, torch::kFloat64);
+        for (auto* t : {&out.ceUpdate, &out.slopeSkip, &out.slopeUpdate, &out.recon, &out.weight})
+            *t = out.ceSkip.clone();
+        for (std::int64_t r = 0; r < n; ++r) {
+            const auto& u = m_units[out.unitOf[std::size_t(r)]];
+            auto features = gateInputFrom(u.features.data());
+            m_histories[out.rows[std::size_t(r)]].fill(features.data());
+            std::copy(features.begin(), features.end(), out.input[r].data_ptr<float>());
+            out.ceSkip[r] = u.lossSkip;
+            out.ceUpdate[r] = u.lossUpdate;
+            out.slopeSkip[r] = u.slopeSkip;
+            out.slopeUpdate[r] = u.slopeUpdate;
+            out.recon[r] = u.reconStep1;
+            out.weight[r] = double(u.tokens - 1);  // token-weighted CE, as the batch's mean
+        }
+        if (n > 0) out.weight = out.weight / out.weight.sum();
+        return out;
+    }
+
+    // --train-ttt: the UPDATE side from the learning layer, in its graph; the blended CE.
+    torch::Tensor liveUpdate(GateRows& rows, const torch::Tensor& p) {
+        auto live = m_joint->forward(rows.unitOf, p);
+        rows.ceSkip = live.ceSkip;
+        rows.ceUpdate = live.ceUpdate;
+        rows.recon = live.reconStep1;
+        return live.ceBlend;
+    }
+
+    // gates.md §2: straight-through Gumbel-Softmax, d = onehot(argmax y) - sg(y) + y.
+    GateLoss gumbelLoss(GateRows& rows, const torch::Tensor& logits, std::int64_t step) {
+        const double temperature =
+            std::pow(kMinTemperature, std::min(double(step), kAnnealSteps) / kAnnealSteps);
+        const auto uniform = torch::rand({logits.size(0), 2}, torch::kFloat64);
+        const auto gumbel = -torch::log(-torch::log(uniform + 1e-20) + 1e-20);
+        const auto decision = straightThrough(logits, gumbel, temperature);
+        const auto& p = decision.p;
+        // Frozen layer: the blended CE from the cached slopes; joint: through the logits.
+        const auto blended = m_joint ? (rows.weight * liveUpdate(rows, p)).sum()
+                                     : blendedCe(decision, rows.ceSkip, rows.ceUpdate,
+                                                 rows.slopeSkip, rows.slopeUpdate, rows.weight);
+        GateLoss out;
+        out.hard = decision.hard;
+        out.ce = (rows.weight * (out.hard * rows.ceUpdate + (1 - out.hard) * rows.ceSkip))
+                     .sum()
+                     .detach();
+        out.loss = blended + m_options.beta * rows.recon.mean() * p.mean();
+        if (step >= m_options.warmup) {
+            const auto gap = p.mean() - m_options.rate;
+            out.loss = out.loss +
+                       m_options.gamma * (m_options.cost == "abs" ? gap.abs() : torch::relu(gap));
+        }
+        out.reported = out.loss.item<double>();
+        return out;
+    }
+
+    // gates.md §3: the UPDATE path's CE and L_TTT (constants here) plus the ranking loss over
+    // this chunk position's units. The curve shows the ranking loss: the other terms are
+    // constants of the frozen model (noise in a curve).
+    GateLoss rankingLoss(GateRows& rows, const torch::Tensor& logits, std::int64_t step) {
+        const auto s = logits.select(1, 1) - logits.select(1, 0);
+        if (m_joint) liveUpdate(rows, {});
+        auto advantage = (rows.ceSkip - rows.ceUpdate).clamp(-10, 10);
+        if (!m_options.advantageGradient) advantage = advantage.detach();
+        GateLoss out;
+        out.ce = (rows.weight * rows.ceUpdate).sum();
+        out.loss = out.ce + 0.1 * rows.recon.mean();
+        const auto ranking =
+            m_options.kind == "ranknet"
+                ? rankNetLoss(s, advantage)
+                : listNetLoss(s, advantage, m_options.listnetTemperature, m_options.rate);
+        out.reported = ranking.item<double>();
+        if (step >= m_options.warmup) out.loss = out.loss + ranking;
+        out.hard = decideAndTrackThreshold(s);
+        return out;
+    }
+
+    // History sees the call the gate would make at inference, q > θ with the θ so far (s > 0
+    // before the first): a history of another rule in training shifts q at inference (a
+    // RankNet gate trained on s > 0 updated 99% of held-out units). θ then moves by a causal
+    // EMA towards this step's percentile of q.
+    torch::Tensor decideAndTrackThreshold(const torch::Tensor& score) {
+        torch::NoGradGuard noGrad;
+        const auto q = torch::sigmoid(score).detach();
+        auto& threshold = m_net->threshold;
+        const bool initialised = threshold[1].item<double>() > 0;
+        const auto hard = (initialised ? q > threshold[0].item<double>() : score.detach() > 0)
+                              .to(torch::kFloat64);
+        std::vector<double> qs(q.data_ptr<double>(), q.data_ptr<double>() + q.numel());
+        const double batchThreshold = percentile(qs, 100.0 * (1.0 - m_options.rate));
+        threshold[0] = initialised ? kThresholdDecay * threshold[0].item<double>() +
+                                         (1 - kThresholdDecay) * batchThreshold
+                                   : batchThreshold;
+        threshold[1] = 1.0;
+        return hard;
+    }
+
+    // One Adam step on `loss`; the gradient norm before clipping.
+    double optimise(const torch::Tensor& loss) {
+        m_optimizer->zero_grad();
+        if (loss.requires_grad()) {
+            loss.backward();
+        } else {
+            // Ranking gates in warmup: every term is a constant of the frozen model. Zero
+            // gradients still count as an Adam step, as in the published optax loop.
+            for (auto& parameter : m_net->parameters())
+                parameter.mutable_grad() = torch::zeros_like(parameter);
+        }
+        const double gradNorm =
+            torch::nn::utils::clip_grad_norm_(m_trained->parameters(), m_options.gradClip);
+        m_optimizer->step();
+        return gradNorm;
+    }
+
+    void writeGate(std::int64_t steps) {
+        std::string tttSha = m_evaluator.tttSha256();
+        if (m_joint) {  // the gate belongs to the layer it was trained with
+            m_joint->writeModelDir(m_options.outDir);
+            tttSha = sha256FileHex(m_options.outDir / "ttt.safetensors");
+        }
+        const bool thresholded = m_options.kind != "gumbel";
+        const json gate = {
+            {"format", "ponderttt-gate/1"},
+            {"kind", m_options.kind},
+            {"features", gateInputNames()},
+            {"network",
+             "LayerNorm(32, eps 1e-6) -> Linear(32, 64) -> ReLU -> Linear(64, 64) -> "
+             "ReLU -> Linear(64, 2) [SKIP, UPDATE]"},
+            {"decision", thresholded ? "threshold" : "argmax"},
+            {"threshold", thresholded ? m_net->threshold[0].item<double>() : 0.5},
+            {"rate", m_options.rate},
+            {"sequence_chunks", m_options.sequenceChunks},
+            {"ttt_sha256", tttSha},
+            {"backbone_sha256", m_evaluator.backboneSha256()},
+            {"trained_steps", steps},
+            {"training_units", m_units.size()},
+            {"options", m_identity},
+            {"declared_fixes", declaredFixes(m_options)}};
+        const fs::path gateDir = m_options.trainTtt ? m_options.outDir / "gate" : m_options.outDir;
+        std::error_code error;
+        fs::create_directories(gateDir, error);  // writeGateFiles reports an unwritable one
+        writeGateFiles(gateDir, weightsOf(*m_net), gate.dump(2) + "\n");
+    }
+
+    const GateTrainOptions& m_options;
+    const Evaluator& m_evaluator;
+    std::vector<GateUnit> m_units;
+    std::vector<std::vector<std::size_t>> m_sequences;
+    GateNet m_net;
+    std::optional<JointTtt> m_joint;
+    JointModules m_jointModules{nullptr};
+    torch::nn::Module* m_trained = nullptr;  // the gate, or the gate and the layer
+    std::unique_ptr<torch::optim::Adam> m_optimizer;
+    json m_identity;
+    std::vector<std::size_t> m_drawn;  // this batch's sequences
+    std::vector<GateHistory> m_histories;
+};
+
 }  // namespace
 
 TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& callbacks) {
@@ -321,228 +620,13 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     TrainResult result;
     bool cancelled = false;
     const auto plan = trainingUnits(options, evaluator);
-    const auto units = prepareUnits(options, evaluator, plan, dataIdentity, callbacks, cancelled);
+    auto units = prepareUnits(options, evaluator, plan, dataIdentity, callbacks, cancelled);
     if (cancelled) return result;
-    const auto sequences = sequencesOf(units, options.sequenceChunks);
-    if (sequences.size() < 2)
-        throw InputError("train-gate: the corpus gives " + std::to_string(units.size()) +
-                             " units, too few to train a gate",
-                         "add files (each file gives one unit per " +
-                             std::to_string(options.chunk) + " tokens)");
-    for (const auto& u : units)
-        result.trainTokens += u.tokens;
-
-    GateNet net(options.seed);
-    // --train-ttt: one Adam over the gate and the TTT layer (gates.md §2, published).
-    std::optional<JointTtt> joint;
-    torch::nn::Module* trained = net.get();
-    JointModules jointModules{nullptr};
-    if (options.trainTtt) {
-        joint.emplace(options, plan, evaluator.backboneSha256());
-        jointModules = JointModules(net, joint->ttt());
-        trained = jointModules.get();
-    }
-    torch::optim::Adam optimizer(trained->parameters(), torch::optim::AdamOptions(options.lr));
-    // What a resumed run must share with the checkpoint: the data, the loss and its draws.
-    // Not `steps`: a finished training can be continued to more.
-    json identity = dataIdentity;
-    identity.update({{"kind", options.kind},
-                     {"rate", options.rate},
-                     {"cost", options.cost},
-                     {"batch", options.batch},
-                     {"sequence_chunks", options.sequenceChunks},
-                     {"warmup", options.warmup},
-                     {"lr", options.lr},
-                     {"clip", options.gradClip},
-                     {"beta", options.beta},
-                     {"gamma", options.gamma},
-                     {"listnet_temperature", options.listnetTemperature},
-                     {"seed", options.seed},
-                     {"units", units.size()}});
-    // Only when set, so checkpoints of frozen-layer trainings written before them still resume.
-    if (options.trainTtt)
-        identity.update({{"train_ttt", true},
-                         {"fresh_ttt", options.freshTtt},
-                         {"advantage_gradient", options.advantageGradient}});
-    if (const auto state =
-            loadTrainCheckpoint(options.outDir, "gate", identity, *trained, optimizer))
-        result.startStep = state->step;
-    const fs::path gateDir = options.trainTtt ? options.outDir / "gate" : options.outDir;
-
-    const auto writeGate = [&](std::int64_t steps) {
-        std::string tttSha = evaluator.tttSha256();
-        if (joint) {  // the gate belongs to the layer it was trained with
-            joint->writeModelDir(options.outDir);
-            tttSha = sha256FileHex(options.outDir / "ttt.safetensors");
-        }
-        const bool thresholded = options.kind != "gumbel";
-        const json gate = {
-            {"format", "ponderttt-gate/1"},
-            {"kind", options.kind},
-            {"features", gateInputNames()},
-            {"network",
-             "LayerNorm(32, eps 1e-6) -> Linear(32, 64) -> ReLU -> Linear(64, 64) -> "
-             "ReLU -> Linear(64, 2) [SKIP, UPDATE]"},
-            {"decision", thresholded ? "threshold" : "argmax"},
-            {"threshold", thresholded ? net->threshold[0].item<double>() : 0.5},
-            {"rate", options.rate},
-            {"sequence_chunks", options.sequenceChunks},
-            {"ttt_sha256", tttSha},
-            {"backbone_sha256", evaluator.backboneSha256()},
-            {"trained_steps", steps},
-            {"training_units", units.size()},
-            {"options", identity},
-            {"declared_fixes", declaredFixes(options)}};
-        std::error_code error;
-        fs::create_directories(gateDir, error);  // writeGateFiles reports an unwritable one
-        writeGateFiles(gateDir, weightsOf(*net), gate.dump(2) + "\n");
-    };
+    GateTrainer trainer(options, evaluator, plan, std::move(units), dataIdentity);
+    result.trainTokens = trainer.trainTokens();
+    if (const auto step = trainer.resume()) result.startStep = *step;
 
     const std::int64_t chunks = options.sequenceChunks;
-    std::vector<std::size_t> drawn;  // this batch's sequences
-    std::vector<GateHistory> histories;
-    const auto gateStep = [&](std::int64_t step) {
-        const std::int64_t position = step % chunks;
-        if (position == 0) {
-            std::mt19937_64 generator(stepSeed(options.seed, step / chunks));
-            std::uniform_int_distribution<std::size_t> pick(0, sequences.size() - 1);
-            drawn.assign(std::size_t(options.batch), 0);
-            histories.assign(std::size_t(options.batch), GateHistory(options.rate));
-            for (std::size_t b = 0; b < drawn.size(); ++b) {
-                drawn[b] = pick(generator);
-                histories[b].reset(std::int64_t(sequences[drawn[b]].size()));
-            }
-        }
-        // The units at this chunk position (shorter sequences have none).
-        std::vector<std::size_t> rows, unitOf;
-        for (std::size_t b = 0; b < drawn.size(); ++b)
-            if (position < std::int64_t(sequences[drawn[b]].size())) {
-                rows.push_back(b);
-                unitOf.push_back(sequences[drawn[b]][std::size_t(position)]);
-            }
-        StepReport report;
-        auto& progress = report.progress;
-        progress.lr = options.lr;
-        std::vector<std::uint8_t> decisions(rows.size(), 0);
-        std::vector<double> takenCe(rows.size(), std::numeric_limits<double>::quiet_NaN());
-        if (rows.size() >= 2) {
-            const auto n = std::int64_t(rows.size());
-            auto input = torch::zeros({n, std::int64_t(kGateInputs)});
-            auto ceSkip = torch::zeros({n}, torch::kFloat64), ceUpdate = ceSkip.clone(),
-                 slopeSkip = ceSkip.clone(), slopeUpdate = ceSkip.clone(), recon = ceSkip.clone(),
-                 weight = ceSkip.clone();
-            for (std::int64_t r = 0; r < n; ++r) {
-                const auto& u = units[unitOf[std::size_t(r)]];
-                auto features = gateInputFrom(u.features.data());
-                histories[rows[std::size_t(r)]].fill(features.data());
-                std::copy(features.begin(), features.end(), input[r].data_ptr<float>());
-                ceSkip[r] = u.lossSkip;
-                ceUpdate[r] = u.lossUpdate;
-                slopeSkip[r] = u.slopeSkip;
-                slopeUpdate[r] = u.slopeUpdate;
-                recon[r] = u.reconStep1;
-                weight[r] = double(u.tokens - 1);  // token-weighted CE, as the batch's mean
-            }
-            weight = weight / weight.sum();
-            torch::manual_seed(stepSeed(options.seed ^ 0x6761746575ull, step));  // Gumbel noise
-            const auto logits = net->forward(input).to(torch::kFloat64);
-            // --train-ttt: the UPDATE side from the learning layer, in its graph.
-            const auto live = [&](const torch::Tensor& p) {
-                auto rowsOut = joint->forward(unitOf, p);
-                ceSkip = rowsOut.ceSkip;
-                ceUpdate = rowsOut.ceUpdate;
-                recon = rowsOut.reconStep1;
-                return rowsOut.ceBlend;
-            };
-            const bool warm = step >= options.warmup;
-            torch::Tensor loss, ce, hard;
-            double gateLoss = 0;
-            if (options.kind == "gumbel") {
-                // gates.md §2: straight-through Gumbel-Softmax, d = onehot(argmax y) - sg(y) + y.
-                const double temperature =
-                    std::pow(kMinTemperature, std::min(double(step), kAnnealSteps) / kAnnealSteps);
-                const auto uniform = torch::rand({n, 2}, torch::kFloat64);
-                const auto gumbel = -torch::log(-torch::log(uniform + 1e-20) + 1e-20);
-                const auto decision = straightThrough(logits, gumbel, temperature);
-                hard = decision.hard;
-                const auto& p = decision.p;
-                // Frozen layer: the blended CE from the cached slopes; joint: through the logits.
-                const auto blended =
-                    joint ? (weight * live(p)).sum()
-                          : blendedCe(decision, ceSkip, ceUpdate, slopeSkip, slopeUpdate, weight);
-                ce = (weight * (hard * ceUpdate + (1 - hard) * ceSkip)).sum().detach();
-                loss = blended + options.beta * recon.mean() * p.mean();
-                if (warm) {
-                    const auto gap = p.mean() - options.rate;
-                    loss = loss +
-                           options.gamma * (options.cost == "abs" ? gap.abs() : torch::relu(gap));
-                }
-            } else {
-                // gates.md §3: the UPDATE path's CE and L_TTT (constants here) plus the ranking
-                // loss over this chunk position's units.
-                const auto s = logits.select(1, 1) - logits.select(1, 0);
-                const auto q = torch::sigmoid(s);
-                if (joint) live({});
-                auto advantage = (ceSkip - ceUpdate).clamp(-10, 10);
-                if (!options.advantageGradient) advantage = advantage.detach();
-                ce = (weight * ceUpdate).sum();
-                loss = ce + 0.1 * recon.mean();
-                const auto ranking =
-                    options.kind == "ranknet"
-                        ? rankNetLoss(s, advantage)
-                        : listNetLoss(s, advantage, options.listnetTemperature, options.rate);
-                gateLoss = ranking.item<double>();
-                if (warm) loss = loss + ranking;
-                // History sees the call the gate would make at inference, q > θ with the θ so
-                // far (s > 0 before the first): a history of another rule in training shifts q
-                // at inference (a RankNet gate trained on s > 0 updated 99% of held-out units).
-                torch::NoGradGuard noGrad;
-                auto& threshold = net->threshold;
-                const bool initialised = threshold[1].item<double>() > 0;
-                hard = (initialised ? q.detach() > threshold[0].item<double>() : s.detach() > 0)
-                           .to(torch::kFloat64);
-                std::vector<double> qs(q.data_ptr<double>(), q.data_ptr<double>() + n);
-                const double batchThreshold = percentile(qs, 100.0 * (1.0 - options.rate));
-                threshold[0] = initialised ? kThresholdDecay * threshold[0].item<double>() +
-                                                 (1 - kThresholdDecay) * batchThreshold
-                                           : batchThreshold;
-                threshold[1] = 1.0;
-            }
-            optimizer.zero_grad();
-            if (loss.requires_grad()) {
-                loss.backward();
-            } else {
-                // Ranking gates in warmup: every term is a constant of the frozen model. Zero
-                // gradients still count as an Adam step, as in the published optax loop.
-                for (auto& parameter : net->parameters())
-                    parameter.mutable_grad() = torch::zeros_like(parameter);
-            }
-            progress.gradNorm =
-                torch::nn::utils::clip_grad_norm_(trained->parameters(), options.gradClip);
-            optimizer.step();
-            // Ranking gates: the other terms are constants of the frozen model (noise in a
-            // curve), so `loss` is the ranking loss itself; `ce` is the CE either way.
-            progress.loss = options.kind == "gumbel" ? loss.item<double>() : gateLoss;
-            progress.ce = ce.item<double>();
-            progress.updateRate = hard.mean().item<double>();
-            for (std::int64_t r = 0; r < n; ++r) {
-                decisions[std::size_t(r)] = hard[r].item<double>() > 0.5;
-                takenCe[std::size_t(r)] =
-                    (decisions[std::size_t(r)] ? ceUpdate : ceSkip)[r].item<double>();
-            }
-        }
-        // History: the CE of the path taken (the live one when the layer learns), the cost of
-        // the decision.
-        for (std::size_t r = 0; r < rows.size(); ++r) {
-            const auto& u = units[unitOf[r]];
-            const double taken =
-                std::isnan(takenCe[r]) ? (decisions[r] ? u.lossUpdate : u.lossSkip) : takenCe[r];
-            histories[rows[r]].observe(taken, decisions[r]);
-        }
-        for (auto u : unitOf)
-            report.tokens += units[u].tokens;
-        return report;
-    };
     TrainingLoop loop;
     loop.command = "train-gate";
     loop.divergenceHint = "lower --lr; the last checkpoint is kept";
@@ -552,11 +636,9 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
         const auto batches = std::max<std::int64_t>(1, options.checkpointEvery / chunks);
         return done % chunks == 0 && done / chunks % batches == 0;
     };
-    loop.save = [&](std::int64_t done) {
-        saveTrainCheckpoint(options.outDir, {"gate", done, identity}, *trained, optimizer);
-        writeGate(done);
-    };
-    runTrainingLoop(loop, callbacks, gateStep, result);
+    loop.save = [&](std::int64_t done) { trainer.save(done); };
+    runTrainingLoop(
+        loop, callbacks, [&](std::int64_t step) { return trainer.step(step); }, result);
     return result;
 }
 

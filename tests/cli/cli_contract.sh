@@ -2,10 +2,8 @@
 # Black-box checks of the `ponder` command line (design.md §9): exit codes 0/1/2 and exactly
 # one "error:" line plus one "hint:" line on stderr for bad input, never a crash.
 set -uo pipefail
-ponder="$1"
-work="$2"
-rm -rf "$work"; mkdir -p "$work"
 source "$(dirname "$0")/expect.sh"
+setup_work "$@"
 
 model="$work/model"
 expect "make-test-model" 0 "$ponder" make-test-model "$model" --layers 2 --embd 32 --heads 2 --seed 3

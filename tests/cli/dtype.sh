@@ -5,10 +5,8 @@
 # move only where a signal sits next to its threshold; `ponder bench --dtype f32,bf16` prints
 # both rates, their ratio and the differences in one run.
 set -uo pipefail
-ponder="$1"
-work="$2"
-rm -rf "$work"; mkdir -p "$work"
 source "$(dirname "$0")/expect.sh"
+setup_work "$@"
 
 model="$work/model"
 expect "make-test-model --ttt" 0 "$ponder" make-test-model "$model" --layers 2 --embd 64 --heads 4 --seed 9 --ttt

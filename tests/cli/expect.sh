@@ -4,6 +4,15 @@
 # past EXPECT_TIMEOUT seconds (a hang) always fails.
 failures=0
 checks=0
+
+# setup_work PONDER WORK: the binary under test ($ponder) and a fresh scratch folder ($work),
+# the two arguments of the scripts that take them so.
+setup_work() {
+  ponder="${1:?usage: SCRIPT PONDER WORK_DIR}"
+  work="${2:?usage: SCRIPT PONDER WORK_DIR}"
+  rm -rf "$work"
+  mkdir -p "$work"
+}
 pass() { echo "ok   $1"; checks=$((checks + 1)); }
 fail() { echo "FAIL $1"; checks=$((checks + 1)); failures=$((failures + 1)); }
 

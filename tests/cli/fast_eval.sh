@@ -4,10 +4,8 @@
 # equal to the same gate on a both-paths run; a gate that needs the update refused before
 # anything is stored; export of the stored run.
 set -uo pipefail
-ponder="$1"
-work="$2"
-rm -rf "$work"; mkdir -p "$work"
 source "$(dirname "$0")/expect.sh"
+setup_work "$@"
 
 model="$work/model"
 expect "make-test-model --ttt" 0 "$ponder" make-test-model "$model" --layers 2 --embd 32 --heads 2 --seed 4 --ttt

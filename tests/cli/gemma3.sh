@@ -3,10 +3,8 @@
 # info with its memory line, eval in file and paper mode (F32 and BF16), the store and export,
 # train-ttt writing a Gemma checkpoint, and the refusals (a GPT-2 checkpoint, a Gemma 2 config).
 set -uo pipefail
-ponder="$1"
-work="$2"
-rm -rf "$work"; mkdir -p "$work"
 source "$(dirname "$0")/expect.sh"
+setup_work "$@"
 
 model="$work/gemma"
 src="$(dirname "$0")/../.."

@@ -5,10 +5,8 @@
 # and no inner loop (adv_inner 0); export replays it; and what it lacks is refused in one line
 # (a reconstruction signal, --fast, --causal-k, generation, LoRA options without lora).
 set -uo pipefail
-ponder="$1"
-work="$2"
-rm -rf "$work"; mkdir -p "$work"
 source "$(dirname "$0")/expect.sh"
+setup_work "$@"
 
 model="$work/model"
 real=/usr/lib/python3.11/json/decoder.py

@@ -4,10 +4,8 @@
 # nothing half-written) and a latest training checkpoint that loads and resumes. SIGINT and
 # SIGTERM must stop them cleanly, the run or training marked cancelled.
 set -uo pipefail
-ponder="$1"
-work="$2"
-rm -rf "$work"; mkdir -p "$work"
 source "$(dirname "$0")/../cli/expect.sh"
+setup_work "$@"
 export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1
 model="$work/model"
 corpus=/usr/lib/python3.11/email

@@ -8,7 +8,6 @@
 #include <optional>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -54,10 +53,7 @@ std::string methodOf(const std::string& policy, const std::string& ours) {
 }
 
 std::vector<std::string> policyList(const ParsedArgs& args, const std::string& ours) {
-    std::vector<std::string> names;
-    std::stringstream list(args.valueOr("--policies", "skip,update," + ours + ",random"));
-    for (std::string name; std::getline(list, name, ',');)
-        if (!name.empty()) names.push_back(name);
+    auto names = commaList(args.valueOr("--policies", "skip,update," + ours + ",random"));
     if (names.empty()) throw UsageError("--policies needs at least one policy");
     // Random takes Ours' realized rate, so Ours runs first whatever the order given.
     std::stable_partition(names.begin(), names.end(), [](const auto& n) { return n != "random"; });

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -26,9 +25,7 @@ BenchCodeSettings benchCodeSettings(const ParsedArgs& args) {
     BenchCodeSettings settings;
     if (const auto text = args.value("--k")) {
         settings.ks.clear();
-        std::stringstream list(*text);
-        std::string item;
-        while (std::getline(list, item, ',')) {
+        for (const auto& item : commaList(*text, true)) {
             std::size_t used = 0;
             long value = 0;
             try {

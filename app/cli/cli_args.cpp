@@ -57,11 +57,11 @@ std::vector<std::string> ParsedArgs::values(const std::string& name) const {
     return it == m_values.end() ? std::vector<std::string>{} : it->second;
 }
 
-std::vector<std::string> commaList(const std::string& text) {
+std::vector<std::string> commaList(const std::string& text, bool keepEmpty) {
     std::vector<std::string> items;
     std::istringstream stream(text);
     for (std::string item; std::getline(stream, item, ',');)
-        if (!item.empty()) items.push_back(item);
+        if (keepEmpty || !item.empty()) items.push_back(item);
     return items;
 }
 

@@ -40,8 +40,9 @@ private:
     std::vector<std::string> m_positionals;
 };
 
-// "a,b,c" -> {"a", "b", "c"}; empty items are dropped.
-std::vector<std::string> commaList(const std::string& text);
+// The items of a comma-separated option value. Empty items are dropped, or kept (as
+// std::getline gives them, so a checker can refuse "1,,2") with keepEmpty.
+std::vector<std::string> commaList(const std::string& text, bool keepEmpty = false);
 
 // Common to all commands: sets LibTorch's thread count from --threads (0 = all cores).
 int applyThreads(const ParsedArgs& args);

@@ -13,7 +13,6 @@
 #include <future>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -36,9 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 std::vector<int> rankCounts(const std::string& list) {
     std::vector<int> counts;
-    std::stringstream in(list);
-    std::string item;
-    while (std::getline(in, item, ',')) {
+    for (const auto& item : commaList(list, true)) {
         try {
             std::size_t used = 0;
             const int count = std::stoi(item, &used);

@@ -3,7 +3,6 @@
 // published recon_step0 gate (which needs both paths).
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
@@ -20,9 +19,7 @@ namespace {
 
 std::vector<double> parseRates(const std::string& text) {
     std::vector<double> rates;
-    std::stringstream stream(text);
-    std::string item;
-    while (std::getline(stream, item, ',')) {
+    for (const auto& item : commaList(text, true)) {
         char* end = nullptr;
         const double rate = std::strtod(item.c_str(), &end);
         if (item.empty() || *end != '\0' || !(rate >= 0.0 && rate <= 1.0))

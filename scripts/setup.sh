@@ -11,7 +11,7 @@ packages=(
   libtorch-dev libopenblas0-openmp libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev
   libutf8proc-dev libsentencepiece-dev libgloo-dev catch2 zlib1g-dev
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libstb-dev fonts-dejavu-core
-  xvfb xauth libgl1-mesa-dri sqlite3 util-linux
+  xvfb xauth libgl1-mesa-dri sqlite3 util-linux clang-format
   golang-1.19-src python3-distutils python3-lib2to3 python3.11-venv
   # `ponder bench-code`'s sandbox (with util-linux's setpriv above)
   bubblewrap libseccomp-dev python3

@@ -15,7 +15,8 @@ namespace ponder::core {
 namespace fs = std::filesystem;
 
 WeightShards::WeightShards(const std::vector<fs::path>& files) {
-    for (const auto& file : files) m_files.push_back(SafetensorsFile::open(file));
+    for (const auto& file : files)
+        m_files.push_back(SafetensorsFile::open(file));
 }
 
 WeightShards::WeightShards(std::vector<SafetensorsFile> files) : m_files(std::move(files)) {}
@@ -29,7 +30,8 @@ std::optional<WeightShards::Entry> WeightShards::find(const std::string& name) c
 std::vector<WeightShards::Entry> WeightShards::all() const {
     std::vector<Entry> entries;
     for (const auto& file : m_files)
-        for (const auto& info : file.tensors()) entries.push_back({&file, &info});
+        for (const auto& info : file.tensors())
+            entries.push_back({&file, &info});
     return entries;
 }
 
@@ -42,13 +44,16 @@ std::string WeightShards::label() const {
 WeightShards openWeightShards(const fs::path& modelDir) {
     const auto files = backboneWeightFiles(modelDir);
     std::vector<SafetensorsFile> opened;
-    for (const auto& file : files) opened.push_back(SafetensorsFile::open(file));
+    for (const auto& file : files)
+        opened.push_back(SafetensorsFile::open(file));
     const auto index = modelDir / "model.safetensors.index.json";
     if (files.size() > 1 || files.front().filename() != "model.safetensors") {
         const auto root = nlohmann::json::parse(readFileBytes(index), nullptr, false);
         for (const auto& [name, shard] : root["weight_map"].items()) {
+            // A named copy: lambdas may capture structured bindings only from C++20 (clang).
+            const auto shardName = shard.get<std::string>();
             const auto at = std::find_if(files.begin(), files.end(), [&](const fs::path& file) {
-                return file.filename() == shard.get<std::string>();
+                return file.filename() == shardName;
             });
             if (!opened[std::size_t(at - files.begin())].find(name))
                 throw ModelLoadError("shard index '" + index.string() + "' puts tensor '" + name +

@@ -365,14 +365,19 @@ torch::Tensor TttLayerImpl::streamStep(TttStreamState& state, const torch::Tenso
         for (std::int64_t tap = 0; tap < width; ++tap) {
             const auto back = (width - 1) + lag - tap;  // tokens before the current one
             if (back >= std::int64_t(state.convIn.size())) continue;
-            out = out + filter->weight.select(1, tap) * state.convIn[state.convIn.size() - 1 - back];
+            out =
+                out + filter->weight.select(1, tap) * state.convIn[state.convIn.size() - 1 - back];
         }
         return out;
     };
     const auto position = torch::full({1}, state.position, torch::kInt64);
-    const auto [cosines, sines] = ropeTables(c, row, position);
+    // Not a structured binding: lambdas may capture those only from C++20 (clang).
+    const auto rope = ropeTables(c, row, position);
+    const auto& cosines = rope.first;
+    const auto& sines = rope.second;
     const auto toHeads = [&](const torch::Tensor& t) {  // [1, H*d] -> RoPE'd [H, 1, d]
-        return rotate(t.reshape({1, 1, heads, headDim}), cosines, sines).reshape({heads, 1, headDim});
+        return rotate(t.reshape({1, 1, heads, headDim}), cosines, sines)
+            .reshape({heads, 1, headDim});
     };
     const auto q = toHeads(conv(m_convQ)), key = toHeads(conv(m_convK));
     const auto value = m_wv(row).reshape({heads, 1, headDim});
@@ -398,27 +403,28 @@ torch::Tensor TttLayerImpl::streamStep(TttStreamState& state, const torch::Tenso
     const auto visible = std::min<std::int64_t>(j + 1 + c.causalK, j + 1);
     auto zBar = q.matmul(state.weight) + state.bias;
     if (visible > 0) {
-        const auto keys = torch::cat(std::vector<torch::Tensor>(state.keys.begin(),
-                                                                state.keys.begin() + visible), 1);
-        const auto grads = torch::cat(std::vector<torch::Tensor>(state.grads.begin(),
-                                                                 state.grads.begin() + visible), 1);
+        const auto keys = torch::cat(
+            std::vector<torch::Tensor>(state.keys.begin(), state.keys.begin() + visible), 1);
+        const auto grads = torch::cat(
+            std::vector<torch::Tensor>(state.grads.begin(), state.grads.begin() + visible), 1);
         const auto rates = rowRates(j, visible);
-        zBar = zBar - (q.matmul(keys.transpose(-1, -2)) * rates).matmul(grads) - rates.matmul(grads);
+        zBar =
+            zBar - (q.matmul(keys.transpose(-1, -2)) * rates).matmul(grads) - rates.matmul(grads);
     }
     const auto out = (q + layerNorm(zBar, gamma, beta, c.lnEps)).reshape({1, 1, heads * headDim});
 
     if (j == k - 1) {  // the mini-batch ends: §3's statistics and the carry (§2.5 step 6)
         stats.step0 = residual.pow(2).mean(-1).reshape({heads});
-        stats.init = lastTokenLoss(key.matmul(m_w0) + m_b0.unsqueeze(1), target, gamma, beta,
-                                   c.lnEps)
-                         .reshape({heads});
+        stats.init =
+            lastTokenLoss(key.matmul(m_w0) + m_b0.unsqueeze(1), target, gamma, beta, c.lnEps)
+                .reshape({heads});
         const auto keys = torch::cat(state.keys, 1), grads = torch::cat(state.grads, 1);
         const auto scaledGrad = rowRates(k - 1, k).transpose(-1, -2) * grads;  // [H, K, d]
         state.weight = state.weight - keys.transpose(-1, -2).matmul(scaledGrad);
         state.bias = state.bias - scaledGrad.sum(1, true);
-        stats.step1 = lastTokenLoss(key.matmul(state.weight) + state.bias, target, gamma, beta,
-                                    c.lnEps)
-                          .reshape({heads});
+        stats.step1 =
+            lastTokenLoss(key.matmul(state.weight) + state.bias, target, gamma, beta, c.lnEps)
+                .reshape({heads});
         state.keys.clear();
         state.grads.clear();
         state.sourceRates.clear();
@@ -443,7 +449,8 @@ TttModelImpl::TttModelImpl(const TttConfig& config) : m_config(config) {
         auto in = register_module("ttt_proj_in", std::make_shared<torch::nn::Module>());
         m_projIn = in->register_parameter("weight", torch::zeros({config.tttWidth, config.hidden}));
         auto out = register_module("ttt_proj_out", std::make_shared<torch::nn::Module>());
-        m_projOut = out->register_parameter("weight", torch::zeros({config.hidden, config.tttWidth}));
+        m_projOut =
+            out->register_parameter("weight", torch::zeros({config.hidden, config.tttWidth}));
     }
     m_layer = register_module("ttt", TttLayer(layerConfig));
 }
@@ -451,7 +458,8 @@ TttModelImpl::TttModelImpl(const TttConfig& config) : m_config(config) {
 torch::Tensor TttModelImpl::layerInput(const torch::Tensor& h) {
     torch::Tensor x;
     if (m_fastNormRms.defined()) {  // Gemma's RMSNorm: x / rms(x) * (1 + w)
-        x = h * torch::rsqrt(h.pow(2).mean(-1, true) + m_config.fastNormEps) * (1.0 + m_fastNormRms);
+        x = h * torch::rsqrt(h.pow(2).mean(-1, true) + m_config.fastNormEps) *
+            (1.0 + m_fastNormRms);
     } else {
         x = m_fastNorm(h);
     }
@@ -487,8 +495,10 @@ torch::Tensor TttModelImpl::streamStep(TttStreamState& state, const torch::Tenso
 void TttModelImpl::initialiseWeights(std::uint64_t seed) {
     torch::NoGradGuard noGrad;
     torch::manual_seed(seed);
-    if (m_fastNormRms.defined()) m_fastNormRms.zero_();
-    else fillNorm(m_fastNorm->weight, m_fastNorm->bias);
+    if (m_fastNormRms.defined())
+        m_fastNormRms.zero_();
+    else
+        fillNorm(m_fastNorm->weight, m_fastNorm->bias);
     m_layer->resetParameters();
     if (m_projIn.defined()) {
         lecunNormal(m_projIn, m_config.hidden);

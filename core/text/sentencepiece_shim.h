@@ -12,6 +12,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* A C ABI, so its names are C's, not the project's camelCase. */
+/* NOLINTBEGIN(readability-identifier-naming) */
 
 void* pspm_load(const char* model, size_t size, char* error, size_t errorSize);
 void pspm_free(void* processor);
@@ -28,6 +30,7 @@ int pspm_bos_id(void* processor);
  * writes the serialized model to `out`. Returns 0 on success. */
 int pspm_train(const char* const* files, size_t fileCount, const char* const* options,
                size_t optionCount, const char* out, char* error, size_t errorSize);
+/* NOLINTEND(readability-identifier-naming) */
 
 #ifdef __cplusplus
 }

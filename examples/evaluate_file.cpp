@@ -36,8 +36,7 @@ int main(int argc, char** argv) {
         std::printf("%-24s %8s %6s %9s %9s\n", "method", "loss", "rate", "recovery", "agreement");
         for (const auto& row : ponder::core::summaryRows(outcome.analysis))
             std::printf("%-24s %8.4f %6.2f %8.1f%% %8.1f%%\n", row.label.c_str(), row.summary.loss,
-                        row.summary.rate, 100 * row.summary.recovery,
-                        100 * row.summary.agreement);
+                        row.summary.rate, 100 * row.summary.recovery, 100 * row.summary.agreement);
         return outcome.cancelled ? 1 : 0;
     } catch (const ponder::core::PonderError& error) {
         std::cerr << "error: " << error.what() << "\nhint: " << error.hint() << "\n";

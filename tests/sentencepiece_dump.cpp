@@ -20,10 +20,12 @@ int main(int argc, char** argv) {
     }
     for (int i = 2; i < argc; ++i) {
         std::ifstream in(argv[i], std::ios::binary);
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
         std::vector<int> ids;
         if (!processor.Encode(text, &ids).ok()) return 1;
-        for (std::size_t j = 0; j < ids.size(); ++j) std::cout << (j ? " " : "") << ids[j];
+        for (std::size_t j = 0; j < ids.size(); ++j)
+            std::cout << (j ? " " : "") << ids[j];
         std::cout << "\n";
     }
     return 0;

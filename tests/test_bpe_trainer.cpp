@@ -56,7 +56,8 @@ std::string syntheticCorpus(unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("text: trainer learns the most frequent pairs first, ties by token strings", "[trainer]") {
+TEST_CASE("text: trainer learns the most frequent pairs first, ties by token strings",
+          "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     BpeTrainer trainer(BpeTrainOptions{1000, 2});
     // Pieces "abc", " abc", " abc", " abd": (a,b) occurs 4 times; then (ab,c) and (Ġ,ab) both
@@ -107,7 +108,8 @@ TEST_CASE("text: trained ids put the 256 bytes first in GPT-2 order and <|endoft
     CHECK(text.find("\"!\": 0,") < text.find("\"\\\"\": 1,"));
 }
 
-TEST_CASE("text: trainer stops at the vocabulary size or below the minimum pair count", "[trainer]") {
+TEST_CASE("text: trainer stops at the vocabulary size or below the minimum pair count",
+          "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     SECTION("vocabulary size") {
         BpeTrainer trainer(BpeTrainOptions{258, 1});
@@ -165,7 +167,8 @@ TEST_CASE("text: two trainings on the same corpus write identical files", "[trai
     CHECK_FALSE(readText(first.path / "merges.txt").empty());
 }
 
-TEST_CASE("text: trainer without text writes the 256 byte tokens and <|endoftext|> only", "[trainer]") {
+TEST_CASE("text: trainer without text writes the 256 byte tokens and <|endoftext|> only",
+          "[trainer]") {
     TempDir dir("ponder_bpe_train_test");
     const auto summary = BpeTrainer(BpeTrainOptions{}).trainAndWrite(dir.path);
     CHECK(summary.vocabSize == 257);

@@ -137,7 +137,8 @@ TEST_CASE("data: corpus: path and line globs", "[corpus]") {
     CHECK_FALSE(findGeneratedMarker({"# gen*"}, "a\n #generated\n").has_value());
 }
 
-TEST_CASE("data: corpus: a recipe over a tree keeps exactly the usable, distinct files", "[corpus]") {
+TEST_CASE("data: corpus: a recipe over a tree keeps exactly the usable, distinct files",
+          "[corpus]") {
     const Tree tree;
     const auto build = selectCorpus(tree.recipe());
     CHECK(keptPaths(build) == std::set<std::string>{"a.py", "near_a.py", "near_c.py", "pkg/c.py",
@@ -175,7 +176,8 @@ TEST_CASE("data: corpus: a recipe over a tree keeps exactly the usable, distinct
     CHECK(cancelled.files.empty());
 }
 
-TEST_CASE("data: corpus: the manifest is byte-identical across rebuilds and thread counts", "[corpus]") {
+TEST_CASE("data: corpus: the manifest is byte-identical across rebuilds and thread counts",
+          "[corpus]") {
     const Tree tree;
     const auto recipe = tree.recipe(R"({"method": "hash", "seed": 42, "test_fraction": 0.5})");
     CorpusBuildOptions one, three;
@@ -224,7 +226,8 @@ TEST_CASE("data: corpus: line sets and Jaccard similarity", "[corpus]") {
     CHECK(corpusJaccard({}, {}) == 0.0);
 }
 
-TEST_CASE("data: corpus: the hash split is deterministic and stable when files are added", "[corpus]") {
+TEST_CASE("data: corpus: the hash split is deterministic and stable when files are added",
+          "[corpus]") {
     // The key is reproducible outside ponder: int(sha256("42:a.py")[:13], 16) / 16**13.
     CHECK(corpusSplitKey(42, "a.py") == Approx(0.5915167846772893).epsilon(1e-15));
     CHECK(corpusSplitKey(42, "json/decoder.py") == Approx(0.5289696968082032).epsilon(1e-15));
@@ -269,10 +272,12 @@ TEST_CASE("data: corpus: the hash split is deterministic and stable when files a
     CHECK(corpusManifestTsv(selectCorpus(other)) != corpusManifestTsv(after));
 }
 
-TEST_CASE("data: corpus: a mixed recipe takes per-source extensions and a hashed sample", "[corpus]") {
+TEST_CASE("data: corpus: a mixed recipe takes per-source extensions and a hashed sample",
+          "[corpus]") {
     TempDir dir("ponder_corpus_mix");
     for (int i = 0; i < 80; ++i)
-        writeFile(dir.path / "py" / ("m" + std::to_string(i) + ".py"), code("m" + std::to_string(i)));
+        writeFile(dir.path / "py" / ("m" + std::to_string(i) + ".py"),
+                  code("m" + std::to_string(i)));
     writeFile(dir.path / "docs" / "guide.txt", std::string(400, 'a') + "\nprose about the tool\n");
     writeFile(dir.path / "docs" / "stray.py", code("stray"));
     const auto recipe = parseCorpusRecipe(
@@ -317,7 +322,8 @@ TEST_CASE("data: corpus: a mixed recipe takes per-source extensions and a hashed
                Contains("sample.fraction"));
 }
 
-TEST_CASE("data: corpus: bad recipes and missing roots give one-line errors with hints", "[corpus]") {
+TEST_CASE("data: corpus: bad recipes and missing roots give one-line errors with hints",
+          "[corpus]") {
     const Tree tree;
     const auto message = [&](const std::string& json) -> std::string {
         try {

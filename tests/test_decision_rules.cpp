@@ -37,7 +37,8 @@ TEST_CASE("gating: random decisions are seeded and hit the rate on average", "[p
     CHECK(decideRandom(100, 0.5, 7) != decideRandom(100, 0.5, 8));
     const auto many = decideRandom(20000, 0.3, 1);
     double rate = 0;
-    for (auto d : many) rate += d;
+    for (auto d : many)
+        rate += d;
     CHECK(std::abs(rate / many.size() - 0.3) < 0.02);
     CHECK(decideRandom(50, 0.0, 3) == decideSkip(50));
     CHECK(decideRandom(50, 1.0, 3) == decideUpdate(50));

@@ -11,8 +11,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <thread>
@@ -111,8 +111,12 @@ TEST_CASE("dist: torchrun's variables make the world and a malformed one is name
     };
     CHECK_FALSE(worldFromEnvironment(lookup).has_value());
 
-    env = {{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
-           {"MASTER_ADDR", "node0"}, {"MASTER_PORT", "29555"}};
+    env = {{"RANK", "3"},
+           {"WORLD_SIZE", "4"},
+           {"LOCAL_RANK", "1"},
+           {"LOCAL_WORLD_SIZE", "2"},
+           {"MASTER_ADDR", "node0"},
+           {"MASTER_PORT", "29555"}};
     const auto world = worldFromEnvironment(lookup);
     REQUIRE(world.has_value());
     CHECK(world->rank == 3);
@@ -177,7 +181,8 @@ TEST_CASE("dist: a plan is split by whole files or batches, balanced by tokens",
     // Paper mode keeps a batch (its chunk 0 and 1) together, whatever its file index.
     EvalPlan paper;
     paper.options.mode = EvalMode::Paper;
-    for (std::int64_t i = 0; i < 6; ++i) paper.units.push_back(unitOf(i, -1, i / 2, 512));
+    for (std::int64_t i = 0; i < 6; ++i)
+        paper.units.push_back(unitOf(i, -1, i / 2, 512));
     const auto batches = shardPlan(paper, 2);
     CHECK(batches[0] == std::vector<std::size_t>{0, 1, 4, 5});
     CHECK(batches[1] == std::vector<std::size_t>{2, 3});
@@ -229,16 +234,23 @@ TEST_CASE("dist: a unit crosses the wire bit for bit, NaN included", "[dist]") {
     CHECK(back.sequences == 16);
     CHECK(back.lineStart == 40);
     CHECK(back.lineEnd == 80);
-    const std::pair<double, double> doubles[] = {
-        {back.lossSkip, unit.lossSkip},           {back.lossUpdate, unit.lossUpdate},
-        {back.advantage, unit.advantage},         {back.reconStep0, unit.reconStep0},
-        {back.reconInit, unit.reconInit},         {back.reconStep1, unit.reconStep1},
-        {back.improvement, unit.improvement},     {back.entropy, unit.entropy},
-        {back.confidence, unit.confidence},       {back.entropyUpdate, unit.entropyUpdate},
-        {back.confidenceUpdate, unit.confidenceUpdate}, {back.blendSlopeSkip, unit.blendSlopeSkip},
-        {back.blendSlopeUpdate, unit.blendSlopeUpdate}, {back.seconds, unit.seconds},
-        {back.lossStatic, unit.lossStatic}};
-    for (const auto& [got, sent] : doubles) CHECK(sameBits(got, sent));
+    const std::pair<double, double> doubles[] = {{back.lossSkip, unit.lossSkip},
+                                                 {back.lossUpdate, unit.lossUpdate},
+                                                 {back.advantage, unit.advantage},
+                                                 {back.reconStep0, unit.reconStep0},
+                                                 {back.reconInit, unit.reconInit},
+                                                 {back.reconStep1, unit.reconStep1},
+                                                 {back.improvement, unit.improvement},
+                                                 {back.entropy, unit.entropy},
+                                                 {back.confidence, unit.confidence},
+                                                 {back.entropyUpdate, unit.entropyUpdate},
+                                                 {back.confidenceUpdate, unit.confidenceUpdate},
+                                                 {back.blendSlopeSkip, unit.blendSlopeSkip},
+                                                 {back.blendSlopeUpdate, unit.blendSlopeUpdate},
+                                                 {back.seconds, unit.seconds},
+                                                 {back.lossStatic, unit.lossStatic}};
+    for (const auto& [got, sent] : doubles)
+        CHECK(sameBits(got, sent));
     CHECK(std::memcmp(back.gateFeatures.data(), unit.gateFeatures.data(), 3 * sizeof(float)) == 0);
     CHECK(back.tokenLossSkip == unit.tokenLossSkip);
     CHECK(back.tokenLossUpdate == unit.tokenLossUpdate);
@@ -269,8 +281,8 @@ TEST_CASE("dist: two ranks join over loopback, agree, send units and leave", "[d
     RankSession root(worldOf(0, 2, port));
     CHECK(root.isRoot());
     root.agree("model", "abc", "hint");
-    CHECK(within(std::chrono::seconds(10), [&] { return root.take("unit/5").has_value() ||
-                                                        false; }) == true);
+    CHECK(within(std::chrono::seconds(10),
+                 [&] { return root.take("unit/5").has_value() || false; }) == true);
     peer.get();
     CHECK_FALSE(root.take("unit/5").has_value());  // taken once
     CHECK_FALSE(root.failure().has_value());
@@ -288,13 +300,15 @@ TEST_CASE("dist: a value that differs from rank 0's stops both ranks, naming the
     peer.get();
 }
 
-TEST_CASE("dist: rank 0 names a rank that stops beating and an abort reaches every rank", "[dist]") {
+TEST_CASE("dist: rank 0 names a rank that stops beating and an abort reaches every rank",
+          "[dist]") {
     SECTION("a silent rank") {
         const int port = freePort();
         // Rank 1 joins and is gone without leave(): its heartbeat stops. A 3 s timeout, since
         // it also bounds the join: 1 s failed under a loaded CI machine ("only 1 of 2 ranks
         // joined").
-        auto peer = asRank1(port, [](RankSession&) {}, 3);
+        auto peer = asRank1(
+            port, [](RankSession&) {}, 3);
         RankSession root(worldOf(0, 2, port, 3));
         peer.get();
         CHECK(within(std::chrono::seconds(15), [&] { return root.stopFlag()->load(); }));
@@ -334,14 +348,15 @@ TEST_CASE("dist: a port in use, no master and a missing rank are one-line errors
         RankSession root(worldOf(0, 2, busy.port, 1));
         FAIL("listened on a port in use");
     } catch (const DistributedError& error) {
-        CHECK_THAT(error.what(), Contains("rank 0 cannot listen on port " + std::to_string(busy.port)));
+        CHECK_THAT(error.what(),
+                   Contains("rank 0 cannot listen on port " + std::to_string(busy.port)));
         CHECK_THAT(error.hint(), Contains("--master-port"));
         CHECK(std::string(error.what()).find('\n') == std::string::npos);
     }
     const int nobody = freePort();
-    CHECK_THROWS_WITH(RankSession(worldOf(1, 2, nobody, 1)),
-                      Contains("rank 1 cannot reach the master (rank 0) at 127.0.0.1:" +
-                               std::to_string(nobody)));
+    CHECK_THROWS_WITH(
+        RankSession(worldOf(1, 2, nobody, 1)),
+        Contains("rank 1 cannot reach the master (rank 0) at 127.0.0.1:" + std::to_string(nobody)));
     CHECK_THROWS_WITH(RankSession(worldOf(0, 2, freePort(), 1)),
                       Contains("only 1 of 2 ranks joined"));
 }
@@ -357,8 +372,10 @@ TEST_CASE("dist: gradients summed over two ranks equal the whole batch's", "[dis
         DataParallel parallel(session);
         auto weights = torch::tensor({0.3f, -0.2f, 0.1f}).requires_grad_();
         const auto [first, last] = parallel.rows(5);
-        const auto loss = (inputs.slice(0, first, last).matmul(weights) -
-                           targets.slice(0, first, last)).pow(2).mean();
+        const auto loss =
+            (inputs.slice(0, first, last).matmul(weights) - targets.slice(0, first, last))
+                .pow(2)
+                .mean();
         (loss * parallel.share(5)).backward();
         parallel.sumGradients({weights});
         const auto sums = parallel.sum({double(parallel.rank()) + 1.0});

@@ -36,7 +36,8 @@ struct Fixture {
 
 std::string lines(int count, int width) {  // `count` lines of `width` bytes incl. '\n'
     std::string text;
-    for (int i = 0; i < count; ++i) text += std::string(width - 1, char('a' + i % 26)) + "\n";
+    for (int i = 0; i < count; ++i)
+        text += std::string(width - 1, char('a' + i % 26)) + "\n";
     return text;
 }
 
@@ -51,7 +52,7 @@ TEST_CASE("eval: file mode cuts full chunks and keeps a tail of >= 64 tokens tri
     const auto drop = fixture.write("drop.py", std::string(1060, 'y'));  // 512 + 512 + 36
     const auto plan = buildEvalPlan(tokenizer, {keep, drop}, options);
     REQUIRE(plan.units.size() == 5);
-    CHECK(plan.units[2].tokens == 64);       // 76 trimmed to a multiple of 16
+    CHECK(plan.units[2].tokens == 64);  // 76 trimmed to a multiple of 16
     CHECK(plan.units[2].tokenStart == 1024);
     CHECK(plan.units[3].fileIndex == 1);
     CHECK(plan.units[4].tokens == 512);
@@ -59,7 +60,8 @@ TEST_CASE("eval: file mode cuts full chunks and keeps a tail of >= 64 tokens tri
     CHECK(plan.files[1].droppedTokens == 36);
     CHECK(plan.droppedTokens == 48);
     CHECK(plan.totalTokens == 2160);
-    for (std::size_t i = 0; i < plan.units.size(); ++i) CHECK(plan.units[i].index == std::int64_t(i));
+    for (std::size_t i = 0; i < plan.units.size(); ++i)
+        CHECK(plan.units[i].index == std::int64_t(i));
     const auto ids = plan.unitIds(plan.units[2]);
     CHECK(ids.size() == 64);
 }
@@ -78,8 +80,9 @@ TEST_CASE("eval: a unit knows the source lines its tokens span", "[plan]") {
     CHECK(f.lineOf(f.tokenByteStart[1279]) == 40);
 }
 
-TEST_CASE("eval: named inputs that cannot form a unit are errors, but inside a folder they are skipped",
-          "[plan]") {
+TEST_CASE(
+    "eval: named inputs that cannot form a unit are errors, but inside a folder they are skipped",
+    "[plan]") {
     Fixture fixture;
     const auto tokenizer = fixture.tokenizer();
     const auto tiny = fixture.write("corpus/tiny.py", "x = 1\n");
@@ -108,7 +111,8 @@ TEST_CASE("eval: named inputs that cannot form a unit are errors, but inside a f
     CHECK_THROWS_WITH(buildEvalPlan(tokenizer, {tiny}, options), Catch::Contains("multiple"));
 }
 
-TEST_CASE("eval: paper mode packs files with <|endoftext|> into 2-chunk windows, batched", "[plan]") {
+TEST_CASE("eval: paper mode packs files with <|endoftext|> into 2-chunk windows, batched",
+          "[plan]") {
     Fixture fixture;
     const auto a = fixture.write("a.py", std::string(300, 'a'));
     const auto b = fixture.write("b.py", std::string(200, 'b'));

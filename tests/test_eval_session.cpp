@@ -124,8 +124,7 @@ TEST_CASE("settings: a profile run stored before its calibration was kept replay
     CHECK(resolveSettings(old, other, dir.path).ours.profileTau0 == Approx(40.0));
 }
 
-TEST_CASE("analysis: a policy ρ does not steer is compared at the rate it realized",
-          "[session]") {
+TEST_CASE("analysis: a policy ρ does not steer is compared at the rate it realized", "[session]") {
     const auto table = unitTableFrom(risingUnits(20));
     AnalysisSettings settings;
     settings.ours.name = "threshold";
@@ -162,9 +161,10 @@ TEST_CASE("analysis: a policy ρ does not steer is compared at the rate it reali
     CHECK(held.baselineRate == Approx(0.2));
 }
 
-TEST_CASE("session: the calibration used is stored with the run, and the run replays to the "
-          "numbers it showed from another folder",
-          "[session]") {
+TEST_CASE(
+    "session: the calibration used is stored with the run, and the run replays to the "
+    "numbers it showed from another folder",
+    "[session]") {
     auto options = testing::tinyModelOptions();
     testing::TinyModel tiny(options, "ponder_session");
     const auto database = tiny.dir.path / "runs.sqlite";

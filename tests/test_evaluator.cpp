@@ -65,8 +65,8 @@ TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recompu
 
     torch::InferenceMode inference;
     auto gpt2 = loadGpt2(fixture.model);
-    auto ttt = loadTttCheckpoint(fixture.model, 32, sha256FileHex(fixture.model / "model.safetensors"),
-                                 false);
+    auto ttt = loadTttCheckpoint(fixture.model, 32,
+                                 sha256FileHex(fixture.model / "model.safetensors"), false);
     for (const auto& unit : plan.units) {
         const auto record = evaluator.evaluateUnit(plan, unit);
         const auto ids = torch::tensor(plan.unitIds(unit), torch::kInt64).view({1, unit.tokens});
@@ -76,7 +76,8 @@ TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recompu
         const auto updated = ttt->forward(hidden, positions);
         INFO("unit " << unit.index);
         CHECK(record.lossSkip == Approx(directLoss(skipLogits, ids)).epsilon(1e-5));
-        CHECK(record.lossUpdate == Approx(directLoss(gpt2->logits(updated.hidden), ids)).epsilon(1e-5));
+        CHECK(record.lossUpdate ==
+              Approx(directLoss(gpt2->logits(updated.hidden), ids)).epsilon(1e-5));
         CHECK(record.advantage == Approx(record.lossSkip - record.lossUpdate));
         CHECK(record.lossUpdate != Approx(record.lossSkip));  // the test model's wo is non-zero
         CHECK(record.reconStep0 == Approx(updated.stats.step0.mean().item<double>()).epsilon(1e-5));
@@ -98,15 +99,18 @@ TEST_CASE("eval: unit losses, signals and SKIP statistics equal a direct recompu
               Approx(std::get<0>(updateProbs.max(-1)).mean().item<double>()).epsilon(1e-5));
         REQUIRE(record.tokenLossSkip.size() == std::size_t(unit.tokens - 1));
         double sum = 0;
-        for (float v : record.tokenLossSkip) sum += v;
+        for (float v : record.tokenLossSkip)
+            sum += v;
         CHECK(sum / record.tokenLossSkip.size() == Approx(record.lossSkip).epsilon(1e-4));
         CHECK(record.lineStart >= 1);
         CHECK(record.lineEnd >= record.lineStart);
     }
 }
 
-TEST_CASE("eval: loss_static is the UPDATE loss of the same model with base_lr 0, and the parts "
-          "sum to the advantage", "[eval][split]") {
+TEST_CASE(
+    "eval: loss_static is the UPDATE loss of the same model with base_lr 0, and the parts "
+    "sum to the advantage",
+    "[eval][split]") {
     // algorithm.md §4.1. The independent computation: a copy of the model whose ttt.json sets
     // base_lr 0, evaluated the ordinary way (the full dual-form scan with every η zero).
     ModelFixture fixture;
@@ -137,31 +141,36 @@ TEST_CASE("eval: loss_static is the UPDATE loss of the same model with base_lr 0
         CHECK(without.lossUpdate == Approx(record.lossUpdate).epsilon(1e-9));
         CHECK(without.reconStep0 == Approx(record.reconStep0).epsilon(1e-9));
         // The gated fast path never computes it, not even for a unit it updates.
-        const auto gated = evaluator.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return true; });
+        const auto gated =
+            evaluator.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return true; });
         CHECK(std::isnan(gated.lossStatic));
     }
 }
 
-TEST_CASE("eval: run streams every unit in order with progress, and stops when cancelled", "[eval]") {
+TEST_CASE("eval: run streams every unit in order with progress, and stops when cancelled",
+          "[eval]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, {});
     const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
                                     evaluator.planOptions(EvalMode::File, 64));
     std::vector<std::int64_t> seen;
     std::size_t lastDone = 0;
-    CHECK(evaluator.run(plan, [&](const UnitRecord& r) { seen.push_back(r.unit); },
-                        [&](const EvalProgress& p) {
-                            CHECK(p.done == lastDone + 1);
-                            CHECK(p.total == plan.units.size());
-                            lastDone = p.done;
-                        }));
+    CHECK(evaluator.run(
+        plan, [&](const UnitRecord& r) { seen.push_back(r.unit); },
+        [&](const EvalProgress& p) {
+            CHECK(p.done == lastDone + 1);
+            CHECK(p.total == plan.units.size());
+            lastDone = p.done;
+        }));
     REQUIRE(seen.size() == plan.units.size());
-    for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == std::int64_t(i));
+    for (std::size_t i = 0; i < seen.size(); ++i)
+        CHECK(seen[i] == std::int64_t(i));
 
     std::atomic<bool> cancel{false};
     std::size_t done = 0;
     const bool finished = evaluator.run(
-        plan, [&](const UnitRecord&) {
+        plan,
+        [&](const UnitRecord&) {
             if (++done == 2) cancel = true;
         },
         {}, &cancel);
@@ -169,12 +178,14 @@ TEST_CASE("eval: run streams every unit in order with progress, and stops when c
     CHECK(done == 2);
 }
 
-TEST_CASE("eval: a paper-mode unit averages per-sequence losses over its batch of windows", "[eval]") {
+TEST_CASE("eval: a paper-mode unit averages per-sequence losses over its batch of windows",
+          "[eval]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, {});
     auto options = evaluator.planOptions(EvalMode::Paper, 64);
     options.paperBatch = 2;
-    const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source, fixture.source}, options);
+    const auto plan =
+        buildEvalPlan(evaluator.tokenizer(), {fixture.source, fixture.source}, options);
     REQUIRE(plan.units[0].sequences == 2);
     const auto whole = evaluator.evaluateUnit(plan, plan.units[0]);
     double perSequence = 0;
@@ -238,8 +249,8 @@ TEST_CASE("eval: the gated fast path equals the both-paths unit when it updates 
         CHECK(std::isnan(updated.confidenceUpdate));
         CHECK(updated.tokenLossUpdate.size() == full.tokenLossUpdate.size());
 
-        const auto skipped =
-            evaluator.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return false; }, false);
+        const auto skipped = evaluator.evaluateUnitGated(
+            plan, unit, [](const UnitRecord&) { return false; }, false);
         CHECK(skipped.lossSkip == Approx(full.lossSkip).epsilon(1e-12));
         CHECK(skipped.reconInit == Approx(full.reconInit).epsilon(1e-12));
         CHECK(std::isnan(skipped.lossUpdate));
@@ -264,7 +275,8 @@ TEST_CASE("eval: an online recon_init gate decides as its replay over both-path 
     spec.calibrationUnits = 4;  // so most units are gated, not forced
     std::vector<UnitRecord> full, gated;
     evaluator.run(plan, [&](const UnitRecord& r) { full.push_back(r); });
-    evaluator.runGated(plan, onlineGate(spec), false, [&](const UnitRecord& r) { gated.push_back(r); });
+    evaluator.runGated(plan, onlineGate(spec), false,
+                       [&](const UnitRecord& r) { gated.push_back(r); });
     const auto replay = runPolicy(spec, unitTableFrom(full));
     REQUIRE(gated.size() == full.size());
     std::size_t skips = 0;
@@ -295,8 +307,9 @@ TEST_CASE("eval: an online recon_init gate decides as its replay over both-path 
     CHECK_THROWS_AS(onlineGate(spec), InputError);
 }
 
-TEST_CASE("eval: a LibTorch error thrown mid-run leaves the stored run failed with the units before it",
-          "[eval][recorder]") {
+TEST_CASE(
+    "eval: a LibTorch error thrown mid-run leaves the stored run failed with the units before it",
+    "[eval][recorder]") {
     ModelFixture fixture;
     Evaluator evaluator(fixture.model, {});
     const auto plan = buildEvalPlan(evaluator.tokenizer(), {fixture.source},
@@ -330,18 +343,20 @@ TEST_CASE("eval: a LibTorch error thrown mid-run leaves the stored run failed wi
 
 // The CUDA variant: on a machine whose LibTorch has CUDA, every path must give the CPU's
 // numbers. Without CUDA there is nothing to compare, which it says.
-TEST_CASE("eval: cuda: the evaluation and the gated fast path on the GPU equal the CPU's", "[eval][cuda]") {
+TEST_CASE("eval: cuda: the evaluation and the gated fast path on the GPU equal the CPU's",
+          "[eval][cuda]") {
     if (!torch::cuda::is_available()) {
-        WARN("no CUDA device here, or no CUDA in this LibTorch: the CPU/GPU comparison did not "
-             "run");
+        WARN(
+            "no CUDA device here, or no CUDA in this LibTorch: the CPU/GPU comparison did not "
+            "run");
         return;
     }
     ModelFixture fixture;
     EvalOptions cpuOptions, gpuOptions;
     gpuOptions.device = "cuda";
     Evaluator cpu(fixture.model, cpuOptions), gpu(fixture.model, gpuOptions);
-    const auto plan = buildEvalPlan(cpu.tokenizer(), {fixture.source},
-                                    cpu.planOptions(EvalMode::File, 64));
+    const auto plan =
+        buildEvalPlan(cpu.tokenizer(), {fixture.source}, cpu.planOptions(EvalMode::File, 64));
     for (const auto& unit : plan.units) {
         const auto a = cpu.evaluateUnit(plan, unit), b = gpu.evaluateUnit(plan, unit);
         INFO("unit " << unit.index);
@@ -349,7 +364,8 @@ TEST_CASE("eval: cuda: the evaluation and the gated fast path on the GPU equal t
         CHECK(b.lossUpdate == Approx(a.lossUpdate).epsilon(1e-4));
         CHECK(b.reconStep0 == Approx(a.reconStep0).epsilon(1e-3));
         CHECK(b.reconInit == Approx(a.reconInit).epsilon(1e-3));
-        const auto gated = gpu.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return true; });
+        const auto gated =
+            gpu.evaluateUnitGated(plan, unit, [](const UnitRecord&) { return true; });
         CHECK(gated.lossUpdate == Approx(b.lossUpdate).epsilon(1e-6));
     }
 }

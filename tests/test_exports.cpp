@@ -122,7 +122,8 @@ TEST_CASE("report: number cells: fixed decimals, no negative zero, n/a for NaN, 
     CHECK(std::stod(shortestDouble(M_PI)) == M_PI);
 }
 
-TEST_CASE("report: calibration quantiles interpolate and give the (1 - rate) threshold", "[calibration]") {
+TEST_CASE("report: calibration quantiles interpolate and give the (1 - rate) threshold",
+          "[calibration]") {
     std::vector<UnitRecord> records;
     for (int i = 0; i <= 100; ++i)
         records.push_back(unit(i, 0, "a.py", 1, 1, 0.01 * i));
@@ -179,8 +180,9 @@ TEST_CASE("report: detailed_results.csv repeats each unit per sequence in publis
     CHECK(*oracleFirst == "Oracle,1.5,2.0,1.5,0.5,UPDATE,0.3,,3.0");
 }
 
-TEST_CASE("report: summary.csv is alphabetical, rounded to 4 decimals, weighted like the published rows",
-          "[exports]") {
+TEST_CASE(
+    "report: summary.csv is alphabetical, rounded to 4 decimals, weighted like the published rows",
+    "[exports]") {
     const auto run = fourUnitRun();  // analysed points at it (AnalysedRun::stored)
     const auto analysed = analyseStoredRun(run, halfRate());
     // Ours (threshold 0.25) updates units 0 and 2: (1.5 + 3.0 + 3.0 + 1.0) / 4 = 2.125.
@@ -246,7 +248,8 @@ TEST_CASE("report: tables: recovery, per-language rows replayed on their own uni
     CHECK((*skipRow)[2] == "50.0%");  // SKIP agrees with the oracle's two SKIPs
 }
 
-TEST_CASE("report: exportRuns writes every file atomically and names an unwritable folder", "[exports]") {
+TEST_CASE("report: exportRuns writes every file atomically and names an unwritable folder",
+          "[exports]") {
     const auto dir = freshDir("out");
     const std::vector<StoredRun> runs = {fourUnitRun()};
     const auto written = exportRuns(runs, halfRate(), dir / "tables");
@@ -281,18 +284,21 @@ TEST_CASE("report: the same-rate table sets each gate beside Random and the Orac
     REQUIRE(table.rows.size() == 2);
     // No static path in this run: the adaptation oracle's columns are n/a and empty.
     CHECK(table.rows[0] == std::vector<std::string>{"run 7", "Ours (threshold)", "0.500", "2.1250",
-                                                     "2.3438", "2.1250", "100.0%", "100.0%",
-                                                     "n/a", ""});
+                                                    "2.3438", "2.1250", "100.0%", "100.0%", "n/a",
+                                                    ""});
     CHECK(table.rows[1][1] == "TTT Improvement");
 }
 
-TEST_CASE("report: the advantage split: adaptation oracle, its capture, Table 3's columns, "
-          "units.csv", "[exports][split]") {
+TEST_CASE(
+    "report: the advantage split: adaptation oracle, its capture, Table 3's columns, "
+    "units.csv",
+    "[exports][split]") {
     // fourUnitRun's units with a static path: advantages 0.5, -0.25, 1.0, 0.0 split into
     // static parts 0.4, -0.5, 0.95, -0.4 and inner parts 0.1, 0.25, 0.05, 0.4.
     auto run = fourUnitRun();
     const double staticLoss[] = {1.6, 3.5, 3.05, 1.4};
-    for (std::size_t i = 0; i < run.units.size(); ++i) run.units[i].lossStatic = staticLoss[i];
+    for (std::size_t i = 0; i < run.units.size(); ++i)
+        run.units[i].lossStatic = staticLoss[i];
     // Ours: a fixed threshold 0.15 on recon_step0 (0.3, 0.1, 0.4, 0.2) updates units 0, 2, 3;
     // it spends its own budget, so the baselines run at its rate 0.75.
     auto settings = halfRate();
@@ -328,8 +334,8 @@ TEST_CASE("report: the advantage split: adaptation oracle, its capture, Table 3'
     const auto split = advantageSplitTable(runs);
     REQUIRE(split.rows.size() == 1);
     CHECK(split.rows[0] == std::vector<std::string>{"run 7", "4", "0.3125", "0.1125", "0.2000",
-                                                     "64.0%", "2.1250", "2.4375", "2.1250",
-                                                     "100.0%", "-33.3%", "-0.735"});
+                                                    "64.0%", "2.1250", "2.4375", "2.1250", "100.0%",
+                                                    "-33.3%", "-0.735"});
     // Table 3: recon_step0 against each part, over all units.
     const auto correlations = table3(runs);
     REQUIRE(correlations.rows[0][1] == "recon_step0");
@@ -354,7 +360,8 @@ TEST_CASE("report: a gate:DIR policy exports through every table, languages incl
     ponder::testing::writeAlwaysUpdateGate(dir / "my-gate", "ttt-a", "threshold", 0.6);
     auto run = fourUnitRun();
     run.description.tttSha256 = "ttt-a";
-    for (auto& unit : run.units) unit.gateFeatures.assign(kStoredGateFeatures, 0.25f);
+    for (auto& unit : run.units)
+        unit.gateFeatures.assign(kStoredGateFeatures, 0.25f);
     auto settings = halfRate();
     settings.extraPolicies = {"gate:" + (dir / "my-gate").string()};
     // Table 2 replays every policy on each language's units: the gate's columns go with them.
@@ -370,8 +377,9 @@ TEST_CASE("report: a gate:DIR policy exports through every table, languages incl
                       Catch::Contains("another TTT layer"));
 }
 
-TEST_CASE("report: per_file.csv gives each file's losses, rates and recovery under the run's decisions",
-          "[exports]") {
+TEST_CASE(
+    "report: per_file.csv gives each file's losses, rates and recovery under the run's decisions",
+    "[exports]") {
     const auto run = fourUnitRun();
     const auto analysed = analyseStoredRun(run, halfRate());
     // Ours (τ 0.25) updates units 0 and 2, as the Oracle at 0.5 does (advantages 0.5, 1.0).

@@ -31,7 +31,8 @@ std::size_t entryCount(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("util: readFileBytes rejects a missing file and a directory with InputError", "[file_io]") {
+TEST_CASE("util: readFileBytes rejects a missing file and a directory with InputError",
+          "[file_io]") {
     TempDir dir("ponder_file_io_test");
     CHECK_THROWS_AS(readFileBytes(dir.path / "missing.txt"), InputError);
     CHECK_THROWS_WITH(readFileBytes(dir.path / "missing.txt"), Catch::Contains("missing.txt"));
@@ -44,7 +45,8 @@ TEST_CASE("util: readFileBytes rejects a missing file and a directory with Input
     }
 }
 
-TEST_CASE("util: readFileBytes returns the exact bytes, NUL and invalid UTF-8 included", "[file_io]") {
+TEST_CASE("util: readFileBytes returns the exact bytes, NUL and invalid UTF-8 included",
+          "[file_io]") {
     TempDir dir("ponder_file_io_test");
     const std::string bytes("a\0b\xff\r\n", 6);
     std::ofstream(dir.path / "data.bin", std::ios::binary) << bytes;
@@ -78,7 +80,8 @@ TEST_CASE("util: writeFileAtomic into a missing folder throws OutputError and le
     CHECK(entryCount(dir.path) == 0);
 }
 
-TEST_CASE("util: a writer that throws leaves the old file intact and no temp file behind", "[file_io]") {
+TEST_CASE("util: a writer that throws leaves the old file intact and no temp file behind",
+          "[file_io]") {
     TempDir dir("ponder_file_io_test");
     const fs::path target = dir.path / "keep.txt";
     writeFileAtomic(target, std::string_view("old content"));
@@ -115,7 +118,8 @@ TEST_CASE("util: every error carries its kind, and foreign exceptions are intern
     CHECK(ours.what == "database is locked");
     CHECK(ours.hint == "close the other writer");
     // A LibTorch error's what() is its reason, then a backtrace: only the reason is shown.
-    const auto foreign = kindOf(std::runtime_error("shape '[3]' is invalid\nException raised from"));
+    const auto foreign =
+        kindOf(std::runtime_error("shape '[3]' is invalid\nException raised from"));
     CHECK(foreign.kind == ErrorKind::Internal);
     CHECK(foreign.what == "shape '[3]' is invalid");
     CHECK(foreign.hint.find("report") != std::string::npos);

@@ -33,7 +33,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double softplus(double x) { return std::log1p(std::exp(x)); }
+double softplus(double x) {
+    return std::log1p(std::exp(x));
+}
 
 GateWeights randomWeights(std::uint64_t seed) {
     torch::manual_seed(seed);
@@ -42,16 +44,20 @@ GateWeights randomWeights(std::uint64_t seed) {
         return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
     };
     const std::int64_t in = kGateInputs, hidden = kGateHidden;
-    return {values({in}),         values({in}),     values({hidden, in}), values({hidden}),
-            values({hidden, hidden}), values({hidden}), values({2, hidden}),  values({2})};
+    return {values({in}),
+            values({in}),
+            values({hidden, in}),
+            values({hidden}),
+            values({hidden, hidden}),
+            values({hidden}),
+            values({2, hidden}),
+            values({2})};
 }
 
 nlohmann::json gateJson(const std::string& tttSha) {
-    return {{"format", "ponderttt-gate/1"}, {"kind", "gumbel"},
-            {"features", gateInputNames()}, {"decision", "argmax"},
-            {"threshold", 0.5},             {"rate", 0.5},
-            {"sequence_chunks", 2},         {"ttt_sha256", tttSha},
-            {"backbone_sha256", "b"}};
+    return {{"format", "ponderttt-gate/1"}, {"kind", "gumbel"},     {"features", gateInputNames()},
+            {"decision", "argmax"},         {"threshold", 0.5},     {"rate", 0.5},
+            {"sequence_chunks", 2},         {"ttt_sha256", tttSha}, {"backbone_sha256", "b"}};
 }
 
 fs::path writeGate(const fs::path& dir, const GateWeights& weights, const nlohmann::json& json) {
@@ -68,8 +74,8 @@ torch::Tensor tensorOf(const std::vector<float>& values, std::vector<std::int64_
 
 TEST_CASE("gate: the straight-through decision is exactly 0 or 1 forward, with the soft gradient",
           "[gate]") {
-    const auto logits = torch::tensor({{0.2, 1.0}, {1.5, -0.5}, {0.0, 0.1}}, torch::kFloat64)
-                            .requires_grad_(true);
+    const auto logits =
+        torch::tensor({{0.2, 1.0}, {1.5, -0.5}, {0.0, 0.1}}, torch::kFloat64).requires_grad_(true);
     const auto gumbel = torch::tensor({{0.1, -0.3}, {0.0, 0.4}, {0.7, 0.2}}, torch::kFloat64);
     const double temperature = 0.5;
     const auto decision = straightThrough(logits, gumbel, temperature);
@@ -111,9 +117,9 @@ TEST_CASE("gate: the blended CE from the two slopes equals autograd through the 
         StraightThrough decision{leaf, torch::tensor({hardValue}, torch::kFloat64)};
         const auto ceSkip = torch::nn::functional::cross_entropy(skip, targets.squeeze(1));
         const auto ceUpdate = torch::nn::functional::cross_entropy(update, targets.squeeze(1));
-        const auto ours = blendedCe(decision, ceSkip.view({1}), ceUpdate.view({1}),
-                                    atSkip.mean().view({1}), atUpdate.mean().view({1}),
-                                    torch::ones({1}, torch::kFloat64));
+        const auto ours =
+            blendedCe(decision, ceSkip.view({1}), ceUpdate.view({1}), atSkip.mean().view({1}),
+                      atUpdate.mean().view({1}), torch::ones({1}, torch::kFloat64));
         ours.backward();
         CHECK(ours.item<double>() == Approx(reference.item<double>()).epsilon(1e-12));
         CHECK(leaf.grad()[0].item<double>() == Approx(p.grad().item<double>()).epsilon(1e-10));
@@ -136,7 +142,8 @@ TEST_CASE("gate: RankNet and ListNet against a hand computation", "[gate]") {
         meanQ += 1 / (1 + std::exp(-sv[i])) / 3;
     }
     double list = std::pow(meanQ - rate, 2);
-    for (int i = 0; i < 3; ++i) list -= std::exp(av[i] / t) / za * std::log(std::exp(sv[i] / t) / zs + 1e-7);
+    for (int i = 0; i < 3; ++i)
+        list -= std::exp(av[i] / t) / za * std::log(std::exp(sv[i] / t) / zs + 1e-7);
     CHECK(listNetLoss(s, a, t, rate).item<double>() == Approx(list).epsilon(1e-12));
     CHECK(percentile({4, 1, 3, 2}, 50) == Approx(2.5));
     CHECK(percentile({4, 1, 3, 2}, 75) == Approx(3.25));
@@ -150,9 +157,8 @@ TEST_CASE("gate: the Torch-free forward pass equals LibTorch's on the same weigh
     torch::manual_seed(12);
     const auto input = torch::randn({5, std::int64_t(kGateInputs)}) * 2;
     const auto& w = gate.weights;
-    auto x = torch::layer_norm(input, {std::int64_t(kGateInputs)},
-                               tensorOf(w.normWeight, {32}), tensorOf(w.normBias, {32}),
-                               kGateLayerNormEps);
+    auto x = torch::layer_norm(input, {std::int64_t(kGateInputs)}, tensorOf(w.normWeight, {32}),
+                               tensorOf(w.normBias, {32}), kGateLayerNormEps);
     x = torch::relu(torch::linear(x, tensorOf(w.fc1Weight, {64, 32}), tensorOf(w.fc1Bias, {64})));
     x = torch::relu(torch::linear(x, tensorOf(w.fc2Weight, {64, 64}), tensorOf(w.fc2Bias, {64})));
     x = torch::linear(x, tensorOf(w.outWeight, {2, 64}), tensorOf(w.outBias, {2}));
@@ -173,7 +179,7 @@ TEST_CASE("gate: history features follow their EMAs and the budget of the sequen
     CHECK(input[23] == 0);
     CHECK(input[24] == 0);
     CHECK(input[25] == 1);
-    history.observe(2.0, true);  // difficulty 0.2, variance 0.1·4 = 0.4, cost 0.3
+    history.observe(2.0, true);   // difficulty 0.2, variance 0.1·4 = 0.4, cost 0.3
     history.observe(1.0, false);  // dev 0.8: difficulty 0.28, var 0.36 + 0.064, cost 0.37
     history.fill(input);
     CHECK(input[22] == Approx(0.28));
@@ -186,7 +192,8 @@ TEST_CASE("gate: history features follow their EMAs and the budget of the sequen
     CHECK(input[25] == 1);
     // The stored 28 land around the history slots.
     std::vector<float> stored(kStoredGateFeatures);
-    for (std::size_t i = 0; i < stored.size(); ++i) stored[i] = float(i + 1);
+    for (std::size_t i = 0; i < stored.size(); ++i)
+        stored[i] = float(i + 1);
     const auto placed = gateInputFrom(stored.data());
     CHECK(placed[21] == 22);
     CHECK(placed[22] == 0);
@@ -216,20 +223,22 @@ TEST_CASE("gate: loadGate refuses missing, damaged and foreign gate folders", "[
     CHECK_THROWS_WITH(loadGate(writeGate(dir.path / "width", weights, otherFeatures)),
                       Catch::Contains("another layout"));
     const auto truncated = copy("truncated");
-    fs::resize_file(truncated / "gate.safetensors", fs::file_size(truncated / "gate.safetensors") / 2);
+    fs::resize_file(truncated / "gate.safetensors",
+                    fs::file_size(truncated / "gate.safetensors") / 2);
     CHECK_THROWS_AS(loadGate(truncated), InputError);
     // A tensor of another shape (a gate for other features) is refused by name.
     const auto wrongShape = copy("shape");
     std::vector<float> narrow(64 * 16, 0.0f);
     writeSafetensors(wrongShape / "gate.safetensors",
-                     {{"fc1.weight", DType::F32, {64, 16},
+                     {{"fc1.weight",
+                       DType::F32,
+                       {64, 16},
                        std::string_view(reinterpret_cast<const char*>(narrow.data()),
                                         narrow.size() * sizeof(float))}});
     CHECK_THROWS_WITH(loadGate(wrongShape), Catch::Contains("norm.weight"));
 }
 
-TEST_CASE("gate: a replay resets history per sequence and refuses runs it cannot read",
-          "[gate]") {
+TEST_CASE("gate: a replay resets history per sequence and refuses runs it cannot read", "[gate]") {
     TempDir dir("ponder_gate_replay");
     const auto gate = loadGate(writeGate(dir.path / "g", randomWeights(4), gateJson("ttt-a")));
     // Five units: file 0 has three chunks (sequences {0, 1}, {2}), file 1 two ({0, 1}).
@@ -267,8 +276,10 @@ TEST_CASE("gate: a replay resets history per sequence and refuses runs it cannot
     CHECK_THROWS_WITH(runGate(gate, noFeatures, false, run), Catch::Contains("no gate features"));
 }
 
-TEST_CASE("gate: --lookahead updates, per batch of 16 sequences and chunk position, the units "
-          "above that group's percentile of q", "[gate]") {
+TEST_CASE(
+    "gate: --lookahead updates, per batch of 16 sequences and chunk position, the units "
+    "above that group's percentile of q",
+    "[gate]") {
     TempDir dir("ponder_gate_lookahead");
     const auto gate = loadGate(writeGate(dir.path / "g", randomWeights(5), gateJson("ttt-a")));
     // 20 files of two chunks: sequences 0-15 form the first batch, 16-19 the second.
@@ -288,7 +299,8 @@ TEST_CASE("gate: --lookahead updates, per batch of 16 sequences and chunk positi
     runGate(gate, table, false, run, true, 0.25);
     // By hand: each sequence's own history, q of every unit at a position, the 75th percentile.
     std::vector<GateHistory> histories(20, GateHistory(gate.rate));
-    for (auto& history : histories) history.reset(2);
+    for (auto& history : histories)
+        history.reset(2);
     for (const auto& [first, count] : {std::pair<int, int>{0, 16}, {16, 4}})
         for (int c = 0; c < 2; ++c) {
             std::vector<double> q;
@@ -372,8 +384,8 @@ TEST_CASE("gate: on the gated fast path a gate decides as its replay over both-p
     CHECK(mixed >= 2);
     // A gate of another TTT layer is refused before any unit runs, unless forced.
     PolicySpec foreign;
-    foreign.name = "gate:" + writeGate(dir.path / "foreign", randomWeights(1), gateJson("other"))
-                                 .string();
+    foreign.name =
+        "gate:" + writeGate(dir.path / "foreign", randomWeights(1), gateJson("other")).string();
     CHECK_THROWS_WITH(onlineGate(foreign, plan, evaluator.tttSha256()),
                       Catch::Contains("another TTT layer"));
     foreign.forceGate = true;
@@ -482,10 +494,12 @@ TEST_CASE("gate: train-gate learns on real code, resumes exactly, and its gate r
             const auto& f = r.gateFeatures;
             CHECK(f[0] == Approx(r.entropy).epsilon(1e-5));
             CHECK(f[19] == Approx(r.confidence).epsilon(1e-5));
-            for (int k = 10; k < 14; ++k) CHECK(f[std::size_t(k)] == 0.0f);
+            for (int k = 10; k < 14; ++k)
+                CHECK(f[std::size_t(k)] == 0.0f);
             CHECK(f[22] == Approx(double(r.tokens) / 512.0));  // stored slot 22 = input slot 26
             CHECK(f[25] == Approx(0.5));  // relative positions t / (T - 1): mean and deviation
-            CHECK(f[26] == Approx(std::sqrt((double(r.tokens) + 1) / (12.0 * double(r.tokens - 1)))));
+            CHECK(f[26] ==
+                  Approx(std::sqrt((double(r.tokens) + 1) / (12.0 * double(r.tokens - 1)))));
             CHECK(f[27] == 1.0f);
             const auto& file = plan.files[std::size_t(r.fileIndex)];
             double sum = 0, squares = 0, maximum = 0;

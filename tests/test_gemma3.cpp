@@ -27,7 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 using Weights = std::map<std::string, torch::Tensor>;
 
 Weights float64Weights(Gemma3Model& model) {
@@ -53,7 +52,8 @@ torch::Tensor refRope(torch::Tensor x, double base, double factor) {
     for (std::int64_t t = 0; t < x.size(0); ++t)
         for (std::int64_t h = 0; h < x.size(1); ++h)
             for (std::int64_t i = 0; i < half; ++i) {
-                const double theta = double(t) / factor / std::pow(base, 2.0 * double(i) / double(hd));
+                const double theta =
+                    double(t) / factor / std::pow(base, 2.0 * double(i) / double(hd));
                 const double u = a[t][h][i], v = a[t][h][i + half];
                 a[t][h][i] = u * std::cos(theta) - v * std::sin(theta);
                 a[t][h][i + half] = v * std::cos(theta) + u * std::sin(theta);
@@ -101,17 +101,20 @@ torch::Tensor refHidden(const Gemma3Config& c, Weights& w, const std::vector<std
                 }
                 const double top = *std::max_element(scores.begin(), scores.end());
                 double total = 0;
-                for (auto& score : scores) total += (score = std::exp(score - top));
+                for (auto& score : scores)
+                    total += (score = std::exp(score - top));
                 for (std::size_t i = 0; i < keys.size(); ++i)
                     out[t][head] += scores[i] / total * v[keys[i]][kv];
             }
-        const auto attended = out.view({T, c.queryWidth()}).matmul(w[p + "self_attn.o_proj.weight"].t());
+        const auto attended =
+            out.view({T, c.queryWidth()}).matmul(w[p + "self_attn.o_proj.weight"].t());
         x = x + refRms(attended, w[p + "post_attention_layernorm.weight"], eps);
         const auto f = refRms(x, w[p + "pre_feedforward_layernorm.weight"], eps);
         auto gate = f.matmul(w[p + "mlp.gate_proj.weight"].t());
         auto g = gate.accessor<double, 2>();
         for (std::int64_t i = 0; i < gate.size(0); ++i)
-            for (std::int64_t j = 0; j < gate.size(1); ++j) g[i][j] = geluTanh(g[i][j]);
+            for (std::int64_t j = 0; j < gate.size(1); ++j)
+                g[i][j] = geluTanh(g[i][j]);
         const auto mlp = (gate * f.matmul(w[p + "mlp.up_proj.weight"].t()))
                              .matmul(w[p + "mlp.down_proj.weight"].t());
         x = x + refRms(mlp, w[p + "post_feedforward_layernorm.weight"], eps);
@@ -174,9 +177,10 @@ TestModelOptions smallGemmaWithTtt(std::int64_t window) {
 
 }  // namespace
 
-TEST_CASE("model: Gemma 3 matches a float64 reference, past the sliding window, for each GQA "
-          "ratio",
-          "[gemma3]") {
+TEST_CASE(
+    "model: Gemma 3 matches a float64 reference, past the sliding window, for each GQA "
+    "ratio",
+    "[gemma3]") {
     for (const std::int64_t kvHeads : {1, 2, 4}) {
         auto config = smallGemma3Config(kvHeads);
         if (kvHeads == 2) config.attnLogitSoftcap = 3.0;  // the Gemma 2 option, kept working
@@ -274,8 +278,7 @@ TEST_CASE("model: Gemma 3 BF16 weights load as BF16 without a float32 copy, or w
     CHECK((a - b).abs().max().item<double>() < 0.1 * a.abs().max().item<double>());
 }
 
-TEST_CASE("model: the released Gemma 3 configs parse to the technical report's sizes",
-          "[gemma3]") {
+TEST_CASE("model: the released Gemma 3 configs parse to the technical report's sizes", "[gemma3]") {
     // The 4B and 12B config.json files are multimodal and sparse: what they leave out
     // (vocab_size, head counts, head_dim) takes transformers' Gemma3TextConfig defaults.
     // Non-embedding parameter counts: Gemma 3 technical report, table 1 (3,209 M and 10,759 M).
@@ -427,30 +430,44 @@ void writeInstructionTunedFiles(const fs::path& dir) {
         "{%- endfor -%}\n{%- if add_generation_prompt -%}{{ '<start_of_turn>model\\n' }}"
         "{%- endif -%}\n";
     for (int i = 0; i < 2000; ++i)
-        chatTemplate += "{#- padding " + std::to_string(i) + ": “quotes”, {braces}, \\\"escapes\\\" -#}\n";
+        chatTemplate +=
+            "{#- padding " + std::to_string(i) + ": “quotes”, {braces}, \\\"escapes\\\" -#}\n";
     writeText(dir / "chat_template.jinja", chatTemplate);
     writeText(dir / "chat_template.json", nlohmann::json{{"chat_template", chatTemplate}}.dump(2));
 
     nlohmann::json decoder = nlohmann::json::object();
     const std::vector<std::string> special = {"<pad>", "<eos>", "<bos>", "<unk>"};
     for (int id = 0; id < 6414; ++id) {
-        const auto content = id < 4 ? special[std::size_t(id)] : "<unused" + std::to_string(id) + ">";
-        decoder[std::to_string(id)] = {{"content", content}, {"lstrip", false},
-                                       {"normalized", false}, {"rstrip", false},
+        const auto content =
+            id < 4 ? special[std::size_t(id)] : "<unused" + std::to_string(id) + ">";
+        decoder[std::to_string(id)] = {{"content", content},   {"lstrip", false},
+                                       {"normalized", false},  {"rstrip", false},
                                        {"single_word", false}, {"special", true}};
     }
     auto tokenizerConfig = nlohmann::json{
-        {"add_bos_token", true}, {"add_eos_token", false}, {"added_tokens_decoder", decoder},
-        {"boi_token", "<start_of_image>"}, {"bos_token", "<bos>"},
-        {"chat_template", chatTemplate}, {"clean_up_tokenization_spaces", false},
-        {"eoi_token", "<end_of_image>"}, {"eos_token", "<eos>"},
-        {"extra_special_tokens", {{"boi_token", "<start_of_image>"},
-                                  {"eoi_token", "<end_of_image>"},
-                                  {"image_token", "<image_soft_token>"}}},
-        {"image_token", "<image_soft_token>"}, {"pad_token", "<pad>"}, {"padding_side", "left"},
-        {"processor_class", "Gemma3Processor"}, {"sp_model_kwargs", nullptr},
-        {"spaces_between_special_tokens", false}, {"tokenizer_class", "GemmaTokenizer"},
-        {"unk_token", "<unk>"}, {"use_default_system_prompt", false}}.dump(2);
+        {"add_bos_token", true},
+        {"add_eos_token", false},
+        {"added_tokens_decoder", decoder},
+        {"boi_token", "<start_of_image>"},
+        {"bos_token", "<bos>"},
+        {"chat_template", chatTemplate},
+        {"clean_up_tokenization_spaces", false},
+        {"eoi_token", "<end_of_image>"},
+        {"eos_token", "<eos>"},
+        {"extra_special_tokens",
+         {{"boi_token", "<start_of_image>"},
+          {"eoi_token", "<end_of_image>"},
+          {"image_token", "<image_soft_token>"}}},
+        {"image_token", "<image_soft_token>"},
+        {"pad_token", "<pad>"},
+        {"padding_side", "left"},
+        {"processor_class", "Gemma3Processor"},
+        {"sp_model_kwargs", nullptr},
+        {"spaces_between_special_tokens", false},
+        {"tokenizer_class", "GemmaTokenizer"},
+        {"unk_token", "<unk>"},
+        {"use_default_system_prompt",
+         false}}.dump(2);
     // transformers writes this integer as is; it is no int64.
     tokenizerConfig.insert(tokenizerConfig.rfind('}'),
                            ",\n  \"model_max_length\": 1000000000000000019884624838656\n");
@@ -469,15 +486,20 @@ void writeInstructionTunedFiles(const fs::path& dir) {
 }
 )");
     const auto token = [](const char* content) {
-        return nlohmann::json{{"content", content}, {"lstrip", false}, {"normalized", false},
-                              {"rstrip", false}, {"single_word", false}};
+        return nlohmann::json{{"content", content},
+                              {"lstrip", false},
+                              {"normalized", false},
+                              {"rstrip", false},
+                              {"single_word", false}};
     };
-    writeText(dir / "special_tokens_map.json",
-              nlohmann::json{{"boi_token", "<start_of_image>"}, {"bos_token", token("<bos>")},
-                             {"eoi_token", "<end_of_image>"}, {"eos_token", token("<eos>")},
-                             {"image_token", "<image_soft_token>"}, {"pad_token", token("<pad>")},
-                             {"unk_token", token("<unk>")}}
-                  .dump(2));
+    writeText(dir / "special_tokens_map.json", nlohmann::json{{"boi_token", "<start_of_image>"},
+                                                              {"bos_token", token("<bos>")},
+                                                              {"eoi_token", "<end_of_image>"},
+                                                              {"eos_token", token("<eos>")},
+                                                              {"image_token", "<image_soft_token>"},
+                                                              {"pad_token", token("<pad>")},
+                                                              {"unk_token", token("<unk>")}}
+                                                   .dump(2));
     writeText(dir / "added_tokens.json", "{\n  \"<image_soft_token>\": 262144\n}\n");
     writeText(dir / "preprocessor_config.json", R"({
   "do_convert_rgb": null,
@@ -501,7 +523,8 @@ void writeInstructionTunedFiles(const fs::path& dir) {
     writeText(dir / "processor_config.json",
               "{\n  \"image_seq_length\": 256,\n  \"processor_class\": \"Gemma3Processor\"\n}\n");
     // The download's tokenizer.json (HF tokenizers format) beside tokenizer.model, a model card.
-    writeText(dir / "tokenizer.json", R"({"version": "1.0", "added_tokens": [], "model": {"type": "BPE"}})");
+    writeText(dir / "tokenizer.json",
+              R"({"version": "1.0", "added_tokens": [], "model": {"type": "BPE"}})");
     writeText(dir / "README.md", "---\nlicense: gemma\npipeline_tag: image-text-to-text\n---\n");
 }
 
@@ -552,7 +575,8 @@ TEST_CASE("model: Gemma 3 as released: the 27B pt/it and 1B it configs parse to 
     CHECK(it.parameterCount() == 27'009'346'304);
     CHECK(double(it.parameterCount() - embedding) == Approx(25'600e6).margin(0.5e6));
     CHECK(double(embedding + 1152 * it.hiddenSize) == Approx(1'416e6).margin(0.5e6));
-    CHECK(backboneInfoOf(it).describe() == "gemma3_text, 62 layers, width 5376, 27.01 B parameters");
+    CHECK(backboneInfoOf(it).describe() ==
+          "gemma3_text, 62 layers, width 5376, 27.01 B parameters");
 
     // The -pt file is the same text; with a scalar eos_token_id it reads the same too.
     auto ptJson = nlohmann::json::parse(kGemma3_27bConfig);
@@ -789,7 +813,8 @@ TEST_CASE("model: the TTT layer on Gemma 3 starts as the identity and keeps to i
     const auto text = readFileBytes(dir.path / "ttt.json");
     CHECK_THAT(text, Catch::Contains("\"backbone_arch\": \"gemma3_text\"") &&
                          Catch::Contains("\"ttt_width\": 64"));
-    CHECK(loadTttCheckpoint(dir.path, info, tttConfig.backboneSha256, false)->config().tttWidth == 64);
+    CHECK(loadTttCheckpoint(dir.path, info, tttConfig.backboneSha256, false)->config().tttWidth ==
+          64);
     CHECK_THAT(errorOf([&] { loadTttCheckpoint(dir.path, info, std::string(64, 'b'), false); }),
                Catch::Contains("another backbone"));
     auto gpt2 = info;

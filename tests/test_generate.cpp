@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "core/eval/evaluator_impl.h"
-#include "core/model/gemma3_model_impl.h"
 #include "core/generate/generator.h"
 #include "core/generate/sampling.h"
 #include "core/generate/streamed_text.h"
+#include "core/model/gemma3_model_impl.h"
 #include "core/util/errors.h"
 #include "test_support.h"
 
@@ -44,7 +44,8 @@ void checkDecodeEqualsForward(Backbone& backbone, const torch::Tensor& ids, std:
                             : backbone.decodeStep(*cache, part);
         };
         std::vector<torch::Tensor> rows = {step(ids.slice(1, 0, prompt))};
-        for (std::int64_t t = prompt; t < ids.size(1); ++t) rows.push_back(step(ids.slice(1, t, t + 1)));
+        for (std::int64_t t = prompt; t < ids.size(1); ++t)
+            rows.push_back(step(ids.slice(1, t, t + 1)));
         INFO((fallback ? "recomputing fallback" : "KV cache"));
         CHECK(cache->length == ids.size(1));
         CHECK(maxAbsDiff(torch::cat(rows, 1), full) < 1e-5);
@@ -115,7 +116,8 @@ TEST_CASE("generate: the streamed TTT layer gives the dual form's outputs and st
         {
             torch::NoGradGuard noGrad;
             torch::manual_seed(12);
-            for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.1);
+            for (auto& p : model->parameters())
+                p.add_(torch::randn_like(p) * 0.1);
         }
         model->to(torch::kFloat64);
         model->eval();
@@ -227,8 +229,8 @@ TEST_CASE("generate: a stop sequence ends the text before it and nothing past it
     const auto stop = free.generatedText.substr(20, 3);
     options.stop = {"@@never@@", stop};
     std::string streamed;
-    const auto stopped =
-        generator.generate(kPromptText, options, [&](const std::string& piece) { streamed += piece; });
+    const auto stopped = generator.generate(kPromptText, options,
+                                            [&](const std::string& piece) { streamed += piece; });
     CHECK(stopped.stopReason == "stop-sequence");
     CHECK(stopped.generatedText == free.generatedText.substr(0, free.generatedText.find(stop)));
     CHECK(streamed == stopped.generatedText);
@@ -245,14 +247,16 @@ TEST_CASE("generate: decisions at each boundary come from the segment before it"
     Generator generator(evaluator);
     // A long prompt scored without generating: the decisions cannot change the tokens.
     std::string prompt;
-    for (int i = 0; i < 3; ++i) prompt += kPromptText;
+    for (int i = 0; i < 3; ++i)
+        prompt += kPromptText;
     auto options = smallOptions("update");
     options.maxTokens = 0;
     options.decideEvery = GenerateOptions::DecideEvery::MiniBatch;
     const auto reference = generator.generate(prompt, options);
     REQUIRE(reference.segments.size() > 8);
     std::vector<double> signal;
-    for (const auto& s : reference.segments) signal.push_back(s.record.reconStep0);
+    for (const auto& s : reference.segments)
+        signal.push_back(s.record.reconStep0);
     const double tau = empiricalThreshold(signal, 0.5);
 
     options.policy.name = "threshold";
@@ -306,8 +310,7 @@ TEST_CASE("generate: the budget fits the model's positions and bad options are r
     CHECK_THROWS_AS(generator.generate(kPromptText, options), InputError);
 }
 
-TEST_CASE("generate: greedy takes the first best token, top-p keeps the nucleus",
-          "[generate]") {
+TEST_CASE("generate: greedy takes the first best token, top-p keeps the nucleus", "[generate]") {
     const std::vector<float> logits = {1.0f, 3.0f, 3.0f, 0.5f, 2.9f};
     TokenSampler greedy(SamplingOptions{});
     CHECK(greedy.sample(logits.data(), logits.size()) == 1);
@@ -316,15 +319,18 @@ TEST_CASE("generate: greedy takes the first best token, top-p keeps the nucleus"
     narrow.temperature = 1.0;
     narrow.topP = 0.3;
     TokenSampler nucleus(narrow);
-    for (int i = 0; i < 50; ++i) CHECK(nucleus.sample(logits.data(), logits.size()) == 1);
+    for (int i = 0; i < 50; ++i)
+        CHECK(nucleus.sample(logits.data(), logits.size()) == 1);
     // Temperature 1 over the whole distribution: frequencies follow softmax (p(3) = 0.047).
     SamplingOptions wide;
     wide.temperature = 1.0;
     TokenSampler sampler(wide);
     std::vector<int> counts(logits.size());
-    for (int i = 0; i < 20000; ++i) ++counts[sampler.sample(logits.data(), logits.size())];
+    for (int i = 0; i < 20000; ++i)
+        ++counts[sampler.sample(logits.data(), logits.size())];
     double total = 0;
-    for (float l : logits) total += std::exp(double(l));
+    for (float l : logits)
+        total += std::exp(double(l));
     for (std::size_t i = 0; i < logits.size(); ++i)
         CHECK(counts[i] / 20000.0 == Approx(std::exp(double(logits[i])) / total).margin(0.015));
 }

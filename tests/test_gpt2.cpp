@@ -50,7 +50,8 @@ Gpt2Model tinyModel(std::uint64_t seed = 7, bool tied = true) {
 }
 
 fs::path tempDir(const std::string& name) {
-    auto dir = fs::temp_directory_path() / ("ponder_gpt2_" + name + "_" + std::to_string(::getpid()));
+    auto dir =
+        fs::temp_directory_path() / ("ponder_gpt2_" + name + "_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
@@ -82,8 +83,7 @@ struct Reference {
     torch::Tensor hidden(const torch::Tensor& ids) const {
         const auto length = ids.size(0);
         const auto d = c.nEmbd, hd = c.headDim();
-        auto x = w.at("wte.weight").index_select(0, ids) +
-                 w.at("wpe.weight").slice(0, 0, length);
+        auto x = w.at("wte.weight").index_select(0, ids) + w.at("wpe.weight").slice(0, 0, length);
         for (std::int64_t layer = 0; layer < c.nLayer; ++layer) {
             const std::string p = "h." + std::to_string(layer) + ".";
             const auto qkv = conv1d(layerNorm(x, p + "ln_1"), p + "attn.c_attn");
@@ -118,7 +118,8 @@ torch::Tensor randomIds(std::int64_t batch, std::int64_t length, std::uint64_t s
 
 }  // namespace
 
-TEST_CASE("model: GPT-2 hidden states and logits match an independent float64 reference", "[gpt2]") {
+TEST_CASE("model: GPT-2 hidden states and logits match an independent float64 reference",
+          "[gpt2]") {
     torch::NoGradGuard noGrad;
     auto model = tinyModel();
     const Reference reference(model);
@@ -133,7 +134,8 @@ TEST_CASE("model: GPT-2 hidden states and logits match an independent float64 re
     CHECK(logitDiff < 1e-4);
 }
 
-TEST_CASE("model: changing tokens after position t never changes outputs at positions <= t", "[gpt2]") {
+TEST_CASE("model: changing tokens after position t never changes outputs at positions <= t",
+          "[gpt2]") {
     torch::NoGradGuard noGrad;
     auto model = tinyModel();
     const auto ids = randomIds(1, 48, 4);
@@ -168,7 +170,8 @@ TEST_CASE("model: explicit position ids select rows of wpe (local positions per 
     CHECK(maxAbsDiff(model->hidden(ids), model->hidden(ids, local + 16)) > 1e-3);
 }
 
-TEST_CASE("model: weights are saved in HF layout and load back to identical outputs", "[gpt2][io]") {
+TEST_CASE("model: weights are saved in HF layout and load back to identical outputs",
+          "[gpt2][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("roundtrip");
     auto model = tinyModel();
@@ -177,12 +180,13 @@ TEST_CASE("model: weights are saved in HF layout and load back to identical outp
 
     const auto file = SafetensorsFile::open(dir / "model.safetensors");
     std::set<std::string> names;
-    for (const auto& t : file.tensors()) names.insert(t.name);
+    for (const auto& t : file.tensors())
+        names.insert(t.name);
     CHECK(names.count("wte.weight"));
     CHECK(names.count("h.1.attn.c_attn.weight"));
     CHECK(names.count("h.0.mlp.c_proj.bias"));
     CHECK(names.count("ln_f.weight"));
-    CHECK_FALSE(names.count("lm_head.weight"));  // tied heads are not stored
+    CHECK_FALSE(names.count("lm_head.weight"));           // tied heads are not stored
     const std::vector<std::int64_t> conv1dShape{32, 96};  // HF Conv1D layout [in, out]
     CHECK(file.find("h.0.attn.c_attn.weight")->shape == conv1dShape);
     CHECK(names.size() == 2 + 2 * 12 + 2);
@@ -194,8 +198,9 @@ TEST_CASE("model: weights are saved in HF layout and load back to identical outp
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: the loader accepts the transformer. prefix, F16 storage and explicit or copied heads",
-          "[gpt2][io]") {
+TEST_CASE(
+    "model: the loader accepts the transformer. prefix, F16 storage and explicit or copied heads",
+    "[gpt2][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("variants");
     auto model = tinyModel();
@@ -211,7 +216,8 @@ TEST_CASE("model: the loader accepts the transformer. prefix, F16 storage and ex
     CHECK(torch::equal(loadGpt2(dir)->forward(ids), expected));
 
     NamedTensors half;
-    for (const auto& item : model->named_parameters()) half.emplace_back(item.key(), item.value().to(torch::kFloat16));
+    for (const auto& item : model->named_parameters())
+        half.emplace_back(item.key(), item.value().to(torch::kFloat16));
     saveTensors(dir / "model.safetensors", half);
     CHECK(maxAbsDiff(loadGpt2(dir)->forward(ids), expected) < 0.05);
 
@@ -231,7 +237,8 @@ TEST_CASE("model: the loader accepts the transformer. prefix, F16 storage and ex
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite tensors are named", "[gpt2][io]") {
+TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite tensors are named",
+          "[gpt2][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("errors");
     auto model = tinyModel();
@@ -270,13 +277,16 @@ TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite tensor
     CHECK_THROWS_AS(loadGpt2(dir), WeightsFormatError);
     std::ofstream(dir / "config.json") << R"({"n_embd": 32, "n_layer": 2, "n_head": 4})";
     CHECK_THROWS_WITH(loadGpt2(dir), Catch::Contains("vocab_size"));
-    std::ofstream(dir / "config.json") << R"({"vocab_size": 97, "n_positions": 64, "n_embd": 30, "n_layer": 2, "n_head": 4})";
+    std::ofstream(dir / "config.json")
+        << R"({"vocab_size": 97, "n_positions": 64, "n_embd": 30, "n_layer": 2, "n_head": 4})";
     CHECK_THROWS_WITH(loadGpt2(dir), Catch::Contains("not divisible"));
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: a bfloat16 GPT-2 computes in bfloat16, returns float32, stays causal and loads "
-          "so with --dtype bf16", "[gpt2][bf16]") {
+TEST_CASE(
+    "model: a bfloat16 GPT-2 computes in bfloat16, returns float32, stays causal and loads "
+    "so with --dtype bf16",
+    "[gpt2][bf16]") {
     torch::NoGradGuard noGrad;
     auto f32 = tinyModel();
     auto bf16 = tinyModel();
@@ -321,7 +331,8 @@ TEST_CASE("model: a bfloat16 GPT-2 computes in bfloat16, returns float32, stays 
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: make-test-model writes a loadable, seeded, reproducible model directory", "[gpt2][io]") {
+TEST_CASE("model: make-test-model writes a loadable, seeded, reproducible model directory",
+          "[gpt2][io]") {
     const auto a = tempDir("make_a"), b = tempDir("make_b");
     TestModelOptions options;
     options.layers = 2;
@@ -367,9 +378,10 @@ TEST_CASE("model: the caching CPU allocator hands a freed large block to the nex
     CHECK(small.sum().item<float>() == 1000.0f);
 }
 
-TEST_CASE("model: the caching CPU allocator frees its least recently freed blocks to keep a new "
-          "size, so a later phase with other shapes is cached too",
-          "[runtime]") {
+TEST_CASE(
+    "model: the caching CPU allocator frees its least recently freed blocks to keep a new "
+    "size, so a later phase with other shapes is cached too",
+    "[runtime]") {
     constexpr std::size_t MiB = std::size_t(1) << 20;
     installCachingCpuAllocator(0);  // empties the cache
     installCachingCpuAllocator(24 * MiB);
@@ -377,7 +389,7 @@ TEST_CASE("model: the caching CPU allocator frees its least recently freed block
         auto first = torch::empty({3 << 20}, torch::kFloat32);   // 12 MiB
         auto second = torch::empty({3 << 20}, torch::kFloat32);  // 12 MiB
     }
-    CHECK(cachedCpuBytes() == 24 * MiB);  // full
+    CHECK(cachedCpuBytes() == 24 * MiB);                        // full
     { auto other = torch::empty({2 << 20}, torch::kFloat32); }  // 8 MiB, a size not cached
     // One 12 MiB block made room: 12 + 8. A cache that never evicts stays at 24 without it.
     CHECK(cachedCpuBytes() == 20 * MiB);
@@ -386,9 +398,10 @@ TEST_CASE("model: the caching CPU allocator frees its least recently freed block
     installCachingCpuAllocator();         // the default limit for the other tests
 }
 
-TEST_CASE("model: hashed dropout keeps 1 - p of the elements scaled by 1 / (1 - p), is fixed by "
-          "manual_seed whatever the thread count, and passes x through outside training",
-          "[model]") {
+TEST_CASE(
+    "model: hashed dropout keeps 1 - p of the elements scaled by 1 / (1 - p), is fixed by "
+    "manual_seed whatever the thread count, and passes x through outside training",
+    "[model]") {
     const auto ones = torch::ones({1 << 20}, torch::kFloat32);
     CHECK(hashedDropout(ones, 0.1, false).data_ptr() == ones.data_ptr());
     CHECK(hashedDropout(ones, 0.0, true).data_ptr() == ones.data_ptr());

@@ -126,7 +126,8 @@ torch::Tensor referenceHidden(const torch::Tensor& h, const RefParams& p) {
         std::vector<std::vector<double>> x(length), q(length), v(length);
         for (std::int64_t t = 0; t < length; ++t) {
             double mean = 0.0, var = 0.0;
-            for (std::int64_t i = 0; i < width; ++i) mean += ha[b][t][i] / double(width);
+            for (std::int64_t i = 0; i < width; ++i)
+                mean += ha[b][t][i] / double(width);
             for (std::int64_t i = 0; i < width; ++i)
                 var += (ha[b][t][i] - mean) * (ha[b][t][i] - mean) / double(width);
             x[t].resize(width);
@@ -148,15 +149,18 @@ torch::Tensor referenceHidden(const torch::Tensor& h, const RefParams& p) {
             double top = -INFINITY;
             for (std::int64_t u = 0; u <= t; ++u) {
                 double s = 0.0;
-                for (std::int64_t i = 0; i < width; ++i) s += q[t][i] * x[u][i];
+                for (std::int64_t i = 0; i < width; ++i)
+                    s += q[t][i] * x[u][i];
                 scores[u] = s / std::sqrt(double(width));
                 top = std::max(top, scores[u]);
             }
             double total = 0.0;
-            for (auto& s : scores) total += (s = std::exp(s - top));
+            for (auto& s : scores)
+                total += (s = std::exp(s - top));
             for (std::int64_t i = 0; i < width; ++i) {
                 double y = 0.0;
-                for (std::int64_t u = 0; u <= t; ++u) y += scores[u] / total * v[u][i];
+                for (std::int64_t u = 0; u <= t; ++u)
+                    y += scores[u] / total * v[u][i];
                 oa[b][t][i] = ha[b][t][i] + y;
             }
         }
@@ -235,9 +239,10 @@ TEST_CASE("model: LoRA forward equals a float64 loop reference, in float32 and s
                       Catch::Contains("[batch, tokens >= 1, 32]"));
 }
 
-TEST_CASE("model: LoRA dropout acts on A(x) in training mode only, and gradients reach every "
-          "parameter",
-          "[lora]") {
+TEST_CASE(
+    "model: LoRA dropout acts on A(x) in training mode only, and gradients reach every "
+    "parameter",
+    "[lora]") {
     const auto h = torch::randn({2, 16, kWidth}, torch::kFloat64);
     auto model = randomModel(loraConfig(4, 8.0, 0.5));
     const auto evalOut = model->forward(h).hidden;
@@ -271,7 +276,8 @@ TEST_CASE("model: LoRA dropout acts on A(x) in training mode only, and gradients
     CHECK(keptShare < 0.7);
 
     model->eval();
-    for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+    for (auto& p : model->parameters())
+        p.mutable_grad() = torch::Tensor();
     model->forward(h).hidden.pow(2).sum().backward();
     for (const auto& item : model->named_parameters()) {
         INFO(item.key());
@@ -292,7 +298,8 @@ TEST_CASE("model: LoRA is causal: outputs 0..t never depend on tokens after t", 
         const auto later = model->forward(changed).hidden;
         INFO("t = " << t);
         CHECK(maxAbsDiff(later.slice(1, 0, t + 1), base.slice(1, 0, t + 1)) < 1e-13);
-        if (t + 1 < h.size(1)) CHECK(maxAbsDiff(later.slice(1, t + 1), base.slice(1, t + 1)) > 1e-3);
+        if (t + 1 < h.size(1))
+            CHECK(maxAbsDiff(later.slice(1, t + 1), base.slice(1, t + 1)) > 1e-3);
         // Token t itself changes output t (and the later outputs that attend to it).
         auto own = h.clone();
         own[0][t] = torch::randn({kWidth}, torch::kFloat64) * 3.0;
@@ -395,12 +402,14 @@ TEST_CASE("model: LoRA checkpoints round-trip and are refused for another backbo
 
     auto wider = backbone;
     wider.hidden = 64;
-    CHECK_THAT(loadFailure([&] { loadLoraCheckpoint(dir, wider, config.backboneSha256, true); }).what,
-               Catch::Contains("hidden 32") && Catch::Contains("width is 64"));
+    CHECK_THAT(
+        loadFailure([&] { loadLoraCheckpoint(dir, wider, config.backboneSha256, true); }).what,
+        Catch::Contains("hidden 32") && Catch::Contains("width is 64"));
     auto gemma = backbone;
     gemma.arch = kArchGemma3;
-    CHECK_THAT(loadFailure([&] { loadLoraCheckpoint(dir, gemma, config.backboneSha256, true); }).what,
-               Catch::Contains("made for a gpt2 backbone"));
+    CHECK_THAT(
+        loadFailure([&] { loadLoraCheckpoint(dir, gemma, config.backboneSha256, true); }).what,
+        Catch::Contains("made for a gpt2 backbone"));
     const auto missing =
         loadFailure([&] { loadLoraCheckpoint(dir / "nowhere", backbone, "", false); });
     CHECK_THAT(missing.what, Catch::Contains("no LoRA checkpoint"));
@@ -419,9 +428,9 @@ TEST_CASE("model: LoRA checkpoints round-trip and are refused for another backbo
     CHECK(withChange("", "", {}).empty());
     CHECK_THAT(withChange("lora.v_lora.lora_B.weight", "", {}),
                Catch::Contains("missing tensor 'lora.v_lora.lora_B.weight'"));
-    CHECK_THAT(withChange("lora.q_lora.lora_A.weight", "lora.q_lora.lora_A.weight",
-                          torch::zeros({8, 32})),
-               Catch::Contains("'lora.q_lora.lora_A.weight'") && Catch::Contains("shape"));
+    CHECK_THAT(
+        withChange("lora.q_lora.lora_A.weight", "lora.q_lora.lora_A.weight", torch::zeros({8, 32})),
+        Catch::Contains("'lora.q_lora.lora_A.weight'") && Catch::Contains("shape"));
     CHECK_THAT(withChange("", "ttt.W0", torch::zeros({2})),
                Catch::Contains("unexpected tensor 'ttt.W0'"));
     auto poisoned = model->named_parameters()["fast_norm.bias"].clone();
@@ -444,9 +453,10 @@ TEST_CASE("model: LoRA checkpoints round-trip and are refused for another backbo
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: ttt.json fast_weights: LoRA fields round-trip, defaults, validation, and "
-          "TTT-Linear files unchanged",
-          "[lora][io]") {
+TEST_CASE(
+    "model: ttt.json fast_weights: LoRA fields round-trip, defaults, validation, and "
+    "TTT-Linear files unchanged",
+    "[lora][io]") {
     // A TTT-Linear config writes none of the new fields: the committed default model's
     // ttt.json comes back byte for byte.
     const fs::path committed = fs::path(PONDER_SOURCE_DIR) / "assets/default-model/ttt.json";
@@ -470,7 +480,8 @@ TEST_CASE("model: ttt.json fast_weights: LoRA fields round-trip, defaults, valid
     for (const auto& item : parsed.items())
         keys.push_back(item.key());
     const std::vector<std::string> tail(keys.end() - 4, keys.end());
-    CHECK(tail == std::vector<std::string>{"fast_weights", "lora_rank", "lora_alpha", "lora_dropout"});
+    CHECK(tail ==
+          std::vector<std::string>{"fast_weights", "lora_rank", "lora_alpha", "lora_dropout"});
     CHECK(parsed["fast_weights"] == "lora");
     CHECK(parsed["lora_rank"] == 8);
     CHECK(parsed["lora_alpha"] == 16.0);
@@ -493,10 +504,8 @@ TEST_CASE("model: ttt.json fast_weights: LoRA fields round-trip, defaults, valid
         }
         return json.dump();
     };
-    const auto defaults =
-        parseTttConfig(edited({{"lora_rank", nullptr}, {"lora_alpha", nullptr},
-                               {"lora_dropout", nullptr}}),
-                       "t");
+    const auto defaults = parseTttConfig(
+        edited({{"lora_rank", nullptr}, {"lora_alpha", nullptr}, {"lora_dropout", nullptr}}), "t");
     CHECK(defaults.loraRank == 64);
     CHECK(defaults.loraAlphaValue() == 64.0);
     CHECK(defaults.loraDropout == 0.1);
@@ -518,20 +527,26 @@ TEST_CASE("model: ttt.json fast_weights: LoRA fields round-trip, defaults, valid
     CHECK(refusal({}).empty());
     CHECK_THAT(refusal({{"fast_weights", "adapter"}}),
                Catch::Contains("fast_weights is \"adapter\", expected \"ttt-linear\" or \"lora\""));
-    CHECK_THAT(refusal({{"lora_rank", 0}}), Catch::Contains("lora_rank must be a positive integer"));
-    CHECK_THAT(refusal({{"lora_rank", 2.5}}), Catch::Contains("lora_rank must be a positive integer"));
+    CHECK_THAT(refusal({{"lora_rank", 0}}),
+               Catch::Contains("lora_rank must be a positive integer"));
+    CHECK_THAT(refusal({{"lora_rank", 2.5}}),
+               Catch::Contains("lora_rank must be a positive integer"));
     CHECK_THAT(refusal({{"lora_alpha", 0.0}}), Catch::Contains("lora_alpha must be positive"));
     CHECK_THAT(refusal({{"lora_alpha", -4}}), Catch::Contains("lora_alpha must be positive"));
-    CHECK_THAT(refusal({{"lora_alpha", "big"}}), Catch::Contains("lora_alpha must be a finite number"));
+    CHECK_THAT(refusal({{"lora_alpha", "big"}}),
+               Catch::Contains("lora_alpha must be a finite number"));
     CHECK_THAT(refusal({{"lora_dropout", 1.0}}), Catch::Contains("lora_dropout must be in [0, 1)"));
-    CHECK_THAT(refusal({{"lora_dropout", -0.1}}), Catch::Contains("lora_dropout must be in [0, 1)"));
+    CHECK_THAT(refusal({{"lora_dropout", -0.1}}),
+               Catch::Contains("lora_dropout must be in [0, 1)"));
     CHECK(refusal({{"lora_dropout", 0.0}}).empty());
     CHECK_THAT(refusal({{"ttt_width", 16}}), Catch::Contains("ttt_width is not supported"));
     // LoRA fields without fast_weights "lora" are a mistake, not silently ignored.
     CHECK_THAT(refusal({{"fast_weights", nullptr}}),
                Catch::Contains("lora_rank is only used with fast_weights \"lora\""));
-    CHECK(parseTttConfig(edited({{"fast_weights", "ttt-linear"}, {"lora_rank", nullptr},
-                                 {"lora_alpha", nullptr}, {"lora_dropout", nullptr}}),
+    CHECK(parseTttConfig(edited({{"fast_weights", "ttt-linear"},
+                                 {"lora_rank", nullptr},
+                                 {"lora_alpha", nullptr},
+                                 {"lora_dropout", nullptr}}),
                          "t")
               .fastWeights == "ttt-linear");
 }

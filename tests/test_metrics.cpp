@@ -28,9 +28,9 @@ UnitTable fourUnits() {
     table.lossSkip = {2.0, 3.0, 4.0, 1.0};
     table.lossUpdate = {1.5, 2.0, 4.5, 0.5};
     table.advantage = {0.5, 1.0, -0.5, 0.5};
-    for (auto* column : {&table.reconStep0, &table.reconInit, &table.reconStep1, &table.improvement,
-                         &table.entropy, &table.confidence, &table.entropyUpdate,
-                         &table.confidenceUpdate})
+    for (auto* column :
+         {&table.reconStep0, &table.reconInit, &table.reconStep1, &table.improvement,
+          &table.entropy, &table.confidence, &table.entropyUpdate, &table.confidenceUpdate})
         column->assign(4, 0.1);
     table.block = {0, 0, 1, 1};
     return table;
@@ -185,7 +185,8 @@ TEST_CASE("gating: block bootstrap: hand-checkable intervals", "[metrics]") {
     CHECK(none.blocks == 0);
 }
 
-TEST_CASE("gating: block bootstrap is seeded, reproducible and brackets the estimate", "[metrics]") {
+TEST_CASE("gating: block bootstrap is seeded, reproducible and brackets the estimate",
+          "[metrics]") {
     std::vector<double> values;
     std::vector<std::int64_t> blocks;
     for (int u = 0; u < 200; ++u) {
@@ -218,7 +219,8 @@ TEST_CASE("gating: block bootstrap is seeded, reproducible and brackets the esti
     CHECK(narrow.high - narrow.low < other.high - other.low);
 }
 
-TEST_CASE("gating: bootstrapped recovery and loss difference agree with the point values", "[metrics]") {
+TEST_CASE("gating: bootstrapped recovery and loss difference agree with the point values",
+          "[metrics]") {
     const auto table = fourUnits();
     const auto oracle = runOf("oracle", {1, 1, 0, 0});
     const auto ours = runOf("ours", {0, 1, 1, 0});
@@ -255,9 +257,10 @@ TEST_CASE("gating: Random's expectation at rho is what summary tables show besid
     CHECK(displayName(analysis.find("random")) == "Random Skip");
 }
 
-TEST_CASE("gating: a TTT layer trained as UPDATE_N costs 1 + 2N per UPDATE and names its "
-          "baseline UPDATE_N",
-          "[metrics]") {
+TEST_CASE(
+    "gating: a TTT layer trained as UPDATE_N costs 1 + 2N per UPDATE and names its "
+    "baseline UPDATE_N",
+    "[metrics]") {
     auto table = fourUnits();
     table.updateSteps = 2;
     AnalysisSettings settings;

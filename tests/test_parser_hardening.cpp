@@ -25,19 +25,22 @@ namespace {
 // vocab.json with the 256 byte tokens only (GPT-2's byte stand-ins).
 std::string byteVocab() {
     nlohmann::json vocab = nlohmann::json::object();
-    for (int b = 0; b < 256; ++b) vocab[byteToUnicode()[b]] = b;
+    for (int b = 0; b < 256; ++b)
+        vocab[byteToUnicode()[b]] = b;
     return vocab.dump();
 }
 
 std::string safetensorsWithHeader(const std::string& header) {
     std::string bytes(8, '\0');
-    for (int i = 0; i < 8; ++i) bytes[i] = char((header.size() >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        bytes[i] = char((header.size() >> (8 * i)) & 0xff);
     return bytes + header;
 }
 
 }  // namespace
 
-TEST_CASE("hardening: tokenizer files with invalid UTF-8 or huge numbers throw TokenizerError", "[hardening]") {
+TEST_CASE("hardening: tokenizer files with invalid UTF-8 or huge numbers throw TokenizerError",
+          "[hardening]") {
     // A bad merges line is quoted in the message; invalid UTF-8 used to make dump() throw.
     CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "#version: 0.2\n\xc4\n"), TokenizerError);
     CHECK_THROWS_AS(BpeTokenizer::fromText(byteVocab(), "a \xff\xfe\n"), TokenizerError);
@@ -53,9 +56,10 @@ TEST_CASE("hardening: tokenizer files with invalid UTF-8 or huge numbers throw T
     CHECK(tokenizer.decode(tokenizer.encode("x \xff y")) == "x \xff y");
 }
 
-TEST_CASE("hardening: safetensors refuses dimensions that overflow even in an empty tensor", "[hardening]") {
-    for (const char* shape : {"[0, 18446744073709551615]", "[0, 9223372036854775808]",
-                              "[0, 4294967296, 4294967296]"}) {
+TEST_CASE("hardening: safetensors refuses dimensions that overflow even in an empty tensor",
+          "[hardening]") {
+    for (const char* shape :
+         {"[0, 18446744073709551615]", "[0, 9223372036854775808]", "[0, 4294967296, 4294967296]"}) {
         const std::string header = std::string(R"({"t": {"dtype": "F32", "shape": )") + shape +
                                    R"(, "data_offsets": [0, 0]}})";
         CHECK_THROWS_AS(SafetensorsFile::fromBytes(safetensorsWithHeader(header)),
@@ -66,7 +70,8 @@ TEST_CASE("hardening: safetensors refuses dimensions that overflow even in an em
     CHECK(empty.tensors().at(0).numel() == 0);
 }
 
-TEST_CASE("hardening: config.json sizes have upper bounds and dropouts are probabilities", "[hardening]") {
+TEST_CASE("hardening: config.json sizes have upper bounds and dropouts are probabilities",
+          "[hardening]") {
     const std::string base = R"("n_positions": 64, "n_layer": 1, "n_head": 1)";
     const auto load = [&](const std::string& fields) {
         return parseGpt2Config("{" + base + ", " + fields + "}", "config.json");
@@ -82,12 +87,13 @@ TEST_CASE("hardening: config.json sizes have upper bounds and dropouts are proba
 TEST_CASE("hardening: calibration.json with a non-string format throws InputError", "[hardening]") {
     CHECK_THROWS_AS(parseCalibration(R"({"format": 1})", "c.json"), InputError);
     CHECK_THROWS_AS(parseCalibration(R"([1, 2])", "c.json"), InputError);
-    CHECK_THROWS_AS(parseCalibration(R"({"format": "ponderttt-calibration/1", "chunk": "x"})",
-                                     "c.json"),
-                    InputError);
+    CHECK_THROWS_AS(
+        parseCalibration(R"({"format": "ponderttt-calibration/1", "chunk": "x"})", "c.json"),
+        InputError);
 }
 
-TEST_CASE("hardening: stored analysis settings of the wrong type keep their defaults", "[hardening]") {
+TEST_CASE("hardening: stored analysis settings of the wrong type keep their defaults",
+          "[hardening]") {
     const AnalysisSettings defaults;
     // json::value() threw type_error; a double out of int's range was cast (UB).
     const auto settings = analysisSettingsFromJson(
@@ -127,20 +133,22 @@ TEST_CASE("hardening: an integer field holding a huge float throws InputError, n
     CHECK(parseCalibration(whole, "calibration.json").chunk == 512);
 }
 
-TEST_CASE("hardening: codebench JSONL with a number out of range throws InputError", "[hardening]") {
+TEST_CASE("hardening: codebench JSONL with a number out of range throws InputError",
+          "[hardening]") {
     // json::parse throws out_of_range (not parse_error) for 1e999; the JSONL reader let it out.
-    CHECK_THROWS_WITH(parseProblems("1e999\n", "p.jsonl"),
-                      Catch::Contains("p.jsonl line 1 is not JSON") &&
-                          Catch::Contains("number overflow"));
+    CHECK_THROWS_WITH(
+        parseProblems("1e999\n", "p.jsonl"),
+        Catch::Contains("p.jsonl line 1 is not JSON") && Catch::Contains("number overflow"));
     const ProblemSet problems = parseProblems(
         R"({"task_id": "t/0", "prompt": "", "test": "", "entry_point": "f"})", "p.jsonl");
     CHECK_THROWS_AS(parseSamples("1e999\"", "s.jsonl", problems), InputError);
-    CHECK_THROWS_AS(parseSamples(R"({"task_id": "t/0", "completion": "", "x": -1e999})", "s.jsonl",
-                                 problems),
-                    InputError);
+    CHECK_THROWS_AS(
+        parseSamples(R"({"task_id": "t/0", "completion": "", "x": -1e999})", "s.jsonl", problems),
+        InputError);
 }
 
-TEST_CASE("hardening: eval JSON names a file whose path is not UTF-8 instead of throwing", "[hardening]") {
+TEST_CASE("hardening: eval JSON names a file whose path is not UTF-8 instead of throwing",
+          "[hardening]") {
     // ponder eval on such a file evaluated it, then died on json::type_error.316 in dump().
     RunDescription run;
     run.inputs = {"dir/caf\xe9.py"};

@@ -111,10 +111,11 @@ TEST_CASE("gating: bad policy settings are refused with InputError", "[gating]")
 TEST_CASE("gating: the policy table names every policy once with its method label and rules",
           "[gating]") {
     const auto names = policyNames();
-    CHECK(names == std::vector<std::string>{
-                       "skip", "update", "random", "oracle", "recon-ema", "recon-ema-paper",
-                       "recon-ema-inverted", "threshold", "improvement-topk",
-                       "improvement-threshold", "multi-signal", "advanced-threshold", "advanced-budget", "advanced-budget-ema", "gate:DIR"});
+    CHECK(names == std::vector<std::string>{"skip", "update", "random", "oracle", "recon-ema",
+                                            "recon-ema-paper", "recon-ema-inverted", "threshold",
+                                            "improvement-topk", "improvement-threshold",
+                                            "multi-signal", "advanced-threshold", "advanced-budget",
+                                            "advanced-budget-ema", "gate:DIR"});
     CHECK(std::string(policyInfo("random").method) == "Random Skip");
     CHECK(std::string(policyInfo("update").method) == "UPDATE_1");
     CHECK(std::string(policyInfo("improvement-topk").method) == "TTT Improvement");
@@ -129,7 +130,8 @@ TEST_CASE("gating: the policy table names every policy once with its method labe
     CHECK_FALSE(forcesCalibrationUnits(spec("oracle")));
 }
 
-TEST_CASE("gating: multi-signal has no profile calibration, whatever tau0 is supplied", "[gating]") {
+TEST_CASE("gating: multi-signal has no profile calibration, whatever tau0 is supplied",
+          "[gating]") {
     auto s = spec("multi-signal");
     s.calibration = "profile";
     s.profileTau0 = 1.0;  // a recon_step0 quantile: not a threshold on the z-score
@@ -159,7 +161,8 @@ TEST_CASE("gating: recon-ema with fewer than 16 units never calibrates: all UPDA
     }
 }
 
-TEST_CASE("gating: recon-ema follows the published update step by step (rho .5, alpha .1)", "[gating]") {
+TEST_CASE("gating: recon-ema follows the published update step by step (rho .5, alpha .1)",
+          "[gating]") {
     // Unit 15 completes calibration: τ = 0.09, r = 0.5 (recorded), then update_state runs:
     //   r = 0.9·0.5 + 0.1·1 = 0.55;  τ = max(.01, .09 + .1·(.55-.5)·max(.1, .09)) = 0.0905
     // 16: s=.20 > .0905 → 1; r = .595; τ = .0905 + .1·.095·.1 = .09145
@@ -187,7 +190,8 @@ TEST_CASE("gating: recon-ema-paper uses the pre-update rate and |tau|", "[gating
                     {0.5, 0.55, 0.595, 0.5355, 0.58195}, 15);
 }
 
-TEST_CASE("gating: recon-ema scales by |tau| above 0.1, by 0.1 below, and floors tau at 0.01", "[gating]") {
+TEST_CASE("gating: recon-ema scales by |tau| above 0.1, by 0.1 below, and floors tau at 0.01",
+          "[gating]") {
     // 4 calibration units, ρ = .5, α = .5: τ0 = sorted(.1 .2 .3 .4)[2] = .3.
     // 3 (calibration): r = .75, τ = .3 + .5·.25·.3 = .3375       (scale |τ|)
     // 4: s=0 → 0; r = .375, τ = .3375·(1 - .5·.125) = .31640625 (scale |τ|)
@@ -335,7 +339,8 @@ TEST_CASE("gating: skip, update and random match the basic policies", "[gating]"
     CHECK(runPolicy(s, table).decisions == decideRandom(50, 0.3, 7));
 }
 
-TEST_CASE("gating: multi-signal standardises with running statistics, then the EMA rule", "[gating]") {
+TEST_CASE("gating: multi-signal standardises with running statistics, then the EMA rule",
+          "[gating]") {
     // recon 1 3 2 5, entropy constant (z = 0), confidence .5 .5 .9 .1; 2 calibration units.
     // 0: all z = 0 → s = 0.   1: recon mean 2, sd 1 → z = 1; s = 1.
     // τ0 = sorted(0, 1)[min(int(.5·2), 1)] = 1; update d=1: r = .55, τ = 1 + .1·.05·1 = 1.005

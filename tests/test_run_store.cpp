@@ -142,8 +142,7 @@ StoreError storeErrorOf(F&& f) {
 
 }  // namespace
 
-TEST_CASE("store: a new database is created at the current schema version in WAL mode",
-          "[store]") {
+TEST_CASE("store: a new database is created at the current schema version in WAL mode", "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     {
@@ -167,8 +166,9 @@ TEST_CASE("store: a new database is created at the current schema version in WAL
 TEST_CASE("store: a run round-trips with units, token losses, files and policies", "[store]") {
     TempDir dir("ponder_store_test");
     RunStore store(dir.path / "runs.sqlite");
-    const std::vector<StoredInputFile> files = {{0, "a.py", 1000, 300, std::string(64, 'b'), {}, {}, {}},
-                                                {1, "src/b.py", 2000, 600, "", {}, {}, {}}};
+    const std::vector<StoredInputFile> files = {
+        {0, "a.py", 1000, 300, std::string(64, 'b'), {}, {}, {}},
+        {1, "src/b.py", 2000, 600, "", {}, {}, {}}};
     const std::uint64_t seed = 0xfedcba9876543210ull;  // above INT64_MAX: bits must survive
     const std::string settings = R"({"mode": "file", "chunk": 256, "shuffle": false})";
     const std::int64_t id = store.beginRun(sampleRun(), settings, seed, files);
@@ -326,8 +326,7 @@ TEST_CASE("store: resolveRunId takes latest or an id and refuses unknown ones wi
     CHECK_THROWS_AS(store.loadRun(99), StoreError);
 }
 
-TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usable",
-          "[store]") {
+TEST_CASE("store: a v1 database is upgraded with its data kept and v2 tables usable", "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "old.sqlite";
     createStoreAtVersion(path, 1);
@@ -393,10 +392,12 @@ TEST_CASE("store: a v4 database keeps its trainings and points through v5's tabl
     createStoreAtVersion(old, 4);
     {
         SQLite::Database raw(old, SQLite::OPEN_READWRITE);
-        raw.exec("INSERT INTO training VALUES (7, 'ttt', '/out/m', '{}', 'cpu', 2, "
-                 "'2026-01-01T00:00:00Z', NULL, 'complete')");
-        raw.exec("INSERT INTO training_point VALUES (7, 1, 5.0, 4.9, 3e-4, 1.0, 900, 1.0), "
-                 "(7, 2, 4.0, 3.9, 3e-4, 0.9, 900, 2.0)");
+        raw.exec(
+            "INSERT INTO training VALUES (7, 'ttt', '/out/m', '{}', 'cpu', 2, "
+            "'2026-01-01T00:00:00Z', NULL, 'complete')");
+        raw.exec(
+            "INSERT INTO training_point VALUES (7, 1, 5.0, 4.9, 3e-4, 1.0, 900, 1.0), "
+            "(7, 2, 4.0, 3.9, 3e-4, 0.9, 900, 2.0)");
     }
     RunStore store(old);
     CHECK(store.schemaVersion() == currentSchemaVersion());
@@ -435,8 +436,7 @@ TEST_CASE("store: a migration step that fails is rolled back whole", "[store]") 
               .getInt() == 0);
 }
 
-TEST_CASE("store: a database from a newer ponder is refused with a hint, untouched",
-          "[store]") {
+TEST_CASE("store: a database from a newer ponder is refused with a hint, untouched", "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "future.sqlite";
     { RunStore store(path); }
@@ -537,8 +537,7 @@ TEST_CASE("store: bad writes are refused whole and leave earlier batches intact"
     CHECK(store.loadRun(id).policies[0].name == "skip");
 }
 
-TEST_CASE("store: readers list and load runs while another connection appends units",
-          "[store]") {
+TEST_CASE("store: readers list and load runs while another connection appends units", "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     RunStore writer(path);
@@ -587,8 +586,7 @@ TEST_CASE("store: readers list and load runs while another connection appends un
     }
 }
 
-TEST_CASE("store: a write lock held beyond the busy timeout is a 'locked' StoreError",
-          "[store]") {
+TEST_CASE("store: a write lock held beyond the busy timeout is a 'locked' StoreError", "[store]") {
     TempDir dir("ponder_store_test");
     const fs::path path = dir.path / "runs.sqlite";
     RunStore store(path, StoreOptions{true, 300});

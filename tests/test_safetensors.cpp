@@ -28,7 +28,8 @@ std::string floatBytes(std::initializer_list<float> values) {
 std::string rawFile(const std::string& header, const std::string& buffer) {
     std::string out(8, '\0');
     const std::uint64_t length = header.size();
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        out[i] = static_cast<char>((length >> (8 * i)) & 0xff);
     return out + header + buffer;
 }
 
@@ -60,8 +61,9 @@ TEST_CASE("model: serialized tensors read back with identical names, dtypes, sha
                                              {"ids", DType::I64, {3}, c},
                                              {"empty", DType::F32, {0, 4}, ""}},
                                             {{"format", "pt"}});
-    const std::uint64_t headerLength = static_cast<std::uint8_t>(bytes[0]) |
-                                       (static_cast<std::uint64_t>(static_cast<std::uint8_t>(bytes[1])) << 8);
+    const std::uint64_t headerLength =
+        static_cast<std::uint8_t>(bytes[0]) |
+        (static_cast<std::uint64_t>(static_cast<std::uint8_t>(bytes[1])) << 8);
     CHECK(headerLength % 8 == 0);  // tensors stay 8-byte aligned
     const auto file = SafetensorsFile::fromBytes(bytes);
     REQUIRE(file.tensors().size() == 5);
@@ -94,7 +96,8 @@ TEST_CASE("model: a written file is memory-mapped back intact and writing replac
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: the writer refuses byte counts that disagree with dtype and shape", "[safetensors]") {
+TEST_CASE("model: the writer refuses byte counts that disagree with dtype and shape",
+          "[safetensors]") {
     const auto a = floatBytes({1, 2, 3});
     CHECK_THROWS_AS(serializeSafetensors({{"x", DType::F32, {4}, a}}), std::invalid_argument);
     CHECK_THROWS_AS(serializeSafetensors({{"x", DType::F32, {3}, a}, {"x", DType::F32, {3}, a}}),
@@ -113,16 +116,20 @@ TEST_CASE("model: damaged headers give one-line errors that say what is wrong", 
     CHECK_THAT(errorOf(huge), Catch::Contains("out of bounds"));
     CHECK_THAT(errorOf(rawFile("[1, 2]", "")), Catch::Contains("does not start with '{'"));
     CHECK_THAT(errorOf(rawFile("{\"t\": ", "")), Catch::Contains("not valid JSON"));
-    CHECK_THAT(errorOf(rawFile(R"({"t": {"dtype": "F33", "shape": [2], "data_offsets": [0, 8]}})", eight)),
-               Catch::Contains("'t'") && Catch::Contains("unsupported dtype"));
-    CHECK_THAT(errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})", eight)),
+    CHECK_THAT(
+        errorOf(rawFile(R"({"t": {"dtype": "F33", "shape": [2], "data_offsets": [0, 8]}})", eight)),
+        Catch::Contains("'t'") && Catch::Contains("unsupported dtype"));
+    CHECK_THAT(errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}})",
+                               eight)),
                Catch::Contains("non-integer"));
     CHECK_THAT(errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [2]}})", eight)),
                Catch::Contains("needs dtype, shape and data_offsets"));
-    CHECK_THAT(errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", eight)),
-               Catch::Contains("'t'") && Catch::Contains("need 12"));
-    CHECK_THAT(errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})", eight)),
-               Catch::Contains("end before they begin"));
+    CHECK_THAT(
+        errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", eight)),
+        Catch::Contains("'t'") && Catch::Contains("need 12"));
+    CHECK_THAT(
+        errorOf(rawFile(R"({"t": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}})", eight)),
+        Catch::Contains("end before they begin"));
     CHECK_THAT(errorOf(rawFile("{" + entry + "}", eight.substr(0, 5))),
                Catch::Contains("'t'") && Catch::Contains("truncated"));
     CHECK_THAT(errorOf(rawFile("{" + entry + ", " + entry + "}", eight)),
@@ -150,8 +157,8 @@ TEST_CASE("model: tensors must cover the buffer exactly once: no overlap, hole o
 TEST_CASE("model: every truncation of a valid file is refused with a WeightsFormatError",
           "[safetensors]") {
     const auto a = floatBytes({1, 2, 3, 4, 5, 6});
-    const auto bytes = serializeSafetensors({{"w", DType::F32, {2, 3}, a}, {"b", DType::F32, {0}, ""}},
-                                            {{"format", "pt"}});
+    const auto bytes = serializeSafetensors(
+        {{"w", DType::F32, {2, 3}, a}, {"b", DType::F32, {0}, ""}}, {{"format", "pt"}});
     for (std::size_t length = 0; length < bytes.size(); ++length) {
         INFO("prefix of " << length << " bytes");
         CHECK_THROWS_AS(SafetensorsFile::fromBytes(bytes.substr(0, length)), WeightsFormatError);
@@ -162,7 +169,8 @@ TEST_CASE("model: every truncation of a valid file is refused with a WeightsForm
 TEST_CASE("model: opening a missing, empty or directory path names the path", "[safetensors]") {
     const auto dir = tempDir();
     std::ofstream(dir / "empty.safetensors").close();
-    CHECK_THROWS_WITH(SafetensorsFile::open(dir / "nope.safetensors"), Catch::Contains("no such file"));
+    CHECK_THROWS_WITH(SafetensorsFile::open(dir / "nope.safetensors"),
+                      Catch::Contains("no such file"));
     CHECK_THROWS_WITH(SafetensorsFile::open(dir / "empty.safetensors"), Catch::Contains("empty"));
     CHECK_THROWS_WITH(SafetensorsFile::open(dir), Catch::Contains("directory"));
     fs::remove_all(dir);

@@ -57,7 +57,9 @@ AnalysisSettings settings(const std::string& ours = "recon-ema") {
     return s;
 }
 
-bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+bool same(double a, double b) {
+    return (std::isnan(a) && std::isnan(b)) || a == b;
+}
 
 void checkSame(const std::vector<double>& a, const std::vector<double>& b) {
     REQUIRE(a.size() == b.size());

@@ -103,10 +103,14 @@ inline void writeAlwaysUpdateGate(const std::filesystem::path& dir, const std::s
     weights.fc2Bias.assign(core::kGateHidden, 0.0f);
     weights.outWeight.assign(2 * core::kGateHidden, 0.0f);
     weights.outBias = {0.0f, 1.0f};
-    const nlohmann::json json = {{"format", "ponderttt-gate/1"}, {"kind", "listnet"},
-                                 {"features", core::gateInputNames()}, {"decision", decision},
-                                 {"threshold", threshold}, {"rate", 0.5},
-                                 {"sequence_chunks", 2}, {"ttt_sha256", tttSha256},
+    const nlohmann::json json = {{"format", "ponderttt-gate/1"},
+                                 {"kind", "listnet"},
+                                 {"features", core::gateInputNames()},
+                                 {"decision", decision},
+                                 {"threshold", threshold},
+                                 {"rate", 0.5},
+                                 {"sequence_chunks", 2},
+                                 {"ttt_sha256", tttSha256},
                                  {"backbone_sha256", "b"}};
     std::filesystem::create_directories(dir);
     core::writeGateFiles(dir, weights, json.dump());

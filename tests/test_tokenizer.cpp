@@ -123,7 +123,8 @@ TEST_CASE("text: pre-tokenizer splits words with their leading space", "[pretoke
     CHECK(split("f(x) = y;") == Pieces{"f", "(", "x", ")", " =", " y", ";"});
 }
 
-TEST_CASE("text: pre-tokenizer splits off the seven case-sensitive contractions", "[pretokenizer]") {
+TEST_CASE("text: pre-tokenizer splits off the seven case-sensitive contractions",
+          "[pretokenizer]") {
     CHECK(split("I'm don't we'll they're I've she'd it's") ==
           Pieces{"I", "'m", " don", "'t", " we", "'ll", " they", "'re", " I", "'ve", " she", "'d",
                  " it", "'s"});

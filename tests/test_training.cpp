@@ -144,8 +144,9 @@ TEST_CASE("train: train-base lowers the loss on real code and resumes exactly fr
     CHECK_THROWS_AS(trainBase(changed), InputError);
 }
 
-TEST_CASE("train: train-ttt keeps the backbone frozen, optimises CE + 0.1 x the statistics, resumes",
-          "[training]") {
+TEST_CASE(
+    "train: train-ttt keeps the backbone frozen, optimises CE + 0.1 x the statistics, resumes",
+    "[training]") {
     TempDir dir("ponder_training_test");
     const auto model = tinyModel(dir.path / "model");
     const auto backboneSha = sha256FileHex(model / "model.safetensors");
@@ -207,9 +208,10 @@ TEST_CASE("train: train-ttt keeps the backbone frozen, optimises CE + 0.1 x the 
     CHECK(difference < 1e-5);
 }
 
-TEST_CASE("train: under bf16 autocast both trainings learn, keep float32 weights, and start "
-          "where float32 does",
-          "[training]") {
+TEST_CASE(
+    "train: under bf16 autocast both trainings learn, keep float32 weights, and start "
+    "where float32 does",
+    "[training]") {
     TempDir dir("ponder_training_test");
     const auto tokenizerDir = tinyModel(dir.path / "tok");
     const auto curve = [&](BaseTrainOptions options) {
@@ -227,7 +229,8 @@ TEST_CASE("train: under bf16 autocast both trainings learn, keep float32 weights
     // Step 1 uses the same initial weights and batch: only bf16 rounding differs.
     INFO("step 1: fp32 " << fp32[0] << ", bf16 " << bf16[0]);
     CHECK(std::fabs(bf16[0] - fp32[0]) < 0.02 * fp32[0]);
-    const double first = (bf16[0] + bf16[1] + bf16[2]) / 3, last = (bf16[27] + bf16[28] + bf16[29]) / 3;
+    const double first = (bf16[0] + bf16[1] + bf16[2]) / 3,
+                 last = (bf16[27] + bf16[28] + bf16[29]) / 3;
     INFO("bf16: first steps " << first << ", last steps " << last);
     CHECK(last < first - 0.3);
     CHECK(inspectModelDir(dir.path / "bf16").storedDtypes == "F32");  // autocast, not bf16 weights
@@ -250,9 +253,10 @@ TEST_CASE("train: under bf16 autocast both trainings learn, keep float32 weights
     CHECK(std::fabs(tttLosses[1][0] - tttLosses[0][0]) < 0.02 * tttLosses[0][0]);
 }
 
-TEST_CASE("train: train-ttt's --eta-decay and --inner-lr reach ttt.json, change the inner step, "
-          "and a checkpoint resumes only with the values it was started with",
-          "[training]") {
+TEST_CASE(
+    "train: train-ttt's --eta-decay and --inner-lr reach ttt.json, change the inner step, "
+    "and a checkpoint resumes only with the values it was started with",
+    "[training]") {
     TempDir dir("ponder_training_test");
     const auto model = tinyModel(dir.path / "model");
     const auto lossesOf = [&](TttTrainOptions options) {
@@ -286,9 +290,10 @@ TEST_CASE("train: train-ttt's --eta-decay and --inner-lr reach ttt.json, change 
     CHECK_THROWS_AS(trainTtt(invalid), InputError);
 }
 
-TEST_CASE("train: --update-steps N takes N Adam steps per chunk at lr/N (UPDATE_N), records N "
-          "in ttt.json and resumes only with the same N",
-          "[training]") {
+TEST_CASE(
+    "train: --update-steps N takes N Adam steps per chunk at lr/N (UPDATE_N), records N "
+    "in ttt.json and resumes only with the same N",
+    "[training]") {
     TempDir dir("ponder_training_update_n");
     const auto model = tinyModel(dir.path / "model");
     const auto trained = [&](const std::string& name, std::int64_t updateSteps, double lr,

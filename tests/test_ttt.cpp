@@ -342,7 +342,8 @@ TEST_CASE("model: a chunk that is not a multiple of K is refused with a clear me
                       Catch::Contains("[batch, tokens, 32]"));
 }
 
-TEST_CASE("model: published init: zero wo makes UPDATE equal SKIP, with LeCun scales and a seed", "[ttt]") {
+TEST_CASE("model: published init: zero wo makes UPDATE equal SKIP, with LeCun scales and a seed",
+          "[ttt]") {
     torch::NoGradGuard noGrad;
     TttConfig config = smallConfig();
     config.hidden = 64;
@@ -380,7 +381,8 @@ TEST_CASE("model: published init: zero wo makes UPDATE equal SKIP, with LeCun sc
     CHECK_FALSE(torch::equal(r.at("ttt.wq.weight"), p.at("ttt.wq.weight")));
 }
 
-TEST_CASE("model: stats: init == step0 on the first mini-batch and a small step lowers the loss", "[ttt]") {
+TEST_CASE("model: stats: init == step0 on the first mini-batch and a small step lowers the loss",
+          "[ttt]") {
     torch::NoGradGuard noGrad;
     for (const std::string etaForm : {"ponderttt", "ttt-lm"}) {
         auto config = smallConfig(etaForm);
@@ -427,8 +429,8 @@ TEST_CASE("model: initLoss equals the stats.init of a full forward for every con
             // (by a non-constant vector: fast_norm would remove a constant shift).
             auto changed = h.clone();
             changed.slice(1, 12, 14).add_(torch::randn({3, 2, 32}, torch::kFloat64));
-            CHECK(maxAbsDiff(model->initLoss(changed, positions).select(2, 0),
-                             early.select(2, 0)) > 1e-8);
+            CHECK(maxAbsDiff(model->initLoss(changed, positions).select(2, 0), early.select(2, 0)) >
+                  1e-8);
         }
 }
 
@@ -460,8 +462,9 @@ TEST_CASE("model: the static path equals a forward with base_lr 0, and differs f
             }
 }
 
-TEST_CASE("model: gradients reach every TTT parameter and float32, float64 and inference mode agree",
-          "[ttt]") {
+TEST_CASE(
+    "model: gradients reach every TTT parameter and float32, float64 and inference mode agree",
+    "[ttt]") {
     const auto config = smallConfig();
     auto model = randomModel(config, 31);
     torch::manual_seed(12);
@@ -490,7 +493,8 @@ TEST_CASE("model: gradients reach every TTT parameter and float32, float64 and i
     CHECK(maxAbsDiff(single32, out.hidden) < 1e-4);
 }
 
-TEST_CASE("model: TTT checkpoints round-trip and refuse a wrong backbone unless forced", "[ttt][io]") {
+TEST_CASE("model: TTT checkpoints round-trip and refuse a wrong backbone unless forced",
+          "[ttt][io]") {
     torch::NoGradGuard noGrad;
     const auto dir = tempDir("roundtrip");
     auto config = smallConfig();
@@ -588,7 +592,8 @@ TEST_CASE("model: missing, misshapen, unexpected, non-float or non-finite TTT te
     fs::remove_all(dir);
 }
 
-TEST_CASE("model: ttt.json: exact field names, round trip and named validation errors", "[ttt][io]") {
+TEST_CASE("model: ttt.json: exact field names, round trip and named validation errors",
+          "[ttt][io]") {
     const auto dir = tempDir("json");
     auto config = TttConfig::forBackbone(1024);
     CHECK(config.heads == 16);
@@ -631,9 +636,12 @@ TEST_CASE("model: ttt.json: exact field names, round trip and named validation e
     CHECK_THAT(refusedWith("causal_k", 1), Catch::Contains("causal_k must be 0 or -1"));
     CHECK_THAT(refusedWith("ln_eps", 0.0), Catch::Contains("ln_eps must be positive"));
     // The optional fields that a Gemma 3 checkpoint adds (design.md's ttt.json table).
-    CHECK_THAT(refusedWith("fast_norm_eps", -1.0), Catch::Contains("fast_norm_eps must be positive"));
-    CHECK_THAT(refusedWith("fast_norm", "batchnorm"), Catch::Contains("expected layernorm or rmsnorm"));
-    CHECK_THAT(refusedWith("backbone_arch", "llama"), Catch::Contains("backbone_arch is \"llama\""));
+    CHECK_THAT(refusedWith("fast_norm_eps", -1.0),
+               Catch::Contains("fast_norm_eps must be positive"));
+    CHECK_THAT(refusedWith("fast_norm", "batchnorm"),
+               Catch::Contains("expected layernorm or rmsnorm"));
+    CHECK_THAT(refusedWith("backbone_arch", "llama"),
+               Catch::Contains("backbone_arch is \"llama\""));
     CHECK_THAT(refusedWith("ttt_width", 0), Catch::Contains("ttt_width must be a positive"));
     CHECK_THAT(refusedWith("base_lr", "fast"), Catch::Contains("base_lr"));
     CHECK_THAT(refusedWith("backbone_sha256", "xyz"), Catch::Contains("backbone_sha256"));

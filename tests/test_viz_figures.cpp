@@ -104,7 +104,7 @@ TEST_CASE("viz: run figures: with the split, each advantage bar stacks its two p
     CHECK(staticPart->y == d.advStatic);
     CHECK(innerPart->barBases == std::vector<double>{0.3, -0.2, 0.0, 0.0});
     for (std::size_t i = 0; i < 4; ++i)
-        CHECK(innerPart->valueAt(i) == Approx(d.advInner[i]));  // what hover and CSV show
+        CHECK(innerPart->valueAt(i) == Approx(d.advInner[i]));     // what hover and CSV show
     CHECK(figureCsv(f).find(",0.4,-0.1\n") != std::string::npos);  // unit 2: its parts, not its top
     // The fit keeps the stacked tops and the bases in view: 0.3 + 0.05 and -0.2 - 0.05.
     const auto y = fitY(f, visibilityOf(f), fitX(f, visibilityOf(f)));
@@ -114,7 +114,8 @@ TEST_CASE("viz: run figures: with the split, each advantage bar stacks its two p
     const Figure strip = decisionStripFigure(d);
     CHECK(named(strip, "Adaptation Oracle UPDATE"));
     CHECK(strip.y.range->min < -1.0);
-    for (auto& row : d.sweep) row.adaptationOracle = row.oracle + 0.01;
+    for (auto& row : d.sweep)
+        row.adaptationOracle = row.oracle + 0.01;
     CHECK(named(sweepFigure(d), "Adaptation Oracle"));
     // The scatter reads the chosen part.
     d.scatterTarget = "adv_inner";
@@ -471,8 +472,8 @@ TEST_CASE("figures: policies beside Ours get a strip row and a sweep curve each"
     const auto* row = named(strip, "recon-ema-inverted UPDATE");
     REQUIRE(row);
     CHECK(row->barBase == Approx(2.0 - 0.4));
-    CHECK(std::isfinite(row->y[0]));   // unit 0 updated
-    CHECK(std::isnan(row->y[1]));      // unit 1 skipped: in the SKIP series
+    CHECK(std::isfinite(row->y[0]));  // unit 0 updated
+    CHECK(std::isnan(row->y[1]));     // unit 1 skipped: in the SKIP series
     REQUIRE(named(strip, "Gate g UPDATE"));
     CHECK(named(strip, "Gate g UPDATE")->barBase == Approx(1.0 - 0.4));
 
@@ -488,17 +489,18 @@ TEST_CASE("figures: policies beside Ours get a strip row and a sweep curve each"
     CHECK(runFigures(data)[2].heightScale == Approx(0.4 + 2 * 0.12));
 }
 
-TEST_CASE("figures: a slice keeps its units' chunk numbers and a folder run its files",
-          "[viz]") {
+TEST_CASE("figures: a slice keeps its units' chunk numbers and a folder run its files", "[viz]") {
     auto data = sampleRun(6);
     data.unitX = {10, 11, 12, 30, 31, 32};
     data.fileStarts = {{10, "a.py"}, {30, "c.py"}};
-    for (const auto& figure : {signalFigure(data), advantageFigure(data), decisionStripFigure(data)}) {
+    for (const auto& figure :
+         {signalFigure(data), advantageFigure(data), decisionStripFigure(data)}) {
         INFO(figure.title);
         CHECK(figure.series[0].x == data.unitX);
         // A boundary before the second file, and the hover names the file.
-        const auto boundary = std::count_if(figure.lines.begin(), figure.lines.end(),
-                                            [](const RefLine& l) { return l.vertical && l.value == 29.5; });
+        const auto boundary =
+            std::count_if(figure.lines.begin(), figure.lines.end(),
+                          [](const RefLine& l) { return l.vertical && l.value == 29.5; });
         CHECK(boundary == 1);
         CHECK(figure.x.segmentAt(12.0) == "a.py");
         CHECK(figure.x.segmentAt(31.0) == "c.py");

@@ -126,7 +126,8 @@ TEST_CASE("viz: integer ticks: at least three when the range holds three whole n
     CHECK(two.values == std::vector<double>{0, 1});
 }
 
-TEST_CASE("viz: tick labels: decimals from the step, compact thousands, no minus zero", "[viz][math]") {
+TEST_CASE("viz: tick labels: decimals from the step, compact thousands, no minus zero",
+          "[viz][math]") {
     CHECK(formatTick(0.2, 0.2) == "0.2");
     CHECK(formatTick(0.25, 0.05) == "0.25");
     CHECK(formatTick(3, 1) == "3");
@@ -207,7 +208,8 @@ TEST_CASE("viz: spread labels stay near their wish, apart and inside the bounds"
     CHECK(std::isnan(starts[2]));
 }
 
-TEST_CASE("viz: min-max decimation keeps spikes and ends, at most ~4 points a column", "[viz][math]") {
+TEST_CASE("viz: min-max decimation keeps spikes and ends, at most ~4 points a column",
+          "[viz][math]") {
     const std::size_t n = 100000;
     std::vector<double> y(n, 0.0);
     y[50000] = 10.0;  // one spike that must survive
@@ -279,7 +281,8 @@ TEST_CASE("viz: step lines hold each value over its chunk", "[viz][math]") {
     CHECK(out[5].y == Approx(t.yToPixel(3)));
 }
 
-TEST_CASE("viz: lines are clipped to a band around the axes so huge values stay finite", "[viz][math]") {
+TEST_CASE("viz: lines are clipped to a band around the axes so huge values stay finite",
+          "[viz][math]") {
     const std::vector<double> y = {0, 1e200, 0};
     const Transform t({0, 2}, {0, 1}, {0, 0, 200, 100});
     std::vector<Point> out;
@@ -434,7 +437,8 @@ TEST_CASE("viz: a series without points, or a NaN x, has no value", "[viz][math]
     CHECK(pointAtX({nullptr, y.data(), y.size()}, std::nan("")) == -1);
 }
 
-TEST_CASE("viz: x more than half a chunk beyond the first or last point has no value", "[viz][math]") {
+TEST_CASE("viz: x more than half a chunk beyond the first or last point has no value",
+          "[viz][math]") {
     const std::vector<double> y = {1, 2, 3};
     const XYView chunks{nullptr, y.data(), y.size()};
     CHECK(pointAtX(chunks, -0.51) == -1);
@@ -531,8 +535,9 @@ TEST_CASE("viz: the pick radius is inclusive: a point exactly on it is found, on
     CHECK_FALSE(nearestSeriesPoint(series, {}, t, {13, 94}, 4.999));
 }
 
-TEST_CASE("viz: of equally near points the first in a series wins, and a later series over an earlier",
-          "[viz][math]") {
+TEST_CASE(
+    "viz: of equally near points the first in a series wins, and a later series over an earlier",
+    "[viz][math]") {
     const Transform t({0, 10}, {0, 10}, {0, 0, 100, 100});
     const std::vector<double> twoX = {2, 4}, twoY = {2, 2};  // (20, 80), (40, 80)
     auto hit = nearestSeriesPoint({{twoX.data(), twoY.data(), 2}}, {}, t, {30, 80}, 12);
@@ -569,7 +574,8 @@ TEST_CASE("viz: zoom about the cursor keeps the anchor, pan shifts, clamp stays 
     CHECK(clampRange({std::nan(""), 1}, limits, 1).max == 100);
 }
 
-TEST_CASE("viz: padded ranges and extents handle constants, NaN and the visible window", "[viz][math]") {
+TEST_CASE("viz: padded ranges and extents handle constants, NaN and the visible window",
+          "[viz][math]") {
     CHECK(paddedRange({0, 10}, 0.05).min == Approx(-0.5));
     CHECK(paddedRange({3, 3}, 0.05).span() > 0);
     CHECK(paddedRange({0, 0}, 0.05).span() > 0);

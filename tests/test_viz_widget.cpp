@@ -234,7 +234,8 @@ TEST_CASE("viz: widget: x-linked plots share the right gutter one plot's line la
     CHECK(top.layout().rightGutter < bottom.layout().rightGutter);
 }
 
-TEST_CASE("viz: widget: a click selects the chunk under the mouse, then a drag pans", "[viz][widget]") {
+TEST_CASE("viz: widget: a click selects the chunk under the mouse, then a drag pans",
+          "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     const Figure f = chunkFigure(100);
@@ -326,7 +327,8 @@ TEST_CASE("viz: widget: a double-click on the title asks to enlarge, one on the 
     CHECK_FALSE(doubleClick({std::floor(entry.x0 + 2), std::floor(entry.y0 + 2)}));
 }
 
-TEST_CASE("viz: widget: right-drag zooms to the box, then right-click opens the menu", "[viz][widget]") {
+TEST_CASE("viz: widget: right-drag zooms to the box, then right-click opens the menu",
+          "[viz][widget]") {
     Harness h;
     PlotWidget plot("p");
     const Figure f = chunkFigure(100);
@@ -452,7 +454,8 @@ TEST_CASE("viz: widget: hovering near a scatter point shows a tooltip, away from
     CHECK_FALSE(tooltipShown());
 }
 
-TEST_CASE("viz: widget: the DPI scale widens lines, padding and the default height", "[viz][widget]") {
+TEST_CASE("viz: widget: the DPI scale widens lines, padding and the default height",
+          "[viz][widget]") {
     Harness h;
     PlotWidget one("one"), two("two");
     const Figure f = chunkFigure(10);

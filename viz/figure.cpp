@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 
 namespace ponder::viz {
 
@@ -134,7 +134,8 @@ std::string figureCsv(const Figure& figure) {
            csvField(figure.y.title().empty() ? "y" : figure.y.title()) + "\n";
     for (const auto* s : shown)
         for (std::size_t i = 0; i < s->size(); ++i)
-            out += csvField(s->name) + "," + csvNumber(s->xAt(i)) + "," + csvNumber(s->valueAt(i)) + "\n";
+            out += csvField(s->name) + "," + csvNumber(s->xAt(i)) + "," + csvNumber(s->valueAt(i)) +
+                   "\n";
     return out;
 }
 

@@ -31,10 +31,10 @@ public:
 };
 
 struct RenderStyle {
-    double scale = 1.0;        // pixels per point: DPI / 72 on paper, the monitor's scale on screen
-    double fontSize = 9.0;     // points, tick labels and legend; the title is 1.2x
-    double padding = 6.0;      // points
-    double tickLength = 4.0;   // points
+    double scale = 1.0;       // pixels per point: DPI / 72 on paper, the monitor's scale on screen
+    double fontSize = 9.0;    // points, tick labels and legend; the title is 1.2x
+    double padding = 6.0;     // points
+    double tickLength = 4.0;  // points
     // Text never shrinks below max(this, 0.85 x fontSize) (points): a title too long for its
     // figure wraps onto more lines, and what still does not fit ends in "\u2026", instead of
     // shrinking until a minus sign is a faint dot. The studio sets 11 (pixels at scale 1).

@@ -143,8 +143,8 @@ Tooltip chunkTooltip(const Figure& figure, const std::vector<bool>& visible, dou
     if (!segment.empty()) tooltip.heading += "  \u00b7  " + segment;
     for (const auto& hit : seriesPointsAtX(seriesViews(figure), chunkValued(figure, visible), x)) {
         const auto& s = figure.series[hit.series];
-        tooltip.rows.push_back(
-            {resolveColour(s.colour, theme), s.name + ": " + formatCompact(s.valueAt(hit.index), 4)});
+        tooltip.rows.push_back({resolveColour(s.colour, theme),
+                                s.name + ": " + formatCompact(s.valueAt(hit.index), 4)});
     }
     return tooltip;
 }

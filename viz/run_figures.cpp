@@ -173,17 +173,16 @@ Figure advantageFigure(const RunFigureData& data) {
     const std::string agreement =
         n > 0 ? fixed(100.0 * static_cast<double>(agree) / static_cast<double>(n), 0) + "%" : "n/a";
     if (data.oracleComputed) {
-        f.title = withRun("Oracle advantage by chunk (" + data.policyName + " agrees on " +
-                              agreement + ")",
-                          data);
+        f.title = withRun(
+            "Oracle advantage by chunk (" + data.policyName + " agrees on " + agreement + ")",
+            data);
     } else {
         // Bars only where the gate updated: every computed unit "agrees" with itself.
         same.name = data.policyName + " UPDATE";
         same.colour = Colour::series(kVermillion);
         differ.inLegend = false;
-        f.title = withRun("Advantage where " + data.policyName +
-                              " updated (gated fast path: no Oracle)",
-                          data);
+        f.title = withRun(
+            "Advantage where " + data.policyName + " updated (gated fast path: no Oracle)", data);
     }
     placeOnChunkAxis(f, data);
     f.y.label = "advantage = loss SKIP \u2212 loss UPDATE";
@@ -246,8 +245,8 @@ Figure decisionStripFigure(const RunFigureData& data) {
     const auto addRow = [&](const std::string& name, const std::vector<std::uint8_t>& decisions,
                             double centre, Colour colour, bool skipInLegend, bool computed) {
         Series update = row(name + " UPDATE", centre, colour, true);
-        Series skip = row(skipInLegend ? "SKIP" : name + " SKIP", centre, Colour::muted(0.35f),
-                          skipInLegend);
+        Series skip =
+            row(skipInLegend ? "SKIP" : name + " SKIP", centre, Colour::muted(0.35f), skipInLegend);
         for (std::size_t i = 0; i < n && computed; ++i)
             (at(decisions, i) ? update : skip).y[i] = centre + 0.4;
         f.series.push_back(std::move(update));
@@ -291,10 +290,11 @@ Figure scatterFigure(const RunFigureData& data) {
     Figure f;
     const bool part = !data.scatterValues.empty();
     const auto& target = part ? data.scatterValues : data.advantage;
-    f.title = withRun("Signal vs " + data.scatterTarget + ": Pearson r = " + fixed(data.pearson, 3) +
-                          ", Spearman \u03c1 = " + fixed(data.spearman, 3) +
-                          " (n = " + std::to_string(data.correlationUnits) + ")",
-                      data);
+    f.title =
+        withRun("Signal vs " + data.scatterTarget + ": Pearson r = " + fixed(data.pearson, 3) +
+                    ", Spearman \u03c1 = " + fixed(data.spearman, 3) +
+                    " (n = " + std::to_string(data.correlationUnits) + ")",
+                data);
     f.x.label = data.signalName;
     f.y.label = data.scatterTarget;
     f.y.unit = "nats";

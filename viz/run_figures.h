@@ -23,9 +23,9 @@ struct SweepRow {
 // A policy shown beside Ours on the same run (extra policies): its own row in the decision
 // strip and its own curve in the sweep, or one point where it spends its own budget.
 struct PolicyTrack {
-    std::string name;                       // its method label
-    std::vector<std::uint8_t> decisions;    // per unit, 1 = UPDATE
-    std::vector<double> sweepLoss;          // per RunFigureData::sweep row; NaN: not replayed
+    std::string name;                           // its method label
+    std::vector<std::uint8_t> decisions;        // per unit, 1 = UPDATE
+    std::vector<double> sweepLoss;              // per RunFigureData::sweep row; NaN: not replayed
     double ownRate = kNaN, ownRateLoss = kNaN;  // where it landed, when ρ does not steer it
 };
 
@@ -64,7 +64,7 @@ struct RunFigureData {
     // sweep has no curve for it but this one point at the rate it realized; NaN otherwise.
     double ownRate = kNaN, ownRateLoss = kNaN;
     double lossSkip = kNaN, lossUpdate = kNaN;  // SKIP and UPDATE_N (sweep reference lines)
-    std::string updateName = "UPDATE_1";          // UPDATE_N's label
+    std::string updateName = "UPDATE_1";        // UPDATE_N's label
     // A second run overlaid in muted, dashed lines (the studio's compare); empty: none.
     std::string compareName;
     std::vector<double> compareSignal, compareThreshold;

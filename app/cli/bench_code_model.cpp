@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
-#include <optional>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <unistd.h>
 
@@ -77,7 +77,8 @@ std::string row(const std::string& label, const core::PassAtK& passAtK, bool hea
 
 void writeSamples(const fs::path& path, const std::vector<core::Sample>& samples) {
     core::writeFileAtomic(path, [&](std::ostream& out) {
-        for (const auto& sample : samples) out << sample.sourceJson << "\n";
+        for (const auto& sample : samples)
+            out << sample.sourceJson << "\n";
     });
 }
 
@@ -96,7 +97,8 @@ int runBenchCodeWithModel(const ParsedArgs& args) {
     const auto problemsFile = args.value("--problems");
     if (!problemsFile) throw UsageError("--problems FILE.jsonl is required");
     const auto outValue = args.value("--out");
-    if (!outValue) throw UsageError("--out DIR is required with --model (samples and results go there)");
+    if (!outValue)
+        throw UsageError("--out DIR is required with --model (samples and results go there)");
     const fs::path outDir = *outValue;
     const auto samplesPerProblem = args.integerOr("--samples", 1);
     if (samplesPerProblem < 1 || samplesPerProblem > 10000)
@@ -167,12 +169,15 @@ int runBenchCodeWithModel(const ParsedArgs& args) {
                 core::Sample sample;
                 sample.taskId = problem.taskId;
                 sample.completion = g.generatedText;
-                sample.sourceJson =
-                    nlohmann::json{{"task_id", problem.taskId}, {"completion", g.generatedText},
-                                   {"policy", name}, {"sample", s},
-                                   {"generated_tokens", g.generatedTokens()},
-                                   {"update_rate", g.updateRate()}, {"stop_reason", g.stopReason}}
-                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                sample.sourceJson = nlohmann::json{
+                    {"task_id", problem.taskId},
+                    {"completion", g.generatedText},
+                    {"policy", name},
+                    {"sample", s},
+                    {"generated_tokens", g.generatedTokens()},
+                    {"update_rate", g.updateRate()},
+                    {"stop_reason",
+                     g.stopReason}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
                 outcome.samples.push_back(std::move(sample));
                 if (showProgress)
                     std::cerr << "\r" << outcome.method << ": " << outcome.samples.size() << "/"
@@ -196,7 +201,8 @@ int runBenchCodeWithModel(const ParsedArgs& args) {
         outcomes.push_back(std::move(outcome));
     }
 
-    std::cout << "\n" << row("method", outcomes.front().passAtK, true)
+    std::cout << "\n"
+              << row("method", outcomes.front().passAtK, true)
               << "  update rate  tokens  generate s  tokens/s\n";
     for (const auto& o : outcomes) {
         char tail[96];
@@ -211,17 +217,25 @@ int runBenchCodeWithModel(const ParsedArgs& args) {
         json["problems_file"] = *problemsFile;
         json["problems"] = problems.size();
         json["samples_per_problem"] = samplesPerProblem;
-        json["generation"] = {{"max_tokens", options.maxTokens}, {"temperature", options.sampling.temperature},
-                              {"top_p", options.sampling.topP}, {"seed", baseSeed},
-                              {"stop", options.stop}, {"chunk", options.chunk}};
+        json["generation"] = {{"max_tokens", options.maxTokens},
+                              {"temperature", options.sampling.temperature},
+                              {"top_p", options.sampling.topP},
+                              {"seed", baseSeed},
+                              {"stop", options.stop},
+                              {"chunk", options.chunk}};
         for (const auto& o : outcomes) {
             nlohmann::ordered_json values = nlohmann::ordered_json::object();
-            for (const auto& [k, value] : o.passAtK.values) values["pass@" + std::to_string(k)] = value;
-            json["policies"][o.name] = {
-                {"method", o.method}, {"target_rate", o.rate}, {"update_rate", o.updateRate()},
-                {"pass_at_k", values}, {"generated_tokens", o.tokens},
-                {"generate_seconds", o.generateSeconds}, {"score_seconds", o.scoreSeconds},
-                {"samples_file", o.samplesFile.string()}, {"results_file", o.resultsFile.string()}};
+            for (const auto& [k, value] : o.passAtK.values)
+                values["pass@" + std::to_string(k)] = value;
+            json["policies"][o.name] = {{"method", o.method},
+                                        {"target_rate", o.rate},
+                                        {"update_rate", o.updateRate()},
+                                        {"pass_at_k", values},
+                                        {"generated_tokens", o.tokens},
+                                        {"generate_seconds", o.generateSeconds},
+                                        {"score_seconds", o.scoreSeconds},
+                                        {"samples_file", o.samplesFile.string()},
+                                        {"results_file", o.resultsFile.string()}};
         }
         core::writeFileAtomic(*jsonPath, json.dump(2) + "\n");
         std::cout << "wrote " << jsonPath->string() << "\n";

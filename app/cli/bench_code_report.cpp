@@ -66,11 +66,10 @@ std::string decimals(double value, int digits) {
 }  // namespace
 
 core::PassAtK scoreAndReport(const core::ProblemSet& problems,
-                                               const std::vector<core::Sample>& samples,
-                                               const std::filesystem::path& resultsPath,
-                                               const BenchCodeSettings& settings,
-                                               const std::string& problemsFile,
-                                               const std::string& samplesFile) {
+                             const std::vector<core::Sample>& samples,
+                             const std::filesystem::path& resultsPath,
+                             const BenchCodeSettings& settings, const std::string& problemsFile,
+                             const std::string& samplesFile) {
     const auto started = std::chrono::steady_clock::now();
     const core::Sandbox sandbox(settings.limits);  // refuses (SandboxError) before any sample
     std::set<std::string> tasks;

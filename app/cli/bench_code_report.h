@@ -31,10 +31,9 @@ BenchCodeSettings benchCodeSettings(const ParsedArgs& args);
 // the printout and the JSON (samplesFile may be empty for generated samples). Returns the
 // pass@k it printed.
 core::PassAtK scoreAndReport(const core::ProblemSet& problems,
-                                               const std::vector<core::Sample>& samples,
-                                               const std::filesystem::path& resultsPath,
-                                               const BenchCodeSettings& settings,
-                                               const std::string& problemsFile,
-                                               const std::string& samplesFile);
+                             const std::vector<core::Sample>& samples,
+                             const std::filesystem::path& resultsPath,
+                             const BenchCodeSettings& settings, const std::string& problemsFile,
+                             const std::string& samplesFile);
 
 }  // namespace ponder::app

@@ -14,7 +14,8 @@ int runBenchCode(const Arguments& rawArgs) {
     auto specs = benchCodeOptionSpecs();
     specs.push_back({"--problems", true});
     specs.push_back({"--completions", true});
-    for (const auto& spec : benchCodeModelOptionSpecs()) specs.push_back(spec);
+    for (const auto& spec : benchCodeModelOptionSpecs())
+        specs.push_back(spec);
     const ParsedArgs args(rawArgs, specs);
     if (!args.positionals().empty())
         throw UsageError("unexpected argument '" + args.positionals().front() + "'");

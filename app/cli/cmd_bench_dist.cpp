@@ -54,7 +54,8 @@ int runSelf(const std::vector<std::string>& args) {
     std::vector<std::string> argv{"ponder"};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> pointers;
-    for (auto& arg : argv) pointers.push_back(arg.data());
+    for (auto& arg : argv)
+        pointers.push_back(arg.data());
     pointers.push_back(nullptr);
     // Its summary table is not the benchmark's output; its errors still reach stderr.
     posix_spawn_file_actions_t actions;
@@ -76,8 +77,9 @@ struct Measured {
 };
 
 Measured evaluate(const ParsedArgs& args, int ranks, int threads, const fs::path& json) {
-    std::vector<std::string> eval{"eval", "--model", *args.value("--model"), "--quiet",
-                                  "--threads", std::to_string(threads), "--json", json.string()};
+    std::vector<std::string> eval{"eval",    "--model",    *args.value("--model"),
+                                  "--quiet", "--threads",  std::to_string(threads),
+                                  "--json",  json.string()};
     for (const char* name : {"--mode", "--chunk", "--max-units"})
         if (const auto value = args.value(name)) eval.insert(eval.end(), {name, *value});
     if (ranks > 1) eval.insert(eval.end(), {"--nproc", std::to_string(ranks)});
@@ -121,8 +123,10 @@ double gatherSeconds(std::int64_t tokens, int count) {
     const auto start = Clock::now();
     for (int i = 0; i < count; ++i) {
         std::optional<std::string> bytes;
-        while (!(bytes = root.take("unit/" + std::to_string(i)))) root.throwIfFailed();
-        if (core::decodeUnit(*bytes).unit != i) throw core::DistributedError("units out of order", "");
+        while (!(bytes = root.take("unit/" + std::to_string(i))))
+            root.throwIfFailed();
+        if (core::decodeUnit(*bytes).unit != i)
+            throw core::DistributedError("units out of order", "");
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     sender.get();
@@ -142,9 +146,10 @@ int runBenchDistributed(const Arguments& rawArgs) {
         throw UsageError("bench --nproc needs --model DIR and FILE|DIR... to evaluate");
     const auto counts = rankCounts(args.valueOr("--nproc", "1,2"));
     const int requestedCores = int(args.integerOr("--threads", 0));
-    const int cores = requestedCores > 0 ? requestedCores
-                                         : std::max(1, int(std::thread::hardware_concurrency()));
-    const auto scratch = fs::temp_directory_path() / ("ponder_bench_nproc_" + std::to_string(::getpid()));
+    const int cores =
+        requestedCores > 0 ? requestedCores : std::max(1, int(std::thread::hardware_concurrency()));
+    const auto scratch =
+        fs::temp_directory_path() / ("ponder_bench_nproc_" + std::to_string(::getpid()));
     fs::create_directories(scratch);
     std::cout << cores << " cores shared out: each of N ranks gets " << cores << "/N threads\n";
     std::cout << "ranks  threads/rank  units  seconds  tokens/s  vs 1st\n";

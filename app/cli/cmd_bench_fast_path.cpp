@@ -49,11 +49,12 @@ void printLosses(const core::FastPathBenchmark& result, const std::string& gate)
     std::cout << "rate  | gated: loss   rate  recovery | recon_step0: loss   rate  recovery |"
                  " random   oracle  | decisions differing, max |loss diff|\n";
     for (const auto& row : result.rates)
-        std::printf("%.2f  |        %.4f  %.3f  %6.1f%% |              %.4f  %.3f  %6.1f%% |"
-                    " %.4f   %.4f  | %zu, %.1e\n",
-                    row.rate, row.gated.loss, row.gated.rate, 100 * row.gated.recovery,
-                    row.published.loss, row.published.rate, 100 * row.published.recovery,
-                    row.randomLoss, row.oracleLoss, row.decisionMismatches, row.maxLossDifference);
+        std::printf(
+            "%.2f  |        %.4f  %.3f  %6.1f%% |              %.4f  %.3f  %6.1f%% |"
+            " %.4f   %.4f  | %zu, %.1e\n",
+            row.rate, row.gated.loss, row.gated.rate, 100 * row.gated.recovery, row.published.loss,
+            row.published.rate, 100 * row.published.recovery, row.randomLoss, row.oracleLoss,
+            row.decisionMismatches, row.maxLossDifference);
 }
 
 }  // namespace
@@ -78,7 +79,8 @@ int runBenchFastPath(const Arguments& rawArgs) {
     options.gate = settings.ours;
     options.calibration = settings.calibration.get();  // profile: τ0 per rate, as resolved
     const bool learned = core::isGatePolicy(options.gate.name);
-    const auto gate = learned ? core::methodName(options.gate.name) + " (its own trained rate; "
+    const auto gate = learned ? core::methodName(options.gate.name) +
+                                    " (its own trained rate; "
                                     "Random, Oracle and recon_step0 at the rate it realized)"
                               : core::signalName(options.gate.signal);
     std::cout << "fast path: " << prepared.plan.units.size() << " units, "

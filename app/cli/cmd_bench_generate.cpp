@@ -37,7 +37,8 @@ int runBenchGenerate(const Arguments& rawArgs) {
     // The prompt's last tokens, leaving room for the generated ones within the positions.
     const auto room = evaluator.backboneInfo().maxUnitTokens() - tokens;
     if (room < 1)
-        throw core::InputError("--tokens " + std::to_string(tokens) + " leaves no room for a "
+        throw core::InputError("--tokens " + std::to_string(tokens) +
+                                   " leaves no room for a "
                                    "prompt in the model's " +
                                    std::to_string(evaluator.backboneInfo().maxUnitTokens()) +
                                    " positions",

@@ -21,7 +21,7 @@ int runCalibrate(const Arguments& rawArgs) {
     const auto result = runEvaluation(args, std::move(request));
     if (result.cancelled)
         throw core::CancelledError("calibration cancelled; nothing written",
-                                "run it again and let it finish");
+                                   "run it again and let it finish");
 
     auto calibration = core::calibrationFromRecords(result.units);
     calibration.backboneSha256 = result.run.backboneSha256;

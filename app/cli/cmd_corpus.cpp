@@ -79,7 +79,7 @@ int runCorpusBuild(const Arguments& rawArgs) {
     if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
     if (build.cancelled)
         throw core::CancelledError("corpus build cancelled; nothing written",
-                                "run the command again to build the corpus");
+                                   "run the command again to build the corpus");
 
     const auto manifest = core::corpusManifestTsv(build);
     if (out) core::writeCorpus(recipe, build, *out);

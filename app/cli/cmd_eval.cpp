@@ -10,8 +10,8 @@
 #include "app/cli/eval_runner.h"
 #include "app/cli/launcher.h"
 #include "app/cli/policy_args.h"
-#include "core/report/eval_json.h"
 #include "core/dist/rank_session.h"
+#include "core/report/eval_json.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
@@ -44,7 +44,8 @@ void printSummary(const core::RunAnalysis& analysis) {
     std::size_t width = 24;  // the labels' column: as wide as the longest
     for (const auto& row : rows)
         width = std::max(width, row.label.size());
-    std::cout << "\n" << std::string("method").append(width - 6, ' ')
+    std::cout << "\n"
+              << std::string("method").append(width - 6, ' ')
               << "  loss     rate   cost   recovery  agreement   (" << analysis.table.size()
               << " units)\n";
     for (const auto& row : rows) {
@@ -85,14 +86,16 @@ int runEval(const Arguments& rawArgs) {
     request.fast = args.flag("--fast");
     request.staticPath = args.flag("--static-path");
     if (request.fast && request.staticPath)
-        throw UsageError("--static-path needs both paths of every unit; the gated fast path "
-                         "skips UPDATE: drop --fast or --static-path");
+        throw UsageError(
+            "--static-path needs both paths of every unit; the gated fast path "
+            "skips UPDATE: drop --fast or --static-path");
     if (const auto db = args.value("--db")) request.database = *db;
     request.label = args.valueOr("--label", "");
     const auto start = distributedStart(args);
     if (start.role != DistributedStart::Role::Alone && request.fast)
-        throw UsageError("--fast decides each unit from the units before it, so it runs in one "
-                         "process: drop --fast or --nproc");
+        throw UsageError(
+            "--fast decides each unit from the units before it, so it runs in one "
+            "process: drop --fast or --nproc");
     if (start.role == DistributedStart::Role::Launcher) return launchRanks("eval", rawArgs, start);
     std::unique_ptr<core::RankSession> ranks;
     if (start.role == DistributedStart::Role::Rank) {
@@ -110,8 +113,8 @@ int runEval(const Arguments& rawArgs) {
             std::cerr << "stored as run " << *outcome.runId << " in " << database.string() << "\n";
         if (!outcome.units.empty()) printSummary(outcome.analysis);
         if (jsonPath) {
-            core::writeFileAtomic(*jsonPath, core::evalJson(outcome.run, outcome.units,
-                                                             outcome.analysis));
+            core::writeFileAtomic(*jsonPath,
+                                  core::evalJson(outcome.run, outcome.units, outcome.analysis));
             if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
         }
         if (outcome.cancelled) {

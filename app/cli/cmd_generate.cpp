@@ -35,28 +35,31 @@ std::string readPrompt(const std::string& source) {
 void printReport(const core::Generation& g, const core::GenerateOptions& options,
                  std::int64_t segmentTokens) {
     std::cerr << "\ngenerate: " << g.generatedTokens() << " tokens in "
-              << fixed(g.generateSeconds, 2) << " s ("
-              << fixed(g.tokensPerSecond(), 1)
+              << fixed(g.generateSeconds, 2) << " s (" << fixed(g.tokensPerSecond(), 1)
               << " tokens/s), stopped by " << g.stopReason << "; prompt " << g.promptTokens
               << " tokens";
     if (g.promptTokensDropped > 0)
-        std::cerr << " (its first " << g.promptTokensDropped << " cut to fit the model's positions)";
+        std::cerr << " (its first " << g.promptTokensDropped
+                  << " cut to fit the model's positions)";
     std::cerr << " read in " << fixed(g.promptSeconds, 2) << " s\n";
     std::string strip;
-    for (const auto& s : g.segments) strip += s.decision ? 'U' : '.';
+    for (const auto& s : g.segments)
+        strip += s.decision ? 'U' : '.';
     std::cerr << "gate " << options.policy.name << ": " << g.segments.size() << " segments of "
               << segmentTokens << " tokens, update rate " << fixed(g.updateRate(), 2)
               << ", decisions " << strip << " (U = UPDATE)\n"
-              << "loss of the generated tokens on the chosen paths: "
-              << fixed(g.generatedLoss(), 4) << " nats\n";
+              << "loss of the generated tokens on the chosen paths: " << fixed(g.generatedLoss(), 4)
+              << " nats\n";
 }
 
 }  // namespace
 
 int runGenerate(const Arguments& rawArgs) {
     auto specs = generateOptionSpecs();
-    for (const auto& spec : std::vector<OptionSpec>{{"--prompt", true}, {"--db", true},
-                                                    {"--label", true}, {"--json", true},
+    for (const auto& spec : std::vector<OptionSpec>{{"--prompt", true},
+                                                    {"--db", true},
+                                                    {"--label", true},
+                                                    {"--json", true},
                                                     {"--quiet", false}})
         specs.push_back(spec);
     const ParsedArgs args(rawArgs, specs);
@@ -93,9 +96,10 @@ int runGenerate(const Arguments& rawArgs) {
     const auto miniBatch = evaluator->tttConfig().miniBatch;
     if (!quiet) printReport(generation, options, options.decisionInterval(miniBatch));
 
-    const auto label = "generation: " + (*promptSource == "-" ? std::string("stdin") : *promptSource);
-    const auto stream = core::generationRun(generation, options, evaluator->tokenizer(), label,
-                                            miniBatch);
+    const auto label =
+        "generation: " + (*promptSource == "-" ? std::string("stdin") : *promptSource);
+    const auto stream =
+        core::generationRun(generation, options, evaluator->tokenizer(), label, miniBatch);
     auto run = core::describeRun(*evaluator, stream.plan, *modelDir);
     run.mode = "generate";
     run.threads = threads;
@@ -105,12 +109,14 @@ int runGenerate(const Arguments& rawArgs) {
     run.tokensPerSecond = generation.tokensPerSecond();
     const auto summary = core::generationSummary(generation, options);
     recorder.begin(run, stream.plan, summary.dump());
-    for (const auto& unit : stream.units) recorder.add(unit);
+    for (const auto& unit : stream.units)
+        recorder.add(unit);
     const bool cancelled = generation.stopReason == "cancelled";
-    const auto analysis = recorder.finish(cancelled, run.seconds, run.tokensPerSecond, {stream.taken});
+    const auto analysis =
+        recorder.finish(cancelled, run.seconds, run.tokensPerSecond, {stream.taken});
     if (recorder.runId() && !quiet)
-        std::cerr << "stored as run " << *recorder.runId() << " in "
-                  << recording.database.string() << "\n";
+        std::cerr << "stored as run " << *recorder.runId() << " in " << recording.database.string()
+                  << "\n";
     if (const auto jsonPath = args.value("--json")) {
         auto json = nlohmann::json::parse(core::evalJson(run, stream.units, analysis));
         auto detail = summary;

@@ -79,8 +79,10 @@ int runInfo(const Arguments& rawArgs) {
                       << static_cast<int>(model.loadSeconds * 1000) << " ms\n";
         if (model.tokenizerVocab) {
             std::cout << "tokenizer:  " << *model.tokenizerVocab << " tokens";
-            if (model.tokenizerKind == "SentencePiece") std::cout << ", SentencePiece\n";
-            else std::cout << ", " << model.tokenizerMerges << " merges\n";
+            if (model.tokenizerKind == "SentencePiece")
+                std::cout << ", SentencePiece\n";
+            else
+                std::cout << ", " << model.tokenizerMerges << " merges\n";
         } else {
             std::cout << "tokenizer:  none (no tokenizer.model, vocab.json+merges.txt or "
                          "encoder.json+vocab.bpe)\n";

@@ -56,9 +56,8 @@ int runMakeTestModel(const Arguments& rawArgs) {
     options.corpus = corpus.files;
     const auto summary = core::makeTestModel(args.positionals().front(), options);
     std::cout << "wrote " << args.positionals().front() << ": " << (gemma ? "Gemma 3, " : "")
-              << options.layers << " layers, "
-              << options.embd << " wide, " << summary.parameterCount << " parameters, vocab "
-              << summary.vocabSize;
+              << options.layers << " layers, " << options.embd << " wide, "
+              << summary.parameterCount << " parameters, vocab " << summary.vocabSize;
     if (!options.corpus.empty())
         std::cout << " (tokenizer trained on " << options.corpus.size() << " files"
                   << (corpus.skipped ? ", " + std::to_string(corpus.skipped) + " non-text skipped"

@@ -29,7 +29,8 @@ std::vector<double> parseRates(const std::string& text) {
             for (int i = 0; parts[0] + i * parts[2] <= parts[1] + 1e-9; ++i)
                 rates.push_back(parts[0] + i * parts[2]);
         } else {
-            for (const auto& part : commaList(text, true)) rates.push_back(std::stod(part));
+            for (const auto& part : commaList(text, true))
+                rates.push_back(std::stod(part));
         }
     } catch (const std::exception&) {
         throw UsageError("--rates must be START:STOP:STEP (e.g. 0.1:0.9:0.1) or a list 0.3,0.5");

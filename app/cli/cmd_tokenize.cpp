@@ -18,8 +18,8 @@ int runTokenize(const Arguments& rawArgs) {
     const auto* bpe = dynamic_cast<const core::BpeTokenizer*>(tokenizer.get());
     if (args.flag("--special") && !bpe)
         throw UsageError("--special is for byte-level BPE tokenizers (<|endoftext|>)");
-    const auto ids = args.flag("--special") ? bpe->encodeWithSpecialTokens(text)
-                                            : tokenizer->encode(text);
+    const auto ids =
+        args.flag("--special") ? bpe->encodeWithSpecialTokens(text) : tokenizer->encode(text);
     if (args.flag("--count")) {
         std::cout << ids.size() << "\n";
         return 0;

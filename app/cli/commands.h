@@ -23,12 +23,12 @@ int runTokenize(const Arguments& args);
 int runMakeTestModel(const Arguments& args);
 int runTrainTokenizer(const Arguments& args);
 int runBench(const Arguments& args);
-int runBenchFastPath(const Arguments& args);  // bench --gated
-int runBenchTrain(const Arguments& args);     // bench --train
-int runBenchGenerate(const Arguments& args);  // bench --generate
+int runBenchFastPath(const Arguments& args);     // bench --gated
+int runBenchTrain(const Arguments& args);        // bench --train
+int runBenchGenerate(const Arguments& args);     // bench --generate
 int runBenchDistributed(const Arguments& args);  // bench --nproc
 int runGenerate(const Arguments& args);
-int runBenchCode(const Arguments& args);         // bench-code
+int runBenchCode(const Arguments& args);  // bench-code
 int runEval(const Arguments& args);
 int runRuns(const Arguments& args);
 int runExport(const Arguments& args);

@@ -53,11 +53,11 @@ void ProgressLine::show(const core::EvalProgress& progress) {
 }
 
 std::vector<OptionSpec> evaluationOptionSpecs() {
-    return {{"--model", true},    {"--mode", true},
-            {"--chunk", true},    {"--device", true},
-            {"--threads", true},  {"--ext", true, true},
-            {"--quiet", false},   {"--force-checkpoint", false},
-            {"--shuffle", false}, {"--causal-k", true},
+    return {{"--model", true},     {"--mode", true},
+            {"--chunk", true},     {"--device", true},
+            {"--threads", true},   {"--ext", true, true},
+            {"--quiet", false},    {"--force-checkpoint", false},
+            {"--shuffle", false},  {"--causal-k", true},
             {"--max-units", true}, {"--dtype", true}};
 }
 
@@ -133,7 +133,8 @@ core::EvalOutcome runEvaluation(const ParsedArgs& args, core::EvalRequest reques
     // Rank r's "cuda" is cuda:LOCAL_RANK; only rank 0 prints.
     request.device = rankDevice(request.device, request.ranks);
     const bool prints = !quiet && (!request.ranks || request.ranks->isRoot());
-    core::EvalSession session(std::move(request));  // settings and store checked: nothing loaded yet
+    core::EvalSession session(
+        std::move(request));  // settings and store checked: nothing loaded yet
     InterruptGuard interruptGuard;
     ProgressLine progressLine(!prints);
     core::EvalCallbacks callbacks = extra;

@@ -11,11 +11,12 @@ namespace ponder::app {
 
 std::vector<OptionSpec> generateOptionSpecs() {
     std::vector<OptionSpec> specs = {
-        {"--model", true},       {"--max-tokens", true},  {"--temperature", true},
-        {"--top-p", true},       {"--stop", true, true},  {"--no-stop-at-eot", false},
-        {"--chunk", true},       {"--decide-every", true}, {"--device", true},
-        {"--threads", true},     {"--force-checkpoint", false}, {"--dtype", true}};
-    for (const auto& spec : policyOptionSpecs()) specs.push_back(spec);
+        {"--model", true},   {"--max-tokens", true},        {"--temperature", true},
+        {"--top-p", true},   {"--stop", true, true},        {"--no-stop-at-eot", false},
+        {"--chunk", true},   {"--decide-every", true},      {"--device", true},
+        {"--threads", true}, {"--force-checkpoint", false}, {"--dtype", true}};
+    for (const auto& spec : policyOptionSpecs())
+        specs.push_back(spec);
     return specs;
 }
 

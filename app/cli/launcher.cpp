@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -96,8 +96,8 @@ DistributedStart distributedStart(const ParsedArgs& args) {
         const auto keep = start.world.timeout;
         start.world = *environment;
         start.world.timeout = keep;
-        start.role = start.world.size > 1 ? DistributedStart::Role::Rank
-                                          : DistributedStart::Role::Alone;
+        start.role =
+            start.world.size > 1 ? DistributedStart::Role::Rank : DistributedStart::Role::Alone;
         return start;
     }
     if (!args.value("--nproc")) {
@@ -106,8 +106,9 @@ DistributedStart distributedStart(const ParsedArgs& args) {
         return start;
     }
     if (environment)
-        throw UsageError("RANK and WORLD_SIZE are set (is this torchrun's worker?) and --nproc "
-                         "is given: use one of them");
+        throw UsageError(
+            "RANK and WORLD_SIZE are set (is this torchrun's worker?) and --nproc "
+            "is given: use one of them");
     start.nproc = int(args.integerOr("--nproc", 1));
     start.nnodes = int(args.integerOr("--nnodes", 1));
     start.nodeRank = int(args.integerOr("--node-rank", 0));
@@ -145,7 +146,8 @@ int launchRanks(const std::string& command, const Arguments& args, const Distrib
     std::vector<std::string> argv{"ponder", command};
     argv.insert(argv.end(), childArgs.begin(), childArgs.end());
     std::vector<char*> argvPointers;
-    for (auto& arg : argv) argvPointers.push_back(arg.data());
+    for (auto& arg : argv)
+        argvPointers.push_back(arg.data());
     argvPointers.push_back(nullptr);
 
     g_terminate.store(false);

@@ -239,8 +239,10 @@ const std::vector<Command>& commands() {
          "  --dtype f32,bf16: the shared unit with the backbone in each dtype (the first is the\n"
          "  reference): tokens/s, their ratio, and the largest relative difference of the\n"
          "  per-unit losses and reconstruction signals over 8 random units.\n"
-         "ponder bench --gated --model DIR FILE|DIR... [--rates 0.3,0.5,0.7] [--signal recon_init]\n"
-         "             [--policy recon-ema] [--calibration paper|profile] [--chunk 512] [--max-units N]\n"
+         "ponder bench --gated --model DIR FILE|DIR... [--rates 0.3,0.5,0.7] [--signal "
+         "recon_init]\n"
+         "             [--policy recon-ema] [--calibration paper|profile] [--chunk 512] "
+         "[--max-units N]\n"
          "  The gated fast path: deciding from a signal known before the update (recon_init,\n"
          "  entropy, confidence or loss_skip) so a SKIP unit never runs the TTT layer or the\n"
          "  second LM head. Times SKIP, UPDATE_1, both paths (the published way) and the gated\n"
@@ -347,8 +349,8 @@ int dispatch(int argc, char** argv) {
             std::cerr << "error: " << error.what() << "\nhint: " << error.hint() << "\n";
             return 1;
         } catch (const UsageError& error) {
-            std::cerr << "error: " << who(error.what()) << error.what() << "\nhint: run `ponder " << name
-                      << " --help` for the options\n";
+            std::cerr << "error: " << who(error.what()) << error.what() << "\nhint: run `ponder "
+                      << name << " --help` for the options\n";
             return 2;
         } catch (...) {
             const auto report = core::describeError(std::current_exception());

@@ -41,7 +41,8 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     // What the policy itself compared with its threshold: a learned gate's q, system A's score,
     // the multi-signal z-sum; the signal for single-signal rules.
     const bool ownScore = core::hasOwnScore(ours.spec.name);
-    data.signalName = ownScore ? core::scoreName(ours.spec.name) : core::signalName(ours.spec.signal);
+    data.signalName =
+        ownScore ? core::scoreName(ours.spec.name) : core::signalName(ours.spec.signal);
     data.signal = ownScore ? ours.run.score : table.signal(ours.spec.signal);
     data.threshold = ours.run.threshold;
     data.advantage = table.advantage;
@@ -65,11 +66,11 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     }
     // The published correlation (signal > 0) for the whole advantage, every unit for a part
     // (as Table 3's columns).
-    const auto correlation =
-        ownScore ? core::correlationWithAdvantage(data.signal, table, scatterPart)
-        : scatterPart == core::AdvantagePart::Whole
-            ? core::signalCorrelation(ours.spec.signal, table)
-            : core::signalCorrelationAll(ours.spec.signal, table, scatterPart);
+    const auto correlation = ownScore
+                                 ? core::correlationWithAdvantage(data.signal, table, scatterPart)
+                             : scatterPart == core::AdvantagePart::Whole
+                                 ? core::signalCorrelation(ours.spec.signal, table)
+                                 : core::signalCorrelationAll(ours.spec.signal, table, scatterPart);
     data.pearson = correlation.pearson;
     data.spearman = correlation.spearman;
     data.correlationUnits = correlation.n;
@@ -92,8 +93,8 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
                               point.randomExpectedLoss, point.oracleLoss,
                               point.adaptationOracleLoss});
         for (std::size_t k = 0; k < data.policies.size(); ++k)
-            data.policies[k].sweepLoss.push_back(
-                k < point.extraLosses.size() ? point.extraLosses[k] : core::kNaN);
+            data.policies[k].sweepLoss.push_back(k < point.extraLosses.size() ? point.extraLosses[k]
+                                                                              : core::kNaN);
     }
     data.currentRate = settings.ours.rate;
     if (analysis.oursOwnRate) {

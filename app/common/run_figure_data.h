@@ -47,8 +47,7 @@ FigureFormats parseFigureFormats(const std::string& list);
 // core::OutputError when a file cannot be written.
 std::vector<std::filesystem::path> writeFigures(const viz::RunFigureData& data,
                                                 const FigureFormats& formats,
-                                                const std::filesystem::path& dir,
-                                                double dpi = 200);
+                                                const std::filesystem::path& dir, double dpi = 200);
 // The same for a stored run's analysis.
 std::vector<std::filesystem::path> writeRunFigures(const core::AnalysedRun& run,
                                                    const core::AnalysisSettings& settings,

@@ -434,9 +434,9 @@ CorpusRecipe parseCorpusRecipe(std::string_view text, const fs::path& baseDir,
     for (std::size_t i = 0; i < sources->size(); ++i) {
         const auto& item = (*sources)[i];
         const std::string where = "sources[" + std::to_string(i) + "]";
-        reader.checkKeys(item, where,
-                         {"root", "prefix", "language", "exclude", "missing_hint", "extensions",
-                          "sample"});
+        reader.checkKeys(
+            item, where,
+            {"root", "prefix", "language", "exclude", "missing_hint", "extensions", "sample"});
         CorpusSource source;
         source.rootText = reader.string(item, "root", where);
         const fs::path rootPath(source.rootText);

@@ -20,8 +20,8 @@ struct CorpusSource {
     std::string rootText;        // as written in the recipe, for messages
     std::string prefix;          // prepended to paths relative to root ("" = none)
     std::string language;        // the recipe's unless the source names its own
-    std::vector<std::string> exclude;  // path globs, on top of the recipe's
-    std::string missingHint;           // printed when the root does not exist
+    std::vector<std::string> exclude;     // path globs, on top of the recipe's
+    std::string missingHint;              // printed when the root does not exist
     std::vector<std::string> extensions;  // the recipe's unless the source names its own
     // A hashed share of the source's files: a candidate stays iff
     // corpusSplitKey(sampleSeed, output path) < sampleFraction (1 = all). The others count as

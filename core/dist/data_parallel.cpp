@@ -30,9 +30,9 @@ void DataParallel::collective(const torch::Tensor& tensor, const Collective& run
     } catch (const std::exception& error) {
         m_session->throwIfFailed();  // the heartbeat's account names the rank
         const std::string what = error.what();
-        throw DistributedError("a collective with the other ranks failed (" +
-                                   what.substr(0, what.find('\n')) + ")",
-                               "a rank died or cannot be reached; see its own error");
+        throw DistributedError(
+            "a collective with the other ranks failed (" + what.substr(0, what.find('\n')) + ")",
+            "a rank died or cannot be reached; see its own error");
     }
 }
 
@@ -42,12 +42,12 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor>& parameters) {
     for (const auto& parameter : parameters)
         if (parameter.grad().defined()) grads.push_back(parameter.grad());
     if (grads.empty()) return;
-    std::vector<torch::Tensor> flat{torch::cat(
-        [&] {
-            std::vector<torch::Tensor> views;
-            for (const auto& grad : grads) views.push_back(grad.reshape({-1}));
-            return views;
-        }())};
+    std::vector<torch::Tensor> flat{torch::cat([&] {
+        std::vector<torch::Tensor> views;
+        for (const auto& grad : grads)
+            views.push_back(grad.reshape({-1}));
+        return views;
+    }())};
     collective(flat[0], [&](CollectiveGroup& group) { group.allreduce(flat)->wait(); });
     std::int64_t offset = 0;
     for (auto& grad : grads) {

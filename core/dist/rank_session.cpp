@@ -118,7 +118,7 @@ struct RankSession::Impl {
     std::condition_variable wake;
     std::optional<std::string> failure;
     bool failureFromRoot = false;  // rank 0 reports it (an abort), so this rank need not
-    std::vector<bool> peerLeft;  // rank 0: ranks that called leave()
+    std::vector<bool> peerLeft;    // rank 0: ranks that called leave()
     bool quit = false;
     bool left = false;  // leave() was called
     const std::atomic<bool>* interrupt = nullptr;
@@ -268,9 +268,9 @@ RankSession::~RankSession() {
     } else {
         // The others read the store until they leave: a stopped run's reason too, which
         // they get within a heartbeat.
-        const auto wait = impl.stop.load()
-                              ? std::min<Clock::duration>(impl.world.timeout, std::chrono::seconds(3))
-                              : Clock::duration(impl.world.timeout);
+        const auto wait = impl.stop.load() ? std::min<Clock::duration>(impl.world.timeout,
+                                                                       std::chrono::seconds(3))
+                                           : Clock::duration(impl.world.timeout);
         const auto deadline = Clock::now() + wait;
         for (;;) {
             bool allGone = true;
@@ -317,7 +317,8 @@ void RankSession::agree(const std::string& what, const std::string& value,
         for (int peer = 1; peer < impl.world.size && verdict.empty(); ++peer)
             if (waitFor(rankKey(key.c_str(), peer)) != value)
                 verdict = "rank " + std::to_string(peer) + "'s " + what + " differs from rank 0's";
-        impl.call([&] { impl.store->set(key + "/verdict", bytesOf(verdict.empty() ? "=" : verdict)); });
+        impl.call(
+            [&] { impl.store->set(key + "/verdict", bytesOf(verdict.empty() ? "=" : verdict)); });
     } else {
         verdict = waitFor(key + "/verdict");
         if (verdict == "=") verdict.clear();

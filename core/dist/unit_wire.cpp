@@ -30,7 +30,8 @@ public:
     void put(const std::vector<float>& values) {
         put(std::uint64_t(values.size()));
         if (!values.empty())
-            bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+            bytes.append(reinterpret_cast<const char*>(values.data()),
+                         values.size() * sizeof(float));
     }
     std::string bytes;
 };

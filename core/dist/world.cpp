@@ -15,8 +15,9 @@ namespace ponder::core {
 
 namespace {
 
-const char kEnvHint[] = "set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT as torchrun does, "
-                        "or use --nproc";
+const char kEnvHint[] =
+    "set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT as torchrun does, "
+    "or use --nproc";
 
 // A whole decimal integer within [low, high], or InputError naming the variable.
 long long integerVariable(const char* name, const char* text, long long low, long long high) {
@@ -79,13 +80,13 @@ std::vector<std::vector<std::size_t>> shardPlan(const EvalPlan& plan, int ranks)
     }
     std::vector<std::size_t> order(groups.size());
     std::iota(order.begin(), order.end(), std::size_t(0));
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return groupTokens[a] > groupTokens[b];
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return groupTokens[a] > groupTokens[b]; });
     std::vector<std::vector<std::size_t>> shards(static_cast<std::size_t>(ranks));
     std::vector<std::int64_t> load(static_cast<std::size_t>(ranks), 0);
     for (const auto group : order) {
-        const auto lightest = std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
+        const auto lightest =
+            std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
         load[lightest] += groupTokens[group];
         auto& shard = shards[lightest];
         shard.insert(shard.end(), groups[group].begin(), groups[group].end());

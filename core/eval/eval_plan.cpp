@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "core/data/corpus_files.h"
-#include "core/text/tokenizer.h"
 #include "core/text/text_input.h"
+#include "core/text/tokenizer.h"
 #include "core/util/errors.h"
 
 namespace ponder::core {
@@ -122,11 +122,13 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
     if (options.mode == EvalMode::File) {
         for (std::size_t i = 0; i < plan.files.size(); ++i) {
             std::int64_t covered = 0;
-            for (auto unit : fileUnits(plan.files[i], static_cast<std::int64_t>(i), options, covered)) {
+            for (auto unit :
+                 fileUnits(plan.files[i], static_cast<std::int64_t>(i), options, covered)) {
                 unit.index = static_cast<std::int64_t>(plan.units.size());
                 plan.units.push_back(unit);
             }
-            plan.files[i].droppedTokens = static_cast<std::int64_t>(plan.files[i].ids.size()) - covered;
+            plan.files[i].droppedTokens =
+                static_cast<std::int64_t>(plan.files[i].ids.size()) - covered;
             plan.droppedTokens += plan.files[i].droppedTokens;
         }
         return plan;
@@ -137,8 +139,9 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
     // unit is one chunk index of one batch. A final batch may hold fewer windows.
     const auto eot = tokenizer.endOfTextId();
     if (!eot)
-        throw InputError("paper mode packs files with an end-of-text token, which this tokenizer lacks",
-                         "use --mode file, or a GPT-2 style tokenizer");
+        throw InputError(
+            "paper mode packs files with an end-of-text token, which this tokenizer lacks",
+            "use --mode file, or a GPT-2 style tokenizer");
     for (std::size_t i = 0; i < plan.files.size(); ++i) {
         if (i > 0) plan.stream.push_back(*eot);
         plan.stream.insert(plan.stream.end(), plan.files[i].ids.begin(), plan.files[i].ids.end());

@@ -15,8 +15,8 @@ enum class EvalMode { File, Paper };
 
 struct PlanOptions {
     EvalMode mode = EvalMode::File;
-    std::int64_t chunk = 512;       // tokens per chunk, a multiple of the TTT mini-batch
-    std::int64_t miniBatch = 16;    // final partial chunks are trimmed to a multiple of this
+    std::int64_t chunk = 512;     // tokens per chunk, a multiple of the TTT mini-batch
+    std::int64_t miniBatch = 16;  // final partial chunks are trimmed to a multiple of this
     std::int64_t minTailTokens = 64;
     std::int64_t paperBatch = 16;  // paper mode: windows (of 2 chunks each) per unit
 

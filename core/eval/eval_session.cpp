@@ -20,22 +20,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string modeName(EvalMode mode) { return mode == EvalMode::Paper ? "paper" : "file"; }
+std::string modeName(EvalMode mode) {
+    return mode == EvalMode::Paper ? "paper" : "file";
+}
 
 // Every file of the model folder (tokenizer.model, shards, calibration.json included) with its
 // size and time: a retrained checkpoint or a new tokenizer is loaded again, an unchanged
 // model is not.
 std::string modelKey(const fs::path& modelDir, const EvalOptions& options) {
-    std::string key = fs::absolute(modelDir).lexically_normal().string() + "|" + options.device +
-                      "|" + (options.bf16 ? "bf16" : "f32") + "|" +
-                      (options.forceCheckpoint ? "force" : "") + "|" +
-                      std::to_string(options.causalK.value_or(99)) + "|" +
-                      (options.shuffle ? "shuffle" : "") +
-                      (options.keepTokenLosses ? "|tokens" : "") +
-                      (options.staticPath ? "|static" : "");
+    std::string key =
+        fs::absolute(modelDir).lexically_normal().string() + "|" + options.device + "|" +
+        (options.bf16 ? "bf16" : "f32") + "|" + (options.forceCheckpoint ? "force" : "") + "|" +
+        std::to_string(options.causalK.value_or(99)) + "|" + (options.shuffle ? "shuffle" : "") +
+        (options.keepTokenLosses ? "|tokens" : "") + (options.staticPath ? "|static" : "");
     std::error_code error;
     std::vector<std::string> entries;
-    for (fs::directory_iterator it(modelDir, error), end; !error && it != end; it.increment(error)) {
+    for (fs::directory_iterator it(modelDir, error), end; !error && it != end;
+         it.increment(error)) {
         std::error_code statError;
         const auto size = it->is_regular_file(statError) ? it->file_size(statError) : 0;
         const auto time = it->last_write_time(statError).time_since_epoch().count();
@@ -47,7 +48,6 @@ std::string modelKey(const fs::path& modelDir, const EvalOptions& options) {
         key += "|" + entry;
     return key;
 }
-
 
 }  // namespace
 
@@ -106,7 +106,8 @@ std::string planSummary(const EvalPlan& plan, const std::string& mode, std::int6
 
 EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
     if (m_request.modelDir.empty())
-        throw InputError("no model directory given", "pass --model DIR (a folder with config.json)");
+        throw InputError("no model directory given",
+                         "pass --model DIR (a folder with config.json)");
     checkModelDirectory(m_request.modelDir);
     std::error_code error;
     if (m_request.inputs.empty())
@@ -122,18 +123,21 @@ EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
     if (isLoraCheckpoint(m_request.modelDir)) {
         checkNoReconstruction(m_settings);
         if (m_request.fast)
-            throw InputError("the gated fast path decides on recon_init or the SKIP path before "
-                             "running the TTT layer; LoRA fast weights have no such path",
-                             "drop --fast for this model");
+            throw InputError(
+                "the gated fast path decides on recon_init or the SKIP path before "
+                "running the TTT layer; LoRA fast weights have no such path",
+                "drop --fast for this model");
         if (m_request.causalK)
-            throw InputError("--causal-k is the dual form's mask, which LoRA fast weights do not "
-                             "have",
-                             "drop --causal-k for this model");
+            throw InputError(
+                "--causal-k is the dual form's mask, which LoRA fast weights do not "
+                "have",
+                "drop --causal-k for this model");
     }
     if (m_request.fast && m_request.ranks)
-        throw InputError("the gated fast path decides each unit from the units before it, so "
-                         "it runs in one process",
-                         "drop --fast or --nproc");
+        throw InputError(
+            "the gated fast path decides each unit from the units before it, so "
+            "it runs in one process",
+            "drop --fast or --nproc");
     if (m_request.ranks && !m_request.ranks->isRoot()) return;  // rank 0 stores
     RecorderOptions recording;
     recording.database = m_request.database;
@@ -168,7 +172,8 @@ EvalOutcome EvalSession::run(const EvalCallbacks& callbacks, EvaluatorCache* cac
     auto& run = outcome.run;
     // The absolute model path: a stored run is exported and reopened from any folder.
     std::error_code error;
-    run = describeRun(*evaluator, plan, fs::absolute(m_request.modelDir, error).lexically_normal().string());
+    run = describeRun(*evaluator, plan,
+                      fs::absolute(m_request.modelDir, error).lexically_normal().string());
     run.threads = threads;
     run.inputs = m_request.inputs;
     run.shuffle = m_request.shuffle;
@@ -193,11 +198,12 @@ EvalOutcome EvalSession::run(const EvalCallbacks& callbacks, EvaluatorCache* cac
 
     for (const auto& line : skippedReport(plan))
         log(1, line);
-    log(0, "eval: " + planSummary(plan, modeName(m_request.mode), m_request.chunk,
-                                  evaluator->device(), threads) +
-               (m_request.ranks ? " per rank, " + std::to_string(m_request.ranks->world().size) +
-                                      " ranks"
-                                : std::string()));
+    log(0, "eval: " +
+               planSummary(plan, modeName(m_request.mode), m_request.chunk, evaluator->device(),
+                           threads) +
+               (m_request.ranks
+                    ? " per rank, " + std::to_string(m_request.ranks->world().size) + " ranks"
+                    : std::string()));
     // Store problems the studio lives with: said once, then the run goes on unstored.
     const auto reportStoreWarnings = [&](const char* prefix) {
         for (const auto& [text, hint] : m_storeWarnings)
@@ -227,8 +233,8 @@ EvalOutcome EvalSession::run(const EvalCallbacks& callbacks, EvaluatorCache* cac
         last.elapsedSeconds = outcome.run.seconds;
         last.tokensPerSecond = outcome.run.tokensPerSecond;
     } else if (fastGate) {
-        finished = evaluator->runGated(plan, *fastGate, statistics, onUnit, onProgress,
-                                       callbacks.cancel);
+        finished =
+            evaluator->runGated(plan, *fastGate, statistics, onUnit, onProgress, callbacks.cancel);
     } else {
         finished = evaluator->run(plan, onUnit, onProgress, callbacks.cancel);
     }

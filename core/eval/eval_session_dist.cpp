@@ -30,8 +30,7 @@ double secondsSince(Clock::time_point start) {
 }
 
 // What every rank must share with rank 0 before any unit is evaluated.
-void agreeOnRun(RankSession& session, const Evaluator& evaluator,
-                const EvalPlan& plan) {
+void agreeOnRun(RankSession& session, const Evaluator& evaluator, const EvalPlan& plan) {
     session.agreeOnBinary();
     session.agree("backbone SHA-256", evaluator.backboneSha256(),
                   "give every rank the same --model directory");
@@ -49,7 +48,9 @@ public:
              const std::vector<std::vector<std::size_t>>& shards,
              std::function<void(const UnitRecord&)> deliver,
              std::function<void(const EvalProgress&)> progress)
-        : m_session(session), m_plan(plan), m_deliver(std::move(deliver)),
+        : m_session(session),
+          m_plan(plan),
+          m_deliver(std::move(deliver)),
           m_progress(std::move(progress)) {
         m_expected.resize(shards.size());
         for (std::size_t rank = 1; rank < shards.size(); ++rank)
@@ -64,8 +65,8 @@ public:
         ++m_state.done;
         m_state.elapsedSeconds = secondsSince(m_start);
         m_state.tokensPerSecond = double(m_tokens) / std::max(m_state.elapsedSeconds, 1e-9);
-        m_state.etaSeconds = m_state.elapsedSeconds / double(m_state.done) *
-                             double(m_state.total - m_state.done);
+        m_state.etaSeconds =
+            m_state.elapsedSeconds / double(m_state.done) * double(m_state.total - m_state.done);
         if (m_progress) m_progress(m_state);
     }
 

@@ -78,14 +78,28 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
 
 Evaluator::~Evaluator() = default;
 
-const Tokenizer& Evaluator::tokenizer() const { return *m_impl->tokenizer; }
-const BackboneInfo& Evaluator::backboneInfo() const { return m_impl->backboneInfo; }
-const TttConfig& Evaluator::tttConfig() const { return m_impl->ttt.config(); }
-const std::string& Evaluator::backboneSha256() const { return m_impl->backboneSha; }
-const std::string& Evaluator::tttSha256() const { return m_impl->tttSha; }
-const std::string& Evaluator::device() const { return m_impl->device; }
+const Tokenizer& Evaluator::tokenizer() const {
+    return *m_impl->tokenizer;
+}
+const BackboneInfo& Evaluator::backboneInfo() const {
+    return m_impl->backboneInfo;
+}
+const TttConfig& Evaluator::tttConfig() const {
+    return m_impl->ttt.config();
+}
+const std::string& Evaluator::backboneSha256() const {
+    return m_impl->backboneSha;
+}
+const std::string& Evaluator::tttSha256() const {
+    return m_impl->tttSha;
+}
+const std::string& Evaluator::device() const {
+    return m_impl->device;
+}
 
-std::string Evaluator::dtype() const { return m_impl->options.bf16 ? "bfloat16" : "float32"; }
+std::string Evaluator::dtype() const {
+    return m_impl->options.bf16 ? "bfloat16" : "float32";
+}
 
 PlanOptions Evaluator::planOptions(EvalMode mode, std::int64_t chunk) const {
     PlanOptions options;
@@ -178,8 +192,8 @@ UnitRecord Evaluator::evaluateUnit(const EvalPlan& plan, const PlanUnit& unit) {
     torch::InferenceMode inference;
     const auto start = std::chrono::steady_clock::now();
     const auto ids = impl.unitIds(plan, unit);
-    const auto result = computeUnit(*impl.backbone, impl.ttt, ids, impl.unitPositions(unit),
-                                    true, impl.options.staticPath);
+    const auto result = computeUnit(*impl.backbone, impl.ttt, ids, impl.unitPositions(unit), true,
+                                    impl.options.staticPath);
     auto record = impl.placedRecord(plan, unit);
     const bool keepTokens = unit.fileIndex >= 0 && impl.options.keepTokenLosses;
     fillSkipSide(record, result.skip, result.stats.init, keepTokens);
@@ -233,8 +247,9 @@ double Evaluator::timePath(const EvalPlan& plan, const PlanUnit& unit, Path path
 bool Evaluator::run(const EvalPlan& plan, const std::function<void(const UnitRecord&)>& onUnit,
                     const std::function<void(const EvalProgress&)>& onProgress,
                     const std::atomic<bool>* cancel) {
-    return runUnits(plan, [&](const PlanUnit& unit) { return evaluateUnit(plan, unit); }, onUnit,
-                    onProgress, cancel);
+    return runUnits(
+        plan, [&](const PlanUnit& unit) { return evaluateUnit(plan, unit); }, onUnit, onProgress,
+        cancel);
 }
 
 bool Evaluator::runGated(const EvalPlan& plan, const Gate& gate, bool skipStatistics,

@@ -5,9 +5,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <limits>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,7 +27,7 @@ struct UnitRecord {
     std::string file;
     std::int64_t batchIndex = 0, chunkIndex = 0;
     std::int64_t tokenStart = 0, tokens = 0, sequences = 1;
-    std::int64_t lineStart = 0, lineEnd = 0;  // file mode, 1-based, inclusive
+    std::int64_t lineStart = 0, lineEnd = 0;             // file mode, 1-based, inclusive
     double lossSkip = 0, lossUpdate = 0, advantage = 0;  // mean next-token CE (nats)
     // The static path (algorithm.md §4.1): the UPDATE path with the inner step set to zero,
     // the TTT layer at its initial fast weights. NaN where not computed (EvalOptions::staticPath
@@ -102,7 +102,8 @@ public:
     const std::string& device() const;
     // The backbone's compute dtype as stored with a run: "float32" or "bfloat16" (--dtype bf16).
     std::string dtype() const;
-    // Plan options that fit this model (mini-batch from ttt.json); checks chunk against the positions.
+    // Plan options that fit this model (mini-batch from ttt.json); checks chunk against the
+    // positions.
     PlanOptions planOptions(EvalMode mode, std::int64_t chunk) const;
 
     UnitRecord evaluateUnit(const EvalPlan& plan, const PlanUnit& unit);

@@ -32,19 +32,35 @@ std::vector<float> gateFeatures(const torch::Tensor& hidden, const PathLosses& s
     const auto clip100 = [](const torch::Tensor& t) { return t.clamp(-100, 100); };
     const auto constant = [&](double value) { return torch::full({rows}, value, id.options()); };
     // [rows, 28], in gateInputNames() order without the history slots.
-    const auto columns = torch::stack(
-        {clip10(entropy.mean(1)), clip10(std::get<0>(entropy.max(1))), clip10(negLogMaxP.mean(1)),
-         clip10(std::get<0>(negLogMaxP.max(1))),
-         clip100(hMean), clip100(hStd), (h.abs() < 0.01).to(torch::kFloat64).mean(1),
-         clip100(hMax), clip100(hMin), clip100(hMax - hMin),
-         constant(0), constant(0), constant(0), constant(0),  // attention: 0 (declared)
-         idStd / vocab, repeats.mean(1), idMean / vocab, idStd / vocab,
-         f64(skip.topFiveStd).mean(1), f64(skip.confidence).mean(1),
-         f64(skip.topFiveEntropy).mean(1), step.pow(2).mean(1).clamp_min(1e-10).sqrt() / vocab,
-         constant(double(tokens) / 512.0), (1.0 + idMean / vocab).log(),
-         (1.0 + std::get<0>(id.max(1)) / vocab).log(), constant(positionMean),
-         constant(positionStd), constant(1.0)},
-        1);
+    const auto columns = torch::stack({clip10(entropy.mean(1)),
+                                       clip10(std::get<0>(entropy.max(1))),
+                                       clip10(negLogMaxP.mean(1)),
+                                       clip10(std::get<0>(negLogMaxP.max(1))),
+                                       clip100(hMean),
+                                       clip100(hStd),
+                                       (h.abs() < 0.01).to(torch::kFloat64).mean(1),
+                                       clip100(hMax),
+                                       clip100(hMin),
+                                       clip100(hMax - hMin),
+                                       constant(0),
+                                       constant(0),
+                                       constant(0),
+                                       constant(0),  // attention: 0 (declared)
+                                       idStd / vocab,
+                                       repeats.mean(1),
+                                       idMean / vocab,
+                                       idStd / vocab,
+                                       f64(skip.topFiveStd).mean(1),
+                                       f64(skip.confidence).mean(1),
+                                       f64(skip.topFiveEntropy).mean(1),
+                                       step.pow(2).mean(1).clamp_min(1e-10).sqrt() / vocab,
+                                       constant(double(tokens) / 512.0),
+                                       (1.0 + idMean / vocab).log(),
+                                       (1.0 + std::get<0>(id.max(1)) / vocab).log(),
+                                       constant(positionMean),
+                                       constant(positionStd),
+                                       constant(1.0)},
+                                      1);
     const auto mean = columns.mean(0).to(torch::kFloat32).contiguous().cpu();
     static_assert(kStoredGateFeatures == 28, "the stack above lists 28 columns");
     return {mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel()};

@@ -46,9 +46,10 @@ struct LearnedGateState {
 Evaluator::Gate learnedGate(const PolicySpec& spec, const EvalPlan& plan,
                             const std::string& tttSha256) {
     if (spec.gateLookahead)
-        throw InputError("--lookahead decides a unit after seeing the units after it, so it "
-                         "cannot drive the gated fast path",
-                         "drop --lookahead (or --fast: a both-paths run replays it)");
+        throw InputError(
+            "--lookahead decides a unit after seeing the units after it, so it "
+            "cannot drive the gated fast path",
+            "drop --lookahead (or --fast: a both-paths run replays it)");
     auto model = cachedGate(gateDirOf(spec.name));
     checkGateFits(*model, tttSha256, spec.forceGate, "this model's");
     std::vector<std::int64_t> fileIndex, block, chunkIndex;
@@ -62,9 +63,9 @@ Evaluator::Gate learnedGate(const PolicySpec& spec, const EvalPlan& plan,
         model, gateSequenceStarts(fileIndex, block, chunkIndex, model->sequenceChunks));
     const auto decide = [state](const UnitRecord& record) {
         if (record.gateFeatures.size() != kStoredGateFeatures)
-            throw InputError("the fast path computed no gate features for unit " +
-                                 std::to_string(record.unit),
-                             "run the gated fast path with its SKIP statistics on");
+            throw InputError(
+                "the fast path computed no gate features for unit " + std::to_string(record.unit),
+                "run the gated fast path with its SKIP statistics on");
         return state->session.decide(record.gateFeatures.data());
     };
     // What runGate observes in a replay: the CE of the path taken.

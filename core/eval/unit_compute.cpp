@@ -7,10 +7,11 @@ namespace {
 constexpr std::int64_t kLogitRows = 256;  // rows of logits alive at once
 }  // namespace
 
-PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden, const torch::Tensor& ids,
-                           bool withDistributionStats, bool withTopFive) {
+PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden,
+                           const torch::Tensor& ids, bool withDistributionStats, bool withTopFive) {
     const auto sequences = hidden.size(0), predicted = hidden.size(1) - 1;
-    const auto rows = hidden.slice(1, 0, predicted).reshape({sequences * predicted, hidden.size(2)});
+    const auto rows =
+        hidden.slice(1, 0, predicted).reshape({sequences * predicted, hidden.size(2)});
     const auto targets = ids.slice(1, 1).reshape({sequences * predicted, 1});
     std::vector<torch::Tensor> ce, entropy, confidence, topFiveStd, topFiveEntropy;
     for (std::int64_t start = 0; start < rows.size(0); start += kLogitRows) {
@@ -97,7 +98,11 @@ std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& s
         atUpdate.push_back(slopes.second);
     }
     const auto rowMean = [&](std::vector<torch::Tensor>& parts) {
-        return torch::cat(parts).view({sequences, predicted}).to(torch::kFloat64).mean(1).mean()
+        return torch::cat(parts)
+            .view({sequences, predicted})
+            .to(torch::kFloat64)
+            .mean(1)
+            .mean()
             .item<double>();
     };
     return {rowMean(atSkip), rowMean(atUpdate)};
@@ -107,7 +112,8 @@ SkipPass computeSkipPass(Backbone& backbone, UpdateLayer& ttt, const torch::Tens
                          const torch::Tensor& positions, bool withDistributionStats) {
     SkipPass out;
     out.hidden = backbone.hidden(ids, positions);
-    out.skip = nextTokenLosses(backbone, out.hidden, ids, withDistributionStats, withDistributionStats);
+    out.skip =
+        nextTokenLosses(backbone, out.hidden, ids, withDistributionStats, withDistributionStats);
     out.init = ttt.initLoss(out.hidden, positions);
     return out;
 }

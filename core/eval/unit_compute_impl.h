@@ -20,8 +20,9 @@ struct PathLosses {
 
 // Next-token CE of hidden[:, :-1] against ids[:, 1:], computed in row blocks so the full
 // [S, T, V] logits tensor is never materialised.
-PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden, const torch::Tensor& ids,
-                           bool withDistributionStats, bool withTopFive = false);
+PathLosses nextTokenLosses(Backbone& backbone, const torch::Tensor& hidden,
+                           const torch::Tensor& ids, bool withDistributionStats,
+                           bool withTopFive = false);
 
 // The learned gates' 28 stored features (gate.h, gates.md §2) of ids [S, T] from the SKIP
 // pass (`skip` with distribution stats and top five, `hidden` the backbone output the LM head
@@ -41,7 +42,7 @@ std::pair<double, double> blendSlopes(Backbone& backbone, const torch::Tensor& s
 struct UnitTensors {
     PathLosses skip, update;
     torch::Tensor staticCe;  // [S, T-1] the static path's CE (algorithm.md §4.1), when asked
-    TttStats stats;  // undefined tensors for LoRA fast weights
+    TttStats stats;          // undefined tensors for LoRA fast weights
     torch::Tensor skipHidden, updateHidden;  // [S, T, D]: what each path's LM head read
 };
 

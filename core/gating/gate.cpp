@@ -81,7 +81,8 @@ void linear(const std::vector<float>& weight, const std::vector<float>& bias, co
     for (std::size_t o = 0; o < outputs; ++o) {
         double sum = bias[o];
         const float* row = weight.data() + o * inputs;
-        for (std::size_t i = 0; i < inputs; ++i) sum += double(row[i]) * in[i];
+        for (std::size_t i = 0; i < inputs; ++i)
+            sum += double(row[i]) * in[i];
         out[o] = sum;
     }
 }
@@ -91,18 +92,22 @@ void linear(const std::vector<float>& weight, const std::vector<float>& bias, co
 std::array<double, 2> GateModel::logits(const float* input) const {
     const auto& w = weights;
     double x[kGateInputs], mean = 0, variance = 0;
-    for (std::size_t i = 0; i < kGateInputs; ++i) mean += input[i];
+    for (std::size_t i = 0; i < kGateInputs; ++i)
+        mean += input[i];
     mean /= double(kGateInputs);
-    for (std::size_t i = 0; i < kGateInputs; ++i) variance += (input[i] - mean) * (input[i] - mean);
+    for (std::size_t i = 0; i < kGateInputs; ++i)
+        variance += (input[i] - mean) * (input[i] - mean);
     variance /= double(kGateInputs);
     const double scale = 1.0 / std::sqrt(variance + kGateLayerNormEps);
     for (std::size_t i = 0; i < kGateInputs; ++i)
         x[i] = (input[i] - mean) * scale * w.normWeight[i] + w.normBias[i];
     double h1[kGateHidden], h2[kGateHidden];
     linear(w.fc1Weight, w.fc1Bias, x, kGateInputs, h1, kGateHidden);
-    for (double& v : h1) v = std::max(0.0, v);
+    for (double& v : h1)
+        v = std::max(0.0, v);
     linear(w.fc2Weight, w.fc2Bias, h1, kGateHidden, h2, kGateHidden);
-    for (double& v : h2) v = std::max(0.0, v);
+    for (double& v : h2)
+        v = std::max(0.0, v);
     std::array<double, 2> out{};
     linear(w.outWeight, w.outBias, h2, kGateHidden, out.data(), 2);
     return out;
@@ -147,8 +152,9 @@ const std::vector<TensorSlot>& tensorSlots() {
 
 GateModel loadGate(const fs::path& dir) {
     const auto jsonPath = dir / "gate.json", weightsPath = dir / "gate.safetensors";
-    const std::string hint = "pass a folder written by `ponder train-gate` (gate.json + "
-                             "gate.safetensors), e.g. --policy gate:assets/default-model/gate";
+    const std::string hint =
+        "pass a folder written by `ponder train-gate` (gate.json + "
+        "gate.safetensors), e.g. --policy gate:assets/default-model/gate";
     // error_code forms: a path from a stored run or a typo (too long, no permission) is bad
     // input, not a filesystem_error.
     std::error_code error;
@@ -181,8 +187,9 @@ GateModel loadGate(const fs::path& dir) {
     if ((gate.decision != "argmax" && gate.decision != "threshold") ||
         !(gate.rate >= 0 && gate.rate <= 1) || gate.sequenceChunks < 1 ||
         !std::isfinite(gate.threshold))
-        throw InputError("'" + jsonPath.string() + "' has an invalid decision, rate, threshold "
-                                                   "or sequence_chunks",
+        throw InputError("'" + jsonPath.string() +
+                             "' has an invalid decision, rate, threshold "
+                             "or sequence_chunks",
                          hint);
     try {
         const auto file = SafetensorsFile::open(weightsPath);
@@ -197,8 +204,8 @@ GateModel loadGate(const fs::path& dir) {
             std::memcpy(values.data(), file.data(*info), values.size() * sizeof(float));
             for (float v : values)
                 if (!std::isfinite(v))
-                    throw InputError("'" + weightsPath.string() + "' holds a non-finite value in '" +
-                                         slot.name + "'",
+                    throw InputError("'" + weightsPath.string() +
+                                         "' holds a non-finite value in '" + slot.name + "'",
                                      hint);
         }
     } catch (const WeightsFormatError& error) {
@@ -258,7 +265,8 @@ std::vector<std::int64_t> gateSequenceStarts(const std::vector<std::int64_t>& fi
     std::vector<std::int64_t> starts(n, 0);
     for (std::size_t u = 0; u < n;) {
         std::size_t end = u + 1;
-        while (end < n && same(u, end)) ++end;
+        while (end < n && same(u, end))
+            ++end;
         starts[u] = std::int64_t(end - u);
         u = end;
     }
@@ -298,7 +306,9 @@ bool GateSession::decide(const float* stored) {
     return m_lastUpdate;
 }
 
-void GateSession::observe(double ce) { m_history.observe(ce, m_lastUpdate); }
+void GateSession::observe(double ce) {
+    m_history.observe(ce, m_lastUpdate);
+}
 
 double percentile(std::vector<double> values, double percent) {
     std::sort(values.begin(), values.end());
@@ -332,8 +342,8 @@ void runGateLookahead(const GateModel& gate, const UnitTable& table,
                 const auto [start, length] = sequences[first + s];
                 if (position >= length) continue;
                 const std::size_t u = start + position;
-                const auto input = gateInput(
-                    table.gateFeatures.data() + u * kStoredGateFeatures, u, histories[s]);
+                const auto input =
+                    gateInput(table.gateFeatures.data() + u * kStoredGateFeatures, u, histories[s]);
                 units.push_back(u);
                 rows.push_back(s);
                 q.push_back(gate.updateProbability(input.data()));

@@ -57,17 +57,17 @@ struct GateWeights {
 constexpr double kGateLayerNormEps = 1e-6;
 
 struct GateModel {
-    std::string kind;                // gumbel | ranknet | listnet
-    std::string decision = "argmax"; // argmax (B) | threshold on q (C)
-    double threshold = 0.5;          // on q = sigmoid(l_UPDATE - l_SKIP); argmax is q > 0.5
-    double rate = 0.5;               // the target rate it was trained for (budget feature)
-    std::int64_t sequenceChunks = 2; // history resets every this many chunks of a file
+    std::string kind;                 // gumbel | ranknet | listnet
+    std::string decision = "argmax";  // argmax (B) | threshold on q (C)
+    double threshold = 0.5;           // on q = sigmoid(l_UPDATE - l_SKIP); argmax is q > 0.5
+    double rate = 0.5;                // the target rate it was trained for (budget feature)
+    std::int64_t sequenceChunks = 2;  // history resets every this many chunks of a file
     std::string tttSha256, backboneSha256;
     std::filesystem::path dir;
     GateWeights weights;
 
     std::array<double, 2> logits(const float* input) const;  // [SKIP, UPDATE]
-    double updateProbability(const float* input) const;       // q
+    double updateProbability(const float* input) const;      // q
     bool decide(const float* input) const;
 };
 

@@ -79,9 +79,10 @@ void runAdvanced(const PolicySpec& spec, const UnitTable& table, PolicyRun& run)
     for (std::size_t u = 0; u < table.size(); ++u)
         if (std::isnan(table.improvement[u]) || std::isnan(table.entropyUpdate[u]) ||
             std::isnan(table.confidenceUpdate[u]))
-            throw InputError("'" + spec.name + "' needs the UPDATE path's improvement, entropy "
-                                 "and confidence, and unit " + std::to_string(u) +
-                                 " of this run has none",
+            throw InputError("'" + spec.name +
+                                 "' needs the UPDATE path's improvement, entropy "
+                                 "and confidence, and unit " +
+                                 std::to_string(u) + " of this run has none",
                              "runs stored before ponder recorded entropy_update (schema 4) lack "
                              "it: evaluate the files again with `ponder eval`");
     AdvancedScore score(spec.advancedStd == "published");
@@ -210,11 +211,11 @@ UnitTable unitTableFrom(const std::vector<UnitRecord>& records, const std::strin
 
 const std::vector<UnitTable::DoubleColumn>& UnitTable::doubleColumns() {
     static const std::vector<DoubleColumn> columns = {
-        &UnitTable::lossSkip,    &UnitTable::lossUpdate,       &UnitTable::advantage,
-        &UnitTable::reconStep0,  &UnitTable::reconInit,        &UnitTable::reconStep1,
-        &UnitTable::improvement, &UnitTable::entropy,          &UnitTable::confidence,
+        &UnitTable::lossSkip,      &UnitTable::lossUpdate,       &UnitTable::advantage,
+        &UnitTable::reconStep0,    &UnitTable::reconInit,        &UnitTable::reconStep1,
+        &UnitTable::improvement,   &UnitTable::entropy,          &UnitTable::confidence,
         &UnitTable::entropyUpdate, &UnitTable::confidenceUpdate, &UnitTable::lossStatic,
-        &UnitTable::advStatic,   &UnitTable::advInner};
+        &UnitTable::advStatic,     &UnitTable::advInner};
     return columns;
 }
 
@@ -236,7 +237,9 @@ bool anyNotComputed(const std::vector<double>& values) {
     return std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
 }
 
-bool UnitTable::partial() const { return anyNotComputed(lossUpdate); }
+bool UnitTable::partial() const {
+    return anyNotComputed(lossUpdate);
+}
 
 std::string advantagePartName(AdvantagePart part) {
     switch (part) {
@@ -303,7 +306,9 @@ const std::vector<PolicyInfo>& policyTable() {
     return table;
 }
 
-bool isGatePolicy(const std::string& name) { return name.rfind("gate:", 0) == 0; }
+bool isGatePolicy(const std::string& name) {
+    return name.rfind("gate:", 0) == 0;
+}
 
 bool hasOwnScore(const std::string& policyName) {
     return isGatePolicy(policyName) || policyName == "multi-signal" ||
@@ -317,12 +322,15 @@ std::string scoreName(const std::string& policyName) {
     return "signal";
 }
 
-std::string gateDirOf(const std::string& name) { return name.substr(5); }
+std::string gateDirOf(const std::string& name) {
+    return name.substr(5);
+}
 
 const PolicyInfo& policyInfo(const std::string& name) {
     for (const auto& info : policyTable())
         if (name == info.name || (isGatePolicy(name) && isGatePolicy(info.name))) return info;
-    throw InputError("unknown gating policy '" + name + "'", "use one of: " + joined(policyNames()));
+    throw InputError("unknown gating policy '" + name + "'",
+                     "use one of: " + joined(policyNames()));
 }
 
 std::vector<std::string> policyNames() {
@@ -348,7 +356,8 @@ void validatePolicy(const PolicySpec& spec) {
         throw InputError("calibration needs at least one unit",
                          "pass calibration units >= 1; the published value is 16");
     if (info.ema && spec.calibration == "profile" && !info.profileCalibration)
-        throw InputError("'" + spec.name + "' gates on a score that calibration.json does not "
+        throw InputError("'" + spec.name +
+                             "' gates on a score that calibration.json does not "
                              "describe, so it has no profile calibration",
                          "use the paper calibration with it");
     const double tau0 = spec.name == "recon-ema-inverted" ? spec.profileTau0Low : spec.profileTau0;

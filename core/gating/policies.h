@@ -175,7 +175,8 @@ struct PolicyRun {
 // - recon-ema-paper: the printed equation τ ← τ + α(r̂-ρ)|τ| with the PRE-update r̂, no
 //   floors; then r̂ ← (1-α)r̂ + α·d. Same calibration.
 // - threshold: d = [signal > τ], τ required, except under profile calibration, where a missing
-//   τ is τ0 (the (1-ρ) quantile of calibration.json).  improvement-threshold: d = [improvement > τ].
+//   τ is τ0 (the (1-ρ) quantile of calibration.json).  improvement-threshold: d = [improvement >
+//   τ].
 // - multi-signal: score s_u = z(recon_step0) + z(entropy) - z(confidence), where each z uses
 //   the running mean and population standard deviation over units 0..u (z = 0 while the
 //   deviation is 0, e.g. at u = 0): a high reconstruction loss and an uncertain SKIP

@@ -213,8 +213,9 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
     analysis.policies.push_back(make("Random Skip", "random", analysis.baselineRate));
     auto oracle = make("Oracle", "oracle", analysis.baselineRate);
     if (analysis.oursOwnRate && !table.partial())  // exactly as many updates as Ours made
-        oracle.run.decisions = decideTopK(
-            table.advantage, std::size_t(std::llround(analysis.baselineRate * double(table.size()))));
+        oracle.run.decisions =
+            decideTopK(table.advantage,
+                       std::size_t(std::llround(analysis.baselineRate * double(table.size()))));
     analysis.policies.push_back(std::move(oracle));
     analysis.policies.push_back(std::move(ours));
     // A gate replayed with --lookahead says so: it is not a causal policy.
@@ -286,7 +287,8 @@ std::vector<SweepPoint> sweepRates(const UnitTable& table, const AnalysisSetting
             };
             point.randomLoss = lossOf(decideRandom(table.size(), rate, atRate.ours.seed));
             if (!table.partial()) point.oracleLoss = lossOf(decideOracle(table.advantage, rate));
-            if (table.hasSplit()) point.adaptationOracleLoss = lossOf(decideOracle(table.advInner, rate));
+            if (table.hasSplit())
+                point.adaptationOracleLoss = lossOf(decideOracle(table.advInner, rate));
             points.push_back(point);
             continue;
         }
@@ -399,9 +401,9 @@ AnalysisSettings analysisSettingsFromJson(const std::string& text) {
         for (const auto& gate : *gates) {
             if (!gate.is_object()) continue;
             AnalysisSettings::GateRecord record;
-            for (auto [key, field] : {std::pair{"policy", &record.policy},
-                                      std::pair{"dir", &record.dir},
-                                      std::pair{"sha256", &record.sha256}}) {
+            for (auto [key, field] :
+                 {std::pair{"policy", &record.policy}, std::pair{"dir", &record.dir},
+                  std::pair{"sha256", &record.sha256}}) {
                 const auto found = gate.find(key);
                 if (found != gate.end() && found->is_string()) *field = found->get<std::string>();
             }
@@ -494,7 +496,8 @@ std::vector<SummaryRow> summaryRows(const RunAnalysis& analysis) {
             row.label = row.summary.name;
         }
         rows.push_back(std::move(row));
-        if (policy.spec.name == "oracle" && policy.method == "Oracle" && analysis.adaptationOracle) {
+        if (policy.spec.name == "oracle" && policy.method == "Oracle" &&
+            analysis.adaptationOracle) {
             const auto& adaptation = *analysis.adaptationOracle;
             rows.push_back({adaptation.method, "adaptation-oracle", adaptation.summary, {}, false});
         }

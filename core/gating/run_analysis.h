@@ -171,7 +171,7 @@ struct SummaryRow {
     std::string policy;     // the policy name (skip, update, random, oracle, recon-ema, gate:DIR)
     PolicySummary summary;  // Random's: its expectation at the baselines' rate
     std::optional<PolicySummary> seededDraw;  // Random's: the one seeded draw files keep
-    bool ownRate = false;   // compared with Random and the Oracle at the rate it realized
+    bool ownRate = false;  // compared with Random and the Oracle at the rate it realized
 };
 std::vector<SummaryRow> summaryRows(const RunAnalysis& analysis);
 

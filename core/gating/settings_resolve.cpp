@@ -114,8 +114,7 @@ AnalysisSettings resolveSettings(AnalysisSettings base, const SettingsOverrides&
         bool profileFits = true;
         for (const auto& name : names)
             profileFits = profileFits && acceptsProfile(name);
-        if (profileFits)
-            calibration = findCalibration(base, overrides, modelDir, source, false);
+        if (profileFits) calibration = findCalibration(base, overrides, modelDir, source, false);
         mode = calibration ? "profile" : "paper";
     } else if (mode == "profile" && !storedStart) {
         calibration = findCalibration(base, overrides, modelDir, source, true);

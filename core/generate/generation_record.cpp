@@ -30,7 +30,8 @@ GenerationRun generationRun(const Generation& generation, const GenerateOptions&
         auto record = segment.record;
         record.file = label;
         record.fileIndex = 0;
-        const auto last = std::max<std::int64_t>(record.tokenStart, record.tokenStart + record.tokens - 1);
+        const auto last =
+            std::max<std::int64_t>(record.tokenStart, record.tokenStart + record.tokens - 1);
         record.lineStart = file.lineOf(file.tokenByteStart.at(std::size_t(record.tokenStart)));
         record.lineEnd = file.lineOf(file.tokenByteStart.at(std::size_t(last)));
         out.units.push_back(std::move(record));

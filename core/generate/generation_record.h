@@ -17,9 +17,9 @@ namespace ponder::core {
 class Tokenizer;
 
 struct GenerationRun {
-    EvalPlan plan;  // one file, PlanFile::storedWhole: the stream named `label`
+    EvalPlan plan;                  // one file, PlanFile::storedWhole: the stream named `label`
     std::vector<UnitRecord> units;  // the segments, placed in that file (lines, tokens)
-    StoredPolicy taken;  // "generated": the decisions that chose the tokens, per segment
+    StoredPolicy taken;             // "generated": the decisions that chose the tokens, per segment
 };
 
 // `label` names the stream where a file path would stand (e.g. "generation: prompt.py");

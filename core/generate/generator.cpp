@@ -30,7 +30,8 @@ double seconds(Clock::time_point since) {
 double mean(const std::vector<double>& values) {
     if (values.empty()) return kNaN;
     double sum = 0;
-    for (double v : values) sum += v;
+    for (double v : values)
+        sum += v;
     return sum / double(values.size());
 }
 
@@ -96,10 +97,11 @@ RowStats rowStats(const torch::Tensor& logits, const std::vector<std::int64_t>& 
     const auto confidence = toHost(std::get<0>(logProbs.max(-1)).exp());
     // One gather for every row's target (row without one: index 0, replaced by NaN below).
     std::vector<std::int64_t> index;
-    for (const auto target : targets) index.push_back(std::max<std::int64_t>(target, 0));
+    for (const auto target : targets)
+        index.push_back(std::max<std::int64_t>(target, 0));
     const auto rows = logits.size(0);
-    const auto picked = toHost(
-        -logProbs.gather(1, torch::tensor(index, torch::kInt64).view({rows, 1}).to(logits.device())));
+    const auto picked = toHost(-logProbs.gather(
+        1, torch::tensor(index, torch::kInt64).view({rows, 1}).to(logits.device())));
     RowStats out;
     out.entropy.assign(entropy.data_ptr<double>(), entropy.data_ptr<double>() + rows);
     out.confidence.assign(confidence.data_ptr<double>(), confidence.data_ptr<double>() + rows);
@@ -113,14 +115,16 @@ RowStats rowStats(const torch::Tensor& logits, const std::vector<std::int64_t>& 
 double Generation::updateRate() const {
     if (segments.empty()) return kNaN;
     double updates = 0;
-    for (const auto& s : segments) updates += s.decision;
+    for (const auto& s : segments)
+        updates += s.decision;
     return updates / double(segments.size());
 }
 
 double Generation::generatedLoss() const {
     double sum = 0;
     std::int64_t count = 0;
-    for (auto t = std::size_t(std::max<std::int64_t>(promptTokens - 1, 0)); t < tokenPath.size(); ++t) {
+    for (auto t = std::size_t(std::max<std::int64_t>(promptTokens - 1, 0)); t < tokenPath.size();
+         ++t) {
         sum += tokenPath[t] ? tokenLossUpdate[t] : tokenLossSkip[t];
         ++count;
     }
@@ -129,7 +133,7 @@ double Generation::generatedLoss() const {
 
 void validateGenerationPolicy(const PolicySpec& spec) {
     static const std::vector<std::string> streamable = {
-        "skip", "update", "random", "recon-ema", "recon-ema-paper", "recon-ema-inverted",
+        "skip",     "update", "random", "recon-ema", "recon-ema-paper", "recon-ema-inverted",
         "threshold"};
     if (std::find(streamable.begin(), streamable.end(), spec.name) == streamable.end())
         throw InputError("policy '" + spec.name + "' cannot gate a generation",
@@ -145,8 +149,9 @@ Generation Generator::generate(const std::string& prompt, const GenerateOptions&
                                const std::atomic<bool>* cancel) {
     auto ids = m_evaluator.tokenizer().encode(prompt);
     if (ids.empty())
-        throw InputError("the prompt is empty", "give a prompt file with some text, or - for "
-                                                "standard input");
+        throw InputError("the prompt is empty",
+                         "give a prompt file with some text, or - for "
+                         "standard input");
     return generateFromIds(std::move(ids), options, onText, cancel);
 }
 
@@ -162,8 +167,7 @@ public:
           m_out(out),
           m_every(options.decisionInterval(parts.ttt.config().miniBatch)),
           m_cache(parts.backbone->startDecode()),
-          m_gate(options.policy,
-                 std::size_t(parts.backboneInfo.maxUnitTokens() / m_every + 2)) {}
+          m_gate(options.policy, std::size_t(parts.backboneInfo.maxUnitTokens() / m_every + 2)) {}
 
     // Reads `fresh` tokens (the prompt at once, then one generated token at a time) through
     // the backbone, the TTT stream and both LM heads; returns the last position's logits on
@@ -190,7 +194,7 @@ private:
     std::unique_ptr<Backbone::DecodeCache> m_cache;
     TttStreamState m_state;
     SegmentGate m_gate;
-    SegmentStats m_current;  // the open segment's statistics
+    SegmentStats m_current;   // the open segment's statistics
     std::int64_t m_read = 0;  // positions read so far
 };
 
@@ -305,11 +309,11 @@ Generation Generator::generateFromIds(std::vector<std::int32_t> promptIds,
     if (options.maxTokens < 0)
         throw InputError("the token budget must not be negative", "use --max-tokens N, N >= 0");
     if (options.chunk <= 0 || options.chunk % miniBatch != 0)
-        throw InputError("chunk of " + std::to_string(options.chunk) +
-                             " tokens is not a positive multiple of the TTT mini-batch " +
-                             std::to_string(miniBatch),
-                         "use --chunk 512 (or another multiple of " + std::to_string(miniBatch) +
-                             ")");
+        throw InputError(
+            "chunk of " + std::to_string(options.chunk) +
+                " tokens is not a positive multiple of the TTT mini-batch " +
+                std::to_string(miniBatch),
+            "use --chunk 512 (or another multiple of " + std::to_string(miniBatch) + ")");
 
     // Room within the model's positions: the budget first, then the prompt's last tokens.
     const auto capacity = parts.backboneInfo.maxUnitTokens();

@@ -17,7 +17,7 @@
 namespace ponder::core {
 
 struct GenerateOptions {
-    std::int64_t maxTokens = 256;  // token budget of the generated text
+    std::int64_t maxTokens = 256;   // token budget of the generated text
     std::vector<std::string> stop;  // the text ends before the first of these it produces
     bool stopAtEndOfText = true;    // the tokenizer's <|endoftext|> (Gemma's <eos>) ends it
     SamplingOptions sampling;
@@ -40,7 +40,7 @@ struct GenerateOptions {
 // One decision segment of the stream: the positions [tokenStart, tokenStart + tokens) whose
 // next-token predictions took the segment's path.
 struct GeneratedSegment {
-    UnitRecord record;  // losses and signals of the segment, as an evaluation unit's
+    UnitRecord record;          // losses and signals of the segment, as an evaluation unit's
     std::uint8_t decision = 0;  // 1: UPDATE
     double threshold = kNaN, rateEma = kNaN;  // τ and r when deciding (PolicyRun's meaning)
 };
@@ -51,7 +51,7 @@ struct Generation {
     std::vector<std::int32_t> ids;
     std::int64_t promptTokens = 0;
     std::int64_t promptTokensDropped = 0;  // cut from the front of a prompt too long to fit
-    std::string promptText;     // the text of the kept prompt tokens
+    std::string promptText;                // the text of the kept prompt tokens
     std::string generatedText;  // the generated text up to (not including) a stop sequence
     // Per position t < ids.size() - 1: CE of ids[t + 1] on each path, and the path whose
     // distribution chose (generated) or would have chosen (prompt) it (1: UPDATE).

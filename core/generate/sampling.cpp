@@ -51,7 +51,8 @@ std::int32_t TokenSampler::sample(const float* logits, std::size_t count) {
         }
     }
     double total = 0;
-    for (std::size_t i = 0; i < kept; ++i) total += weights[order[i]];
+    for (std::size_t i = 0; i < kept; ++i)
+        total += weights[order[i]];
     double target = uniform() * total;
     for (std::size_t i = 0; i < kept; ++i) {
         target -= weights[order[i]];

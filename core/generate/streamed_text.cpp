@@ -6,7 +6,8 @@
 namespace ponder::core {
 
 StreamedText::StreamedText(std::vector<std::string> stops) : m_stops(std::move(stops)) {
-    for (const auto& stop : m_stops) m_hold = std::max(m_hold, stop.empty() ? 0 : stop.size() - 1);
+    for (const auto& stop : m_stops)
+        m_hold = std::max(m_hold, stop.empty() ? 0 : stop.size() - 1);
 }
 
 bool StreamedText::update(std::string text) {
@@ -49,11 +50,11 @@ std::size_t completeUtf8Prefix(const std::string& text, std::size_t limit) {
         --lead;
     if (lead == 0) return limit;
     const auto byte = static_cast<unsigned char>(text[lead - 1]);
-    const std::size_t length = byte < 0x80             ? 1
-                               : (byte >> 5) == 0x6    ? 2
-                               : (byte >> 4) == 0xE    ? 3
-                               : (byte >> 3) == 0x1E   ? 4
-                                                       : 1;
+    const std::size_t length = byte < 0x80           ? 1
+                               : (byte >> 5) == 0x6  ? 2
+                               : (byte >> 4) == 0xE  ? 3
+                               : (byte >> 3) == 0x1E ? 4
+                                                     : 1;
     return (lead - 1) + length <= limit ? limit : lead - 1;
 }
 

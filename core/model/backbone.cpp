@@ -36,10 +36,10 @@ std::string backboneArch(const fs::path& modelDir) {
     try {
         text = readFileBytes(modelDir / "config.json");
     } catch (const InputError&) {
-        throw ModelLoadError("model directory '" + modelDir.string() +
-                                 "' has no readable config.json",
-                             "pass a Hugging Face GPT-2 or Gemma 3 directory, or make one with "
-                             "`ponder make-test-model DIR [--arch gemma3]`");
+        throw ModelLoadError(
+            "model directory '" + modelDir.string() + "' has no readable config.json",
+            "pass a Hugging Face GPT-2 or Gemma 3 directory, or make one with "
+            "`ponder make-test-model DIR [--arch gemma3]`");
     }
     const auto root = json::parse(text, nullptr, false);
     // Malformed JSON is reported by the config parser with the details.
@@ -48,7 +48,8 @@ std::string backboneArch(const fs::path& modelDir) {
     const auto name = type.is_string() ? type.get<std::string>() : type.dump();
     if (name == "gpt2") return kArchGpt2;
     if (name == "gemma3_text" || name == "gemma3") return kArchGemma3;
-    const std::string what = name == "gemma2" || name == "gemma" ? "an earlier Gemma" : "'" + name + "'";
+    const std::string what =
+        name == "gemma2" || name == "gemma" ? "an earlier Gemma" : "'" + name + "'";
     throw ModelLoadError("config.json of '" + modelDir.string() + "' is " + what +
                              " model (model_type " + name + "), which ponder cannot run",
                          "ponder runs GPT-2 (model_type gpt2) and Gemma 3 (gemma3_text, gemma3) "
@@ -128,7 +129,8 @@ std::string backboneSha256(const fs::path& modelDir) {
     if (files.size() == 1 && files[0].filename() == "model.safetensors")
         return sha256FileHex(files[0]);
     std::string digests;
-    for (const auto& file : files) digests += sha256FileHex(file);
+    for (const auto& file : files)
+        digests += sha256FileHex(file);
     return sha256Hex(digests);
 }
 

@@ -27,7 +27,9 @@ struct BackboneInfo {
     std::int64_t parameterCount = 0;  // tied LM head counted once
     std::string describe() const;     // "gemma3_text, 26 layers, width 1152, 1.00 B parameters"
     // The longest unit it can run: Gemma's backbone puts a BOS in front of every unit.
-    std::int64_t maxUnitTokens() const { return arch == kArchGpt2 ? maxPositions : maxPositions - 1; }
+    std::int64_t maxUnitTokens() const {
+        return arch == kArchGpt2 ? maxPositions : maxPositions - 1;
+    }
 };
 
 // The architecture config.json declares: kArchGpt2 (model_type gpt2 or none) or kArchGemma3

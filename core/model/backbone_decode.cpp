@@ -22,8 +22,7 @@ torch::Tensor Backbone::decodeStep(DecodeCache& cache, const torch::Tensor& ids)
     recompute.ids = recompute.ids.defined() ? torch::cat({recompute.ids, ids}, 1) : ids;
     const auto total = recompute.ids.size(1);
     if (total > info().maxUnitTokens())
-        throw InputError("generation of " + std::to_string(total) +
-                             " tokens exceeds the model's " +
+        throw InputError("generation of " + std::to_string(total) + " tokens exceeds the model's " +
                              std::to_string(info().maxUnitTokens()) + " positions",
                          "use a shorter prompt or fewer --max-tokens");
     const auto hiddenAll = hidden(recompute.ids);

@@ -50,15 +50,15 @@ TttConfig checkedCheckpointConfig(const fs::path& dir, const BackboneInfo& backb
     return config;
 }
 
-void loadCheckpointTensors(torch::nn::Module& module, const fs::path& dir,
-                           const std::string& kind, const std::string& layerNote) {
+void loadCheckpointTensors(torch::nn::Module& module, const fs::path& dir, const std::string& kind,
+                           const std::string& layerNote) {
     const auto weightsPath = dir / "ttt.safetensors";
     const auto weights = SafetensorsFile::open(weightsPath);
     const auto fail = [&](const std::string& why) {
-        return ModelLoadError("cannot load " + kind + " weights '" + weightsPath.string() +
-                                  "': " + why,
-                              "ttt.json and ttt.safetensors must come from the same checkpoint; "
-                              "train one with `ponder train-ttt`");
+        return ModelLoadError(
+            "cannot load " + kind + " weights '" + weightsPath.string() + "': " + why,
+            "ttt.json and ttt.safetensors must come from the same checkpoint; "
+            "train one with `ponder train-ttt`");
     };
     torch::NoGradGuard noGrad;
     std::set<std::string> used;

@@ -24,7 +24,8 @@ std::int64_t Gemma3Config::parameterCount() const {
 
 std::vector<bool> gemma3SlidingPattern(std::int64_t layers, std::int64_t pattern) {
     std::vector<bool> sliding;
-    for (std::int64_t i = 0; i < layers; ++i) sliding.push_back((i + 1) % pattern != 0);
+    for (std::int64_t i = 0; i < layers; ++i)
+        sliding.push_back((i + 1) % pattern != 0);
     return sliding;
 }
 
@@ -33,9 +34,10 @@ Gemma3Config loadGemma3Config(const fs::path& path) {
     try {
         text = readFileBytes(path);
     } catch (const InputError&) {
-        throw ModelLoadError("model directory has no readable config.json ('" + path.string() + "')",
-                             "pass a Hugging Face Gemma 3 directory, or make one with "
-                             "`ponder make-test-model DIR --arch gemma3`");
+        throw ModelLoadError(
+            "model directory has no readable config.json ('" + path.string() + "')",
+            "pass a Hugging Face Gemma 3 directory, or make one with "
+            "`ponder make-test-model DIR --arch gemma3`");
     }
     return parseGemma3Config(text, path.string());
 }
@@ -70,8 +72,8 @@ Gemma3Config parseGemma3Config(std::string_view text, const std::string& label) 
         if (!outer.contains("text_config") || !outer["text_config"].is_object())
             throw fail("model_type gemma3 without a text_config object");
         root = outer["text_config"];
-        for (const char* key : {"bos_token_id", "eos_token_id", "pad_token_id",
-                                "tie_word_embeddings"})
+        for (const char* key :
+             {"bos_token_id", "eos_token_id", "pad_token_id", "tie_word_embeddings"})
             if (!root.contains(key) && outer.contains(key)) root[key] = outer[key];
     }
 
@@ -143,8 +145,9 @@ Gemma3Config parseGemma3Config(std::string_view text, const std::string& label) 
                    " is larger than max_position_embeddings " + std::to_string(c.maxPositions));
     // The ids as they will be used, defaults included: a small vocab_size without the ids
     // must not load with a BOS its writer then writes out and its reader refuses.
-    for (const auto& [key, value] : {std::pair<const char*, std::int64_t>{"bos_token_id", c.bosTokenId},
-                                     {"eos_token_id", c.eosTokenId}})
+    for (const auto& [key, value] :
+         {std::pair<const char*, std::int64_t>{"bos_token_id", c.bosTokenId},
+          {"eos_token_id", c.eosTokenId}})
         if (value >= c.vocabSize)
             throw fail(std::string(key) + " " + std::to_string(value) + " is outside vocab_size " +
                        std::to_string(c.vocabSize));

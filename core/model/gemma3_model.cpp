@@ -43,7 +43,8 @@ torch::Tensor rotateHalf(const torch::Tensor& x) {
 }
 
 // HF's non-interleaved RoPE, in float32: x cos + rotate_half(x) sin. x [B, H, T, hd].
-torch::Tensor applyRope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+torch::Tensor applyRope(const torch::Tensor& x, const torch::Tensor& cos,
+                        const torch::Tensor& sin) {
     const auto xf = x.to(torch::kFloat32);
     return (xf * cos.unsqueeze(1) + rotateHalf(xf) * sin.unsqueeze(1)).to(x.scalar_type());
 }
@@ -68,8 +69,7 @@ torch::Tensor gemmaRmsNorm(const torch::Tensor& x, const torch::Tensor& weight, 
     return (normed * (1.0 + weight.to(torch::kFloat32))).to(x.scalar_type());
 }
 
-Gemma3LayerImpl::Gemma3LayerImpl(const Gemma3Config& c, bool sliding,
-                                 torch::TensorOptions options)
+Gemma3LayerImpl::Gemma3LayerImpl(const Gemma3Config& c, bool sliding, torch::TensorOptions options)
     : m_config(c), m_sliding(sliding) {
     const auto d = c.hiddenSize;
     m_inputNorm = addWeight(*this, "input_layernorm", {d}, options);
@@ -115,8 +115,8 @@ torch::Tensor Gemma3LayerImpl::attention(const torch::Tensor& x, const torch::Te
     if (c.attnLogitSoftcap)
         scores = torch::tanh(scores / *c.attnLogitSoftcap) * *c.attnLogitSoftcap;
     const auto probabilities = torch::softmax(scores + bias, -1).to(v.scalar_type());
-    const auto mixed = torch::matmul(probabilities, v).transpose(1, 2).reshape(
-        {batch, length, c.queryWidth()});
+    const auto mixed =
+        torch::matmul(probabilities, v).transpose(1, 2).reshape({batch, length, c.queryWidth()});
     return torch::linear(mixed, m_o);
 }
 
@@ -135,7 +135,8 @@ torch::Tensor Gemma3LayerImpl::block(const torch::Tensor& x, const torch::Tensor
                                      const torch::Tensor& sin, const torch::Tensor& bias,
                                      torch::Tensor* keys, torch::Tensor* values) {
     const double eps = m_config.rmsNormEps;
-    const auto attended = attention(gemmaRmsNorm(x, m_inputNorm, eps), cos, sin, bias, keys, values);
+    const auto attended =
+        attention(gemmaRmsNorm(x, m_inputNorm, eps), cos, sin, bias, keys, values);
     const auto h = x + gemmaRmsNorm(attended, m_postAttentionNorm, eps);
     const auto f = gemmaRmsNorm(h, m_preFeedforwardNorm, eps);
     const auto mlp = torch::linear(
@@ -161,8 +162,8 @@ torch::Tensor Gemma3ModelImpl::hidden(const torch::Tensor& ids, const torch::Ten
     const auto& c = m_config;
     const auto batch = ids.size(0), length = ids.size(1) + 1;
     const auto longOptions = ids.options().dtype(torch::kInt64);
-    const auto tokens = torch::cat({torch::full({batch, 1}, c.bosTokenId, longOptions),
-                                    ids.to(torch::kInt64)}, 1);
+    const auto tokens =
+        torch::cat({torch::full({batch, 1}, c.bosTokenId, longOptions), ids.to(torch::kInt64)}, 1);
     // The BOS sits at position 0, the tokens at their own positions + 1.
     torch::Tensor pos;
     if (!positions.defined()) {
@@ -170,15 +171,17 @@ torch::Tensor Gemma3ModelImpl::hidden(const torch::Tensor& ids, const torch::Ten
     } else {
         const auto given = positions.dim() == 1 ? positions.unsqueeze(0) : positions;
         pos = torch::cat({torch::zeros({given.size(0), 1}, longOptions),
-                          given.to(ids.device(), torch::kInt64) + 1}, 1);
+                          given.to(ids.device(), torch::kInt64) + 1},
+                         1);
     }
     const auto x = run(embed(tokens), pos, 0, nullptr, nullptr);
     return x.narrow(1, 1, length - 1).to(torch::kFloat32);
 }
 
 torch::Tensor Gemma3ModelImpl::embed(const torch::Tensor& tokens) const {
-    const auto scale = torch::scalar_tensor(std::sqrt(double(m_config.hiddenSize)),
-                                            m_embed.options()).to(m_embed.scalar_type());
+    const auto scale =
+        torch::scalar_tensor(std::sqrt(double(m_config.hiddenSize)), m_embed.options())
+            .to(m_embed.scalar_type());
     return torch::embedding(m_embed, tokens) * scale;
 }
 
@@ -187,7 +190,8 @@ torch::Tensor Gemma3ModelImpl::run(torch::Tensor x, const torch::Tensor& pos, st
                                    std::vector<torch::Tensor>* values) {
     const auto& c = m_config;
     const auto length = x.size(1);
-    const auto [globalCos, globalSin] = ropeTables(pos, c.headDim, c.ropeTheta, c.ropeScalingFactor);
+    const auto [globalCos, globalSin] =
+        ropeTables(pos, c.headDim, c.ropeTheta, c.ropeScalingFactor);
     const auto [localCos, localSin] = ropeTables(pos, c.headDim, c.ropeLocalTheta, 1.0);
     // Additive masks: a query i sees keys j <= i, and on sliding layers only i - j < window
     // (query i is at past + i, over the past + length keys).
@@ -195,8 +199,8 @@ torch::Tensor Gemma3ModelImpl::run(torch::Tensor x, const torch::Tensor& pos, st
     const auto queries = torch::arange(past, past + length, floatOptions.dtype(torch::kInt64));
     const auto columns = torch::arange(past + length, floatOptions.dtype(torch::kInt64));
     const auto distance = queries.unsqueeze(1) - columns.unsqueeze(0);  // i - j
-    const auto negInf = torch::full({length, past + length},
-                                    -std::numeric_limits<float>::infinity(), floatOptions);
+    const auto negInf =
+        torch::full({length, past + length}, -std::numeric_limits<float>::infinity(), floatOptions);
     const auto zero = torch::zeros({length, past + length}, floatOptions);
     const auto globalBias = torch::where(distance < 0, negInf, zero);
     const auto localBias =
@@ -233,9 +237,11 @@ torch::Tensor Gemma3ModelImpl::decodeStep(DecodeCache& cache, const torch::Tenso
     const auto longOptions = ids.options().dtype(torch::kInt64);
     const bool first = cache.length == 0;
     // The stream's tokens sit at their index + 1: the first step puts the BOS at 0.
-    const auto tokens = first ? torch::cat({torch::full({1, 1}, m_config.bosTokenId, longOptions),
-                                            ids.to(torch::kInt64)}, 1)
-                              : ids.to(torch::kInt64);
+    const auto tokens =
+        first
+            ? torch::cat(
+                  {torch::full({1, 1}, m_config.bosTokenId, longOptions), ids.to(torch::kInt64)}, 1)
+            : ids.to(torch::kInt64);
     const auto past = first ? 0 : cache.length + 1;
     const auto total = past + tokens.size(1);
     if (total > m_config.maxPositions)
@@ -319,8 +325,8 @@ Gemma3Model loadGemma3(const Gemma3Config& config, const WeightShards& weights,
         auto& param = item.value();
         if (param.sizes() != torch::IntArrayRef(entry->info->shape))
             throw fail("tensor '" + entry->info->name + "' has shape " +
-                       c10::str(torch::IntArrayRef(entry->info->shape)) +
-                       ", config.json implies " + c10::str(param.sizes()));
+                       c10::str(torch::IntArrayRef(entry->info->shape)) + ", config.json implies " +
+                       c10::str(param.sizes()));
         used.insert(entry->info->name);
         if (checkOnly) {
             checkFloatDtype(*entry);
@@ -336,8 +342,8 @@ Gemma3Model loadGemma3(const Gemma3Config& config, const WeightShards& weights,
         const auto& name = entry.info->name;
         if (used.count(name) || isOtherTower(name)) continue;
         // A stored copy of the embedding as lm_head is still a tied head.
-        if (config.tieWordEmbeddings && (name == "lm_head.weight" ||
-                                         name == "language_model.lm_head.weight"))
+        if (config.tieWordEmbeddings &&
+            (name == "lm_head.weight" || name == "language_model.lm_head.weight"))
             continue;
         throw fail("unexpected tensor '" + name + "' (not part of a Gemma 3 decoder with " +
                    std::to_string(config.numLayers) + " layers)");
@@ -348,7 +354,8 @@ Gemma3Model loadGemma3(const Gemma3Config& config, const WeightShards& weights,
 
 void saveGemma3Weights(Gemma3Model& model, const fs::path& dir, int shards) {
     NamedTensors tensors;
-    for (const auto& item : model->named_parameters()) tensors.emplace_back(item.key(), item.value());
+    for (const auto& item : model->named_parameters())
+        tensors.emplace_back(item.key(), item.value());
     if (shards <= 1) {
         saveTensors(dir / "model.safetensors", tensors);
         return;

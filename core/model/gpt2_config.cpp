@@ -12,11 +12,11 @@ using nlohmann::json;
 
 std::int64_t Gpt2Config::parameterCount() const {
     const std::int64_t d = nEmbd;
-    const std::int64_t perLayer = 2 * 2 * d                  // ln_1, ln_2
-                                  + d * 3 * d + 3 * d        // c_attn
-                                  + d * d + d                // attn c_proj
+    const std::int64_t perLayer = 2 * 2 * d                        // ln_1, ln_2
+                                  + d * 3 * d + 3 * d              // c_attn
+                                  + d * d + d                      // attn c_proj
                                   + d * innerSize() + innerSize()  // c_fc
-                                  + innerSize() * d + d;     // mlp c_proj
+                                  + innerSize() * d + d;           // mlp c_proj
     return vocabSize * d + nPositions * d + nLayer * perLayer + 2 * d;
 }
 
@@ -25,9 +25,10 @@ Gpt2Config loadGpt2Config(const fs::path& path) {
     try {
         text = readFileBytes(path);
     } catch (const InputError&) {
-        throw ModelLoadError("model directory has no readable config.json ('" + path.string() + "')",
-                             "pass a Hugging Face GPT-2 directory, or make one with "
-                             "`ponder make-test-model DIR`");
+        throw ModelLoadError(
+            "model directory has no readable config.json ('" + path.string() + "')",
+            "pass a Hugging Face GPT-2 directory, or make one with "
+            "`ponder make-test-model DIR`");
     }
     return parseGpt2Config(text, path.string());
 }
@@ -84,13 +85,15 @@ Gpt2Config parseGpt2Config(std::string_view text, const std::string& label) {
     config.nLayer = positive("n_layer", 0, true, std::int64_t{1} << 12);
     config.nHead = positive("n_head", 0, true, std::int64_t{1} << 16);
     config.nInner = root.contains("n_inner") && !root["n_inner"].is_null()
-                        ? positive("n_inner", 0, false, std::int64_t{1} << 18) : 0;
+                        ? positive("n_inner", 0, false, std::int64_t{1} << 18)
+                        : 0;
     config.layerNormEpsilon = real("layer_norm_epsilon", 1e-5);
     config.residDropout = real("resid_pdrop", 0.1);
     config.embdDropout = real("embd_pdrop", 0.1);
     config.attnDropout = real("attn_pdrop", 0.1);
     if (root.contains("activation_function")) {
-        if (!root["activation_function"].is_string()) throw fail("activation_function must be a string");
+        if (!root["activation_function"].is_string())
+            throw fail("activation_function must be a string");
         config.activation = root["activation_function"].get<std::string>();
     }
     if (config.activation != "gelu_new" && config.activation != "gelu_pytorch_tanh" &&
@@ -101,9 +104,9 @@ Gpt2Config parseGpt2Config(std::string_view text, const std::string& label) {
                    std::to_string(config.nHead));
     if (!(config.layerNormEpsilon > 0.0)) throw fail("layer_norm_epsilon must be positive");
     // LibTorch's dropout throws an untyped c10::Error for these only once train-base runs.
-    for (const auto& [key, p] : {std::pair{"resid_pdrop", config.residDropout},
-                                 std::pair{"embd_pdrop", config.embdDropout},
-                                 std::pair{"attn_pdrop", config.attnDropout}})
+    for (const auto& [key, p] :
+         {std::pair{"resid_pdrop", config.residDropout},
+          std::pair{"embd_pdrop", config.embdDropout}, std::pair{"attn_pdrop", config.attnDropout}})
         if (!(p >= 0.0 && p <= 1.0))
             throw fail(std::string(key) + " must be a probability in [0, 1], got " +
                        std::to_string(p));

@@ -60,9 +60,9 @@ torch::Tensor Gpt2AttentionImpl::forwardCached(const torch::Tensor& x, torch::Te
     values = values.defined() ? torch::cat({values, qkv[2]}, 2) : qkv[2];
     // New token i sits at position past + i: it sees columns 0 .. past + i.
     const auto past = keys.size(2) - length;
-    const auto bias = torch::full({length, past + length}, -std::numeric_limits<float>::infinity(),
-                                  x.options())
-                          .triu(past + 1);
+    const auto bias =
+        torch::full({length, past + length}, -std::numeric_limits<float>::infinity(), x.options())
+            .triu(past + 1);
     return attend(qkv[0], keys, values, bias);
 }
 
@@ -113,12 +113,13 @@ Gpt2ModelImpl::Gpt2ModelImpl(const Gpt2Config& config, bool tiedLmHead) : m_conf
     m_wte = register_module("wte", torch::nn::Embedding(config.vocabSize, config.nEmbd));
     m_wpe = register_module("wpe", torch::nn::Embedding(config.nPositions, config.nEmbd));
     m_blocks = register_module("h", torch::nn::ModuleList());
-    for (std::int64_t i = 0; i < config.nLayer; ++i) m_blocks->push_back(Gpt2Block(config));
+    for (std::int64_t i = 0; i < config.nLayer; ++i)
+        m_blocks->push_back(Gpt2Block(config));
     m_lnF = register_module("ln_f", makeLayerNorm(config));
     if (!tiedLmHead)
         m_lmHead = register_module(
-            "lm_head",
-            torch::nn::Linear(torch::nn::LinearOptions(config.nEmbd, config.vocabSize).bias(false)));
+            "lm_head", torch::nn::Linear(
+                           torch::nn::LinearOptions(config.nEmbd, config.vocabSize).bias(false)));
 }
 
 torch::Tensor Gpt2ModelImpl::hidden(const torch::Tensor& ids, const torch::Tensor& positions) {
@@ -128,14 +129,16 @@ torch::Tensor Gpt2ModelImpl::hidden(const torch::Tensor& ids, const torch::Tenso
     if (!pos.defined()) {
         TORCH_CHECK(length <= m_config.nPositions, "sequence of ", length,
                     " tokens is longer than n_positions ", m_config.nPositions);
-        pos = torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
+        pos =
+            torch::arange(length, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
     }
     auto x = m_wte(ids) + m_wpe(pos);
     x = hashedDropout(x, m_config.embdDropout, is_training());
     // Additive causal mask: -inf above the diagonal, so position t attends to 0..t only.
     const auto causalBias =
         torch::full({length, length}, -std::numeric_limits<float>::infinity(), x.options()).triu(1);
-    for (const auto& block : *m_blocks) x = block->as<Gpt2Block>()->forward(x, causalBias);
+    for (const auto& block : *m_blocks)
+        x = block->as<Gpt2Block>()->forward(x, causalBias);
     return m_lnF(x).to(torch::kFloat32);  // the TTT layer and the heads read float32
 }
 
@@ -172,8 +175,8 @@ torch::Tensor Gpt2ModelImpl::decodeStep(DecodeCache& cache, const torch::Tensor&
                              " tokens exceeds the model's " + std::to_string(m_config.nPositions) +
                              " positions",
                          "use a shorter prompt or fewer --max-tokens");
-    const auto pos = torch::arange(past, past + length,
-                                   torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
+    const auto pos = torch::arange(
+        past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
     auto x = m_wte(ids) + m_wpe(pos);
     for (std::size_t i = 0; i < m_blocks->size(); ++i)
         x = m_blocks[i]->as<Gpt2Block>()->forwardCached(x, kv.keys[i], kv.values[i]);
@@ -246,9 +249,9 @@ Gpt2Model loadGpt2(const Gpt2Config& config, const SafetensorsFile& weights, tor
         const auto& name = item.key();
         const auto* info = lookup(name);
         if (!info)
-            throw fail("missing tensor '" + name + "' (config.json has n_layer=" +
-                       std::to_string(config.nLayer) + ", n_embd=" + std::to_string(config.nEmbd) +
-                       ")");
+            throw fail("missing tensor '" + name +
+                       "' (config.json has n_layer=" + std::to_string(config.nLayer) +
+                       ", n_embd=" + std::to_string(config.nEmbd) + ")");
         auto& param = item.value();
         if (param.sizes() != torch::IntArrayRef(info->shape))
             throw fail("tensor '" + info->name + "' has shape " +
@@ -262,9 +265,9 @@ Gpt2Model loadGpt2(const Gpt2Config& config, const SafetensorsFile& weights, tor
     }
     for (const auto& info : weights.tensors()) {
         if (used.count(info.name) || info.name == "lm_head.weight") continue;
-        const bool isMaskBuffer = info.name.size() > 9 &&
-                                  (info.name.find(".attn.bias") != std::string::npos ||
-                                   info.name.find(".attn.masked_bias") != std::string::npos);
+        const bool isMaskBuffer =
+            info.name.size() > 9 && (info.name.find(".attn.bias") != std::string::npos ||
+                                     info.name.find(".attn.masked_bias") != std::string::npos);
         if (!isMaskBuffer)
             throw fail("unexpected tensor '" + info.name + "' (not part of a GPT-2 with n_layer=" +
                        std::to_string(config.nLayer) + ")");
@@ -276,7 +279,8 @@ Gpt2Model loadGpt2(const Gpt2Config& config, const SafetensorsFile& weights, tor
 
 void saveGpt2Weights(Gpt2Model& model, const fs::path& path) {
     NamedTensors tensors;
-    for (const auto& item : model->named_parameters()) tensors.emplace_back(item.key(), item.value());
+    for (const auto& item : model->named_parameters())
+        tensors.emplace_back(item.key(), item.value());
     saveTensors(path, tensors);
 }
 

@@ -104,8 +104,7 @@ TORCH_MODULE(Gpt2Model);
 // Accepts names with or without the "transformer." prefix, F32/F16/BF16 tensors, tied or
 // explicit lm_head. Throws ModelLoadError naming the missing, unexpected, misshapen or
 // non-finite tensor.
-Gpt2Model loadGpt2(const std::filesystem::path& modelDir,
-                   torch::Device device = torch::kCPU);
+Gpt2Model loadGpt2(const std::filesystem::path& modelDir, torch::Device device = torch::kCPU);
 Gpt2Model loadGpt2(const Gpt2Config& config, const SafetensorsFile& weights,
                    torch::Device device = torch::kCPU);
 

@@ -86,10 +86,10 @@ void LoraLinearImpl::resetParameters() {
 LoraLayerImpl::LoraLayerImpl(const TttConfig& config) : m_config(config) {
     checkLoraConfig(config);
     const auto alpha = config.loraAlphaValue();
-    q_lora = register_module(
-        "q_lora", LoraLinear(config.hidden, config.loraRank, alpha, config.loraDropout));
-    v_lora = register_module(
-        "v_lora", LoraLinear(config.hidden, config.loraRank, alpha, config.loraDropout));
+    q_lora = register_module("q_lora",
+                             LoraLinear(config.hidden, config.loraRank, alpha, config.loraDropout));
+    v_lora = register_module("v_lora",
+                             LoraLinear(config.hidden, config.loraRank, alpha, config.loraDropout));
 }
 
 void LoraLayerImpl::resetParameters() {

@@ -53,7 +53,7 @@ struct LoraOutput {
 // Streaming (generation, one sequence): the keys and values of the chunk's tokens so far.
 // startStream() gives a chunk's start; every chunk starts empty, as forward() does.
 struct LoraStreamState {
-    std::int64_t position = 0;  // tokens of the current chunk read so far
+    std::int64_t position = 0;   // tokens of the current chunk read so far
     torch::Tensor keys, values;  // [t, D] each (undefined before the first token)
 };
 

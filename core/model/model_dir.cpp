@@ -29,7 +29,8 @@ std::string dtypeList(const std::vector<fs::path>& files) {
             dtypes.insert(std::string(dtypeName(tensor.dtype)));
     }
     std::string list;
-    for (const auto& name : dtypes) list += (list.empty() ? "" : "+") + name;
+    for (const auto& name : dtypes)
+        list += (list.empty() ? "" : "+") + name;
     return list;
 }
 
@@ -58,7 +59,8 @@ ModelDirSummary inspectModelDir(const fs::path& dir) {
     const auto files = backboneWeightFiles(dir);
     summary.weightFiles = files.size();
     summary.storedDtypes = dtypeList(files);
-    for (const auto& file : files) summary.weightsBytes += fs::file_size(file);
+    for (const auto& file : files)
+        summary.weightsBytes += fs::file_size(file);
 
     if (summary.backbone.arch == kArchGemma3) {
         const auto config = loadGemma3Config(dir / "config.json");
@@ -117,7 +119,8 @@ std::int64_t writeTestTtt(const fs::path& dir, const BackboneInfo& backbone, std
     if (tttConfig.tttWidth > 0) parameters["ttt_proj_out.weight"].normal_(0.0, 0.05);
     saveTttCheckpoint(ttt, dir);
     std::int64_t count = 0;
-    for (const auto& p : ttt->parameters()) count += p.numel();
+    for (const auto& p : ttt->parameters())
+        count += p.numel();
     return count;
 }
 
@@ -133,7 +136,8 @@ TestModelSummary makeGemma3TestModel(const fs::path& dir, const TestModelOptions
                          "all positive, --heads a multiple of --kv-heads, an even head dim, "
                          "--window at most --positions");
     if (o.tokenizerFrom) {
-        writeFileAtomic(dir / "tokenizer.model", readFileBytes(*o.tokenizerFrom / "tokenizer.model"));
+        writeFileAtomic(dir / "tokenizer.model",
+                        readFileBytes(*o.tokenizerFrom / "tokenizer.model"));
     } else {
         if (o.corpus.empty())
             throw InputError("a Gemma 3 test model trains its SentencePiece tokenizer on text",
@@ -172,7 +176,8 @@ TestModelSummary makeGemma3TestModel(const fs::path& dir, const TestModelOptions
 
 TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& options) {
     if (options.arch != kArchGpt2 && options.arch != "gemma3" && options.arch != kArchGemma3)
-        throw InputError("unknown architecture '" + options.arch + "'", "use --arch gpt2 or gemma3");
+        throw InputError("unknown architecture '" + options.arch + "'",
+                         "use --arch gpt2 or gemma3");
     if (options.arch != kArchGpt2) {
         std::error_code ec;
         fs::create_directories(dir, ec);
@@ -221,7 +226,8 @@ TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& opti
     TestModelSummary summary;
     for (const auto& p : model->parameters())
         summary.parameterCount += p.numel();
-    if (options.withTtt) summary.tttParameterCount = writeTestTtt(dir, model->info(), options.seed + 1);
+    if (options.withTtt)
+        summary.tttParameterCount = writeTestTtt(dir, model->info(), options.seed + 1);
     summary.vocabSize = tokenizer.vocabSize();
     return summary;
 }

@@ -16,7 +16,7 @@ namespace ponder::core {
 struct ModelDirSummary {
     std::filesystem::path dir;
     BackboneInfo backbone;
-    Gpt2Config config;  // GPT-2 directories only
+    Gpt2Config config;                // GPT-2 directories only
     std::size_t weightFiles = 1;      // shards
     std::int64_t parameterCount = 0;  // loaded parameters (tied head counted once)
     std::string storedDtypes;         // e.g. "F32" or "F16+F32"

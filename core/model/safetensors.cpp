@@ -33,9 +33,9 @@ struct DTypeEntry {
     std::size_t size;
 };
 constexpr DTypeEntry kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
+    {DType::F64, "F64", 8},   {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
     {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1}, {DType::U8, "U8", 1},
+    {DType::I16, "I16", 2},   {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
     {DType::Bool, "BOOL", 1},
 };
 
@@ -47,7 +47,8 @@ const DTypeEntry& entryOf(DType dtype) {
 
 std::uint64_t readLittleEndian64(const std::uint8_t* bytes) {
     std::uint64_t value = 0;
-    for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[i];
+    for (int i = 7; i >= 0; --i)
+        value = (value << 8) | bytes[i];
     return value;
 }
 
@@ -61,8 +62,12 @@ std::optional<std::uint64_t> asCount(const json& value) {
 
 }  // namespace
 
-std::size_t dtypeSize(DType dtype) { return entryOf(dtype).size; }
-std::string_view dtypeName(DType dtype) { return entryOf(dtype).name; }
+std::size_t dtypeSize(DType dtype) {
+    return entryOf(dtype).size;
+}
+std::string_view dtypeName(DType dtype) {
+    return entryOf(dtype).name;
+}
 
 std::optional<DType> parseDType(std::string_view name) {
     for (const auto& entry : kDTypes)
@@ -72,7 +77,8 @@ std::optional<DType> parseDType(std::string_view name) {
 
 std::int64_t TensorInfo::numel() const {
     std::int64_t count = 1;
-    for (auto dim : shape) count *= dim;
+    for (auto dim : shape)
+        count *= dim;
     return count;
 }
 
@@ -106,9 +112,8 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
     void* mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
     if (mapping == MAP_FAILED) throw fail(std::strerror(errno), "check free memory");
-    file.m_storage = std::shared_ptr<const void>(mapping, [size](const void* p) {
-        ::munmap(const_cast<void*>(p), size);
-    });
+    file.m_storage = std::shared_ptr<const void>(
+        mapping, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
     file.parse(static_cast<const std::uint8_t*>(mapping), size);
     return file;
 }
@@ -147,14 +152,14 @@ void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
     std::string duplicate;
     json header;
     try {
-        header = json::parse(
-            headerStart, headerStart + headerBytes,
-            [&](int depth, json::parse_event_t event, json& parsed) {
-                if (depth == 1 && event == json::parse_event_t::key &&
-                    !seenNames.insert(parsed.get<std::string>()).second && duplicate.empty())
-                    duplicate = parsed.get<std::string>();
-                return true;
-            });
+        header = json::parse(headerStart, headerStart + headerBytes,
+                             [&](int depth, json::parse_event_t event, json& parsed) {
+                                 if (depth == 1 && event == json::parse_event_t::key &&
+                                     !seenNames.insert(parsed.get<std::string>()).second &&
+                                     duplicate.empty())
+                                     duplicate = parsed.get<std::string>();
+                                 return true;
+                             });
     } catch (const json::exception& error) {
         throw fail(std::string("header is not valid JSON (") + error.what() + ")");
     }
@@ -273,7 +278,8 @@ std::string buildHeader(const std::vector<TensorToWrite>& tensors,
 void writeTo(std::ostream& out, const std::string& headerText,
              const std::vector<TensorToWrite>& tensors) {
     const std::uint64_t length = headerText.size();
-    for (int i = 0; i < 8; ++i) out.put(static_cast<char>((length >> (8 * i)) & 0xff));
+    for (int i = 0; i < 8; ++i)
+        out.put(static_cast<char>((length >> (8 * i)) & 0xff));
     out.write(headerText.data(), static_cast<std::streamsize>(headerText.size()));
     for (const auto& tensor : tensors)
         out.write(tensor.bytes.data(), static_cast<std::streamsize>(tensor.bytes.size()));

@@ -9,16 +9,26 @@ namespace {
 
 torch::ScalarType toScalarType(DType dtype) {
     switch (dtype) {
-        case DType::F64: return torch::kFloat64;
-        case DType::F32: return torch::kFloat32;
-        case DType::F16: return torch::kFloat16;
-        case DType::BF16: return torch::kBFloat16;
-        case DType::I64: return torch::kInt64;
-        case DType::I32: return torch::kInt32;
-        case DType::I16: return torch::kInt16;
-        case DType::I8: return torch::kInt8;
-        case DType::U8: return torch::kUInt8;
-        case DType::Bool: return torch::kBool;
+        case DType::F64:
+            return torch::kFloat64;
+        case DType::F32:
+            return torch::kFloat32;
+        case DType::F16:
+            return torch::kFloat16;
+        case DType::BF16:
+            return torch::kBFloat16;
+        case DType::I64:
+            return torch::kInt64;
+        case DType::I32:
+            return torch::kInt32;
+        case DType::I16:
+            return torch::kInt16;
+        case DType::I8:
+            return torch::kInt8;
+        case DType::U8:
+            return torch::kUInt8;
+        case DType::Bool:
+            return torch::kBool;
     }
     throw std::logic_error("unknown DType");
 }
@@ -27,8 +37,7 @@ DType toDType(torch::ScalarType type) {
     for (DType dtype : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::I64, DType::I32,
                         DType::I16, DType::I8, DType::U8, DType::Bool})
         if (toScalarType(dtype) == type) return dtype;
-    throw std::invalid_argument(std::string("no safetensors dtype for ") +
-                                c10::toString(type));
+    throw std::invalid_argument(std::string("no safetensors dtype for ") + c10::toString(type));
 }
 
 }  // namespace

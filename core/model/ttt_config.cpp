@@ -162,19 +162,22 @@ TttConfig parseTttConfig(std::string_view content, const std::string& label) {
     }
     if (config.isLora()) {
         if (root.contains("lora_rank")) config.loraRank = positive("lora_rank");
-        config.loraAlpha = root.contains("lora_alpha") ? real("lora_alpha") : double(config.loraRank);
+        config.loraAlpha =
+            root.contains("lora_alpha") ? real("lora_alpha") : double(config.loraRank);
         if (!(config.loraAlpha > 0.0))
             throw fail("lora_alpha must be positive, got " + field("lora_alpha").dump());
         if (root.contains("lora_dropout")) config.loraDropout = real("lora_dropout");
         if (!(config.loraDropout >= 0.0 && config.loraDropout < 1.0))
             throw fail("lora_dropout must be in [0, 1), got " + field("lora_dropout").dump());
         if (config.tttWidth > 0)
-            throw fail("ttt_width is not supported with fast_weights \"lora\" (the LoRA layer "
-                       "works at the backbone width)");
+            throw fail(
+                "ttt_width is not supported with fast_weights \"lora\" (the LoRA layer "
+                "works at the backbone width)");
     } else {
         for (const char* key : {"lora_rank", "lora_alpha", "lora_dropout"})
             if (root.contains(key))
-                throw fail(std::string(key) + " is only used with fast_weights \"lora\"; add "
+                throw fail(std::string(key) +
+                           " is only used with fast_weights \"lora\"; add "
                            "\"fast_weights\": \"lora\" or remove it");
     }
 

@@ -17,19 +17,19 @@ inline constexpr const char* kFastWeightsTtt = "ttt-linear";  // the default (al
 inline constexpr const char* kFastWeightsLora = "lora";       // algorithm.md §2.7
 
 struct TttConfig {
-    std::int64_t hidden = 768;   // D, the backbone width (the width of the hidden state it adapts)
-    std::int64_t heads = 12;     // H
-    std::int64_t headDim = 64;   // d (H * d need not equal D)
-    std::int64_t miniBatch = 16; // K
+    std::int64_t hidden = 768;    // D, the backbone width (the width of the hidden state it adapts)
+    std::int64_t heads = 12;      // H
+    std::int64_t headDim = 64;    // d (H * d need not equal D)
+    std::int64_t miniBatch = 16;  // K
     double baseLr = 1.0;
-    double etaDecay = 0.0;             // λ in exp(λ (j - (K-1))), algorithm.md §2.4
-    std::string etaForm = "ponderttt"; // "ponderttt" | "ttt-lm" (algorithm.md §2.4-2.5)
-    std::int64_t convWidth = 4;        // W
-    std::int64_t convLag = 1;          // 1: excludes token t (published code), 0: TTT-LM
+    double etaDecay = 0.0;              // λ in exp(λ (j - (K-1))), algorithm.md §2.4
+    std::string etaForm = "ponderttt";  // "ponderttt" | "ttt-lm" (algorithm.md §2.4-2.5)
+    std::int64_t convWidth = 4;         // W
+    std::int64_t convLag = 1;           // 1: excludes token t (published code), 0: TTT-LM
     double ropeTheta = 10000.0;
-    std::int64_t causalK = 0;          // 0, or -1 for the diagonal ablation
+    std::int64_t causalK = 0;  // 0, or -1 for the diagonal ablation
     double lnEps = 1e-5;
-    std::string backboneSha256;        // sha256 of the backbone's model.safetensors
+    std::string backboneSha256;  // sha256 of the backbone's model.safetensors
     // UPDATE_N (algorithm.md §6, §5): trained with N optimiser steps per chunk at lr/N; the
     // published cost model then counts an UPDATE as 1 + 2N. Optional "update_steps" in
     // ttt.json, written only when N != 1 (absent = 1).

@@ -38,9 +38,9 @@ struct TttInner {
 // token inside a chunk, so the tokens read one at a time get the dual form's outputs
 // (algorithm.md §2.5). startStream() gives a chunk's start: (W0, b0), no conv history.
 struct TttStreamState {
-    std::int64_t position = 0;           // tokens of the current chunk read so far
-    torch::Tensor weight, bias;          // W_m [H, d, d], b_m [H, 1, d]: mini-batch m's start
-    std::vector<torch::Tensor> convIn;   // x·Wq of the chunk's last W + lag tokens, [1, H*d]
+    std::int64_t position = 0;          // tokens of the current chunk read so far
+    torch::Tensor weight, bias;         // W_m [H, d, d], b_m [H, 1, d]: mini-batch m's start
+    std::vector<torch::Tensor> convIn;  // x·Wq of the chunk's last W + lag tokens, [1, H*d]
     // η's factors (TttLayerImpl::etaFactors), made once per chunk instead of once per token.
     torch::Tensor etaPerSource, etaPerRow;
     // The current mini-batch so far, one entry per token j: k_j and ∇_z at (W_m, b_m) [H, 1, d],
@@ -144,7 +144,7 @@ public:
     void setCausalK(std::int64_t k);
 
 private:
-    torch::Tensor layerInput(const torch::Tensor& h);  // fast_norm, then proj_in if any
+    torch::Tensor layerInput(const torch::Tensor& h);        // fast_norm, then proj_in if any
     torch::Tensor projectOut(const torch::Tensor& y) const;  // proj_out if any
     TttConfig m_config;
     torch::nn::LayerNorm m_fastNorm{nullptr};  // fast_norm "layernorm"

@@ -8,21 +8,20 @@ namespace ponder::core {
 namespace {
 
 [[noreturn]] void refuseForLora(const std::string& what) {
-    throw InputError(what + " needs a TTT-Linear layer; this model's fast weights are LoRA "
-                            "(algorithm.md §2.7), which has no inner loop or reconstruction task",
+    throw InputError(what +
+                         " needs a TTT-Linear layer; this model's fast weights are LoRA "
+                         "(algorithm.md §2.7), which has no inner loop or reconstruction task",
                      "use a TTT-Linear checkpoint, or drop that option for this model");
 }
 
 }  // namespace
 
 UpdateLayer UpdateLayer::load(const std::filesystem::path& dir, const BackboneInfo& backbone,
-                              const std::string& backboneSha256, bool force,
-                              torch::Device device) {
-    UpdateLayer layer = isLoraCheckpoint(dir)
-                            ? UpdateLayer(loadLoraCheckpoint(dir, backbone, backboneSha256, force,
-                                                             device))
-                            : UpdateLayer(loadTttCheckpoint(dir, backbone, backboneSha256, force,
-                                                            device));
+                              const std::string& backboneSha256, bool force, torch::Device device) {
+    UpdateLayer layer =
+        isLoraCheckpoint(dir)
+            ? UpdateLayer(loadLoraCheckpoint(dir, backbone, backboneSha256, force, device))
+            : UpdateLayer(loadTttCheckpoint(dir, backbone, backboneSha256, force, device));
     layer.module().eval();
     return layer;
 }

@@ -73,7 +73,8 @@ std::string evalJson(const RunDescription& run, const std::vector<UnitRecord>& u
             features = nullptr;
         } else {
             features = json::array();
-            for (float value : unit.gateFeatures) features.push_back(number(value));
+            for (float value : unit.gateFeatures)
+                features.push_back(number(value));
         }
     }
     root["units"] = std::move(unitArray);

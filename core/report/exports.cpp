@@ -265,10 +265,12 @@ std::string unitsCsv(const AnalysedRun& run) {
 
 std::string perFileCsv(const AnalysedRun& run) {
     TextTable table;
-    table.columns = {"file",        "file_index",  "units",     "loss_skip", "loss_update",
-                     "loss_ours",   "loss_oracle", "rate_ours", "rate_oracle", "recovery_ours"};
+    table.columns = {"file",      "file_index",  "units",     "loss_skip",   "loss_update",
+                     "loss_ours", "loss_oracle", "rate_ours", "rate_oracle", "recovery_ours"};
     // A value not computed (a fast-path run's Oracle) is an empty cell, as in units.csv.
-    const auto number = [](double v) { return std::isfinite(v) ? shortestDouble(v) : std::string(); };
+    const auto number = [](double v) {
+        return std::isfinite(v) ? shortestDouble(v) : std::string();
+    };
     for (const auto& row : perFileRows(run.analysis, run.stored->units))
         table.addRow({row.file, std::to_string(row.fileIndex), std::to_string(row.units),
                       number(row.lossSkip), number(row.lossUpdate), number(row.lossOurs),
@@ -288,7 +290,8 @@ std::string costCell(double cost) {
 // else UPDATE_N.
 std::string updateColumn(const std::vector<AnalysedRun>& runs) {
     std::set<std::string> names;
-    for (const auto& run : runs) names.insert(run.analysis.find("update").method);
+    for (const auto& run : runs)
+        names.insert(run.analysis.find("update").method);
     return names.size() == 1 ? *names.begin() : "UPDATE_N";
 }
 
@@ -407,8 +410,7 @@ TextTable table8(const std::vector<AnalysedRun>& runs) {
                 p = shortestDouble(std::round(test.pValue * 1e4) / 1e4);
             }
             table.addRow({run.name, policy.method, fixedCell(policy.summary.loss, 4),
-                          fixedCell(policy.summary.rate, 3),
-                          costCell(policy.summary.cost),
+                          fixedCell(policy.summary.rate, 3), costCell(policy.summary.cost),
                           policy.method == "Random Skip" ? "" : percentCell(versusRandom, 2),
                           percentCell(policy.summary.agreement), counts, p});
         }
@@ -441,8 +443,7 @@ TextTable ablationTable(const std::vector<AnalysedRun>& runs) {
         const auto& description = run.stored->description;
         table.addRow(
             {run.name, description.shuffle ? "yes" : "no", std::to_string(description.causalK),
-             fixedCell(a.find("SKIP").summary.loss, 4),
-             fixedCell(a.find("update").summary.loss, 4),
+             fixedCell(a.find("SKIP").summary.loss, 4), fixedCell(a.find("update").summary.loss, 4),
              fixedCell(a.find("Oracle").summary.loss, 4), fixedCell(a.find("Ours").summary.loss, 4),
              percentCell(a.find("Ours").summary.recovery),
              fixedCell(signalCorrelation(Signal::ReconStep0, a.table).pearson, 3)});
@@ -454,21 +455,27 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
     TextTable table;
     table.caption = "Each gate against Random and the Oracle at the rate it realized";
     table.label = "tab:ponder-same-rate";
-    table.columns = {"Run",       "Method",         "Rate",      "Loss",
-                     "Random (expected)", "Oracle", "Oracle capture", "Agreement",
-                     "Adaptation Oracle", "Adaptation capture"};
+    table.columns = {"Run",
+                     "Method",
+                     "Rate",
+                     "Loss",
+                     "Random (expected)",
+                     "Oracle",
+                     "Oracle capture",
+                     "Agreement",
+                     "Adaptation Oracle",
+                     "Adaptation capture"};
     for (const auto& run : runs) {
         for (const auto& policy : run.analysis.policies) {
             static const std::set<std::string> baselines{"skip", "update", "random", "oracle"};
             if (policy.method != "Ours" && baselines.count(policy.spec.name)) continue;
             const auto& same = policy.sameRate;  // core's one comparison (run_analysis.h)
-            table.addRow({run.name, displayName(policy), fixedCell(same.rate, 3),
-                          fixedCell(same.loss, 4), fixedCell(same.randomExpected, 4),
-                          fixedCell(same.oracleLoss, 4),
-                          std::isfinite(same.capture) ? percentCell(same.capture) : "",
-                          percentCell(same.agreement), fixedCell(same.adaptationOracleLoss, 4),
-                          std::isfinite(same.adaptationCapture) ? percentCell(same.adaptationCapture)
-                                                                : ""});
+            table.addRow(
+                {run.name, displayName(policy), fixedCell(same.rate, 3), fixedCell(same.loss, 4),
+                 fixedCell(same.randomExpected, 4), fixedCell(same.oracleLoss, 4),
+                 std::isfinite(same.capture) ? percentCell(same.capture) : "",
+                 percentCell(same.agreement), fixedCell(same.adaptationOracleLoss, 4),
+                 std::isfinite(same.adaptationCapture) ? percentCell(same.adaptationCapture) : ""});
         }
     }
     return table;
@@ -476,27 +483,36 @@ TextTable sameRateTable(const std::vector<AnalysedRun>& runs) {
 
 TextTable advantageSplitTable(const std::vector<AnalysedRun>& runs) {
     TextTable table;
-    table.caption = "Where the gain comes from: the advantage split into the TTT layer's static "
-                    "part and its inner loop";
+    table.caption =
+        "Where the gain comes from: the advantage split into the TTT layer's static "
+        "part and its inner loop";
     table.label = "tab:ponder-advantage-split";
-    table.columns = {"Run",        "Units",      "Advantage", "adv_static",
-                     "adv_inner",  "Inner share", "Oracle",   "Adaptation Oracle",
-                     "Ours",       "Ours: Oracle capture", "Ours: adaptation capture",
+    table.columns = {"Run",
+                     "Units",
+                     "Advantage",
+                     "adv_static",
+                     "adv_inner",
+                     "Inner share",
+                     "Oracle",
+                     "Adaptation Oracle",
+                     "Ours",
+                     "Ours: Oracle capture",
+                     "Ours: adaptation capture",
                      "r recon_step0 (adv_inner)"};
     for (const auto& run : runs) {
         const auto& a = run.analysis;
         const auto split = advantageSplit(a.table);
         const auto& ours = a.find("Ours");
-        const double adaptationLoss =
-            a.adaptationOracle ? a.adaptationOracle->summary.loss : kNaN;
-        table.addRow({run.name, std::to_string(a.table.size()), fixedCell(split.advantage, 4),
-                      fixedCell(split.advStatic, 4), fixedCell(split.advInner, 4),
-                      percentCell(split.innerShare), fixedCell(a.find("Oracle").summary.loss, 4),
-                      fixedCell(adaptationLoss, 4), fixedCell(ours.summary.loss, 4),
-                      percentCell(ours.sameRate.capture),
-                      percentCell(ours.sameRate.adaptationCapture),
-                      fixedCell(signalCorrelationAll(Signal::ReconStep0, a.table,
-                                                     AdvantagePart::Inner).pearson, 3)});
+        const double adaptationLoss = a.adaptationOracle ? a.adaptationOracle->summary.loss : kNaN;
+        table.addRow(
+            {run.name, std::to_string(a.table.size()), fixedCell(split.advantage, 4),
+             fixedCell(split.advStatic, 4), fixedCell(split.advInner, 4),
+             percentCell(split.innerShare), fixedCell(a.find("Oracle").summary.loss, 4),
+             fixedCell(adaptationLoss, 4), fixedCell(ours.summary.loss, 4),
+             percentCell(ours.sameRate.capture), percentCell(ours.sameRate.adaptationCapture),
+             fixedCell(
+                 signalCorrelationAll(Signal::ReconStep0, a.table, AdvantagePart::Inner).pearson,
+                 3)});
     }
     return table;
 }

@@ -8,11 +8,11 @@
 #include <torch/torch.h>
 
 #include "core/eval/unit_compute_impl.h"
-#include "core/runtime/bench_setup_impl.h"
 #include "core/gating/policies.h"
 #include "core/model/gemma3_model_impl.h"
 #include "core/model/gpt2_model_impl.h"
 #include "core/model/ttt_layer_impl.h"
+#include "core/runtime/bench_setup_impl.h"
 #include "core/text/bpe_tokenizer.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
@@ -37,7 +37,9 @@ double gpt2LmHeadFlops(const Gpt2Config& config, std::int64_t length) {
     return 2.0 * double(length) * double(config.nEmbd) * double(config.vocabSize);
 }
 
-std::int64_t BenchShape::positions() const { return gemma3 ? gemma.maxPositions : gpt2.nPositions; }
+std::int64_t BenchShape::positions() const {
+    return gemma3 ? gemma.maxPositions : gpt2.nPositions;
+}
 
 std::int64_t BenchShape::parameterCount() const {
     return gemma3 ? gemma.parameterCount() : gpt2.parameterCount();
@@ -123,9 +125,8 @@ UpdateLayer randomUpdateLayer(const Backbone& backbone, const torch::Device& dev
     return UpdateLayer(model);
 }
 
-ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch,
-                                  std::int64_t length, double minSeconds,
-                                  const std::string& device) {
+ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch, std::int64_t length,
+                                  double minSeconds, const std::string& device) {
     torch::InferenceMode inference;
     const torch::Device dev(device);
     auto model = randomBackbone(shape, dev);
@@ -182,8 +183,8 @@ UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std
         runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, true); }, minSeconds, dev);
     result.sharedTokensPerSecond = tokens * sharedRate;
     result.splitTokensPerSecond =
-        tokens *
-        runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, true, true); }, minSeconds, dev);
+        tokens * runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, true, true); },
+                               minSeconds, dev);
     result.twoForwardTokensPerSecond =
         tokens *
         runsPerSecond([&] { computeUnit(*gpt2, ttt, ids, positions, false); }, minSeconds, dev);
@@ -193,9 +194,9 @@ UnitBenchmark benchmarkEvalUnit(const BenchShape& shape, std::int64_t batch, std
         (backboneFlops(shape, length) + 2.0 * predicted * lmHeadFlops(shape, length) +
          tttLayerFlops(tttConfig.layerWidth(), tttConfig.heads, tttConfig.headDim,
                        tttConfig.miniBatch, length) +
-         (tttConfig.tttWidth > 0 ? 2.0 * 2.0 * double(length) * double(tttConfig.hidden) *
-                                       double(tttConfig.tttWidth)
-                                 : 0.0));
+         (tttConfig.tttWidth > 0
+              ? 2.0 * 2.0 * double(length) * double(tttConfig.hidden) * double(tttConfig.tttWidth)
+              : 0.0));
     result.sharedGflops = unitFlops * sharedRate / 1e9;
     result.flopBoundSpeedup =
         (unitFlops + double(batch) * backboneFlops(shape, length)) / unitFlops;

@@ -42,9 +42,8 @@ struct ForwardBenchmark {
 
 // Random-weight backbone of `shape`; times hidden-state + logits forwards of [batch, length]
 // tokens, without autograd, for at least `minSeconds` after one warm-up.
-ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch,
-                                  std::int64_t length, double minSeconds,
-                                  const std::string& device = "cpu");
+ForwardBenchmark benchmarkForward(const BenchShape& shape, std::int64_t batch, std::int64_t length,
+                                  double minSeconds, const std::string& device = "cpu");
 
 // Matmul FLOPs of the TTT layer over `length` tokens (projections and the dual form).
 double tttLayerFlops(std::int64_t hidden, std::int64_t heads, std::int64_t headDim,

@@ -26,10 +26,10 @@ torch::Tensor unitMeans(Backbone& backbone, UpdateLayer& ttt, const torch::Tenso
     const auto rowMean = [&](const torch::Tensor& t) {
         return t.reshape({rows, -1}).to(torch::kFloat64).mean(1);
     };
-    return torch::stack({rowMean(unit.skip.ce), rowMean(unit.update.ce), rowMean(unit.staticCe),
-                         rowMean(unit.stats.init), rowMean(unit.stats.step0),
-                         rowMean(unit.stats.step1)},
-                        1);
+    return torch::stack(
+        {rowMean(unit.skip.ce), rowMean(unit.update.ce), rowMean(unit.staticCe),
+         rowMean(unit.stats.init), rowMean(unit.stats.step0), rowMean(unit.stats.step1)},
+        1);
 }
 
 double maxRelDiff(const torch::Tensor& value, const torch::Tensor& reference) {

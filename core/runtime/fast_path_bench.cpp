@@ -88,7 +88,8 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
         // A learned gate is compared at the rate it realized, which its training only aims at.
         if (isGatePolicy(options.gate.name) && !records.empty()) {
             double updates = 0;
-            for (auto d : gatedDecisions[r]) updates += d;
+            for (auto d : gatedDecisions[r])
+                updates += d;
             comparison.rate = updates / double(records.size());
         }
         PolicySpec oracleSpec;
@@ -115,9 +116,9 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
         for (std::size_t u = 0; u < records.size(); ++u) {
             sum += gatedLosses[r][u];
             comparison.decisionMismatches += gated.decisions[u] != replayed.decisions[u];
-            comparison.maxLossDifference =
-                std::max(comparison.maxLossDifference,
-                         std::abs(gatedLosses[r][u] - chosenLoss(records[u], replayed.decisions[u])));
+            comparison.maxLossDifference = std::max(
+                comparison.maxLossDifference,
+                std::abs(gatedLosses[r][u] - chosenLoss(records[u], replayed.decisions[u])));
         }
         const double skipLoss = meanChosenLoss(decideSkip(records.size()), table);
         comparison.gated.loss = records.empty() ? kNaN : sum / double(records.size());

@@ -22,20 +22,20 @@ struct FastPathOptions {
     // the Oracle and recon-ema at the rate it realized.
     PolicySpec gate;
     Signal publishedSignal = Signal::ReconStep0;  // the replayed comparison (needs both paths)
-    const Calibration* calibration = nullptr;  // profile calibration: τ0 per rate and signal
+    const Calibration* calibration = nullptr;     // profile calibration: τ0 per rate and signal
 };
 
 struct PathTiming {
-    std::string name;  // "SKIP", "UPDATE_1", "both paths", "gated"
+    std::string name;    // "SKIP", "UPDATE_1", "both paths", "gated"
     double rate = kNaN;  // target rate (gated only)
     double seconds = 0, tokensPerSecond = 0;
 };
 
 struct RateComparison {
     double rate = 0;
-    PolicySummary gated;      // measured by the fast path itself (its own losses)
-    PolicySummary replayed;   // the same gate replayed over the both-path records
-    PolicySummary published;  // recon-ema on publishedSignal (needs recon_step0: both paths)
+    PolicySummary gated;       // measured by the fast path itself (its own losses)
+    PolicySummary replayed;    // the same gate replayed over the both-path records
+    PolicySummary published;   // recon-ema on publishedSignal (needs recon_step0: both paths)
     double randomLoss = kNaN;  // expected loss of Random at the target rate
     double oracleLoss = kNaN;
     std::size_t decisionMismatches = 0;  // gated vs replayed decisions (0 expected)

@@ -50,7 +50,8 @@ BlasInfo detectBlas() {
     };
     if (info.library.empty()) {
         info.library = openblasPath;
-        info.name = openblasPath.empty() ? "unknown (no BLAS library mapped)" : flavourOf(openblasPath);
+        info.name =
+            openblasPath.empty() ? "unknown (no BLAS library mapped)" : flavourOf(openblasPath);
     } else if (info.library.find("openblas") != std::string::npos) {
         info.name = flavourOf(info.library);
     } else if (info.library.find("/blas/") != std::string::npos) {

@@ -46,8 +46,8 @@ void RunRecorder::begin(const RunDescription& run, const EvalPlan& plan,
             object["generation"] = nlohmann::json::parse(generationJson);
             settings = object.dump();
         }
-        const auto id = m_store->beginRun(run, settings,
-                                          m_settings.ours.seed, storedInputFiles(plan));
+        const auto id =
+            m_store->beginRun(run, settings, m_settings.ours.seed, storedInputFiles(plan));
         m_runId = id;
         if (!m_options.label.empty()) m_store->setLabel(id, m_options.label);
     });

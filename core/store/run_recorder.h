@@ -77,9 +77,9 @@ private:
     std::optional<std::int64_t> m_runId;
     bool m_ended = false;
     std::vector<UnitRecord> m_units;
-    std::string m_tttSha256;        // begin()'s, for the learned gates' check
+    std::string m_tttSha256;         // begin()'s, for the learned gates' check
     std::int64_t m_updateSteps = 1;  // begin()'s ttt.json, for the cost columns
-    std::size_t m_committed = 0;  // m_units[0, m_committed) are in the store
+    std::size_t m_committed = 0;     // m_units[0, m_committed) are in the store
     std::chrono::steady_clock::time_point m_lastFlush;
 };
 

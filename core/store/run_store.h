@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>

@@ -150,8 +150,8 @@ struct BpeScratch {
 // A token or line as a JSON string for error messages. merges.txt is raw bytes, so invalid
 // UTF-8 becomes U+FFFD instead of making dump() throw json::type_error (found by fuzzing).
 std::string jsonQuoted(std::string_view text) {
-    return nlohmann::json(std::string(text)).dump(-1, ' ', false,
-                                                  nlohmann::json::error_handler_t::replace);
+    return nlohmann::json(std::string(text))
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string lineRef(const std::string& file, std::size_t line) {
@@ -346,9 +346,9 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
     for (const auto& [token, value] : vocab.items()) {
         if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
             value.get<std::int64_t>() > kMaxTokenId)
-            throw TokenizerError("'" + vocabLabel + "': token " +
-                                     jsonQuoted(token) + " has id " + value.dump() +
-                                     ", expected an integer in 0.." + std::to_string(kMaxTokenId),
+            throw TokenizerError("'" + vocabLabel + "': token " + jsonQuoted(token) + " has id " +
+                                     value.dump() + ", expected an integer in 0.." +
+                                     std::to_string(kMaxTokenId),
                                  "pass a GPT-2 style vocab.json / encoder.json");
         const auto id = value.get<std::int32_t>();
         tokenIds.emplace(token, id);
@@ -374,8 +374,7 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
                                      jsonQuoted(impl->tokens[id]),
                                  "each token needs its own id; re-train the tokenizer");
         if (!tokenStringToBytes(token, impl->tokenBytes[id]))
-            throw TokenizerError("'" + vocabLabel + "': token " +
-                                     jsonQuoted(token) +
+            throw TokenizerError("'" + vocabLabel + "': token " + jsonQuoted(token) +
                                      " has characters that stand for no byte",
                                  "this is not a byte-level (GPT-2 style) BPE vocabulary");
         impl->tokens[id] = token;
@@ -384,9 +383,8 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
     for (int b = 0; b < 256; ++b) {
         const auto it = tokenIds.find(byteToUnicode()[b]);
         if (it == tokenIds.end())
-            throw TokenizerError("'" + vocabLabel + "' has no token for byte " +
-                                     std::to_string(b) + " (" +
-                                     jsonQuoted(byteToUnicode()[b]) + ")",
+            throw TokenizerError("'" + vocabLabel + "' has no token for byte " + std::to_string(b) +
+                                     " (" + jsonQuoted(byteToUnicode()[b]) + ")",
                                  "a byte-level vocabulary needs all 256 byte tokens");
         impl->byteIds[b] = it->second;
     }
@@ -420,8 +418,7 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
             const auto it = tokenIds.find(token);
             if (it == tokenIds.end())
                 throw TokenizerError(lineRef(mergesLabel, lineNumber) + ": merge " +
-                                         jsonQuoted(line) +
-                                         " needs token " + jsonQuoted(token) +
+                                         jsonQuoted(line) + " needs token " + jsonQuoted(token) +
                                          ", which is not in '" + vocabLabel + "'",
                                      sameTokenizerHint);
             return it->second;
@@ -479,8 +476,8 @@ std::size_t BpeTokenizer::vocabSize() const {
 std::size_t BpeTokenizer::mergeCount() const {
     return m_impl->mergeCount;
 }
-std::vector<std::uint64_t> BpeTokenizer::tokenByteStarts(std::string_view,
-                                                          const std::vector<std::int32_t>& ids) const {
+std::vector<std::uint64_t> BpeTokenizer::tokenByteStarts(
+    std::string_view, const std::vector<std::int32_t>& ids) const {
     std::vector<std::uint64_t> starts;
     starts.reserve(ids.size());
     std::uint64_t offset = 0;

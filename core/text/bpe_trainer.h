@@ -12,8 +12,8 @@
 namespace ponder::core {
 
 struct BpeTrainOptions {
-    std::size_t vocabSize = 8192;   // including the 256 byte tokens and <|endoftext|>
-    std::uint64_t minPairCount = 2; // stop early when no pair occurs this often
+    std::size_t vocabSize = 8192;    // including the 256 byte tokens and <|endoftext|>
+    std::uint64_t minPairCount = 2;  // stop early when no pair occurs this often
 };
 
 struct BpeTrainSummary {

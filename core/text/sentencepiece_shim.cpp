@@ -61,7 +61,9 @@ void pspm_free(void* processor) {
     delete static_cast<sentencepiece::SentencePieceProcessor*>(processor);
 }
 
-void pspm_free_buffer(void* buffer) { std::free(buffer); }
+void pspm_free_buffer(void* buffer) {
+    std::free(buffer);
+}
 
 int pspm_encode(void* handle, const char* text, size_t size, int32_t** ids, uint64_t** starts,
                 size_t* count, char* error, size_t errorSize) {
@@ -116,7 +118,8 @@ int pspm_train(const char* const* files, size_t fileCount, const char* const* op
             setError(error, errorSize, std::string("cannot read '") + files[f] + "'");
             return 1;
         }
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string text((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
         std::size_t begin = 0;
         while (begin < text.size()) {
             auto end = text.find('\n', begin);
@@ -129,7 +132,8 @@ int pspm_train(const char* const* files, size_t fileCount, const char* const* op
     for (size_t i = 0; i < optionCount; ++i) {
         const std::string option = options[i];
         const auto equals = option.find('=');
-        kwargs[option.substr(0, equals)] = equals == std::string::npos ? "" : option.substr(equals + 1);
+        kwargs[option.substr(0, equals)] =
+            equals == std::string::npos ? "" : option.substr(equals + 1);
     }
     LineIterator iterator(std::move(lines));
     std::string model;

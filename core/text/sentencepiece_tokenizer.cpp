@@ -60,10 +60,12 @@ const ShimApi& shim() {
             tried += std::string(tried.empty() ? "" : "; ") + dlerror();
         }
         if (!handle)
-            throw TokenizerError("the SentencePiece module libponder_sentencepiece.so could not "
-                                     "be loaded" + (tried.empty() ? "" : " (" + tried + ")"),
-                                 "build the project (it sits beside the ponder binary), install "
-                                 "libsentencepiece0, or set PONDER_SENTENCEPIECE_MODULE");
+            throw TokenizerError(
+                "the SentencePiece module libponder_sentencepiece.so could not "
+                "be loaded" +
+                    (tried.empty() ? "" : " (" + tried + ")"),
+                "build the project (it sits beside the ponder binary), install "
+                "libsentencepiece0, or set PONDER_SENTENCEPIECE_MODULE");
         ShimApi a;
         const auto resolve = [&](auto& slot, const char* name) {
             slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(dlsym(handle, name));
@@ -111,9 +113,9 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const fs::p
     char error[kErrorSize] = {};
     tokenizer->m_impl->processor = shim().load(bytes.data(), bytes.size(), error, kErrorSize);
     if (!tokenizer->m_impl->processor)
-        throw TokenizerError("'" + modelFile.string() + "' is not a SentencePiece model (" +
-                                 error + ")",
-                             "copy tokenizer.model from the model's original download");
+        throw TokenizerError(
+            "'" + modelFile.string() + "' is not a SentencePiece model (" + error + ")",
+            "copy tokenizer.model from the model's original download");
     return tokenizer;
 }
 
@@ -188,24 +190,40 @@ std::optional<std::int32_t> SentencePieceTokenizer::beginOfTextId() const {
     return id >= 0 ? std::optional<std::int32_t>(id) : std::nullopt;
 }
 
-void trainSentencePiece(const std::vector<fs::path>& corpus, std::size_t vocab, const fs::path& out) {
+void trainSentencePiece(const std::vector<fs::path>& corpus, std::size_t vocab,
+                        const fs::path& out) {
     if (corpus.empty())
         throw TokenizerError("a SentencePiece model needs training text",
                              "pass --corpus FILE (any text; source files work)");
     // Gemma's conventions: ids 0-3 special, byte fallback, digits split, whitespace as is.
-    const std::vector<std::string> options = {
-        "model_type=bpe", "vocab_size=" + std::to_string(vocab),
-        "pad_id=0", "eos_id=1", "bos_id=2", "unk_id=3",
-        "pad_piece=<pad>", "eos_piece=<eos>", "bos_piece=<bos>", "unk_piece=<unk>",
-        "byte_fallback=true", "split_digits=true", "character_coverage=1.0",
-        "add_dummy_prefix=false", "remove_extra_whitespaces=false",
-        "allow_whitespace_only_pieces=true", "normalization_rule_name=identity",
-        "hard_vocab_limit=false", "num_threads=1", "minloglevel=2"};
+    const std::vector<std::string> options = {"model_type=bpe",
+                                              "vocab_size=" + std::to_string(vocab),
+                                              "pad_id=0",
+                                              "eos_id=1",
+                                              "bos_id=2",
+                                              "unk_id=3",
+                                              "pad_piece=<pad>",
+                                              "eos_piece=<eos>",
+                                              "bos_piece=<bos>",
+                                              "unk_piece=<unk>",
+                                              "byte_fallback=true",
+                                              "split_digits=true",
+                                              "character_coverage=1.0",
+                                              "add_dummy_prefix=false",
+                                              "remove_extra_whitespaces=false",
+                                              "allow_whitespace_only_pieces=true",
+                                              "normalization_rule_name=identity",
+                                              "hard_vocab_limit=false",
+                                              "num_threads=1",
+                                              "minloglevel=2"};
     std::vector<std::string> paths;
-    for (const auto& file : corpus) paths.push_back(file.string());
+    for (const auto& file : corpus)
+        paths.push_back(file.string());
     std::vector<const char*> fileArgs, optionArgs;
-    for (const auto& path : paths) fileArgs.push_back(path.c_str());
-    for (const auto& option : options) optionArgs.push_back(option.c_str());
+    for (const auto& path : paths)
+        fileArgs.push_back(path.c_str());
+    for (const auto& option : options)
+        optionArgs.push_back(option.c_str());
     const auto partial = out.string() + ".partial";
     char error[kErrorSize] = {};
     if (shim().train(fileArgs.data(), fileArgs.size(), optionArgs.data(), optionArgs.size(),
@@ -224,9 +242,11 @@ bool hasAnyTokenizer(const fs::path& dir) {
 }
 
 std::unique_ptr<Tokenizer> loadTokenizer(const fs::path& dir) {
-    if (fs::exists(dir / "tokenizer.model")) return SentencePieceTokenizer::load(dir / "tokenizer.model");
+    if (fs::exists(dir / "tokenizer.model"))
+        return SentencePieceTokenizer::load(dir / "tokenizer.model");
     if (!hasTokenizerFiles(dir) && fs::exists(dir / "tokenizer.json"))
-        throw TokenizerError("'" + dir.string() + "' has only tokenizer.json (Hugging Face "
+        throw TokenizerError("'" + dir.string() +
+                                 "' has only tokenizer.json (Hugging Face "
                                  "tokenizers format), which ponder cannot read",
                              "add the model's tokenizer.model (SentencePiece) or vocab.json + "
                              "merges.txt from the same download");

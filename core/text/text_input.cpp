@@ -63,11 +63,11 @@ void checkCodeText(const std::string& text, const std::string& name) {
     if (text.empty()) throw InputError(name + " is empty", "pass a file with source code in it");
     if (text.find('\0', 0) != std::string::npos)
         throw BinaryFileError(name + " looks binary (it contains NUL bytes)",
-                         "pass a source code file");
+                              "pass a source code file");
     if (const auto bad = findInvalidUtf8(text); bad != std::string_view::npos)
-        throw InputError(name + " is not valid UTF-8 (first bad byte at offset " +
-                             std::to_string(bad) + ")",
-                         "convert it first, e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8");
+        throw InputError(
+            name + " is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) + ")",
+            "convert it first, e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8");
 }
 
 }  // namespace ponder::core

@@ -19,8 +19,8 @@ public:
     // strings inside the text are ordinary characters.
     virtual std::vector<std::int32_t> encode(std::string_view text) const = 0;
     // The byte offset in `text` where each token of encode(text) starts.
-    virtual std::vector<std::uint64_t> tokenByteStarts(std::string_view text,
-                                                       const std::vector<std::int32_t>& ids) const = 0;
+    virtual std::vector<std::uint64_t> tokenByteStarts(
+        std::string_view text, const std::vector<std::int32_t>& ids) const = 0;
     // The text of ids; throws TokenizerError on an unknown id.
     virtual std::string decode(const std::vector<std::int32_t>& ids) const = 0;
     virtual std::size_t vocabSize() const = 0;  // largest id + 1

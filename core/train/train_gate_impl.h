@@ -49,10 +49,10 @@ public:
     JointTtt(const GateTrainOptions& options, const EvalPlan& plan, const std::string& backboneSha);
 
     struct Rows {
-        torch::Tensor ceSkip;    // [n] float64, constant
-        torch::Tensor ceUpdate;  // [n] float64, in the TTT layer's graph
+        torch::Tensor ceSkip;      // [n] float64, constant
+        torch::Tensor ceUpdate;    // [n] float64, in the TTT layer's graph
         torch::Tensor reconStep1;  // [n] mean ttt_loss_step_1 per unit (L_TTT), in the graph
-        torch::Tensor ceBlend;   // [n] CE of (1 - p)·SKIP + p·UPDATE; only when p is given
+        torch::Tensor ceBlend;     // [n] CE of (1 - p)·SKIP + p·UPDATE; only when p is given
     };
     // The plan's units `units` (rows in that order); `p` [n] (float64, may carry the gate's
     // graph) blends the logits per unit.

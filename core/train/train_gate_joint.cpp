@@ -14,10 +14,10 @@ namespace fs = std::filesystem;
 
 JointTtt::JointTtt(const GateTrainOptions& options, const EvalPlan& plan,
                    const std::string& backboneSha)
-    : m_plan(plan), m_modelDir(options.modelDir),
-      m_device(resolveDevice(options.device)) {
+    : m_plan(plan), m_modelDir(options.modelDir), m_device(resolveDevice(options.device)) {
     m_backbone = loadBackbone(options.modelDir, m_device);
-    for (auto& parameter : m_backbone->parameters()) parameter.set_requires_grad(false);
+    for (auto& parameter : m_backbone->parameters())
+        parameter.set_requires_grad(false);
     m_backbone->eval();
     m_ttt = loadTttCheckpoint(options.modelDir, m_backbone->info(), backboneSha,
                               options.forceCheckpoint, m_device);
@@ -33,8 +33,8 @@ JointTtt::JointTtt(const GateTrainOptions& options, const EvalPlan& plan,
 
 JointTtt::Rows JointTtt::forward(const std::vector<std::size_t>& units, const torch::Tensor& p) {
     const auto n = std::int64_t(units.size());
-    std::vector<torch::Tensor> ceSkip(units.size()), ceUpdate(units.size()),
-        recon(units.size()), ceBlend(units.size());
+    std::vector<torch::Tensor> ceSkip(units.size()), ceUpdate(units.size()), recon(units.size()),
+        ceBlend(units.size());
     // Units of equal length go through the model as one batch (most are whole chunks).
     std::map<std::int64_t, std::vector<std::int64_t>> byLength;
     for (std::int64_t r = 0; r < n; ++r)
@@ -68,8 +68,8 @@ JointTtt::Rows JointTtt::forward(const std::vector<std::size_t>& units, const to
             // The LM head is linear without a bias, so blending the hidden states blends the
             // logits: (1 - p)·SKIP + p·UPDATE exactly.
             const auto index = torch::tensor(rows, torch::kInt64).to(p.device());
-            const auto weight = p.index_select(0, index).to(m_device).to(torch::kFloat32)
-                                    .view({-1, 1, 1});
+            const auto weight =
+                p.index_select(0, index).to(m_device).to(torch::kFloat32).view({-1, 1, 1});
             blend = perRowCe(hidden + weight * (updated.hidden - hidden), batch);
         }
         for (std::size_t k = 0; k < rows.size(); ++k) {

@@ -18,19 +18,16 @@ std::string readFileBytes(const fs::path& path) {
     std::error_code ec;
     const auto status = fs::status(path, ec);
     if (ec || !fs::exists(status))
-        throw InputError("cannot open '" + path.string() + "': no such file",
-                         "check the path");
+        throw InputError("cannot open '" + path.string() + "': no such file", "check the path");
     if (fs::is_directory(status))
-        throw InputError("'" + path.string() + "' is a directory, not a file",
-                         "pass a file path");
+        throw InputError("'" + path.string() + "' is a directory, not a file", "pass a file path");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw InputError("cannot read '" + path.string() + "': " + std::strerror(errno),
                          "check the file's permissions");
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    if (in.bad())
-        throw InputError("read error on '" + path.string() + "'", "check the disk");
+    if (in.bad()) throw InputError("read error on '" + path.string() + "'", "check the disk");
     return std::move(buffer).str();
 }
 
@@ -77,9 +74,9 @@ void checkWritableFolder(const fs::path& path, const std::string& option) {
     const auto folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
     std::error_code error;
     if (!fs::is_directory(folder, error))
-        throw OutputError("cannot write '" + path.string() + "': folder '" + folder.string() +
-                              "' does not exist",
-                          "create it first, or give " + option + " a path in an existing folder");
+        throw OutputError(
+            "cannot write '" + path.string() + "': folder '" + folder.string() + "' does not exist",
+            "create it first, or give " + option + " a path in an existing folder");
     if (::access(folder.c_str(), W_OK) != 0)
         throw OutputError("cannot write '" + path.string() + "': folder '" + folder.string() +
                               "' is not writable (" + std::strerror(errno) + ")",

@@ -1,6 +1,6 @@
 // A model folder's config.json (Hugging Face GPT-2 or Gemma 3) and ttt.json (ponderttt-ttt/1):
-// the same bytes go to all three parsers. Bad files may only throw ModelLoadError; what loads must be
-// written back by our own writer into text that loads to the same configuration.
+// the same bytes go to all three parsers. Bad files may only throw ModelLoadError; what loads must
+// be written back by our own writer into text that loads to the same configuration.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,9 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)gpt2.parameterCount();
         const std::string written = core::gpt2ConfigJson(gpt2);
         core::Gpt2Config again;
-        fuzz::check(fuzz::typedErrorsOnly("parseGpt2Config(written)", [&] {
-                        again = core::parseGpt2Config(written, "written config.json");
-                    }),
+        fuzz::check(fuzz::typedErrorsOnly(
+                        "parseGpt2Config(written)",
+                        [&] { again = core::parseGpt2Config(written, "written config.json"); }),
                     "our own config.json is rejected:\n" + written);
         fuzz::check(core::gpt2ConfigJson(again) == written, "config.json changed on a round trip");
     }
@@ -34,9 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)gemma.parameterCount();
         const std::string written = core::gemma3ConfigJson(gemma);
         core::Gemma3Config again;
-        fuzz::check(fuzz::typedErrorsOnly("parseGemma3Config(written)", [&] {
-                        again = core::parseGemma3Config(written, "written config.json");
-                    }),
+        fuzz::check(fuzz::typedErrorsOnly(
+                        "parseGemma3Config(written)",
+                        [&] { again = core::parseGemma3Config(written, "written config.json"); }),
                     "our own Gemma 3 config.json is rejected:\n" + written);
         fuzz::check(core::gemma3ConfigJson(again) == written,
                     "Gemma 3 config.json changed on a round trip");
@@ -47,9 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                               [&] { ttt = core::parseTttConfig(text, "ttt.json"); })) {
         const std::string written = core::tttConfigJson(ttt);
         core::TttConfig again;
-        fuzz::check(fuzz::typedErrorsOnly("parseTttConfig(written)", [&] {
-                        again = core::parseTttConfig(written, "written ttt.json");
-                    }),
+        fuzz::check(fuzz::typedErrorsOnly(
+                        "parseTttConfig(written)",
+                        [&] { again = core::parseTttConfig(written, "written ttt.json"); }),
                     "our own ttt.json is rejected:\n" + written);
         fuzz::check(core::tttConfigJson(again) == written, "ttt.json changed on a round trip");
     }

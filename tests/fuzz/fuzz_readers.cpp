@@ -1,9 +1,9 @@
 // The JSON files and columns ponder reads back: calibration.json, a run's stored analysis
 // settings (run store settings_json, replayed by export, sweep and the studio) and corpus
 // recipes; and a unit sent to rank 0 by another rank (core/dist/unit_wire.h), which must encode
-// back to the same bytes. The same bytes go to each reader. Bad input may only throw our typed errors; what
-// loads must be usable: thresholds from a calibration, every policy replayed on a small table
-// with the stored settings, the split and excludes of a recipe.
+// back to the same bytes. The same bytes go to each reader. Bad input may only throw our typed
+// errors; what loads must be usable: thresholds from a calibration, every policy replayed on a
+// small table with the stored settings, the split and excludes of a recipe.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -51,8 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::check(core::encodeUnit(unit) == text, "a decoded unit encodes to other bytes");
 
     core::Calibration calibration;
-    if (fuzz::typedErrorsOnly("parseCalibration",
-                              [&] { calibration = core::parseCalibration(text, "calibration.json"); }))
+    if (fuzz::typedErrorsOnly("parseCalibration", [&] {
+            calibration = core::parseCalibration(text, "calibration.json");
+        }))
         for (const auto& name : core::calibrationSignalNames())
             for (const double rate : {0.0, 0.25, 0.5, 1.0})
                 fuzz::typedErrorsOnly("thresholdForRate",

@@ -26,21 +26,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::check(file.find(tensor.name) == &tensor, "find() misses tensor " + tensor.name);
         const auto length = tensor.end - tensor.begin;
         if (length > 0) sum += file.data(tensor)[0] + file.data(tensor)[length - 1];
-        tensors.push_back({tensor.name, tensor.dtype, tensor.shape,
+        tensors.push_back({tensor.name,
+                           tensor.dtype,
+                           tensor.shape,
                            {reinterpret_cast<const char*>(file.data(tensor)), length}});
     }
     (void)sum;
 
     // Round trip: what we accept, we can write, and reading that gives the same tensors.
     std::string written;
-    fuzz::check(fuzz::typedErrorsOnly("serializeSafetensors", [&] {
-                    written = core::serializeSafetensors(tensors, file.metadata());
-                }),
+    fuzz::check(fuzz::typedErrorsOnly(
+                    "serializeSafetensors",
+                    [&] { written = core::serializeSafetensors(tensors, file.metadata()); }),
                 "an accepted file cannot be written back");
-    fuzz::check(fuzz::typedErrorsOnly("fromBytes(written)", [&] {
-                    second.emplace(core::SafetensorsFile::fromBytes(written, "round trip"));
-                }),
-                "a written file is rejected");
+    fuzz::check(
+        fuzz::typedErrorsOnly(
+            "fromBytes(written)",
+            [&] { second.emplace(core::SafetensorsFile::fromBytes(written, "round trip")); }),
+        "a written file is rejected");
     const auto& again = *second;
     fuzz::check(again.tensors().size() == file.tensors().size(), "round trip changed the count");
     fuzz::check(again.metadata() == file.metadata(), "round trip changed the metadata");

@@ -30,15 +30,24 @@ std::size_t referenceInvalidUtf8(std::string_view s) {
         const unsigned c = b(i);
         std::size_t n = 0;
         unsigned lo = 0x80, hi = 0xBF;
-        if (c < 0x80) n = 1;
-        else if (c >= 0xC2 && c <= 0xDF) n = 2;
-        else if (c == 0xE0) n = 3, lo = 0xA0;
-        else if (c == 0xED) n = 3, hi = 0x9F;
-        else if (c >= 0xE1 && c <= 0xEF) n = 3;
-        else if (c == 0xF0) n = 4, lo = 0x90;
-        else if (c == 0xF4) n = 4, hi = 0x8F;
-        else if (c >= 0xF1 && c <= 0xF3) n = 4;
-        else return i;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 2;
+        else if (c == 0xE0)
+            n = 3, lo = 0xA0;
+        else if (c == 0xED)
+            n = 3, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF)
+            n = 3;
+        else if (c == 0xF0)
+            n = 4, lo = 0x90;
+        else if (c == 0xF4)
+            n = 4, hi = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3)
+            n = 4;
+        else
+            return i;
         if (i + n > s.size()) return i;
         for (std::size_t k = 1; k < n; ++k) {
             const unsigned lower = k == 1 ? lo : 0x80, upper = k == 1 ? hi : 0xBF;

@@ -19,19 +19,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto merges = cut == std::string_view::npos ? std::string_view() : input.substr(cut + 1);
 
     std::optional<core::BpeTokenizer> tokenizer;
-    if (!fuzz::typedErrorsOnly("BpeTokenizer::fromText",
-                               [&] { tokenizer.emplace(core::BpeTokenizer::fromText(vocab, merges)); }))
+    if (!fuzz::typedErrorsOnly("BpeTokenizer::fromText", [&] {
+            tokenizer.emplace(core::BpeTokenizer::fromText(vocab, merges));
+        }))
         return 0;
 
     for (const std::string_view sample :
-         {std::string_view("def f(x):\n    return x + 1  # \xc3\xa9\xe2\x82\xac\n"), vocab, merges}) {
+         {std::string_view("def f(x):\n    return x + 1  # \xc3\xa9\xe2\x82\xac\n"), vocab,
+          merges}) {
         const auto ids = tokenizer->encode(sample);
         fuzz::check(tokenizer->decode(ids) == sample, "decode(encode(s)) != s for a loaded vocab");
     }
     // The first ids only: a valid vocabulary may hold ids up to 2^24 - 1.
     for (std::size_t id = 0; id < std::min<std::size_t>(tokenizer->vocabSize(), 1024); ++id)
-        fuzz::typedErrorsOnly("tokenString", [&] {
-            (void)tokenizer->tokenString(static_cast<std::int32_t>(id));
-        });
+        fuzz::typedErrorsOnly("tokenString",
+                              [&] { (void)tokenizer->tokenString(static_cast<std::int32_t>(id)); });
     return 0;
 }

@@ -1,6 +1,7 @@
 // Checks the plot frames a studio screenshot shows: each frame that --dump-view listed as whole
-// (not scrolled partly out of its pane) lies in the window, keeps at least MIN_HEIGHT pixels, does not overlap another, and is really drawn
-// there (its left axis spine is ink along its height). Usage:
+// (not scrolled partly out of its pane) lies in the window, keeps at least MIN_HEIGHT pixels, does
+// not overlap another, and is really drawn there (its left axis spine is ink along its height).
+// Usage:
 //   studio_frame_check SHOT.png VIEW.json MIN_HEIGHT [PLOT[=MIN]...]
 // Each PLOT named must be listed whole, at least its own MIN high when given.
 #include <algorithm>
@@ -12,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <stb_image.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
             name.resize(equals);
         }
         bool listed = false;
-        for (const auto& f : frames) listed |= f.plot == name;
+        for (const auto& f : frames)
+            listed |= f.plot == name;
         if (!listed) {
             std::printf("FAIL %s was not drawn whole\n", name.c_str());
             ++failures;

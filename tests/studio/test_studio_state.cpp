@@ -214,8 +214,7 @@ std::vector<core::UnitRecord> unitsInFiles(int n, int files) {
 
 }  // namespace
 
-TEST_CASE("studio: the summary has bootstrap CIs over files only from enough files",
-          "[studio]") {
+TEST_CASE("studio: the summary has bootstrap CIs over files only from enough files", "[studio]") {
     StudioState state;
     // One file, and then two or nine: a percentile interval over so few blocks is their
     // min and max, not a 95% CI (algorithm.md §8.3), so none is drawn.
@@ -294,8 +293,8 @@ TEST_CASE("studio: a compared run gets a summary column and dashed series, repla
     CHECK(state.figureData().compareSignal.size() == 40);
     CHECK(state.figures()[0].figure.series.size() == plainSignal + 2);
     // Half of it (a --max-units run): joined unit by unit, the rest without an overlay.
-    state.setCompare(CompareRun{9, "run 9", {again.begin(), again.begin() + 20}, "", 1, {},
-                                {"sha-of-this-file"}});
+    state.setCompare(CompareRun{
+        9, "run 9", {again.begin(), again.begin() + 20}, "", 1, {}, {"sha-of-this-file"}});
     CHECK(state.compareMatched() == 20);
     CHECK(state.compareNote().find("20 of 40 units matched") != std::string::npos);
     REQUIRE(state.figureData().compareSignal.size() == 40);
@@ -394,7 +393,7 @@ TEST_CASE("studio: the summary is core's analysis, Random at its expectation bes
     const auto& random = state.summary()[2];
     // The expectation is labelled as one; "Random Skip" alone is the seeded draw the files keep.
     CHECK(random.method == "Random Skip (expected)");
-    CHECK(random.summary.rate == 0.23);     // the expectation, not one draw's 0.33
+    CHECK(random.summary.rate == 0.23);  // the expectation, not one draw's 0.33
     REQUIRE(random.seededDraw);
     CHECK(random.seededDraw->rate != 0.23);  // 27 Bernoulli draws cannot hit 0.23 exactly
     double skip = 0, advantage = 0;
@@ -482,7 +481,8 @@ TEST_CASE("studio: a gate:DIR policy replays the learned gate, refusing another 
     ponder::testing::TempDir dir("ponder_studio_gate");
     ponder::testing::writeAlwaysUpdateGate(dir.path, "ttt-a");
     auto units = syntheticUnits(12);
-    for (auto& u : units) u.gateFeatures.assign(core::kStoredGateFeatures, 0.5f);
+    for (auto& u : units)
+        u.gateFeatures.assign(core::kStoredGateFeatures, 0.5f);
     StudioState state;
     state.setRunFacts("ttt-a", 1);
     state.reset({});
@@ -517,8 +517,8 @@ TEST_CASE("studio: a slice of files restricts the summary and the plots to their
     REQUIRE(state.replayError().empty());
     CHECK(state.sliceUnitCount() == 20);
     // The summary is core's slice of the whole run's analysis, row for row.
-    const auto sliced = core::sliceAnalysis(state.analysis(),
-                                            core::unitsOfFiles(state.units(), {1, 3}));
+    const auto sliced =
+        core::sliceAnalysis(state.analysis(), core::unitsOfFiles(state.units(), {1, 3}));
     const auto expected = core::summaryRows(sliced);
     REQUIRE(state.summary().size() == expected.size());
     for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -573,8 +573,10 @@ TEST_CASE("studio: policies beside Ours get a summary row, a strip row and a swe
     CHECK(named("recon-ema-inverted") == 1);
 }
 
-TEST_CASE("studio: the advantage split: its summary row and line, the stacked bars, the scatter "
-          "on either part, a slice", "[studio][split]") {
+TEST_CASE(
+    "studio: the advantage split: its summary row and line, the stacked bars, the scatter "
+    "on either part, a slice",
+    "[studio][split]") {
     StudioState state;
     auto units = syntheticUnits(40);
     for (std::size_t i = 0; i < units.size(); ++i) {
@@ -598,9 +600,10 @@ TEST_CASE("studio: the advantage split: its summary row and line, the stacked ba
     state.setScatterPart(core::AdvantagePart::Inner);
     CHECK(state.figureData().scatterTarget == "adv_inner");
     CHECK(state.figureData().scatterValues == state.table().advInner);
-    CHECK(state.figureData().pearson ==
-          core::signalCorrelationAll(core::Signal::ReconStep0, state.table(),
-                                     core::AdvantagePart::Inner).pearson);
+    CHECK(state.figureData().pearson == core::signalCorrelationAll(core::Signal::ReconStep0,
+                                                                   state.table(),
+                                                                   core::AdvantagePart::Inner)
+                                            .pearson);
     // A slice: the split line is the slice's, the adaptation row its share of the whole run's.
     state.setSlice({1});
     const auto sliced =

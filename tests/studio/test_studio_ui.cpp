@@ -116,13 +116,36 @@ TEST_CASE("studio: a model path that is not a model directory is one error line,
 TEST_CASE("studio: every evaluation option of ponder eval reaches the run request",
           "[studio][args]") {
     Folders folders;
-    const auto args = parseStudioArgs({folders.model.string(), "a.py", "--mode", "paper",
-                                       "--chunk", "256", "--max-units", "8", "--shuffle",
-                                       "--causal-k", "-1", "--dtype", "bf16", "--fast", "--ext",
-                                       "py", "--policy", "recon-ema", "--policy", "multi-signal",
-                                       "--seed", "7", "--threshold", "0.3", "--force-gate",
-                                       "--lookahead", "--advanced-std", "published",
-                                       "--calibration-file", "cal.json"});
+    const auto args = parseStudioArgs({folders.model.string(),
+                                       "a.py",
+                                       "--mode",
+                                       "paper",
+                                       "--chunk",
+                                       "256",
+                                       "--max-units",
+                                       "8",
+                                       "--shuffle",
+                                       "--causal-k",
+                                       "-1",
+                                       "--dtype",
+                                       "bf16",
+                                       "--fast",
+                                       "--ext",
+                                       "py",
+                                       "--policy",
+                                       "recon-ema",
+                                       "--policy",
+                                       "multi-signal",
+                                       "--seed",
+                                       "7",
+                                       "--threshold",
+                                       "0.3",
+                                       "--force-gate",
+                                       "--lookahead",
+                                       "--advanced-std",
+                                       "published",
+                                       "--calibration-file",
+                                       "cal.json"});
     REQUIRE_FALSE(args.exitCode);
     const auto& request = args.options.evaluation;
     CHECK(request.mode == ponder::core::EvalMode::Paper);
@@ -143,9 +166,11 @@ TEST_CASE("studio: every evaluation option of ponder eval reaches the run reques
     CHECK(gating.lookahead);
     CHECK(gating.advancedStd == std::optional<std::string>("published"));
     CHECK(gating.calibrationFile == "cal.json");
-    for (const auto& bad : std::vector<std::vector<std::string>>{
-             {"--mode", "batch"}, {"--chunk", "0"}, {"--max-units", "-3"}, {"--causal-k", "2"},
-             {"--dtype", "f16"}}) {
+    for (const auto& bad : std::vector<std::vector<std::string>>{{"--mode", "batch"},
+                                                                 {"--chunk", "0"},
+                                                                 {"--max-units", "-3"},
+                                                                 {"--causal-k", "2"},
+                                                                 {"--dtype", "f16"}}) {
         auto line = bad;
         line.insert(line.begin(), {folders.model.string(), "a.py"});
         const auto refused = parseStudioArgs(line);

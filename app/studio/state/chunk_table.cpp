@@ -27,16 +27,15 @@ struct ValueField {
     const char* csvName;
     double core::UnitRecord::*field;
 };
-const ValueField kValueFields[] = {
-    {"recon_step0", "recon_step0", &core::UnitRecord::reconStep0},
-    {"recon_init", "recon_init", &core::UnitRecord::reconInit},
-    {"recon_step1", "recon_step1", &core::UnitRecord::reconStep1},
-    {"improvement", "improvement", &core::UnitRecord::improvement},
-    {"entropy", "entropy", &core::UnitRecord::entropy},
-    {"confidence", "confidence", &core::UnitRecord::confidence},
-    {"loss SKIP", "loss_skip", &core::UnitRecord::lossSkip},
-    {"loss UPDATE", "loss_update", &core::UnitRecord::lossUpdate},
-    {"advantage", "advantage", &core::UnitRecord::advantage}};
+const ValueField kValueFields[] = {{"recon_step0", "recon_step0", &core::UnitRecord::reconStep0},
+                                   {"recon_init", "recon_init", &core::UnitRecord::reconInit},
+                                   {"recon_step1", "recon_step1", &core::UnitRecord::reconStep1},
+                                   {"improvement", "improvement", &core::UnitRecord::improvement},
+                                   {"entropy", "entropy", &core::UnitRecord::entropy},
+                                   {"confidence", "confidence", &core::UnitRecord::confidence},
+                                   {"loss SKIP", "loss_skip", &core::UnitRecord::lossSkip},
+                                   {"loss UPDATE", "loss_update", &core::UnitRecord::lossUpdate},
+                                   {"advantage", "advantage", &core::UnitRecord::advantage}};
 
 std::string lowered(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),

@@ -98,7 +98,7 @@ private:
     struct Chunk {
         std::int64_t unit = 0, fileIndex = -1, chunk = 0, tokenStart = 0, tokens = 0;
         std::int64_t lineStart = 0, lineEnd = 0;
-        std::size_t file = 0;  // index into m_filePaths
+        std::size_t file = 0;            // index into m_filePaths
         std::array<double, 9> values{};  // the Value columns' slots: signals, losses, advantage
     };
     static constexpr std::size_t kNoPolicy = std::size_t(-1);
@@ -117,21 +117,21 @@ private:
     std::vector<Source> m_sources;
     std::vector<Chunk> m_chunks;
     std::vector<std::string> m_filePaths, m_fileNames;
-    std::vector<double> m_fileRank;  // each file's place by shown name, for sorting
+    std::vector<double> m_fileRank;      // each file's place by shown name, for sorting
     std::vector<std::string> m_methods;  // every policy of the analysis, by slot
     std::vector<std::vector<std::uint8_t>> m_decisions;
     std::size_t m_oracleSlot = kNoPolicy;
 
     ChunkFilter m_filter;
-    std::vector<bool> m_fileMatchesText;  // per file: m_filter.text found in its path
+    std::vector<bool> m_fileMatchesText;   // per file: m_filter.text found in its path
     std::size_t m_filterSlot = kNoPolicy;  // the policy the filter looks at
     std::optional<std::size_t> m_sortColumn;
     bool m_ascending = true;
-    std::vector<double> m_sortKey;  // the sort column's value per unit, kept between sorts
+    std::vector<double> m_sortKey;           // the sort column's value per unit, kept between sorts
     std::optional<std::size_t> m_keyColumn;  // the column m_sortKey holds
-    std::vector<std::size_t> m_filtered;  // the visible units in run order
-    std::vector<std::size_t> m_rows;      // ... in display order
-    std::vector<std::size_t> m_rowOf;     // per unit: its position in m_rows, or npos
+    std::vector<std::size_t> m_filtered;     // the visible units in run order
+    std::vector<std::size_t> m_rows;         // ... in display order
+    std::vector<std::size_t> m_rowOf;        // per unit: its position in m_rows, or npos
 };
 
 }  // namespace ponder::studio

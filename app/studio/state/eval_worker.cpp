@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "core/model/ttt_config.h"
-#include "core/util/sha256.h"
 #include "core/util/errors.h"
+#include "core/util/sha256.h"
 
 namespace ponder::studio {
 
@@ -34,7 +34,8 @@ void EvalWorker::start(RunRequest request) {
 bool applyInbox(WorkerInbox& inbox, StudioState& state) {
     // Files first: they reset the state, and the units that follow belong to them.
     if (inbox.files) {
-        if (inbox.run) state.setRunFacts(inbox.run->tttSha256, core::updateStepsOf(inbox.run->tttConfigJson));
+        if (inbox.run)
+            state.setRunFacts(inbox.run->tttSha256, core::updateStepsOf(inbox.run->tttConfigJson));
         state.reset(std::move(*inbox.files));
         state.setFileSha256(std::move(inbox.fileSha256));
     }

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "core/text/tokenizer.h"
 #include "core/text/text_input.h"
+#include "core/text/tokenizer.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
 
@@ -69,8 +69,7 @@ std::vector<ReopenedFile> reopenFiles(const core::StoredRun& run, const fs::path
             // Token offsets are recomputed exactly as the evaluator made them: the same
             // tokenizer through the same plan builder, on text with the stored hash.
             try {
-                if (!tokenizer && tokenizerError.empty())
-                    tokenizer = core::loadTokenizer(model);
+                if (!tokenizer && tokenizerError.empty()) tokenizer = core::loadTokenizer(model);
             } catch (const core::PonderError& error) {
                 tokenizerError = error.what();
             }

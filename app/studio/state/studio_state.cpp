@@ -57,8 +57,8 @@ void StudioState::setTune(const TuneSettings& tune) {
 }
 
 void StudioState::setCalibration(std::optional<core::Calibration> calibration) {
-    m_calibration = calibration ? std::make_shared<const core::Calibration>(std::move(*calibration))
-                                : nullptr;
+    m_calibration =
+        calibration ? std::make_shared<const core::Calibration>(std::move(*calibration)) : nullptr;
     replay();
 }
 
@@ -159,8 +159,8 @@ std::vector<SummaryRow> rowsOf(const core::RunAnalysis& analysis) {
         // draw is not a CI of Random, and a policy at its own rate has its own Oracle.
         // Every row is one of analysis.policies in order, but the adaptation oracle's.
         const bool adaptation = row.policy == "adaptation-oracle" && analysis.adaptationOracle;
-        const auto& run = adaptation ? analysis.adaptationOracle->run
-                                     : analysis.policies.at(policy++).run;
+        const auto& run =
+            adaptation ? analysis.adaptationOracle->run : analysis.policies.at(policy++).run;
         if (!row.seededDraw && !row.ownRate) {
             const auto loss = core::bootstrapMeanLoss(run, analysis.table);
             const auto recovery = core::bootstrapRecovery(run, oracle, analysis.table);
@@ -272,15 +272,16 @@ void StudioState::replayUnits() {
         m_advantageSplit = core::advantageSplit(shown.table);
         // The sweep replays every policy at 21 rates, the bulk of a replay; the target rate
         // plays no part in it, so moving the rate slider keeps it.
-        const std::string sweepKey = std::to_string(m_unitsGeneration) + "|" +
-                                     core::analysisSettingsJson(core::settingsAtRate(m_settings, 0)) +
-                                     "|" + sliceKey(m_sliceUnits);
+        const std::string sweepKey =
+            std::to_string(m_unitsGeneration) + "|" +
+            core::analysisSettingsJson(core::settingsAtRate(m_settings, 0)) + "|" +
+            sliceKey(m_sliceUnits);
         if (sweepKey != m_sweepKey) {
             m_sweep = app::runFigureSweep(m_analysis, m_settings, m_sliceUnits);
             m_sweepKey = sweepKey;
         }
-        m_figureData =
-            app::runFigureData(m_analysis, m_settings, title, m_sliceUnits, &m_sweep, m_scatterPart);
+        m_figureData = app::runFigureData(m_analysis, m_settings, title, m_sliceUnits, &m_sweep,
+                                          m_scatterPart);
         m_figureData.fileStarts = fileStarts(m_units, m_slice);
         if (m_compare && !m_compare->units.empty()) replayCompare();
     } catch (const std::exception& error) {
@@ -315,8 +316,9 @@ void StudioState::replayCompare() {
     }
     const auto which = "run " + std::to_string(m_compare->id);
     if (m_compareMatched == 0) {
-        m_compareNote = which + " evaluated other files: compared by summary and sweep only, "
-                                "not chunk by chunk";
+        m_compareNote = which +
+                        " evaluated other files: compared by summary and sweep only, "
+                        "not chunk by chunk";
         return;
     }
     if (!m_sliceUnits.empty()) {  // the plots show the slice's units only
@@ -331,8 +333,8 @@ void StudioState::replayCompare() {
     m_figureData.compareSignal = std::move(signal);
     m_figureData.compareThreshold = std::move(threshold);
     if (m_compareMatched < m_units.size() || m_compareMatched < m_compare->units.size())
-        m_compareNote = std::to_string(m_compareMatched) + " of " +
-                        std::to_string(m_units.size()) + " units matched " + which +
+        m_compareNote = std::to_string(m_compareMatched) + " of " + std::to_string(m_units.size()) +
+                        " units matched " + which +
                         "'s (same file and chunk); the others have no overlay";
 }
 

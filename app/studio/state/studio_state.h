@@ -58,8 +58,8 @@ struct CompareRun {
     std::int64_t id = 0;
     std::string title;
     std::vector<core::UnitRecord> units;
-    std::string tttSha256;         // its TTT checkpoint, for gate:DIR policies
-    std::int64_t updateSteps = 1;  // its ttt.json's UPDATE_N, for the cost column
+    std::string tttSha256;            // its TTT checkpoint, for gate:DIR policies
+    std::int64_t updateSteps = 1;     // its ttt.json's UPDATE_N, for the cost column
     core::AnalysisSettings settings;  // as stored with it
     // The SHA-256 of each of its input files, by file index: units are joined on (file, unit).
     std::vector<std::string> fileSha256;

@@ -38,18 +38,19 @@ std::string summaryViewJson(const StudioState& state, std::optional<std::int64_t
         const auto& s = row.summary;
         Json seeded = nullptr;
         if (row.seededDraw)
-            seeded = {{"loss", number(row.seededDraw->loss)}, {"rate", number(row.seededDraw->rate)}};
-        root["rows"].push_back({{"method", row.method},
-                                {"policy", row.policy},
-                                {"loss", number(s.loss)},
-                                {"rate", number(s.rate)},
-                                {"cost", number(s.cost)},
-                                {"recovery", number(s.recovery)},
-                                {"agreement", number(s.agreement)},
-                                {"own_rate", row.ownRate},
-                                {"seeded_draw", seeded},
-                                {"ci", {{"loss", interval(row.lossCi)},
-                                        {"recovery", interval(row.recoveryCi)}}}});
+            seeded = {{"loss", number(row.seededDraw->loss)},
+                      {"rate", number(row.seededDraw->rate)}};
+        root["rows"].push_back(
+            {{"method", row.method},
+             {"policy", row.policy},
+             {"loss", number(s.loss)},
+             {"rate", number(s.rate)},
+             {"cost", number(s.cost)},
+             {"recovery", number(s.recovery)},
+             {"agreement", number(s.agreement)},
+             {"own_rate", row.ownRate},
+             {"seeded_draw", seeded},
+             {"ci", {{"loss", interval(row.lossCi)}, {"recovery", interval(row.recoveryCi)}}}});
     }
     const auto& split = state.advantageSplit();  // the summary's split line
     root["advantage_split"] = {{"advantage", number(split.advantage)},

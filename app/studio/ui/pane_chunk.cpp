@@ -13,19 +13,22 @@ namespace ponder::studio {
 void Studio::drawChunkPlot() {
     const auto& units = m_state.units();
     m_plotHoverToken.reset();
-    if (!m_state.selected || *m_state.selected < 0 || std::size_t(*m_state.selected) >= units.size()) {
+    if (!m_state.selected || *m_state.selected < 0 ||
+        std::size_t(*m_state.selected) >= units.size()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
-        ImGui::TextWrapped("Select a chunk (click a plot, the source or a table row) to see its "
-                           "per-token losses here.");
+        ImGui::TextWrapped(
+            "Select a chunk (click a plot, the source or a table row) to see its "
+            "per-token losses here.");
         ImGui::PopStyleColor();
         return;
     }
     const auto index = *m_state.selected;
     const auto& unit = units[std::size_t(index)];
     if (unit.tokenLossSkip.empty() || unit.tokenLossUpdate.empty()) {
-        ImGui::TextDisabled("Chunk %lld kept no per-token losses (paper mode, or a run stored "
-                            "without them).",
-                            static_cast<long long>(index));
+        ImGui::TextDisabled(
+            "Chunk %lld kept no per-token losses (paper mode, or a run stored "
+            "without them).",
+            static_cast<long long>(index));
         return;
     }
     const std::pair<std::uint64_t, std::int64_t> key{m_state.version(), index};
@@ -48,9 +51,9 @@ void Studio::drawChunkPlot() {
     viz::PlotOptions options;
     options.size = ImVec2(0, ImGui::GetContentRegionAvail().y);
     options.dpiScale = dpiScale();
-    if (sameFile && m_sourceHoverToken &&
-        std::int64_t(*m_sourceHoverToken) > unit.tokenStart &&
-        std::int64_t(*m_sourceHoverToken) <= unit.tokenStart + std::int64_t(unit.tokenLossSkip.size()))
+    if (sameFile && m_sourceHoverToken && std::int64_t(*m_sourceHoverToken) > unit.tokenStart &&
+        std::int64_t(*m_sourceHoverToken) <=
+            unit.tokenStart + std::int64_t(unit.tokenLossSkip.size()))
         options.selectedUnit = std::int64_t(*m_sourceHoverToken) - unit.tokenStart - 1;
     if (m_plotFont) ImGui::PushFont(m_plotFont);
     const auto events = m_chunkPlot.draw(m_chunkFigure, options);

@@ -91,8 +91,9 @@ void Studio::drawRunSettings() {
         if (ImGui::Combo("mode", &mode, "file\0paper\0"))
             run.mode = mode ? core::EvalMode::Paper : core::EvalMode::File;
         if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("file: one chunk of one file per unit; paper: files joined, "
-                              "batches of 16 two-chunk windows (algorithm.md §4)");
+            ImGui::SetTooltip(
+                "file: one chunk of one file per unit; paper: files joined, "
+                "batches of 16 two-chunk windows (algorithm.md §4)");
         int chunk = int(run.chunk);
         if (ImGui::InputInt("chunk", &chunk, 64, 256) && chunk > 0) run.chunk = chunk;
         int maxUnits = run.maxUnits ? int(*run.maxUnits) : 0;
@@ -107,12 +108,14 @@ void Studio::drawRunSettings() {
             run.causalK = diagonal ? std::optional<std::int64_t>(-1) : std::nullopt;
         ImGui::Checkbox("bf16", &run.bf16);
         if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("the backbone held and computed in bfloat16; the TTT layer and "
-                              "the losses stay float32");
+            ImGui::SetTooltip(
+                "the backbone held and computed in bfloat16; the TTT layer and "
+                "the losses stay float32");
         ImGui::Checkbox("fast path", &run.fast);
         if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("the gated fast path: the policy decides before the UPDATE path "
-                              "runs, so skipped units have no UPDATE values (design.md §4)");
+            ImGui::SetTooltip(
+                "the gated fast path: the policy decides before the UPDATE path "
+                "runs, so skipped units have no UPDATE values (design.md §4)");
         ImGui::TreePop();
     }
     ImGui::PopItemWidth();

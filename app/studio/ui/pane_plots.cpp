@@ -52,10 +52,10 @@ void Studio::drawTunePane() {
     // decisions plot and sweep curve, each at the rate it realized.
     auto extras = m_state.extraPolicies();
     const std::string besidePreview =
-        extras.empty() ? "(none)"
-                       : extras.front() + (extras.size() > 1
-                                               ? " + " + std::to_string(extras.size() - 1)
-                                               : std::string());
+        extras.empty()
+            ? "(none)"
+            : extras.front() +
+                  (extras.size() > 1 ? " + " + std::to_string(extras.size() - 1) : std::string());
     if (ImGui::BeginCombo("beside", besidePreview.c_str())) {
         bool changed = false;
         for (const auto& name : policies) {
@@ -74,15 +74,18 @@ void Studio::drawTunePane() {
         if (changed) m_state.setExtraPolicies(extras);
     }
     if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("policies replayed beside this one on the same run: a summary row, a "
-                          "decision strip row and a sweep curve each");
+        ImGui::SetTooltip(
+            "policies replayed beside this one on the same run: a summary row, a "
+            "decision strip row and a sweep curve each");
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 80);
     ImGui::InputTextWithHint("##gate", "gate folder (ponder train-gate --out)", m_gateDir,
                              sizeof m_gateDir);
     ImGui::SameLine();
-    if (ImGui::Button("use gate") && m_gateDir[0] != '\0') tune.policy = "gate:" + std::string(m_gateDir);
+    if (ImGui::Button("use gate") && m_gateDir[0] != '\0')
+        tune.policy = "gate:" + std::string(m_gateDir);
     if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("replay a learned gate over this run; its rate is its own, not the slider's");
+        ImGui::SetTooltip(
+            "replay a learned gate over this run; its rate is its own, not the slider's");
     const std::string signal = core::signalName(tune.signal);
     if (ImGui::BeginCombo("signal", signal.c_str())) {
         for (auto s : core::allSignals())
@@ -145,8 +148,9 @@ void Studio::drawRightTabs() {
             // The signal against the whole advantage or one of its parts (algorithm.md §4.1).
             int part = int(m_state.scatterPart());
             ImGui::SetNextItemWidth(14 * ImGui::GetFontSize());
-            if (ImGui::Combo("y axis", &part, "advantage\0adv_static (trained weights)\0"
-                                              "adv_inner (inner loop)\0"))
+            if (ImGui::Combo("y axis", &part,
+                             "advantage\0adv_static (trained weights)\0"
+                             "adv_inner (inner loop)\0"))
                 m_state.setScatterPart(core::AdvantagePart(part));
         }
         if (m_plotFont) ImGui::PushFont(m_plotFont);
@@ -179,8 +183,8 @@ bool Studio::rowSplitter(const char* id, float& upper, float& lower, float total
     if (!active || total <= 0) return false;
     // Each pane keeps a sliver; the pair's sum never changes.
     constexpr float kSmallest = 0.05f;
-    const float delta = std::clamp(ImGui::GetIO().MouseDelta.y / total, kSmallest - upper,
-                                   lower - kSmallest);
+    const float delta =
+        std::clamp(ImGui::GetIO().MouseDelta.y / total, kSmallest - upper, lower - kSmallest);
     upper += delta;
     lower -= delta;
     return delta != 0;
@@ -264,8 +268,8 @@ void Studio::drawPlot(std::size_t index, ImVec2 size) {
     // (scatter points are units, by id); the sweep's points are rates, not units.
     if (chunkAxis || stem == "fig_scatter") options.selectedUnit = m_state.selected;
     auto& plot = m_plots[index];
-    const auto events = chunkAxis ? plot.draw(named.figure, m_xAxis, options)
-                                  : plot.draw(named.figure, options);
+    const auto events =
+        chunkAxis ? plot.draw(named.figure, m_xAxis, options) : plot.draw(named.figure, options);
     notePlotFrame(stem, plot.layout().plot);
     if (events.headerDoubleClicked)
         m_settings.enlargedPlot = m_settings.enlargedPlot == stem ? std::string() : stem;
@@ -303,11 +307,12 @@ void Studio::drawSummaryTable() {
     const auto& compare = m_state.compare();
     if (compare) {
         const std::string name = "run " + std::to_string(compare->id);
-        ImGui::TextDisabled("B: comparing with %s%s%s (%zu of %zu units matched by file and "
-                            "chunk; dashed in the plots)",
-                            name.c_str(), compare->title == name ? "" : ": ",
-                            compare->title == name ? "" : compare->title.c_str(),
-                            m_state.compareMatched(), m_state.units().size());
+        ImGui::TextDisabled(
+            "B: comparing with %s%s%s (%zu of %zu units matched by file and "
+            "chunk; dashed in the plots)",
+            name.c_str(), compare->title == name ? "" : ": ",
+            compare->title == name ? "" : compare->title.c_str(), m_state.compareMatched(),
+            m_state.units().size());
         ImGui::SameLine();
         if (ImGui::SmallButton("Stop comparing")) m_state.setCompare(std::nullopt);
     }
@@ -322,16 +327,15 @@ void Studio::drawSummaryTable() {
     // font scale, many policies beside Ours), so the plots below keep their room.
     // A row is a line of text and the cell padding above and below it (ImGui's table rows).
     const float rowHeight = ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y;
-    const float tableHeight = std::min(
-        rowHeight * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize + 2,
-        std::max(4.0f * ImGui::GetFrameHeight(), ImGui::GetContentRegionAvail().y / 3.0f));
+    const float tableHeight =
+        std::min(rowHeight * float(rows.size() + 1) + ImGui::GetStyle().ScrollbarSize + 2,
+                 std::max(4.0f * ImGui::GetFrameHeight(), ImGui::GetContentRegionAvail().y / 3.0f));
     if (!ImGui::BeginTable("summary", withCompare ? 12 : 6, flags, ImVec2(0, tableHeight))) return;
     for (const char* header : {"method", "loss", "rate", "cost", "recovery", "agreement"})
         ImGui::TableSetupColumn(header);
     if (withCompare)  // B is the compared run; Δ = B − this run
-        for (const char* header :
-             {"loss B", "recovery B", "\u0394 loss", "\u0394 rate", "\u0394 recovery",
-              "\u0394 agreement"})
+        for (const char* header : {"loss B", "recovery B", "\u0394 loss", "\u0394 rate",
+                                   "\u0394 recovery", "\u0394 agreement"})
             ImGui::TableSetupColumn(header);
     ImGui::TableHeadersRow();
     const auto cell = [](const char* format, double value) {
@@ -361,18 +365,20 @@ void Studio::drawSummaryTable() {
             ImGui::SameLine(0, 4);
             ImGui::TextDisabled("(own rate)");
             if (ImGui::IsItemHovered())
-                ImGui::SetTooltip("ρ does not set this policy's budget: its recovery and "
-                                  "agreement are against the Oracle with as many updates "
-                                  "as it made");
+                ImGui::SetTooltip(
+                    "ρ does not set this policy's budget: its recovery and "
+                    "agreement are against the Oracle with as many updates "
+                    "as it made");
         }
         cellCi("%.4f", row.summary.loss, row.lossCi, 1);
         // The seeded draw on hover: the row is the expectation, labelled so; the files keep
         // the draw under "Random Skip" (algorithm.md §8.1).
         if (row.seededDraw && ImGui::IsItemHovered())
-            ImGui::SetTooltip("Expected loss and rate of Random at the target rate. The seeded "
-                              "draw, which the JSON and the exports keep as \"Random Skip\": "
-                              "loss %.4f at rate %.2f",
-                              row.seededDraw->loss, row.seededDraw->rate);
+            ImGui::SetTooltip(
+                "Expected loss and rate of Random at the target rate. The seeded "
+                "draw, which the JSON and the exports keep as \"Random Skip\": "
+                "loss %.4f at rate %.2f",
+                row.seededDraw->loss, row.seededDraw->rate);
         cell("%.2f", row.summary.rate);
         cell("%.2f", row.summary.cost);
         cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
@@ -401,23 +407,25 @@ void Studio::drawSummaryTable() {
                 : std::string("n/a");
         // Wrapped: a narrow pane or a large font scale keeps the share in view.
         ImGui::TextWrapped("Advantage %.4f = static %.4f + inner %.4f (inner share %s)",
-                    split.advantage, split.advStatic, split.advInner, share.c_str());
+                           split.advantage, split.advStatic, split.advInner, share.c_str());
         if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("Per chunk, loss SKIP − loss UPDATE splits into what the TTT "
-                              "layer's trained weights add with the inner step set to zero "
-                              "(static) and what learning from the chunk adds (inner loop). "
-                              "The Adaptation Oracle updates the chunks with the largest inner "
-                              "part. The inner share is n/a where UPDATE gains nothing on "
-                              "average.");
+            ImGui::SetTooltip(
+                "Per chunk, loss SKIP − loss UPDATE splits into what the TTT "
+                "layer's trained weights add with the inner step set to zero "
+                "(static) and what learning from the chunk adds (inner loop). "
+                "The Adaptation Oracle updates the chunks with the largest inner "
+                "part. The inner share is n/a where UPDATE gains nothing on "
+                "average.");
     }
     // Too few files make no interval worth the name (algorithm.md §8.3).
     if (!withCi) {
         const std::string note =
             "95% CIs need " + std::to_string(core::kMinBootstrapBlocks) + "+ files";
         const float gap = 2 * ImGui::GetFontSize();
-        if (std::isfinite(split.advantage) &&
-            ImGui::GetContentRegionAvail().x - ImGui::GetItemRectMax().x +
-                    ImGui::GetCursorScreenPos().x - gap >= ImGui::CalcTextSize(note.c_str()).x)
+        if (std::isfinite(split.advantage) && ImGui::GetContentRegionAvail().x -
+                                                      ImGui::GetItemRectMax().x +
+                                                      ImGui::GetCursorScreenPos().x - gap >=
+                                                  ImGui::CalcTextSize(note.c_str()).x)
             ImGui::SameLine(0, gap);
         ImGui::TextDisabled("%s", note.c_str());
     }

@@ -119,8 +119,8 @@ void Studio::drawSourcePane() {
                         ImVec2(x0, y), ImVec2(x1, y + lineHeight),
                         diff >= 0 ? rgba(0, 114, 178, alpha) : rgba(213, 94, 0, alpha));
                     if (m_plotHoverToken == token)  // hovered in the chunk plot
-                        draw->AddRect(ImVec2(x0 - 1, y), ImVec2(x1 + 1, y + lineHeight),
-                                      textColour, 0, 0, 1.5f);
+                        draw->AddRect(ImVec2(x0 - 1, y), ImVec2(x1 + 1, y + lineHeight), textColour,
+                                      0, 0, 1.5f);
                     if (hoveredPane && mouse.y >= y && mouse.y < y + lineHeight && mouse.x >= x0 &&
                         mouse.x < x1) {
                         m_sourceHoverToken = token;

@@ -73,28 +73,27 @@ void Studio::drawChunkTable() {
     if (ImGui::SmallButton("Copy as CSV")) {
         ImGui::SetClipboardText(m_chunkTable.csv().c_str());
         report({LogLine::Level::Info,
-                "copied " + std::to_string(m_chunkTable.rows().size()) + " chunks as CSV", {}});
+                "copied " + std::to_string(m_chunkTable.rows().size()) + " chunks as CSV",
+                {}});
     }
     ImGui::SameLine();
-    ImGui::TextDisabled("%zu of %zu chunks", m_chunkTable.rows().size(),
-                        m_chunkTable.unitCount());
+    ImGui::TextDisabled("%zu of %zu chunks", m_chunkTable.rows().size(), m_chunkTable.unitCount());
 
     const auto& columns = m_chunkTable.columns();
     if (columns.empty()) return;
-    const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollX |
-                                  ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg |
-                                  ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
-                                  ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_Reorderable |
-                                  ImGuiTableFlags_Hideable;
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY |
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
+        ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_Reorderable | ImGuiTableFlags_Hideable;
     if (!ImGui::BeginTable("chunks", int(columns.size()), flags)) return;
     ImGui::TableSetupScrollFreeze(2, 1);  // unit and file stay in view
     for (std::size_t c = 0; c < columns.size(); ++c) {
         ImGuiTableColumnFlags columnFlags = ImGuiTableColumnFlags_None;
         if (m_chunkTable.sortColumn() == c)
-            columnFlags |= ImGuiTableColumnFlags_DefaultSort |
-                           (m_chunkTable.sortAscending()
-                                ? ImGuiTableColumnFlags_PreferSortAscending
-                                : ImGuiTableColumnFlags_PreferSortDescending);
+            columnFlags |=
+                ImGuiTableColumnFlags_DefaultSort |
+                (m_chunkTable.sortAscending() ? ImGuiTableColumnFlags_PreferSortAscending
+                                              : ImGuiTableColumnFlags_PreferSortDescending);
         // The file column starts wide enough for a typical name (ImGui fits the others to
         // the rows it draws, and the clipper draws only those on screen).
         const float width = c == 1 ? ImGui::CalcTextSize("configparser.py").x : 0.0f;
@@ -123,8 +122,8 @@ void Studio::drawChunkTable() {
     }
     const float rowHeight = ImGui::GetTextLineHeightWithSpacing();
     if (scrollRow)
-        ImGui::SetScrollY(std::max(0.0f, float(*scrollRow) * rowHeight -
-                                             0.4f * ImGui::GetWindowHeight()));
+        ImGui::SetScrollY(
+            std::max(0.0f, float(*scrollRow) * rowHeight - 0.4f * ImGui::GetWindowHeight()));
     ImGuiListClipper clipper;
     clipper.Begin(int(rows.size()), rowHeight);
     while (clipper.Step()) {
@@ -135,9 +134,9 @@ void Studio::drawChunkTable() {
             ImGui::TableNextColumn();
             ImGui::PushID(row);
             const std::string first = m_chunkTable.cellText(r, 0);
-            if (ImGui::Selectable(first.c_str(), m_state.selected == unit,
-                                  ImGuiSelectableFlags_SpanAllColumns |
-                                      ImGuiSelectableFlags_AllowItemOverlap)) {
+            if (ImGui::Selectable(
+                    first.c_str(), m_state.selected == unit,
+                    ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap)) {
                 m_state.selected = unit;
                 m_chunkTableScrolledTo = unit;  // clicked here: already in view
                 m_scrollToUnit = unit;          // the source follows
@@ -163,8 +162,9 @@ void Studio::drawFilesTable() {
         return;
     }
     auto slice = m_state.slice();
-    ImGui::TextWrapped("Tick files to restrict the summary, the plots and the chunk table to "
-                       "them (the decisions made on the whole run).");
+    ImGui::TextWrapped(
+        "Tick files to restrict the summary, the plots and the chunk table to "
+        "them (the decisions made on the whole run).");
     if (!slice.empty()) {
         ImGui::SameLine();
         if (ImGui::SmallButton("All files")) slice.clear();

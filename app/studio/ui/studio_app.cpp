@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 
 #define GL_SILENCE_DEPRECATION
 #include <GLFW/glfw3.h>
@@ -14,12 +14,12 @@
 #include <imgui.h>
 #include <stb_image_write.h>
 
+#include "app/studio/state/view_dump.h"
 #include "core/gating/calibration.h"
 #include "core/model/model_dir.h"
 #include "core/model/ttt_config.h"
 #include "core/report/exports.h"
 #include "core/runtime/runtime.h"
-#include "app/studio/state/view_dump.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 #include "core/util/sha256.h"
@@ -87,7 +87,8 @@ Studio::Studio(StudioOptions options) : m_options(std::move(options)) {
     m_iniPath = (m_configDir / "imgui.ini").string();
     if (!m_options.modelDir.empty())
         m_settings.modelDir = m_options.modelDir;
-    else if (m_settings.modelDir.empty() || !fs::exists(fs::path(m_settings.modelDir) / "config.json"))
+    else if (m_settings.modelDir.empty() ||
+             !fs::exists(fs::path(m_settings.modelDir) / "config.json"))
         m_settings.modelDir = defaultModelDir();  // a saved folder that is no model any more
     m_inputs = m_options.inputs;
     if (m_inputs.empty()) m_inputs = {kDefaultFile};
@@ -321,8 +322,8 @@ void Studio::pollReopen() {
             run.description.mode == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
         m_runOptions.chunk = run.description.chunk;
         m_runOptions.shuffle = run.description.shuffle;
-        m_runOptions.causalK = run.description.causalK == -1 ? std::optional<std::int64_t>(-1)
-                                                             : std::nullopt;
+        m_runOptions.causalK =
+            run.description.causalK == -1 ? std::optional<std::int64_t>(-1) : std::nullopt;
     }
     if (!run.modelDir.empty() && fs::exists(fs::path(run.modelDir) / "config.json"))
         m_settings.modelDir = run.modelDir;
@@ -337,8 +338,8 @@ void Studio::exportCurrent(const fs::path& dir) {
         if (m_runId) {
             core::RunStore store(databasePath());
             // The settings on screen, resolved by core: the files hold the numbers shown.
-            written += core::exportRuns({store.loadRun(*m_runId)}, m_state.analysisSettings(), dir)
-                           .size();
+            written +=
+                core::exportRuns({store.loadRun(*m_runId)}, m_state.analysisSettings(), dir).size();
         }
         fs::create_directories(dir);
         // The figures `ponder export --figures` writes, from the data on screen (so the
@@ -629,7 +630,8 @@ int Studio::run() {
         (live ? m_frameStats : m_quietFrameStats)
             .add(ms(frameStart, std::chrono::steady_clock::now()));
         (live ? m_uiWorkStats : m_quietUiWorkStats).add(ms(frameStart, built));
-        if (live && m_state.version() != versionBefore) m_replayWorkStats.add(ms(frameStart, built));
+        if (live && m_state.version() != versionBefore)
+            m_replayWorkStats.add(ms(frameStart, built));
         if (m_recordedRun && !live && m_frameStats.size() > 0)
             report({LogLine::Level::Info, m_frameStats.text(), {}});
         m_recordedRun = live;
@@ -640,7 +642,8 @@ int Studio::run() {
         work.replace(0, work.find(':'), "  of which UI work before GL (inbox, replay, layout)");
         std::cerr << work << "\n";
         auto replays = m_replayWorkStats.text();
-        replays.replace(0, replays.find(':'), "  of which UI work of frames that took new units in");
+        replays.replace(0, replays.find(':'),
+                        "  of which UI work of frames that took new units in");
         std::cerr << replays << "\n";
         // The same frames' cost without a run: what rendering alone takes on this machine.
         auto quiet = m_quietFrameStats.text();

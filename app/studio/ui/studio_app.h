@@ -31,10 +31,10 @@ struct ImFont;
 namespace ponder::studio {
 
 struct StudioOptions {
-    std::string modelDir;             // empty: settings, else assets/default-model
-    std::vector<std::string> inputs;  // empty: the default Python file
-    std::optional<double> rate;       // initial target rate
-    std::optional<std::string> policy;  // initial policy (a name or gate:DIR)
+    std::string modelDir;                    // empty: settings, else assets/default-model
+    std::vector<std::string> inputs;         // empty: the default Python file
+    std::optional<double> rate;              // initial target rate
+    std::optional<std::string> policy;       // initial policy (a name or gate:DIR)
     std::vector<std::string> extraPolicies;  // replayed beside it (more --policy options)
     std::optional<double> alpha;
     std::optional<std::string> signal;
@@ -46,7 +46,7 @@ struct StudioOptions {
     // paper | profile; unset: profile when the model has a calibration.json (a single file has
     // fewer than the 16 units paper calibration forces to UPDATE), else paper.
     std::optional<std::string> calibration;
-    std::string screenshot;           // write the window as PNG after `frames` frames, exit
+    std::string screenshot;  // write the window as PNG after `frames` frames, exit
     // With screenshot: also the summary table's numbers as JSON (state/view_dump.h).
     std::string dumpView;
     // Run File > Batch export into this folder at these rates instead of a run (with
@@ -205,7 +205,7 @@ private:
     // The UI work of live frames that took new units in (and replayed everything over them),
     // and of the frames without a run (a reopened run: tables, plots, tune).
     FrameStats m_replayWorkStats, m_quietUiWorkStats;
-    bool m_recordedRun = false;                  // the last frame had a run in progress
+    bool m_recordedRun = false;  // the last frame had a run in progress
 
     // Files pane / browser.
     bool m_showBrowser = false;

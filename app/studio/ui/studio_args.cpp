@@ -128,12 +128,15 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
             continue;
         }
         static const char* const kValued[] = {
-            "--model",  "--open",    "--rate",      "--screenshot",   "--frames",
-            "--size",   "--compare", "--run",       "--calibration",  "--policy",
-            "--signal", "--alpha",   "--dump-view", "--batch-export", "--batch-rates",
-            "--mode",   "--chunk",   "--ext",       "--max-units",    "--causal-k",
-            "--dtype",  "--seed",    "--threshold", "--calibration-file", "--advanced-std",
-            "--select", "--screenshot-timeout"};
+            "--model",        "--open",         "--rate",
+            "--screenshot",   "--frames",       "--size",
+            "--compare",      "--run",          "--calibration",
+            "--policy",       "--signal",       "--alpha",
+            "--dump-view",    "--batch-export", "--batch-rates",
+            "--mode",         "--chunk",        "--ext",
+            "--max-units",    "--causal-k",     "--dtype",
+            "--seed",         "--threshold",    "--calibration-file",
+            "--advanced-std", "--select",       "--screenshot-timeout"};
         const bool valued =
             std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
         if (!valued) {

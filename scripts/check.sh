@@ -2,7 +2,7 @@
 # Checks while changing the code, on an existing build folder (scripts/setup.sh makes one).
 #   scripts/check.sh fast   the Torch-free unit tests (each executable whole, not one process
 #                           per case), the layout, docs and clang-format checks: about a minute
-#   scripts/check.sh full   the README's test command: every ctest test (about 13 minutes)
+#   scripts/check.sh full   the README's test command: every ctest test (about 12 minutes)
 # BUILD_DIR picks the build folder (default: build).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -164,18 +164,14 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
         report.tokens = options.batch * options.sequence;
         return report;
     };
-    TrainingLoop loop;
-    loop.command = "train-base";
-    loop.divergenceHint = "lower --lr or raise --warmup; the last checkpoint is kept";
-    loop.steps = options.steps;
-    loop.mayStopBefore = [&](std::int64_t) { return !parallel.distributed(); };
-    loop.checkpointDue = [&](std::int64_t done) { return done % options.checkpointEvery == 0; };
-    loop.writes = parallel.writes();
-    loop.save = [&](std::int64_t done) {
+    const auto save = [&](std::int64_t done) {
         saveTrainCheckpoint(options.outDir, {"base", done, identity}, *model, optimizer);
         writeModelDir(model, options);
     };
-    runTrainingLoop(loop, callbacks, step, result);
+    runTrainingLoop(
+        dataParallelLoop("train-base", "lower --lr or raise --warmup; the last checkpoint is kept",
+                         options.steps, options.checkpointEvery, parallel, save),
+        callbacks, step, result);
     return result;
 }
 

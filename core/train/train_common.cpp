@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <system_error>
+#include <utility>
 
 #include "core/runtime/torch_compat_impl.h"
 #include "core/util/errors.h"
@@ -74,6 +75,22 @@ void createOutDir(const std::filesystem::path& outDir) {
     if (error)
         throw OutputError("cannot create '" + outDir.string() + "': " + error.message(),
                           "choose a writable --out folder");
+}
+
+TrainingLoop dataParallelLoop(std::string command, std::string divergenceHint, std::int64_t steps,
+                              std::int64_t checkpointEvery, const DataParallel& parallel,
+                              std::function<void(std::int64_t stepsDone)> save) {
+    TrainingLoop loop;
+    loop.command = std::move(command);
+    loop.divergenceHint = std::move(divergenceHint);
+    loop.steps = steps;
+    loop.mayStopBefore = [alone = !parallel.distributed()](std::int64_t) { return alone; };
+    loop.checkpointDue = [checkpointEvery](std::int64_t done) {
+        return done % checkpointEvery == 0;
+    };
+    loop.writes = parallel.writes();
+    loop.save = std::move(save);
+    return loop;
 }
 
 void runTrainingLoop(const TrainingLoop& loop, const TrainCallbacks& callbacks,

@@ -234,18 +234,13 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
         report.tokens = unit.sequences * unit.tokens;
         return report;
     };
-    TrainingLoop loop;
-    loop.command = "train-ttt";
-    loop.divergenceHint = "lower --lr; the last checkpoint is kept";
-    loop.steps = options.steps;
-    loop.mayStopBefore = [&](std::int64_t) { return !parallel.distributed(); };
-    loop.checkpointDue = [&](std::int64_t done) { return done % options.checkpointEvery == 0; };
-    loop.writes = parallel.writes();
-    loop.save = [&](std::int64_t done) {
+    const auto save = [&](std::int64_t done) {
         saveTrainCheckpoint(options.outDir, {"ttt", done, identity}, ttt, optimizer);
         layer.save(options.outDir);
     };
-    runTrainingLoop(loop, callbacks, step, result);
+    runTrainingLoop(dataParallelLoop("train-ttt", "lower --lr; the last checkpoint is kept",
+                                     options.steps, options.checkpointEvery, parallel, save),
+                    callbacks, step, result);
     return result;
 }
 

@@ -126,14 +126,16 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
     DataParallel parallel(options.session);
     agreeOnTraining(parallel, identity, stream, result.startStep, model->parameters(),
                     options.batch);
-    const auto [firstRow, lastRow] = parallel.rows(options.batch);
+    // A pair, not a structured binding: the step lambda uses both, and C++17 lambdas cannot
+    // capture structured bindings (GCC allows it, clang does not).
+    const auto rankRows = parallel.rows(options.batch);
     const double share = parallel.share(options.batch);
 
     const auto step = [&](std::int64_t s) {
         parallel.throwIfFailed();
         const auto ids = torch::tensor(drawWindows(stream, options, s), torch::kInt64)
                              .view({options.batch, options.sequence + 1})
-                             .slice(0, firstRow, lastRow)  // this rank's rows of the draw
+                             .slice(0, rankRows.first, rankRows.second)  // this rank's rows
                              .to(device);
         torch::manual_seed(stepSeed(options.seed ^ 0xD0D0, s));  // dropout masks
         const double lr = warmupCosineLr(options, s);

@@ -128,3 +128,31 @@ TEST_CASE("util: every error carries its kind, and foreign exceptions are intern
     CHECK(std::string(errorKindName(ErrorKind::Store)) == "store");
     CHECK(std::string(errorKindName(ErrorKind::Internal)) == "internal");
 }
+
+TEST_CASE("util: error texts name settings as {--flag}, and each front end says them its way",
+          "[errors]") {
+    using namespace ponder::core;
+    const InputError error("unknown {--shape} 'x'", "use {--chunk 512} or {--device cpu}");
+    // Plain text for what() and hint(): the setting's name.
+    CHECK(std::string(error.what()) == "unknown shape 'x'");
+    CHECK(error.hint() == "use chunk 512 or device cpu");
+    // The command line's words: the flags.
+    CHECK(inCommandLineWords(error.rawHint()) == "use --chunk 512 or --device cpu");
+    // Any words: the studio passes its controls' labels.
+    CHECK(inWords(error.rawWhat(), [](const std::string& flag, const std::string&) {
+              return "<" + flag + ">";
+          }) == "unknown <--shape> 'x'");
+    // The report keeps the raw texts and lists the settings named.
+    ErrorReport report;
+    try {
+        throw error;
+    } catch (...) {
+        report = describeError(std::current_exception());
+    }
+    CHECK(report.what == "unknown {--shape} 'x'");
+    CHECK(report.settings == std::vector<std::string>{"--shape", "--chunk", "--device"});
+    // Braces that are not a setting stay as they are (paths, JSON, a lone flag).
+    for (const std::string text :
+         {"/tmp/{a}/x", "json {}", "{--}", "{--x", "{--chunk 5", "--chunk", "{--Chunk}"})
+        CHECK(inCommandLineWords(text) == text);
+}

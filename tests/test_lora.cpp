@@ -17,6 +17,7 @@
 #include "core/model/ttt_layer_impl.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
+#include "tests/test_support.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK would replace Catch's (see test_ttt.cpp).
 #undef CHECK
@@ -24,6 +25,8 @@
 
 using namespace ponder::core;
 namespace fs = std::filesystem;
+
+using ponder::testing::loadFailure;
 
 namespace {
 
@@ -166,20 +169,6 @@ torch::Tensor referenceHidden(const torch::Tensor& h, const RefParams& p) {
         }
     }
     return out;
-}
-
-struct LoadFailure {
-    std::string what, hint;
-};
-
-template <typename F>
-LoadFailure loadFailure(F&& load) {
-    try {
-        load();
-    } catch (const ModelLoadError& error) {
-        return {error.what(), error.hint()};
-    }
-    return {};
 }
 
 }  // namespace

@@ -599,7 +599,7 @@ TEST_CASE("store: a write lock held beyond the busy timeout is a 'locked' StoreE
         const StoreError e = storeErrorOf([&] { store.appendUnits(id, sampleUnits(0, 2)); });
         const auto waited = std::chrono::steady_clock::now() - start;
         CHECK_THAT(e.what(), Catch::Contains("is locked"));
-        CHECK_THAT(e.hint(), Catch::Contains("another --db file"));
+        CHECK_THAT(inCommandLineWords(e.rawHint()), Catch::Contains("another --db file"));
         CHECK(waited >= std::chrono::milliseconds(250));  // it did wait for the lock
         CHECK(waited < std::chrono::seconds(5));          // and gave up instead of hanging
         CHECK_THROWS_AS(store.finishRun(id, RunStatus::Complete, 1, 1), StoreError);

@@ -15,6 +15,7 @@
 #include "core/gating/gate.h"
 #include "core/model/gemma3_config.h"
 #include "core/model/model_dir.h"
+#include "core/util/errors.h"
 
 namespace ponder::testing {
 
@@ -35,6 +36,22 @@ struct TempDir {
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 };
+
+// What a model loader refused with, in the command line's words (flags as --name).
+struct LoadFailure {
+    std::string what, hint;
+};
+
+template <typename Load>
+LoadFailure loadFailure(Load&& load) {
+    try {
+        load();
+    } catch (const core::ModelLoadError& error) {
+        return {core::inCommandLineWords(error.rawWhat()),
+                core::inCommandLineWords(error.rawHint())};
+    }
+    return {};
+}
 
 inline std::string readText(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);

@@ -15,6 +15,7 @@
 #include "core/model/ttt_layer_impl.h"
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
+#include "tests/test_support.h"
 
 // LibTorch pulls in glog, whose one-argument CHECK (abort on failure, never counted) would
 // replace Catch's; so Torch comes first and Catch's CHECK is the one left defined.
@@ -23,6 +24,8 @@
 
 using namespace ponder::core;
 namespace fs = std::filesystem;
+
+using ponder::testing::loadFailure;
 
 namespace {
 
@@ -157,20 +160,6 @@ Primal primal(const TttInner& inner, const std::map<std::string, torch::Tensor>&
     const auto gated = geluTanh(x.matmul(p.at("ttt.wg.weight").t())) * normed;
     result.y = gated.matmul(p.at("ttt.wo.weight").t());
     return result;
-}
-
-struct LoadFailure {
-    std::string what, hint;
-};
-
-template <typename F>
-LoadFailure loadFailure(F&& load) {
-    try {
-        load();
-    } catch (const ModelLoadError& error) {
-        return {error.what(), error.hint()};
-    }
-    return {};
 }
 
 }  // namespace

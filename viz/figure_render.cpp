@@ -688,151 +688,193 @@ void drawMarker(Canvas& canvas, MarkerShape shape, Point c, double size, Rgba co
     }
 }
 
-void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& visible,
-                const View& view, const FigureLayout& layout, const Theme& theme,
-                const RenderStyle& style, RenderScratch& scratch) {
-    const Rect& plot = layout.plot;
-    const Transform t = layout.transform(view);
-    const double font = layout.fontPx;
-    const double tick = style.px(style.tickLength);
-    const double thin = std::max(1.0, style.px(0.75));
+namespace {
 
-    canvas.pushClip(layout.outer);
-    canvas.fillRect(layout.outer, theme.background);
-    canvas.fillRect(plot, theme.plotBackground);
+// What every drawing step below needs: the target, the figure as laid out, and the pixel sizes.
+struct FigurePass {
+    Canvas& canvas;
+    const Figure& figure;
+    const FigureLayout& layout;
+    const Theme& theme;
+    const RenderStyle& style;
+    RenderScratch& scratch;
+    Transform t;
+    double font, tick, thin;
+};
 
-    canvas.pushClip(plot);
-    for (const auto& region : figure.regions) {
-        const double a = std::clamp(t.xToPixel(region.x0), plot.x0, plot.x1);
-        const double b = std::clamp(t.xToPixel(region.x1), plot.x0, plot.x1);
+// Shaded regions and the grid at the ticks, under everything else.
+void drawBackdrop(const FigurePass& pass) {
+    const Rect& plot = pass.layout.plot;
+    for (const auto& region : pass.figure.regions) {
+        const double a = std::clamp(pass.t.xToPixel(region.x0), plot.x0, plot.x1);
+        const double b = std::clamp(pass.t.xToPixel(region.x1), plot.x0, plot.x1);
         if (b <= a) continue;
-        canvas.fillRect({a, plot.y0, b, plot.y1}, resolveColour(region.colour, theme));
+        pass.canvas.fillRect({a, plot.y0, b, plot.y1}, resolveColour(region.colour, pass.theme));
     }
-    // Grid at the ticks.
-    for (double v : layout.yTicks.values) {
-        const double y = std::round(t.yToPixel(v)) + 0.5;
+    for (double v : pass.layout.yTicks.values) {
+        const double y = std::round(pass.t.yToPixel(v)) + 0.5;
         const Point line[2] = {{plot.x0, y}, {plot.x1, y}};
-        canvas.polyline(line, 2, theme.grid, thin);
+        pass.canvas.polyline(line, 2, pass.theme.grid, pass.thin);
     }
-    for (double v : layout.xTicks.values) {
-        const double x = std::round(t.xToPixel(v)) + 0.5;
+    for (double v : pass.layout.xTicks.values) {
+        const double x = std::round(pass.t.xToPixel(v)) + 0.5;
         const Point line[2] = {{x, plot.y0}, {x, plot.y1}};
-        canvas.polyline(line, 2, theme.grid, thin);
+        pass.canvas.polyline(line, 2, pass.theme.grid, pass.thin);
     }
+}
 
-    for (std::size_t i = 0; i < figure.series.size(); ++i) {
-        if (i < visible.size() && !visible[i]) continue;
-        const auto& s = figure.series[i];
-        const Rgba colour = resolveColour(s.colour, theme);
-        const double width = style.px(s.lineWidth);
-        const double markerPx = style.px(s.markerSize);
-        switch (s.kind) {
-            case SeriesKind::Line:
-            case SeriesKind::Step:
-                decimateLine(s.view(), t, s.kind == SeriesKind::Step, scratch.points);
-                strokeStyled(canvas, scratch.points, colour, width, s.lineStyle, style.scale,
-                             scratch.dashed);
-                if (s.marker != MarkerShape::None) {
-                    decimatePoints(s.view(), t, markerPx * 1.2, true, scratch.points);
-                    for (const auto& p : scratch.points)
-                        drawMarker(canvas, s.marker, p, markerPx, colour, style.px(1.0));
-                }
-                break;
-            case SeriesKind::Scatter:
-            case SeriesKind::Markers:
-                // Overlapping symbols add nothing; one per ~third of a symbol keeps the look.
-                decimatePoints(s.view(), t, std::max(1.0, markerPx / 3), s.xAscending(),
-                               scratch.points);
+void drawSeries(const FigurePass& pass, const Series& s) {
+    auto& canvas = pass.canvas;
+    auto& scratch = pass.scratch;
+    const auto& style = pass.style;
+    const Rgba colour = resolveColour(s.colour, pass.theme);
+    const double width = style.px(s.lineWidth);
+    const double markerPx = style.px(s.markerSize);
+    switch (s.kind) {
+        case SeriesKind::Line:
+        case SeriesKind::Step:
+            decimateLine(s.view(), pass.t, s.kind == SeriesKind::Step, scratch.points);
+            strokeStyled(canvas, scratch.points, colour, width, s.lineStyle, style.scale,
+                         scratch.dashed);
+            if (s.marker != MarkerShape::None) {
+                decimatePoints(s.view(), pass.t, markerPx * 1.2, true, scratch.points);
                 for (const auto& p : scratch.points)
-                    drawMarker(canvas, symbolOf(s), p, markerPx, colour, style.px(1.0));
-                break;
-            case SeriesKind::Bars:
-                decimateBars(s.view(), s.barBase, s.barWidth, t, 2.0, scratch.rects,
-                             s.barBases.size() == s.y.size() ? s.barBases.data() : nullptr);
-                for (const auto& r : scratch.rects)
-                    canvas.fillRect(r, colour);
-                break;
-        }
+                    drawMarker(canvas, s.marker, p, markerPx, colour, style.px(1.0));
+            }
+            break;
+        case SeriesKind::Scatter:
+        case SeriesKind::Markers:
+            // Overlapping symbols add nothing; one per ~third of a symbol keeps the look.
+            decimatePoints(s.view(), pass.t, std::max(1.0, markerPx / 3), s.xAscending(),
+                           scratch.points);
+            for (const auto& p : scratch.points)
+                drawMarker(canvas, symbolOf(s), p, markerPx, colour, style.px(1.0));
+            break;
+        case SeriesKind::Bars:
+            decimateBars(s.view(), s.barBase, s.barWidth, pass.t, 2.0, scratch.rects,
+                         s.barBases.size() == s.y.size() ? s.barBases.data() : nullptr);
+            for (const auto& r : scratch.rects)
+                canvas.fillRect(r, colour);
+            break;
     }
+}
 
-    for (const auto& line : figure.lines) {
-        scratch.points.clear();
+// Reference lines across the plot, and the names of regions wide enough to carry them.
+void drawLinesAndRegionNames(const FigurePass& pass) {
+    const Rect& plot = pass.layout.plot;
+    auto& points = pass.scratch.points;
+    for (const auto& line : pass.figure.lines) {
+        points.clear();
         if (line.vertical) {
-            const double x = t.xToPixel(line.value);
+            const double x = pass.t.xToPixel(line.value);
             if (x < plot.x0 - 1 || x > plot.x1 + 1) continue;
-            scratch.points = {{x, plot.y1}, {x, plot.y0}};
+            points = {{x, plot.y1}, {x, plot.y0}};
         } else {
-            const double y = t.yToPixel(line.value);
+            const double y = pass.t.yToPixel(line.value);
             if (y < plot.y0 - 1 || y > plot.y1 + 1) continue;
-            scratch.points = {{plot.x0, y}, {plot.x1, y}};
+            points = {{plot.x0, y}, {plot.x1, y}};
         }
-        strokeStyled(canvas, scratch.points, resolveColour(line.colour, theme),
-                     style.px(line.width), line.style, style.scale, scratch.dashed);
+        strokeStyled(pass.canvas, points, resolveColour(line.colour, pass.theme),
+                     pass.style.px(line.width), line.style, pass.style.scale, pass.scratch.dashed);
     }
-    for (const auto& region : figure.regions) {
+    for (const auto& region : pass.figure.regions) {
         if (region.label.empty()) continue;
-        const double a = std::max(t.xToPixel(region.x0), plot.x0);
-        const double b = std::min(t.xToPixel(region.x1), plot.x1);
-        const Point size = canvas.textSize(region.label, font);
-        if (b - a < size.x + 0.4 * font) continue;  // too narrow to name
-        canvas.text({a + 0.3 * font, plot.y1 - size.y - 0.3 * font}, region.label, font,
-                    theme.muted);
+        const double a = std::max(pass.t.xToPixel(region.x0), plot.x0);
+        const double b = std::min(pass.t.xToPixel(region.x1), plot.x1);
+        const Point size = pass.canvas.textSize(region.label, pass.font);
+        if (b - a < size.x + 0.4 * pass.font) continue;  // too narrow to name
+        pass.canvas.text({a + 0.3 * pass.font, plot.y1 - size.y - 0.3 * pass.font}, region.label,
+                         pass.font, pass.theme.muted);
     }
-    canvas.popClip();
+}
 
-    // Line labels sit outside the axes (right gutter, row above), where the layout put them.
-    for (const auto& label : layout.lineLabels)
-        if (label.line < figure.lines.size())
-            canvas.text({label.box.x0, label.box.y0}, label.text, font,
-                        resolveColour(figure.lines[label.line].colour, theme));
-
-    // Axes: left and bottom spines with outward ticks and labels.
+// Left and bottom spines with outward ticks and their labels, then the titles.
+void drawAxes(const FigurePass& pass) {
+    const auto& layout = pass.layout;
+    const Rect& plot = layout.plot;
+    auto& canvas = pass.canvas;
+    const auto& ink = pass.theme.foreground;
     const Point spine[3] = {{plot.x0, plot.y0}, {plot.x0, plot.y1}, {plot.x1, plot.y1}};
-    canvas.polyline(spine, 3, theme.foreground, thin);
+    canvas.polyline(spine, 3, ink, pass.thin);
     for (std::size_t i = 0; i < layout.yTicks.values.size(); ++i) {
-        const double y = std::round(t.yToPixel(layout.yTicks.values[i])) + 0.5;
-        const Point mark[2] = {{plot.x0 - tick, y}, {plot.x0, y}};
-        canvas.polyline(mark, 2, theme.foreground, thin);
+        const double y = std::round(pass.t.yToPixel(layout.yTicks.values[i])) + 0.5;
+        const Point mark[2] = {{plot.x0 - pass.tick, y}, {plot.x0, y}};
+        canvas.polyline(mark, 2, ink, pass.thin);
         if (layout.yLabels[i].empty() || i >= layout.yLabelBoxes.size()) continue;
         const Rect& box = layout.yLabelBoxes[i];
-        canvas.text({box.x0, box.y0}, layout.yLabels[i], font, theme.foreground);
+        canvas.text({box.x0, box.y0}, layout.yLabels[i], pass.font, ink);
     }
     for (std::size_t i = 0; i < layout.xTicks.values.size(); ++i) {
-        const double x = std::round(t.xToPixel(layout.xTicks.values[i])) + 0.5;
-        const Point mark[2] = {{x, plot.y1}, {x, plot.y1 + tick}};
-        canvas.polyline(mark, 2, theme.foreground, thin);
+        const double x = std::round(pass.t.xToPixel(layout.xTicks.values[i])) + 0.5;
+        const Point mark[2] = {{x, plot.y1}, {x, plot.y1 + pass.tick}};
+        canvas.polyline(mark, 2, ink, pass.thin);
         if (layout.xLabels[i].empty() || i >= layout.xLabelBoxes.size()) continue;
         const Rect& box = layout.xLabelBoxes[i];
-        canvas.text({box.x0, box.y0}, layout.xLabels[i], font, theme.foreground);
+        canvas.text({box.x0, box.y0}, layout.xLabels[i], pass.font, ink);
     }
-
     for (const auto& line : layout.title)
-        canvas.text(line.at, line.text, layout.titlePx, theme.foreground);
+        canvas.text(line.at, line.text, layout.titlePx, ink);
     if (!layout.yTitle.text.empty())
-        canvas.text(layout.yTitle.at, layout.yTitle.text, font, theme.muted);
+        canvas.text(layout.yTitle.at, layout.yTitle.text, pass.font, pass.theme.muted);
     if (!layout.xTitle.text.empty())
-        canvas.text(layout.xTitle.at, layout.xTitle.text, font, theme.muted);
+        canvas.text(layout.xTitle.at, layout.xTitle.text, pass.font, pass.theme.muted);
+}
 
-    for (const auto& entry : layout.legend) {
-        const auto& s = figure.series[entry.series];
+// Each legend entry: a swatch and the series' name, greyed when the series is hidden.
+void drawLegend(const FigurePass& pass, const std::vector<bool>& visible) {
+    for (const auto& entry : pass.layout.legend) {
+        const auto& s = pass.figure.series[entry.series];
         const bool shown = entry.series >= visible.size() || visible[entry.series];
-        Rgba colour = resolveColour(s.colour, theme);
-        Rgba textColour = theme.foreground;
+        Rgba colour = resolveColour(s.colour, pass.theme);
+        Rgba textColour = pass.theme.foreground;
         if (!shown) {
             colour = greyed(colour);
             textColour = greyed(textColour);
         }
-        if (figure.legend != LegendPosition::Above) {
-            Rgba backing = theme.plotBackground;
+        if (pass.figure.legend != LegendPosition::Above) {
+            Rgba backing = pass.theme.plotBackground;
             backing.a = 0.8f;
-            canvas.fillRect(entry.box, backing);
+            pass.canvas.fillRect(entry.box, backing);
         }
-        const Rect swatch{entry.box.x0, entry.box.y0, entry.box.x0 + font * kSwatchEm,
+        const Rect swatch{entry.box.x0, entry.box.y0, entry.box.x0 + pass.font * kSwatchEm,
                           entry.box.y1};
-        drawSwatch(canvas, s, swatch, colour, style, scratch.dashed);
-        canvas.text({swatch.x1 + 0.4 * font, entry.box.y0},
-                    entry.text.empty() ? s.name : entry.text, font, textColour);
+        drawSwatch(pass.canvas, s, swatch, colour, pass.style, pass.scratch.dashed);
+        pass.canvas.text({swatch.x1 + 0.4 * pass.font, entry.box.y0},
+                         entry.text.empty() ? s.name : entry.text, pass.font, textColour);
     }
+}
+
+}  // namespace
+
+void drawFigure(Canvas& canvas, const Figure& figure, const std::vector<bool>& visible,
+                const View& view, const FigureLayout& layout, const Theme& theme,
+                const RenderStyle& style, RenderScratch& scratch) {
+    const FigurePass pass{canvas,
+                          figure,
+                          layout,
+                          theme,
+                          style,
+                          scratch,
+                          layout.transform(view),
+                          layout.fontPx,
+                          style.px(style.tickLength),
+                          std::max(1.0, style.px(0.75))};
+    canvas.pushClip(layout.outer);
+    canvas.fillRect(layout.outer, theme.background);
+    canvas.fillRect(layout.plot, theme.plotBackground);
+    canvas.pushClip(layout.plot);
+    drawBackdrop(pass);
+    for (std::size_t i = 0; i < figure.series.size(); ++i)
+        if (i >= visible.size() || visible[i]) drawSeries(pass, figure.series[i]);
+    drawLinesAndRegionNames(pass);
+    canvas.popClip();
+    // Line labels sit outside the axes (right gutter, row above), where the layout put them.
+    for (const auto& label : layout.lineLabels)
+        if (label.line < figure.lines.size())
+            canvas.text({label.box.x0, label.box.y0}, label.text, layout.fontPx,
+                        resolveColour(figure.lines[label.line].colour, theme));
+    drawAxes(pass);
+    drawLegend(pass, visible);
     canvas.popClip();
 }
 

@@ -8,7 +8,7 @@
 namespace ponder::app {
 
 // The options beyond the scoring ones and the generation ones (generate_args.h).
-std::vector<OptionSpec> benchCodeModelOptionSpecs();
+Options benchCodeModelOptionSpecs();  // --out --samples --policies and generate's options
 int runBenchCodeWithModel(const ParsedArgs& args);
 
 }  // namespace ponder::app

@@ -16,9 +16,20 @@
 
 namespace ponder::app {
 
-std::vector<OptionSpec> benchCodeOptionSpecs() {
-    return {{"--k", true},       {"--timeout", true}, {"--memory-mb", true},
-            {"--workers", true}, {"--json", true},    {"--quiet", false}};
+Options benchCodeOptionSpecs() {
+    const BenchCodeSettings defaults;
+    std::string ks;
+    for (const int k : defaults.ks)
+        ks += (ks.empty() ? "" : ",") + std::to_string(k);
+    return {option("--problems", "FILE.jsonl", "HumanEval or MBPP problems"),
+            option("--k", "K,K,...", "pass@k for these k", ks),
+            option("--timeout", "S", "seconds each program may run",
+                   shown(defaults.limits.timeoutSeconds)),
+            option("--memory-mb", "MB", "address space of each program's processes",
+                   shown(defaults.limits.memoryBytes >> 20)),
+            option("--workers", "N", "sandboxes run at once", shown(defaults.workers)),
+            jsonOption("pass@k and every sample's result"),
+            quietOption()};
 }
 
 BenchCodeSettings benchCodeSettings(const ParsedArgs& args) {
@@ -40,14 +51,15 @@ BenchCodeSettings benchCodeSettings(const ParsedArgs& args) {
         }
         if (settings.ks.empty()) throw UsageError("--k expects at least one value");
     }
-    settings.limits.timeoutSeconds = args.numberOr("--timeout", 3.0);
+    settings.limits.timeoutSeconds = args.numberOr("--timeout", settings.limits.timeoutSeconds);
     if (!(settings.limits.timeoutSeconds > 0.0) || settings.limits.timeoutSeconds > 3600.0)
         throw UsageError("--timeout must be in (0, 3600] seconds");
-    const long long memoryMb = args.integerOr("--memory-mb", 1024);
+    const long long memoryMb =
+        args.integerOr("--memory-mb", static_cast<long long>(settings.limits.memoryBytes >> 20));
     if (memoryMb < 64 || memoryMb > (1LL << 20))
         throw UsageError("--memory-mb must be between 64 and 1048576");
     settings.limits.memoryBytes = static_cast<std::size_t>(memoryMb) << 20;
-    const long long workers = args.integerOr("--workers", 1);
+    const long long workers = args.integerOr("--workers", settings.workers);
     if (workers < 1 || workers > 64) throw UsageError("--workers must be between 1 and 64");
     settings.workers = static_cast<int>(workers);
     if (const auto json = args.value("--json")) settings.jsonPath = *json;

@@ -20,8 +20,8 @@ struct BenchCodeSettings {
     bool quiet = false;  // no progress line
 };
 
-// --k, --timeout, --memory-mb, --workers, --json, --quiet.
-std::vector<OptionSpec> benchCodeOptionSpecs();
+// --problems, --k, --timeout, --memory-mb, --workers, --json, --quiet.
+Options benchCodeOptionSpecs();
 // Reads those options; UsageError for values out of range.
 BenchCodeSettings benchCodeSettings(const ParsedArgs& args);
 

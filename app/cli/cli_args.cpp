@@ -5,11 +5,96 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/data/corpus_files.h"
 #include "core/runtime/runtime.h"
 
 namespace ponder::app {
 
-ParsedArgs::ParsedArgs(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs) {
+OptionSpec option(std::string name, std::string valueName, std::string help,
+                  std::string defaultText) {
+    return {std::move(name), std::move(valueName), std::move(help), std::move(defaultText)};
+}
+
+OptionSpec repeated(std::string name, std::string valueName, std::string help,
+                    std::string defaultText) {
+    auto spec =
+        option(std::move(name), std::move(valueName), std::move(help), std::move(defaultText));
+    spec.repeatable = true;
+    return spec;
+}
+
+OptionSpec flag(std::string name, std::string help) {
+    return {std::move(name), {}, std::move(help)};
+}
+
+std::string shown(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
+
+std::string shown(const std::string& value) {
+    return value;
+}
+
+OptionSpec threadsOption() {
+    return option("--threads", "N", "CPU threads; 0: all cores (OMP_NUM_THREADS wins)", "0");
+}
+
+OptionSpec quietOption() {
+    return flag("--quiet", "no progress lines on stderr");
+}
+
+OptionSpec extensionOption() {
+    return repeated("--ext", "EXT", "only files ending in EXT (py or .py) inside folders",
+                    "every code file");
+}
+
+OptionSpec deviceOption(const std::string& defaultDevice) {
+    return option("--device", "auto|cpu|cuda", "where the model runs", defaultDevice);
+}
+
+OptionSpec forceCheckpointOption() {
+    return flag("--force-checkpoint", "use a TTT layer trained on another backbone anyway");
+}
+
+OptionSpec databaseOption(const std::string& what) {
+    return option("--db", "FILE", "SQLite run database: " + what);
+}
+
+OptionSpec jsonOption(const std::string& what) {
+    return option("--json", "OUT.json", "write " + what);
+}
+
+std::vector<std::string> extensionsFrom(const ParsedArgs& args) {
+    auto extensions = args.values("--ext");
+    for (auto& extension : extensions)
+        extension = core::dottedExtension(extension);
+    return extensions;
+}
+
+Options operator+(Options first, const Options& second) {
+    first.insert(first.end(), second.begin(), second.end());
+    return first;
+}
+
+Options only(const Options& options, const std::vector<std::string>& names) {
+    Options picked;
+    for (const auto& name : names)
+        for (const auto& option : options)
+            if (option.name == name) picked.push_back(option);
+    return picked;
+}
+
+Options without(const Options& options, const std::vector<std::string>& names) {
+    Options kept;
+    for (const auto& option : options)
+        if (std::find(names.begin(), names.end(), option.name) == names.end())
+            kept.push_back(option);
+    return kept;
+}
+
+ParsedArgs::ParsedArgs(const std::vector<std::string>& args, const Options& specs) {
     bool optionsEnded = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
@@ -28,7 +113,7 @@ ParsedArgs::ParsedArgs(const std::vector<std::string>& args, const std::vector<O
         const auto spec = std::find_if(specs.begin(), specs.end(),
                                        [&](const OptionSpec& s) { return s.name == name; });
         if (spec == specs.end()) throw UsageError("unknown option '" + name + "'");
-        if (!spec->takesValue) {
+        if (!spec->takesValue()) {
             if (equals != std::string::npos) throw UsageError(name + " takes no value");
             m_flags[name] = true;
             continue;

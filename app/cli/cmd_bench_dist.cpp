@@ -19,6 +19,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_runner.h"
 #include "app/cli/launcher.h"
 #include "core/dist/rank_session.h"
 #include "core/dist/unit_wire.h"
@@ -135,13 +136,17 @@ double gatherSeconds(std::int64_t tokens, int count) {
 
 }  // namespace
 
+CommandForm benchNprocForm() {
+    return {"--nproc 1,2 --model DIR FILE|DIR...",
+            Options{option("--nproc", "N,N,...", "the numbers of local ranks compared"),
+                    option("--threads", "CORES", "cores shared out among the ranks", "all")} +
+                only(evaluationOptionSpecs(), {"--model", "--mode", "--chunk", "--max-units"}),
+            "The same `ponder eval` with each number of local ranks (CORES/N threads each):\n"
+            "tokens/s and the ratio to the first; then the time to gather one unit to rank 0."};
+}
+
 int runBenchDistributed(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--nproc", true},
-                                    {"--model", true},
-                                    {"--mode", true},
-                                    {"--chunk", true},
-                                    {"--max-units", true},
-                                    {"--threads", true}});
+    const ParsedArgs args(rawArgs, benchNprocForm().options);
     if (!args.value("--model") || args.positionals().empty())
         throw UsageError("bench --nproc needs --model DIR and FILE|DIR... to evaluate");
     const auto counts = rankCounts(args.valueOr("--nproc", "1,2"));
@@ -171,7 +176,7 @@ int runBenchDistributed(const Arguments& rawArgs) {
         throw;
     }
     fs::remove_all(scratch);
-    const auto chunk = args.integerOr("--chunk", 512);
+    const auto chunk = args.integerOr("--chunk", core::EvalRequest{}.chunk);
     const double gather = gatherSeconds(chunk, 200);
     const auto& first = results.front();
     const double unitSeconds = first.seconds / double(std::max<std::size_t>(first.units, 1));

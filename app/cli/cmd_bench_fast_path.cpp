@@ -17,6 +17,8 @@ namespace ponder::app {
 
 namespace {
 
+const char* const kDefaultRates = "0.3,0.5,0.7";
+
 std::vector<double> parseRates(const std::string& text) {
     std::vector<double> rates;
     for (const auto& item : commaList(text, true)) {
@@ -59,20 +61,27 @@ void printLosses(const core::FastPathBenchmark& result, const std::string& gate)
 
 }  // namespace
 
+CommandForm benchGatedForm() {
+    return {"--gated --model DIR FILE|DIR...",
+            Options{flag("--gated", "time the gated fast path"),
+                    option("--rates", "R,R,...", "the target rates timed", kDefaultRates)} +
+                evaluationOptionSpecs() + policyOptionSpecs(),
+            "The gated fast path: deciding from a signal known before the update (recon_init by\n"
+            "default, entropy, confidence or loss_skip) so a SKIP unit never runs the TTT layer\n"
+            "or the second LM head. Times SKIP, UPDATE_1, both paths (the published way) and the\n"
+            "gated path at each rate, interleaved unit by unit, and compares its loss and Oracle\n"
+            "Recovery with the published recon_step0 gate replayed over the both-paths run."};
+}
+
 int runBenchFastPath(const Arguments& rawArgs) {
-    auto specs = evaluationOptionSpecs();
-    for (const auto& spec : policyOptionSpecs())
-        specs.push_back(spec);
-    specs.push_back({"--gated", false});
-    specs.push_back({"--rates", true});
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, benchGatedForm().options);
     auto prepared = prepareEvaluation(args, false);
     if (prepared.plan.units.empty())
         throw core::InputError("no evaluation units in the given files",
                                "pass files of at least one chunk, or a smaller --chunk");
 
     core::FastPathOptions options;
-    options.rates = parseRates(args.valueOr("--rates", "0.3,0.5,0.7"));
+    options.rates = parseRates(args.valueOr("--rates", kDefaultRates));
     core::AnalysisSettings defaults;
     defaults.ours.signal = core::Signal::ReconInit;  // the fast path's own default
     const auto settings = analysisSettingsFrom(args, defaults, prepared.modelDir);

@@ -1,5 +1,6 @@
 // `ponder bench --generate`: tokens/s of greedy decoding with the KV cache, with the
 // recomputing decode, and of gated generation, with their ratios, measured in one run.
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -12,26 +13,40 @@
 
 namespace ponder::app {
 
+namespace {
+const char* const kDefaultPrompt = "/usr/lib/python3.11/json/decoder.py";
+constexpr std::int64_t kDefaultTokens = 200, kDefaultRepeats = 3;
+}  // namespace
+
+CommandForm benchGenerateForm() {
+    return {
+        "--generate --model DIR",
+        {flag("--generate", "time greedy decoding"), option("--model", "DIR", "the model folder"),
+         option("--prompt", "FILE", "the prompt (its last tokens that fit)", kDefaultPrompt),
+         option("--tokens", "N", "tokens generated", shown(kDefaultTokens)),
+         option("--repeats", "N", "runs of each way; the median is printed",
+                shown(kDefaultRepeats)),
+         deviceOption("cpu"), threadsOption()},
+        "Greedy decoding timed three ways, interleaved: the SKIP path with the backbone's KV\n"
+        "cache, the same with the decode that recomputes the whole stream (every backbone's\n"
+        "fallback), and `ponder generate`'s gated generation (both paths and the TTT layer\n"
+        "at every position). Checks that the first two write the same tokens."};
+}
+
 int runBenchGenerate(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--generate", false},
-                                    {"--model", true},
-                                    {"--prompt", true},
-                                    {"--tokens", true},
-                                    {"--repeats", true},
-                                    {"--threads", true},
-                                    {"--device", true}});
+    const ParsedArgs args(rawArgs, benchGenerateForm().options);
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
-    const auto tokens = args.integerOr("--tokens", 200);
+    const auto tokens = args.integerOr("--tokens", kDefaultTokens);
     if (tokens < 1) throw UsageError("--tokens must be positive");
-    const auto repeats = args.integerOr("--repeats", 3);
+    const auto repeats = args.integerOr("--repeats", kDefaultRepeats);
     if (repeats < 1 || repeats > 100) throw UsageError("--repeats must be between 1 and 100");
     const int threads = applyThreads(args);
-    const auto promptFile = args.valueOr("--prompt", "/usr/lib/python3.11/json/decoder.py");
+    const auto promptFile = args.valueOr("--prompt", kDefaultPrompt);
     const auto text = core::readCodeFile(promptFile);
 
     core::EvalOptions options;
-    options.device = args.valueOr("--device", "cpu");
+    options.device = args.valueOr("--device", options.device);
     core::Evaluator evaluator(*modelDir, options);
     auto prompt = evaluator.tokenizer().encode(text);
     // The prompt's last tokens, leaving room for the generated ones within the positions.

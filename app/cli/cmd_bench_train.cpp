@@ -12,27 +12,41 @@
 
 namespace ponder::app {
 
+namespace {
+const char* const kDefaultCorpus = "/usr/lib/python3.11";
+const char* const kDefaultExtension = ".py";
+}  // namespace
+
+CommandForm benchTrainForm() {
+    const core::TrainBenchOptions defaults;
+    return {"--train --model DIR [CORPUS...]",
+            {flag("--train", "time train-base and train-ttt"),
+             option("--model", "DIR", "whose shapes, tokenizer and backbone are timed"),
+             option("--steps", "N", "timed steps after a warm-up", shown(defaults.steps)),
+             repeated("--ext", "EXT", "the corpus files used", kDefaultExtension),
+             option("--precision", "fp32|bf16|both", "float32, bf16 autocast or both", "both"),
+             deviceOption(defaults.device), threadsOption()},
+            "train-base (16 x 256 tokens from scratch, DIR's shapes and tokenizer) and train-ttt\n"
+            "(16 x 512, DIR's backbone) timed for --steps steps after a warm-up, in a temporary\n"
+            "folder: tokens/s and the share of the GEMM rate from a FLOP count, in float32 and\n"
+            "under bf16 autocast (--bf16 of train-base/train-ttt). CORPUS defaults to\n" +
+                std::string(kDefaultCorpus) + "."};
+}
+
 int runBenchTrain(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--train", false},
-                                    {"--model", true},
-                                    {"--threads", true},
-                                    {"--steps", true},
-                                    {"--ext", true, true},
-                                    {"--device", true},
-                                    {"--precision", true}});
+    const ParsedArgs args(rawArgs, benchTrainForm().options);
     const auto model = args.value("--model");
     if (!model) throw UsageError("--model DIR is required (its shapes and tokenizer are timed)");
     core::TrainBenchOptions options;
     options.modelDir = *model;
     for (const auto& corpus : args.positionals())
         options.corpus.emplace_back(corpus);
-    if (options.corpus.empty()) options.corpus.emplace_back("/usr/lib/python3.11");
-    for (auto ext : args.values("--ext"))
-        options.extensions.push_back(ext[0] == '.' ? ext : "." + ext);
-    if (options.extensions.empty()) options.extensions = {".py"};
-    options.steps = args.integerOr("--steps", 6);
+    if (options.corpus.empty()) options.corpus.emplace_back(kDefaultCorpus);
+    options.extensions = extensionsFrom(args);
+    if (options.extensions.empty()) options.extensions = {kDefaultExtension};
+    options.steps = args.integerOr("--steps", options.steps);
     if (options.steps < 1) throw UsageError("--steps must be positive");
-    options.device = core::resolveDevice(args.valueOr("--device", "cpu"));
+    options.device = core::resolveDevice(args.valueOr("--device", options.device));
     const int threads = applyThreads(args);
 
     const auto precision = args.valueOr("--precision", "both");

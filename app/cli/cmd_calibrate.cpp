@@ -9,12 +9,22 @@
 
 namespace ponder::app {
 
+Command calibrateCommand() {
+    // Calibration measures the model as it is used: no sanity ablations.
+    auto options = without(evaluationOptionSpecs(), {"--shuffle", "--causal-k"});
+    options.push_back(
+        option("--out", "FILE", "where calibration.json goes", "MODEL/calibration.json"));
+    return {"calibrate",
+            "measure signal quantiles on held-out code (calibration.json)",
+            {{"--model DIR CODE|DIR...", options,
+              "Evaluates the held-out code and stores 101 quantiles of every signal, so\n"
+              "`--calibration profile` can start recon-ema at the (1 - rate) quantile instead of\n"
+              "forcing 16 calibration UPDATEs. Calibrate with the units (mode, chunk) you gate."}},
+            runCalibrate};
+}
+
 int runCalibrate(const Arguments& rawArgs) {
-    auto specs = evaluationOptionSpecs();
-    specs.push_back({"--out", true});
-    const ParsedArgs args(rawArgs, specs);
-    if (args.flag("--shuffle") || args.value("--causal-k"))
-        throw UsageError("calibrate measures the model as it is used; drop --shuffle/--causal-k");
+    const ParsedArgs args(rawArgs, calibrateCommand().forms.front().options);
     auto request = evalRequestFrom(args);
     // Measuring needs no gate: a damaged calibration.json must not stop its own replacement.
     request.gating.calibration = "paper";

@@ -40,12 +40,31 @@ std::string languagesOf(const core::CorpusRecipe& recipe) {
     return text;
 }
 
+const char* const kDefaultRecipeDir = "datasets/recipes";
+
+CommandForm buildForm() {
+    return {"build RECIPE.json",
+            {option("--out", "DIR", "the corpus folder"),
+             option("--manifest-out", "FILE", "also (or only) write the manifest here"),
+             option("--tokenizer", "DIR", "a model or tokenizer folder: fills the tokens column"),
+             threadsOption(), quietOption()},
+            "Selects files by the recipe (roots, extensions, exclude globs, size bounds,\n"
+            "generated-file markers), skips binary and non-UTF-8 files, keeps the first path of\n"
+            "each exact (SHA-256) or near duplicate (line-set Jaccard) and splits per file.\n"
+            "Writes DIR/<split>/<path> copies, DIR/manifest.tsv (path, sha256, language, split,\n"
+            "bytes, tokens), skipped.tsv and recipe.json; --manifest-out also writes the manifest\n"
+            "elsewhere (e.g. datasets/manifests/). Recipe format: datasets/README.md."};
+}
+
+CommandForm listForm() {
+    return {"list [RECIPE_DIR]",
+            {},
+            std::string("The recipes in RECIPE_DIR (default ") + kDefaultRecipeDir +
+                ") and whether their sources are present."};
+}
+
 int runCorpusBuild(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--out", true},
-                                    {"--manifest-out", true},
-                                    {"--tokenizer", true},
-                                    {"--threads", true},
-                                    {"--quiet", false}});
+    const ParsedArgs args(rawArgs, buildForm().options);
     if (args.positionals().size() != 1) throw UsageError("expected exactly one RECIPE.json");
     const auto out = args.value("--out");
     const auto manifestOut = args.value("--manifest-out");
@@ -128,9 +147,9 @@ int runCorpusBuild(const Arguments& rawArgs) {
 }
 
 int runCorpusList(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {});
+    const ParsedArgs args(rawArgs, listForm().options);
     if (args.positionals().size() > 1) throw UsageError("expected at most one RECIPE_DIR");
-    const fs::path dir = args.positionals().empty() ? fs::path("datasets/recipes")
+    const fs::path dir = args.positionals().empty() ? fs::path(kDefaultRecipeDir)
                                                     : fs::path(args.positionals().front());
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
@@ -166,6 +185,13 @@ int runCorpusList(const Arguments& rawArgs) {
 }
 
 }  // namespace
+
+Command corpusCommand() {
+    return {"corpus",
+            "build corpora of real code from recipes (split, dedup, manifest)",
+            {buildForm(), listForm()},
+            runCorpus};
+}
 
 int runCorpus(const Arguments& args) {
     if (args.empty()) throw UsageError("expected a subcommand: build or list");

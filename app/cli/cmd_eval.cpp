@@ -66,19 +66,46 @@ void printSummary(const core::RunAnalysis& analysis) {
 
 }  // namespace
 
+Command evalCommand() {
+    const Options own = {
+        databaseOption("the run, one transaction per batch of units"),
+        option("--label", "TEXT", "a label stored with the run"),
+        jsonOption("the run as design.md section 9's JSON contract"),
+        flag("--token-losses", "store every token's loss on both paths"),
+        flag("--fast", "the gated fast path: only UPDATE units run the TTT layer"),
+        flag("--static-path", "also evaluate the TTT layer without its inner loop")};
+    return {
+        "eval",
+        "SKIP/UPDATE evaluation of code files, gated by the chosen policies",
+        {{"--model DIR FILE|DIR...",
+          evaluationOptionSpecs() + policyOptionSpecs() + own + distributedOptionSpecs(),
+          "File mode: each file in chunks of --chunk tokens (a tail of >= 64 tokens is kept,\n"
+          "trimmed to a multiple of 16). Paper mode: files joined by <|endoftext|>, 2-chunk\n"
+          "windows, 16 windows per unit. Prints SKIP, UPDATE_1, Random, Oracle and Ours (the\n"
+          "first --policy) with loss, rate, cost, Oracle Recovery and agreement (Random at its\n"
+          "expectation for the rate, the seeded draw beside it). A run whose evaluation fails\n"
+          "is stored as failed. --shuffle and --causal-k -1 are the paper's sanity ablations.\n"
+          "Ctrl-C or SIGTERM cancels.\n"
+          "--fast: Ours decides before each update (signal recon_init, entropy, confidence or\n"
+          "loss_skip, or --policy gate:DIR); only its UPDATE units run the TTT layer, the\n"
+          "others' UPDATE values are stored as not computed, and what needs them (Oracle,\n"
+          "recovery, agreement, other gates) prints n/a.\n"
+          "--lookahead replays gate:DIR policies with the published non-causal threshold (the\n"
+          "100(1 - rate) percentile of q over 16 sequences at each chunk position; not with\n"
+          "--fast).\n"
+          "--nproc N: N local ranks (this binary started N times, --threads cores/N each);\n"
+          "with --nnodes, N on each of M machines, rank 0's at --master-addr:--master-port.\n"
+          "Under torchrun, srun or a job that sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR\n"
+          "and MASTER_PORT, leave --nproc out. Each rank evaluates whole files (whole paper\n"
+          "batches) balanced by tokens; rank 0 alone stores, prints and writes the JSON, the\n"
+          "same run as one process (bit for bit at the same --threads). A rank silent for\n"
+          "--rank-timeout seconds stops every rank; the run is stored failed with the units\n"
+          "that reached rank 0. Not with --fast."}},
+        runEval};
+}
+
 int runEval(const Arguments& rawArgs) {
-    auto specs = evaluationOptionSpecs();
-    for (const auto& spec : policyOptionSpecs())
-        specs.push_back(spec);
-    specs.push_back({"--json", true});
-    specs.push_back({"--db", true});
-    specs.push_back({"--label", true});
-    specs.push_back({"--token-losses", false});
-    specs.push_back({"--fast", false});
-    specs.push_back({"--static-path", false});
-    for (const auto& spec : distributedOptionSpecs())
-        specs.push_back(spec);
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, evalCommand().forms.front().options);
     auto request = evalRequestFrom(args);
     // Settings are checked before any model work, so a typo costs nothing.
     request.gating = newRunGating(args, request.modelDir.string());

@@ -7,24 +7,41 @@
 #include "app/common/run_figure_data.h"
 #include "core/report/exports.h"
 #include "core/store/run_store.h"
+#include "viz/figure_export.h"
 
 namespace ponder::app {
 
+Command exportCommand() {
+    const Options own = {
+        databaseOption("where the runs are"),
+        repeated("--run", "ID|latest", "a run to export; several give one table row each",
+                 "latest"),
+        option("--out", "DIR", "the folder the files go to"),
+        option("--figures", "png,svg,pdf,csv", "also write the run's figures in these formats"),
+        option("--dpi", "N", "PNG pixels per inch", shown(viz::ExportOptions{}.dpi))};
+    return {"export",
+            "result files and paper tables (CSV, Markdown, LaTeX) from stored runs",
+            {{"--db FILE --out DIR", own + policyOptionSpecs(),
+              "Writes the published detailed_results.csv, summary.csv, summary.json and\n"
+              "correlation.json, units.csv (per unit, with indices and every decision), and\n"
+              "table1_main, table2_languages, table3_correlation, table5_agreement,\n"
+              "table8_random, table9_update1 and table10_11_ablations as .csv, .md and .tex.\n"
+              "Policy options default to those stored with the (first) run. Several --run give\n"
+              "one table row per run and per-run files in run-ID/ folders. --figures also writes\n"
+              "fig_signal, fig_advantage, fig_decisions, fig_scatter, fig_sweep and a 2x2\n"
+              "fig_overview in each format (csv: each figure's series)."}},
+            runExport};
+}
+
 int runExport(const Arguments& rawArgs) {
-    auto specs = policyOptionSpecs();
-    specs.push_back({"--db", true});
-    specs.push_back({"--run", true, true});
-    specs.push_back({"--out", true});
-    specs.push_back({"--figures", true});
-    specs.push_back({"--dpi", true});
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, exportCommand().forms.front().options);
     const auto db = args.value("--db");
     const auto out = args.value("--out");
     if (!db) throw UsageError("--db FILE is required");
     if (!out) throw UsageError("--out DIR is required");
     const auto figures = args.value("--figures");
     const auto formats = figures ? parseFigureFormats(*figures) : FigureFormats{};
-    const double dpi = args.numberOr("--dpi", 200);
+    const double dpi = args.numberOr("--dpi", viz::ExportOptions{}.dpi);
     if (!(dpi >= 10 && dpi <= 1200)) throw UsageError("--dpi must be between 10 and 1200");
     auto runIds = args.values("--run");
     if (runIds.empty()) runIds.push_back("latest");

@@ -54,15 +54,37 @@ void printReport(const core::Generation& g, const core::GenerateOptions& options
 
 }  // namespace
 
+Command generateCommand() {
+    const Options own = {option("--prompt", "FILE|-", "the prompt (-: standard input)"),
+                         databaseOption("the stream as a run of mode generate"),
+                         option("--label", "TEXT", "a label stored with the run"),
+                         jsonOption("the eval JSON contract plus a `generation` object"),
+                         quietOption()};
+    return {
+        "generate",
+        "gated TTT while the model writes: streamed text, decisions, stored runs",
+        {{"--model DIR --prompt FILE|-", own + generateOptionSpecs(),
+          "Writes the continuation of the prompt to stdout as it is generated. The backbone\n"
+          "decodes with its cache over the whole stream (prompt, then generated tokens); the TTT\n"
+          "layer's fast weights learn token by token through the mini-batch scan and restart\n"
+          "every --chunk tokens, as each evaluation chunk does. At each chunk boundary (or after\n"
+          "every mini-batch) the policy decides from the segment just read or written whether\n"
+          "the coming tokens are predicted on the UPDATE path (with the TTT layer) or the SKIP\n"
+          "path (the backbone alone); the first segment, before anything is read, is UPDATE.\n"
+          "Policies: skip, update, random, recon-ema (profile calibration when the model has\n"
+          "calibration.json), recon-ema-paper, recon-ema-inverted, threshold.\n"
+          "--seed also seeds the sampler. The text ends at --max-tokens, a --stop text, the\n"
+          "end-of-text token, or the model's positions (a long prompt loses its first tokens to\n"
+          "make room for the budget).\n"
+          "stderr: tokens/s, the update rate and each segment's decision. --db stores the\n"
+          "stream (prompt and generated text, per-token losses of both paths, every segment's\n"
+          "signals and the decisions taken, as policy `generated`) that `ponder export` and\n"
+          "ponder-studio open like an evaluation. Ctrl-C stops (exit 1, stored)."}},
+        runGenerate};
+}
+
 int runGenerate(const Arguments& rawArgs) {
-    auto specs = generateOptionSpecs();
-    for (const auto& spec : std::vector<OptionSpec>{{"--prompt", true},
-                                                    {"--db", true},
-                                                    {"--label", true},
-                                                    {"--json", true},
-                                                    {"--quiet", false}})
-        specs.push_back(spec);
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, generateCommand().forms.front().options);
     const auto modelDir = args.value("--model");
     if (!modelDir) throw UsageError("--model DIR is required");
     const auto promptSource = args.value("--prompt");

@@ -10,8 +10,19 @@
 
 namespace ponder::app {
 
+Command infoCommand() {
+    return {"info",
+            "LibTorch, threads, BLAS and GEMM speed; with --model, the model's summary",
+            {{"",
+              {option("--model", "DIR", "also check this model folder and print its configuration"),
+               threadsOption(), flag("--no-gemm", "skip the GEMM measurement")},
+              "Prints LibTorch's version, devices, threads, the BLAS in use and a measured GEMM\n"
+              "GFLOP/s (warns when the slow reference BLAS is active)."}},
+            runInfo};
+}
+
 int runInfo(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--model", true}, {"--threads", true}, {"--no-gemm", false}});
+    const ParsedArgs args(rawArgs, infoCommand().forms.front().options);
     if (!args.positionals().empty())
         throw UsageError("unexpected argument '" + args.positionals().front() + "'");
     applyThreads(args);

@@ -8,22 +8,37 @@
 
 namespace ponder::app {
 
+Command makeTestModelCommand() {
+    const core::TestModelOptions defaults;
+    return {
+        "make-test-model",
+        "write a tiny random GPT-2 or Gemma 3 model directory (seeded)",
+        {{"DIR",
+          {option("--arch", "gpt2|gemma3", "the architecture", defaults.arch),
+           option("--layers", "N", "transformer layers", shown(defaults.layers)),
+           option("--embd", "N", "width", shown(defaults.embd)),
+           option("--heads", "N", "attention heads", shown(defaults.heads)),
+           option("--positions", "N", "positions", shown(defaults.positions)),
+           option("--seed", "N", "seed of the random weights", shown(defaults.seed)),
+           repeated("--corpus", "PATH", "train the tokenizer on these files or folders"),
+           option("--vocab", "N", "vocabulary of a trained tokenizer", shown(defaults.vocab)),
+           option("--tokenizer-from", "DIR", "copy this model's tokenizer instead"),
+           flag("--ttt", "add a random TTT layer whose output is not zero"),
+           option("--kv-heads", "N", "gemma3: key/value heads", shown(defaults.kvHeads)),
+           option("--head-dim", "N", "gemma3: head width", "EMBD/HEADS"),
+           option("--window", "N", "gemma3: sliding-window length", shown(defaults.window)),
+           option("--shards", "N", "gemma3: weight files", shown(defaults.shards)),
+           threadsOption()},
+          "Tokenizer: copied with --tokenizer-from, else trained on --corpus files to --vocab\n"
+          "tokens, else bytes only (257 tokens). --ttt makes UPDATE differ from SKIP. gemma3:\n"
+          "the Hugging Face layout (config.json, model.safetensors or --shards files with their\n"
+          "index, a SentencePiece tokenizer.model trained on --corpus); five sliding-window\n"
+          "layers per global one (the last layer global when there are fewer than six)."}},
+        runMakeTestModel};
+}
+
 int runMakeTestModel(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--arch", true},
-                                    {"--kv-heads", true},
-                                    {"--head-dim", true},
-                                    {"--window", true},
-                                    {"--shards", true},
-                                    {"--layers", true},
-                                    {"--embd", true},
-                                    {"--heads", true},
-                                    {"--positions", true},
-                                    {"--seed", true},
-                                    {"--corpus", true, true},
-                                    {"--vocab", true},
-                                    {"--tokenizer-from", true},
-                                    {"--threads", true},
-                                    {"--ttt", false}});
+    const ParsedArgs args(rawArgs, makeTestModelCommand().forms.front().options);
     if (args.positionals().size() != 1) throw UsageError("expected exactly one output DIR");
     applyThreads(args);
     core::TestModelOptions options;
@@ -31,7 +46,7 @@ int runMakeTestModel(const Arguments& rawArgs) {
     options.embd = args.integerOr("--embd", options.embd);
     options.heads = args.integerOr("--heads", options.heads);
     options.positions = args.integerOr("--positions", options.positions);
-    options.arch = args.value("--arch").value_or("gpt2");
+    options.arch = args.valueOr("--arch", options.arch);
     if (options.arch != "gpt2" && options.arch != "gemma3")
         throw UsageError("--arch must be gpt2 or gemma3");
     const bool gemma = options.arch == "gemma3";
@@ -43,7 +58,7 @@ int runMakeTestModel(const Arguments& rawArgs) {
     options.window = args.integerOr("--window", options.window);
     options.shards = int(args.integerOr("--shards", options.shards));
     if (options.shards < 1 || options.shards > 99) throw UsageError("--shards must be 1 to 99");
-    const auto seed = args.integerOr("--seed", 0);
+    const auto seed = args.integerOr("--seed", static_cast<long long>(options.seed));
     const auto vocab = args.integerOr("--vocab", static_cast<long long>(options.vocab));
     if (seed < 0) throw UsageError("--seed must be non-negative");
     if (vocab < 257) throw UsageError("--vocab must be at least 257 (256 bytes + <|endoftext|>)");

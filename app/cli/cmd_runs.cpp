@@ -8,8 +8,18 @@
 
 namespace ponder::app {
 
+Command runsCommand() {
+    return {"runs",
+            "list the runs stored in a database",
+            {{"--db FILE",
+              {databaseOption("where the runs are")},
+              "One run per line: id, start time, status, mode, units, files, tokens, seconds,\n"
+              "model directory and label."}},
+            runRuns};
+}
+
 int runRuns(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--db", true}});
+    const ParsedArgs args(rawArgs, runsCommand().forms.front().options);
     const auto db = args.value("--db");
     if (!db) throw UsageError("--db FILE is required");
     core::StoreOptions options;

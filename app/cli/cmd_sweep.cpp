@@ -15,6 +15,8 @@ namespace ponder::app {
 
 namespace {
 
+const char* const kDefaultRates = "0.1:0.9:0.1";
+
 // "0.1:0.9:0.1" -> 0.1, 0.2, ..., 0.9 (end inclusive, to within rounding); "0.3,0.5" -> both.
 std::vector<double> parseRates(const std::string& text) {
     std::vector<double> rates;
@@ -43,16 +45,30 @@ std::vector<double> parseRates(const std::string& text) {
 
 }  // namespace
 
+Command sweepCommand() {
+    const Options own = {
+        option("--rates", "FROM:TO:STEP|R,R,...", "the target rates", kDefaultRates),
+        option("--out", "sweep.csv", "write the CSV here", "stdout")};
+    const Options stored = {databaseOption("replay a stored run"),
+                            option("--run", "ID|latest", "the stored run", "latest")};
+    const char* columns =
+        "CSV columns: target_rate, ours_loss, ours_rate, ours_recovery, random_loss (seeded),\n"
+        "random_expected_loss, oracle_loss.";
+    return {"sweep",
+            "loss against target update rate for Ours, Random and Oracle",
+            {{"--db FILE", stored + own + policyOptionSpecs(),
+              std::string("Replays the policies at each rate over a stored run's units (no model\n"
+                          "work).\n") +
+                  columns},
+             {"--model DIR FILE|DIR...", own + evaluationOptionSpecs() + policyOptionSpecs(),
+              std::string("Evaluates the files once, then replays the policies at each rate.\n") +
+                  columns}},
+            runSweep};
+}
+
 int runSweep(const Arguments& rawArgs) {
-    auto specs = evaluationOptionSpecs();
-    for (const auto& spec : policyOptionSpecs())
-        specs.push_back(spec);
-    specs.push_back({"--db", true});
-    specs.push_back({"--run", true});
-    specs.push_back({"--rates", true});
-    specs.push_back({"--out", true});
-    const ParsedArgs args(rawArgs, specs);
-    const auto rates = parseRates(args.valueOr("--rates", "0.1:0.9:0.1"));
+    const ParsedArgs args(rawArgs, allOptions(sweepCommand()));
+    const auto rates = parseRates(args.valueOr("--rates", kDefaultRates));
 
     core::UnitTable table;
     core::AnalysisSettings settings;

@@ -8,8 +8,19 @@
 
 namespace ponder::app {
 
+Command tokenizeCommand() {
+    return {"tokenize",
+            "token ids (or their count) of a file with a model's tokenizer",
+            {{"--model DIR FILE",
+              {option("--model", "DIR", "a model folder, or one holding only tokenizer files"),
+               flag("--count", "print only the number of tokens"),
+               flag("--special", "map a literal <|endoftext|> to its id")},
+              "Prints the ids on one line separated by spaces."}},
+            runTokenize};
+}
+
 int runTokenize(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, {{"--model", true}, {"--count", false}, {"--special", false}});
+    const ParsedArgs args(rawArgs, tokenizeCommand().forms.front().options);
     const auto dir = args.value("--model");
     if (!dir) throw UsageError("--model DIR is required");
     if (args.positionals().size() != 1) throw UsageError("expected exactly one FILE");

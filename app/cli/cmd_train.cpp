@@ -20,30 +20,34 @@ namespace ponder::app {
 
 namespace {
 
-std::vector<OptionSpec> commonTrainOptions() {
-    std::vector<OptionSpec> specs{{"--ext", true, true},
-                                  {"--steps", true},
-                                  {"--batch", true},
-                                  {"--lr", true},
-                                  {"--clip", true},
-                                  {"--seed", true},
-                                  {"--checkpoint-every", true},
-                                  {"--device", true},
-                                  {"--threads", true},
-                                  {"--db", true},
-                                  {"--bf16", false},
-                                  {"--quiet", false}};
-    for (const auto& spec : distributedOptionSpecs())
-        specs.push_back(spec);
-    return specs;
+// The options every trainer takes, with `defaults`' values (a core options struct).
+template <typename TrainOptions>
+Options commonTrainOptions(const TrainOptions& defaults) {
+    return {extensionOption(),
+            option("--steps", "N", "optimizer steps in all (a resumed run goes on to N)",
+                   shown(defaults.steps)),
+            option("--batch", "N", "sequences per step", shown(defaults.batch)),
+            option("--lr", "LR", "learning rate", shown(defaults.lr)),
+            option("--clip", "C", "global gradient-norm clip", shown(defaults.gradClip)),
+            option("--seed", "N", "seed of the initial weights, data order and dropout",
+                   shown(defaults.seed)),
+            option("--checkpoint-every", "N", "steps between resumable checkpoints",
+                   shown(defaults.checkpointEvery)),
+            deviceOption(defaults.device),
+            threadsOption(),
+            databaseOption("the run's loss curve"),
+            quietOption()};
+}
+
+Options bf16Option() {
+    return {flag("--bf16", "the forward pass under bfloat16 autocast (weights stay float32)")};
 }
 
 core::CorpusSelection corpusFrom(const ParsedArgs& args) {
     if (args.positionals().empty()) throw UsageError("expected at least one CORPUS file or folder");
     core::CorpusSelection corpus;
     corpus.inputs.assign(args.positionals().begin(), args.positionals().end());
-    for (auto ext : args.values("--ext"))
-        corpus.extensions.push_back(ext[0] == '.' ? ext : "." + ext);
+    corpus.extensions = extensionsFrom(args);
     return corpus;
 }
 
@@ -169,13 +173,42 @@ void printResult(const core::TrainResult& result, const std::string& outDir) {
 
 }  // namespace
 
+Command trainBaseCommand() {
+    const core::BaseTrainOptions defaults;
+    const auto& shape = defaults.config;
+    const Options own = {
+        option("--tokenizer", "DIR", "vocab.json + merges.txt (ponder train-tokenizer)"),
+        option("--out", "DIR", "the model folder written"),
+        option("--layers", "N", "transformer layers", shown(shape.nLayer)),
+        option("--embd", "N", "width", shown(shape.nEmbd)),
+        option("--heads", "N", "attention heads", shown(shape.nHead)),
+        option("--positions", "N", "positions", shown(shape.nPositions)),
+        option("--sequence", "N", "tokens per training window", shown(defaults.sequence)),
+        option("--warmup", "N", "linear warm-up steps", shown(defaults.warmup)),
+        option("--min-lr-ratio", "R", "the cosine decay's floor, as a share of --lr",
+               shown(defaults.minLrRatio)),
+        option("--weight-decay", "W", "AdamW's weight decay", shown(defaults.weightDecay)),
+        option("--dropout", "P", "GPT-2's three dropouts", shown(shape.residDropout))};
+    return {
+        "train-base",
+        "train a GPT-2-architecture model from scratch on a code corpus",
+        {{"CORPUS... --tokenizer DIR --out DIR",
+          own + commonTrainOptions(defaults) + bf16Option() + distributedOptionSpecs(),
+          "AdamW, linear warmup then cosine decay, global-norm clipping, dropout; random\n"
+          "windows of the <|endoftext|>-packed corpus. Writes a Hugging Face GPT-2 directory\n"
+          "(config.json, model.safetensors, tokenizer) and OUT/checkpoint-base each checkpoint;\n"
+          "running the same command again resumes. Ctrl-C or SIGTERM stops after a checkpoint.\n"
+          "--bf16: matmuls in bfloat16 (AMX / AVX512-BF16), weights and AdamW in float32;\n"
+          "`ponder bench --train` measures what it gains.\n"
+          "--nproc N (and the multi-machine options, or torchrun's variables): data-parallel,\n"
+          "each rank its rows of every batch, gradients summed before the step, rank 0 alone\n"
+          "writes; resume with any N at the same --batch. Ranks draw their own dropout masks:\n"
+          "only --dropout 0 equals one process (within rounding)."}},
+        runTrainBase};
+}
+
 int runTrainBase(const Arguments& rawArgs) {
-    auto specs = commonTrainOptions();
-    for (const char* name :
-         {"--tokenizer", "--out", "--layers", "--embd", "--heads", "--positions", "--sequence",
-          "--warmup", "--min-lr-ratio", "--weight-decay", "--dropout"})
-        specs.push_back({name, true});
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, trainBaseCommand().forms.front().options);
     auto world = joinTraining("train-base", rawArgs, args);
     if (world.launcherStatus) return *world.launcherStatus;
     core::BaseTrainOptions options;
@@ -185,12 +218,13 @@ int runTrainBase(const Arguments& rawArgs) {
     if (!tokenizer || !out) throw UsageError("--tokenizer DIR and --out DIR are required");
     options.tokenizerDir = *tokenizer;
     options.outDir = *out;
-    options.config.nLayer = args.integerOr("--layers", 4);
-    options.config.nEmbd = args.integerOr("--embd", 256);
-    options.config.nHead = args.integerOr("--heads", 4);
-    options.config.nPositions = args.integerOr("--positions", 1024);
+    auto& shape = options.config;
+    shape.nLayer = args.integerOr("--layers", shape.nLayer);
+    shape.nEmbd = args.integerOr("--embd", shape.nEmbd);
+    shape.nHead = args.integerOr("--heads", shape.nHead);
+    shape.nPositions = args.integerOr("--positions", shape.nPositions);
     // GPT-2's three dropouts (embeddings, attention, residual) at once.
-    const double dropout = args.numberOr("--dropout", 0.1);
+    const double dropout = args.numberOr("--dropout", shape.residDropout);
     if (!(dropout >= 0 && dropout < 1)) throw UsageError("--dropout must be in [0, 1)");
     options.config.residDropout = options.config.embdDropout = options.config.attnDropout = dropout;
     options.sequence = args.integerOr("--sequence", options.sequence);
@@ -221,14 +255,49 @@ int runTrainBase(const Arguments& rawArgs) {
     return 0;
 }
 
+Command trainTttCommand() {
+    const core::TttTrainOptions defaults;
+    const Options own = {
+        option("--model", "DIR", "the frozen backbone (GPT-2 or Gemma 3)"),
+        option("--out", "DIR", "where ttt.safetensors + ttt.json go", "the model folder"),
+        option("--chunk", "N", "tokens per chunk", shown(defaults.chunk)),
+        option("--ssl-weight", "W", "weight of the reconstruction statistics in the loss",
+               shown(defaults.sslWeight)),
+        flag("--no-dropout", "the frozen backbone without its dropout"),
+        option("--eta-form", "ponderttt|ttt-lm", "the inner step size's form", defaults.etaForm),
+        option("--conv-lag", "1|0", "the key convolution's lag", shown(defaults.convLag)),
+        option("--eta-decay", "L", "the inner step's decay", "published for the width"),
+        option("--inner-lr", "LR", "the inner step's base lr", "published for the width"),
+        option("--update-steps", "N", "UPDATE_N: N Adam steps per chunk at lr/N",
+               shown(defaults.updateSteps)),
+        option("--fast-weights", "ttt-linear|lora", "the layer trained", defaults.fastWeights),
+        option("--lora-rank", "R", "lora: the adapters' rank", shown(defaults.loraRank)),
+        option("--lora-alpha", "A", "lora: the adapters' alpha", "the rank"),
+        option("--lora-dropout", "P", "lora: the adapters' dropout", shown(defaults.loraDropout))};
+    return {
+        "train-ttt",
+        "train the TTT layer on a frozen GPT-2 or Gemma 3 (the published recipe)",
+        {{"--model DIR CORPUS...",
+          own + commonTrainOptions(defaults) + bf16Option() + distributedOptionSpecs(),
+          "algorithm.md section 6: packed 2-chunk windows, 16 per batch, one Adam step per\n"
+          "chunk with local positions; loss = CE of the UPDATE path + ssl-weight x mean of the\n"
+          "three last-token reconstruction statistics; backbone frozen with dropout on.\n"
+          "Writes ttt.safetensors + ttt.json and a resumable OUT/checkpoint-ttt (run again with\n"
+          "a larger --steps to train on). Works for any GPT-2 directory, real GPT-2 small-xl\n"
+          "too, and Gemma 3 (an RMS fast norm and projections to heads x head_dim of the\n"
+          "backbone, the published attachment). --bf16 as for train-base; on Gemma 3 it also\n"
+          "holds the backbone's weights in bfloat16. --eta-decay and --inner-lr default to the\n"
+          "published values (section 2.4: lambda 0 at width 768 and 0.3 elsewhere).\n"
+          "--update-steps N is the published UPDATE_N baseline; ttt.json records N and the\n"
+          "cost columns count an UPDATE as 1 + 2N. --nproc N: data-parallel as for train-base\n"
+          "(--no-dropout equals one process). --fast-weights lora trains the LoRA layer of\n"
+          "section 2.7 instead (causal single-head attention with rank-r adapters on its query\n"
+          "and value): the loss is the CE alone, and its runs have no reconstruction signals."}},
+        runTrainTtt};
+}
+
 int runTrainTtt(const Arguments& rawArgs) {
-    auto specs = commonTrainOptions();
-    for (const char* name : {"--model", "--out", "--chunk", "--ssl-weight", "--eta-form",
-                             "--conv-lag", "--eta-decay", "--inner-lr", "--update-steps",
-                             "--fast-weights", "--lora-rank", "--lora-alpha", "--lora-dropout"})
-        specs.push_back({name, true});
-    specs.push_back({"--no-dropout", false});
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, trainTttCommand().forms.front().options);
     auto world = joinTraining("train-ttt", rawArgs, args);
     if (world.launcherStatus) return *world.launcherStatus;
     core::TttTrainOptions options;
@@ -277,16 +346,52 @@ int runTrainTtt(const Arguments& rawArgs) {
     return 0;
 }
 
+Command trainGateCommand() {
+    const core::GateTrainOptions defaults;
+    const Options own = {
+        option("--model", "DIR", "backbone and TTT layer (both frozen)"),
+        option("--out", "GATE_DIR", "where gate.safetensors + gate.json go"),
+        option("--kind", "gumbel|ranknet|listnet", "the gate's training", defaults.kind),
+        option("--rate", "R", "target update rate", shown(defaults.rate)),
+        option("--cost", "abs|hinge", "gumbel's rate cost", defaults.cost),
+        option("--chunk", "N", "tokens per chunk", shown(defaults.chunk)),
+        option("--sequence-chunks", "N", "consecutive chunks per training sequence",
+               shown(defaults.sequenceChunks)),
+        option("--warmup", "N", "gumbel: steps before the rate cost applies",
+               shown(defaults.warmup)),
+        option("--beta", "B", "gumbel: weight of L_TTT p", shown(defaults.beta)),
+        option("--gamma", "G", "gumbel: weight of the rate cost", shown(defaults.gamma)),
+        option("--listnet-temperature", "T", "listnet's temperature",
+               shown(defaults.listnetTemperature)),
+        option("--max-units", "N", "the corpus' first N file-mode units", "all"),
+        forceCheckpointOption(),
+        flag("--train-ttt", "the TTT layer learns with the gate (published joint training)"),
+        flag("--fresh-ttt", "with --train-ttt: from a freshly initialised layer"),
+        flag("--advantage-gradient", "with --train-ttt: ranking gradients reach the layer")};
+    return {"train-gate",
+            "train a learned gate (Gumbel-Softmax, RankNet or ListNet) on a model",
+            {{"--model DIR --out GATE_DIR CORPUS...", own + commonTrainOptions(defaults),
+              "The earlier releases' learned gates (docs/gates.md): the model's backbone and TTT\n"
+              "layer stay frozen (unless --train-ttt). First the corpus is evaluated once in file\n"
+              "mode (cached in GATE_DIR/gate-units.json); then the gate trains on sequences of\n"
+              "--sequence-chunks consecutive chunks, --batch sequences per step and one Adam step\n"
+              "per chunk.\n"
+              "gumbel: straight-through Gumbel-Softmax, CE of the blended logits + beta L_TTT p +\n"
+              "gamma cost(p, rate) after --warmup; ranknet / listnet: a ranking loss on the\n"
+              "advantage. Writes gate.safetensors + gate.json (use with --policy gate:GATE_DIR)\n"
+              "and a resumable GATE_DIR/checkpoint-gate; running it again resumes. Ctrl-C or\n"
+              "SIGTERM stops at a checkpoint.\n"
+              "--train-ttt: one Adam, same --lr and --clip, from the model's layer or a fresh one\n"
+              "(--fresh-ttt, the published Gumbel run). GATE_DIR then becomes a model directory:\n"
+              "the backbone's files, the trained ttt.safetensors + ttt.json and the gate in\n"
+              "GATE_DIR/gate (ponder eval --model GATE_DIR --policy gate:GATE_DIR/gate).\n"
+              "--advantage-gradient (ranknet/listnet): the ranking loss's gradient reaches the\n"
+              "layer through the advantage, as published (default: detached)."}},
+            runTrainGate};
+}
+
 int runTrainGate(const Arguments& rawArgs) {
-    auto specs = commonTrainOptions();
-    for (const char* name :
-         {"--model", "--out", "--kind", "--rate", "--cost", "--chunk", "--sequence-chunks",
-          "--warmup", "--beta", "--gamma", "--listnet-temperature", "--max-units"})
-        specs.push_back({name, true});
-    specs.push_back({"--force-checkpoint", false});
-    for (const char* name : {"--train-ttt", "--fresh-ttt", "--advantage-gradient"})
-        specs.push_back({name, false});
-    const ParsedArgs args(rawArgs, specs);
+    const ParsedArgs args(rawArgs, trainGateCommand().forms.front().options);
     // Its losses are batch-wide (the rate cost, the ranking losses, the threshold's
     // percentile), so a batch does not split into per-rank sums as train-ttt's does.
     if (distributedStart(args).role != DistributedStart::Role::Alone)
@@ -323,7 +428,6 @@ int runTrainGate(const Arguments& rawArgs) {
     options.advantageGradient = args.flag("--advantage-gradient");
     if ((options.freshTtt || options.advantageGradient) && !options.trainTtt)
         throw UsageError("--fresh-ttt and --advantage-gradient go with --train-ttt");
-    if (args.flag("--bf16")) throw UsageError("--bf16 is not an option of train-gate");
     const int threads = applyThreads(args);
     const auto settings = core::trainingSettings(options);
     TrainReporter reporter(args, "gate", options.outDir.string(), settings, options.device,

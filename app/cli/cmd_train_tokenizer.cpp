@@ -11,22 +11,36 @@
 
 namespace ponder::app {
 
+Command trainTokenizerCommand() {
+    const core::BpeTrainOptions defaults;
+    return {"train-tokenizer",
+            "learn a byte-level BPE vocabulary from a corpus",
+            {{"--out DIR CORPUS...",
+              {option("--out", "DIR", "where vocab.json and merges.txt go"),
+               option("--vocab", "N", "vocabulary size (256 bytes and <|endoftext|> included)",
+                      shown(defaults.vocabSize)),
+               option("--min-count", "N", "stop when no pair occurs this often",
+                      shown(defaults.minPairCount)),
+               extensionOption()},
+              "CORPUS is a file or a folder (searched recursively). Binary and non-UTF-8 files\n"
+              "are skipped and counted. Writes DIR/vocab.json and DIR/merges.txt (Hugging Face\n"
+              "format)."}},
+            runTrainTokenizer};
+}
+
 int runTrainTokenizer(const Arguments& rawArgs) {
-    const ParsedArgs args(
-        rawArgs,
-        {{"--out", true}, {"--vocab", true}, {"--min-count", true}, {"--ext", true, true}});
+    const ParsedArgs args(rawArgs, trainTokenizerCommand().forms.front().options);
+    const core::BpeTrainOptions defaults;
     const auto out = args.value("--out");
     if (!out) throw UsageError("--out DIR is required");
     if (args.positionals().empty()) throw UsageError("expected at least one CORPUS file or folder");
-    const auto vocab = args.integerOr("--vocab", 8192);
-    const auto minCount = args.integerOr("--min-count", 2);
+    const auto vocab = args.integerOr("--vocab", static_cast<long long>(defaults.vocabSize));
+    const auto minCount =
+        args.integerOr("--min-count", static_cast<long long>(defaults.minPairCount));
     if (vocab < 257) throw UsageError("--vocab must be at least 257 (256 bytes + <|endoftext|>)");
     if (minCount < 1) throw UsageError("--min-count must be at least 1");
-    std::vector<std::string> extensions;
-    for (auto ext : args.values("--ext"))
-        extensions.push_back(ext[0] == '.' ? ext : "." + ext);
 
-    const auto corpus = core::selectCorpusFiles(args.positionals(), extensions);
+    const auto corpus = core::selectCorpusFiles(args.positionals(), extensionsFrom(args));
     if (corpus.files.empty())
         throw core::InputError("no usable text files in the corpus",
                                "check the paths and --ext; binary and non-UTF-8 files are skipped");

@@ -52,13 +52,22 @@ void ProgressLine::show(const core::EvalProgress& progress) {
               << formatted("%.0f", progress.etaSeconds) << " s\n";
 }
 
-std::vector<OptionSpec> evaluationOptionSpecs() {
-    return {{"--model", true},     {"--mode", true},
-            {"--chunk", true},     {"--device", true},
-            {"--threads", true},   {"--ext", true, true},
-            {"--quiet", false},    {"--force-checkpoint", false},
-            {"--shuffle", false},  {"--causal-k", true},
-            {"--max-units", true}, {"--dtype", true}};
+Options evaluationOptionSpecs() {
+    const core::EvalRequest defaults;
+    return {
+        option("--model", "DIR", "the model folder (GPT-2 or Gemma 3 with its TTT layer)"),
+        option("--mode", "file|paper",
+               "file: each file in chunks; paper: files joined, 2-chunk windows", "file"),
+        option("--chunk", "N", "tokens per chunk", shown(defaults.chunk)),
+        extensionOption(),
+        option("--max-units", "N", "evaluate only the first N units (data order)", "all"),
+        flag("--shuffle", "sanity ablation: tokens shuffled within each chunk"),
+        option("--causal-k", "0|-1", "diagonal ablation -1: the TTT mask drops its diagonal", "0"),
+        option("--dtype", "f32|bf16", "the backbone's dtype (TTT layer and losses: f32)", "f32"),
+        deviceOption(defaults.device),
+        threadsOption(),
+        forceCheckpointOption(),
+        quietOption()};
 }
 
 core::EvalOptions modelLoadOptions(const ParsedArgs& args, const std::string& device) {
@@ -81,9 +90,9 @@ core::EvalRequest evalRequestFrom(const ParsedArgs& args) {
     request.modelDir = *modelDir;
     request.inputs = args.positionals();
     request.mode = modeName == "paper" ? core::EvalMode::Paper : core::EvalMode::File;
-    request.chunk = args.integerOr("--chunk", 512);
+    request.chunk = args.integerOr("--chunk", request.chunk);
     if (request.chunk <= 0) throw UsageError("--chunk must be a positive number of tokens");
-    request.extensions = args.values("--ext");
+    request.extensions = extensionsFrom(args);
     if (args.value("--max-units")) {
         const auto limit = args.integerOr("--max-units", 0);
         if (limit < 1) throw UsageError("--max-units must be positive");
@@ -97,7 +106,7 @@ core::EvalRequest evalRequestFrom(const ParsedArgs& args) {
     const long long threads = args.integerOr("--threads", 0);
     if (threads < 0) throw UsageError("--threads must be 0 (all cores) or positive");
     request.threads = int(threads);
-    const auto load = modelLoadOptions(args, args.valueOr("--device", "cpu"));
+    const auto load = modelLoadOptions(args, args.valueOr("--device", request.device));
     request.device = load.device;
     request.bf16 = load.bf16;
     request.forceCheckpoint = load.forceCheckpoint;

@@ -17,7 +17,7 @@ namespace ponder::app {
 
 // --model --mode --chunk --device --threads --ext --quiet --force-checkpoint --shuffle
 // --causal-k; commands append their own options.
-std::vector<OptionSpec> evaluationOptionSpecs();
+Options evaluationOptionSpecs();
 
 // The request the shared options describe: model, inputs, units, device and load options.
 // Gating, store and fast path are the commands' own (they set request.gating etc.).

@@ -9,28 +9,38 @@
 
 namespace ponder::app {
 
-std::vector<OptionSpec> generateOptionSpecs() {
-    std::vector<OptionSpec> specs = {
-        {"--model", true},   {"--max-tokens", true},        {"--temperature", true},
-        {"--top-p", true},   {"--stop", true, true},        {"--no-stop-at-eot", false},
-        {"--chunk", true},   {"--decide-every", true},      {"--device", true},
-        {"--threads", true}, {"--force-checkpoint", false}, {"--dtype", true}};
-    for (const auto& spec : policyOptionSpecs())
-        specs.push_back(spec);
-    return specs;
+Options generateOptionSpecs() {
+    const core::GenerateOptions defaults;
+    const Options own = {
+        option("--model", "DIR", "the model folder (GPT-2 or Gemma 3 with its TTT layer)"),
+        option("--max-tokens", "N", "token budget of the written text", shown(defaults.maxTokens)),
+        option("--temperature", "T", "sampling temperature; 0 is greedy",
+               shown(defaults.sampling.temperature)),
+        option("--top-p", "P", "nucleus sampling's probability mass",
+               shown(defaults.sampling.topP)),
+        repeated("--stop", "TEXT", "end the text before TEXT (not printed)"),
+        flag("--no-stop-at-eot", "go on past <|endoftext|>"),
+        option("--chunk", "N", "tokens after which the fast weights restart",
+               shown(defaults.chunk)),
+        option("--decide-every", "chunk|minibatch", "when the gate decides", "chunk"),
+        option("--dtype", "f32|bf16", "the backbone's dtype (TTT layer and losses: f32)", "f32"),
+        deviceOption("cpu"),
+        threadsOption(),
+        forceCheckpointOption()};
+    return own + policyOptionSpecs();
 }
 
 core::GenerateOptions generateOptionsFrom(const ParsedArgs& args, const std::string& modelDir) {
     core::GenerateOptions options;
-    options.maxTokens = args.integerOr("--max-tokens", 256);
+    options.maxTokens = args.integerOr("--max-tokens", options.maxTokens);
     if (options.maxTokens < 0) throw UsageError("--max-tokens must be 0 or more");
-    options.sampling.temperature = args.numberOr("--temperature", 0.0);
-    options.sampling.topP = args.numberOr("--top-p", 1.0);
+    options.sampling.temperature = args.numberOr("--temperature", options.sampling.temperature);
+    options.sampling.topP = args.numberOr("--top-p", options.sampling.topP);
     options.stop = args.values("--stop");
     for (const auto& stop : options.stop)
         if (stop.empty()) throw UsageError("--stop needs a non-empty text");
     options.stopAtEndOfText = !args.flag("--no-stop-at-eot");
-    options.chunk = args.integerOr("--chunk", 512);
+    options.chunk = args.integerOr("--chunk", options.chunk);
     const auto every = args.valueOr("--decide-every", "chunk");
     if (every != "chunk" && every != "minibatch")
         throw UsageError("--decide-every must be chunk or minibatch");

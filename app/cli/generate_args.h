@@ -15,7 +15,7 @@ namespace ponder::app {
 // --model --max-tokens --temperature --top-p --seed --stop (repeatable) --no-stop-at-eot
 // --chunk --decide-every chunk|minibatch --device --threads --force-checkpoint --dtype, and the
 // gating options of policy_args.h (--policy --rate --alpha --signal --calibration ...).
-std::vector<OptionSpec> generateOptionSpecs();
+Options generateOptionSpecs();
 
 // The options as given. The policy's calibration defaults to `profile` when the model has a
 // calibration.json (a stream rarely holds the 16 chunks the paper's calibration forces to

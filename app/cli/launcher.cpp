@@ -78,14 +78,19 @@ int freeLoopbackPort() {
     return port;
 }
 
-std::vector<OptionSpec> distributedOptionSpecs() {
-    return {{"--nproc", true},       {"--nnodes", true},      {"--node-rank", true},
-            {"--master-addr", true}, {"--master-port", true}, {"--rank-timeout", true}};
+Options distributedOptionSpecs() {
+    return {option("--nproc", "N", "ranks on this machine (torchrun's variables: leave out)", "1"),
+            option("--nnodes", "M", "machines, each running --nproc ranks", "1"),
+            option("--node-rank", "K", "this machine's index among --nnodes", "0"),
+            option("--master-addr", "A", "rank 0's address", "127.0.0.1"),
+            option("--master-port", "P", "rank 0's port", "a free port; 29500 with --nnodes"),
+            option("--rank-timeout", "S", "seconds a silent rank may take before all stop",
+                   shown(core::World{}.timeout.count()))};
 }
 
 DistributedStart distributedStart(const ParsedArgs& args) {
     DistributedStart start;
-    const auto timeout = args.integerOr("--rank-timeout", 60);
+    const auto timeout = args.integerOr("--rank-timeout", start.world.timeout.count());
     if (timeout < 1 || timeout > 86400)
         throw UsageError("--rank-timeout must be between 1 and 86400 seconds");
     start.world.timeout = std::chrono::seconds(timeout);
@@ -134,69 +139,81 @@ DistributedStart distributedStart(const ParsedArgs& args) {
     return start;
 }
 
-int launchRanks(const std::string& command, const Arguments& args, const DistributedStart& start) {
-    Arguments childArgs = args;
-    // The machine's cores shared out, unless the user chose (--threads or OMP_NUM_THREADS).
+namespace {
+
+// `ponder COMMAND ARGS...` for each rank, with the machine's cores shared out unless the user
+// chose (--threads or OMP_NUM_THREADS).
+std::vector<std::string> rankArgv(const std::string& command, const Arguments& args,
+                                  const DistributedStart& start) {
+    std::vector<std::string> argv{"ponder", command};
+    argv.insert(argv.end(), args.begin(), args.end());
     if (!hasOption(args, "--threads") && !std::getenv("OMP_NUM_THREADS")) {
         const int cores = int(std::thread::hardware_concurrency());
-        const int threads = std::max(1, cores / start.nproc);
-        childArgs.push_back("--threads");
-        childArgs.push_back(std::to_string(threads));
+        argv.push_back("--threads");
+        argv.push_back(std::to_string(std::max(1, cores / start.nproc)));
     }
-    std::vector<std::string> argv{"ponder", command};
-    argv.insert(argv.end(), childArgs.begin(), childArgs.end());
+    return argv;
+}
+
+// In the forked child: torchrun's variables for this rank, then this binary again.
+[[noreturn]] void execRank(std::vector<char*>& argv, const DistributedStart& start, int local) {
+    const int rank = start.nodeRank * start.nproc + local;
+    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGINT, SIG_DFL);
+    ::setenv("RANK", std::to_string(rank).c_str(), 1);
+    ::setenv("WORLD_SIZE", std::to_string(start.world.size).c_str(), 1);
+    ::setenv("LOCAL_RANK", std::to_string(local).c_str(), 1);
+    ::setenv("LOCAL_WORLD_SIZE", std::to_string(start.nproc).c_str(), 1);
+    ::setenv("GROUP_RANK", std::to_string(start.nodeRank).c_str(), 1);
+    ::setenv("MASTER_ADDR", start.world.masterAddr.c_str(), 1);
+    ::setenv("MASTER_PORT", std::to_string(start.world.masterPort).c_str(), 1);
+    ::setenv(kLaunchedVariable, "1", 1);
+    ::execv("/proc/self/exe", argv.data());
+    std::fprintf(stderr, "error: rank %d cannot run this binary again: %s\n", rank,
+                 std::strerror(errno));
+    std::_Exit(127);
+}
+
+// The ranks' pids, or an empty list when one could not start (the others are then killed).
+std::vector<pid_t> forkRanks(std::vector<std::string> argv, const DistributedStart& start) {
     std::vector<char*> argvPointers;
     for (auto& arg : argv)
         argvPointers.push_back(arg.data());
     argvPointers.push_back(nullptr);
-
-    g_terminate.store(false);
-    const auto previousTerm = std::signal(SIGTERM, onTerminate);
-    // The terminal sends Ctrl-C to every rank itself.
-    const auto previousInt = std::signal(SIGINT, SIG_IGN);
-    std::cout.flush();
-    std::cerr.flush();
     std::vector<pid_t> pids(std::size_t(start.nproc), -1);
-    const auto& world = start.world;
     for (int local = 0; local < start.nproc; ++local) {
-        const int rank = start.nodeRank * start.nproc + local;
         const pid_t pid = ::fork();
+        if (pid == 0) execRank(argvPointers, start, local);
         if (pid < 0) {
-            std::cerr << "error: cannot start rank " << rank << ": " << std::strerror(errno)
-                      << "\nhint: lower --nproc\n";
+            std::cerr << "error: cannot start rank " << start.nodeRank * start.nproc + local << ": "
+                      << std::strerror(errno) << "\nhint: lower --nproc\n";
             for (const auto started : pids)
                 if (started > 0) ::kill(started, SIGKILL);
             for (const auto started : pids)
                 if (started > 0) ::waitpid(started, nullptr, 0);
-            std::signal(SIGTERM, previousTerm);
-            std::signal(SIGINT, previousInt);
-            return 1;
-        }
-        if (pid == 0) {
-            std::signal(SIGTERM, SIG_DFL);
-            std::signal(SIGINT, SIG_DFL);
-            ::setenv("RANK", std::to_string(rank).c_str(), 1);
-            ::setenv("WORLD_SIZE", std::to_string(world.size).c_str(), 1);
-            ::setenv("LOCAL_RANK", std::to_string(local).c_str(), 1);
-            ::setenv("LOCAL_WORLD_SIZE", std::to_string(start.nproc).c_str(), 1);
-            ::setenv("GROUP_RANK", std::to_string(start.nodeRank).c_str(), 1);
-            ::setenv("MASTER_ADDR", world.masterAddr.c_str(), 1);
-            ::setenv("MASTER_PORT", std::to_string(world.masterPort).c_str(), 1);
-            ::setenv(kLaunchedVariable, "1", 1);
-            ::execv("/proc/self/exe", argvPointers.data());
-            std::fprintf(stderr, "error: rank %d cannot run this binary again: %s\n", rank,
-                         std::strerror(errno));
-            std::_Exit(127);
+            return {};
         }
         pids[std::size_t(local)] = pid;
     }
+    return pids;
+}
 
-    // Wait for every rank; after the first failure the rest get the timeout to stop.
-    std::vector<int> statuses(pids.size(), 0);
+struct RanksEnded {
+    std::vector<int> statuses;  // waitpid's, per local rank
+    int firstFailure = -1;      // the local rank that failed first; -1: none
+};
+
+// Waits for every rank, forwarding SIGTERM; after the first failure the others get the
+// world's timeout (plus 10 s) to stop by themselves before they are killed.
+RanksEnded waitForRanks(std::vector<pid_t> pids, const DistributedStart& start) {
+    RanksEnded ended;
+    ended.statuses.assign(pids.size(), 0);
+    const auto rankOf = [&](std::size_t local) {
+        return start.nodeRank * start.nproc + int(local);
+    };
     std::size_t running = pids.size();
     std::optional<Clock::time_point> killAt;
     bool forwarded = false, killed = false;
-    int firstFailure = -1;
     while (running > 0) {
         int status = 0;
         const pid_t pid = ::waitpid(-1, &status, WNOHANG);
@@ -206,16 +223,16 @@ int launchRanks(const std::string& command, const Arguments& args, const Distrib
             const auto local = std::size_t(found - pids.begin());
             *found = -1;
             --running;
-            statuses[local] = status;
+            ended.statuses[local] = status;
             const bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-            if (failed && firstFailure < 0) {
-                firstFailure = int(local);
-                killAt = Clock::now() + world.timeout + std::chrono::seconds(10);
+            if (failed && ended.firstFailure < 0) {
+                ended.firstFailure = int(local);
+                killAt = Clock::now() + start.world.timeout + std::chrono::seconds(10);
             }
             // A rank that exits with a status has said why; a signal leaves it unsaid.
             if (WIFSIGNALED(status) && !killed)
-                std::cerr << "error: rank " << start.nodeRank * start.nproc + int(local) << " (pid "
-                          << pid << ") " << describeStatus(status) << "\n";
+                std::cerr << "error: rank " << rankOf(local) << " (pid " << pid << ") "
+                          << describeStatus(status) << "\n";
             continue;
         }
         if (pid < 0 && errno != EINTR && errno != ECHILD) break;
@@ -228,20 +245,34 @@ int launchRanks(const std::string& command, const Arguments& args, const Distrib
             killed = true;
             for (std::size_t local = 0; local < pids.size(); ++local)
                 if (pids[local] > 0) {
-                    std::cerr << "error: rank " << start.nodeRank * start.nproc + int(local)
-                              << " did not stop within " << world.timeout.count() + 10
-                              << " s of rank " << start.nodeRank * start.nproc + firstFailure
-                              << "'s failure; killed\n";
+                    std::cerr << "error: rank " << rankOf(local) << " did not stop within "
+                              << start.world.timeout.count() + 10 << " s of rank "
+                              << rankOf(std::size_t(ended.firstFailure)) << "'s failure; killed\n";
                     ::kill(pids[local], SIGKILL);
                 }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    return ended;
+}
+
+}  // namespace
+
+int launchRanks(const std::string& command, const Arguments& args, const DistributedStart& start) {
+    g_terminate.store(false);
+    const auto previousTerm = std::signal(SIGTERM, onTerminate);
+    // The terminal sends Ctrl-C to every rank itself.
+    const auto previousInt = std::signal(SIGINT, SIG_IGN);
+    std::cout.flush();
+    std::cerr.flush();
+    const auto pids = forkRanks(rankArgv(command, args, start), start);
+    const auto ended = pids.empty() ? RanksEnded{} : waitForRanks(pids, start);
     std::signal(SIGTERM, previousTerm);
     std::signal(SIGINT, previousInt);
-    if (firstFailure < 0) return 0;
-    if (start.nodeRank == 0 && exitCode(statuses[0]) != 0) return exitCode(statuses[0]);
-    const int code = exitCode(statuses[std::size_t(firstFailure)]);
+    if (pids.empty()) return 1;
+    if (ended.firstFailure < 0) return 0;
+    if (start.nodeRank == 0 && exitCode(ended.statuses[0]) != 0) return exitCode(ended.statuses[0]);
+    const int code = exitCode(ended.statuses[std::size_t(ended.firstFailure)]);
     return code == 0 ? 1 : code;
 }
 

@@ -13,7 +13,7 @@
 namespace ponder::app {
 
 // --nproc N --nnodes M --node-rank K --master-addr A --master-port P --rank-timeout S
-std::vector<OptionSpec> distributedOptionSpecs();
+Options distributedOptionSpecs();
 
 struct DistributedStart {
     enum class Role { Alone, Launcher, Rank };

@@ -10,11 +10,36 @@
 
 namespace ponder::app {
 
-std::vector<OptionSpec> policyOptionSpecs() {
-    return {{"--policy", true, true}, {"--rate", true},        {"--alpha", true},
-            {"--signal", true},       {"--calibration", true}, {"--calibration-file", true},
-            {"--threshold", true},    {"--seed", true},        {"--advanced-std", true},
-            {"--force-gate", false},  {"--lookahead", false}};
+namespace {
+
+// A setting core refused, as the command line's usage error (its words: flags).
+UsageError usageErrorFrom(const core::PonderError& error) {
+    return UsageError(core::inCommandLineWords(error.rawWhat()) + "; " +
+                      core::inCommandLineWords(error.rawHint()));
+}
+
+}  // namespace
+
+Options policyOptionSpecs() {
+    const core::PolicySpec defaults;
+    return {repeated("--policy", "NAME", "the gate: the first is Ours, more are compared with it",
+                     defaults.name),
+            option("--rate", "R", "target update rate, in [0, 1]", shown(defaults.rate)),
+            option("--alpha", "A", "EMA step of the threshold's rate tracking, in (0, 1]",
+                   shown(defaults.alpha)),
+            option("--signal", "S", "what recon-ema and threshold gate on",
+                   core::signalName(defaults.signal)),
+            option("--calibration", "paper|profile",
+                   "the first threshold: 16 forced UPDATEs, or calibration.json's quantile",
+                   "profile when the model has calibration.json"),
+            option("--calibration-file", "F", "the calibration.json of --calibration profile",
+                   "MODEL/calibration.json"),
+            option("--threshold", "T", "the fixed threshold of --policy threshold"),
+            option("--seed", "N", "seed of the random policy", shown(defaults.seed)),
+            option("--advanced-std", "running|published", "the advanced-* policies' sigma step",
+                   defaults.advancedStd),
+            flag("--force-gate", "run a gate:DIR trained on another TTT layer anyway"),
+            flag("--lookahead", "gate:DIR with the published non-causal batch threshold")};
 }
 
 core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args) {
@@ -27,7 +52,7 @@ core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args) {
         try {
             overrides.signal = core::parseSignal(*signal);
         } catch (const core::InputError& error) {
-            throw UsageError(std::string(error.what()) + "; " + error.hint());
+            throw usageErrorFrom(error);
         }
     }
     if (args.value("--seed")) overrides.seed = std::uint64_t(args.integerOr("--seed", 42));
@@ -55,7 +80,7 @@ core::AnalysisSettings analysisSettingsFrom(const ParsedArgs& args, core::Analys
     try {
         core::applyOverrides(base, overrides);
     } catch (const core::InputError& error) {
-        throw UsageError(std::string(error.what()) + "; " + error.hint());
+        throw usageErrorFrom(error);
     }
     auto settings = core::resolveSettings(std::move(base), overrides, modelDir);
     core::checkGates(settings);  // a missing or damaged gate folder costs nothing either

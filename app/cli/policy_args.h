@@ -13,7 +13,7 @@ namespace ponder::app {
 
 // --policy NAME (repeatable: the first is "Ours", the rest are extras) --rate --alpha
 // --signal --calibration paper|profile --calibration-file F --threshold --seed
-std::vector<OptionSpec> policyOptionSpecs();
+Options policyOptionSpecs();
 
 // The flags that were given, as core's overrides (unset: not given).
 core::SettingsOverrides settingsOverridesFrom(const ParsedArgs& args);

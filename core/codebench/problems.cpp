@@ -126,7 +126,7 @@ ProblemSet parseProblems(std::string_view text, const std::string& source) {
             try {
                 set.add(std::move(problem));
             } catch (const InputError& error) {
-                throw InputError(source + ": " + error.what(), error.hint());
+                throw InputError(source + ": " + error.rawWhat(), error.rawHint());
             }
         });
     if (set.empty())

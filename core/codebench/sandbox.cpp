@@ -437,6 +437,269 @@ std::string Sandbox::describe() const {
                           : "bubblewrap (user, pid, net, ipc, uts namespaces), rlimits, seccomp";
 }
 
+namespace {
+
+// What the forked child needs, made before fork: after it only async-signal-safe calls.
+struct ChildSetup {
+    std::vector<char*> argv;                            // bwrap's command line, null-terminated
+    int sources[8] = {-1, -1, -1, -1, -1, -1, -1, -1};  // what becomes fds 1-7 (0: /dev/null)
+    struct rlimit cpu {
+    }, memory{}, file{}, coreDump{}, files{}, processes{};
+    bool asRoot = false;
+};
+
+ChildSetup childSetup(const std::vector<std::string>& args, const SandboxLimits& limits,
+                      bool asRoot) {
+    ChildSetup setup;
+    for (const auto& arg : args)
+        setup.argv.push_back(const_cast<char*>(arg.c_str()));
+    setup.argv.push_back(nullptr);
+    const rlim_t cpu = static_cast<rlim_t>(limits.cpuSeconds());
+    setup.cpu = {cpu, cpu + 1};  // SIGXCPU, then SIGKILL
+    setup.memory = {limits.memoryBytes, limits.memoryBytes};
+    setup.file = {limits.fileBytes, limits.fileBytes};
+    setup.coreDump = {0, 0};
+    setup.files = {static_cast<rlim_t>(limits.openFiles), static_cast<rlim_t>(limits.openFiles)};
+    const auto processes = static_cast<rlim_t>(limits.maxProcesses);
+    setup.processes = {processes, processes};
+    setup.asRoot = asRoot;
+    return setup;
+}
+
+// The child: its own process group, fds 0-7 in place and nothing else open, default signals,
+// the rlimits, then bwrap. Only async-signal-safe calls.
+[[noreturn]] void execSandboxChild(const ChildSetup& setup) {
+    static const char* const envp[] = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
+                                       "LANG=C.UTF-8", nullptr};
+    ::setpgid(0, 0);
+    int moved[8];
+    const int devNull = ::open("/dev/null", O_RDONLY);
+    moved[0] = devNull < 0 ? -1 : ::fcntl(devNull, F_DUPFD, 64);
+    for (int i = 1; i < 8; ++i)
+        moved[i] = ::fcntl(setup.sources[i], F_DUPFD, 64);
+    for (int i = 0; i < 8; ++i)
+        if (moved[i] < 0 || ::dup2(moved[i], i) < 0) ::_exit(126);
+    if (::syscall(SYS_close_range, 8u, ~0u, 0u) != 0)
+        for (int fd = 8; fd < 65536; ++fd)
+            ::close(fd);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction defaults {};
+    defaults.sa_handler = SIG_DFL;
+    for (int number = 1; number < NSIG; ++number)
+        if (number != SIGKILL && number != SIGSTOP) ::sigaction(number, &defaults, nullptr);
+    if (::setrlimit(RLIMIT_CPU, &setup.cpu) != 0 || ::setrlimit(RLIMIT_AS, &setup.memory) != 0 ||
+        ::setrlimit(RLIMIT_FSIZE, &setup.file) != 0 ||
+        ::setrlimit(RLIMIT_CORE, &setup.coreDump) != 0 ||
+        ::setrlimit(RLIMIT_NOFILE, &setup.files) != 0)
+        ::_exit(126);
+    // As root the limit binds once setpriv switches to the sample's uid (root itself is
+    // exempt); in a user namespace the driver sets it inside (a limit here would count
+    // every process of the caller's uid).
+    if (setup.asRoot && ::setrlimit(RLIMIT_NPROC, &setup.processes) != 0) ::_exit(126);
+    ::execve(kBwrap, setup.argv.data(), const_cast<char* const*>(envp));
+    ::_exit(127);
+}
+
+enum class Kill { None, Wall, Output, Cancel };
+
+// The parent's ends of the child's pipes: stdout, stderr, the verdict (fd 3) and bwrap's
+// --info-fd (fd 7: the host pid of the sandbox's pid 1, whose end means the whole pid
+// namespace is gone).
+struct ChildPipes {
+    Fd out, err, verdict, info;
+    bool open() const { return out.fd >= 0 || err.fd >= 0 || verdict.fd >= 0 || info.fd >= 0; }
+};
+
+// What the child left behind: the heads of its output, the verdict, how it ended.
+struct ChildOutcome {
+    std::string stdoutHead, stderrHead, verdict, info;
+    std::size_t totalBytes = 0;
+    Kill killed = Kill::None;
+    bool exited = false;
+    int status = 0;
+    struct rusage usage {};
+};
+
+// Watches the child until it has exited and its pipes are closed: drains the pipes, and kills
+// the sandbox at the wall limit, past the output limit or on cancel.
+class ChildWatch {
+public:
+    ChildWatch(pid_t pid, ChildPipes& pipes, const SandboxLimits& limits,
+               const std::atomic<bool>* cancel, std::chrono::steady_clock::time_point start)
+        : m_pid(pid),
+          m_pipes(pipes),
+          m_limits(limits),
+          m_cancel(cancel),
+          m_start(start),
+          m_pidFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))) {}  // -1: old kernels
+
+    ChildOutcome watch() {
+        const double wall = m_limits.wallSeconds();
+        double graceEnd = -1.0;  // after the kill or the exit: at most 2 s more for the pipes
+        for (;;) {
+            reap(false);
+            if (m_out.exited && !m_pipes.open()) break;
+            const double now = secondsSince(m_start);
+            if (m_out.killed == Kill::None && killIfOverLimit(now, wall)) {
+                graceEnd = secondsSince(m_start) + 2.0;
+                continue;
+            }
+            if (m_out.exited && graceEnd < 0) graceEnd = now + 2.0;
+            if (graceEnd >= 0 && now >= graceEnd) break;  // a writer that outlived bwrap
+            if (!pollOnce(graceEnd >= 0 ? graceEnd : wall, now)) break;
+        }
+        // Returns only once the sandbox's pid 1 is gone: the kernel has then killed and reaped
+        // every process of its pid namespace (pipes reach end of file a little earlier).
+        if (m_initFd.fd >= 0) {
+            pollfd done = {m_initFd.fd, POLLIN, 0};
+            for (int tries = 0; tries < 200 && ::poll(&done, 1, 10) == 0; ++tries) {
+            }
+        }
+        reap(true);
+        return std::move(m_out);
+    }
+
+private:
+    void reap(bool block) {
+        if (m_out.exited) return;
+        const pid_t got = ::wait4(m_pid, &m_out.status, block ? 0 : WNOHANG, &m_out.usage);
+        if (got == m_pid || (got < 0 && errno == ECHILD)) m_out.exited = true;
+    }
+
+    bool killIfOverLimit(double now, double wall) {
+        if (now >= wall)
+            m_out.killed = Kill::Wall;
+        else if (m_out.totalBytes > m_limits.outputBytes)
+            m_out.killed = Kill::Output;
+        else if (m_cancel && m_cancel->load())
+            m_out.killed = Kill::Cancel;
+        if (m_out.killed == Kill::None) return false;
+        // pid 1 first: its end takes every process of the pid namespace with it.
+        if (m_initFd.fd >= 0) ::syscall(SYS_pidfd_send_signal, m_initFd.fd, SIGKILL, nullptr, 0);
+        ::kill(-m_pid, SIGKILL);
+        ::kill(m_pid, SIGKILL);  // bwrap; --die-with-parent also kills pid 1
+        reap(true);
+        return true;
+    }
+
+    // One poll of the open pipes (and the child's pidfd) until `until`; false on a poll error.
+    bool pollOnce(double until, double now) {
+        pollfd polls[5];
+        nfds_t count = 0;
+        for (const Fd* fd : {&m_pipes.out, &m_pipes.err, &m_pipes.verdict, &m_pipes.info})
+            if (fd->fd >= 0) polls[count++] = {fd->fd, POLLIN, 0};
+        if (!m_out.exited && m_pidFd.fd >= 0) polls[count++] = {m_pidFd.fd, POLLIN, 0};
+        int waitMs = static_cast<int>(std::ceil((until - now) * 1000.0));
+        waitMs = std::clamp(waitMs, 1, m_cancel ? 100 : 1000);
+        if (!m_out.exited && m_pidFd.fd < 0) waitMs = std::min(waitMs, 10);
+        if (::poll(polls, count, waitMs) < 0 && errno != EINTR) return false;
+        for (nfds_t i = 0; i < count; ++i) {
+            if (!(polls[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (polls[i].fd == m_pipes.out.fd)
+                drain(m_pipes.out, m_out.stdoutHead, kHeadBytes, true);
+            else if (polls[i].fd == m_pipes.err.fd)
+                drain(m_pipes.err, m_out.stderrHead, kHeadBytes, true);
+            else if (polls[i].fd == m_pipes.verdict.fd)
+                drain(m_pipes.verdict, m_out.verdict, 65536, true);
+            else if (polls[i].fd == m_pipes.info.fd) {
+                drain(m_pipes.info, m_out.info, 4096, false);
+                if (m_pipes.info.fd < 0) openInit();
+            }
+        }
+        return true;
+    }
+
+    // Reads what is there (closing at end of file); keeps the first headLimit bytes.
+    void drain(Fd& fd, std::string& head, std::size_t headLimit, bool counted) {
+        char buffer[65536];
+        const ssize_t n = ::read(fd.fd, buffer, sizeof buffer);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+        if (n <= 0) {
+            fd.reset();
+            return;
+        }
+        if (counted) m_out.totalBytes += static_cast<std::size_t>(n);
+        if (head.size() < headLimit)
+            head.append(buffer, std::min<std::size_t>(static_cast<std::size_t>(n),
+                                                      headLimit - head.size()));
+    }
+
+    // bwrap writes {"child-pid": N, ...} and closes the fd once the sandbox's pid 1 exists.
+    void openInit() {
+        try {
+            const auto parsed = nlohmann::json::parse(m_out.info);
+            if (parsed.contains("child-pid") && parsed["child-pid"].is_number_integer())
+                m_initFd.fd = static_cast<int>(
+                    ::syscall(SYS_pidfd_open, parsed["child-pid"].get<pid_t>(), 0));
+        } catch (const nlohmann::json::exception&) {
+        }
+    }
+
+    pid_t m_pid;
+    ChildPipes& m_pipes;
+    const SandboxLimits& m_limits;
+    const std::atomic<bool>* m_cancel;
+    std::chrono::steady_clock::time_point m_start;
+    Fd m_pidFd;
+    Fd m_initFd;  // the sandbox's pid 1, once --info-fd names it
+    ChildOutcome m_out;
+};
+
+// The driver never said "started": the sandbox could not be set up (SandboxError with what
+// to fix), or python3 could not start in it.
+[[noreturn]] void throwNotStarted(const ChildOutcome& child, bool asRoot) {
+    const int status = child.status;
+    std::string why = firstLine(child.stderrHead);
+    if (why.empty())
+        why = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                : "killed by " + signalName(WTERMSIG(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        why = "cannot execute " + std::string(kBwrap);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 126) why = "cannot set the rlimits";
+    const bool ours =
+        WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127);
+    if (ours || why.rfind("bwrap: ", 0) == 0 || why.rfind("setpriv: ", 0) == 0)
+        throw SandboxError("the sandbox cannot be set up: " + why,
+                           asRoot ? "check that bwrap can make pid and network namespaces here "
+                                    "(a container may need --privileged or seccomp=unconfined)"
+                                  : "this user cannot make user namespaces; enable them (sysctl "
+                                    "kernel.unprivileged_userns_clone=1 or "
+                                    "user.max_user_namespaces) or run as root");
+    throw SandboxError("python3 did not start in the sandbox: " + why,
+                       "raise {--memory-mb} (python3 needs about 30 MB of address space), and "
+                       "check that /usr/bin/python3 runs");
+}
+
+// No verdict: the program ended the driver itself, or a signal or limit did.
+std::string resultWithoutVerdict(const ChildOutcome& child, const SandboxLimits& limits) {
+    const auto& usage = child.usage;
+    const double cpuUsed = double(usage.ru_utime.tv_sec) + double(usage.ru_stime.tv_sec) +
+                           (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    // bwrap exits with the program's status, or 128 + the signal that killed it.
+    const int status = child.status;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code <= 128 || code >= 128 + NSIG)
+        return "failed: the program ended (exit status " + std::to_string(code) +
+               ") before the check finished";
+    const int signal = code - 128;
+    if (signal == SIGXCPU || (signal == SIGKILL && cpuUsed >= double(limits.cpuSeconds())))
+        return "timed out";
+    if (signal == SIGXFSZ)
+        return "failed: killed by SIGXFSZ (file size limit " + std::to_string(limits.fileBytes) +
+               " bytes)";
+    if (signal == SIGKILL)
+        return "failed: killed by SIGKILL (out of memory or killed from outside; memory limit " +
+               std::to_string(limits.memoryBytes >> 20) + " MB)";
+    if (signal == SIGSEGV)
+        return "failed: killed by SIGSEGV (a crash, e.g. a stack overflow or the memory limit " +
+               std::to_string(limits.memoryBytes >> 20) + " MB in native code)";
+    return "failed: killed by " + signalName(signal);
+}
+
+}  // namespace
+
 SandboxRun Sandbox::run(const std::string& program, const std::atomic<bool>* cancel) const {
     const auto& impl = *m_impl;
     const auto& limits = impl.limits;
@@ -451,229 +714,59 @@ SandboxRun Sandbox::run(const std::string& program, const std::atomic<bool>* can
     } idRelease{impl, id};
     out.uid = id;
     const auto args = impl.command(id);
-    std::vector<char*> argv;
-    for (const auto& arg : args)
-        argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    static const char* const envp[] = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
-                                       "LANG=C.UTF-8", nullptr};
+    auto setup = childSetup(args, limits, impl.asRoot);
     Fd seccompFd(memfdWith("ponder-seccomp", impl.seccompBpf));
     Fd driverFd(memfdWith("ponder-driver", kDriver));
     Fd programFd(memfdWith("ponder-program", program));
-    // stdout, stderr, the verdict (fd 3) and bwrap's --info-fd (fd 7: the host pid of the
-    // sandbox's pid 1, whose end means the whole pid namespace is gone).
-    int pipes[4][2];
-    std::vector<std::unique_ptr<Fd>> ends;
-    for (auto& pipe : pipes) {
-        if (::pipe2(pipe, O_CLOEXEC) != 0)
+    ChildPipes pipes;
+    Fd writeEnds[4];
+    Fd* readEnds[4] = {&pipes.out, &pipes.err, &pipes.verdict, &pipes.info};
+    for (int i = 0; i < 4; ++i) {
+        int ends[2];
+        if (::pipe2(ends, O_CLOEXEC) != 0)
             throw SandboxError(std::string("pipe failed: ") + std::strerror(errno),
                                "raise the open file limit");
-        ends.push_back(std::make_unique<Fd>(pipe[0]));
-        ends.push_back(std::make_unique<Fd>(pipe[1]));
+        readEnds[i]->fd = ends[0];
+        writeEnds[i].fd = ends[1];
     }
-    Fd& outRead = *ends[0];
-    Fd& errRead = *ends[2];
-    Fd& verdictRead = *ends[4];
-    Fd& infoRead = *ends[6];
-
-    const rlim_t cpu = static_cast<rlim_t>(limits.cpuSeconds());
-    const struct rlimit cpuLimit = {cpu, cpu + 1};  // SIGXCPU, then SIGKILL
-    const struct rlimit memoryLimit = {limits.memoryBytes, limits.memoryBytes};
-    const struct rlimit fileLimit = {limits.fileBytes, limits.fileBytes};
-    const struct rlimit coreLimit = {0, 0};
-    const rlim_t files = static_cast<rlim_t>(limits.openFiles);
-    const struct rlimit filesLimit = {files, files};
-    const rlim_t processes = static_cast<rlim_t>(limits.maxProcesses);
-    const struct rlimit processLimit = {processes, processes};
-    const bool asRoot = impl.asRoot;
-    const int sources[8] = {-1,           ends[1]->fd, ends[3]->fd,  ends[5]->fd,
-                            seccompFd.fd, driverFd.fd, programFd.fd, ends[7]->fd};
+    const int sources[8] = {-1,           writeEnds[0].fd, writeEnds[1].fd, writeEnds[2].fd,
+                            seccompFd.fd, driverFd.fd,     programFd.fd,    writeEnds[3].fd};
+    std::copy(std::begin(sources), std::end(sources), setup.sources);
 
     const auto start = std::chrono::steady_clock::now();
     const pid_t pid = ::fork();
     if (pid < 0)
         throw SandboxError(std::string("fork failed: ") + std::strerror(errno),
                            "the machine is out of processes or memory");
-    if (pid == 0) {
-        // The child: its own process group, fds 0-7 in place and nothing else open, default
-        // signals, the rlimits, then bwrap. Only async-signal-safe calls.
-        ::setpgid(0, 0);
-        int moved[8];
-        const int devNull = ::open("/dev/null", O_RDONLY);
-        moved[0] = devNull < 0 ? -1 : ::fcntl(devNull, F_DUPFD, 64);
-        for (int i = 1; i < 8; ++i)
-            moved[i] = ::fcntl(sources[i], F_DUPFD, 64);
-        for (int i = 0; i < 8; ++i)
-            if (moved[i] < 0 || ::dup2(moved[i], i) < 0) ::_exit(126);
-        if (::syscall(SYS_close_range, 8u, ~0u, 0u) != 0)
-            for (int fd = 8; fd < 65536; ++fd)
-                ::close(fd);
-        sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        struct sigaction defaults {};
-        defaults.sa_handler = SIG_DFL;
-        for (int number = 1; number < NSIG; ++number)
-            if (number != SIGKILL && number != SIGSTOP) ::sigaction(number, &defaults, nullptr);
-        if (::setrlimit(RLIMIT_CPU, &cpuLimit) != 0 || ::setrlimit(RLIMIT_AS, &memoryLimit) != 0 ||
-            ::setrlimit(RLIMIT_FSIZE, &fileLimit) != 0 ||
-            ::setrlimit(RLIMIT_CORE, &coreLimit) != 0 ||
-            ::setrlimit(RLIMIT_NOFILE, &filesLimit) != 0)
-            ::_exit(126);
-        // As root the limit binds once setpriv switches to the sample's uid (root itself is
-        // exempt); in a user namespace the driver sets it inside (a limit here would count
-        // every process of the caller's uid).
-        if (asRoot && ::setrlimit(RLIMIT_NPROC, &processLimit) != 0) ::_exit(126);
-        ::execve(kBwrap, argv.data(), const_cast<char* const*>(envp));
-        ::_exit(127);
-    }
+    if (pid == 0) execSandboxChild(setup);
     ::setpgid(pid, pid);  // also here, so the group exists before any kill below
-    for (std::size_t i = 1; i < ends.size(); i += 2)
-        ends[i]->reset();
+    for (auto& end : writeEnds)
+        end.reset();
     seccompFd.reset();
     driverFd.reset();
     programFd.reset();
-    Fd pidFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // -1 on old kernels
-    Fd initFd;  // the sandbox's pid 1, once --info-fd names it
-
-    std::string stdoutHead, stderrHead, verdict, info;
-    std::size_t totalBytes = 0;
-    enum class Kill { None, Wall, Output, Cancel } killed = Kill::None;
-    bool exited = false;
-    int status = 0;
-    struct rusage usage {};
-    const auto reap = [&](bool block) {
-        if (exited) return;
-        const pid_t got = ::wait4(pid, &status, block ? 0 : WNOHANG, &usage);
-        if (got == pid || (got < 0 && errno == ECHILD)) exited = true;
-    };
-    // Reads what is there (closing at end of file); keeps the first headLimit bytes.
-    const auto drain = [&](Fd& fd, std::string* head, std::size_t headLimit, bool counted) {
-        char buffer[65536];
-        const ssize_t n = ::read(fd.fd, buffer, sizeof buffer);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-        if (n <= 0) {
-            fd.reset();
-            return;
-        }
-        if (counted) totalBytes += static_cast<std::size_t>(n);
-        if (head->size() < headLimit)
-            head->append(buffer, std::min<std::size_t>(static_cast<std::size_t>(n),
-                                                       headLimit - head->size()));
-    };
-    // bwrap writes {"child-pid": N, ...} and closes the fd once the sandbox's pid 1 exists.
-    const auto openInit = [&] {
-        try {
-            const auto parsed = nlohmann::json::parse(info);
-            if (parsed.contains("child-pid") && parsed["child-pid"].is_number_integer())
-                initFd.fd = static_cast<int>(
-                    ::syscall(SYS_pidfd_open, parsed["child-pid"].get<pid_t>(), 0));
-        } catch (const nlohmann::json::exception&) {
-        }
-    };
-    const double wall = limits.wallSeconds();
-    double graceEnd = -1.0;  // after the kill or the exit: at most 2 s more for the pipes
-    for (;;) {
-        reap(false);
-        const bool pipesOpen =
-            outRead.fd >= 0 || errRead.fd >= 0 || verdictRead.fd >= 0 || infoRead.fd >= 0;
-        if (exited && !pipesOpen) break;
-        const double now = secondsSince(start);
-        if (killed == Kill::None) {
-            if (now >= wall)
-                killed = Kill::Wall;
-            else if (totalBytes > limits.outputBytes)
-                killed = Kill::Output;
-            else if (cancel && cancel->load())
-                killed = Kill::Cancel;
-            if (killed != Kill::None) {
-                // pid 1 first: its end takes every process of the pid namespace with it.
-                if (initFd.fd >= 0)
-                    ::syscall(SYS_pidfd_send_signal, initFd.fd, SIGKILL, nullptr, 0);
-                ::kill(-pid, SIGKILL);
-                ::kill(pid, SIGKILL);  // bwrap; --die-with-parent also kills pid 1
-                reap(true);
-                graceEnd = secondsSince(start) + 2.0;
-                continue;
-            }
-        }
-        if (exited && graceEnd < 0) graceEnd = now + 2.0;
-        if (graceEnd >= 0 && now >= graceEnd) break;  // a writer that outlived bwrap: give up
-        pollfd polls[5];
-        nfds_t count = 0;
-        for (const Fd* fd : {&outRead, &errRead, &verdictRead, &infoRead})
-            if (fd->fd >= 0) polls[count++] = {fd->fd, POLLIN, 0};
-        if (!exited && pidFd.fd >= 0) polls[count++] = {pidFd.fd, POLLIN, 0};
-        const double until = graceEnd >= 0 ? graceEnd : wall;
-        int waitMs = static_cast<int>(std::ceil((until - now) * 1000.0));
-        waitMs = std::clamp(waitMs, 1, cancel ? 100 : 1000);
-        if (!exited && pidFd.fd < 0) waitMs = std::min(waitMs, 10);
-        if (::poll(polls, count, waitMs) < 0 && errno != EINTR) break;
-        for (nfds_t i = 0; i < count; ++i) {
-            if (!(polls[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            if (polls[i].fd == outRead.fd)
-                drain(outRead, &stdoutHead, kHeadBytes, true);
-            else if (polls[i].fd == errRead.fd)
-                drain(errRead, &stderrHead, kHeadBytes, true);
-            else if (polls[i].fd == verdictRead.fd)
-                drain(verdictRead, &verdict, 65536, true);
-            else if (polls[i].fd == infoRead.fd) {
-                drain(infoRead, &info, 4096, false);
-                if (infoRead.fd < 0) openInit();
-            }
-        }
-    }
-    // Returns only once the sandbox's pid 1 is gone: the kernel has then killed and reaped
-    // every process of its pid namespace (pipes reach end of file a little earlier).
-    if (initFd.fd >= 0) {
-        pollfd done = {initFd.fd, POLLIN, 0};
-        for (int tries = 0; tries < 200 && ::poll(&done, 1, 10) == 0; ++tries) {
-        }
-    }
-    reap(true);
+    const auto child = ChildWatch(pid, pipes, limits, cancel, start).watch();
     out.seconds = secondsSince(start);
-    out.outputHead = stdoutHead + stderrHead;
-    out.outputBytes = totalBytes;
+    out.outputHead = child.stdoutHead + child.stderrHead;
+    out.outputBytes = child.totalBytes;
 
-    if (killed == Kill::Cancel)
+    if (child.killed == Kill::Cancel)
         throw CancelledError("scoring cancelled", "run the command again to score the samples");
-    if (killed == Kill::Wall) {
+    if (child.killed == Kill::Wall) {
         out.result = "timed out";
         return out;
     }
-    if (killed == Kill::Output) {
+    if (child.killed == Kill::Output) {
         out.result = "failed: output limit exceeded (more than " +
                      std::to_string(limits.outputBytes) + " bytes on stdout and stderr)";
         return out;
     }
     // fd 3: "started\n" from the driver before any program code, then the verdict line.
-    const bool started = verdict.rfind("started\n", 0) == 0;
-    if (!started) {
-        std::string why = firstLine(stderrHead);
-        if (why.empty())
-            why = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                    : "killed by " + signalName(WTERMSIG(status));
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            why = "cannot execute " + std::string(kBwrap);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 126) why = "cannot set the rlimits";
-        const bool ours =
-            WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127);
-        if (ours || why.rfind("bwrap: ", 0) == 0 || why.rfind("setpriv: ", 0) == 0)
-            throw SandboxError("the sandbox cannot be set up: " + why,
-                               impl.asRoot
-                                   ? "check that bwrap can make pid and network namespaces here "
-                                     "(a container may need --privileged or seccomp=unconfined)"
-                                   : "this user cannot make user namespaces; enable them (sysctl "
-                                     "kernel.unprivileged_userns_clone=1 or "
-                                     "user.max_user_namespaces) or run as root");
-        throw SandboxError("python3 did not start in the sandbox: " + why,
-                           "raise --memory-mb (python3 needs about 30 MB of address space), and "
-                           "check that /usr/bin/python3 runs");
-    }
-    const auto verdictLine = verdict.substr(8, verdict.find('\n', 8) - 8);
+    const auto& verdict = child.verdict;
+    if (verdict.rfind("started\n", 0) != 0) throwNotStarted(child, impl.asRoot);
     if (verdict.find('\n', 8) != std::string::npos) {
         try {
-            const auto parsed = nlohmann::json::parse(verdictLine);
+            const auto parsed = nlohmann::json::parse(verdict.substr(8, verdict.find('\n', 8) - 8));
             if (parsed.is_object() && parsed.contains("result") && parsed["result"].is_string()) {
                 out.result = parsed["result"].get<std::string>();
                 out.passed = out.result == "passed";
@@ -682,34 +775,7 @@ SandboxRun Sandbox::run(const std::string& program, const std::atomic<bool>* can
         } catch (const nlohmann::json::exception&) {
         }
     }
-    // No verdict: the program ended the driver itself, or a signal or limit did.
-    const double cpuUsed = double(usage.ru_utime.tv_sec) + double(usage.ru_stime.tv_sec) +
-                           (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-    // bwrap exits with the program's status, or 128 + the signal that killed it.
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (code > 128 && code < 128 + NSIG) {
-        const int signal = code - 128;
-        if (signal == SIGXCPU || (signal == SIGKILL && cpuUsed >= double(limits.cpuSeconds())))
-            out.result = "timed out";
-        else if (signal == SIGXFSZ)
-            out.result = "failed: killed by SIGXFSZ (file size limit " +
-                         std::to_string(limits.fileBytes) + " bytes)";
-        else if (signal == SIGKILL)
-            out.result =
-                "failed: killed by SIGKILL (out of memory or killed from outside; memory "
-                "limit " +
-                std::to_string(limits.memoryBytes >> 20) + " MB)";
-        else if (signal == SIGSEGV)
-            out.result =
-                "failed: killed by SIGSEGV (a crash, e.g. a stack overflow or the memory "
-                "limit " +
-                std::to_string(limits.memoryBytes >> 20) + " MB in native code)";
-        else
-            out.result = "failed: killed by " + signalName(signal);
-    } else {
-        out.result = "failed: the program ended (exit status " + std::to_string(code) +
-                     ") before the check finished";
-    }
+    out.result = resultWithoutVerdict(child, limits);
     return out;
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/data/corpus_files.h"
 #include "core/text/text_input.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
@@ -136,7 +137,7 @@ std::vector<std::string> extensionsOf(const RecipeReader& reader, const json& ob
                                       const std::string& where) {
     std::vector<std::string> extensions;
     for (auto extension : reader.strings(object, "extensions", where))
-        extensions.push_back(extension.front() == '.' ? extension : "." + extension);
+        extensions.push_back(dottedExtension(extension));
     return extensions;
 }
 
@@ -740,10 +741,10 @@ void writeCorpus(const CorpusRecipe& recipe, const CorpusBuild& build, const fs:
     if (fs::exists(outDir, ec)) {
         if (!fs::is_directory(outDir, ec))
             throw fail("'" + outDir.string() + "' exists and is not a folder",
-                       "choose another --out folder");
+                       "choose another {--out} folder");
         if (!fs::is_empty(outDir, ec) && !fs::exists(outDir / "manifest.tsv", ec))
             throw fail("'" + outDir.string() + "' is not empty and holds no manifest.tsv",
-                       "choose a new or empty --out folder; a corpus build replaces only its "
+                       "choose a new or empty {--out} folder; a corpus build replaces only its "
                        "own earlier output");
     }
     const fs::path partial = outDir.string() + ".partial";
@@ -758,7 +759,7 @@ void writeCorpus(const CorpusRecipe& recipe, const CorpusBuild& build, const fs:
         if (ec)
             throw fail("cannot copy '" + file.source.string() + "' to '" + target.string() +
                            "': " + ec.message(),
-                       "check free space and permissions of the --out folder");
+                       "check free space and permissions of the {--out} folder");
     }
     writeFileAtomic(partial / "manifest.tsv", corpusManifestTsv(build));
     writeFileAtomic(partial / "skipped.tsv", corpusSkippedTsv(build));

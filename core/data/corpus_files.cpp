@@ -24,16 +24,30 @@ std::vector<fs::path> listCorpusFiles(const fs::path& root) {
     return files;
 }
 
+std::string dottedExtension(const std::string& extension) {
+    return extension.empty() || extension.front() == '.' ? extension : "." + extension;
+}
+
+bool matchesExtension(const fs::path& file, const std::vector<std::string>& extensions) {
+    if (extensions.empty()) return true;
+    const auto name = file.filename().string();
+    for (const auto& given : extensions) {
+        if (given.empty()) continue;
+        const auto extension = dottedExtension(given);
+        if (name.size() > extension.size() &&
+            name.compare(name.size() - extension.size(), extension.size(), extension) == 0)
+            return true;
+    }
+    return false;
+}
+
 SelectedCorpusFiles selectCorpusFiles(const std::vector<std::string>& roots,
                                       const std::vector<std::string>& extensions,
                                       std::uint64_t maxBytes) {
     SelectedCorpusFiles selection;
     for (const auto& root : roots) {
         for (const auto& file : listCorpusFiles(root)) {
-            const auto extension = file.extension().string();
-            if (!extensions.empty() &&
-                std::find(extensions.begin(), extensions.end(), extension) == extensions.end())
-                continue;
+            if (!matchesExtension(file, extensions)) continue;
             try {
                 selection.bytes += readCodeFile(file).size();
                 selection.files.push_back(file);

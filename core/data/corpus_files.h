@@ -18,6 +18,13 @@ struct SelectedCorpusFiles {
     std::uint64_t bytes = 0;
 };
 
+// Whether `file` ends in one of `extensions`, each given with or without its dot ("py", ".py",
+// ".d.ts"); an empty list matches every file. The one rule for --ext everywhere.
+bool matchesExtension(const std::filesystem::path& file,
+                      const std::vector<std::string>& extensions);
+// "py" -> ".py"; ".py" and "" unchanged. What training settings record for --ext.
+std::string dottedExtension(const std::string& extension);
+
 // Files under each root whose extension is in `extensions` (all when empty, e.g. {".py"}),
 // keeping only those readCodeFile accepts, until `maxBytes` is reached (0 = no limit).
 SelectedCorpusFiles selectCorpusFiles(const std::vector<std::string>& roots,

@@ -21,10 +21,10 @@ CollectiveBackend collectiveBackendFor(const std::string& deviceKind, bool ncclB
     if (deviceKind != "cuda") return CollectiveBackend::Gloo;
     if (!ncclBuilt)
         throw DistributedError(
-            "ranks on --device cuda need c10d's NCCL process group, and this build's LibTorch "
+            "ranks on {--device cuda} need c10d's NCCL process group, and this build's LibTorch "
             "has none",
             "build against a CUDA LibTorch with NCCL (PyTorch's), or train the ranks on "
-            "--device cpu");
+            "{--device cpu}");
     return CollectiveBackend::Nccl;
 }
 

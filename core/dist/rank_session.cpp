@@ -88,11 +88,11 @@ StorePtr connectStore(const World& world, bool server) {
                                        std::to_string(world.masterPort) + " (" +
                                        firstLine(error.what()) + ")",
                                    "another run or program holds the port: choose another "
-                                   "--master-port (or MASTER_PORT)");
+                                   "{--master-port} (or MASTER_PORT)");
         throw DistributedError("rank " + std::to_string(world.rank) +
                                    " cannot reach the master (rank 0) at " + endpoint(world) +
                                    " within " + seconds(world.timeout),
-                               "start rank 0 too, and check --master-addr, --master-port and "
+                               "start rank 0 too, and check {--master-addr}, {--master-port} and "
                                "that the port is open between the machines");
     }
 }

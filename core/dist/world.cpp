@@ -17,7 +17,7 @@ namespace {
 
 const char kEnvHint[] =
     "set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT as torchrun does, "
-    "or use --nproc";
+    "or use {--nproc}";
 
 // A whole decimal integer within [low, high], or InputError naming the variable.
 long long integerVariable(const char* name, const char* text, long long low, long long high) {

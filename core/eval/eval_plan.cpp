@@ -78,7 +78,7 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
         throw InputError("chunk length " + std::to_string(options.chunk) +
                              " is not a positive multiple of the TTT mini-batch " +
                              std::to_string(options.miniBatch),
-                         "use e.g. --chunk 512");
+                         "use e.g. {--chunk 512}");
     EvalPlan plan;
     plan.options = options;
 
@@ -87,10 +87,7 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
         std::error_code ec;
         if (fs::is_directory(input, ec)) {
             for (const auto& file : listCorpusFiles(input)) {
-                const auto ext = file.extension().string();
-                if (extensions.empty() ||
-                    std::find(extensions.begin(), extensions.end(), ext) != extensions.end())
-                    candidates.push_back({file, false});
+                if (matchesExtension(file, extensions)) candidates.push_back({file, false});
             }
         } else {
             candidates.push_back({input, true});
@@ -141,7 +138,7 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
     if (!eot)
         throw InputError(
             "paper mode packs files with an end-of-text token, which this tokenizer lacks",
-            "use --mode file, or a GPT-2 style tokenizer");
+            "use {--mode file}, or a GPT-2 style tokenizer");
     for (std::size_t i = 0; i < plan.files.size(); ++i) {
         if (i > 0) plan.stream.push_back(*eot);
         plan.stream.insert(plan.stream.end(), plan.files[i].ids.begin(), plan.files[i].ids.end());
@@ -151,7 +148,7 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
     if (windows == 0)
         throw InputError("the corpus has " + std::to_string(plan.stream.size()) +
                              " tokens, fewer than one " + std::to_string(window) + "-token window",
-                         "add files, or use --mode file");
+                         "add files, or use {--mode file}");
     plan.droppedTokens = static_cast<std::int64_t>(plan.stream.size()) - windows * window;
     for (std::int64_t first = 0, batch = 0; first < windows; first += options.paperBatch, ++batch) {
         for (std::int64_t chunk = 0; chunk < 2; ++chunk) {

@@ -76,18 +76,16 @@ EvalOptions evalOptionsOf(const EvalRequest& request) {
 
 EvalPlan planRequest(const EvalRequest& request, const Evaluator& evaluator) {
     if (request.chunk <= 0)
-        throw InputError("chunk must be a positive number of tokens", "e.g. --chunk 512");
-    std::vector<std::string> extensions;
-    for (const auto& ext : request.extensions)
-        extensions.push_back(!ext.empty() && ext[0] == '.' ? ext : "." + ext);
+        throw InputError("chunk must be a positive number of tokens", "e.g. {--chunk 512}");
     std::vector<fs::path> inputs(request.inputs.begin(), request.inputs.end());
-    auto plan = buildEvalPlan(evaluator.tokenizer(), inputs,
-                              evaluator.planOptions(request.mode, request.chunk), extensions);
+    auto plan =
+        buildEvalPlan(evaluator.tokenizer(), inputs,
+                      evaluator.planOptions(request.mode, request.chunk), request.extensions);
     // The published evaluation takes the first N batches (algorithm.md §7); --max-units keeps
     // the first N units in data order.
     if (request.maxUnits && *request.maxUnits < plan.units.size()) {
         if (*request.maxUnits < 1)
-            throw InputError("max units must be positive", "e.g. --max-units 64");
+            throw InputError("max units must be positive", "e.g. {--max-units 64}");
         plan.units.resize(*request.maxUnits);
         plan.totalTokens = 0;  // the tokens actually evaluated
         for (const auto& unit : plan.units)
@@ -107,7 +105,7 @@ std::string planSummary(const EvalPlan& plan, const std::string& mode, std::int6
 EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
     if (m_request.modelDir.empty())
         throw InputError("no model directory given",
-                         "pass --model DIR (a folder with config.json)");
+                         "pass {--model DIR} (a folder with config.json)");
     checkModelDirectory(m_request.modelDir);
     std::error_code error;
     if (m_request.inputs.empty())
@@ -126,18 +124,18 @@ EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
             throw InputError(
                 "the gated fast path decides on recon_init or the SKIP path before "
                 "running the TTT layer; LoRA fast weights have no such path",
-                "drop --fast for this model");
+                "drop {--fast} for this model");
         if (m_request.causalK)
             throw InputError(
-                "--causal-k is the dual form's mask, which LoRA fast weights do not "
+                "{--causal-k} is the dual form's mask, which LoRA fast weights do not "
                 "have",
-                "drop --causal-k for this model");
+                "drop {--causal-k} for this model");
     }
     if (m_request.fast && m_request.ranks)
         throw InputError(
             "the gated fast path decides each unit from the units before it, so "
             "it runs in one process",
-            "drop --fast or --nproc");
+            "drop {--fast} or {--nproc}");
     if (m_request.ranks && !m_request.ranks->isRoot()) return;  // rank 0 stores
     RecorderOptions recording;
     recording.database = m_request.database;

@@ -33,12 +33,12 @@ double secondsSince(Clock::time_point start) {
 void agreeOnRun(RankSession& session, const Evaluator& evaluator, const EvalPlan& plan) {
     session.agreeOnBinary();
     session.agree("backbone SHA-256", evaluator.backboneSha256(),
-                  "give every rank the same --model directory");
+                  "give every rank the same {--model} directory");
     session.agree("TTT checkpoint SHA-256", evaluator.tttSha256(),
-                  "give every rank the same --model directory");
+                  "give every rank the same {--model} directory");
     session.agree("input plan", planDigest(plan),
-                  "every rank needs the same files at the same paths and the same --mode, "
-                  "--chunk, --ext and --max-units");
+                  "every rank needs the same files at the same paths and the same {--mode}, "
+                  "{--chunk}, {--ext} and {--max-units}");
 }
 
 // Rank 0: its own units as they finish and everyone else's as they arrive.

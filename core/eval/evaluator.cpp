@@ -67,7 +67,7 @@ Evaluator::Evaluator(const fs::path& modelDir, const EvalOptions& options)
     if (options.causalK) {
         if (*options.causalK != 0 && *options.causalK != -1)
             throw InputError("causal_k must be 0 or -1, not " + std::to_string(*options.causalK),
-                             "use --causal-k -1 for the diagonal ablation");
+                             "use {--causal-k -1} for the diagonal ablation");
         impl.ttt.setCausalK(*options.causalK);
     }
     if (options.shuffle) impl.options.keepTokenLosses = false;
@@ -110,7 +110,7 @@ PlanOptions Evaluator::planOptions(EvalMode mode, std::int64_t chunk) const {
     if (chunk > positions)
         throw InputError("chunk of " + std::to_string(chunk) + " tokens exceeds the model's " +
                              std::to_string(positions) + " positions",
-                         "use a smaller --chunk");
+                         "use a smaller {--chunk}");
     return options;
 }
 

@@ -47,9 +47,9 @@ Evaluator::Gate learnedGate(const PolicySpec& spec, const EvalPlan& plan,
                             const std::string& tttSha256) {
     if (spec.gateLookahead)
         throw InputError(
-            "--lookahead decides a unit after seeing the units after it, so it "
+            "{--lookahead} decides a unit after seeing the units after it, so it "
             "cannot drive the gated fast path",
-            "drop --lookahead (or --fast: a both-paths run replays it)");
+            "drop {--lookahead} (or {--fast}: a both-paths run replays it)");
     auto model = cachedGate(gateDirOf(spec.name));
     checkGateFits(*model, tttSha256, spec.forceGate, "this model's");
     std::vector<std::int64_t> fileIndex, block, chunkIndex;

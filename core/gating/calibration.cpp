@@ -71,7 +71,7 @@ double Calibration::thresholdForRate(const std::string& signal, double rate) con
     const auto found = quantiles.find(signal);
     if (found == quantiles.end() || found->second.size() != levels.size() || levels.size() < 2)
         throw InputError("calibration.json has no quantiles for signal '" + signal + "'",
-                         "re-create it with `ponder calibrate`, or use --calibration paper");
+                         "re-create it with `ponder calibrate`, or use {--calibration paper}");
     const double level = std::clamp(1.0 - rate, 0.0, 1.0);
     const auto& values = found->second;
     const auto upper = std::lower_bound(levels.begin(), levels.end(), level);

@@ -154,7 +154,7 @@ GateModel loadGate(const fs::path& dir) {
     const auto jsonPath = dir / "gate.json", weightsPath = dir / "gate.safetensors";
     const std::string hint =
         "pass a folder written by `ponder train-gate` (gate.json + "
-        "gate.safetensors), e.g. --policy gate:assets/default-model/gate";
+        "gate.safetensors), e.g. {--policy gate:assets/default-model/gate}";
     // error_code forms: a path from a stored run or a typo (too long, no permission) is bad
     // input, not a filesystem_error.
     std::error_code error;
@@ -248,7 +248,7 @@ void checkGateFits(const GateModel& gate, const std::string& tttSha256, bool for
                          gate.tttSha256.substr(0, 12) + ", " + whose + " is " +
                          (tttSha256.empty() ? "unknown" : tttSha256.substr(0, 12)) + ")",
                      "train a gate for this model with `ponder train-gate`, or pass "
-                     "--force-gate to use it anyway");
+                     "{--force-gate} to use it anyway");
 }
 
 std::vector<std::int64_t> gateSequenceStarts(const std::vector<std::int64_t>& fileIndex,

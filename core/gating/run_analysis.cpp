@@ -173,7 +173,7 @@ void checkNoReconstruction(const AnalysisSettings& settings) {
                                  ", which LoRA fast weights do not have (no reconstruction task, "
                                  "algorithm.md §2.7)",
                              "a LoRA run has entropy, confidence, loss_skip, entropy_update and "
-                             "confidence_update: use --signal with one of them, or gate:DIR");
+                             "confidence_update: use {--signal} with one of them, or gate:DIR");
 }
 
 RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& settings) {

@@ -307,13 +307,13 @@ Generation Generator::generateFromIds(std::vector<std::int32_t> promptIds,
     validateGenerationPolicy(options.policy);
     validateSampling(options.sampling);
     if (options.maxTokens < 0)
-        throw InputError("the token budget must not be negative", "use --max-tokens N, N >= 0");
+        throw InputError("the token budget must not be negative", "use {--max-tokens N}, N >= 0");
     if (options.chunk <= 0 || options.chunk % miniBatch != 0)
         throw InputError(
             "chunk of " + std::to_string(options.chunk) +
                 " tokens is not a positive multiple of the TTT mini-batch " +
                 std::to_string(miniBatch),
-            "use --chunk 512 (or another multiple of " + std::to_string(miniBatch) + ")");
+            "use {--chunk 512} (or another multiple of " + std::to_string(miniBatch) + ")");
 
     // Room within the model's positions: the budget first, then the prompt's last tokens.
     const auto capacity = parts.backboneInfo.maxUnitTokens();

@@ -14,10 +14,10 @@ void validateSampling(const SamplingOptions& options) {
     if (!std::isfinite(options.temperature) || options.temperature < 0)
         throw InputError("temperature must be 0 (greedy) or positive, not " +
                              std::to_string(options.temperature),
-                         "use --temperature 0 for greedy decoding, e.g. 0.8 to sample");
+                         "use {--temperature 0} for greedy decoding, e.g. 0.8 to sample");
     if (!(options.topP > 0 && options.topP <= 1))
         throw InputError("top-p must be in (0, 1], not " + std::to_string(options.topP),
-                         "use --top-p 1 to sample from the whole distribution, e.g. 0.95");
+                         "use {--top-p 1} to sample from the whole distribution, e.g. 0.95");
 }
 
 TokenSampler::TokenSampler(const SamplingOptions& options)

@@ -24,7 +24,7 @@ torch::Tensor Backbone::decodeStep(DecodeCache& cache, const torch::Tensor& ids)
     if (total > info().maxUnitTokens())
         throw InputError("generation of " + std::to_string(total) + " tokens exceeds the model's " +
                              std::to_string(info().maxUnitTokens()) + " positions",
-                         "use a shorter prompt or fewer --max-tokens");
+                         "use a shorter prompt or fewer {--max-tokens}");
     const auto hiddenAll = hidden(recompute.ids);
     cache.length = total;
     return hiddenAll.slice(1, total - ids.size(1), total);

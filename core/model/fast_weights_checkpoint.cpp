@@ -28,14 +28,14 @@ TttConfig checkedCheckpointConfig(const fs::path& dir, const BackboneInfo& backb
             throw ModelLoadError(
                 "no " + kind + " checkpoint in '" + dir.string() + "' (" +
                     path.filename().string() + " is missing)",
-                "train one with `ponder train-ttt` or make a test model with --ttt");
+                "train one with `ponder train-ttt` or make a test model with {--ttt}");
     }
     const auto config = loadTttConfig(configPath);
     if (config.backboneArch != backbone.arch)
         throw ModelLoadError(kind + " checkpoint '" + configPath.string() + "' was made for a " +
                                  config.backboneArch + " backbone, this one is " + backbone.arch,
                              "train one for this backbone with `ponder train-ttt` "
-                             "(--force-checkpoint only overrides the weights' hash)");
+                             "({--force-checkpoint} only overrides the weights' hash)");
     if (config.hidden != backbone.hidden)
         throw ModelLoadError(kind + " checkpoint '" + configPath.string() + "' has hidden " +
                                  std::to_string(config.hidden) + " but the backbone's width is " +
@@ -46,7 +46,7 @@ TttConfig checkedCheckpointConfig(const fs::path& dir, const BackboneInfo& backb
         throw ModelLoadError("checkpoint was trained for another backbone (sha256 " +
                                  shortSha(config.backboneSha256) + " vs " +
                                  shortSha(backboneSha256) + ")",
-                             "pass --force-checkpoint to use it anyway");
+                             "pass {--force-checkpoint} to use it anyway");
     return config;
 }
 

@@ -248,7 +248,7 @@ torch::Tensor Gemma3ModelImpl::decodeStep(DecodeCache& cache, const torch::Tenso
         throw InputError("generation of " + std::to_string(total - 1) +
                              " tokens exceeds the model's " +
                              std::to_string(m_config.maxPositions - 1) + " positions",
-                         "use a shorter prompt or fewer --max-tokens");
+                         "use a shorter prompt or fewer {--max-tokens}");
     const auto pos = torch::arange(past, total, longOptions).unsqueeze(0);
     auto x = run(embed(tokens), pos, past, &kv.keys, &kv.values);
     cache.length += ids.size(1);

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/config_fields.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
@@ -34,40 +35,21 @@ Gpt2Config loadGpt2Config(const fs::path& path) {
 }
 
 Gpt2Config parseGpt2Config(std::string_view text, const std::string& label) {
-    const auto fail = [&](const std::string& why) {
+    const ConfigFields fields(text, [&](const std::string& why) {
         return ModelLoadError("bad model config '" + label + "': " + why,
                               "config.json must be a Hugging Face GPT-2 config");
-    };
-    json root;
-    try {
-        root = json::parse(text);
-    } catch (const json::exception& error) {
-        throw fail(std::string("not valid JSON (") + error.what() + ")");
-    }
-    if (!root.is_object()) throw fail("not a JSON object");
+    });
+    const auto& root = fields.root();
+    const auto fail = [&](const std::string& why) { fields.fail(why); };
     if (root.contains("model_type") && root["model_type"] != "gpt2")
-        throw fail("model_type is " + root["model_type"].dump() + ", expected \"gpt2\"");
+        fail("model_type is " + root["model_type"].dump() + ", expected \"gpt2\"");
 
     // Upper bounds far above any GPT-2 (XL: 50257, 1024, 1600, 48) keep sizes such as
     // parameterCount() inside int64 (fuzzing found the signed overflow) and refuse configs
     // that could only end in an absurd allocation.
-    const auto positive = [&](const char* key, std::int64_t fallback, bool required,
-                              std::int64_t limit) {
-        if (!root.contains(key) || root[key].is_null()) {
-            if (required) throw fail(std::string("missing field ") + key);
-            return fallback;
-        }
-        const auto& value = root[key];
-        if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
-            throw fail(std::string(key) + " must be a positive integer, got " + value.dump());
-        if (value.get<std::int64_t>() > limit)
-            throw fail(std::string(key) + " is " + value.dump() + ", above the limit " +
-                       std::to_string(limit));
-        return value.get<std::int64_t>();
-    };
     const auto real = [&](const char* key, double fallback) {
         if (!root.contains(key) || root[key].is_null()) return fallback;
-        if (!root[key].is_number()) throw fail(std::string(key) + " must be a number");
+        if (!root[key].is_number()) fail(std::string(key) + " must be a number");
         return root[key].get<double>();
     };
     const auto optionalId = [&](const char* key) -> std::optional<std::int64_t> {
@@ -76,40 +58,39 @@ Gpt2Config parseGpt2Config(std::string_view text, const std::string& label) {
     };
 
     Gpt2Config config;
-    config.vocabSize = positive("vocab_size", 0, true, std::int64_t{1} << 24);
+    config.vocabSize = fields.positive("vocab_size", std::int64_t{1} << 24);
     // Older GPT-2 configs name the context n_ctx.
     constexpr std::int64_t kMaxPositions = std::int64_t{1} << 20;
-    config.nPositions = positive("n_positions", positive("n_ctx", 0, false, kMaxPositions),
-                                 !root.contains("n_ctx"), kMaxPositions);
-    config.nEmbd = positive("n_embd", 0, true, std::int64_t{1} << 16);
-    config.nLayer = positive("n_layer", 0, true, std::int64_t{1} << 12);
-    config.nHead = positive("n_head", 0, true, std::int64_t{1} << 16);
-    config.nInner = root.contains("n_inner") && !root["n_inner"].is_null()
-                        ? positive("n_inner", 0, false, std::int64_t{1} << 18)
-                        : 0;
+    config.nPositions =
+        root.contains("n_ctx")
+            ? fields.positiveOr("n_positions", fields.positiveOr("n_ctx", 0, kMaxPositions),
+                                kMaxPositions)
+            : fields.positive("n_positions", kMaxPositions);
+    config.nEmbd = fields.positive("n_embd", std::int64_t{1} << 16);
+    config.nLayer = fields.positive("n_layer", std::int64_t{1} << 12);
+    config.nHead = fields.positive("n_head", std::int64_t{1} << 16);
+    config.nInner = fields.positiveOr("n_inner", 0, std::int64_t{1} << 18);
     config.layerNormEpsilon = real("layer_norm_epsilon", 1e-5);
     config.residDropout = real("resid_pdrop", 0.1);
     config.embdDropout = real("embd_pdrop", 0.1);
     config.attnDropout = real("attn_pdrop", 0.1);
     if (root.contains("activation_function")) {
-        if (!root["activation_function"].is_string())
-            throw fail("activation_function must be a string");
+        if (!root["activation_function"].is_string()) fail("activation_function must be a string");
         config.activation = root["activation_function"].get<std::string>();
     }
     if (config.activation != "gelu_new" && config.activation != "gelu_pytorch_tanh" &&
         config.activation != "gelu" && config.activation != "relu")
-        throw fail("unsupported activation_function \"" + config.activation + "\"");
+        fail("unsupported activation_function \"" + config.activation + "\"");
     if (config.nEmbd % config.nHead != 0)
-        throw fail("n_embd " + std::to_string(config.nEmbd) + " is not divisible by n_head " +
-                   std::to_string(config.nHead));
-    if (!(config.layerNormEpsilon > 0.0)) throw fail("layer_norm_epsilon must be positive");
+        fail("n_embd " + std::to_string(config.nEmbd) + " is not divisible by n_head " +
+             std::to_string(config.nHead));
+    if (!(config.layerNormEpsilon > 0.0)) fail("layer_norm_epsilon must be positive");
     // LibTorch's dropout throws an untyped c10::Error for these only once train-base runs.
     for (const auto& [key, p] :
          {std::pair{"resid_pdrop", config.residDropout},
           std::pair{"embd_pdrop", config.embdDropout}, std::pair{"attn_pdrop", config.attnDropout}})
         if (!(p >= 0.0 && p <= 1.0))
-            throw fail(std::string(key) + " must be a probability in [0, 1], got " +
-                       std::to_string(p));
+            fail(std::string(key) + " must be a probability in [0, 1], got " + std::to_string(p));
     config.bosTokenId = optionalId("bos_token_id");
     config.eosTokenId = optionalId("eos_token_id");
     return config;

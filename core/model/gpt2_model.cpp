@@ -174,7 +174,7 @@ torch::Tensor Gpt2ModelImpl::decodeStep(DecodeCache& cache, const torch::Tensor&
         throw InputError("generation of " + std::to_string(past + length) +
                              " tokens exceeds the model's " + std::to_string(m_config.nPositions) +
                              " positions",
-                         "use a shorter prompt or fewer --max-tokens");
+                         "use a shorter prompt or fewer {--max-tokens}");
     const auto pos = torch::arange(
         past, past + length, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
     auto x = m_wte(ids) + m_wpe(pos);

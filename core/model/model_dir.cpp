@@ -133,15 +133,16 @@ TestModelSummary makeGemma3TestModel(const fs::path& dir, const TestModelOptions
                              std::to_string(o.heads) + ", kv heads " + std::to_string(o.kvHeads) +
                              ", head dim " + std::to_string(headDim) + ", window " +
                              std::to_string(o.window) + ")",
-                         "all positive, --heads a multiple of --kv-heads, an even head dim, "
-                         "--window at most --positions");
+                         "all positive, {--heads} a multiple of {--kv-heads}, an even head dim, "
+                         "{--window} at most {--positions}");
     if (o.tokenizerFrom) {
         writeFileAtomic(dir / "tokenizer.model",
                         readFileBytes(*o.tokenizerFrom / "tokenizer.model"));
     } else {
         if (o.corpus.empty())
-            throw InputError("a Gemma 3 test model trains its SentencePiece tokenizer on text",
-                             "pass --corpus FILE|DIR (any source files), or --tokenizer-from DIR");
+            throw InputError(
+                "a Gemma 3 test model trains its SentencePiece tokenizer on text",
+                "pass {--corpus FILE|DIR} (any source files), or {--tokenizer-from DIR}");
         trainSentencePiece(o.corpus, std::max<std::size_t>(o.vocab, 300), dir / "tokenizer.model");
     }
     const auto tokenizer = SentencePieceTokenizer::load(dir / "tokenizer.model");
@@ -177,7 +178,7 @@ TestModelSummary makeGemma3TestModel(const fs::path& dir, const TestModelOptions
 TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& options) {
     if (options.arch != kArchGpt2 && options.arch != "gemma3" && options.arch != kArchGemma3)
         throw InputError("unknown architecture '" + options.arch + "'",
-                         "use --arch gpt2 or gemma3");
+                         "use {--arch} gpt2 or gemma3");
     if (options.arch != kArchGpt2) {
         std::error_code ec;
         fs::create_directories(dir, ec);
@@ -191,7 +192,7 @@ TestModelSummary makeTestModel(const fs::path& dir, const TestModelOptions& opti
         throw InputError("invalid test model shape (layers " + std::to_string(options.layers) +
                              ", embd " + std::to_string(options.embd) + ", heads " +
                              std::to_string(options.heads) + ")",
-                         "all must be positive and --embd divisible by --heads");
+                         "all must be positive and {--embd} divisible by {--heads}");
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)

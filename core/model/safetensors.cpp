@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -129,15 +130,17 @@ SafetensorsFile SafetensorsFile::fromBytes(std::string bytes, const std::string&
     return file;
 }
 
-void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
-    const auto fail = [&](const std::string& why) {
-        return WeightsFormatError("invalid safetensors file '" + m_label + "': " + why,
-                                  "the file is truncated or not a safetensors file; "
-                                  "re-export or re-download it");
-    };
+namespace {
+
+using Fail = std::function<WeightsFormatError(const std::string& why)>;
+
+// The JSON header after the 8-byte length, checked for bounds and duplicate tensor names;
+// `headerBytes` receives its length.
+json readHeader(const std::uint8_t* bytes, std::size_t size, std::uint64_t& headerBytes,
+                const Fail& fail) {
     if (size < 8)
         throw fail("only " + std::to_string(size) + " bytes, too short for the 8-byte header size");
-    const std::uint64_t headerBytes = readLittleEndian64(bytes);
+    headerBytes = readLittleEndian64(bytes);
     if (headerBytes < 2 || headerBytes > kMaxHeaderBytes)
         throw fail("header length " + std::to_string(headerBytes) + " is out of bounds");
     if (headerBytes > size - 8)
@@ -165,73 +168,70 @@ void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
     }
     if (!duplicate.empty()) throw fail("tensor '" + duplicate + "' is listed twice");
     if (!header.is_object()) throw fail("header is not a JSON object");
+    return header;
+}
 
-    const std::uint64_t bufferBytes = size - 8 - headerBytes;
-    m_buffer = bytes + 8 + headerBytes;
-    for (const auto& [name, entry] : header.items()) {
-        if (name == "__metadata__") {
-            if (!entry.is_object()) throw fail("__metadata__ is not an object");
-            for (const auto& [key, value] : entry.items()) {
-                if (!value.is_string()) throw fail("__metadata__['" + key + "'] is not a string");
-                m_metadata[key] = value.get<std::string>();
-            }
-            continue;
-        }
-        // A named copy: C++17 lambdas cannot capture structured bindings (clang refuses).
-        const std::string& tensorName = name;
-        const auto tensorFail = [&](const std::string& why) {
-            return fail("tensor '" + tensorName + "': " + why);
-        };
-        if (!entry.is_object()) throw tensorFail("entry is not an object");
-        if (!entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
-            throw tensorFail("entry needs dtype, shape and data_offsets");
-        TensorInfo tensor;
-        tensor.name = name;
-        const auto& dtype = entry["dtype"];
-        const auto parsed = dtype.is_string() ? parseDType(dtype.get<std::string>()) : std::nullopt;
-        if (!parsed) throw tensorFail("unsupported dtype " + dtype.dump());
-        tensor.dtype = *parsed;
-        const auto& shape = entry["shape"];
-        if (!shape.is_array()) throw tensorFail("shape is not an array");
-        // The bound applies to the product of the non-zero dimensions too, so an empty tensor
-        // cannot carry dimensions whose product (or a single one) overflows int64 later in
-        // numel() or LibTorch (fuzzing found [0, 2^64-1] stored as shape [0, -1]).
-        std::uint64_t elements = 1, nonZero = 1;
-        for (const auto& dim : shape) {
-            const auto count = asCount(dim);
-            if (!count) throw tensorFail("shape " + shape.dump() + " has a non-integer entry");
-            if (*count != 0 && nonZero > std::numeric_limits<std::uint64_t>::max() / 16 / *count)
-                throw tensorFail("shape " + shape.dump() + " is too large");
-            if (*count != 0) nonZero *= *count;
-            elements *= *count;
-            tensor.shape.push_back(static_cast<std::int64_t>(*count));
-        }
-        const auto& offsets = entry["data_offsets"];
-        if (!offsets.is_array() || offsets.size() != 2 || !asCount(offsets[0]) ||
-            !asCount(offsets[1]))
-            throw tensorFail("data_offsets must be two non-negative integers");
-        tensor.begin = *asCount(offsets[0]);
-        tensor.end = *asCount(offsets[1]);
-        if (tensor.begin > tensor.end) throw tensorFail("data_offsets end before they begin");
-        if (tensor.end > bufferBytes)
-            throw tensorFail("data ends at byte " + std::to_string(tensor.end) +
-                             " but the buffer holds " + std::to_string(bufferBytes) +
-                             " (file truncated?)");
-        const std::uint64_t expected = elements * dtypeSize(tensor.dtype);
-        if (tensor.end - tensor.begin != expected)
-            throw tensorFail("holds " + std::to_string(tensor.end - tensor.begin) +
-                             " bytes but dtype " + std::string(dtypeName(tensor.dtype)) +
-                             " and shape " + shape.dump() + " need " + std::to_string(expected));
-        m_tensors.push_back(std::move(tensor));
+// A shape's dimensions, and its element count. The bound applies to the product of the
+// non-zero dimensions too, so an empty tensor cannot carry dimensions whose product (or a
+// single one) overflows int64 later in numel() or LibTorch (fuzzing found [0, 2^64-1] stored
+// as shape [0, -1]).
+std::uint64_t readShape(const json& shape, std::vector<std::int64_t>& dims, const Fail& fail) {
+    if (!shape.is_array()) throw fail("shape is not an array");
+    std::uint64_t elements = 1, nonZero = 1;
+    for (const auto& dim : shape) {
+        const auto count = asCount(dim);
+        if (!count) throw fail("shape " + shape.dump() + " has a non-integer entry");
+        if (*count != 0 && nonZero > std::numeric_limits<std::uint64_t>::max() / 16 / *count)
+            throw fail("shape " + shape.dump() + " is too large");
+        if (*count != 0) nonZero *= *count;
+        elements *= *count;
+        dims.push_back(static_cast<std::int64_t>(*count));
     }
+    return elements;
+}
 
-    std::stable_sort(m_tensors.begin(), m_tensors.end(),
-                     [](const TensorInfo& a, const TensorInfo& b) {
-                         return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-                     });
+// One tensor's header entry, checked against the data buffer's size.
+TensorInfo readTensorEntry(const std::string& name, const json& entry, std::uint64_t bufferBytes,
+                           const Fail& fileFail) {
+    const Fail fail = [&](const std::string& why) {
+        return fileFail("tensor '" + name + "': " + why);
+    };
+    if (!entry.is_object()) throw fail("entry is not an object");
+    if (!entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets"))
+        throw fail("entry needs dtype, shape and data_offsets");
+    TensorInfo tensor;
+    tensor.name = name;
+    const auto& dtype = entry["dtype"];
+    const auto parsed = dtype.is_string() ? parseDType(dtype.get<std::string>()) : std::nullopt;
+    if (!parsed) throw fail("unsupported dtype " + dtype.dump());
+    tensor.dtype = *parsed;
+    const auto& shape = entry["shape"];
+    const auto elements = readShape(shape, tensor.shape, fail);
+    const auto& offsets = entry["data_offsets"];
+    if (!offsets.is_array() || offsets.size() != 2 || !asCount(offsets[0]) || !asCount(offsets[1]))
+        throw fail("data_offsets must be two non-negative integers");
+    tensor.begin = *asCount(offsets[0]);
+    tensor.end = *asCount(offsets[1]);
+    if (tensor.begin > tensor.end) throw fail("data_offsets end before they begin");
+    if (tensor.end > bufferBytes)
+        throw fail("data ends at byte " + std::to_string(tensor.end) + " but the buffer holds " +
+                   std::to_string(bufferBytes) + " (file truncated?)");
+    const std::uint64_t expected = elements * dtypeSize(tensor.dtype);
+    if (tensor.end - tensor.begin != expected)
+        throw fail("holds " + std::to_string(tensor.end - tensor.begin) + " bytes but dtype " +
+                   std::string(dtypeName(tensor.dtype)) + " and shape " + shape.dump() + " need " +
+                   std::to_string(expected));
+    return tensor;
+}
+
+// Sorts the tensors by offset and checks that they tile the buffer: no overlap, no gap.
+void checkTiling(std::vector<TensorInfo>& tensors, std::uint64_t bufferBytes, const Fail& fail) {
+    std::stable_sort(tensors.begin(), tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
     std::uint64_t covered = 0;
     const TensorInfo* previous = nullptr;
-    for (const auto& tensor : m_tensors) {
+    for (const auto& tensor : tensors) {
         if (tensor.begin < covered)
             throw fail("tensor '" + tensor.name + "' overlaps tensor '" + previous->name + "'");
         if (tensor.begin > covered)
@@ -243,6 +243,32 @@ void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
     if (covered != bufferBytes)
         throw fail(std::to_string(bufferBytes - covered) +
                    " bytes after the last tensor belong to no tensor");
+}
+
+}  // namespace
+
+void SafetensorsFile::parse(const std::uint8_t* bytes, std::size_t size) {
+    const Fail fail = [&](const std::string& why) {
+        return WeightsFormatError("invalid safetensors file '" + m_label + "': " + why,
+                                  "the file is truncated or not a safetensors file; "
+                                  "re-export or re-download it");
+    };
+    std::uint64_t headerBytes = 0;
+    const auto header = readHeader(bytes, size, headerBytes, fail);
+    const std::uint64_t bufferBytes = size - 8 - headerBytes;
+    m_buffer = bytes + 8 + headerBytes;
+    for (const auto& [name, entry] : header.items()) {
+        if (name != "__metadata__") {
+            m_tensors.push_back(readTensorEntry(name, entry, bufferBytes, fail));
+            continue;
+        }
+        if (!entry.is_object()) throw fail("__metadata__ is not an object");
+        for (const auto& [key, value] : entry.items()) {
+            if (!value.is_string()) throw fail("__metadata__['" + key + "'] is not a string");
+            m_metadata[key] = value.get<std::string>();
+        }
+    }
+    checkTiling(m_tensors, bufferBytes, fail);
 }
 
 namespace {

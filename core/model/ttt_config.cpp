@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/config_fields.h"
 #include "core/util/errors.h"
 #include "core/util/file_io.h"
 
@@ -66,141 +67,146 @@ TttConfig loadTttConfig(const fs::path& path) {
         text = readFileBytes(path);
     } catch (const InputError&) {
         throw ModelLoadError("no readable ttt.json ('" + path.string() + "')",
-                             "train one with `ponder train-ttt` or make a test model with --ttt");
+                             "train one with `ponder train-ttt` or make a test model with {--ttt}");
     }
     return parseTttConfig(text, path.string());
 }
 
-TttConfig parseTttConfig(std::string_view content, const std::string& label) {
-    const auto fail = [&](const std::string& why) {
-        return ModelLoadError("bad TTT checkpoint config '" + label + "': " + why,
-                              "ttt.json is written by `ponder train-ttt`; fix the field or train "
-                              "the checkpoint again");
-    };
-    json root;
-    try {
-        root = json::parse(content);
-    } catch (const json::exception& error) {
-        throw fail(std::string("not valid JSON (") + error.what() + ")");
+namespace {
+
+// A finite number (required).
+double finiteReal(const ConfigFields& fields, const char* key) {
+    const auto& value = fields.field(key);
+    if (!value.is_number() || !std::isfinite(value.get<double>()))
+        fields.fail(std::string(key) + " must be a finite number, got " + value.dump());
+    return value.get<double>();
+}
+
+// `key`'s text, which must be one of `allowed` (listed in the message).
+std::string oneOf(const ConfigFields& fields, const char* key,
+                  std::initializer_list<const char*> allowed) {
+    const auto value = fields.text(key);
+    std::string list;
+    for (const char* option : allowed) {
+        if (value == option) return value;
+        list += std::string(list.empty() ? "" : " or ") + "\"" + option + "\"";
     }
-    if (!root.is_object()) throw fail("not a JSON object");
+    fields.fail(std::string(key) + " is \"" + value + "\", expected " + list);
+}
 
-    const auto field = [&](const char* key) -> const json& {
-        if (!root.contains(key) || root[key].is_null())
-            throw fail(std::string("missing field ") + key);
-        return root[key];
-    };
-    const auto positive = [&](const char* key) {
-        const auto& value = field(key);
-        if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
-            throw fail(std::string(key) + " must be a positive integer, got " + value.dump());
-        return value.get<std::int64_t>();
-    };
-    const auto integer = [&](const char* key) {
-        const auto& value = field(key);
-        if (!value.is_number_integer())
-            throw fail(std::string(key) + " must be an integer, got " + value.dump());
-        return value.get<std::int64_t>();
-    };
-    const auto real = [&](const char* key) {
-        const auto& value = field(key);
-        if (!value.is_number() || !std::isfinite(value.get<double>()))
-            throw fail(std::string(key) + " must be a finite number, got " + value.dump());
-        return value.get<double>();
-    };
-    const auto text = [&](const char* key) {
-        const auto& value = field(key);
-        if (!value.is_string())
-            throw fail(std::string(key) + " must be a string, got " + value.dump());
-        return value.get<std::string>();
-    };
-
-    const auto format = text("format");
+// The fields every ttt.json has (design.md §3.1).
+TttConfig requiredFields(const ConfigFields& fields) {
+    const auto format = fields.text("format");
     if (format != kFormat)
-        throw fail("format is \"" + format + "\", expected \"" + std::string(kFormat) + "\"");
+        fields.fail("format is \"" + format + "\", expected \"" + std::string(kFormat) + "\"");
+    const auto integer = [&](const char* key) {
+        const auto& value = fields.field(key);
+        if (!value.is_number_integer())
+            fields.fail(std::string(key) + " must be an integer, got " + value.dump());
+        return value.get<std::int64_t>();
+    };
     TttConfig config;
-    config.hidden = positive("hidden");
-    config.heads = positive("heads");
-    config.headDim = positive("head_dim");
-    config.miniBatch = positive("mini_batch");
-    config.baseLr = real("base_lr");
-    config.etaDecay = real("eta_decay");
-    config.etaForm = text("eta_form");
-    config.convWidth = positive("conv_width");
+    config.hidden = fields.positive("hidden");
+    config.heads = fields.positive("heads");
+    config.headDim = fields.positive("head_dim");
+    config.miniBatch = fields.positive("mini_batch");
+    config.baseLr = finiteReal(fields, "base_lr");
+    config.etaDecay = finiteReal(fields, "eta_decay");
+    config.etaForm = fields.text("eta_form");
+    config.convWidth = fields.positive("conv_width");
     config.convLag = integer("conv_lag");
-    config.ropeTheta = real("rope_theta");
+    config.ropeTheta = finiteReal(fields, "rope_theta");
     config.causalK = integer("causal_k");
-    config.lnEps = real("ln_eps");
-    config.backboneSha256 = text("backbone_sha256");
-    if (root.contains("update_steps")) {
-        config.updateSteps = positive("update_steps");
+    config.lnEps = finiteReal(fields, "ln_eps");
+    config.backboneSha256 = fields.text("backbone_sha256");
+    return config;
+}
+
+// The fields later versions added, each with the meaning its absence had before.
+void optionalFields(const ConfigFields& fields, TttConfig& config) {
+    if (fields.root().contains("update_steps")) {
+        config.updateSteps = fields.positive("update_steps");
         if (config.updateSteps > kMaxUpdateSteps)
-            throw fail("update_steps must be at most " + std::to_string(kMaxUpdateSteps) +
-                       ", got " + std::to_string(config.updateSteps));
+            fields.fail("update_steps must be at most " + std::to_string(kMaxUpdateSteps) +
+                        ", got " + std::to_string(config.updateSteps));
     }
-
-    if (root.contains("backbone_arch")) {
-        config.backboneArch = text("backbone_arch");
-        if (config.backboneArch != kArchGpt2 && config.backboneArch != kArchGemma3)
-            throw fail("backbone_arch is \"" + config.backboneArch + "\", expected \"" + kArchGpt2 +
-                       "\" or \"" + kArchGemma3 + "\"");
-    }
-    if (root.contains("fast_norm")) {
-        config.fastNorm = text("fast_norm");
+    if (fields.root().contains("backbone_arch"))
+        config.backboneArch = oneOf(fields, "backbone_arch", {kArchGpt2, kArchGemma3});
+    if (fields.root().contains("fast_norm")) {
+        config.fastNorm = fields.text("fast_norm");
         if (config.fastNorm != "layernorm" && config.fastNorm != "rmsnorm")
-            throw fail("fast_norm is \"" + config.fastNorm + "\", expected layernorm or rmsnorm");
+            fields.fail("fast_norm is \"" + config.fastNorm + "\", expected layernorm or rmsnorm");
     }
-    config.fastNormEps = root.contains("fast_norm_eps") ? real("fast_norm_eps") : config.lnEps;
-    if (root.contains("ttt_width")) config.tttWidth = positive("ttt_width");
+    config.fastNormEps = fields.root().contains("fast_norm_eps")
+                             ? finiteReal(fields, "fast_norm_eps")
+                             : config.lnEps;
+    if (fields.root().contains("ttt_width")) config.tttWidth = fields.positive("ttt_width");
+}
 
-    // The fast-weight layer (algorithm.md §2.7): "ttt-linear" when absent.
-    if (root.contains("fast_weights")) {
-        config.fastWeights = text("fast_weights");
-        if (config.fastWeights != kFastWeightsTtt && config.fastWeights != kFastWeightsLora)
-            throw fail("fast_weights is \"" + config.fastWeights + "\", expected \"" +
-                       kFastWeightsTtt + "\" or \"" + kFastWeightsLora + "\"");
-    }
-    if (config.isLora()) {
-        if (root.contains("lora_rank")) config.loraRank = positive("lora_rank");
-        config.loraAlpha =
-            root.contains("lora_alpha") ? real("lora_alpha") : double(config.loraRank);
-        if (!(config.loraAlpha > 0.0))
-            throw fail("lora_alpha must be positive, got " + field("lora_alpha").dump());
-        if (root.contains("lora_dropout")) config.loraDropout = real("lora_dropout");
-        if (!(config.loraDropout >= 0.0 && config.loraDropout < 1.0))
-            throw fail("lora_dropout must be in [0, 1), got " + field("lora_dropout").dump());
-        if (config.tttWidth > 0)
-            throw fail(
-                "ttt_width is not supported with fast_weights \"lora\" (the LoRA layer "
-                "works at the backbone width)");
-    } else {
+// The fast-weight layer (algorithm.md §2.7): "ttt-linear" when absent; LoRA's own fields.
+void fastWeightFields(const ConfigFields& fields, TttConfig& config) {
+    const auto& root = fields.root();
+    if (root.contains("fast_weights"))
+        config.fastWeights = oneOf(fields, "fast_weights", {kFastWeightsTtt, kFastWeightsLora});
+    if (!config.isLora()) {
         for (const char* key : {"lora_rank", "lora_alpha", "lora_dropout"})
             if (root.contains(key))
-                throw fail(std::string(key) +
-                           " is only used with fast_weights \"lora\"; add "
-                           "\"fast_weights\": \"lora\" or remove it");
+                fields.fail(std::string(key) +
+                            " is only used with fast_weights \"lora\"; add "
+                            "\"fast_weights\": \"lora\" or remove it");
+        return;
     }
+    if (root.contains("lora_rank")) config.loraRank = fields.positive("lora_rank");
+    config.loraAlpha =
+        root.contains("lora_alpha") ? finiteReal(fields, "lora_alpha") : double(config.loraRank);
+    if (!(config.loraAlpha > 0.0))
+        fields.fail("lora_alpha must be positive, got " + fields.field("lora_alpha").dump());
+    if (root.contains("lora_dropout")) config.loraDropout = finiteReal(fields, "lora_dropout");
+    if (!(config.loraDropout >= 0.0 && config.loraDropout < 1.0))
+        fields.fail("lora_dropout must be in [0, 1), got " + fields.field("lora_dropout").dump());
+    if (config.tttWidth > 0)
+        fields.fail(
+            "ttt_width is not supported with fast_weights \"lora\" (the LoRA layer "
+            "works at the backbone width)");
+}
 
+// Values that parse but cannot run.
+void checkValues(const ConfigFields& fields, const TttConfig& config) {
     if (config.headDim % 2 != 0)
-        throw fail("head_dim must be even (RoPE rotates pairs of features), got " +
-                   std::to_string(config.headDim));
+        fields.fail("head_dim must be even (RoPE rotates pairs of features), got " +
+                    std::to_string(config.headDim));
     if (config.etaForm != "ponderttt" && config.etaForm != "ttt-lm")
-        throw fail("eta_form is \"" + config.etaForm + "\", expected \"ponderttt\" or \"ttt-lm\"");
+        fields.fail("eta_form is \"" + config.etaForm + "\", expected \"ponderttt\" or \"ttt-lm\"");
     if (config.convLag != 0 && config.convLag != 1)
-        throw fail("conv_lag must be 0 or 1, got " + std::to_string(config.convLag));
+        fields.fail("conv_lag must be 0 or 1, got " + std::to_string(config.convLag));
     if (config.causalK != 0 && config.causalK != -1)
-        throw fail("causal_k must be 0 or -1, got " + std::to_string(config.causalK));
-    if (!(config.lnEps > 0.0)) throw fail("ln_eps must be positive, got " + field("ln_eps").dump());
+        fields.fail("causal_k must be 0 or -1, got " + std::to_string(config.causalK));
+    if (!(config.lnEps > 0.0))
+        fields.fail("ln_eps must be positive, got " + fields.field("ln_eps").dump());
     if (!(config.fastNormEps > 0.0))
-        throw fail("fast_norm_eps must be positive, got " + std::to_string(config.fastNormEps));
+        fields.fail("fast_norm_eps must be positive, got " + std::to_string(config.fastNormEps));
     if (!(config.ropeTheta > 0.0))
-        throw fail("rope_theta must be positive, got " + field("rope_theta").dump());
+        fields.fail("rope_theta must be positive, got " + fields.field("rope_theta").dump());
     const auto& sha = config.backboneSha256;
     const bool hexDigest = sha.size() == 64 && std::all_of(sha.begin(), sha.end(), [](char c) {
                                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                            });
     if (!sha.empty() && !hexDigest)
-        throw fail("backbone_sha256 must be 64 lowercase hex digits, got \"" + sha + "\"");
+        fields.fail("backbone_sha256 must be 64 lowercase hex digits, got \"" + sha + "\"");
+}
+
+}  // namespace
+
+TttConfig parseTttConfig(std::string_view content, const std::string& label) {
+    const ConfigFields fields(content, [&](const std::string& why) {
+        return ModelLoadError("bad TTT checkpoint config '" + label + "': " + why,
+                              "ttt.json is written by `ponder train-ttt`; fix the field or train "
+                              "the checkpoint again");
+    });
+    auto config = requiredFields(fields);
+    optionalFields(fields, config);
+    fastWeightFields(fields, config);
+    checkValues(fields, config);
     return config;
 }
 

@@ -63,7 +63,7 @@ torch::Tensor UpdateLayer::initLoss(const torch::Tensor& h, const torch::Tensor&
 }
 
 void UpdateLayer::setCausalK(std::int64_t k) {
-    if (isLora()) refuseForLora("--causal-k (the diagonal ablation of the dual form's mask)");
+    if (isLora()) refuseForLora("{--causal-k} (the diagonal ablation of the dual form's mask)");
     m_ttt->setCausalK(k);
 }
 

@@ -68,7 +68,7 @@ void makeFolder(const fs::path& dir) {
     if (error || !fs::is_directory(dir))
         throw OutputError("cannot create the export folder '" + dir.string() + "'" +
                               (error ? ": " + error.message() : ""),
-                          "choose a writable --out folder");
+                          "choose a writable {--out} folder");
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ BenchShape benchShape(const std::string& name) {
         }
         c.slidingLayers = gemma3SlidingPattern(c.numLayers);
     } else {
-        throw InputError("unknown --shape '" + name + "'",
+        throw InputError("unknown {--shape} '" + name + "'",
                          "use small, medium, large, xl, gemma3-1b, gemma3-4b or gemma3-12b");
     }
     return shape;

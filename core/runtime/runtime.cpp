@@ -65,8 +65,8 @@ BlasInfo detectBlas() {
 
 std::string referenceBlasWarning() {
     return "warning: the reference BLAS is active, so matrix products run ~30x slower.\n"
-           "hint: sudo apt-get install libopenblas0-openmp (it switches the libblas.so.3 "
-           "alternative), or: sudo update-alternatives --config libblas.so.3-x86_64-linux-gnu";
+           "hint: `sudo apt-get install libopenblas0-openmp` (it switches the libblas.so.3 "
+           "alternative), or `sudo update-alternatives --config libblas.so.3-x86_64-linux-gnu`";
 }
 
 namespace {
@@ -121,7 +121,7 @@ std::string resolveDevice(const std::string& requested) {
     if (requested.rfind("cuda", 0) == 0) {
         if (!cuda)
             throw InputError("CUDA was requested but this LibTorch has no usable CUDA device",
-                             "use --device cpu, or build against a CUDA-enabled LibTorch");
+                             "use {--device cpu}, or build against a CUDA-enabled LibTorch");
         try {
             torch::Device device(requested);
             const auto index = device.has_index() ? device.index() : 0;

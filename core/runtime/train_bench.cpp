@@ -59,7 +59,7 @@ TrainBenchmark finished(std::string kind, std::string shape, std::int64_t steps,
 
 std::vector<TrainBenchmark> benchmarkTraining(const TrainBenchOptions& options) {
     if (options.steps < 1)
-        throw InputError("bench --train needs at least one timed step", "pass --steps 6");
+        throw InputError("bench {--train} needs at least one timed step", "pass {--steps 6}");
     ScratchDir scratch;
     const auto config = loadGpt2Config(options.modelDir / "config.json");
     std::vector<TrainBenchmark> results;

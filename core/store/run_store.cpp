@@ -242,12 +242,12 @@ std::string runsHint(const fs::path& path) {
                                  ": database is locked (another connection kept its "
                                  "write lock beyond the busy timeout)",
                              "wait for the other ponder writing to it to finish, or use "
-                             "another --db file");
+                             "another {--db} file");
         case SQLITE_NOTADB:
         case SQLITE_CORRUPT:
             throw StoreError("'" + path.string() + "' is not a SQLite database or is corrupted (" +
                                  e.what() + ")",
-                             "the file was left untouched; pass another --db file");
+                             "the file was left untouched; pass another {--db} file");
         case SQLITE_CANTOPEN:
         case SQLITE_READONLY:
         case SQLITE_PERM:
@@ -257,7 +257,7 @@ std::string runsHint(const fs::path& path) {
                              "are writable (SQLite needs to create '-wal' files beside it)");
         case SQLITE_FULL:
             throw StoreError(cannot + ": disk full",
-                             "free some disk space or use a --db file on another disk");
+                             "free some disk space or use a {--db} file on another disk");
         case SQLITE_IOERR:
             throw StoreError(cannot + ": I/O error: " + e.what(),
                              "check the disk and the file's permissions");
@@ -376,7 +376,7 @@ std::unique_ptr<SQLite::Database> openDatabase(const fs::path& path, const Store
     const auto status = fs::status(path, ec);
     if (fs::is_directory(status))
         throw StoreError("run database '" + path.string() + "' is a directory",
-                         "pass a file path to --db, e.g. runs.sqlite");
+                         "pass a file path to {--db}, e.g. runs.sqlite");
     if (!fs::exists(status) && !options.create)
         throw StoreError(
             "no run database at '" + path.string() + "'",
@@ -402,7 +402,7 @@ std::unique_ptr<SQLite::Database> openDatabase(const fs::path& path, const Store
             throw StoreError("'" + path.string() +
                                  "' is a SQLite database of another program (it has no "
                                  "ponder schema_version table)",
-                             "the file was left untouched; pass another --db file");
+                             "the file was left untouched; pass another {--db} file");
         // A damaged page surfaces only when a query reaches it, possibly after we have written
         // to the file; quick_check reads every page first (O(size), a few ms per MB) so a
         // damaged database is refused untouched instead of half-read or extended.
@@ -422,7 +422,7 @@ std::unique_ptr<SQLite::Database> openDatabase(const fs::path& path, const Store
                                  std::to_string(version) + "; this ponder knows up to " +
                                  std::to_string(kCurrentVersion),
                              "this database was written by a newer ponder; upgrade ponder "
-                             "or use another --db file");
+                             "or use another {--db} file");
         // WAL: readers (the GUI's history, `ponder runs`) never block the writer or wait
         // for it, and a killed writer's uncommitted frames are simply ignored on reopen.
         db->exec("PRAGMA journal_mode = WAL");

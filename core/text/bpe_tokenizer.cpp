@@ -177,6 +177,8 @@ bool hasTokenizerFiles(const fs::path& dir) {
            (isFile("encoder.json") && isFile("vocab.bpe"));
 }
 
+using TokenIds = std::unordered_map<std::string, std::int32_t>;
+
 struct BpeTokenizer::Impl {
     std::vector<std::string> tokens;      // id -> vocabulary string ("" for unused ids)
     std::vector<std::string> tokenBytes;  // id -> the bytes it decodes to
@@ -192,6 +194,11 @@ struct BpeTokenizer::Impl {
     mutable std::unordered_map<std::string_view, std::pair<std::uint32_t, std::uint32_t>> cache;
     mutable std::deque<std::string> cachedKeys;
     mutable std::vector<std::int32_t> cachedIds;
+
+    // Building: the id tables from the vocabulary's token -> id map, then the merge ranks.
+    void loadVocabulary(const TokenIds& tokenIds, const std::string& vocabLabel);
+    void loadMerges(std::string_view mergesText, const TokenIds& tokenIds,
+                    const std::string& mergesLabel, const std::string& vocabLabel);
 
     void bpe(std::string_view piece, BpeScratch& s) const;
     void encodePiece(std::string_view piece, BpeScratch& s, std::vector<std::int32_t>& out) const;
@@ -323,12 +330,10 @@ BpeTokenizer BpeTokenizer::fromFiles(const fs::path& vocabJson, const fs::path& 
     return fromText(vocabText, mergesText, vocabJson.string(), mergesTxt.string());
 }
 
-BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view mergesText,
-                                    const std::string& vocabLabel, const std::string& mergesLabel) {
-    const std::string sameTokenizerHint =
-        "use the vocabulary and merges files that were written together for one tokenizer";
+namespace {
 
-    auto impl = std::make_unique<Impl>();
+// vocab.json / encoder.json: a JSON object of token -> id, ids in 0..kMaxTokenId.
+TokenIds parseVocabulary(std::string_view vocabText, const std::string& vocabLabel) {
     nlohmann::json vocab;
     try {
         vocab = nlohmann::json::parse(vocabText);
@@ -339,10 +344,8 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
     if (!vocab.is_object() || vocab.empty())
         throw TokenizerError("'" + vocabLabel + "' is not a JSON object of token -> id",
                              "pass a GPT-2 style vocab.json / encoder.json");
-
-    std::unordered_map<std::string, std::int32_t> tokenIds;
+    TokenIds tokenIds;
     tokenIds.reserve(vocab.size());
-    std::int32_t largest = -1;
     for (const auto& [token, value] : vocab.items()) {
         if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
             value.get<std::int64_t>() > kMaxTokenId)
@@ -350,10 +353,17 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
                                      value.dump() + ", expected an integer in 0.." +
                                      std::to_string(kMaxTokenId),
                                  "pass a GPT-2 style vocab.json / encoder.json");
-        const auto id = value.get<std::int32_t>();
-        tokenIds.emplace(token, id);
-        largest = std::max(largest, id);
+        tokenIds.emplace(token, value.get<std::int32_t>());
     }
+    return tokenIds;
+}
+
+}  // namespace
+
+void BpeTokenizer::Impl::loadVocabulary(const TokenIds& tokenIds, const std::string& vocabLabel) {
+    std::int32_t largest = -1;
+    for (const auto& entry : tokenIds)
+        largest = std::max(largest, entry.second);
     // Id-indexed tables cost about 70 bytes per id up to the largest, so a few bytes of JSON
     // naming id 2^24 - 1 used to allocate over 1 GB (found by fuzzing). Real vocabularies are
     // dense (ids 0..N-1); some slack is allowed for gaps.
@@ -364,21 +374,21 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
                              "token ids should run from 0 without large gaps; re-train the "
                              "tokenizer");
     const auto size = static_cast<std::size_t>(largest) + 1;
-    impl->tokens.resize(size);
-    impl->tokenBytes.resize(size);
-    impl->present.assign(size, 0);
+    tokens.resize(size);
+    tokenBytes.resize(size);
+    present.assign(size, 0);
     for (const auto& [token, id] : tokenIds) {
-        if (impl->present[id])
+        if (present[id])
             throw TokenizerError("'" + vocabLabel + "': id " + std::to_string(id) +
                                      " is used by both " + jsonQuoted(token) + " and " +
-                                     jsonQuoted(impl->tokens[id]),
+                                     jsonQuoted(tokens[id]),
                                  "each token needs its own id; re-train the tokenizer");
-        if (!tokenStringToBytes(token, impl->tokenBytes[id]))
+        if (!tokenStringToBytes(token, tokenBytes[id]))
             throw TokenizerError("'" + vocabLabel + "': token " + jsonQuoted(token) +
                                      " has characters that stand for no byte",
                                  "this is not a byte-level (GPT-2 style) BPE vocabulary");
-        impl->tokens[id] = token;
-        impl->present[id] = 1;
+        tokens[id] = token;
+        present[id] = 1;
     }
     for (int b = 0; b < 256; ++b) {
         const auto it = tokenIds.find(byteToUnicode()[b]);
@@ -386,13 +396,16 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
             throw TokenizerError("'" + vocabLabel + "' has no token for byte " + std::to_string(b) +
                                      " (" + jsonQuoted(byteToUnicode()[b]) + ")",
                                  "a byte-level vocabulary needs all 256 byte tokens");
-        impl->byteIds[b] = it->second;
+        byteIds[b] = it->second;
     }
     if (const auto it = tokenIds.find(std::string(kEndOfText)); it != tokenIds.end())
-        impl->endOfText = it->second;
+        endOfText = it->second;
+}
 
-    // Merges: optional "#version" first line, then "left right" per line, rank = line order.
-    impl->merges.reserve(std::count(mergesText.begin(), mergesText.end(), '\n') + 1);
+// Merges: optional "#version" first line, then "left right" per line, rank = line order.
+void BpeTokenizer::Impl::loadMerges(std::string_view mergesText, const TokenIds& tokenIds,
+                                    const std::string& mergesLabel, const std::string& vocabLabel) {
+    merges.reserve(std::count(mergesText.begin(), mergesText.end(), '\n') + 1);
     std::size_t lineNumber = 0;
     std::int32_t rank = 0;
     for (std::size_t start = 0; start < mergesText.size();) {
@@ -420,16 +433,25 @@ BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view
                 throw TokenizerError(lineRef(mergesLabel, lineNumber) + ": merge " +
                                          jsonQuoted(line) + " needs token " + jsonQuoted(token) +
                                          ", which is not in '" + vocabLabel + "'",
-                                     sameTokenizerHint);
+                                     "use the vocabulary and merges files that were written "
+                                     "together for one tokenizer");
             return it->second;
         };
         const std::int32_t leftId = findId(left);
         const std::int32_t rightId = findId(right);
         const std::int32_t mergedId = findId(left + right);
-        impl->merges.insert(PairMap::keyOf(leftId, rightId), {rank, mergedId});
+        merges.insert(PairMap::keyOf(leftId, rightId), {rank, mergedId});
         ++rank;
     }
-    impl->mergeCount = static_cast<std::size_t>(rank);
+    mergeCount = static_cast<std::size_t>(rank);
+}
+
+BpeTokenizer BpeTokenizer::fromText(std::string_view vocabText, std::string_view mergesText,
+                                    const std::string& vocabLabel, const std::string& mergesLabel) {
+    auto impl = std::make_unique<Impl>();
+    const auto tokenIds = parseVocabulary(vocabText, vocabLabel);
+    impl->loadVocabulary(tokenIds, vocabLabel);
+    impl->loadMerges(mergesText, tokenIds, mergesLabel, vocabLabel);
     return BpeTokenizer(std::move(impl));
 }
 

@@ -194,7 +194,7 @@ void trainSentencePiece(const std::vector<fs::path>& corpus, std::size_t vocab,
                         const fs::path& out) {
     if (corpus.empty())
         throw TokenizerError("a SentencePiece model needs training text",
-                             "pass --corpus FILE (any text; source files work)");
+                             "pass {--corpus FILE} (any text; source files work)");
     // Gemma's conventions: ids 0-3 special, byte fallback, digits split, whitespace as is.
     const std::vector<std::string> options = {"model_type=bpe",
                                               "vocab_size=" + std::to_string(vocab),

@@ -108,7 +108,7 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
     if (std::int64_t(stream.size()) <= options.sequence)
         throw InputError("the corpus has " + std::to_string(stream.size()) +
                              " tokens, fewer than one training sequence",
-                         "add files or lower --sequence");
+                         "add files or lower {--sequence}");
 
     const torch::Device device(resolveDevice(options.device));
     torch::manual_seed(options.seed);
@@ -171,7 +171,8 @@ TrainResult trainBase(const BaseTrainOptions& requested, const TrainCallbacks& c
         writeModelDir(model, options);
     };
     runTrainingLoop(
-        dataParallelLoop("train-base", "lower --lr or raise --warmup; the last checkpoint is kept",
+        dataParallelLoop("train-base",
+                         "lower {--lr} or raise {--warmup}; the last checkpoint is kept",
                          options.steps, options.checkpointEvery, parallel, save),
         callbacks, step, result);
     return result;

@@ -15,7 +15,7 @@ namespace {
 void checked(std::error_code error, const std::string& what, const fs::path& path) {
     if (error)
         throw OutputError("cannot " + what + " '" + path.string() + "': " + error.message(),
-                          "check that the --out folder is writable and has space");
+                          "check that the {--out} folder is writable and has space");
 }
 
 }  // namespace
@@ -40,7 +40,7 @@ void saveTrainCheckpoint(const fs::path& outDir, const CheckpointState& state,
     } catch (const c10::Error& failure) {
         fs::remove_all(staging, error);
         throw OutputError("cannot write the training checkpoint in '" + staging.string() + "'",
-                          "check free space in the --out folder");
+                          "check free space in the {--out} folder");
     }
     const nlohmann::json stateJson = {
         {"kind", state.kind}, {"step", state.step}, {"options", state.options}};
@@ -64,7 +64,7 @@ std::optional<CheckpointState> loadTrainCheckpoint(const fs::path& outDir, const
     fs::path dir = outDir / ("checkpoint-" + kind);
     if (!fs::exists(dir / "state.json")) dir = outDir / ("checkpoint-" + kind + ".previous");
     if (!fs::exists(dir / "state.json")) return std::nullopt;
-    const auto hint = "resume with the same options, or use another --out folder (or delete '" +
+    const auto hint = "resume with the same options, or use another {--out} folder (or delete '" +
                       dir.string() + "' to start over)";
     CheckpointState state;
     try {

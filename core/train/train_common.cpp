@@ -54,17 +54,18 @@ void agreeOnTraining(DataParallel& parallel, const nlohmann::json& identity,
         throw RunStoppedError(
             std::to_string(parallel.size()) + " ranks for a batch of " + std::to_string(batchRows) +
                 " rows leave a rank without work",
-            "use at most " + std::to_string(batchRows) + " ranks, or a larger --batch");
+            "use at most " + std::to_string(batchRows) + " ranks, or a larger {--batch}");
     parallel.agreeOnBinary();
     parallel.agree("training options", sha256Hex(identity.dump()),
-                   "give every rank the same options and --model");
+                   "give every rank the same options and {--model}");
     parallel.agree("corpus",
                    sha256Hex({reinterpret_cast<const char*>(corpus.data()),
                               corpus.size() * sizeof(std::int32_t)}),
                    "every rank needs the same corpus files at the same paths");
-    parallel.agree("start step", std::to_string(startStep),
-                   "a resumed run reads its checkpoint from --out on every rank: put --out on a "
-                   "filesystem they all see");
+    parallel.agree(
+        "start step", std::to_string(startStep),
+        "a resumed run reads its checkpoint from {--out} on every rank: put {--out} on a "
+        "filesystem they all see");
     parallel.agree("parameters", tensorsDigest(parameters),
                    "every rank must start from the same checkpoint or seed");
 }
@@ -74,7 +75,7 @@ void createOutDir(const std::filesystem::path& outDir) {
     std::filesystem::create_directories(outDir, error);
     if (error)
         throw OutputError("cannot create '" + outDir.string() + "': " + error.message(),
-                          "choose a writable --out folder");
+                          "choose a writable {--out} folder");
 }
 
 TrainingLoop dataParallelLoop(std::string command, std::string divergenceHint, std::int64_t steps,

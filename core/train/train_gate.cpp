@@ -114,18 +114,18 @@ void checkOptions(const GateTrainOptions& o) {
         bad("lr, clip and the ListNet temperature must be positive, beta and gamma >= 0");
     if (o.checkpointEvery < 1) bad("checkpoint-every must be positive");
     if ((o.freshTtt || o.advantageGradient) && !o.trainTtt)
-        bad("--fresh-ttt and --advantage-gradient go with --train-ttt");
+        bad("{--fresh-ttt} and {--advantage-gradient} go with {--train-ttt}");
     if (o.advantageGradient && o.kind == "gumbel")
-        bad("--advantage-gradient is for the ranking kinds (gumbel has no advantage term)");
+        bad("{--advantage-gradient} is for the ranking kinds (gumbel has no advantage term)");
     if (o.trainTtt && isLoraCheckpoint(o.modelDir))
         throw InputError(
-            "train-gate --train-ttt trains a TTT-Linear layer with the gate; this "
+            "train-gate {--train-ttt} trains a TTT-Linear layer with the gate; this "
             "model's fast weights are LoRA (algorithm.md §2.7)",
-            "drop --train-ttt, or use a TTT-Linear model");
+            "drop {--train-ttt}, or use a TTT-Linear model");
     std::error_code error;
     if (o.trainTtt && fs::equivalent(o.outDir, o.modelDir, error))
-        throw InputError("train-gate --train-ttt would overwrite the model's own TTT layer",
-                         "pass another --out folder: it becomes a model directory");
+        throw InputError("train-gate {--train-ttt} would overwrite the model's own TTT layer",
+                         "pass another {--out} folder: it becomes a model directory");
 }
 
 // Phase 1: every unit of the corpus once (file mode), cached in OUT/gate-units.json under an
@@ -629,7 +629,7 @@ TrainResult trainGate(const GateTrainOptions& options, const TrainCallbacks& cal
     const std::int64_t chunks = options.sequenceChunks;
     TrainingLoop loop;
     loop.command = "train-gate";
-    loop.divergenceHint = "lower --lr; the last checkpoint is kept";
+    loop.divergenceHint = "lower {--lr}; the last checkpoint is kept";
     loop.steps = options.steps;
     loop.mayStopBefore = [&](std::int64_t step) { return step % chunks == 0; };  // batch starts
     loop.checkpointDue = [&](std::int64_t done) {

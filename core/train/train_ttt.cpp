@@ -238,7 +238,7 @@ TrainResult trainTtt(const TttTrainOptions& options, const TrainCallbacks& callb
         saveTrainCheckpoint(options.outDir, {"ttt", done, identity}, ttt, optimizer);
         layer.save(options.outDir);
     };
-    runTrainingLoop(dataParallelLoop("train-ttt", "lower --lr; the last checkpoint is kept",
+    runTrainingLoop(dataParallelLoop("train-ttt", "lower {--lr}; the last checkpoint is kept",
                                      options.steps, options.checkpointEvery, parallel, save),
                     callbacks, step, result);
     return result;

@@ -54,11 +54,22 @@ struct CorpusSelection {
     std::vector<std::string> extensions;        // e.g. {".py"}; empty = all
 };
 
+// train-base's default shape: a small GPT-2 (4 layers, 256 wide, 4 heads, 1024 positions)
+// that trains on a CPU in hours.
+inline Gpt2Config defaultBaseConfig() {
+    Gpt2Config config;
+    config.nLayer = 4;
+    config.nEmbd = 256;
+    config.nHead = 4;
+    config.nPositions = 1024;
+    return config;
+}
+
 struct BaseTrainOptions {
     CorpusSelection corpus;
-    std::filesystem::path tokenizerDir;  // vocab.json + merges.txt (train-tokenizer's output)
-    std::filesystem::path outDir;        // becomes a Hugging Face GPT-2 model directory
-    Gpt2Config config;                   // vocab_size is taken from the tokenizer
+    std::filesystem::path tokenizerDir;       // vocab.json + merges.txt (train-tokenizer's output)
+    std::filesystem::path outDir;             // becomes a Hugging Face GPT-2 model directory
+    Gpt2Config config = defaultBaseConfig();  // vocab_size is taken from the tokenizer
     std::int64_t sequence = 256, batch = 16, steps = 2000, warmup = 100;
     double lr = 1e-3, minLrRatio = 0.1, weightDecay = 0.1, gradClip = 1.0;
     double beta1 = 0.9, beta2 = 0.95;

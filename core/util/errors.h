@@ -4,8 +4,10 @@
 #pragma once
 
 #include <exception>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ponder::core {
 
@@ -29,16 +31,33 @@ enum class ErrorKind {
 // "distributed", "sandbox", "internal".
 const char* errorKindName(ErrorKind kind);
 
+// Error texts name a setting the user can change as {--name} or {--name value}, its
+// command-line spelling in braces ("use a smaller {--chunk}", "e.g. {--chunk 512}"). Each
+// front end says it in its own words with inWords: the CLI as the flag (--chunk 512), the
+// studio as its control; plain text (what(), hint()) as the name ("chunk 512"). The braces
+// keep core free of any one front end's vocabulary.
+using SettingWords = std::function<std::string(const std::string& flag, const std::string& value)>;
+std::string inWords(const std::string& text, const SettingWords& words);
+std::string inPlainWords(const std::string& text);             // {--max-tokens} -> "max tokens"
+std::string inCommandLineWords(const std::string& text);       // {--max-tokens} -> "--max-tokens"
+std::vector<std::string> settingsIn(const std::string& text);  // "--chunk", ...: in order
+
 class PonderError : public std::runtime_error {
 public:
     PonderError(ErrorKind kind, const std::string& what, std::string hint)
-        : std::runtime_error(what), m_kind(kind), m_hint(std::move(hint)) {}
+        : std::runtime_error(inPlainWords(what)),
+          m_kind(kind),
+          m_rawWhat(what),
+          m_rawHint(std::move(hint)) {}
     ErrorKind kind() const { return m_kind; }
-    const std::string& hint() const { return m_hint; }
+    std::string hint() const { return inPlainWords(m_rawHint); }
+    // The texts with their {--setting}s, for a front end's inWords.
+    const std::string& rawWhat() const { return m_rawWhat; }
+    const std::string& rawHint() const { return m_rawHint; }
 
 private:
     ErrorKind m_kind;
-    std::string m_hint;
+    std::string m_rawWhat, m_rawHint;
 };
 
 namespace detail {
@@ -121,10 +140,12 @@ public:
 };
 
 // What a front end shows for an error: its kind, the message (first line only for foreign
-// exceptions, whose texts can hold a whole LibTorch backtrace) and a hint.
+// exceptions, whose texts can hold a whole LibTorch backtrace) and a hint, both with their
+// {--setting}s for the front end's inWords, and the settings they name.
 struct ErrorReport {
     ErrorKind kind = ErrorKind::Internal;
     std::string what, hint;
+    std::vector<std::string> settings;  // "--chunk", ...: what the user might change
 };
 
 // The report of `error`: a PonderError as it is; std::bad_alloc as "out of memory"; any other

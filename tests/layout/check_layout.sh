@@ -3,7 +3,8 @@
 # only in core's .cpp files and its *_impl.h headers (so the studio and viz/ never compile
 # against Torch), no private header or Torch outside core (tests excepted), no core in viz/,
 # core includes neither viz/ nor app/, no window (ImGui, GLFW, OpenGL) in core, the CLI, the
-# studio's state layer or viz/ outside the plot widget, and SQLiteCpp only in the store's .cpp.
+# studio's state layer or viz/ outside the plot widget, SQLiteCpp only in the store's .cpp, and
+# core's messages naming settings as {--flag}, never as one front end's words.
 #   check_layout.sh REPO_ROOT
 set -u
 root="${1:?usage: check_layout.sh REPO_ROOT}"
@@ -30,6 +31,14 @@ done < <(grep -rnE "$window" core app/cli app/common app/studio/state viz \
            | grep -vE '^viz/plot_widget\.(h|cpp):')
 while IFS= read -r hit; do report "$hit: SQLiteCpp stays inside core/store/*.cpp"; done \
   < <(grep -rn '#include <SQLiteCpp' core app viz | grep -vE '^core/store/[a-z_]+\.cpp:')
+# Core's messages name a setting as {--flag} (core/util/errors.h), so each front end says it
+# in its own words; a flag as such appears only inside a `quoted command`. Exempt: the sandbox,
+# which builds bwrap's and setpriv's command lines, and gate.json's declared-fixes text.
+while IFS= read -r hit; do
+  report "$hit: name the setting as {--flag} (errors.h), or quote a whole command in backticks"
+done < <(grep -rnE '"[^"`]*(^|[^{a-z0-9-])--[a-z][a-z0-9-]*' core --include='*.cpp' \
+           | grep -v '`' | grep -vE '^[^:]+:[0-9]+:\s*//' \
+           | grep -vE '^core/codebench/sandbox\.cpp:|published: not detached')
 
 if [ "$problems" -gt 0 ]; then
   echo "$problems layout problem(s)"

@@ -12,6 +12,7 @@
 #include "app/common/run_figure_data.h"
 #include "app/studio/state/batch_export.h"
 #include "app/studio/state/datasets.h"
+#include "app/studio/state/log_line.h"
 #include "app/studio/state/settings.h"
 #include "app/studio/state/source_map.h"
 #include "app/studio/state/studio_state.h"
@@ -650,4 +651,14 @@ TEST_CASE("studio: the kept sweep is the one core computes, after a rate move an
     state.setTune(tune);
     CHECK(sweepOf(state.figureData()) == fresh());
     CHECK(sweepOf(state.figureData()) != before);
+}
+
+TEST_CASE("studio: an error's settings are named by the studio's controls, not by CLI flags",
+          "[studio]") {
+    const core::InputError error("chunk 9000 exceeds the model's positions",
+                                 "use a smaller {--chunk}, or {--max-tokens 64}");
+    const auto line = errorLine(std::make_exception_ptr(error));
+    CHECK(line.level == LogLine::Level::Error);
+    CHECK(line.hint == "use a smaller 'chunk', or max tokens 64");
+    CHECK(line.hint.find("--") == std::string::npos);
 }

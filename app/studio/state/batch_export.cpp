@@ -96,69 +96,107 @@ void BatchExporter::log(LogLine::Level level, std::string text, std::string hint
     m_log.push_back({level, std::move(text), std::move(hint)});
 }
 
+namespace {
+
+// Folders become their text files (one run each); binary and other unreadable files are left
+// out here rather than failing one by one.
+std::vector<fs::path> inputFiles(const std::vector<std::string>& inputs) {
+    std::vector<fs::path> files;
+    for (const auto& input : inputs) {
+        if (!fs::is_directory(input)) {
+            files.push_back(input);
+            continue;
+        }
+        for (const auto& file : core::listCorpusFiles(input)) {
+            try {
+                core::readCodeFile(file);
+                files.push_back(file);
+            } catch (const core::PonderError&) {
+            }
+        }
+    }
+    return files;
+}
+
+}  // namespace
+
+std::optional<core::StoredRun> BatchExporter::evaluateFile(EvalWorker& worker,
+                                                           const BatchRequest& request,
+                                                           const fs::path& file, std::size_t index,
+                                                           std::size_t count, double steps,
+                                                           std::size_t& failed) {
+    setStep("evaluating " + file.filename().string() + " (" + std::to_string(index + 1) + "/" +
+            std::to_string(count) + ")");
+    RunRequest one = request.run;
+    one.inputs = {file};
+    worker.start(one);
+    std::optional<std::int64_t> runId;
+    // Per-file problems go to the log only; one summary warning follows.
+    const auto takeInbox = [&] {
+        auto inbox = worker.take();
+        if (inbox.runId) runId = inbox.runId;
+        for (auto& line : inbox.log)
+            if (line.level != LogLine::Level::Info)
+                log(LogLine::Level::Info, file.string() + ": " + line.text, line.hint);
+    };
+    while (true) {
+        takeInbox();
+        if (!worker.busy()) break;
+        if (m_cancel.load()) worker.cancel();
+        const double within = worker.total() ? double(worker.done()) / worker.total() : 0;
+        m_progress.store((double(index) + within) / steps);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    worker.join();
+    takeInbox();
+    m_progress.store(double(index + 1) / steps);
+    if (worker.phase() == EvalWorker::Phase::Failed) ++failed;
+    if (worker.phase() != EvalWorker::Phase::Finished || !runId) return std::nullopt;
+    core::StoreOptions options;
+    options.create = false;
+    return core::RunStore(request.run.database, options).loadRun(*runId);
+}
+
+// Per rate, with the settings `ponder export --run ... --rate R` takes (the stored ones at
+// that rate: a profile start is that rate's quantile, not the Tune pane's).
+void BatchExporter::exportAtRate(const std::vector<core::StoredRun>& runs,
+                                 const BatchRequest& request, std::size_t index) {
+    char name[32];
+    std::snprintf(name, sizeof name, "rate-%.2f", request.rates[index]);
+    setStep(std::string("exporting ") + name);
+    core::SettingsOverrides atRate;
+    atRate.rate = request.rates[index];
+    const auto settings = core::replaySettings(runs.front(), atRate);
+    const fs::path dir = request.outDir / name;
+    auto written = core::exportRuns(runs, settings, dir);
+    for (const auto& run : runs) {
+        if (m_cancel.load()) break;
+        const auto figureDir =
+            runs.size() == 1 ? dir : dir / ("run-" + std::to_string(run.summary.id));
+        const auto paths = app::writeRunFigures(core::analyseStoredRun(run, settings), settings,
+                                                request.formats, figureDir, request.dpi);
+        written.insert(written.end(), paths.begin(), paths.end());
+    }
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_written.insert(m_written.end(), written.begin(), written.end());
+}
+
 void BatchExporter::work(BatchRequest request) {
-    std::vector<core::StoredRun> runs;
-    std::size_t failed = 0;
     try {
         if (request.run.database.empty())
             throw core::InputError("batch export needs the run database",
                                    "set XDG_DATA_HOME or HOME so the studio can store runs");
-        // Folders become their text files (one run each); binary and other unreadable files
-        // are left out here rather than failing one by one.
         setStep("listing files");
-        std::vector<fs::path> files;
-        for (const auto& input : request.run.inputs) {
-            if (!fs::is_directory(input)) {
-                files.push_back(input);
-                continue;
-            }
-            for (const auto& file : core::listCorpusFiles(input)) {
-                try {
-                    core::readCodeFile(file);
-                    files.push_back(file);
-                } catch (const core::PonderError&) {
-                }
-            }
-        }
+        const auto files = inputFiles(request.run.inputs);
         const double steps = double(files.size() + request.rates.size());
         // Evaluation: one stored run per file, so the tables get one row per file. One worker
         // for all of them, so the model is loaded once.
         EvalWorker worker;
-        for (std::size_t i = 0; i < files.size() && !m_cancel.load(); ++i) {
-            setStep("evaluating " + files[i].filename().string() + " (" + std::to_string(i + 1) +
-                    "/" + std::to_string(files.size()) + ")");
-            RunRequest one = request.run;
-            one.inputs = {files[i]};
-            worker.start(one);
-            std::optional<std::int64_t> runId;
-            while (true) {
-                auto inbox = worker.take();
-                if (inbox.runId) runId = inbox.runId;
-                // Per-file problems go to the log only; one summary warning follows.
-                for (auto& line : inbox.log)
-                    if (line.level != LogLine::Level::Info)
-                        log(LogLine::Level::Info, files[i].string() + ": " + line.text, line.hint);
-                if (!worker.busy()) break;
-                if (m_cancel.load()) worker.cancel();
-                const double within = worker.total() ? double(worker.done()) / worker.total() : 0;
-                m_progress.store((double(i) + within) / steps);
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-            worker.join();
-            auto inbox = worker.take();
-            if (inbox.runId) runId = inbox.runId;
-            for (auto& line : inbox.log)
-                if (line.level != LogLine::Level::Info)
-                    log(LogLine::Level::Info, files[i].string() + ": " + line.text, line.hint);
-            if (worker.phase() == EvalWorker::Phase::Finished && runId) {
-                core::StoreOptions options;
-                options.create = false;
-                runs.push_back(core::RunStore(request.run.database, options).loadRun(*runId));
-            } else if (worker.phase() == EvalWorker::Phase::Failed) {
-                ++failed;
-            }
-            m_progress.store(double(i + 1) / steps);
-        }
+        std::vector<core::StoredRun> runs;
+        std::size_t failed = 0;
+        for (std::size_t i = 0; i < files.size() && !m_cancel.load(); ++i)
+            if (auto run = evaluateFile(worker, request, files[i], i, files.size(), steps, failed))
+                runs.push_back(std::move(*run));
         if (failed)
             log(LogLine::Level::Warning,
                 "batch export: " + std::to_string(failed) + " of " + std::to_string(files.size()) +
@@ -172,32 +210,8 @@ void BatchExporter::work(BatchRequest request) {
         }
         if (runs.empty())
             throw core::InputError("no file could be evaluated", "see the log for each file");
-
-        // Export: per rate, the tables over all runs and each run's figures, with the settings
-        // `ponder export --run ... --rate R` takes (the stored ones at that rate: a profile
-        // start is that rate's quantile, not the Tune pane's).
         for (std::size_t r = 0; r < request.rates.size() && !m_cancel.load(); ++r) {
-            char name[32];
-            std::snprintf(name, sizeof name, "rate-%.2f", request.rates[r]);
-            setStep(std::string("exporting ") + name);
-            core::SettingsOverrides atRate;
-            atRate.rate = request.rates[r];
-            const auto settings = core::replaySettings(runs.front(), atRate);
-            const fs::path dir = request.outDir / name;
-            auto written = core::exportRuns(runs, settings, dir);
-            for (const auto& run : runs) {
-                if (m_cancel.load()) break;
-                const auto figureDir =
-                    runs.size() == 1 ? dir : dir / ("run-" + std::to_string(run.summary.id));
-                const auto paths =
-                    app::writeRunFigures(core::analyseStoredRun(run, settings), settings,
-                                         request.formats, figureDir, request.dpi);
-                written.insert(written.end(), paths.begin(), paths.end());
-            }
-            {
-                std::lock_guard<std::mutex> lock(m_mutex);
-                m_written.insert(m_written.end(), written.begin(), written.end());
-            }
+            exportAtRate(runs, request, r);
             m_progress.store(double(files.size() + r + 1) / steps);
         }
         const bool cancelled = m_cancel.load();

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app/common/run_figure_data.h"
 #include "app/studio/state/eval_worker.h"
+#include "core/store/run_store.h"
 
 namespace ponder::studio {
 
@@ -46,6 +48,14 @@ public:
 
 private:
     void work(BatchRequest request);
+    // One file as a stored run (none when it failed or was cancelled); `index` of `count`.
+    std::optional<core::StoredRun> evaluateFile(EvalWorker& worker, const BatchRequest& request,
+                                                const std::filesystem::path& file,
+                                                std::size_t index, std::size_t count, double steps,
+                                                std::size_t& failed);
+    // The tables over all runs and each run's figures at request.rates[index], into rate-R/.
+    void exportAtRate(const std::vector<core::StoredRun>& runs, const BatchRequest& request,
+                      std::size_t index);
     void setStep(std::string text);
     void log(LogLine::Level level, std::string text, std::string hint = {});
 

@@ -14,6 +14,10 @@ struct LogLine {
     std::string text, hint;
 };
 
+// An error text's {--setting}s (core/util/errors.h) in the studio's words: the label of the
+// control that sets it ("'chunk'", "'chunk' = 512"), else the setting's plain name.
+std::string inStudioWords(const std::string& text);
+
 // `error` as a log line: a ponder error with its own hint; a foreign exception (LibTorch, the
 // standard library) with its first line and a hint to report it. `context` ("batch export")
 // prefixes the text; a cancellation is never worse than a warning.

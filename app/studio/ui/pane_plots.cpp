@@ -293,30 +293,131 @@ void Studio::drawPlot(std::size_t index, ImVec2 size) {
     }
 }
 
+namespace {
+
+// Above the table: a slice's rows say so, and a compared run is named (each with its way out).
+void drawSummaryBanners(StudioState& state) {
+    if (!state.slice().empty()) {  // the rows below are a slice's, and say so
+        ImGui::TextColored(ImVec4(0.95f, 0.75f, 0.3f, 1),
+                           "Slice: %zu of %zu files, %zu of %zu units (the whole run's decisions)",
+                           state.slice().size(), state.fileRows().size(), state.sliceUnitCount(),
+                           state.units().size());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("All files")) state.setSlice({});
+    }
+    const auto& compare = state.compare();
+    if (!compare) return;
+    const std::string name = "run " + std::to_string(compare->id);
+    ImGui::TextDisabled(
+        "B: comparing with %s%s%s (%zu of %zu units matched by file and "
+        "chunk; dashed in the plots)",
+        name.c_str(), compare->title == name ? "" : ": ",
+        compare->title == name ? "" : compare->title.c_str(), state.compareMatched(),
+        state.units().size());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Stop comparing")) state.setCompare(std::nullopt);
+}
+
+void summaryCell(const char* format, double value) {
+    ImGui::TableNextColumn();
+    if (std::isnan(value))
+        ImGui::TextDisabled("-");
+    else
+        ImGui::Text(format, value);
+}
+
+// A value with its bootstrap CI: the interval in muted text, the detail on hover.
+void summaryCellWithCi(const char* format, double value,
+                       const std::optional<core::BootstrapInterval>& ci, double scale) {
+    summaryCell(format, value);
+    if (!ci || std::isnan(ci->low)) return;
+    ImGui::SameLine(0, 4);
+    const int decimals = scale > 1 ? 1 : 4;
+    ImGui::TextDisabled("[%.*f, %.*f]", decimals, scale * ci->low, decimals, scale * ci->high);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("95%% percentile block bootstrap over %zu files (%zu resamples)",
+                          ci->blocks, ci->resamples);
+}
+
+void drawSummaryRow(const SummaryRow& row, bool withCompare) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(row.method.c_str());
+    if (row.ownRate) {
+        ImGui::SameLine(0, 4);
+        ImGui::TextDisabled("(own rate)");
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(
+                "ρ does not set this policy's budget: its recovery and "
+                "agreement are against the Oracle with as many updates "
+                "as it made");
+    }
+    summaryCellWithCi("%.4f", row.summary.loss, row.lossCi, 1);
+    // The seeded draw on hover: the row is the expectation, labelled so; the files keep
+    // the draw under "Random Skip" (algorithm.md §8.1).
+    if (row.seededDraw && ImGui::IsItemHovered())
+        ImGui::SetTooltip(
+            "Expected loss and rate of Random at the target rate. The seeded "
+            "draw, which the JSON and the exports keep as \"Random Skip\": "
+            "loss %.4f at rate %.2f",
+            row.seededDraw->loss, row.seededDraw->rate);
+    summaryCell("%.2f", row.summary.rate);
+    summaryCell("%.2f", row.summary.cost);
+    summaryCellWithCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
+    summaryCell("%.1f%%", 100 * row.summary.agreement);
+    if (!withCompare) return;
+    const auto delta = [&](double core::PolicySummary::*field) {
+        return row.compare ? (*row.compare).*field - row.summary.*field : core::kNaN;
+    };
+    summaryCell("%.4f", row.compare ? row.compare->loss : core::kNaN);
+    summaryCell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
+    summaryCell("%+.4f", delta(&core::PolicySummary::loss));
+    summaryCell("%+.2f", delta(&core::PolicySummary::rate));
+    summaryCell("%+.1f%%", 100 * delta(&core::PolicySummary::recovery));
+    summaryCell("%+.1f%%", 100 * delta(&core::PolicySummary::agreement));
+}
+
+// Where UPDATE's gain comes from (algorithm.md §4.1): the trained layer as a static adapter
+// or the learning from each chunk that the gate rations. One line with the CI note, so the
+// plots below keep their room.
+void drawAdvantageLine(const core::AdvantageSplit& split, bool withCi) {
+    if (std::isfinite(split.advantage)) {
+        const std::string share =
+            std::isfinite(split.innerShare)
+                ? std::to_string(int(std::lround(100 * split.innerShare))) + "%"
+                : std::string("n/a");
+        // Wrapped: a narrow pane or a large font scale keeps the share in view.
+        ImGui::TextWrapped("Advantage %.4f = static %.4f + inner %.4f (inner share %s)",
+                           split.advantage, split.advStatic, split.advInner, share.c_str());
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(
+                "Per chunk, loss SKIP − loss UPDATE splits into what the TTT "
+                "layer's trained weights add with the inner step set to zero "
+                "(static) and what learning from the chunk adds (inner loop). "
+                "The Adaptation Oracle updates the chunks with the largest inner "
+                "part. The inner share is n/a where UPDATE gains nothing on "
+                "average.");
+    }
+    if (withCi) return;
+    // Too few files make no interval worth the name (algorithm.md §8.3).
+    const std::string note =
+        "95% CIs need " + std::to_string(core::kMinBootstrapBlocks) + "+ files";
+    const float gap = 2 * ImGui::GetFontSize();
+    if (std::isfinite(split.advantage) && ImGui::GetContentRegionAvail().x -
+                                                  ImGui::GetItemRectMax().x +
+                                                  ImGui::GetCursorScreenPos().x - gap >=
+                                              ImGui::CalcTextSize(note.c_str()).x)
+        ImGui::SameLine(0, gap);
+    ImGui::TextDisabled("%s", note.c_str());
+}
+
+}  // namespace
+
 void Studio::drawSummaryTable() {
     const auto& rows = m_state.summary();
     if (rows.empty()) return;
-    if (!m_state.slice().empty()) {  // the rows below are a slice's, and say so
-        ImGui::TextColored(ImVec4(0.95f, 0.75f, 0.3f, 1),
-                           "Slice: %zu of %zu files, %zu of %zu units (the whole run's decisions)",
-                           m_state.slice().size(), m_state.fileRows().size(),
-                           m_state.sliceUnitCount(), m_state.units().size());
-        ImGui::SameLine();
-        if (ImGui::SmallButton("All files")) m_state.setSlice({});
-    }
-    const auto& compare = m_state.compare();
-    if (compare) {
-        const std::string name = "run " + std::to_string(compare->id);
-        ImGui::TextDisabled(
-            "B: comparing with %s%s%s (%zu of %zu units matched by file and "
-            "chunk; dashed in the plots)",
-            name.c_str(), compare->title == name ? "" : ": ",
-            compare->title == name ? "" : compare->title.c_str(), m_state.compareMatched(),
-            m_state.units().size());
-        ImGui::SameLine();
-        if (ImGui::SmallButton("Stop comparing")) m_state.setCompare(std::nullopt);
-    }
-    const bool withCompare = compare.has_value();
+    drawSummaryBanners(m_state);
+    const bool withCompare = m_state.compare().has_value();
     // Columns fit their text, never cut a number short (a larger font scale, a CI, a long
     // policy name); a narrow pane scrolls the table sideways.
     const bool withCi = rows.front().lossCi.has_value();
@@ -338,97 +439,10 @@ void Studio::drawSummaryTable() {
                                    "\u0394 recovery", "\u0394 agreement"})
             ImGui::TableSetupColumn(header);
     ImGui::TableHeadersRow();
-    const auto cell = [](const char* format, double value) {
-        ImGui::TableNextColumn();
-        if (std::isnan(value))
-            ImGui::TextDisabled("-");
-        else
-            ImGui::Text(format, value);
-    };
-    // A value with its bootstrap CI: the interval in muted text, the detail on hover.
-    const auto cellCi = [&](const char* format, double value,
-                            const std::optional<core::BootstrapInterval>& ci, double scale) {
-        cell(format, value);
-        if (!ci || std::isnan(ci->low)) return;
-        ImGui::SameLine(0, 4);
-        const int decimals = scale > 1 ? 1 : 4;
-        ImGui::TextDisabled("[%.*f, %.*f]", decimals, scale * ci->low, decimals, scale * ci->high);
-        if (ImGui::IsItemHovered())
-            ImGui::SetTooltip("95%% percentile block bootstrap over %zu files (%zu resamples)",
-                              ci->blocks, ci->resamples);
-    };
-    for (const auto& row : rows) {
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(row.method.c_str());
-        if (row.ownRate) {
-            ImGui::SameLine(0, 4);
-            ImGui::TextDisabled("(own rate)");
-            if (ImGui::IsItemHovered())
-                ImGui::SetTooltip(
-                    "ρ does not set this policy's budget: its recovery and "
-                    "agreement are against the Oracle with as many updates "
-                    "as it made");
-        }
-        cellCi("%.4f", row.summary.loss, row.lossCi, 1);
-        // The seeded draw on hover: the row is the expectation, labelled so; the files keep
-        // the draw under "Random Skip" (algorithm.md §8.1).
-        if (row.seededDraw && ImGui::IsItemHovered())
-            ImGui::SetTooltip(
-                "Expected loss and rate of Random at the target rate. The seeded "
-                "draw, which the JSON and the exports keep as \"Random Skip\": "
-                "loss %.4f at rate %.2f",
-                row.seededDraw->loss, row.seededDraw->rate);
-        cell("%.2f", row.summary.rate);
-        cell("%.2f", row.summary.cost);
-        cellCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
-        cell("%.1f%%", 100 * row.summary.agreement);
-        if (withCompare) {
-            const auto delta = [&](double core::PolicySummary::*field) {
-                return row.compare ? (*row.compare).*field - row.summary.*field : core::kNaN;
-            };
-            cell("%.4f", row.compare ? row.compare->loss : core::kNaN);
-            cell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
-            cell("%+.4f", delta(&core::PolicySummary::loss));
-            cell("%+.2f", delta(&core::PolicySummary::rate));
-            cell("%+.1f%%", 100 * delta(&core::PolicySummary::recovery));
-            cell("%+.1f%%", 100 * delta(&core::PolicySummary::agreement));
-        }
-    }
+    for (const auto& row : rows)
+        drawSummaryRow(row, withCompare);
     ImGui::EndTable();
-    // Where UPDATE's gain comes from (algorithm.md §4.1): the trained layer as a static adapter
-    // or the learning from each chunk that the gate rations. One line with the CI note, so the
-    // plots below keep their room.
-    const auto& split = m_state.advantageSplit();
-    if (std::isfinite(split.advantage)) {
-        const std::string share =
-            std::isfinite(split.innerShare)
-                ? std::to_string(int(std::lround(100 * split.innerShare))) + "%"
-                : std::string("n/a");
-        // Wrapped: a narrow pane or a large font scale keeps the share in view.
-        ImGui::TextWrapped("Advantage %.4f = static %.4f + inner %.4f (inner share %s)",
-                           split.advantage, split.advStatic, split.advInner, share.c_str());
-        if (ImGui::IsItemHovered())
-            ImGui::SetTooltip(
-                "Per chunk, loss SKIP − loss UPDATE splits into what the TTT "
-                "layer's trained weights add with the inner step set to zero "
-                "(static) and what learning from the chunk adds (inner loop). "
-                "The Adaptation Oracle updates the chunks with the largest inner "
-                "part. The inner share is n/a where UPDATE gains nothing on "
-                "average.");
-    }
-    // Too few files make no interval worth the name (algorithm.md §8.3).
-    if (!withCi) {
-        const std::string note =
-            "95% CIs need " + std::to_string(core::kMinBootstrapBlocks) + "+ files";
-        const float gap = 2 * ImGui::GetFontSize();
-        if (std::isfinite(split.advantage) && ImGui::GetContentRegionAvail().x -
-                                                      ImGui::GetItemRectMax().x +
-                                                      ImGui::GetCursorScreenPos().x - gap >=
-                                                  ImGui::CalcTextSize(note.c_str()).x)
-            ImGui::SameLine(0, gap);
-        ImGui::TextDisabled("%s", note.c_str());
-    }
+    drawAdvantageLine(m_state.advantageSplit(), withCi);
     if (!m_state.compareNote().empty()) ImGui::TextWrapped("%s", m_state.compareNote().c_str());
 }
 

@@ -42,7 +42,22 @@ void Studio::drawChunkTable() {
                 m_chunkTable.setSort(*column, m_settings.chunkSortAscending);
         }
     }
-    // Filters: the slice's files, a file-name substring, a decision, disagreement.
+    drawChunkFilters();
+    const auto& columns = m_chunkTable.columns();
+    if (columns.empty()) return;
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY |
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
+        ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_Reorderable | ImGuiTableFlags_Hideable;
+    if (!ImGui::BeginTable("chunks", int(columns.size()), flags)) return;
+    setupChunkColumns();
+    drawChunkRows();
+    ImGui::EndTable();
+}
+
+// Filters: the slice's files, a file-name substring, a decision (whose), disagreement; then
+// Copy as CSV and the count shown.
+void Studio::drawChunkFilters() {
     ChunkFilter filter = m_chunkTable.filter();
     filter.files = m_state.slice();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
@@ -78,14 +93,11 @@ void Studio::drawChunkTable() {
     }
     ImGui::SameLine();
     ImGui::TextDisabled("%zu of %zu chunks", m_chunkTable.rows().size(), m_chunkTable.unitCount());
+}
 
+// The columns, the remembered sort as the default, and a header click as the new sort.
+void Studio::setupChunkColumns() {
     const auto& columns = m_chunkTable.columns();
-    if (columns.empty()) return;
-    const ImGuiTableFlags flags =
-        ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY |
-        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_Resizable |
-        ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_Reorderable | ImGuiTableFlags_Hideable;
-    if (!ImGui::BeginTable("chunks", int(columns.size()), flags)) return;
     ImGui::TableSetupScrollFreeze(2, 1);  // unit and file stay in view
     for (std::size_t c = 0; c < columns.size(); ++c) {
         ImGuiTableColumnFlags columnFlags = ImGuiTableColumnFlags_None;
@@ -100,20 +112,25 @@ void Studio::drawChunkTable() {
         ImGui::TableSetupColumn(columns[c].name.c_str(), columnFlags, width);
     }
     ImGui::TableHeadersRow();
-    if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs && specs->SpecsDirty) {
-        if (specs->SpecsCount > 0) {
-            const auto& spec = specs->Specs[0];
-            const bool ascending = spec.SortDirection == ImGuiSortDirection_Ascending;
-            m_chunkTable.setSort(std::size_t(spec.ColumnIndex), ascending);
-            m_settings.chunkSort = columns[std::size_t(spec.ColumnIndex)].name;
-            m_settings.chunkSortAscending = ascending;
-        } else {
-            m_chunkTable.clearSort();
-            m_settings.chunkSort.clear();
-        }
-        specs->SpecsDirty = false;
+    ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs();
+    if (!specs || !specs->SpecsDirty) return;
+    if (specs->SpecsCount > 0) {
+        const auto& spec = specs->Specs[0];
+        const bool ascending = spec.SortDirection == ImGuiSortDirection_Ascending;
+        m_chunkTable.setSort(std::size_t(spec.ColumnIndex), ascending);
+        m_settings.chunkSort = columns[std::size_t(spec.ColumnIndex)].name;
+        m_settings.chunkSortAscending = ascending;
+    } else {
+        m_chunkTable.clearSort();
+        m_settings.chunkSort.clear();
     }
-    // A chunk selected elsewhere (a plot, the source) scrolls into view once.
+    specs->SpecsDirty = false;
+}
+
+// The rows on screen; a click selects the chunk (the source follows), and a chunk selected
+// elsewhere (a plot, the source) scrolls into view once.
+void Studio::drawChunkRows() {
+    const auto& columns = m_chunkTable.columns();
     const auto& rows = m_chunkTable.rows();
     std::optional<std::size_t> scrollRow;
     if (m_state.selected != m_chunkTableScrolledTo) {
@@ -152,7 +169,6 @@ void Studio::drawChunkTable() {
             }
         }
     }
-    ImGui::EndTable();
 }
 
 void Studio::drawFilesTable() {

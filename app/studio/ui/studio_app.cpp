@@ -475,14 +475,14 @@ void Studio::handleShortcuts() {
     }
 }
 
-int Studio::run() {
+bool Studio::openWindow() {
     glfwSetErrorCallback([](int code, const char* text) {
         std::cerr << "glfw error " << code << ": " << text << "\n";
     });
     if (!glfwInit()) {
         std::cerr << "error: cannot open a window (no display?)\n"
                      "hint: run it on a desktop, or under `xvfb-run -a`\n";
-        return 1;
+        return false;
     }
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
@@ -500,7 +500,7 @@ int Studio::run() {
     if (!m_window) {
         std::cerr << "error: cannot create an OpenGL 3.3 window\nhint: check the GL driver\n";
         glfwTerminate();
-        return 1;
+        return false;
     }
     glfwMakeContextCurrent(m_window);
     float scaleX = 1.0f, scaleY = 1.0f;
@@ -520,7 +520,10 @@ int Studio::run() {
             studio->m_quitPrompt.request();
         }
     });
+    return true;
+}
 
+void Studio::initImGui() {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
@@ -532,7 +535,9 @@ int Studio::run() {
     applyTheme();
     ImGui_ImplGlfw_InitForOpenGL(m_window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
+}
 
+void Studio::startFirstWork() {
     try {
         m_devices.clear();
         for (const auto& device : core::runtimeInfo().devices)
@@ -555,104 +560,112 @@ int Studio::run() {
         startRun();
     }
     if (m_options.compare) reopenRun(*m_options.compare, true);
-    int status = 0;
-    while (!glfwWindowShouldClose(m_window)) {
-        const bool screenshot = !m_options.screenshot.empty();
-        const bool working = m_worker.busy() || m_batch.busy() || m_reopening.valid();
-        if (screenshot && working && !m_options.frameStats)
-            // A screenshot needs the frames after the work: while it runs, 20 frames a second
-            // leave the cores to the evaluation (software GL under Xvfb costs a core).
-            glfwWaitEventsTimeout(0.05);
-        else if (screenshot || m_activeFrames > 0)
-            glfwPollEvents();
-        else
-            // Idle: wake for input, or a few times a second for the worker's units and toasts.
-            glfwWaitEventsTimeout(m_worker.busy() || m_batch.busy() || m_reopening.valid() ? 0.1
-                                                                                           : 0.5);
-        const auto frameStart = std::chrono::steady_clock::now();
-        const auto versionBefore = m_state.version();
-        pollWorker();
-        pollReopen();
-        pollBatch();
-        if (m_options.select && *m_options.select >= 0 &&
-            std::size_t(*m_options.select) < m_state.units().size()) {
-            m_state.selected = m_options.select;
-            m_scrollToUnit = m_options.select;
-            m_options.select.reset();
-        }
-        ImGui_ImplOpenGL3_NewFrame();
-        ImGui_ImplGlfw_NewFrame();
-        ImGui::NewFrame();
-        handleShortcuts();
-        drawFrame();
-        ImGui::Render();
-        const auto built = std::chrono::steady_clock::now();
-        int width = 0, height = 0;
-        glfwGetFramebufferSize(m_window, &width, &height);
-        glViewport(0, 0, width, height);
-        const ImVec4 clear = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
-        glClearColor(clear.x, clear.y, clear.z, 1.0f);
-        glClear(GL_COLOR_BUFFER_BIT);
-        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-        if (io.WantTextInput || ImGui::IsAnyItemActive() || io.MouseDelta.x != 0 ||
-            io.MouseDelta.y != 0 || !m_toasts.empty())
-            m_activeFrames = 3;
-        else if (m_activeFrames > 0)
-            --m_activeFrames;
-        if (screenshot) {
-            const double waited =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
-            // Frames count once the run is over, so the image shows its plots.
-            if ((!m_worker.busy() && !m_reopening.valid() && !m_batch.busy()) ||
-                waited > m_options.screenshotTimeout)
-                ++m_screenshotFrames;
-            if (m_screenshotFrames >= m_options.frames) {
-                if (!m_options.dumpView.empty() && !writeViewDump(m_options.dumpView)) status = 1;
-                if (!saveFramebuffer(m_options.screenshot, width, height)) {
-                    std::cerr << "error: cannot write " << m_options.screenshot
-                              << "\nhint: check the folder exists and is writable\n";
-                    status = 1;
-                } else {
-                    std::cerr << "wrote " << m_options.screenshot << " (" << width << "x" << height
-                              << ")\n";
-                }
-                glfwSetWindowShouldClose(m_window, GLFW_TRUE);
-            }
-        }
-        glfwSwapBuffers(m_window);
-        // The frame's own work (not the idle wait) while a run streams in: the 60 fps budget.
-        // Split into the UI thread's own work (inbox, replay, layout) and GL drawing plus the
-        // swap, which under Xvfb is Mesa's software rasterizer on the same cores.
-        const bool live = m_worker.busy();
-        const auto ms = [](auto a, auto b) {
-            return std::chrono::duration<double, std::milli>(b - a).count();
-        };
-        (live ? m_frameStats : m_quietFrameStats)
-            .add(ms(frameStart, std::chrono::steady_clock::now()));
-        (live ? m_uiWorkStats : m_quietUiWorkStats).add(ms(frameStart, built));
-        if (live && m_state.version() != versionBefore)
-            m_replayWorkStats.add(ms(frameStart, built));
-        if (m_recordedRun && !live && m_frameStats.size() > 0)
-            report({LogLine::Level::Info, m_frameStats.text(), {}});
-        m_recordedRun = live;
+}
+
+void Studio::waitForEvents() {
+    const bool screenshot = !m_options.screenshot.empty();
+    const bool working = m_worker.busy() || m_batch.busy() || m_reopening.valid();
+    if (screenshot && working && !m_options.frameStats)
+        // A screenshot needs the frames after the work: while it runs, 20 frames a second
+        // leave the cores to the evaluation (software GL under Xvfb costs a core).
+        glfwWaitEventsTimeout(0.05);
+    else if (screenshot || m_activeFrames > 0)
+        glfwPollEvents();
+    else
+        // Idle: wake for input, or a few times a second for the worker's units and toasts.
+        glfwWaitEventsTimeout(working ? 0.1 : 0.5);
+}
+
+bool Studio::drawOneFrame() {
+    const auto frameStart = std::chrono::steady_clock::now();
+    const auto versionBefore = m_state.version();
+    pollWorker();
+    pollReopen();
+    pollBatch();
+    if (m_options.select && *m_options.select >= 0 &&
+        std::size_t(*m_options.select) < m_state.units().size()) {
+        m_state.selected = m_options.select;
+        m_scrollToUnit = m_options.select;
+        m_options.select.reset();
     }
-    if (m_options.frameStats) {
-        std::cerr << m_frameStats.text() << "\n";
-        auto work = m_uiWorkStats.text();
-        work.replace(0, work.find(':'), "  of which UI work before GL (inbox, replay, layout)");
-        std::cerr << work << "\n";
-        auto replays = m_replayWorkStats.text();
-        replays.replace(0, replays.find(':'),
-                        "  of which UI work of frames that took new units in");
-        std::cerr << replays << "\n";
-        // The same frames' cost without a run: what rendering alone takes on this machine.
-        auto quiet = m_quietFrameStats.text();
-        quiet.replace(0, quiet.find(':'), "frame time without a run");
-        std::cerr << quiet << "\n";
-        auto quietWork = m_quietUiWorkStats.text();
-        quietWork.replace(0, quietWork.find(':'), "  of which UI work before GL");
-        std::cerr << quietWork << "\n";
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    handleShortcuts();
+    drawFrame();
+    ImGui::Render();
+    const auto built = std::chrono::steady_clock::now();
+    int width = 0, height = 0;
+    glfwGetFramebufferSize(m_window, &width, &height);
+    glViewport(0, 0, width, height);
+    const ImVec4 clear = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(clear.x, clear.y, clear.z, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput || ImGui::IsAnyItemActive() || io.MouseDelta.x != 0 ||
+        io.MouseDelta.y != 0 || !m_toasts.empty())
+        m_activeFrames = 3;
+    else if (m_activeFrames > 0)
+        --m_activeFrames;
+    const bool saved = m_options.screenshot.empty() || saveScreenshotWhenDue(width, height);
+    glfwSwapBuffers(m_window);
+    // The frame's own work (not the idle wait) while a run streams in: the 60 fps budget.
+    // Split into the UI thread's own work (inbox, replay, layout) and GL drawing plus the
+    // swap, which under Xvfb is Mesa's software rasterizer on the same cores.
+    const bool live = m_worker.busy();
+    const auto ms = [](auto a, auto b) {
+        return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    (live ? m_frameStats : m_quietFrameStats).add(ms(frameStart, std::chrono::steady_clock::now()));
+    (live ? m_uiWorkStats : m_quietUiWorkStats).add(ms(frameStart, built));
+    if (live && m_state.version() != versionBefore) m_replayWorkStats.add(ms(frameStart, built));
+    if (m_recordedRun && !live && m_frameStats.size() > 0)
+        report({LogLine::Level::Info, m_frameStats.text(), {}});
+    m_recordedRun = live;
+    return saved;
+}
+
+// --screenshot: the framebuffer once --frames frames have passed after the work (or the
+// timeout), then the window closes. False when the image could not be written.
+bool Studio::saveScreenshotWhenDue(int width, int height) {
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    // Frames count once the run is over, so the image shows its plots.
+    if ((!m_worker.busy() && !m_reopening.valid() && !m_batch.busy()) ||
+        waited > m_options.screenshotTimeout)
+        ++m_screenshotFrames;
+    if (m_screenshotFrames < m_options.frames) return true;
+    bool ok = m_options.dumpView.empty() || writeViewDump(m_options.dumpView);
+    if (!saveFramebuffer(m_options.screenshot, width, height)) {
+        std::cerr << "error: cannot write " << m_options.screenshot
+                  << "\nhint: check the folder exists and is writable\n";
+        ok = false;
+    } else {
+        std::cerr << "wrote " << m_options.screenshot << " (" << width << "x" << height << ")\n";
     }
+    glfwSetWindowShouldClose(m_window, GLFW_TRUE);
+    return ok;
+}
+
+void Studio::printFrameStats() const {
+    std::cerr << m_frameStats.text() << "\n";
+    auto work = m_uiWorkStats.text();
+    work.replace(0, work.find(':'), "  of which UI work before GL (inbox, replay, layout)");
+    std::cerr << work << "\n";
+    auto replays = m_replayWorkStats.text();
+    replays.replace(0, replays.find(':'), "  of which UI work of frames that took new units in");
+    std::cerr << replays << "\n";
+    // The same frames' cost without a run: what rendering alone takes on this machine.
+    auto quiet = m_quietFrameStats.text();
+    quiet.replace(0, quiet.find(':'), "frame time without a run");
+    std::cerr << quiet << "\n";
+    auto quietWork = m_quietUiWorkStats.text();
+    quietWork.replace(0, quietWork.find(':'), "  of which UI work before GL");
+    std::cerr << quietWork << "\n";
+}
+
+void Studio::closeWindow() {
     if (m_options.screenshot.empty())  // the next start opens at the size it was left at
         glfwGetWindowSize(m_window, &m_settings.windowWidth, &m_settings.windowHeight);
     m_worker.cancel();
@@ -664,6 +677,19 @@ int Studio::run() {
     ImGui::DestroyContext();
     glfwDestroyWindow(m_window);
     glfwTerminate();
+}
+
+int Studio::run() {
+    if (!openWindow()) return 1;
+    initImGui();
+    startFirstWork();
+    int status = 0;
+    while (!glfwWindowShouldClose(m_window)) {
+        waitForEvents();
+        if (!drawOneFrame()) status = 1;
+    }
+    if (m_options.frameStats) printFrameStats();
+    closeWindow();
     return status;
 }
 

@@ -119,6 +119,16 @@ private:
     void pollWorker();
     void applyTheme();
     void handleShortcuts();
+    // run()'s steps: the window and ImGui, the first work (a run, a reopen or a batch), each
+    // frame (false once a screenshot failed to save), the frame timings, and the teardown.
+    bool openWindow();
+    void initImGui();
+    void startFirstWork();
+    void waitForEvents();
+    bool drawOneFrame();
+    bool saveScreenshotWhenDue(int width, int height);
+    void printFrameStats() const;
+    void closeWindow();
 
     // Panes (pane_*.cpp).
     void drawFrame();
@@ -127,6 +137,12 @@ private:
     void drawTunePane();
     void drawHistoryPane();
     void drawSourcePane();
+    // drawSourcePane's steps (pane_source.cpp): one line of the file (its chunk's decision
+    // strip, the number, the token heat, the text), and the heat map of its tokens.
+    struct SourceView;
+    void drawSourceLine(const SourceView& view, int line);
+    void drawTokenHeat(const SourceView& view, std::size_t begin, std::size_t end, float y,
+                       std::int64_t unit);
     void drawPlotsPane();
     // The right side's tabs: all plots stacked, each plot alone, the chunk and file tables.
     void drawRightTabs();
@@ -135,6 +151,10 @@ private:
     // Figure `figure` of m_state.figures() at `size` (0 width: the available width).
     void drawPlot(std::size_t figure, ImVec2 size);
     void drawChunkTable();
+    // drawChunkTable's steps: the filter row, the columns with their sort, the visible rows.
+    void drawChunkFilters();
+    void setupChunkColumns();
+    void drawChunkRows();
     void drawFilesTable();
     // The selected chunk's per-token losses under the source (pane_chunk.cpp).
     void drawChunkPlot();

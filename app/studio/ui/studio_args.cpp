@@ -96,106 +96,101 @@ std::optional<LogLine> modelDirError(const fs::path& dir) {
     }
 }
 
-StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
-    StudioArgs parsed;
-    StudioOptions& options = parsed.options;
-    // Inputs in command-line order; `positional` tells which may be the model.
-    struct Input {
-        bool positional;
-        std::string path;
-    };
-    std::vector<Input> inputs;
-    bool fromFlag = false;  // the model came from --model (for the hint)
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg == "--help" || arg == "-h") {
-            StudioArgs help;
-            help.exitCode = 0;
-            help.out = kHelp;
-            return help;
-        }
-        if (arg == "--frame-stats") {
-            options.frameStats = true;
-            continue;
-        }
-        if (arg == "--shuffle" || arg == "--fast") {
-            (arg == "--shuffle" ? options.evaluation.shuffle : options.evaluation.fast) = true;
-            continue;
-        }
-        if (arg == "--force-gate" || arg == "--lookahead") {
-            auto& gating = options.evaluation.gating;
-            (arg == "--force-gate" ? gating.forceGate : gating.lookahead) = true;
-            continue;
-        }
-        static const char* const kValued[] = {
-            "--model",        "--open",         "--rate",
-            "--screenshot",   "--frames",       "--size",
-            "--compare",      "--run",          "--calibration",
-            "--policy",       "--signal",       "--alpha",
-            "--dump-view",    "--batch-export", "--batch-rates",
-            "--mode",         "--chunk",        "--ext",
-            "--max-units",    "--causal-k",     "--dtype",
-            "--seed",         "--threshold",    "--calibration-file",
-            "--advanced-std", "--select",       "--screenshot-timeout"};
-        const bool valued =
-            std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
-        if (!valued) {
-            if (!arg.empty() && arg[0] == '-') return fail("unknown option " + arg);
-            inputs.push_back({true, arg});
-            continue;
-        }
-        if (i + 1 >= args.size()) return fail(arg + " needs a value");
-        const std::string& value = args[++i];
-        try {
-            if (arg == "--model") {
-                options.modelDir = value;
-                fromFlag = true;
-            }
-            if (arg == "--open") inputs.push_back({false, value});
-            if (arg == "--rate") options.rate = std::stod(value);
-            if (arg == "--policy") {  // the first is Ours, more are replayed beside it
-                if (options.policy)
-                    options.extraPolicies.push_back(value);
-                else
-                    options.policy = value;
-            }
-            if (arg == "--signal") options.signal = value;
-            auto& gating = options.evaluation.gating;
-            if (arg == "--seed") gating.seed = std::stoull(value);
-            if (arg == "--threshold") gating.threshold = std::stod(value);
-            if (arg == "--calibration-file") gating.calibrationFile = value;
-            if (arg == "--advanced-std") gating.advancedStd = value;
-            if (!setEvaluationOption(options.evaluation, arg, value))
-                return fail("bad value for " + arg + ": '" + value + "'",
-                            "--mode file|paper, --chunk N > 0, --max-units N > 0, "
-                            "--causal-k 0|-1, --dtype f32|bf16");
-            if (arg == "--alpha") options.alpha = std::stod(value);
-            if (arg == "--dump-view") options.dumpView = value;
-            if (arg == "--batch-export") options.batchExport = value;
-            if (arg == "--batch-rates") options.batchRates = value;
-            if (arg == "--compare") options.compare = std::stoll(value);
-            if (arg == "--run") options.reopen = std::stoll(value);
-            if (arg == "--select") options.select = std::stoll(value);
-            if (arg == "--screenshot-timeout")
-                options.screenshotTimeout = std::max(1.0, std::stod(value));
-            if (arg == "--calibration") {
-                if (value != "paper" && value != "profile")
-                    return fail("--calibration must be paper or profile");
-                options.calibration = value;
-            }
-            if (arg == "--screenshot") options.screenshot = value;
-            if (arg == "--frames") options.frames = std::max(1, std::stoi(value));
-            if (arg == "--size") {
-                const auto x = value.find('x');
-                if (x == std::string::npos) return fail("--size must be WxH");
-                options.width = std::stoi(value.substr(0, x));
-                options.height = std::stoi(value.substr(x + 1));
-            }
-        } catch (const std::exception&) {
-            return fail("bad value for " + arg + ": '" + value + "'");
-        }
+namespace {
+
+// Inputs in command-line order; `positional` tells which may be the model.
+struct Input {
+    bool positional;
+    std::string path;
+};
+
+// The options without a value; false for any other argument.
+bool setFlag(StudioOptions& options, const std::string& arg) {
+    auto& gating = options.evaluation.gating;
+    if (arg == "--frame-stats")
+        options.frameStats = true;
+    else if (arg == "--shuffle")
+        options.evaluation.shuffle = true;
+    else if (arg == "--fast")
+        options.evaluation.fast = true;
+    else if (arg == "--force-gate")
+        gating.forceGate = true;
+    else if (arg == "--lookahead")
+        gating.lookahead = true;
+    else
+        return false;
+    return true;
+}
+
+bool takesValue(const std::string& arg) {
+    static const char* const kValued[] = {
+        "--model",        "--open",         "--rate",
+        "--screenshot",   "--frames",       "--size",
+        "--compare",      "--run",          "--calibration",
+        "--policy",       "--signal",       "--alpha",
+        "--dump-view",    "--batch-export", "--batch-rates",
+        "--mode",         "--chunk",        "--ext",
+        "--max-units",    "--causal-k",     "--dtype",
+        "--seed",         "--threshold",    "--calibration-file",
+        "--advanced-std", "--select",       "--screenshot-timeout"};
+    return std::find(std::begin(kValued), std::end(kValued), arg) != std::end(kValued);
+}
+
+// The gating options (as `ponder eval` takes them) and the evaluation's; a failure, or none.
+std::optional<StudioArgs> setRunOption(StudioOptions& options, const std::string& arg,
+                                       const std::string& value) {
+    if (arg == "--rate") options.rate = std::stod(value);
+    if (arg == "--policy") {  // the first is Ours, more are replayed beside it
+        if (options.policy)
+            options.extraPolicies.push_back(value);
+        else
+            options.policy = value;
     }
-    // Which positional is the model (design.md §10: `ponder-studio [MODEL_DIR] [FILE|DIR...]`).
+    if (arg == "--signal") options.signal = value;
+    if (arg == "--alpha") options.alpha = std::stod(value);
+    if (arg == "--calibration") {
+        if (value != "paper" && value != "profile")
+            return fail("--calibration must be paper or profile");
+        options.calibration = value;
+    }
+    auto& gating = options.evaluation.gating;
+    if (arg == "--seed") gating.seed = std::stoull(value);
+    if (arg == "--threshold") gating.threshold = std::stod(value);
+    if (arg == "--calibration-file") gating.calibrationFile = value;
+    if (arg == "--advanced-std") gating.advancedStd = value;
+    if (!setEvaluationOption(options.evaluation, arg, value))
+        return fail("bad value for " + arg + ": '" + value + "'",
+                    "--mode file|paper, --chunk N > 0, --max-units N > 0, "
+                    "--causal-k 0|-1, --dtype f32|bf16");
+    return std::nullopt;
+}
+
+// The studio's own options: stored runs, screenshots, batch export, the window.
+std::optional<StudioArgs> setWindowOption(StudioOptions& options, const std::string& arg,
+                                          const std::string& value) {
+    if (arg == "--dump-view") options.dumpView = value;
+    if (arg == "--batch-export") options.batchExport = value;
+    if (arg == "--batch-rates") options.batchRates = value;
+    if (arg == "--compare") options.compare = std::stoll(value);
+    if (arg == "--run") options.reopen = std::stoll(value);
+    if (arg == "--select") options.select = std::stoll(value);
+    if (arg == "--screenshot-timeout") options.screenshotTimeout = std::max(1.0, std::stod(value));
+    if (arg == "--screenshot") options.screenshot = value;
+    if (arg == "--frames") options.frames = std::max(1, std::stoi(value));
+    if (arg == "--size") {
+        const auto x = value.find('x');
+        if (x == std::string::npos) return fail("--size must be WxH");
+        options.width = std::stoi(value.substr(0, x));
+        options.height = std::stoi(value.substr(x + 1));
+    }
+    return std::nullopt;
+}
+
+// Which positional is the model (design.md §10: `ponder-studio [MODEL_DIR] [FILE|DIR...]`),
+// the rest become the inputs; a named model that is not one fails now, not once the window
+// is up and a run started.
+std::optional<StudioArgs> placeInputs(StudioOptions& options, std::vector<Input> inputs,
+                                      bool fromFlag) {
     const auto positionals = std::count_if(inputs.begin(), inputs.end(),
                                            [](const Input& input) { return input.positional; });
     const auto first = std::find_if(inputs.begin(), inputs.end(),
@@ -207,15 +202,52 @@ StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
     }
     for (auto& input : inputs)
         options.inputs.push_back(std::move(input.path));
-    // A named model that is not one would only fail once the window is up and a run started.
-    if (!options.modelDir.empty())
-        if (const auto error = modelDirError(options.modelDir)) {
-            const std::string rule =
-                fromFlag ? " (--model names the folder holding config.json and the weights)"
-                         : " (with two or more paths the first is the model directory: "
-                           "ponder-studio MODEL_DIR FILE...; --open FILE adds inputs only)";
-            return fail(error->text, error->hint + rule);
+    if (options.modelDir.empty()) return std::nullopt;
+    const auto error = modelDirError(options.modelDir);
+    if (!error) return std::nullopt;
+    const std::string rule = fromFlag
+                                 ? " (--model names the folder holding config.json and the weights)"
+                                 : " (with two or more paths the first is the model directory: "
+                                   "ponder-studio MODEL_DIR FILE...; --open FILE adds inputs only)";
+    return fail(error->text, error->hint + rule);
+}
+
+}  // namespace
+
+StudioArgs parseStudioArgs(const std::vector<std::string>& args) {
+    StudioArgs parsed;
+    StudioOptions& options = parsed.options;
+    std::vector<Input> inputs;
+    bool fromFlag = false;  // the model came from --model (for the hint)
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            StudioArgs help;
+            help.exitCode = 0;
+            help.out = kHelp;
+            return help;
         }
+        if (setFlag(options, arg)) continue;
+        if (!takesValue(arg)) {
+            if (!arg.empty() && arg[0] == '-') return fail("unknown option " + arg);
+            inputs.push_back({true, arg});
+            continue;
+        }
+        if (i + 1 >= args.size()) return fail(arg + " needs a value");
+        const std::string& value = args[++i];
+        if (arg == "--model") {
+            options.modelDir = value;
+            fromFlag = true;
+        }
+        if (arg == "--open") inputs.push_back({false, value});
+        try {
+            if (auto failure = setRunOption(options, arg, value)) return *failure;
+            if (auto failure = setWindowOption(options, arg, value)) return *failure;
+        } catch (const std::exception&) {
+            return fail("bad value for " + arg + ": '" + value + "'");
+        }
+    }
+    if (auto failure = placeInputs(options, std::move(inputs), fromFlag)) return *failure;
     return parsed;
 }
 

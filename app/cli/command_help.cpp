@@ -27,8 +27,8 @@ std::vector<std::string> wrapped(const std::string& text, std::size_t columns) {
 }
 
 void writeOptions(std::ostringstream& out, const Options& options) {
-    constexpr std::size_t kWidest = 30;   // a longer option gets its help on the next line
-    constexpr std::size_t kLine = 100;    // help wraps within this many columns
+    constexpr std::size_t kWidest = 30;  // a longer option gets its help on the next line
+    constexpr std::size_t kLine = 100;   // help wraps within this many columns
     std::size_t width = 0;
     for (const auto& option : options)
         width = std::max(width, std::min(optionColumn(option).size(), kWidest));

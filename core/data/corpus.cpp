@@ -612,16 +612,13 @@ std::size_t CorpusBuild::skippedFor(CorpusSkipReason reason) const {
         skipped.begin(), skipped.end(), [&](const CorpusSkip& s) { return s.reason == reason; }));
 }
 
-CorpusBuild selectCorpus(const CorpusRecipe& recipe, const CorpusBuildOptions& options) {
-    const auto start = std::chrono::steady_clock::now();
-    CorpusBuild build;
-    build.recipeName = recipe.name;
-    build.hasTokens = static_cast<bool>(options.countTokens);
-    std::vector<CorpusSkip> skipped;
-    const auto candidates = scanSources(recipe, build, skipped);
+namespace {
 
-    // Read, check, hash and count in parallel; results land by index, so the outcome does
-    // not depend on the thread count.
+// Reads, checks, hashes and counts every candidate in parallel; results land by index, so the
+// outcome does not depend on the thread count. Empty when cancelled before all were examined.
+std::optional<std::vector<Outcome>> examineAll(const std::vector<Candidate>& candidates,
+                                               const CorpusRecipe& recipe,
+                                               const CorpusBuildOptions& options) {
     std::vector<Outcome> outcomes(candidates.size());
     std::atomic<std::size_t> next{0}, done{0};
     std::atomic<bool> stop{false};
@@ -654,13 +651,16 @@ CorpusBuild selectCorpus(const CorpusRecipe& recipe, const CorpusBuildOptions& o
     }
     for (auto& thread : pool)
         thread.join();
-    if (stop.load() && done.load() < candidates.size()) {
-        build.cancelled = true;
-        return build;
-    }
+    if (stop.load() && done.load() < candidates.size()) return std::nullopt;
     if (options.onProgress) options.onProgress(candidates.size(), candidates.size());
+    return outcomes;
+}
 
-    // Exact duplicates: the first path in byte order keeps the content.
+// The indices of the kept candidates with distinct content: of exact duplicates the first path
+// in byte order keeps the content; the rest are skipped with their reason.
+std::vector<std::size_t> distinctKept(const std::vector<Candidate>& candidates,
+                                      std::vector<Outcome>& outcomes,
+                                      std::vector<CorpusSkip>& skipped) {
     std::unordered_map<std::string, std::string> firstPath;
     std::vector<std::size_t> distinct;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
@@ -677,12 +677,47 @@ CorpusBuild selectCorpus(const CorpusRecipe& recipe, const CorpusBuildOptions& o
         }
         distinct.push_back(i);
     }
+    return distinct;
+}
+
+std::vector<CorpusSplitSummary> splitSummaries(const CorpusRecipe& recipe,
+                                               const std::vector<CorpusFile>& files) {
+    std::vector<CorpusSplitSummary> splits;
+    for (const auto& name : corpusSplitNames(recipe.split)) {
+        CorpusSplitSummary summary;
+        summary.split = name;
+        for (const auto& file : files) {
+            if (file.split != name) continue;
+            ++summary.files;
+            summary.bytes += file.bytes;
+            summary.tokens += file.tokens.value_or(0);
+        }
+        splits.push_back(summary);
+    }
+    return splits;
+}
+
+}  // namespace
+
+CorpusBuild selectCorpus(const CorpusRecipe& recipe, const CorpusBuildOptions& options) {
+    const auto start = std::chrono::steady_clock::now();
+    CorpusBuild build;
+    build.recipeName = recipe.name;
+    build.hasTokens = static_cast<bool>(options.countTokens);
+    std::vector<CorpusSkip> skipped;
+    const auto candidates = scanSources(recipe, build, skipped);
+    auto outcomes = examineAll(candidates, recipe, options);
+    if (!outcomes) {
+        build.cancelled = true;
+        return build;
+    }
+    auto distinct = distinctKept(candidates, *outcomes, skipped);
     if (recipe.nearDuplicateThreshold > 0.0)
-        distinct = dropNearDuplicates(candidates, outcomes, distinct, recipe.nearDuplicateThreshold,
-                                      skipped);
+        distinct = dropNearDuplicates(candidates, *outcomes, distinct,
+                                      recipe.nearDuplicateThreshold, skipped);
     for (const std::size_t i : distinct) {
         const auto& candidate = candidates[i];
-        auto& outcome = outcomes[i];
+        auto& outcome = (*outcomes)[i];
         CorpusFile file;
         file.path = candidate.path;
         file.sha256 = std::move(outcome.sha256);
@@ -696,17 +731,7 @@ CorpusBuild selectCorpus(const CorpusRecipe& recipe, const CorpusBuildOptions& o
     std::sort(skipped.begin(), skipped.end(),
               [](const CorpusSkip& a, const CorpusSkip& b) { return a.path < b.path; });
     build.skipped = std::move(skipped);
-    for (const auto& name : corpusSplitNames(recipe.split)) {
-        CorpusSplitSummary summary;
-        summary.split = name;
-        for (const auto& file : build.files) {
-            if (file.split != name) continue;
-            ++summary.files;
-            summary.bytes += file.bytes;
-            summary.tokens += file.tokens.value_or(0);
-        }
-        build.splits.push_back(summary);
-    }
+    build.splits = splitSummaries(recipe, build.files);
     build.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return build;
 }

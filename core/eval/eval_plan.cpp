@@ -70,18 +70,10 @@ std::vector<PlanUnit> fileUnits(const PlanFile& file, std::int64_t fileIndex,
     return units;
 }
 
-}  // namespace
-
-EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& inputs,
-                       const PlanOptions& options, const std::vector<std::string>& extensions) {
-    if (options.chunk <= 0 || options.chunk % options.miniBatch != 0)
-        throw InputError("chunk length " + std::to_string(options.chunk) +
-                             " is not a positive multiple of the TTT mini-batch " +
-                             std::to_string(options.miniBatch),
-                         "use e.g. {--chunk 512}");
-    EvalPlan plan;
-    plan.options = options;
-
+// The files the inputs name: a named file as given, a folder's code files with a wanted
+// extension (recursively).
+std::vector<InputFile> inputFiles(const std::vector<fs::path>& inputs,
+                                  const std::vector<std::string>& extensions) {
     std::vector<InputFile> candidates;
     for (const auto& input : inputs) {
         std::error_code ec;
@@ -93,7 +85,14 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
             candidates.push_back({input, true});
         }
     }
+    return candidates;
+}
 
+// Tokenizes every candidate into plan.files; a file found in a folder that cannot be used is
+// skipped with its reason, a named one is an error.
+void tokenizeInputs(const Tokenizer& tokenizer, const std::vector<InputFile>& candidates,
+                    EvalPlan& plan) {
+    const auto& options = plan.options;
     const auto minimum = options.mode == EvalMode::File ? options.minTailTokens : 2;
     for (const auto& candidate : candidates) {
         try {
@@ -115,25 +114,26 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
     if (plan.files.empty())
         throw InputError("no usable source files among the inputs",
                          "pass UTF-8 code files (folders are searched recursively)");
+}
 
-    if (options.mode == EvalMode::File) {
-        for (std::size_t i = 0; i < plan.files.size(); ++i) {
-            std::int64_t covered = 0;
-            for (auto unit :
-                 fileUnits(plan.files[i], static_cast<std::int64_t>(i), options, covered)) {
-                unit.index = static_cast<std::int64_t>(plan.units.size());
-                plan.units.push_back(unit);
-            }
-            plan.files[i].droppedTokens =
-                static_cast<std::int64_t>(plan.files[i].ids.size()) - covered;
-            plan.droppedTokens += plan.files[i].droppedTokens;
+void planFileUnits(EvalPlan& plan) {
+    for (std::size_t i = 0; i < plan.files.size(); ++i) {
+        std::int64_t covered = 0;
+        for (auto unit :
+             fileUnits(plan.files[i], static_cast<std::int64_t>(i), plan.options, covered)) {
+            unit.index = static_cast<std::int64_t>(plan.units.size());
+            plan.units.push_back(unit);
         }
-        return plan;
+        plan.files[i].droppedTokens = static_cast<std::int64_t>(plan.files[i].ids.size()) - covered;
+        plan.droppedTokens += plan.files[i].droppedTokens;
     }
+}
 
-    // Paper mode (algorithm.md §4, §7): one <|endoftext|> between documents, consecutive
-    // non-overlapping windows of 2 chunks, tail dropped, paperBatch windows per batch; a
-    // unit is one chunk index of one batch. A final batch may hold fewer windows.
+// Paper mode (algorithm.md §4, §7): one <|endoftext|> between documents, consecutive
+// non-overlapping windows of 2 chunks, tail dropped, paperBatch windows per batch; a unit is
+// one chunk index of one batch. A final batch may hold fewer windows.
+void planPaperUnits(const Tokenizer& tokenizer, EvalPlan& plan) {
+    const auto& options = plan.options;
     const auto eot = tokenizer.endOfTextId();
     if (!eot)
         throw InputError(
@@ -162,6 +162,24 @@ EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& 
             plan.units.push_back(unit);
         }
     }
+}
+
+}  // namespace
+
+EvalPlan buildEvalPlan(const Tokenizer& tokenizer, const std::vector<fs::path>& inputs,
+                       const PlanOptions& options, const std::vector<std::string>& extensions) {
+    if (options.chunk <= 0 || options.chunk % options.miniBatch != 0)
+        throw InputError("chunk length " + std::to_string(options.chunk) +
+                             " is not a positive multiple of the TTT mini-batch " +
+                             std::to_string(options.miniBatch),
+                         "use e.g. {--chunk 512}");
+    EvalPlan plan;
+    plan.options = options;
+    tokenizeInputs(tokenizer, inputFiles(inputs, extensions), plan);
+    if (options.mode == EvalMode::File)
+        planFileUnits(plan);
+    else
+        planPaperUnits(tokenizer, plan);
     return plan;
 }
 

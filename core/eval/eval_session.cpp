@@ -149,6 +149,68 @@ EvalSession::EvalSession(EvalRequest request) : m_request(std::move(request)) {
 
 EvalSession::~EvalSession() = default;
 
+namespace {
+
+Evaluator& loadEvaluator(const EvalRequest& request, EvaluatorCache* cache,
+                         std::unique_ptr<Evaluator>& own) {
+    const auto options = evalOptionsOf(request);
+    if (cache) return cache->get(request.modelDir, options);
+    own = std::make_unique<Evaluator>(request.modelDir, options);
+    return *own;
+}
+
+RunDescription describeRequest(const EvalRequest& request, const AnalysisSettings& settings,
+                               const Evaluator& evaluator, const EvalPlan& plan, int threads) {
+    // The absolute model path: a stored run is exported and reopened from any folder.
+    std::error_code error;
+    auto run = describeRun(evaluator, plan,
+                           fs::absolute(request.modelDir, error).lexically_normal().string());
+    run.threads = threads;
+    run.inputs = request.inputs;
+    run.shuffle = request.shuffle;
+    run.rate = settings.ours.rate;
+    return run;
+}
+
+}  // namespace
+
+std::optional<EvalSession::FastPath> EvalSession::fastPathFor(const EvalPlan& plan,
+                                                              const Evaluator& evaluator) const {
+    if (!m_request.fast) return std::nullopt;
+    FastPath fast;
+    fast.gate = onlineGate(m_settings.ours, plan, evaluator.tttSha256());
+    // A learned gate replayed beside Ours reads the SKIP path's gate features.
+    fast.skipStatistics = needsSkipStatistics(m_settings.ours);
+    for (const auto& extra : m_settings.extraPolicies)
+        fast.skipStatistics = fast.skipStatistics || isGatePolicy(extra);
+    return fast;
+}
+
+bool EvalSession::evaluateUnits(Evaluator& evaluator, const EvalPlan& plan,
+                                const std::optional<FastPath>& fast, const EvalCallbacks& callbacks,
+                                EvalOutcome& outcome, EvalProgress& last) {
+    const std::function<void(const UnitRecord&)> onUnit = [&](const UnitRecord& record) {
+        ++outcome.evaluated;
+        m_recorder->add(record);
+        if (callbacks.onUnit) callbacks.onUnit(record);
+    };
+    const auto onProgress = [&](const EvalProgress& progress) {
+        last = progress;
+        if (callbacks.onProgress) callbacks.onProgress(progress);
+    };
+    if (m_request.ranks) {
+        const bool finished =
+            evaluateAsRank(*m_request.ranks, evaluator, plan, callbacks, &onUnit, outcome);
+        last.elapsedSeconds = outcome.run.seconds;
+        last.tokensPerSecond = outcome.run.tokensPerSecond;
+        return finished;
+    }
+    if (fast)
+        return evaluator.runGated(plan, fast->gate, fast->skipStatistics, onUnit, onProgress,
+                                  callbacks.cancel);
+    return evaluator.run(plan, onUnit, onProgress, callbacks.cancel);
+}
+
 EvalOutcome EvalSession::run(const EvalCallbacks& callbacks, EvaluatorCache* cache) {
     const auto log = [&](int level, const std::string& text, const std::string& hint = {}) {
         if (callbacks.onLog) callbacks.onLog(level, text, hint);
@@ -156,48 +218,23 @@ EvalOutcome EvalSession::run(const EvalCallbacks& callbacks, EvaluatorCache* cac
     EvalOutcome outcome;
     outcome.settings = m_settings;
     const int threads = configureThreads(m_request.threads);  // per thread for OpenMP
-    const auto options = evalOptionsOf(m_request);
     std::unique_ptr<Evaluator> own;
-    Evaluator* evaluator = nullptr;
-    if (cache) {
-        evaluator = &cache->get(m_request.modelDir, options);
-    } else {
-        own = std::make_unique<Evaluator>(m_request.modelDir, options);
-        evaluator = own.get();
-    }
-    const auto plan = planRequest(m_request, *evaluator);
-
+    Evaluator& evaluator = loadEvaluator(m_request, cache, own);
+    const auto plan = planRequest(m_request, evaluator);
     auto& run = outcome.run;
-    // The absolute model path: a stored run is exported and reopened from any folder.
-    std::error_code error;
-    run = describeRun(*evaluator, plan,
-                      fs::absolute(m_request.modelDir, error).lexically_normal().string());
-    run.threads = threads;
-    run.inputs = m_request.inputs;
-    run.shuffle = m_request.shuffle;
-    run.rate = m_settings.ours.rate;
-
-    std::optional<Evaluator::Gate> fastGate;
-    bool statistics = false;
-    if (m_request.fast) {
-        // Built (and refused) before the run is stored.
-        fastGate = onlineGate(m_settings.ours, plan, evaluator->tttSha256());
-        run.fastGate = m_settings.ours.name;
-        // A learned gate replayed beside Ours reads the SKIP path's gate features.
-        statistics = needsSkipStatistics(m_settings.ours);
-        for (const auto& extra : m_settings.extraPolicies)
-            statistics = statistics || isGatePolicy(extra);
-    }
+    run = describeRequest(m_request, m_settings, evaluator, plan, threads);
+    const auto fast = fastPathFor(plan, evaluator);  // built (and refused) before the run is stored
+    if (fast) run.fastGate = m_settings.ours.name;
 
     if (m_request.ranks && !m_request.ranks->isRoot()) {
-        evaluateAsRank(*m_request.ranks, *evaluator, plan, callbacks, nullptr, outcome);
+        evaluateAsRank(*m_request.ranks, evaluator, plan, callbacks, nullptr, outcome);
         return outcome;
     }
 
     for (const auto& line : skippedReport(plan))
         log(1, line);
     log(0, "eval: " +
-               planSummary(plan, modeName(m_request.mode), m_request.chunk, evaluator->device(),
+               planSummary(plan, modeName(m_request.mode), m_request.chunk, evaluator.device(),
                            threads) +
                (m_request.ranks
                     ? " per rank, " + std::to_string(m_request.ranks->world().size) + " ranks"
@@ -216,27 +253,7 @@ EvalOutcome EvalSession::run(const EvalCallbacks& callbacks, EvaluatorCache* cac
     if (outcome.runId && callbacks.onStored) callbacks.onStored(*outcome.runId);
 
     EvalProgress last;
-    const std::function<void(const UnitRecord&)> onUnit = [&](const UnitRecord& record) {
-        ++outcome.evaluated;
-        m_recorder->add(record);
-        if (callbacks.onUnit) callbacks.onUnit(record);
-    };
-    const auto onProgress = [&](const EvalProgress& progress) {
-        last = progress;
-        if (callbacks.onProgress) callbacks.onProgress(progress);
-    };
-    bool finished = false;
-    if (m_request.ranks) {
-        finished = evaluateAsRank(*m_request.ranks, *evaluator, plan, callbacks, &onUnit, outcome);
-        last.elapsedSeconds = outcome.run.seconds;
-        last.tokensPerSecond = outcome.run.tokensPerSecond;
-    } else if (fastGate) {
-        finished =
-            evaluator->runGated(plan, *fastGate, statistics, onUnit, onProgress, callbacks.cancel);
-    } else {
-        finished = evaluator->run(plan, onUnit, onProgress, callbacks.cancel);
-    }
-    outcome.cancelled = !finished;
+    outcome.cancelled = !evaluateUnits(evaluator, plan, fast, callbacks, outcome, last);
     run.cancelled = outcome.cancelled;
     run.seconds = last.elapsedSeconds;
     run.tokensPerSecond = last.tokensPerSecond;

@@ -118,6 +118,18 @@ public:
     EvalOutcome run(const EvalCallbacks& callbacks, EvaluatorCache* cache = nullptr);
 
 private:
+    // The gated fast path's gate and whether it needs the SKIP path's statistics.
+    struct FastPath {
+        Evaluator::Gate gate;
+        bool skipStatistics = false;
+    };
+    std::optional<FastPath> fastPathFor(const EvalPlan& plan, const Evaluator& evaluator) const;
+    // Evaluates and records every unit (as rank 0 where there are ranks); false when cancelled.
+    // `last` gets the last progress: elapsed time and throughput.
+    bool evaluateUnits(Evaluator& evaluator, const EvalPlan& plan,
+                       const std::optional<FastPath>& fast, const EvalCallbacks& callbacks,
+                       EvalOutcome& outcome, EvalProgress& last);
+
     EvalRequest m_request;
     AnalysisSettings m_settings;
     std::unique_ptr<RunRecorder> m_recorder;

@@ -14,7 +14,8 @@ ConfigFields::ConfigFields(std::string_view text, Fail fail) : m_fail(std::move(
     if (!m_root.is_object()) this->fail("not a JSON object");
 }
 
-ConfigFields::ConfigFields(json root, Fail fail) : m_root(std::move(root)), m_fail(std::move(fail)) {}
+ConfigFields::ConfigFields(json root, Fail fail)
+    : m_root(std::move(root)), m_fail(std::move(fail)) {}
 
 bool ConfigFields::has(const char* key) const {
     return m_root.contains(key) && !m_root[key].is_null();

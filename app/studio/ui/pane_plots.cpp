@@ -8,6 +8,7 @@
 #include <imgui.h>
 
 #include "app/studio/ui/studio_app.h"
+#include "app/studio/ui/table_cells.h"
 #include "core/util/errors.h"
 #include "viz/figure_export.h"
 
@@ -318,18 +319,10 @@ void drawSummaryBanners(StudioState& state) {
     if (ImGui::SmallButton("Stop comparing")) state.setCompare(std::nullopt);
 }
 
-void summaryCell(const char* format, double value) {
-    ImGui::TableNextColumn();
-    if (std::isnan(value))
-        ImGui::TextDisabled("-");
-    else
-        ImGui::Text(format, value);
-}
-
 // A value with its bootstrap CI: the interval in muted text, the detail on hover.
 void summaryCellWithCi(const char* format, double value,
                        const std::optional<core::BootstrapInterval>& ci, double scale) {
-    summaryCell(format, value);
+    numberCell(format, value);
     if (!ci || std::isnan(ci->low)) return;
     ImGui::SameLine(0, 4);
     const int decimals = scale > 1 ? 1 : 4;
@@ -361,20 +354,20 @@ void drawSummaryRow(const SummaryRow& row, bool withCompare) {
             "draw, which the JSON and the exports keep as \"Random Skip\": "
             "loss %.4f at rate %.2f",
             row.seededDraw->loss, row.seededDraw->rate);
-    summaryCell("%.2f", row.summary.rate);
-    summaryCell("%.2f", row.summary.cost);
+    numberCell("%.2f", row.summary.rate);
+    numberCell("%.2f", row.summary.cost);
     summaryCellWithCi("%.1f%%", 100 * row.summary.recovery, row.recoveryCi, 100);
-    summaryCell("%.1f%%", 100 * row.summary.agreement);
+    numberCell("%.1f%%", 100 * row.summary.agreement);
     if (!withCompare) return;
     const auto delta = [&](double core::PolicySummary::*field) {
         return row.compare ? (*row.compare).*field - row.summary.*field : core::kNaN;
     };
-    summaryCell("%.4f", row.compare ? row.compare->loss : core::kNaN);
-    summaryCell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
-    summaryCell("%+.4f", delta(&core::PolicySummary::loss));
-    summaryCell("%+.2f", delta(&core::PolicySummary::rate));
-    summaryCell("%+.1f%%", 100 * delta(&core::PolicySummary::recovery));
-    summaryCell("%+.1f%%", 100 * delta(&core::PolicySummary::agreement));
+    numberCell("%.4f", row.compare ? row.compare->loss : core::kNaN);
+    numberCell("%.1f%%", row.compare ? 100 * row.compare->recovery : core::kNaN);
+    numberCell("%+.4f", delta(&core::PolicySummary::loss));
+    numberCell("%+.2f", delta(&core::PolicySummary::rate));
+    numberCell("%+.1f%%", 100 * delta(&core::PolicySummary::recovery));
+    numberCell("%+.1f%%", 100 * delta(&core::PolicySummary::agreement));
 }
 
 // Where UPDATE's gain comes from (algorithm.md §4.1): the trained layer as a static adapter

@@ -9,6 +9,7 @@
 #include <imgui.h>
 
 #include "app/studio/ui/studio_app.h"
+#include "app/studio/ui/table_cells.h"
 
 namespace ponder::studio {
 
@@ -21,14 +22,6 @@ std::vector<std::string> shownMethods(const core::RunAnalysis& analysis) {
         if (analysis.policies[i].method == "Ours" || i >= core::kFirstExtraPolicy)
             methods.push_back(analysis.policies[i].method);
     return methods;
-}
-
-void numberCell(const char* format, double value) {
-    ImGui::TableNextColumn();
-    if (std::isnan(value))
-        ImGui::TextDisabled("-");
-    else
-        ImGui::Text(format, value);
 }
 
 }  // namespace

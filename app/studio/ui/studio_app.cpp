@@ -650,19 +650,18 @@ bool Studio::saveScreenshotWhenDue(int width, int height) {
 
 void Studio::printFrameStats() const {
     std::cerr << m_frameStats.text() << "\n";
-    auto work = m_uiWorkStats.text();
-    work.replace(0, work.find(':'), "  of which UI work before GL (inbox, replay, layout)");
-    std::cerr << work << "\n";
-    auto replays = m_replayWorkStats.text();
-    replays.replace(0, replays.find(':'), "  of which UI work of frames that took new units in");
-    std::cerr << replays << "\n";
-    // The same frames' cost without a run: what rendering alone takes on this machine.
-    auto quiet = m_quietFrameStats.text();
-    quiet.replace(0, quiet.find(':'), "frame time without a run");
-    std::cerr << quiet << "\n";
-    auto quietWork = m_quietUiWorkStats.text();
-    quietWork.replace(0, quietWork.find(':'), "  of which UI work before GL");
-    std::cerr << quietWork << "\n";
+    // Each line's figures under its own label; the last two are the same frames' cost without
+    // a run: what rendering alone takes on this machine.
+    const std::pair<const FrameStats*, const char*> lines[] = {
+        {&m_uiWorkStats, "  of which UI work before GL (inbox, replay, layout)"},
+        {&m_replayWorkStats, "  of which UI work of frames that took new units in"},
+        {&m_quietFrameStats, "frame time without a run"},
+        {&m_quietUiWorkStats, "  of which UI work before GL"}};
+    for (const auto& [stats, label] : lines) {
+        auto text = stats->text();
+        text.replace(0, text.find(':'), label);
+        std::cerr << text << "\n";
+    }
 }
 
 void Studio::closeWindow() {

@@ -91,6 +91,35 @@ TEST_CASE("store: a recorded run commits each full batch and ends complete with 
     CHECK(stored.policies[3].decisions.size() == 10);
 }
 
+TEST_CASE(
+    "store: a run whose Ours is a baseline, with baselines and repeats beside it, stores "
+    "one row per policy",
+    "[recorder]") {
+    // `ponder eval --policy oracle --policy random --policy recon-ema --policy recon-ema`: the
+    // store refused the second "oracle" row (UNIQUE) and the run ended failed.
+    TempDir dir("ponder_recorder");
+    const auto db = dir.path / "runs.sqlite";
+    AnalysisSettings settings;
+    settings.ours.name = "oracle";
+    settings.extraPolicies = {"random", "recon-ema", "oracle", "recon-ema"};
+    RunRecorder recorder(settings, storedIn(db));
+    recorder.begin(description(), EvalPlan{});
+    for (std::int64_t i = 0; i < 10; ++i)
+        recorder.add(unitAt(i));
+    const auto analysis = recorder.finish(false, 1.0, 100);
+    // SKIP, UPDATE_1, Random Skip, Oracle, Ours (oracle), then recon-ema once.
+    std::vector<std::string> methods;
+    for (const auto& policy : analysis.policies)
+        methods.push_back(policy.method);
+    CHECK(methods == std::vector<std::string>{"SKIP", "UPDATE_1", "Random Skip", "Oracle", "Ours",
+                                              methodName("recon-ema")});
+    CHECK(onlyRun(db).status == RunStatus::Complete);
+    std::vector<std::string> names;
+    for (const auto& policy : RunStore(db).loadRun(*recorder.runId()).policies)
+        names.push_back(policy.name);
+    CHECK(names == std::vector<std::string>{"skip", "update", "random", "oracle", "recon-ema"});
+}
+
 TEST_CASE("store: a cancelled run keeps the units that arrived and ends cancelled", "[recorder]") {
     TempDir dir("ponder_recorder");
     const auto db = dir.path / "runs.sqlite";

@@ -340,6 +340,10 @@ std::vector<std::string> policyNames() {
     return names;
 }
 
+bool isBaselinePolicy(const std::string& name) {
+    return name == "skip" || name == "update" || name == "random" || name == "oracle";
+}
+
 void validatePolicy(const PolicySpec& spec) {
     const auto& info = policyInfo(spec.name);
     if (!(spec.rate >= 0.0 && spec.rate <= 1.0))

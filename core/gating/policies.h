@@ -297,6 +297,8 @@ std::string scoreName(const std::string& policyName);
 bool isGatePolicy(const std::string& name);
 std::string gateDirOf(const std::string& name);
 std::vector<std::string> policyNames();
+// skip, update, random and oracle: every run reports them, beside Ours.
+bool isBaselinePolicy(const std::string& name);
 
 // The checks runPolicy makes, for callers that want them before any work (the CLI before
 // loading a model, the studio before a replay): unknown name or calibration, ρ outside [0, 1],

@@ -224,9 +224,8 @@ RunAnalysis analyseUnits(const UnitTable& table, const AnalysisSettings& setting
                    ? methodName(name) + " (lookahead, non-causal)"
                    : methodName(name);
     };
-    for (const auto& extra : settings.extraPolicies)
-        if (extra != settings.ours.name)
-            analysis.policies.push_back(make(labelled(extra), extra, settings.ours.rate));
+    for (const auto& extra : comparedPolicies(settings))
+        analysis.policies.push_back(make(labelled(extra), extra, settings.ours.rate));
     const auto& oracleRun = analysis.policies[3].run;
     const bool partial = table.partial();
     for (std::size_t i = 0; i < analysis.policies.size(); ++i) {
@@ -309,6 +308,11 @@ std::vector<StoredPolicy> storedPolicies(const RunAnalysis& analysis,
                                          const AnalysisSettings& settings) {
     std::vector<StoredPolicy> stored;
     for (const auto& policy : analysis.policies) {
+        // Ours named after a baseline (`--policy oracle`) is that baseline at the same rate:
+        // one row per name, as in the eval JSON's policy map.
+        if (std::any_of(stored.begin(), stored.end(),
+                        [&](const StoredPolicy& s) { return s.name == policy.spec.name; }))
+            continue;
         AnalysisSettings one = settings;
         one.ours = policy.spec;
         one.extraPolicies.clear();

@@ -59,10 +59,19 @@ bool keepsStoredStart(const AnalysisSettings& base, const SettingsOverrides& ove
 
 }  // namespace
 
+std::vector<std::string> comparedPolicies(const AnalysisSettings& settings) {
+    std::vector<std::string> names;
+    for (const auto& extra : settings.extraPolicies)
+        if (extra != settings.ours.name && !isBaselinePolicy(extra) &&
+            std::find(names.begin(), names.end(), extra) == names.end())
+            names.push_back(extra);
+    return names;
+}
+
 std::vector<std::string> policyNamesOf(const AnalysisSettings& settings) {
     std::vector<std::string> names{settings.ours.name};
-    for (const auto& extra : settings.extraPolicies)
-        if (extra != settings.ours.name) names.push_back(extra);
+    for (auto& extra : comparedPolicies(settings))
+        names.push_back(std::move(extra));
     return names;
 }
 

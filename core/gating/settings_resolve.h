@@ -47,6 +47,9 @@ AnalysisSettings resolveSettings(AnalysisSettings base, const SettingsOverrides&
 // calibration keeps its τ0.
 AnalysisSettings settingsAtRate(AnalysisSettings settings, double rate);
 
+// The extra policies a run replays beside Ours, in the order named: without Ours, the baselines
+// (skip, update, random, oracle: every run has their rows) and repeats.
+std::vector<std::string> comparedPolicies(const AnalysisSettings& settings);
 // The names of every policy the settings replay beyond the baselines: Ours, then the extras.
 std::vector<std::string> policyNamesOf(const AnalysisSettings& settings);
 

@@ -60,7 +60,8 @@ void Studio::drawTunePane() {
     if (ImGui::BeginCombo("beside", besidePreview.c_str())) {
         bool changed = false;
         for (const auto& name : policies) {
-            if (name == tune.policy) continue;
+            // The baselines have their rows in every run.
+            if (name == tune.policy || core::isBaselinePolicy(name)) continue;
             const auto at = std::find(extras.begin(), extras.end(), name);
             if (ImGui::Selectable(name.c_str(), at != extras.end(),
                                   ImGuiSelectableFlags_DontClosePopups)) {

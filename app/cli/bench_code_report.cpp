@@ -75,6 +75,85 @@ std::string decimals(double value, int digits) {
     return text;
 }
 
+// Scores every sample in the sandbox; a running count on a terminal, Ctrl-C stops.
+std::vector<core::SampleResult> scoreWithProgress(const core::ProblemSet& problems,
+                                                  const std::vector<core::Sample>& samples,
+                                                  const core::Sandbox& sandbox,
+                                                  const BenchCodeSettings& settings) {
+    const bool showProgress = !settings.quiet && ::isatty(STDERR_FILENO);
+    const auto clearLine = [&] {
+        if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
+    };
+    std::size_t passedSoFar = 0;
+    core::ScoreProgress progress = [&](std::size_t done, std::size_t total, std::size_t,
+                                       const core::SampleResult& result) {
+        if (result.passed) ++passedSoFar;
+        if (showProgress)
+            std::cerr << "\rscored " << done << "/" << total << " (" << passedSoFar << " passed)"
+                      << std::flush;
+    };
+    std::vector<core::SampleResult> results;
+    {
+        InterruptGuard guard;  // Ctrl-C kills the samples in flight and stops
+        try {
+            results = core::scoreSamples(problems, samples, sandbox, settings.workers, progress,
+                                         InterruptGuard::flag());
+        } catch (...) {
+            clearLine();
+            throw;
+        }
+    }
+    clearLine();
+    return results;
+}
+
+struct Outcomes {
+    std::size_t passed = 0, failed = 0, timedOut = 0;
+};
+
+Outcomes countOutcomes(const std::vector<core::SampleResult>& results) {
+    Outcomes counts;
+    for (const auto& result : results) {
+        if (result.passed)
+            ++counts.passed;
+        else if (result.result == "timed out")
+            ++counts.timedOut;
+        else
+            ++counts.failed;
+    }
+    return counts;
+}
+
+void writeBenchCodeJson(const std::filesystem::path& path, const core::ProblemSet& problems,
+                        const core::PassAtK& passAtK, const Outcomes& counts, std::size_t samples,
+                        double seconds, const BenchCodeSettings& settings,
+                        const std::string& problemsFile, const std::string& samplesFile,
+                        const std::filesystem::path& resultsPath) {
+    nlohmann::ordered_json json;
+    json["problems_file"] = problemsFile;
+    json["samples_file"] = samplesFile;
+    json["results_file"] = resultsPath.string();
+    json["problems"] = problems.size();
+    json["problems_scored"] = passAtK.problems;
+    json["samples"] = samples;
+    json["passed"] = counts.passed;
+    json["failed"] = counts.failed;
+    json["timed_out"] = counts.timedOut;
+    nlohmann::ordered_json values = nlohmann::ordered_json::object();
+    for (const auto& [k, value] : passAtK.values)
+        values["pass@" + std::to_string(k)] = value;
+    json["pass_at_k"] = values;
+    json["skipped_k"] = passAtK.skipped;
+    json["seconds"] = seconds;
+    json["workers"] = settings.workers;
+    json["limits"] = {{"timeout_s", settings.limits.timeoutSeconds},
+                      {"memory_mb", settings.limits.memoryBytes >> 20},
+                      {"processes", settings.limits.maxProcesses},
+                      {"output_bytes", settings.limits.outputBytes},
+                      {"file_bytes", settings.limits.fileBytes}};
+    core::writeFileAtomic(path, json.dump(2) + "\n");
+}
+
 }  // namespace
 
 core::PassAtK scoreAndReport(const core::ProblemSet& problems,
@@ -94,77 +173,27 @@ core::PassAtK scoreAndReport(const core::ProblemSet& problems,
               << (settings.limits.memoryBytes >> 20) << " MB\n"
               << "sandbox: " << sandbox.describe() << "\n"
               << std::flush;
-
-    const bool showProgress = !settings.quiet && ::isatty(STDERR_FILENO);
-    std::size_t passedSoFar = 0;
-    core::ScoreProgress progress = [&](std::size_t done, std::size_t total, std::size_t,
-                                       const core::SampleResult& result) {
-        if (result.passed) ++passedSoFar;
-        if (showProgress)
-            std::cerr << "\rscored " << done << "/" << total << " (" << passedSoFar << " passed)"
-                      << std::flush;
-    };
-    std::vector<core::SampleResult> results;
-    {
-        InterruptGuard guard;  // Ctrl-C kills the samples in flight and stops
-        try {
-            results = core::scoreSamples(problems, samples, sandbox, settings.workers, progress,
-                                         InterruptGuard::flag());
-        } catch (...) {
-            if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
-            throw;
-        }
-    }
-    if (showProgress) std::cerr << "\r" << std::string(40, ' ') << "\r" << std::flush;
+    const auto results = scoreWithProgress(problems, samples, sandbox, settings);
     core::writeResults(resultsPath, samples, results);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     const auto passAtK = core::passAtK(results, settings.ks);
-    std::size_t passed = 0, timedOut = 0, failed = 0;
-    for (const auto& result : results) {
-        if (result.passed)
-            ++passed;
-        else if (result.result == "timed out")
-            ++timedOut;
-        else
-            ++failed;
-    }
+    const auto counts = countOutcomes(results);
     for (const auto& [k, value] : passAtK.values)
         std::cout << "pass@" << k << ": " << decimals(value, 4) << "\n";
     for (const int k : passAtK.skipped)
         std::cout << "pass@" << k << ": n/a (needs " << k
                   << " samples of every problem; the fewest is " << passAtK.fewestSamples << ")\n";
-    std::cout << "samples: " << passed << " passed, " << failed << " failed, " << timedOut
-              << " timed out of " << results.size() << "; " << decimals(seconds, 1) << " s ("
+    std::cout << "samples: " << counts.passed << " passed, " << counts.failed << " failed, "
+              << counts.timedOut << " timed out of " << results.size() << "; "
+              << decimals(seconds, 1) << " s ("
               << decimals(results.empty() ? 0.0 : seconds / double(results.size()), 2)
               << " s per sample)\n"
               << "wrote " << resultsPath.string() << "\n";
-
     if (settings.jsonPath) {
-        nlohmann::ordered_json json;
-        json["problems_file"] = problemsFile;
-        json["samples_file"] = samplesFile;
-        json["results_file"] = resultsPath.string();
-        json["problems"] = problems.size();
-        json["problems_scored"] = passAtK.problems;
-        json["samples"] = results.size();
-        json["passed"] = passed;
-        json["failed"] = failed;
-        json["timed_out"] = timedOut;
-        nlohmann::ordered_json values = nlohmann::ordered_json::object();
-        for (const auto& [k, value] : passAtK.values)
-            values["pass@" + std::to_string(k)] = value;
-        json["pass_at_k"] = values;
-        json["skipped_k"] = passAtK.skipped;
-        json["seconds"] = seconds;
-        json["workers"] = settings.workers;
-        json["limits"] = {{"timeout_s", settings.limits.timeoutSeconds},
-                          {"memory_mb", settings.limits.memoryBytes >> 20},
-                          {"processes", settings.limits.maxProcesses},
-                          {"output_bytes", settings.limits.outputBytes},
-                          {"file_bytes", settings.limits.fileBytes}};
-        core::writeFileAtomic(*settings.jsonPath, json.dump(2) + "\n");
+        writeBenchCodeJson(*settings.jsonPath, problems, passAtK, counts, results.size(), seconds,
+                           settings, problemsFile, samplesFile, resultsPath);
         std::cout << "wrote " << settings.jsonPath->string() << "\n";
     }
     return passAtK;

@@ -63,6 +63,58 @@ void printDtypeBench(const core::DtypeBenchmark& bench) {
                   << " random units: " << diffs << "\n";
     }
 }
+
+// With --tokenizer: the tokenizer's cold- and warm-cache speed on Python files.
+void printTokenizerBench(const ParsedArgs& args) {
+    const auto tokenizer = args.value("--tokenizer");
+    if (!tokenizer) return;
+    auto roots = args.values("--corpus");
+    if (roots.empty()) roots.push_back(kDefaultPythonTree);
+    const auto corpus = core::selectCorpusFiles(roots, {".py"}, 2u << 20);
+    if (corpus.files.empty()) throw UsageError("no .py files found for the tokenizer benchmark");
+    const auto result = core::benchmarkTokenizer(*tokenizer, corpus.files);
+    std::cout << "tokenizer       " << fixed(result.coldTokensPerSecond / 1e6, 2)
+              << " M tokens/s cold cache, " << fixed(result.warmTokensPerSecond / 1e6, 2)
+              << " M tokens/s warm  (" << result.tokens << " tokens from " << result.bytes
+              << " bytes of Python, 1 thread)\n";
+}
+
+void printForwardBench(const core::BenchShape& benchShape, const std::string& shape,
+                       std::int64_t length, double seconds, const std::string& device,
+                       double gemm) {
+    const auto forward = core::benchmarkForward(benchShape, 1, length, seconds, device);
+    const auto label = benchShape.gemma3 ? shape : "gpt2-" + shape;
+    std::cout << label << " fwd" << std::string(label.size() < 12 ? 12 - label.size() : 1, ' ')
+              << fixed(forward.tokensPerSecond, 0) << " tokens/s  ("
+              << benchShape.parameterCount() / 1000000 << "M params, random weights, "
+              << "1x" << length << " tokens, " << forward.runs << " runs, hidden+logits)\n";
+    std::cout << "                " << fixed(forward.gflops)
+              << " GFLOP/s achieved = " << fixed(100.0 * forward.gflops / gemm)
+              << "% of the GEMM rate above\n";
+}
+
+void printUnitBench(const core::BenchShape& benchShape, std::int64_t unitBatch,
+                    std::int64_t unitLength, double seconds, const std::string& device,
+                    double gemm) {
+    const auto unit = core::benchmarkEvalUnit(benchShape, unitBatch, unitLength, seconds, device);
+    const std::string shapeText = std::to_string(unitBatch) + "x" + std::to_string(unitLength);
+    std::cout << "backbone        " << fixed(unit.backboneTokensPerSecond, 0)
+              << " tokens/s  (hidden states only, " << shapeText << ")\n";
+    std::cout << "unit, shared    " << fixed(unit.sharedTokensPerSecond, 0)
+              << " tokens/s  (SKIP + UPDATE from one backbone pass: ours)\n";
+    std::cout << "unit, 2 passes  " << fixed(unit.twoForwardTokensPerSecond, 0)
+              << " tokens/s  (a backbone pass per path: the published way)\n";
+    std::cout << "                shared / 2 passes = "
+              << fixed(unit.sharedTokensPerSecond / unit.twoForwardTokensPerSecond, 2)
+              << "x (FLOP-count bound " << fixed(unit.flopBoundSpeedup, 2) << "x); shared unit "
+              << fixed(unit.sharedGflops)
+              << " GFLOP/s = " << fixed(100.0 * unit.sharedGflops / gemm) << "% of the GEMM rate\n";
+    std::cout << "unit, split     " << fixed(unit.splitTokensPerSecond, 0)
+              << " tokens/s  (shared + the static path, --static-path); costs "
+              << fixed(100.0 * (unit.sharedTokensPerSecond / unit.splitTokensPerSecond - 1.0), 1)
+              << "% more time per unit\n";
+}
+
 }  // namespace
 
 Command benchCommand() {
@@ -103,51 +155,14 @@ int runBench(const Arguments& rawArgs) {
               << ")\n";
     if (blas.isReference) std::cerr << core::referenceBlasWarning() << "\n";
 
-    if (const auto tokenizer = args.value("--tokenizer")) {
-        auto roots = args.values("--corpus");
-        if (roots.empty()) roots.push_back(kDefaultPythonTree);
-        const auto corpus = core::selectCorpusFiles(roots, {".py"}, 2u << 20);
-        if (corpus.files.empty())
-            throw UsageError("no .py files found for the tokenizer benchmark");
-        const auto result = core::benchmarkTokenizer(*tokenizer, corpus.files);
-        std::cout << "tokenizer       " << fixed(result.coldTokensPerSecond / 1e6, 2)
-                  << " M tokens/s cold cache, " << fixed(result.warmTokensPerSecond / 1e6, 2)
-                  << " M tokens/s warm  (" << result.tokens << " tokens from " << result.bytes
-                  << " bytes of Python, 1 thread)\n";
-    }
-
-    const auto forward = core::benchmarkForward(benchShape, 1, length, seconds, device);
-    const auto label = benchShape.gemma3 ? shape : "gpt2-" + shape;
-    std::cout << label << " fwd" << std::string(label.size() < 12 ? 12 - label.size() : 1, ' ')
-              << fixed(forward.tokensPerSecond, 0) << " tokens/s  ("
-              << benchShape.parameterCount() / 1000000 << "M params, random weights, "
-              << "1x" << length << " tokens, " << forward.runs << " runs, hidden+logits)\n";
-    std::cout << "                " << fixed(forward.gflops)
-              << " GFLOP/s achieved = " << fixed(100.0 * forward.gflops / gemm)
-              << "% of the GEMM rate above\n";
-
+    printTokenizerBench(args);
+    printForwardBench(benchShape, shape, length, seconds, device, gemm);
     const auto unitLength = args.integerOr("--unit-length", kDefaultUnitLength);
     const auto unitBatch = args.integerOr("--unit-batch", kDefaultUnitBatch);
     if (unitLength < 16 || unitLength % 16 != 0 || unitLength > maxTokens)
         throw UsageError("--unit-length must be a multiple of 16 within the model's positions");
     if (unitBatch < 1) throw UsageError("--unit-batch must be positive");
-    const auto unit = core::benchmarkEvalUnit(benchShape, unitBatch, unitLength, seconds, device);
-    const std::string shapeText = std::to_string(unitBatch) + "x" + std::to_string(unitLength);
-    std::cout << "backbone        " << fixed(unit.backboneTokensPerSecond, 0)
-              << " tokens/s  (hidden states only, " << shapeText << ")\n";
-    std::cout << "unit, shared    " << fixed(unit.sharedTokensPerSecond, 0)
-              << " tokens/s  (SKIP + UPDATE from one backbone pass: ours)\n";
-    std::cout << "unit, 2 passes  " << fixed(unit.twoForwardTokensPerSecond, 0)
-              << " tokens/s  (a backbone pass per path: the published way)\n";
-    std::cout << "                shared / 2 passes = "
-              << fixed(unit.sharedTokensPerSecond / unit.twoForwardTokensPerSecond, 2)
-              << "x (FLOP-count bound " << fixed(unit.flopBoundSpeedup, 2) << "x); shared unit "
-              << fixed(unit.sharedGflops)
-              << " GFLOP/s = " << fixed(100.0 * unit.sharedGflops / gemm) << "% of the GEMM rate\n";
-    std::cout << "unit, split     " << fixed(unit.splitTokensPerSecond, 0)
-              << " tokens/s  (shared + the static path, --static-path); costs "
-              << fixed(100.0 * (unit.sharedTokensPerSecond / unit.splitTokensPerSecond - 1.0), 1)
-              << "% more time per unit\n";
+    printUnitBench(benchShape, unitBatch, unitLength, seconds, device, gemm);
     if (!dtypes.empty())
         printDtypeBench(
             core::benchmarkUnitDtypes(benchShape, dtypes, unitBatch, unitLength, seconds, device));

@@ -63,32 +63,15 @@ CommandForm listForm() {
                 ") and whether their sources are present."};
 }
 
-int runCorpusBuild(const Arguments& rawArgs) {
-    const ParsedArgs args(rawArgs, buildForm().options);
-    if (args.positionals().size() != 1) throw UsageError("expected exactly one RECIPE.json");
-    const auto out = args.value("--out");
-    const auto manifestOut = args.value("--manifest-out");
-    if (!out && !manifestOut) throw UsageError("--out DIR (or --manifest-out FILE) is required");
-    const long long threads = args.integerOr("--threads", 0);
-    if (threads < 0) throw UsageError("--threads must be 0 (all cores) or positive");
-    const bool quiet = args.flag("--quiet");
-
-    const auto recipe = core::loadCorpusRecipe(args.positionals().front());
-    std::optional<core::BpeTokenizer> tokenizer;
-    if (const auto dir = args.value("--tokenizer")) tokenizer = core::BpeTokenizer::load(*dir);
-
-    core::CorpusBuildOptions options;
-    options.threads = threads > 0
-                          ? static_cast<int>(threads)
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    if (tokenizer)
-        options.countTokens = [&](std::string_view text) { return tokenizer->encode(text).size(); };
+// Selects the recipe's files on `threads` threads (progress on a terminal); Ctrl-C or SIGTERM
+// stops the build before anything is written.
+core::CorpusBuild selectWithProgress(const core::CorpusRecipe& recipe,
+                                     core::CorpusBuildOptions options, bool quiet) {
     const bool showProgress = !quiet && ::isatty(STDERR_FILENO);
     if (showProgress)
         options.onProgress = [](std::size_t done, std::size_t total) {
             std::cerr << "\rreading " << done << "/" << total << " files" << std::flush;
         };
-    // Ctrl-C or SIGTERM while files are read stops the build before anything is written.
     core::CorpusBuild build;
     {
         InterruptGuard guard;
@@ -99,16 +82,11 @@ int runCorpusBuild(const Arguments& rawArgs) {
     if (build.cancelled)
         throw core::CancelledError("corpus build cancelled; nothing written",
                                    "run the command again to build the corpus");
+    return build;
+}
 
-    const auto manifest = core::corpusManifestTsv(build);
-    if (out) core::writeCorpus(recipe, build, *out);
-    if (manifestOut) {
-        const fs::path path(*manifestOut);
-        std::error_code ec;
-        if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-        core::writeFileAtomic(path, manifest);
-    }
-
+// What was found and skipped (by reason), and each split's size.
+void printCorpusSummary(const core::CorpusRecipe& recipe, const core::CorpusBuild& build) {
     using R = core::CorpusSkipReason;
     std::string extensions;  // every source's, in first-seen order
     for (const auto& source : recipe.sources)
@@ -131,6 +109,37 @@ int runCorpusBuild(const Arguments& rawArgs) {
         if (build.hasTokens) std::cout << ", " << split.tokens << " tokens";
         std::cout << "\n";
     }
+}
+
+int runCorpusBuild(const Arguments& rawArgs) {
+    const ParsedArgs args(rawArgs, buildForm().options);
+    if (args.positionals().size() != 1) throw UsageError("expected exactly one RECIPE.json");
+    const auto out = args.value("--out");
+    const auto manifestOut = args.value("--manifest-out");
+    if (!out && !manifestOut) throw UsageError("--out DIR (or --manifest-out FILE) is required");
+    const long long threads = args.integerOr("--threads", 0);
+    if (threads < 0) throw UsageError("--threads must be 0 (all cores) or positive");
+
+    const auto recipe = core::loadCorpusRecipe(args.positionals().front());
+    std::optional<core::BpeTokenizer> tokenizer;
+    if (const auto dir = args.value("--tokenizer")) tokenizer = core::BpeTokenizer::load(*dir);
+    core::CorpusBuildOptions options;
+    options.threads = threads > 0
+                          ? static_cast<int>(threads)
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (tokenizer)
+        options.countTokens = [&](std::string_view text) { return tokenizer->encode(text).size(); };
+    const auto build = selectWithProgress(recipe, options, args.flag("--quiet"));
+
+    const auto manifest = core::corpusManifestTsv(build);
+    if (out) core::writeCorpus(recipe, build, *out);
+    if (manifestOut) {
+        const fs::path path(*manifestOut);
+        std::error_code ec;
+        if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+        core::writeFileAtomic(path, manifest);
+    }
+    printCorpusSummary(recipe, build);
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1f", build.seconds);
     std::cout << "manifest sha256 " << core::sha256Hex(manifest) << " (" << build.files.size()

@@ -83,6 +83,27 @@ Command generateCommand() {
         runGenerate};
 }
 
+namespace {
+
+// The eval JSON of the stored stream, with the generation itself under "generation".
+void writeGenerationJson(const std::string& path, const core::RunDescription& run,
+                         const core::GenerationRun& stream, const core::RunAnalysis& analysis,
+                         nlohmann::json detail, const core::Generation& generation) {
+    auto json = nlohmann::json::parse(core::evalJson(run, stream.units, analysis));
+    detail["prompt"] = generation.promptText;
+    detail["text"] = generation.generatedText;
+    detail["ids"] = generation.ids;
+    detail["token_loss_skip"] = generation.tokenLossSkip;
+    detail["token_loss_update"] = generation.tokenLossUpdate;
+    detail["token_path"] = generation.tokenPath;
+    detail["decisions"] = stream.taken.decisions;
+    json["generation"] = detail;
+    // The model may write bytes that are not UTF-8: they are written as U+FFFD.
+    core::writeFileAtomic(path, json.dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
 int runGenerate(const Arguments& rawArgs) {
     const ParsedArgs args(rawArgs, generateCommand().forms.front().options);
     const auto modelDir = args.value("--model");
@@ -140,19 +161,7 @@ int runGenerate(const Arguments& rawArgs) {
         std::cerr << "stored as run " << *recorder.runId() << " in " << recording.database.string()
                   << "\n";
     if (const auto jsonPath = args.value("--json")) {
-        auto json = nlohmann::json::parse(core::evalJson(run, stream.units, analysis));
-        auto detail = summary;
-        detail["prompt"] = generation.promptText;
-        detail["text"] = generation.generatedText;
-        detail["ids"] = generation.ids;
-        detail["token_loss_skip"] = generation.tokenLossSkip;
-        detail["token_loss_update"] = generation.tokenLossUpdate;
-        detail["token_path"] = generation.tokenPath;
-        detail["decisions"] = stream.taken.decisions;
-        json["generation"] = detail;
-        // The model may write bytes that are not UTF-8: they are written as U+FFFD.
-        core::writeFileAtomic(*jsonPath,
-                              json.dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
+        writeGenerationJson(*jsonPath, run, stream, analysis, summary, generation);
         if (!quiet) std::cerr << "wrote " << *jsonPath << "\n";
     }
     if (cancelled) {

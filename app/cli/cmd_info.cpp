@@ -21,6 +21,64 @@ Command infoCommand() {
             runInfo};
 }
 
+namespace {
+
+// A model directory's summary: from config.json alone first (what loading will need, before
+// any weight is read), then what inspecting the folder found.
+void printModelInfo(const std::string& dir) {
+    const auto backbone = core::backboneInfoFromConfig(dir);
+    const auto gib = [](std::uint64_t bytes) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.2f GiB", double(bytes) / double(1ull << 30));
+        return std::string(text);
+    };
+    std::cout << "\nmodel:      " << dir << "\n";
+    std::cout << "backbone:   " << backbone.describe() << "\n";
+    std::cout << "memory:     " << gib(core::backboneWeightBytes(backbone, false))
+              << " of weights in float32";
+    std::cout << ", " << gib(core::backboneWeightBytes(backbone, true)) << " with --dtype bf16";
+    std::cout << " (plus activations)\n" << std::flush;
+    const auto model = core::inspectModelDir(dir);
+    if (backbone.arch == core::kArchGpt2) {
+        const auto& c = model.config;
+        std::cout << "config:     n_layer " << c.nLayer << ", n_embd " << c.nEmbd << ", n_head "
+                  << c.nHead << ", n_positions " << c.nPositions << ", vocab_size " << c.vocabSize
+                  << ", activation " << c.activation << "\n";
+    } else {
+        std::cout << "config:     layers " << backbone.layers << ", hidden " << backbone.hidden
+                  << ", heads " << backbone.heads << ", head_dim " << backbone.headDim
+                  << ", positions " << backbone.maxPositions << ", vocab_size "
+                  << backbone.vocabSize << "\n";
+    }
+    std::cout << "parameters: " << model.parameterCount << " ("
+              << (model.tiedLmHead ? "tied" : "separate") << " lm_head)\n";
+    std::cout << "weights:    " << model.storedDtypes << " stored, " << model.weightsBytes
+              << " bytes";
+    if (model.weightFiles > 1) std::cout << " in " << model.weightFiles << " shards";
+    if (backbone.arch == core::kArchGpt2)
+        std::cout << ", loaded as F32 in " << static_cast<int>(model.loadSeconds * 1000) << " ms\n";
+    else
+        std::cout << ", names and shapes checked in " << static_cast<int>(model.loadSeconds * 1000)
+                  << " ms\n";
+    if (model.tokenizerVocab) {
+        std::cout << "tokenizer:  " << *model.tokenizerVocab << " tokens";
+        if (model.tokenizerKind == "SentencePiece")
+            std::cout << ", SentencePiece\n";
+        else
+            std::cout << ", " << model.tokenizerMerges << " merges\n";
+    } else {
+        std::cout << "tokenizer:  none (no tokenizer.model, vocab.json+merges.txt or "
+                     "encoder.json+vocab.bpe)\n";
+    }
+    std::cout << "ttt:        "
+              << (model.hasTttCheckpoint ? "ttt.safetensors + ttt.json present"
+                                         : "absent (only SKIP can be evaluated)")
+              << "\n";
+    std::cout << "calibration:" << (model.hasCalibration ? " present" : " absent") << "\n";
+}
+
+}  // namespace
+
 int runInfo(const Arguments& rawArgs) {
     const ParsedArgs args(rawArgs, infoCommand().forms.front().options);
     if (!args.positionals().empty())
@@ -51,59 +109,7 @@ int runInfo(const Arguments& rawArgs) {
     std::cout << "blas:       " << blas.name << " (" << blas.library << ")\n";
     if (blas.isReference) std::cerr << core::referenceBlasWarning() << "\n";
 
-    if (const auto dir = args.value("--model")) {
-        // What loading will need, from config.json alone, before any weight is read.
-        const auto backbone = core::backboneInfoFromConfig(*dir);
-        const auto gib = [](std::uint64_t bytes) {
-            char text[32];
-            std::snprintf(text, sizeof text, "%.2f GiB", double(bytes) / double(1ull << 30));
-            return std::string(text);
-        };
-        std::cout << "\nmodel:      " << *dir << "\n";
-        std::cout << "backbone:   " << backbone.describe() << "\n";
-        std::cout << "memory:     " << gib(core::backboneWeightBytes(backbone, false))
-                  << " of weights in float32";
-        std::cout << ", " << gib(core::backboneWeightBytes(backbone, true)) << " with --dtype bf16";
-        std::cout << " (plus activations)\n" << std::flush;
-        const auto model = core::inspectModelDir(*dir);
-        if (backbone.arch == core::kArchGpt2) {
-            const auto& c = model.config;
-            std::cout << "config:     n_layer " << c.nLayer << ", n_embd " << c.nEmbd << ", n_head "
-                      << c.nHead << ", n_positions " << c.nPositions << ", vocab_size "
-                      << c.vocabSize << ", activation " << c.activation << "\n";
-        } else {
-            std::cout << "config:     layers " << backbone.layers << ", hidden " << backbone.hidden
-                      << ", heads " << backbone.heads << ", head_dim " << backbone.headDim
-                      << ", positions " << backbone.maxPositions << ", vocab_size "
-                      << backbone.vocabSize << "\n";
-        }
-        std::cout << "parameters: " << model.parameterCount << " ("
-                  << (model.tiedLmHead ? "tied" : "separate") << " lm_head)\n";
-        std::cout << "weights:    " << model.storedDtypes << " stored, " << model.weightsBytes
-                  << " bytes";
-        if (model.weightFiles > 1) std::cout << " in " << model.weightFiles << " shards";
-        if (backbone.arch == core::kArchGpt2)
-            std::cout << ", loaded as F32 in " << static_cast<int>(model.loadSeconds * 1000)
-                      << " ms\n";
-        else
-            std::cout << ", names and shapes checked in "
-                      << static_cast<int>(model.loadSeconds * 1000) << " ms\n";
-        if (model.tokenizerVocab) {
-            std::cout << "tokenizer:  " << *model.tokenizerVocab << " tokens";
-            if (model.tokenizerKind == "SentencePiece")
-                std::cout << ", SentencePiece\n";
-            else
-                std::cout << ", " << model.tokenizerMerges << " merges\n";
-        } else {
-            std::cout << "tokenizer:  none (no tokenizer.model, vocab.json+merges.txt or "
-                         "encoder.json+vocab.bpe)\n";
-        }
-        std::cout << "ttt:        "
-                  << (model.hasTttCheckpoint ? "ttt.safetensors + ttt.json present"
-                                             : "absent (only SKIP can be evaluated)")
-                  << "\n";
-        std::cout << "calibration:" << (model.hasCalibration ? " present" : " absent") << "\n";
-    }
+    if (const auto dir = args.value("--model")) printModelInfo(*dir);
     return 0;
 }
 

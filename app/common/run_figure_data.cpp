@@ -23,6 +23,39 @@ std::vector<core::SweepPoint> runFigureSweep(const core::RunAnalysis& wholeRun,
     return core::sweepRates(wholeRun.table, settings, rates, slice);
 }
 
+namespace {
+
+// The extra policies' decision strips (and where a policy that spends its own budget landed).
+std::vector<viz::PolicyTrack> policyTracks(const core::RunAnalysis& analysis) {
+    std::vector<viz::PolicyTrack> tracks;
+    for (std::size_t i = core::kFirstExtraPolicy; i < analysis.policies.size(); ++i) {
+        const auto& extra = analysis.policies[i];
+        viz::PolicyTrack track;
+        track.name = extra.method;
+        track.decisions = extra.run.decisions;
+        if (extra.ownRate) {
+            track.ownRate = extra.summary.rate;
+            track.ownRateLoss = extra.summary.loss;
+        }
+        tracks.push_back(std::move(track));
+    }
+    return tracks;
+}
+
+// The loss-vs-rate rows, and each extra policy's curve beside them.
+void addSweep(const std::vector<core::SweepPoint>& points, viz::RunFigureData& data) {
+    for (const auto& point : points) {
+        data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
+                              point.randomExpectedLoss, point.oracleLoss,
+                              point.adaptationOracleLoss});
+        for (std::size_t k = 0; k < data.policies.size(); ++k)
+            data.policies[k].sweepLoss.push_back(k < point.extraLosses.size() ? point.extraLosses[k]
+                                                                              : core::kNaN);
+    }
+}
+
+}  // namespace
+
 viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
                                  const core::AnalysisSettings& settings, const std::string& title,
                                  const std::vector<std::size_t>& slice,
@@ -74,28 +107,10 @@ viz::RunFigureData runFigureData(const core::RunAnalysis& wholeRun,
     data.pearson = correlation.pearson;
     data.spearman = correlation.spearman;
     data.correlationUnits = correlation.n;
-    for (std::size_t i = core::kFirstExtraPolicy; i < analysis.policies.size(); ++i) {
-        const auto& extra = analysis.policies[i];
-        viz::PolicyTrack track;
-        track.name = extra.method;
-        track.decisions = extra.run.decisions;
-        if (extra.ownRate) {
-            track.ownRate = extra.summary.rate;
-            track.ownRateLoss = extra.summary.loss;
-        }
-        data.policies.push_back(std::move(track));
-    }
+    data.policies = policyTracks(analysis);
     for (auto unit : slice)
         data.unitX.push_back(double(unit));
-    const auto points = sweep ? *sweep : runFigureSweep(wholeRun, settings, slice);
-    for (const auto& point : points) {
-        data.sweep.push_back({point.targetRate, point.oursLoss, point.randomLoss,
-                              point.randomExpectedLoss, point.oracleLoss,
-                              point.adaptationOracleLoss});
-        for (std::size_t k = 0; k < data.policies.size(); ++k)
-            data.policies[k].sweepLoss.push_back(k < point.extraLosses.size() ? point.extraLosses[k]
-                                                                              : core::kNaN);
-    }
+    addSweep(sweep ? *sweep : runFigureSweep(wholeRun, settings, slice), data);
     data.currentRate = settings.ours.rate;
     if (analysis.oursOwnRate) {
         // ρ does not set its budget: a point where it landed instead of the ρ marker.

@@ -37,26 +37,18 @@ double chosenLoss(const UnitRecord& record, bool updated) {
     return updated ? record.lossUpdate : record.lossSkip;
 }
 
-}  // namespace
+// What the gated fast path decided and the loss it measured, per unit, at one rate.
+struct GatedRun {
+    std::vector<std::uint8_t> decisions;
+    std::vector<double> losses;
+};
 
-FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
-                                    const FastPathOptions& options) {
+// Times every unit's SKIP path, UPDATE path, both paths together (the records) and the gated
+// fast path at each gate's rate; adds the times to out.timings.
+std::vector<UnitRecord> timeUnits(Evaluator& evaluator, const EvalPlan& plan,
+                                  std::vector<Evaluator::Gate>& gates, bool needsStatistics,
+                                  std::vector<GatedRun>& gatedRuns, FastPathBenchmark& out) {
     using Clock = std::chrono::steady_clock;
-    const bool needsStatistics = needsSkipStatistics(options.gate);
-    FastPathBenchmark out;
-    out.units = plan.units.size();
-    out.timings = {{"SKIP"}, {"UPDATE_1"}, {"both paths"}};
-    // A learned gate holds the one rate it was trained for; the EMA gates take each target.
-    auto rates = options.rates;
-    if (isGatePolicy(options.gate.name)) rates = {cachedGate(gateDirOf(options.gate.name))->rate};
-    std::vector<Evaluator::Gate> gates;
-    std::vector<std::vector<std::uint8_t>> gatedDecisions(rates.size());
-    std::vector<std::vector<double>> gatedLosses(rates.size());
-    for (double rate : rates) {
-        gates.push_back(onlineGate(specForRate(options, options.gate.signal, rate), plan,
-                                   evaluator.tttSha256()));
-        out.timings.push_back({"gated", rate});
-    }
     std::vector<UnitRecord> records;
     for (const auto& unit : plan.units) {
         out.tokens += unit.tokens * unit.sequences;
@@ -73,60 +65,88 @@ FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
             const auto gated = evaluator.evaluateUnitGated(plan, unit, decide, needsStatistics);
             if (gates[r].observe) gates[r].observe(gated);
             out.timings[3 + r].seconds += gated.seconds;
-            gatedDecisions[r].push_back(updated ? 1 : 0);
-            gatedLosses[r].push_back(chosenLoss(gated, updated));
+            gatedRuns[r].decisions.push_back(updated ? 1 : 0);
+            gatedRuns[r].losses.push_back(chosenLoss(gated, updated));
         }
     }
     for (auto& timing : out.timings)
         timing.tokensPerSecond = double(out.tokens) / std::max(timing.seconds, 1e-12);
+    return records;
+}
 
-    // The TTT hash is what a learned gate's replay checks.
-    auto table = unitTableFrom(records, evaluator.tttSha256(), evaluator.tttConfig().updateSteps);
-    for (std::size_t r = 0; r < rates.size(); ++r) {
-        RateComparison comparison;
-        comparison.rate = rates[r];
-        // A learned gate is compared at the rate it realized, which its training only aims at.
-        if (isGatePolicy(options.gate.name) && !records.empty()) {
-            double updates = 0;
-            for (auto d : gatedDecisions[r])
-                updates += d;
-            comparison.rate = updates / double(records.size());
-        }
-        PolicySpec oracleSpec;
-        oracleSpec.name = "oracle";
-        oracleSpec.rate = comparison.rate;
-        const auto oracle = runPolicy(oracleSpec, table);
-        const auto replayed =
-            runPolicy(specForRate(options, options.gate.signal, comparison.rate), table);
-        const auto published =
-            runPolicy(specForRate(options, options.publishedSignal, comparison.rate, true), table);
-        comparison.replayed = summarise(replayed, table, oracle);
-        comparison.published = summarise(published, table, oracle);
-        comparison.oracleLoss = summarise(oracle, table, oracle).loss;
-        comparison.randomLoss = expectedRandomLoss(table, comparison.rate);
-
-        PolicyRun gated;
-        gated.name = "gated";
-        gated.decisions = gatedDecisions[r];
-        gated.threshold.assign(records.size(), kNaN);
-        gated.rateEma.assign(records.size(), kNaN);
-        comparison.gated = summarise(gated, table, oracle);
-        // Its loss as the fast path itself measured it, not the both-path records' values.
-        double sum = 0;
-        for (std::size_t u = 0; u < records.size(); ++u) {
-            sum += gatedLosses[r][u];
-            comparison.decisionMismatches += gated.decisions[u] != replayed.decisions[u];
-            comparison.maxLossDifference = std::max(
-                comparison.maxLossDifference,
-                std::abs(gatedLosses[r][u] - chosenLoss(records[u], replayed.decisions[u])));
-        }
-        const double skipLoss = meanChosenLoss(decideSkip(records.size()), table);
-        comparison.gated.loss = records.empty() ? kNaN : sum / double(records.size());
-        if (skipLoss != comparison.oracleLoss)
-            comparison.gated.recovery =
-                (skipLoss - comparison.gated.loss) / (skipLoss - comparison.oracleLoss);
-        out.rates.push_back(comparison);
+// The gated run at one rate against the same policy replayed on the records, the published
+// signal's, the Oracle and Random.
+RateComparison compareAtRate(const FastPathOptions& options, double rate, const GatedRun& run,
+                             const std::vector<UnitRecord>& records, const UnitTable& table) {
+    RateComparison comparison;
+    comparison.rate = rate;
+    // A learned gate is compared at the rate it realized, which its training only aims at.
+    if (isGatePolicy(options.gate.name) && !records.empty()) {
+        double updates = 0;
+        for (auto d : run.decisions)
+            updates += d;
+        comparison.rate = updates / double(records.size());
     }
+    PolicySpec oracleSpec;
+    oracleSpec.name = "oracle";
+    oracleSpec.rate = comparison.rate;
+    const auto oracle = runPolicy(oracleSpec, table);
+    const auto replayed =
+        runPolicy(specForRate(options, options.gate.signal, comparison.rate), table);
+    const auto published =
+        runPolicy(specForRate(options, options.publishedSignal, comparison.rate, true), table);
+    comparison.replayed = summarise(replayed, table, oracle);
+    comparison.published = summarise(published, table, oracle);
+    comparison.oracleLoss = summarise(oracle, table, oracle).loss;
+    comparison.randomLoss = expectedRandomLoss(table, comparison.rate);
+
+    PolicyRun gated;
+    gated.name = "gated";
+    gated.decisions = run.decisions;
+    gated.threshold.assign(records.size(), kNaN);
+    gated.rateEma.assign(records.size(), kNaN);
+    comparison.gated = summarise(gated, table, oracle);
+    // Its loss as the fast path itself measured it, not the both-path records' values.
+    double sum = 0;
+    for (std::size_t u = 0; u < records.size(); ++u) {
+        sum += run.losses[u];
+        comparison.decisionMismatches += gated.decisions[u] != replayed.decisions[u];
+        comparison.maxLossDifference =
+            std::max(comparison.maxLossDifference,
+                     std::abs(run.losses[u] - chosenLoss(records[u], replayed.decisions[u])));
+    }
+    const double skipLoss = meanChosenLoss(decideSkip(records.size()), table);
+    comparison.gated.loss = records.empty() ? kNaN : sum / double(records.size());
+    if (skipLoss != comparison.oracleLoss)
+        comparison.gated.recovery =
+            (skipLoss - comparison.gated.loss) / (skipLoss - comparison.oracleLoss);
+    return comparison;
+}
+
+}  // namespace
+
+FastPathBenchmark benchmarkFastPath(Evaluator& evaluator, const EvalPlan& plan,
+                                    const FastPathOptions& options) {
+    FastPathBenchmark out;
+    out.units = plan.units.size();
+    out.timings = {{"SKIP"}, {"UPDATE_1"}, {"both paths"}};
+    // A learned gate holds the one rate it was trained for; the EMA gates take each target.
+    auto rates = options.rates;
+    if (isGatePolicy(options.gate.name)) rates = {cachedGate(gateDirOf(options.gate.name))->rate};
+    std::vector<Evaluator::Gate> gates;
+    for (double rate : rates) {
+        gates.push_back(onlineGate(specForRate(options, options.gate.signal, rate), plan,
+                                   evaluator.tttSha256()));
+        out.timings.push_back({"gated", rate});
+    }
+    std::vector<GatedRun> gatedRuns(rates.size());
+    const auto records =
+        timeUnits(evaluator, plan, gates, needsSkipStatistics(options.gate), gatedRuns, out);
+    // The TTT hash is what a learned gate's replay checks.
+    const auto table =
+        unitTableFrom(records, evaluator.tttSha256(), evaluator.tttConfig().updateSteps);
+    for (std::size_t r = 0; r < rates.size(); ++r)
+        out.rates.push_back(compareAtRate(options, rates[r], gatedRuns[r], records, table));
     return out;
 }
 

@@ -17,6 +17,40 @@ namespace ponder::studio {
 void Studio::drawTunePane() {
     ImGui::TextDisabled("TUNE");
     TuneSettings tune = m_state.tune();
+    drawRateControl(tune);
+    const auto policies = policyChoices(tune);
+    if (ImGui::BeginCombo("policy", tune.policy.c_str())) {
+        for (const auto& name : policies)
+            if (ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
+        ImGui::EndCombo();
+    }
+    drawBesideCombo(tune, policies);
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 80);
+    ImGui::InputTextWithHint("##gate", "gate folder (ponder train-gate --out)", m_gateDir,
+                             sizeof m_gateDir);
+    ImGui::SameLine();
+    if (ImGui::Button("use gate") && m_gateDir[0] != '\0')
+        tune.policy = "gate:" + std::string(m_gateDir);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip(
+            "replay a learned gate over this run; its rate is its own, not the slider's");
+    const std::string signal = core::signalName(tune.signal);
+    if (ImGui::BeginCombo("signal", signal.c_str())) {
+        for (auto s : core::allSignals())
+            if (ImGui::Selectable(core::signalName(s).c_str(), s == tune.signal)) tune.signal = s;
+        ImGui::EndCombo();
+    }
+    float alpha = float(tune.alpha);
+    if (ImGui::SliderFloat("alpha", &alpha, 0.01f, 1.0f, "%.2f")) tune.alpha = double(alpha);
+    int calibration = tune.calibration == "profile" ? 1 : 0;
+    if (ImGui::Combo("calibration", &calibration, "paper\0profile\0"))
+        tune.calibration = calibration ? "profile" : "paper";
+    m_state.setTune(tune);  // replays only when something changed
+    if (!m_state.replayError().empty())
+        ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", m_state.replayError().c_str());
+}
+
+void Studio::drawRateControl(TuneSettings& tune) {
     float rate = float(tune.rate);
     // A policy that ρ does not steer (a learned gate, advanced-threshold, ...) spends its own
     // budget: the control is off and says what it realized (algorithm.md §8.2).
@@ -33,8 +67,11 @@ void Studio::drawTunePane() {
                            m_state.analysis().baselineRate);
         ImGui::PopStyleColor();
     }
-    // Built-in policies, then learned gates (gates.md §2-3): the model's own gate folder, the
-    // one in use and any folder typed below.
+}
+
+// Built-in policies, then learned gates (gates.md §2-3): the model's own gate folder, the one
+// in use and any folder typed below.
+std::vector<std::string> Studio::policyChoices(const TuneSettings& tune) const {
     auto policies = core::policyNames();
     policies.erase(std::remove_if(policies.begin(), policies.end(), core::isGatePolicy),
                    policies.end());
@@ -44,13 +81,12 @@ void Studio::drawTunePane() {
     if (core::isGatePolicy(tune.policy) &&
         std::find(policies.begin(), policies.end(), tune.policy) == policies.end())
         policies.push_back(tune.policy);
-    if (ImGui::BeginCombo("policy", tune.policy.c_str())) {
-        for (const auto& name : policies)
-            if (ImGui::Selectable(name.c_str(), name == tune.policy)) tune.policy = name;
-        ImGui::EndCombo();
-    }
-    // Policies side by side: each chosen one gets its own summary row, strip row in the
-    // decisions plot and sweep curve, each at the rate it realized.
+    return policies;
+}
+
+// Policies side by side: each chosen one gets its own summary row, strip row in the decisions
+// plot and sweep curve, each at the rate it realized.
+void Studio::drawBesideCombo(const TuneSettings& tune, const std::vector<std::string>& policies) {
     auto extras = m_state.extraPolicies();
     const std::string besidePreview =
         extras.empty()
@@ -79,29 +115,6 @@ void Studio::drawTunePane() {
         ImGui::SetTooltip(
             "policies replayed beside this one on the same run: a summary row, a "
             "decision strip row and a sweep curve each");
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - 80);
-    ImGui::InputTextWithHint("##gate", "gate folder (ponder train-gate --out)", m_gateDir,
-                             sizeof m_gateDir);
-    ImGui::SameLine();
-    if (ImGui::Button("use gate") && m_gateDir[0] != '\0')
-        tune.policy = "gate:" + std::string(m_gateDir);
-    if (ImGui::IsItemHovered())
-        ImGui::SetTooltip(
-            "replay a learned gate over this run; its rate is its own, not the slider's");
-    const std::string signal = core::signalName(tune.signal);
-    if (ImGui::BeginCombo("signal", signal.c_str())) {
-        for (auto s : core::allSignals())
-            if (ImGui::Selectable(core::signalName(s).c_str(), s == tune.signal)) tune.signal = s;
-        ImGui::EndCombo();
-    }
-    float alpha = float(tune.alpha);
-    if (ImGui::SliderFloat("alpha", &alpha, 0.01f, 1.0f, "%.2f")) tune.alpha = double(alpha);
-    int calibration = tune.calibration == "profile" ? 1 : 0;
-    if (ImGui::Combo("calibration", &calibration, "paper\0profile\0"))
-        tune.calibration = calibration ? "profile" : "paper";
-    m_state.setTune(tune);  // replays only when something changed
-    if (!m_state.replayError().empty())
-        ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", m_state.replayError().c_str());
 }
 
 namespace {

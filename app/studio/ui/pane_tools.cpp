@@ -79,73 +79,81 @@ void Studio::drawDatasetsWindow() {
     if (ImGui::Button("Clear selection")) m_datasetSelection.clear();
     ImGui::Separator();
     ImGui::BeginChild("datasets");
-    for (const auto& d : m_datasets) {
-        char title[256];
-        std::snprintf(title, sizeof title, "%s  (%s%s, %zu files built)###%s", d.name.c_str(),
-                      d.language.empty() ? "?" : d.language.c_str(),
-                      d.recipe.empty() ? ", no recipe" : "", d.files.size(), d.name.c_str());
-        if (!ImGui::TreeNode(title)) continue;
-        if (!d.description.empty()) ImGui::TextWrapped("%s", d.description.c_str());
-        if (!d.manifest.empty())
-            ImGui::TextDisabled("manifest: %zu files (%s)", d.manifestFiles,
-                                d.manifest.filename().c_str());
-        if (!d.error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", d.error.c_str());
-        if (d.built.empty()) {
-            ImGui::TextDisabled("not built: datasets/build_all.sh (or `ponder corpus build`)");
-        } else if (d.missingFiles) {
-            ImGui::TextDisabled("%zu files of the manifest are missing on disk", d.missingFiles);
-        }
-        for (const auto& split : d.splits()) {
-            ImGui::PushID(split.c_str());
-            const bool open = ImGui::TreeNode("split", "%s", split.c_str());
-            ImGui::SameLine();
-            if (ImGui::SmallButton("open folder") && !m_worker.busy()) {
-                openInputs({(d.built / split).string()}, true);
-                m_showDatasets = false;
-            }
-            if (open) {
-                for (const auto& language : d.languages(split)) {
-                    std::vector<const DatasetFile*> files;
-                    for (const auto& f : d.files)
-                        if (f.split == split && f.language == language) files.push_back(&f);
-                    ImGui::PushID(language.c_str());
-                    const bool langOpen =
-                        ImGui::TreeNode("lang", "%s (%zu files)", language.c_str(), files.size());
-                    ImGui::SameLine();
-                    if (ImGui::SmallButton("select all"))
-                        for (const auto* f : files)
-                            m_datasetSelection.insert(f->onDisk.string());
-                    if (langOpen) {
-                        // Thousands of files: only the visible rows are laid out.
-                        ImGuiListClipper clipper;
-                        clipper.Begin(int(files.size()));
-                        while (clipper.Step())
-                            for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-                                const auto* f = files[std::size_t(i)];
-                                const auto key = f->onDisk.string();
-                                bool selected = m_datasetSelection.count(key) > 0;
-                                char row[512];
-                                std::snprintf(row, sizeof row, "%s  (%llu tokens)##%d",
-                                              f->path.c_str(), (unsigned long long)f->tokens, i);
-                                if (ImGui::Checkbox(row, &selected)) {
-                                    if (selected)
-                                        m_datasetSelection.insert(key);
-                                    else
-                                        m_datasetSelection.erase(key);
-                                }
-                            }
-                        ImGui::TreePop();
-                    }
-                    ImGui::PopID();
-                }
-                ImGui::TreePop();
-            }
-            ImGui::PopID();
-        }
-        ImGui::TreePop();
-    }
+    for (const auto& d : m_datasets)
+        drawDataset(d);
     ImGui::EndChild();
     ImGui::End();
+}
+
+// One dataset's node: what it is, whether it is built, then its splits.
+void Studio::drawDataset(const Dataset& d) {
+    char title[256];
+    std::snprintf(title, sizeof title, "%s  (%s%s, %zu files built)###%s", d.name.c_str(),
+                  d.language.empty() ? "?" : d.language.c_str(),
+                  d.recipe.empty() ? ", no recipe" : "", d.files.size(), d.name.c_str());
+    if (!ImGui::TreeNode(title)) return;
+    if (!d.description.empty()) ImGui::TextWrapped("%s", d.description.c_str());
+    if (!d.manifest.empty())
+        ImGui::TextDisabled("manifest: %zu files (%s)", d.manifestFiles,
+                            d.manifest.filename().c_str());
+    if (!d.error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", d.error.c_str());
+    if (d.built.empty()) {
+        ImGui::TextDisabled("not built: datasets/build_all.sh (or `ponder corpus build`)");
+    } else if (d.missingFiles) {
+        ImGui::TextDisabled("%zu files of the manifest are missing on disk", d.missingFiles);
+    }
+    for (const auto& split : d.splits()) {
+        ImGui::PushID(split.c_str());
+        const bool open = ImGui::TreeNode("split", "%s", split.c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("open folder") && !m_worker.busy()) {
+            openInputs({(d.built / split).string()}, true);
+            m_showDatasets = false;
+        }
+        if (open) {
+            for (const auto& language : d.languages(split)) {
+                std::vector<const DatasetFile*> files;
+                for (const auto& f : d.files)
+                    if (f.split == split && f.language == language) files.push_back(&f);
+                ImGui::PushID(language.c_str());
+                drawDatasetFiles(language, files);
+                ImGui::PopID();
+            }
+            ImGui::TreePop();
+        }
+        ImGui::PopID();
+    }
+    ImGui::TreePop();
+}
+
+// One language of one split: "select all", then a checkbox per file.
+void Studio::drawDatasetFiles(const std::string& language,
+                              const std::vector<const DatasetFile*>& files) {
+    const bool open = ImGui::TreeNode("lang", "%s (%zu files)", language.c_str(), files.size());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("select all"))
+        for (const auto* f : files)
+            m_datasetSelection.insert(f->onDisk.string());
+    if (!open) return;
+    // Thousands of files: only the visible rows are laid out.
+    ImGuiListClipper clipper;
+    clipper.Begin(int(files.size()));
+    while (clipper.Step())
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+            const auto* f = files[std::size_t(i)];
+            const auto key = f->onDisk.string();
+            bool selected = m_datasetSelection.count(key) > 0;
+            char row[512];
+            std::snprintf(row, sizeof row, "%s  (%llu tokens)##%d", f->path.c_str(),
+                          (unsigned long long)f->tokens, i);
+            if (ImGui::Checkbox(row, &selected)) {
+                if (selected)
+                    m_datasetSelection.insert(key);
+                else
+                    m_datasetSelection.erase(key);
+            }
+        }
+    ImGui::TreePop();
 }
 
 }  // namespace ponder::studio

@@ -135,6 +135,9 @@ private:
     void drawMenuBar();
     void drawFilesPane();
     void drawTunePane();
+    void drawRateControl(TuneSettings& tune);
+    std::vector<std::string> policyChoices(const TuneSettings& tune) const;
+    void drawBesideCombo(const TuneSettings& tune, const std::vector<std::string>& policies);
     void drawHistoryPane();
     void drawSourcePane();
     // drawSourcePane's steps (pane_source.cpp): one line of the file (its chunk's decision
@@ -166,6 +169,9 @@ private:
     void drawExportWindow();
     void drawBatchWindow();
     void drawDatasetsWindow();
+    void drawDataset(const Dataset& dataset);
+    void drawDatasetFiles(const std::string& language,
+                          const std::vector<const DatasetFile*>& files);
     void drawRunSettings();
     void drawToasts();
     bool splitter(const char* id, float& ratio, float total, float height);

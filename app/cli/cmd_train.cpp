@@ -171,6 +171,30 @@ void printResult(const core::TrainResult& result, const std::string& outDir) {
               << " tokens in the training stream; wrote " << outDir << "\n";
 }
 
+// What train-base and train-ttt share after their own options: seed, checkpoint cadence,
+// device (this rank's), bf16 and threads, then the run on this rank, reported by rank 0.
+template <typename TrainOptions, typename Train>
+int trainDataParallel(const ParsedArgs& args, TrainingWorld& world, const char* kind,
+                      TrainOptions& options, Train train) {
+    options.seed = std::uint64_t(args.integerOr("--seed", std::int64_t(options.seed)));
+    options.checkpointEvery = args.integerOr("--checkpoint-every", options.checkpointEvery);
+    options.device = args.valueOr("--device", options.device);
+    options.bf16 = args.flag("--bf16");
+    options.device = rankDevice(options.device, world.session.get());
+    options.session = world.session.get();
+    if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
+    const int threads = applyThreads(args);
+
+    const auto settings = core::trainingSettings(options);
+    TrainReporter reporter(args, kind, options.outDir.string(), settings, options.device, threads,
+                           world.reports());
+    InterruptGuard interrupt;
+    const auto result = trainOnRank(world, [&] { return train(options, reporter.callbacks()); });
+    reporter.finish(result);
+    if (world.reports()) printResult(result, options.outDir.string());
+    return 0;
+}
+
 }  // namespace
 
 Command trainBaseCommand() {
@@ -235,24 +259,7 @@ int runTrainBase(const Arguments& rawArgs) {
     options.minLrRatio = args.numberOr("--min-lr-ratio", options.minLrRatio);
     options.weightDecay = args.numberOr("--weight-decay", options.weightDecay);
     options.gradClip = args.numberOr("--clip", options.gradClip);
-    options.seed = std::uint64_t(args.integerOr("--seed", std::int64_t(options.seed)));
-    options.checkpointEvery = args.integerOr("--checkpoint-every", options.checkpointEvery);
-    options.device = args.valueOr("--device", options.device);
-    options.bf16 = args.flag("--bf16");
-    options.device = rankDevice(options.device, world.session.get());
-    options.session = world.session.get();
-    if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
-    const int threads = applyThreads(args);
-
-    const auto settings = core::trainingSettings(options);
-    TrainReporter reporter(args, "base", options.outDir.string(), settings, options.device, threads,
-                           world.reports());
-    InterruptGuard interrupt;
-    const auto result =
-        trainOnRank(world, [&] { return core::trainBase(options, reporter.callbacks()); });
-    reporter.finish(result);
-    if (world.reports()) printResult(result, options.outDir.string());
-    return 0;
+    return trainDataParallel(args, world, "base", options, core::trainBase);
 }
 
 Command trainTttCommand() {
@@ -326,24 +333,7 @@ int runTrainTtt(const Arguments& rawArgs) {
     options.loraRank = args.integerOr("--lora-rank", options.loraRank);
     options.loraAlpha = args.numberOr("--lora-alpha", options.loraAlpha);
     options.loraDropout = args.numberOr("--lora-dropout", options.loraDropout);
-    options.seed = std::uint64_t(args.integerOr("--seed", std::int64_t(options.seed)));
-    options.checkpointEvery = args.integerOr("--checkpoint-every", options.checkpointEvery);
-    options.device = args.valueOr("--device", options.device);
-    options.bf16 = args.flag("--bf16");
-    options.device = rankDevice(options.device, world.session.get());
-    options.session = world.session.get();
-    if (options.checkpointEvery < 1) throw UsageError("--checkpoint-every must be positive");
-    const int threads = applyThreads(args);
-
-    const auto settings = core::trainingSettings(options);
-    TrainReporter reporter(args, "ttt", options.outDir.string(), settings, options.device, threads,
-                           world.reports());
-    InterruptGuard interrupt;
-    const auto result =
-        trainOnRank(world, [&] { return core::trainTtt(options, reporter.callbacks()); });
-    reporter.finish(result);
-    if (world.reports()) printResult(result, options.outDir.string());
-    return 0;
+    return trainDataParallel(args, world, "ttt", options, core::trainTtt);
 }
 
 Command trainGateCommand() {

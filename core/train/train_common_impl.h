@@ -71,8 +71,6 @@ struct TrainingLoop {
     std::function<void(std::int64_t stepsDone)> save;
 };
 
-// Runs `step(s)` for s = result.startStep .. loop.steps - 1 and fills result.steps, finished and
-// seconds. TrainingError when a step's loss is not finite (the last checkpoint is kept).
 // The loop of a data-parallel trainer (train-base, train-ttt): Ctrl-C stops a one-process run
 // before a step (ranks stop through StepReport::stopAfter), a checkpoint every
 // `checkpointEvery` steps, written by rank 0 alone.
@@ -80,6 +78,8 @@ TrainingLoop dataParallelLoop(std::string command, std::string divergenceHint, s
                               std::int64_t checkpointEvery, const DataParallel& parallel,
                               std::function<void(std::int64_t stepsDone)> save);
 
+// Runs `step(s)` for s = result.startStep .. loop.steps - 1 and fills result.steps, finished and
+// seconds. TrainingError when a step's loss is not finite (the last checkpoint is kept).
 void runTrainingLoop(const TrainingLoop& loop, const TrainCallbacks& callbacks,
                      const std::function<StepReport(std::int64_t step)>& step, TrainResult& result);
 

@@ -84,30 +84,35 @@ std::vector<std::string> settingsIn(const std::string& text) {
     return flags;
 }
 
+namespace {
+
+// A report with the settings its texts name: they are never listed apart from the texts.
+ErrorReport reportOf(ErrorKind kind, std::string what, std::string hint) {
+    auto settings = settingsIn(what + " " + hint);
+    return {kind, std::move(what), std::move(hint), std::move(settings)};
+}
+
+}  // namespace
+
 ErrorReport describeError(std::exception_ptr error) {
     try {
         if (error) std::rethrow_exception(error);
     } catch (const PonderError& e) {
-        auto settings = settingsIn(e.rawWhat() + " " + e.rawHint());
-        return {e.kind(), e.rawWhat(), e.rawHint(), std::move(settings)};
+        return reportOf(e.kind(), e.rawWhat(), e.rawHint());
     } catch (const std::bad_alloc&) {
-        return {ErrorKind::Internal,
-                "out of memory",
-                "evaluate shorter chunks ({--chunk}), or free memory or use a larger machine",
-                {"--chunk"}};
+        return reportOf(
+            ErrorKind::Internal, "out of memory",
+            "evaluate shorter chunks ({--chunk}), or free memory or use a larger machine");
     } catch (const std::exception& e) {
         // LibTorch's c10::Error carries a multi-line backtrace after its first line.
         const std::string what = e.what();
-        return {ErrorKind::Internal,
-                what.substr(0, what.find('\n')),
-                "this looks like a bug or an unusual input; please report it with what you ran",
-                {}};
+        return reportOf(
+            ErrorKind::Internal, what.substr(0, what.find('\n')),
+            "this looks like a bug or an unusual input; please report it with what you ran");
     } catch (...) {
     }
-    return {ErrorKind::Internal,
-            "unknown error",
-            "this looks like a bug; please report it with what you ran",
-            {}};
+    return reportOf(ErrorKind::Internal, "unknown error",
+                    "this looks like a bug; please report it with what you ran");
 }
 
 }  // namespace ponder::core

@@ -179,10 +179,13 @@ TEST_CASE("studio: batch export writes tables and figures per rate, and cancels"
     fs::copy_file("/usr/lib/python3.11/json/decoder.py", folder / "decoder.py");
     fs::copy_file("/usr/lib/python3.11/json/scanner.py", folder / "scanner.py");
     { std::ofstream(folder / "blob.bin", std::ios::binary) << std::string("\0\1\2\3", 4); }
+    // Code, but not of the extension asked for: --ext holds in a batch as in a live run.
+    fs::copy_file("/usr/lib/python3.11/json/encoder.py", folder / "encoder.js");
 
     BatchRequest request;
     request.run = setup.request(64);
     request.run.inputs = {folder};
+    request.run.extensions = {"py"};
     request.rates = {0.25, 0.75};
     request.outDir = setup.dir.path / "out";
     request.formats = app::FigureFormats{{viz::ImageFormat::Png}, true};
@@ -218,7 +221,7 @@ TEST_CASE("studio: batch export writes tables and figures per rate, and cancels"
                 CHECK(fs::exists(entry.path() / "fig_overview.png"));
                 CHECK(fs::exists(entry.path() / "summary.csv"));
             }
-        CHECK(runDirs == 2);  // decoder.py and scanner.py; the binary file left out
+        CHECK(runDirs == 2);  // decoder.py and scanner.py; the binary file and encoder.js left out
     }
     // The two rates differ in Ours' realized rate.
     CHECK(testing::readText(request.outDir / "rate-0.25/table1_main.csv") !=

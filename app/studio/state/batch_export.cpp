@@ -98,9 +98,11 @@ void BatchExporter::log(LogLine::Level level, std::string text, std::string hint
 
 namespace {
 
-// Folders become their text files (one run each); binary and other unreadable files are left
-// out here rather than failing one by one.
-std::vector<fs::path> inputFiles(const std::vector<std::string>& inputs) {
+// Folders become their text files with a wanted extension (--ext, as a live run's plan takes
+// them), one run each; binary and other unreadable files are left out here rather than
+// failing one by one.
+std::vector<fs::path> inputFiles(const std::vector<std::string>& inputs,
+                                 const std::vector<std::string>& extensions) {
     std::vector<fs::path> files;
     for (const auto& input : inputs) {
         if (!fs::is_directory(input)) {
@@ -108,6 +110,7 @@ std::vector<fs::path> inputFiles(const std::vector<std::string>& inputs) {
             continue;
         }
         for (const auto& file : core::listCorpusFiles(input)) {
+            if (!core::matchesExtension(file, extensions)) continue;
             try {
                 core::readCodeFile(file);
                 files.push_back(file);
@@ -187,7 +190,7 @@ void BatchExporter::work(BatchRequest request) {
             throw core::InputError("batch export needs the run database",
                                    "set XDG_DATA_HOME or HOME so the studio can store runs");
         setStep("listing files");
-        const auto files = inputFiles(request.run.inputs);
+        const auto files = inputFiles(request.run.inputs, request.run.extensions);
         const double steps = double(files.size() + request.rates.size());
         // Evaluation: one stored run per file, so the tables get one row per file. One worker
         // for all of them, so the model is loaded once.
